@@ -1,0 +1,82 @@
+/* bus.h - the MQTT client every vmcluster program uses, over libmosquitto.
+ *
+ * Runs inside the caller's evloop (no library thread): asynchronous connect,
+ * automatic reconnect with exponential backoff (0.5 s doubling to 30 s),
+ * Last Will, clean start, MQTT 5 with a fall-back to 3.1.1 when the broker
+ * refuses 5, TLS (mqtts://) and user/password. Subscriptions are remembered
+ * and renewed on every reconnect; on_connect runs after each (re)connect so
+ * the owner can re-publish its birth message. */
+#ifndef VMC_BUS_H
+#define VMC_BUS_H
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+struct evloop;
+struct bus;
+
+struct bus_msg {
+	const char *topic;
+	const void *payload;
+	size_t len;
+	int qos;
+	int retain;
+	const char *response_topic; /* MQTT 5 property, NULL if absent */
+	const void *correlation;    /* MQTT 5 property, NULL if absent */
+	size_t correlation_len;
+};
+
+struct bus_opts {
+	const char *url;       /* mqtt://HOST:PORT or mqtts://HOST:PORT; default mqtt://127.0.0.1:1883 */
+	const char *client_id; /* required, unique per connection */
+	const char *username;  /* optional */
+	const char *password;
+	const char *cafile;    /* TLS: CA certificate (required for mqtts://) */
+	const char *certfile;  /* TLS client certificate, optional */
+	const char *keyfile;
+	int keepalive;         /* seconds; default 10 */
+	int protocol;          /* 5, 4 (= 3.1.1) or 0: try 5, fall back to 3.1.1 */
+	const char *will_topic;/* optional Last Will */
+	const char *will_payload;
+	int will_retain;
+	void (*on_connect)(struct bus *b, void *ud);
+	void (*on_disconnect)(struct bus *b, void *ud);
+	void (*on_message)(struct bus *b, const struct bus_msg *m, void *ud);
+	void *ud;
+};
+
+/* Parses a broker URL. Returns 0, or -1 with the reason in err. Pure. */
+int bus_url_parse(const char *url, char *host, size_t hostlen, int *port, int *tls, char *err,
+		  size_t errlen);
+
+/* Creates the client (no I/O yet). Returns NULL with the reason in err. */
+struct bus *bus_new(struct evloop *loop, const struct bus_opts *opts, char *err, size_t errlen);
+/* Starts connecting; reconnects by itself from then on. Returns 0 or -1. */
+int bus_start(struct bus *b);
+/* Remembers the subscription and sends it now if connected. */
+int bus_subscribe(struct bus *b, const char *filter, int qos);
+int bus_unsubscribe(struct bus *b, const char *filter);
+/* Queues a publish. Returns 0, or -1 if not connected (QoS 0) or on error.
+ * While disconnected, QoS 1 messages are queued by libmosquitto and sent on reconnect. */
+int bus_publish(struct bus *b, const char *topic, const void *payload, size_t len, int qos,
+		int retain);
+int bus_publish_json(struct bus *b, const char *topic, const cJSON *json, int qos, int retain);
+/* Publishes with MQTT 5 response-topic and correlation data (ignored on 3.1.1). */
+int bus_publish_request(struct bus *b, const char *topic, const cJSON *json,
+			const char *response_topic, const void *corr, size_t corr_len);
+/* Answers a request: to its MQTT 5 response topic (with its correlation data) if it has one,
+ * else to reply_to if non-empty. QoS 1. Returns 0, or -1 if there is nowhere to send it. */
+int bus_reply(struct bus *b, const struct bus_msg *req, const char *reply_to, const cJSON *reply);
+
+int bus_connected(const struct bus *b);
+/* The protocol the current connection speaks: 5 or 4; 0 if not connected. */
+int bus_protocol(const struct bus *b);
+/* Runs the loop until every queued message has gone out or timeout_ms passes.
+ * Returns 0 if all went out. */
+int bus_flush(struct bus *b, long timeout_ms);
+/* Disconnects cleanly (the Last Will is not sent) and stops reconnecting. */
+void bus_disconnect(struct bus *b);
+void bus_free(struct bus *b);
+const char *bus_client_id(const struct bus *b);
+
+#endif
