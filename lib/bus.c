@@ -211,9 +211,8 @@ static void bus_on_disconnect(struct mosquitto *mosq, void *ud, int rc,
 	int was = b->connected;
 	b->connected = 0;
 	b->inflight = 0; /* clean start: nothing will be acknowledged after this */
-	if (was) {
-		log_warnx("lost the broker %s:%d%s", b->host, b->port,
-			  b->stopped ? "" : "; reconnecting");
+	if (was && !b->stopped) {
+		log_warnx("lost the broker %s:%d; reconnecting", b->host, b->port);
 		if (b->opts.on_disconnect)
 			b->opts.on_disconnect(b, b->opts.ud);
 	}
@@ -486,6 +485,7 @@ void bus_disconnect(struct bus *b)
 		b->reconnect_timer = 0;
 	}
 	if (b->connected) {
+		b->connected = 0;
 		mosquitto_disconnect(b->mosq);
 		/* let the DISCONNECT packet go out */
 		for (int i = 0; i < 20 && mosquitto_socket(b->mosq) >= 0 && mosquitto_want_write(b->mosq);

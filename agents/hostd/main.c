@@ -225,7 +225,7 @@ static int make_dirs(const char *path, char *err, size_t errlen)
 		goto fail;
 	return 0;
 fail:
-	snprintf(err, errlen, "state directory %s: %s", tmp, strerror(errno));
+	snprintf(err, errlen, "state directory %.900s: %s", tmp, strerror(errno));
 	return -1;
 }
 
