@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "../../lib/conf.h"
+#include "../../lib/xlcfg.h"
+#include "cfgstore.h"
 #include "imagestore.h"
 
 /* Keys confd writes itself; templates set them through their own keys. */
@@ -300,8 +302,12 @@ int template_parse(const char *text, const char *file, const char *name, struct 
 		if (en->section[0] || strncmp(en->key, "xl.", 3) != 0)
 			continue;
 		en->used = 1;
-		if (template_xl_key_check(en->key + 3, e, sizeof e) < 0 ||
-		    text_check(en->value, en->key, e, sizeof e) < 0) {
+		struct xlcfg *scratch = xlcfg_new();
+		int xbad = !scratch || template_xl_key_check(en->key + 3, e, sizeof e) < 0 ||
+			   text_check(en->value, en->key, e, sizeof e) < 0 ||
+			   cfgstore_xl_value(scratch, en->key + 3, en->value, e, sizeof e) < 0;
+		xlcfg_free(scratch);
+		if (xbad) {
 			add_err(err, errlen, "%s:%d: %s", file, en->line, e);
 			bad = 1;
 			continue;
