@@ -8,7 +8,6 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../lib/cliopts.h"
 #include "../../lib/conf.h"
 #include "../../lib/evloop.h"
 #include "../../lib/idcache.h"
@@ -39,179 +39,28 @@ int64_t confd_now(void)
 
 /* --- settings: one table serves the command line and the config file -------- */
 
-enum opt_kind { OPT_STR, OPT_INT, OPT_NUM, OPT_FLAG, OPT_PROTO, OPT_LOGLEVEL };
-
-struct setting {
-	const char *name;
-	enum opt_kind kind;
-	size_t off; /* into struct confd_opts */
-	double min, max;
-	const char *help;
-};
-
 #define S(f) offsetof(struct confd_opts, f)
-static const struct setting settings[] = {
-	{"name", OPT_STR, S(name), 0, 0, "agent name (default confd)"},
-	{"broker", OPT_STR, S(broker), 0, 0, "mqtt://HOST:PORT or mqtts://HOST:PORT"},
-	{"cluster", OPT_STR, S(cluster), 0, 0, "cluster name (default default)"},
-	{"store", OPT_STR, S(store), 0, 0, "image store directory"},
-	{"templates", OPT_STR, S(templates), 0, 0, "templates directory"},
-	{"cafile", OPT_STR, S(cafile), 0, 0, "TLS CA certificate"},
-	{"cert", OPT_STR, S(certfile), 0, 0, "TLS client certificate"},
-	{"key", OPT_STR, S(keyfile), 0, 0, "TLS client key"},
-	{"user", OPT_STR, S(user), 0, 0, "broker user"},
-	{"password-file", OPT_STR, S(password_file), 0, 0, "file holding the broker password"},
-	{"protocol", OPT_PROTO, S(protocol), 0, 0, "5, 3.1.1 or auto"},
-	{"keepalive", OPT_INT, S(keepalive), 1, 3600, "MQTT keepalive, seconds"},
-	{"host-timeout", OPT_NUM, S(host_timeout_s), 0.1, 3600, "seconds a host may take to answer"},
-	{"fetch-attempts", OPT_INT, S(fetch_attempts), 1, 100, "transfers per download"},
-	{"workers", OPT_INT, S(workers), 1, 64, "downloads and copies at once"},
-	{"shared", OPT_FLAG, S(shared), 0, 0, "take cmd/confd as an MQTT shared subscription"},
-	{"log-level", OPT_LOGLEVEL, 0, 0, 0, "error, warn, info or debug"},
+static const struct cliopts_def settings[] = {
+	{"name", CLIOPTS_STR, S(name), 0, 0, "agent name (default confd)"},
+	{"broker", CLIOPTS_STR, S(broker), 0, 0, "mqtt://HOST:PORT or mqtts://HOST:PORT"},
+	{"cluster", CLIOPTS_STR, S(cluster), 0, 0, "cluster name (default default)"},
+	{"store", CLIOPTS_STR, S(store), 0, 0, "image store directory"},
+	{"templates", CLIOPTS_STR, S(templates), 0, 0, "templates directory"},
+	{"cafile", CLIOPTS_STR, S(cafile), 0, 0, "TLS CA certificate"},
+	{"cert", CLIOPTS_STR, S(certfile), 0, 0, "TLS client certificate"},
+	{"key", CLIOPTS_STR, S(keyfile), 0, 0, "TLS client key"},
+	{"user", CLIOPTS_STR, S(user), 0, 0, "broker user"},
+	{"password-file", CLIOPTS_STR, S(password_file), 0, 0, "file holding the broker password"},
+	{"protocol", CLIOPTS_PROTO, S(protocol), 0, 0, "5, 3.1.1 or auto"},
+	{"keepalive", CLIOPTS_INT, S(keepalive), 1, 3600, "MQTT keepalive, seconds"},
+	{"host-timeout", CLIOPTS_NUM, S(host_timeout_s), 0.1, 3600,
+	 "seconds a host may take to answer"},
+	{"fetch-attempts", CLIOPTS_INT, S(fetch_attempts), 1, 100, "transfers per download"},
+	{"workers", CLIOPTS_INT, S(workers), 1, 64, "downloads and copies at once"},
+	{"shared", CLIOPTS_FLAG, S(shared), 0, 0, "take cmd/confd as an MQTT shared subscription"},
+	{"log-level", CLIOPTS_LOGLEVEL, 0, 0, 0, "error, warn, info or debug"},
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
-
-static int apply_setting(struct confd_opts *o, const struct setting *s, const char *v, char *err,
-			 size_t errlen)
-{
-	char *end;
-	void *field = (char *)o + s->off;
-	switch (s->kind) {
-	case OPT_STR:
-		*(const char **)field = v;
-		return 0;
-	case OPT_FLAG:
-		if (!v || strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0) {
-			*(int *)field = 1;
-			return 0;
-		}
-		if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 || strcmp(v, "0") == 0) {
-			*(int *)field = 0;
-			return 0;
-		}
-		snprintf(err, errlen, "%s \"%s\": expected yes or no", s->name, v);
-		return -1;
-	case OPT_INT: {
-		long n = strtol(v, &end, 10);
-		if (*end || end == v || n < s->min || n > s->max) {
-			snprintf(err, errlen, "%s \"%s\": expected a whole number from %g to %g",
-				 s->name, v, s->min, s->max);
-			return -1;
-		}
-		*(int *)field = (int)n;
-		return 0;
-	}
-	case OPT_NUM: {
-		double d = strtod(v, &end);
-		if (*end || end == v || !(d >= s->min && d <= s->max)) {
-			snprintf(err, errlen, "%s \"%s\": expected a number from %g to %g", s->name,
-				 v, s->min, s->max);
-			return -1;
-		}
-		*(double *)field = d;
-		return 0;
-	}
-	case OPT_PROTO:
-		if (strcmp(v, "5") == 0)
-			o->protocol = 5;
-		else if (strcmp(v, "3.1.1") == 0 || strcmp(v, "4") == 0)
-			o->protocol = 4;
-		else if (strcmp(v, "auto") == 0)
-			o->protocol = 0;
-		else {
-			snprintf(err, errlen, "protocol \"%s\": expected 5, 3.1.1 or auto", v);
-			return -1;
-		}
-		return 0;
-	case OPT_LOGLEVEL: {
-		enum log_level l;
-		if (log_level_parse(v, &l) < 0) {
-			snprintf(err, errlen, "log-level \"%s\": expected error, warn, info or debug",
-				 v);
-			return -1;
-		}
-		log_set_level(l);
-		return 0;
-	}
-	}
-	return -1;
-}
-
-static const struct setting *find_setting(const char *name)
-{
-	for (size_t i = 0; i < NSETTINGS; i++)
-		if (strcmp(settings[i].name, name) == 0)
-			return &settings[i];
-	return NULL;
-}
-
-/* Reads a config file whose keys are the long options. Reports every bad line. */
-static int load_file(struct confd_opts *o, const char *path, struct conf **out)
-{
-	char err[4096];
-	if (conf_parse_file(path, out, err, sizeof err) != 0) {
-		fprintf(stderr, "%s\n", err);
-		return -1;
-	}
-	int bad = 0;
-	for (size_t i = 0; i < (*out)->n; i++) {
-		const struct conf_entry *e = &(*out)->entries[i];
-		const struct setting *s = find_setting(e->key);
-		if (!s || e->section[0]) {
-			fprintf(stderr, "%s:%d: unknown setting \"%s\"\n", path, e->line, e->key);
-			bad++;
-		} else if (apply_setting(o, s, e->value, err, sizeof err) < 0) {
-			fprintf(stderr, "%s:%d: %s\n", path, e->line, err);
-			bad++;
-		}
-	}
-	return bad ? -1 : 0;
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: vmc-confd [-c FILE] [-n] [--OPTION VALUE ...]\n");
-	for (size_t i = 0; i < NSETTINGS; i++)
-		fprintf(f, "  --%-16s %s\n", settings[i].name, settings[i].help);
-	fprintf(f, "  -n                 check the configuration and exit\n");
-}
-
-/* Parses the command line (after -c FILE was read). Returns 0, 1 to exit 0, or -1. */
-static int parse_args(struct confd_opts *o, int argc, char **argv, int *check_only)
-{
-	struct option lo[NSETTINGS + 2];
-	for (size_t i = 0; i < NSETTINGS; i++)
-		lo[i] = (struct option){settings[i].name,
-					settings[i].kind == OPT_FLAG ? no_argument : required_argument,
-					NULL, 256 + (int)i};
-	lo[NSETTINGS] = (struct option){"help", no_argument, NULL, 'h'};
-	lo[NSETTINGS + 1] = (struct option){NULL, 0, NULL, 0};
-	int c;
-	char err[512];
-	while ((c = getopt_long(argc, argv, "c:nh", lo, NULL)) != -1) {
-		if (c == 'c')
-			continue;
-		if (c == 'n') {
-			*check_only = 1;
-		} else if (c == 'h') {
-			usage(stdout);
-			return 1;
-		} else if (c >= 256 && c < 256 + (int)NSETTINGS) {
-			if (apply_setting(o, &settings[c - 256], optarg, err, sizeof err) < 0) {
-				fprintf(stderr, "vmc-confd: %s\n", err);
-				return -1;
-			}
-		} else {
-			usage(stderr);
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "vmc-confd: unexpected argument \"%s\"\n", argv[optind]);
-		return -1;
-	}
-	return 0;
-}
 
 /* --- busy names ------------------------------------------------------------ */
 
@@ -393,10 +242,7 @@ int main(int argc, char **argv)
 	struct conf *conf = NULL;
 	int check_only = 0;
 	char err[2048];
-	for (int i = 1; i + 1 < argc; i++)
-		if (strcmp(argv[i], "-c") == 0 && load_file(o, argv[i + 1], &conf) < 0)
-			return 1;
-	int r = parse_args(o, argc, argv, &check_only);
+	int r = cliopts_parse(o, settings, NSETTINGS, argc, argv, "vmc-confd", &check_only, &conf);
 	if (r != 0) {
 		conf_free(conf);
 		return r > 0 ? 0 : 2;

@@ -229,7 +229,7 @@ static int create_args(struct confd *cd, struct create_op *op)
 	const cJSON *a = req->args;
 	char err[2048];
 	const char *s;
-	const cJSON *tags, *ov;
+	const cJSON *tags = NULL, *ov = NULL;
 	double load;
 	int r = msg_get_str(a, "args", "name", 1, 4096, &s, err, sizeof err);
 	if (r != 0) {
