@@ -405,27 +405,40 @@ int imgstore_hash_open(struct imgstore *s, int fd, char sha[IMGSTORE_SHA256_HEX 
 int imgstore_lock_image(struct imgstore *s, const char *name, char *err, size_t errlen)
 {
 	char lockname[IMGSTORE_NAME_MAX + 16];
+	int dfd = s->dir_fd[IMGSTORE_IMAGES];
 	snprintf(lockname, sizeof lockname, ".%s.lock", name);
-	int fd = openat(s->dir_fd[IMGSTORE_IMAGES], lockname,
-			O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		snprintf(err, errlen, "images/%s: %s", lockname, strerror(errno));
-		return -1;
-	}
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			snprintf(err, errlen, "images/%s: lock: %s", lockname, strerror(errno));
-			close(fd);
+	for (;;) {
+		int fd = openat(dfd, lockname, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			snprintf(err, errlen, "images/%s: %s", lockname, strerror(errno));
 			return -1;
 		}
+		while (flock(fd, LOCK_EX) < 0) {
+			if (errno != EINTR) {
+				snprintf(err, errlen, "images/%s: lock: %s", lockname,
+					 strerror(errno));
+				close(fd);
+				return -1;
+			}
+		}
+		/* The holder before us removes the file as it unlocks: ours counts only if it
+		 * is still the one at that name. */
+		struct stat a, b;
+		if (fstat(fd, &a) == 0 && fstatat(dfd, lockname, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+			return fd;
+		close(fd);
 	}
-	return fd;
 }
 
-void imgstore_unlock_image(int fd)
+void imgstore_unlock_image(struct imgstore *s, const char *name, int fd)
 {
-	if (fd >= 0)
-		close(fd); /* releases the flock; the lock file stays for the next user */
+	char lockname[IMGSTORE_NAME_MAX + 16];
+	if (fd < 0)
+		return;
+	snprintf(lockname, sizeof lockname, ".%s.lock", name);
+	unlinkat(s->dir_fd[IMGSTORE_IMAGES], lockname, 0); /* while still holding it */
+	close(fd);
 }
 
 int imgstore_verify_locked(struct imgstore *s, const char *name, const char *sha256,
@@ -471,7 +484,7 @@ int imgstore_verify(struct imgstore *s, const char *name, const char *sha256, ch
 	if (lk < 0)
 		return -1;
 	int rc = imgstore_verify_locked(s, name, want, NULL, err, errlen);
-	imgstore_unlock_image(lk);
+	imgstore_unlock_image(s, name, lk);
 	return rc;
 }
 

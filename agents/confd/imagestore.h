@@ -2,7 +2,7 @@
  *
  *   STORE/images/NAME        verified base images (NAME: one path component)
  *   STORE/images/.NAME.part  a download in progress (resumed with HTTP Range)
- *   STORE/images/.NAME.lock  flock(2) held while NAME is fetched or verified
+ *   STORE/images/.NAME.lock  flock(2) held while NAME is fetched or verified (removed after)
  *   STORE/disks/VM.img       VM disks, cloned from a base image
  *   STORE/configs/VM.cfg     VM xl.cfg files (cfgstore.c)
  *

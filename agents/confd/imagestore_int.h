@@ -11,7 +11,8 @@
 
 /* Takes the exclusive lock of image NAME (images/.NAME.lock). Returns its fd, or -1. */
 int imgstore_lock_image(struct imgstore *s, const char *name, char *err, size_t errlen);
-void imgstore_unlock_image(int fd);
+/* Removes the lock file and releases the lock. */
+void imgstore_unlock_image(struct imgstore *s, const char *name, int fd);
 /* imgstore_verify with the lock held and sha256 already checked; *size set on a match.
  * Returns 0 on a match, 1 if absent, -1 on a mismatch or an error. */
 int imgstore_verify_locked(struct imgstore *s, const char *name, const char *sha256,

@@ -283,6 +283,6 @@ out:
 	}
 	if (fd >= 0)
 		close(fd);
-	imgstore_unlock_image(lk);
+	imgstore_unlock_image(s, o->name, lk);
 	return rc;
 }
