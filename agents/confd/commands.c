@@ -49,7 +49,9 @@ static void send_reply(struct confd *cd, struct confd_req *req, cJSON *reply)
 	char *text = msg_print(reply);
 	if (req->id[0] && text)
 		idcache_finish(cd->ids, req->id, text);
-	if (bus_reply(cd->bus, &m, req->reply_to, reply) < 0) {
+	/* Nowhere to answer (a plain mosquitto_pub): an error is still told to everyone. */
+	if (bus_reply(cd->bus, &m, req->reply_to, reply) < 0 &&
+	    !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"))) {
 		cJSON *f = cJSON_CreateObject();
 		cJSON_AddStringToObject(f, "id", req->id);
 		cJSON_AddItemToObject(f, "reply", cJSON_Duplicate(reply, 1));
