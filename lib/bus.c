@@ -273,6 +273,11 @@ struct bus *bus_new(struct evloop *loop, const struct bus_opts *opts, char *err,
 	b->backoff_ms = BUS_BACKOFF_MIN_MS;
 	if (b->opts.keepalive <= 0)
 		b->opts.keepalive = 10;
+	if (b->opts.keepalive < 5) {
+		snprintf(err, errlen, "keepalive %d s: MQTT clients here need at least 5 s",
+			 b->opts.keepalive);
+		goto fail;
+	}
 	b->protocol = opts->protocol == 4 ? 4 : 5;
 	b->url = bus_strdup(opts->url ? opts->url : "mqtt://127.0.0.1:1883");
 	b->client_id = bus_strdup(opts->client_id);
