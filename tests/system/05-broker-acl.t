@@ -277,6 +277,40 @@ allowed admin "$C/cmd/host/h2"
 allowed admin "$C/cmd/confd"
 allowed admin "$C/policy"
 
+# A Last Will is checked like any publish when the broker sends it: h1 cannot
+# have h2 declared offline. Two h1 connections die with kill -9, one whose Will
+# is on host/h2/state, then one whose Will is on its own host/h1/state.
+tag=$RANDOM$RANDOM
+will_client() { # client-id will-topic payload
+	mosquitto_sub -h 127.0.0.1 -p "$TLS_PORT" --cafile "$D/ca.crt" -u h1 -P "$h1pw" -i "$1" \
+		--will-topic "$2" --will-payload "$3" --will-retain -q 1 -v -t "$C/host/h1/will-$1" \
+		>"$T/will-$1.out" 2>&1 &
+	WILL_PID=$!
+	PIDS+=("$WILL_PID")
+	sync_sub admin "$T/will-$1.out" "$C/host/h1/will-$1" || bail "will client $1 never connected"
+}
+will_client forge-$tag "$C/host/h2/state" "forged-will-$tag"
+forge_pid=$WILL_PID
+will_client own-$tag "$C/host/h1/state" "own-will-$tag"
+own_pid=$WILL_PID
+{ kill -9 "$forge_pid"; wait "$forge_pid"; } 2>/dev/null
+for i in $(seq 1 400); do
+	grep -q "Client forge-$tag closed its connection\|Client forge-$tag disconnected" \
+		"$D/log/mosquitto.log" && break
+	sleep 0.05
+done
+{ kill -9 "$own_pid"; wait "$own_pid"; } 2>/dev/null
+if ! wait_seen "$W" "$C/host/h1/state own-will-$tag"; then
+	fail "h1's Last Will on its own state is delivered" "$(tail -n 5 "$D/log/mosquitto.log")"
+else
+	pass "h1's Last Will on its own state is delivered"
+	if seen "$W" "$C/host/h2/state forged-will-$tag"; then
+		fail "h1 cannot forge h2's Last Will (host/h2/state)"
+	else
+		pass "h1 cannot forge h2's Last Will (host/h2/state)"
+	fi
+fi
+
 # ---- (d) an admin commands h1; h1 reads only its own commands ------------------
 H=$T/h1.sub
 sub_start h1 "$H" "$C/cmd/#" "$C/reply/#" "$C/guest/#" "$C/host/#"
