@@ -49,9 +49,9 @@ tls_prod_conf() {
 # (ca.crt, broker.crt, broker.key, passwd, acl from vmc-broker-setup) on a free
 # loopback port. Its log is DIR/log/mosquitto.log. Returns 0 once it listens.
 tls_start_prod_broker() {
-	local dir=$1 try port
+	local dir=$1 port
 	mkdir -p "$dir/data" "$dir/log" || return 1
-	for try in $(seq 1 30); do
+	for _ in $(seq 1 30); do
 		port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
 		tls_prod_conf "$TLS_SRC_DIR/broker-conf/mosquitto-prod.conf" "$dir" "$port" \
 			>"$dir/mosquitto.conf" || return 1

@@ -13,7 +13,7 @@
 set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-# shellcheck source=../lib/tls.sh
+# shellcheck source=tests/lib/tls.sh
 source "$ROOT/tests/lib/tls.sh"
 VMC_BIN=${VMC_BIN:-$ROOT/bin}
 C=vmc/default
@@ -115,7 +115,7 @@ wait_seen_short() {
 }
 
 # ---- set-up --------------------------------------------------------------------
-command -v mosquitto >/dev/null && command -v mosquitto_pub >/dev/null ||
+{ command -v mosquitto && command -v mosquitto_pub; } >/dev/null ||
 	bail "mosquitto and mosquitto-clients are not installed"
 
 # Bad names are refused before anything is written.
