@@ -225,6 +225,11 @@ static void bus_on_publish(struct mosquitto *mosq, void *ud, int mid, int rc,
 	struct bus *b = ud;
 	if (b->inflight > 0)
 		b->inflight--;
+	/* MQTT 5 tells us when the broker dropped a publish (e.g. 135: not authorised);
+	 * 3.1.1 brokers drop such messages silently */
+	if (rc >= 128)
+		log_warnx("the broker refused a publish (message %d): %s", mid,
+			  mosquitto_reason_string(rc));
 }
 
 static void bus_on_message(struct mosquitto *mosq, void *ud, const struct mosquitto_message *m,
