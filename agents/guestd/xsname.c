@@ -68,10 +68,13 @@ int xsname_ask(int fd, const char *dev, const char *key, char *out, size_t outle
 	}
 	int64_t deadline = evloop_mono_ms() + timeout_ms;
 	for (;;) {
-		struct xsd_sockmsg r;
+		struct xsd_sockmsg r = {0};
 		char body[XENSTORE_PAYLOAD_MAX + 1];
-		if (read_full(fd, &r, sizeof r, deadline) < 0 || r.len > XENSTORE_PAYLOAD_MAX ||
-		    read_full(fd, body, r.len, deadline) < 0) {
+		if (read_full(fd, &r, sizeof r, deadline) < 0) {
+			snprintf(err, errlen, "%s: reading the reply: %s", dev, strerror(errno));
+			return -1;
+		}
+		if (r.len > XENSTORE_PAYLOAD_MAX || read_full(fd, body, r.len, deadline) < 0) {
 			snprintf(err, errlen, "%s: reading the reply: %s", dev,
 				 r.len > XENSTORE_PAYLOAD_MAX ? "too long" : strerror(errno));
 			return -1;
