@@ -35,8 +35,8 @@ struct place_req {
 /* Chooses a host for r and writes its name to host. Returns 0, or -1 with *code
  * (VMC_E_NOT_FOUND, VMC_E_REFUSED or VMC_E_NO_MEMORY) and a sentence in err that says why
  * no host fits (e.g. the largest free memory seen). */
-int place_choose(const struct cluster *cl, const struct place_req *r, char *host,
-		 size_t hostlen, enum vmc_err *code, char *err, size_t errlen);
+int place_choose(const struct cluster *cl, const struct place_req *r, char *host, size_t hostlen,
+                 enum vmc_err *code, char *err, size_t errlen);
 /* 1 if a tag matters to placement (anti.* or affinity.*). */
 int place_tag_relevant(const char *tag);
 
