@@ -1,0 +1,136 @@
+/* hv_xen_log.c - the xentoollog logger the xen driver gives libxl.
+ *
+ * Messages go to a stdio logger at warn level (xtl_createlogger_stdiostream),
+ * as xl does. Besides, each error is kept with the thread that logged it, so
+ * that an op can put libxl's own reason into the sentence it returns; and
+ * progress reports (from the save helper during a migration) can be routed to
+ * a callback. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hv_xen_int.h"
+
+struct xen_log {
+	xentoollog_logger vtable; /* first: libxl sees a xentoollog_logger */
+	xentoollog_logger_stdiostream *out;
+	pthread_mutex_t mu;
+	uint64_t nerr;
+	pthread_t last_tid;
+	char last[256];
+	xen_log_progress_fn *progress;
+	void *ud;
+};
+
+__attribute__((format(printf, 5, 0))) static void log_vmessage(xentoollog_logger *lg,
+                                                               xentoollog_level level, int errnoval,
+                                                               const char *context,
+                                                               const char *format, va_list al)
+{
+	struct xen_log *l = (struct xen_log *)lg;
+	char msg[sizeof l->last];
+	va_list copy;
+	size_t len;
+
+	if (level >= XTL_ERROR) {
+		va_copy(copy, al);
+		vsnprintf(msg, sizeof msg, format, copy);
+		va_end(copy);
+		len = strlen(msg);
+		if (errnoval >= 0 && len < sizeof msg)
+			snprintf(msg + len, sizeof msg - len, ": %s", strerror(errnoval));
+		pthread_mutex_lock(&l->mu);
+		l->nerr++;
+		l->last_tid = pthread_self();
+		memcpy(l->last, msg, sizeof l->last);
+		pthread_mutex_unlock(&l->mu);
+	}
+	xtl_logv((xentoollog_logger *)l->out, level, errnoval, context, format, al);
+}
+
+static void log_progress(xentoollog_logger *lg, const char *context, const char *doing_what,
+                         int percent, unsigned long done, unsigned long total)
+{
+	struct xen_log *l = (struct xen_log *)lg;
+	xen_log_progress_fn *fn;
+	void *ud;
+
+	pthread_mutex_lock(&l->mu);
+	fn = l->progress;
+	ud = l->ud;
+	pthread_mutex_unlock(&l->mu);
+	if (fn && doing_what)
+		fn(ud, doing_what, done, total);
+}
+
+static void log_destroy(xentoollog_logger *lg)
+{
+	/* Owned by the driver: xen_log_free releases it. */
+}
+
+struct xen_log *xen_log_new(FILE *out, char *err, size_t errlen)
+{
+	struct xen_log *l = calloc(1, sizeof *l);
+
+	if (!l) {
+		snprintf(err, errlen, "out of memory for the xen logger");
+		return NULL;
+	}
+	l->out = xtl_createlogger_stdiostream(out, XTL_WARN, XTL_STDIOSTREAM_HIDE_PROGRESS);
+	if (!l->out) {
+		snprintf(err, errlen, "cannot create the xentoollog stdio logger");
+		free(l);
+		return NULL;
+	}
+	pthread_mutex_init(&l->mu, NULL);
+	l->vtable.vmessage = log_vmessage;
+	l->vtable.progress = log_progress;
+	l->vtable.destroy = log_destroy;
+	return l;
+}
+
+void xen_log_free(struct xen_log *l)
+{
+	if (!l)
+		return;
+	xtl_logger_destroy((xentoollog_logger *)l->out);
+	pthread_mutex_destroy(&l->mu);
+	free(l);
+}
+
+xentoollog_logger *xen_log_xtl(struct xen_log *l)
+{
+	return &l->vtable;
+}
+
+void xen_log_set_progress(struct xen_log *l, xen_log_progress_fn *fn, void *ud)
+{
+	pthread_mutex_lock(&l->mu);
+	l->progress = fn;
+	l->ud = ud;
+	pthread_mutex_unlock(&l->mu);
+}
+
+uint64_t xen_log_mark(struct xen_log *l)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&l->mu);
+	n = l->nerr;
+	pthread_mutex_unlock(&l->mu);
+	return n;
+}
+
+int xen_log_last_error(struct xen_log *l, uint64_t mark, char *buf, size_t len)
+{
+	int found = 0;
+
+	if (len)
+		buf[0] = '\0';
+	pthread_mutex_lock(&l->mu);
+	if (l->nerr != mark && pthread_equal(l->last_tid, pthread_self()) && len) {
+		snprintf(buf, len, "%s", l->last);
+		found = 1;
+	}
+	pthread_mutex_unlock(&l->mu);
+	return found;
+}
