@@ -21,6 +21,25 @@ struct xen_log {
 	void *ud;
 };
 
+/* libxl puts "file.c:LINE:function: " in front of its messages; a sentence for
+ * people reads better without. Returns where the message proper starts. */
+static const char *log_skip_location(const char *m)
+{
+	const char *p = strchr(m, ':'), *q;
+
+	if (!p || p - m < 3 || strncmp(p - 2, ".c", 2) != 0)
+		return m;
+	q = p + 1;
+	while (*q >= '0' && *q <= '9')
+		q++;
+	if (q == p + 1 || *q != ':')
+		return m;
+	p = strchr(q + 1, ':');
+	if (!p || p[1] != ' ' || strchr(q + 1, ' ') < p)
+		return m;
+	return p + 2;
+}
+
 __attribute__((format(printf, 5, 0))) static void log_vmessage(xentoollog_logger *lg,
                                                                xentoollog_level level, int errnoval,
                                                                const char *context,
@@ -41,7 +60,7 @@ __attribute__((format(printf, 5, 0))) static void log_vmessage(xentoollog_logger
 		pthread_mutex_lock(&l->mu);
 		l->nerr++;
 		l->last_tid = pthread_self();
-		memcpy(l->last, msg, sizeof l->last);
+		snprintf(l->last, sizeof l->last, "%s", log_skip_location(msg));
 		pthread_mutex_unlock(&l->mu);
 	}
 	xtl_logv((xentoollog_logger *)l->out, level, errnoval, context, format, al);

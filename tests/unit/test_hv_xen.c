@@ -283,6 +283,13 @@ static void test_log_last_error(void **state)
 	xtl_log(xen_log_xtl(l), XTL_ERROR, 2, "test", "cannot open %s", "/nothing");
 	assert_int_equal(xen_log_last_error(l, mark, last, sizeof last), 1);
 	assert_string_equal(last, "cannot open /nothing: No such file or directory");
+	/* libxl's "file.c:LINE:function: " prefix is dropped; other colons stay. */
+	xtl_log(xen_log_xtl(l), XTL_ERROR, -1, "libxl", "libxl.c:102:libxl_ctx_alloc: no handle");
+	xen_log_last_error(l, mark, last, sizeof last);
+	assert_string_equal(last, "no handle");
+	xtl_log(xen_log_xtl(l), XTL_ERROR, -1, "libxl", "Domain 3:a.c:7:f: x");
+	xen_log_last_error(l, mark, last, sizeof last);
+	assert_string_equal(last, "Domain 3:a.c:7:f: x");
 	/* Another thread's error is not this thread's. */
 	mark = xen_log_mark(l);
 	assert_int_equal(pthread_create(&t, NULL, log_from_other_thread, l), 0);
