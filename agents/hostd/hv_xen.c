@@ -25,7 +25,7 @@ int xen_fail(struct xen_log *l, uint64_t mark, int rc, char *err, size_t errlen,
 	char last[200];
 	const char *code = libxl_error_to_string(rc);
 
-	if (xen_log_last_error(l, mark, last, sizeof last))
+	if (xen_log_first_error(l, mark, last, sizeof last))
 		snprintf(err, errlen, "%s: libxl error %s: %s", what, code ? code : "?", last);
 	else
 		snprintf(err, errlen, "%s: libxl error %s (%d)", what, code ? code : "?", rc);
@@ -173,7 +173,7 @@ static int open_ctx(struct xen_hv *x, char *err, size_t errlen)
 	if (libxl_ctx_alloc(&x->ctx, LIBXL_VERSION, 0, xen_log_xtl(x->log)) == 0)
 		return 0;
 	x->ctx = NULL;
-	xen_log_last_error(x->log, mark, last, sizeof last);
+	xen_log_first_error(x->log, mark, last, sizeof last);
 	snprintf(err, errlen,
 	         "cannot open libxl context: is this a Xen dom0 with xenstored running?%s%s%s",
 	         last[0] ? " (" : "", last, last[0] ? ")" : "");

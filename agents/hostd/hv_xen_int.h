@@ -39,11 +39,12 @@ void xen_log_free(struct xen_log *l);
 xentoollog_logger *xen_log_xtl(struct xen_log *l);
 /* Routes progress messages to fn (NULL stops). */
 void xen_log_set_progress(struct xen_log *l, xen_log_progress_fn *fn, void *ud);
-/* A mark to pass to xen_log_last_error: the count of errors logged so far. */
+/* A mark to pass to xen_log_first_error: the count of errors logged so far. */
 uint64_t xen_log_mark(struct xen_log *l);
-/* Copies the last error the calling thread logged after mark into buf.
- * Returns 1 if there was one, else 0 (buf = ""). */
-int xen_log_last_error(struct xen_log *l, uint64_t mark, char *buf, size_t len);
+/* Copies the first error the calling thread logged after mark (among the last
+ * few of all threads) into buf: usually the root cause. Returns 1 if there was
+ * one, else 0 (buf = ""). */
+int xen_log_first_error(struct xen_log *l, uint64_t mark, char *buf, size_t len);
 
 /* --- xl.cfg parsing (hv_xen_cfg.c) -------------------------------------- */
 
@@ -96,8 +97,8 @@ struct xen_hv {
 	int watcher_started;
 };
 
-/* Fills err with "WHAT: libxl error CODE" plus libxl's own last message for this
- * thread since mark (logged through l), if any. Returns -1. */
+/* Fills err with "WHAT: libxl error CODE" plus the first error this thread
+ * logged through l since mark, if any. Returns -1. */
 int xen_fail(struct xen_log *l, uint64_t mark, int rc, char *err, size_t errlen, const char *what);
 /* The domid of the domain called name. Returns 0, or -1 with err ("no domain ..."). */
 int xen_domid(struct xen_hv *x, const char *name, uint32_t *domid, char *err, size_t errlen);

@@ -1,41 +1,54 @@
 /* hv_xen_log.c - the xentoollog logger the xen driver gives libxl.
  *
  * Messages go to a stdio logger at warn level (xtl_createlogger_stdiostream),
- * as xl does. Besides, each error is kept with the thread that logged it, so
- * that an op can put libxl's own reason into the sentence it returns; and
- * progress reports (from the save helper during a migration) can be routed to
- * a callback. */
+ * as xl does. Besides, the last few errors are kept with the thread that
+ * logged them, so that an op can put the root cause into the sentence it
+ * returns: the first error its thread logged (libxl and libxc log the cause
+ * first, then each caller's "cannot (re-)build domain"). Progress reports
+ * (from the save helper during a migration) can be routed to a callback. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "hv_xen_int.h"
+
+#define LOG_KEEP 16 /* errors kept, all threads together */
+
+struct log_error {
+	uint64_t seq; /* 1, 2, ...; 0: empty slot */
+	pthread_t tid;
+	char msg[200];
+};
 
 struct xen_log {
 	xentoollog_logger vtable; /* first: libxl sees a xentoollog_logger */
 	xentoollog_logger_stdiostream *out;
 	pthread_mutex_t mu;
 	uint64_t nerr;
-	pthread_t last_tid;
-	char last[256];
+	struct log_error kept[LOG_KEEP]; /* error seq lives in kept[seq % LOG_KEEP] */
 	xen_log_progress_fn *progress;
 	void *ud;
 };
 
-/* libxl puts "file.c:LINE:function: " in front of its messages; a sentence for
- * people reads better without. Returns where the message proper starts. */
+/* libxl puts "file.c:LINE:function: " in front of its messages, libxc
+ * "panic: file.c:LINE: "; a sentence for people reads better without.
+ * Returns where the message proper starts. */
 static const char *log_skip_location(const char *m)
 {
-	const char *p = strchr(m, ':'), *q;
+	const char *start = strncmp(m, "panic: ", 7) == 0 ? m + 7 : m;
+	const char *p = strchr(start, ':'), *q;
 
-	if (!p || p - m < 3 || strncmp(p - 2, ".c", 2) != 0)
+	if (!p || p - start < 3 || strncmp(p - 2, ".c", 2) != 0 ||
+	    memchr(start, ' ', (size_t)(p - start)))
 		return m;
 	q = p + 1;
 	while (*q >= '0' && *q <= '9')
 		q++;
 	if (q == p + 1 || *q != ':')
 		return m;
+	if (q[1] == ' ')
+		return q + 2; /* no function name */
 	p = strchr(q + 1, ':');
-	if (!p || p[1] != ' ' || strchr(q + 1, ' ') < p)
+	if (!p || p[1] != ' ' || memchr(q + 1, ' ', (size_t)(p - q - 1)))
 		return m;
 	return p + 2;
 }
@@ -46,7 +59,10 @@ __attribute__((format(printf, 5, 0))) static void log_vmessage(xentoollog_logger
                                                                const char *format, va_list al)
 {
 	struct xen_log *l = (struct xen_log *)lg;
-	char msg[sizeof l->last];
+	char msg[sizeof l->kept[0].msg + 64];
+	struct log_error *e;
+	const char *start;
+	size_t n;
 	va_list copy;
 	size_t len;
 
@@ -59,8 +75,13 @@ __attribute__((format(printf, 5, 0))) static void log_vmessage(xentoollog_logger
 			snprintf(msg + len, sizeof msg - len, ": %s", strerror(errnoval));
 		pthread_mutex_lock(&l->mu);
 		l->nerr++;
-		l->last_tid = pthread_self();
-		snprintf(l->last, sizeof l->last, "%s", log_skip_location(msg));
+		e = &l->kept[l->nerr % LOG_KEEP];
+		e->seq = l->nerr;
+		e->tid = pthread_self();
+		start = log_skip_location(msg);
+		n = strnlen(start, sizeof e->msg - 1); /* cut long ones short */
+		memcpy(e->msg, start, n);
+		e->msg[n] = '\0';
 		pthread_mutex_unlock(&l->mu);
 	}
 	xtl_logv((xentoollog_logger *)l->out, level, errnoval, context, format, al);
@@ -139,17 +160,22 @@ uint64_t xen_log_mark(struct xen_log *l)
 	return n;
 }
 
-int xen_log_last_error(struct xen_log *l, uint64_t mark, char *buf, size_t len)
+int xen_log_first_error(struct xen_log *l, uint64_t mark, char *buf, size_t len)
 {
-	int found = 0;
+	const struct log_error *first = NULL;
 
 	if (len)
 		buf[0] = '\0';
 	pthread_mutex_lock(&l->mu);
-	if (l->nerr != mark && pthread_equal(l->last_tid, pthread_self()) && len) {
-		snprintf(buf, len, "%s", l->last);
-		found = 1;
+	for (size_t i = 0; i < LOG_KEEP; i++) {
+		const struct log_error *e = &l->kept[i];
+
+		if (e->seq > mark && pthread_equal(e->tid, pthread_self()) &&
+		    (!first || e->seq < first->seq))
+			first = e;
 	}
+	if (first && len)
+		snprintf(buf, len, "%s", first->msg);
 	pthread_mutex_unlock(&l->mu);
-	return found;
+	return first != NULL;
 }

@@ -6,6 +6,8 @@
  *               rounds while the guest runs, then it is suspended and the rest
  *               sent; it stays suspended here (outgoing). If the stream fails,
  *               the domain is resumed at once, as xl's failed_resume does.
+ *               (A PV domain on a Xen without shadow paging cannot be sent
+ *               live: it is suspended first and sent whole.)
  *   recv        libxl_domain_create_restore from the fd (plain v2 stream), as
  *               NAME--incoming, left paused; its xl.cfg stored as NAME's.
  *   dst_commit  renames NAME--incoming to NAME and unpauses it (xl's "GO").
@@ -53,7 +55,9 @@ static void mig_on_progress(void *ud, const char *doing_what, unsigned long done
 			m->t_suspended_ns = mig_now_ns();
 		return;
 	}
-	if (sscanf(doing_what, "Frames iteration %u", &it) != 1)
+	if (strcmp(doing_what, "Frames") == 0) /* a non-live send: one round */
+		it = 0;
+	else if (sscanf(doing_what, "Frames iteration %u", &it) != 1)
 		return;
 	if (m->rounds == 0 || it != m->iter) {
 		m->pages_before += m->cur_done;
@@ -93,6 +97,31 @@ static int send_check(struct xen_hv *x, const char *name, uint32_t domid, char *
 	return rc;
 }
 
+/* LIBXL_SUSPEND_LIVE, unless the domain is PV and Xen has no shadow paging:
+ * pre-copy needs log-dirty mode, which PV domains get only from shadow paging
+ * (HVM and PVH use HAP). Such a domain is suspended first and then sent
+ * whole, as a save is: slower, but it still moves. */
+static int send_flags(struct xen_hv *x, const char *name, uint32_t domid)
+{
+	libxl_physinfo pi;
+	libxl_dominfo info;
+	int pv, shadow;
+
+	libxl_dominfo_init(&info);
+	pv = libxl_domain_info(x->ctx, &info, domid) == 0 &&
+	     info.domain_type == LIBXL_DOMAIN_TYPE_PV;
+	libxl_dominfo_dispose(&info);
+	libxl_physinfo_init(&pi);
+	shadow = libxl_get_physinfo(x->ctx, &pi) != 0 || pi.cap_shadow;
+	libxl_physinfo_dispose(&pi);
+	if (!pv || shadow)
+		return LIBXL_SUSPEND_LIVE;
+	log_warnx("xen: this Xen has no shadow paging, so PV domain %s cannot be migrated live; "
+	          "it is suspended for the whole transfer",
+	          name);
+	return 0;
+}
+
 /* After a failed stream: says why, and resumes the domain if it was suspended. */
 static int send_failed(struct xen_hv *x, struct xen_log *lg, uint64_t mark, int rc,
                        const char *name, uint32_t domid, char *err, size_t errlen)
@@ -105,11 +134,8 @@ static int send_failed(struct xen_hv *x, struct xen_log *lg, uint64_t mark, int 
 	snprintf(what, sizeof what, "sending domain %s", name);
 	xen_fail(lg, mark, rc, err, errlen, what);
 	len = strlen(err);
-	if (rc == ERROR_GUEST_TIMEDOUT) {
-		snprintf(err + len, errlen - len,
-		         "; the guest did not suspend (no PV drivers?) and is still running here");
-		return -1;
-	}
+	/* libxl says "guest timed out" also when the stream broke before the
+	 * suspend: what matters is whether the domain is suspended now. */
 	if (!xen_is_suspended(x, domid)) {
 		snprintf(err + len, errlen - len, "; it is still running here");
 		return -1;
@@ -152,7 +178,8 @@ int xen_migrate_send(struct hv *h, const char *name, int fd, hv_progress_fn *pro
 	}
 	lg = mctx ? mlog : x->log;
 	mark = xen_log_mark(lg);
-	rc = libxl_domain_suspend(mctx ? mctx : x->ctx, domid, fd, LIBXL_SUSPEND_LIVE, NULL);
+	rc =
+	    libxl_domain_suspend(mctx ? mctx : x->ctx, domid, fd, send_flags(x, name, domid), NULL);
 	t_end = mig_now_ns();
 	if (rc)
 		send_failed(x, lg, mark, rc, name, domid, err, errlen);

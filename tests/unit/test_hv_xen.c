@@ -264,10 +264,20 @@ static void *log_from_other_thread(void *arg)
 	return NULL;
 }
 
-static void test_log_last_error(void **state)
+/* Logs an error through l and returns what xen_log_first_error gives for it alone. */
+static const char *log_one(struct xen_log *l, const char *msg, char *buf, size_t len)
+{
+	uint64_t mark = xen_log_mark(l);
+
+	xtl_log(xen_log_xtl(l), XTL_ERROR, -1, "test", "%s", msg);
+	xen_log_first_error(l, mark, buf, len);
+	return buf;
+}
+
+static void test_log_first_error(void **state)
 {
 	FILE *sink = fopen("/dev/null", "w");
-	char err[VMC_ERR_MAX], last[128];
+	char err[VMC_ERR_MAX], first[128];
 	struct xen_log *l;
 	uint64_t mark;
 	pthread_t t;
@@ -276,25 +286,30 @@ static void test_log_last_error(void **state)
 	l = xen_log_new(sink, err, sizeof err);
 	assert_non_null(l);
 	mark = xen_log_mark(l);
-	assert_int_equal(xen_log_last_error(l, mark, last, sizeof last), 0);
-	assert_string_equal(last, "");
+	assert_int_equal(xen_log_first_error(l, mark, first, sizeof first), 0);
+	assert_string_equal(first, "");
 	xtl_log(xen_log_xtl(l), XTL_WARN, -1, "test", "only a warning");
-	assert_int_equal(xen_log_last_error(l, mark, last, sizeof last), 0);
+	assert_int_equal(xen_log_first_error(l, mark, first, sizeof first), 0);
+	/* The root cause comes first; what callers add after it does not hide it. */
 	xtl_log(xen_log_xtl(l), XTL_ERROR, 2, "test", "cannot open %s", "/nothing");
-	assert_int_equal(xen_log_last_error(l, mark, last, sizeof last), 1);
-	assert_string_equal(last, "cannot open /nothing: No such file or directory");
-	/* libxl's "file.c:LINE:function: " prefix is dropped; other colons stay. */
-	xtl_log(xen_log_xtl(l), XTL_ERROR, -1, "libxl", "libxl.c:102:libxl_ctx_alloc: no handle");
-	xen_log_last_error(l, mark, last, sizeof last);
-	assert_string_equal(last, "no handle");
-	xtl_log(xen_log_xtl(l), XTL_ERROR, -1, "libxl", "Domain 3:a.c:7:f: x");
-	xen_log_last_error(l, mark, last, sizeof last);
-	assert_string_equal(last, "Domain 3:a.c:7:f: x");
+	xtl_log(xen_log_xtl(l), XTL_ERROR, -1, "test", "cannot (re-)build domain: -3");
+	assert_int_equal(xen_log_first_error(l, mark, first, sizeof first), 1);
+	assert_string_equal(first, "cannot open /nothing: No such file or directory");
 	/* Another thread's error is not this thread's. */
 	mark = xen_log_mark(l);
 	assert_int_equal(pthread_create(&t, NULL, log_from_other_thread, l), 0);
 	pthread_join(t, NULL);
-	assert_int_equal(xen_log_last_error(l, mark, last, sizeof last), 0);
+	assert_int_equal(xen_log_first_error(l, mark, first, sizeof first), 0);
+	/* Source locations are dropped; other colons stay. */
+	assert_string_equal(
+	    log_one(l, "libxl.c:102:libxl_ctx_alloc: no handle", first, sizeof first), "no handle");
+	assert_string_equal(
+	    log_one(l, "panic: xg_dom_core.c:205: failed to open file", first, sizeof first),
+	    "failed to open file");
+	assert_string_equal(log_one(l, "Domain 3:a.c:7:f: x", first, sizeof first),
+	                    "Domain 3:a.c:7:f: x");
+	assert_string_equal(log_one(l, "a.c:7:two words: x", first, sizeof first),
+	                    "a.c:7:two words: x");
 	xen_log_free(l);
 	fclose(sink);
 }
@@ -336,7 +351,7 @@ int main(void)
 	    cmocka_unit_test(test_cfg_hvm_pvh),
 	    cmocka_unit_test(test_cfg_errors),
 	    cmocka_unit_test(test_cfg_null_text),
-	    cmocka_unit_test(test_log_last_error),
+	    cmocka_unit_test(test_log_first_error),
 	    cmocka_unit_test(test_log_progress),
 	};
 
