@@ -494,7 +494,7 @@ static int xen_shutdown(struct hv *h, const char *name, char *err, size_t errlen
 	struct xen_hv *x = (struct xen_hv *)h;
 	uint64_t mark = xen_log_mark(x->log);
 	libxl_dominfo info;
-	char what[VMC_NAME_MAX + 32];
+	char what[VMC_NAME_MAX + 64];
 	uint32_t domid;
 	int rc, hvm;
 
@@ -525,11 +525,8 @@ static int xen_shutdown(struct hv *h, const char *name, char *err, size_t errlen
 	return 0;
 }
 
-typedef int xen_domain_fn(libxl_ctx *ctx, uint32_t domid, const libxl_asyncop_how *ao_how);
-
-/* Looks name up and applies fn (libxl_domain_destroy, _pause, _unpause) to it. */
-static int xen_apply(struct xen_hv *x, const char *name, xen_domain_fn *fn, const char *verb,
-                     char *err, size_t errlen)
+int xen_apply(struct xen_hv *x, const char *name, xen_domain_fn *fn, const char *verb, char *err,
+              size_t errlen)
 {
 	uint64_t mark = xen_log_mark(x->log);
 	char what[VMC_NAME_MAX + 32];

@@ -105,6 +105,12 @@ int xen_domid(struct xen_hv *x, const char *name, uint32_t *domid, char *err, si
 /* 1 if the domain is shut down for suspend (saved or migrated out), else 0. */
 int xen_is_suspended(struct xen_hv *x, uint32_t domid);
 
+typedef int xen_domain_fn(libxl_ctx *ctx, uint32_t domid, const libxl_asyncop_how *ao_how);
+/* Looks name up and applies fn (libxl_domain_destroy, _pause, ...) to it.
+ * Returns 0, or -1 with err "VERB NAME: libxl error ...". */
+int xen_apply(struct xen_hv *x, const char *name, xen_domain_fn *fn, const char *verb, char *err,
+              size_t errlen);
+
 /* Stored configs (STATE_DIR/xen/NAME.cfg). */
 int xen_store_put(struct xen_hv *x, const char *name, const char *text, char *err, size_t errlen);
 /* Returns the malloc'ed text, or NULL (errno ENOENT if there is none). */

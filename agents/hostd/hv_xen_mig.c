@@ -191,13 +191,16 @@ int xen_migrate_send(struct hv *h, const char *name, int fd, hv_progress_fn *pro
 	return rc ? -1 : 0;
 }
 
+/* libxl_domain_resume as a xen_domain_fn: co-operative (suspend_cancel), as xl. */
+static int mig_resume(libxl_ctx *ctx, uint32_t domid, const libxl_asyncop_how *ao_how)
+{
+	return libxl_domain_resume(ctx, domid, 1, ao_how);
+}
+
 int xen_migrate_src_commit(struct hv *h, const char *name, char *err, size_t errlen)
 {
 	struct xen_hv *x = (struct xen_hv *)h;
-	uint64_t mark = xen_log_mark(x->log);
-	char what[VMC_NAME_MAX + 96];
 	uint32_t domid;
-	int rc;
 
 	if (xen_domid(x, name, &domid, err, errlen) < 0)
 		return -1;
@@ -208,11 +211,9 @@ int xen_migrate_src_commit(struct hv *h, const char *name, char *err, size_t err
 		         name);
 		return -1;
 	}
-	rc = libxl_domain_destroy(x->ctx, domid, NULL);
-	if (rc) {
-		snprintf(what, sizeof what, "destroying the migrated source of %s", name);
-		return xen_fail(x->log, mark, rc, err, errlen, what);
-	}
+	if (xen_apply(x, name, libxl_domain_destroy, "destroying the migrated source", err,
+	              errlen) < 0)
+		return -1;
 	xen_store_del(x, name);
 	return 0;
 }
@@ -220,21 +221,13 @@ int xen_migrate_src_commit(struct hv *h, const char *name, char *err, size_t err
 int xen_migrate_src_abort(struct hv *h, const char *name, char *err, size_t errlen)
 {
 	struct xen_hv *x = (struct xen_hv *)h;
-	uint64_t mark = xen_log_mark(x->log);
-	char what[VMC_NAME_MAX + 96];
 	uint32_t domid;
-	int rc;
 
 	if (xen_domid(x, name, &domid, err, errlen) < 0)
 		return -1;
 	if (!xen_is_suspended(x, domid))
 		return 0; /* never suspended, or already resumed */
-	rc = libxl_domain_resume(x->ctx, domid, 1, NULL);
-	if (rc) {
-		snprintf(what, sizeof what, "resuming %s after a failed migration", name);
-		return xen_fail(x->log, mark, rc, err, errlen, what);
-	}
-	return 0;
+	return xen_apply(x, name, mig_resume, "resuming", err, errlen);
 }
 
 /* Checks that neither NAME nor NAME--incoming exists here. */
