@@ -38,7 +38,8 @@ static void work_copy(struct work *w, const struct bal_view *v, const struct rul
 		*h = v->hosts[i];
 		w->cap[i] = h->nvms;
 		h->vms = xrealloc(NULL, h->nvms * sizeof *h->vms);
-		memcpy(h->vms, v->hosts[i].vms, h->nvms * sizeof *h->vms);
+		if (h->nvms)
+			memcpy(h->vms, v->hosts[i].vms, h->nvms * sizeof *h->vms);
 	}
 }
 
