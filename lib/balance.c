@@ -136,6 +136,11 @@ double bal_target(const struct bal_view *v, const struct rule_settings *s)
 	return fmax(s->high, bal_cluster_mean(v, s) + s->margin / 2);
 }
 
+double bal_goal(const struct bal_view *v, const struct rule_settings *s)
+{
+	return fmax(s->high - s->margin, bal_cluster_mean(v, s) + s->margin / 2);
+}
+
 int bal_vm_movable(const struct bal_vm *vm, enum bal_mode mode, int64_t now,
                    const struct rule_settings *s)
 {
@@ -315,6 +320,9 @@ size_t bal_take_units(const struct bal_dst *d, const struct bal_request *req,
 	for (size_t i = 0; i < ncands && cpus_ok; i++) {
 		if (done[i])
 			continue;
+		if (req->mode == BAL_MODE_BALANCE && req->goal > 0 &&
+		    req->load - out->cpu / req->cpus <= req->goal + BAL_EPS)
+			break; /* shed enough */
 		size_t m[BAL_MAX_UNIT];
 		size_t nm = unit_of(req, i, m);
 		double cpu = 0;

@@ -12,6 +12,8 @@
  * A host's load is its dom0 overhead (measured cpu minus its VMs' use) plus its
  * VMs' demand plus what it has promised to incoming VMs, over its CPUs.
  *
+ * An overloaded host (over high) sheds down to the goal, max(high - margin, mean +
+ * margin/2), largest VMs first, so that as few VMs as possible move.
  * A move of CPU c from S (load s, C_s CPUs) to D (load d, C_d CPUs) predicts
  * s' = s - c/C_s and d' = d + c/C_d. In balance mode it is made only if
  *  - d' <= target, target = max(high, cluster mean + margin/2): a host never
@@ -105,6 +107,10 @@ int64_t bal_host_room_mb(const struct bal_host *h, const struct rule_settings *s
 double bal_cluster_mean(const struct bal_view *v, const struct rule_settings *s);
 /* The most a destination may be filled to in balance mode: max(high, mean + margin/2). */
 double bal_target(const struct bal_view *v, const struct rule_settings *s);
+/* What an overloaded host sheds down to: max(high - margin, mean + margin/2). A host
+ * asks for help only while it is over high, and only for its excess over this goal:
+ * the fewest moves that bring it under high, not an even spread of every host. */
+double bal_goal(const struct bal_view *v, const struct rule_settings *s);
 
 /* A VM that may move, as a request carries it. */
 struct bal_cand {
@@ -130,6 +136,8 @@ struct bal_request {
 	int cpus;
 	const struct bal_cand *cands;
 	size_t ncands;
+	double goal; /* balance: the load the requester sheds down to (0: as far as the rules
+	              * allow); the help message carries it as excess = (load - goal) x cpus */
 };
 
 /* What a destination can take from a request. */

@@ -383,9 +383,11 @@ static void ask(struct bnode *n, int64_t now, const struct bal_view *v)
 	r->mode = mode;
 	r->load = bal_host_load(h, &n->s);
 	r->cpus = h->cpus > 0 ? h->cpus : 1;
-	r->excess = (r->load - bal_target(&lv, &n->s)) * r->cpus;
+	r->excess = (r->load - bal_goal(&lv, &n->s)) * r->cpus;
 	r->ncands = bal_candidates(&lv, self, &n->s, mode, r->cands, BAL_MAX_CANDS);
 	local_free(&lv, self);
+	if (mode == BAL_MODE_BALANCE && (r->load <= n->s.high || r->excess <= 0))
+		return; /* under high, or the cluster is as even as it gets */
 	if (r->ncands == 0) {
 		back_off(n, now);
 		return;
@@ -480,7 +482,13 @@ static void choose(struct bnode *n, int64_t now, const struct bal_view *v)
 		local_free(&lv, self);
 	struct bal_take t;
 	const struct bp_help *r = &n->req;
-	struct bal_request req = {r->requester, r->mode, r->load, r->cpus, r->cands, r->ncands};
+	struct bal_request req = {r->requester,
+	                          r->mode,
+	                          r->load,
+	                          r->cpus,
+	                          r->cands,
+	                          r->ncands,
+	                          r->mode == BAL_MODE_BALANCE ? r->load - r->excess / r->cpus : 0};
 	int best = bal_choose(&req, views, good, &n->s, target, &t);
 	for (size_t i = 0; i < c->n; i++)
 		if ((int)i != best || advising(n))
@@ -560,7 +568,13 @@ static void on_help(struct bnode *n, int64_t now, const struct bp_help *h, const
 	int self = local_view(n, v, &lv);
 	if (self < 0)
 		return;
-	struct bal_request req = {h->requester, h->mode, h->load, h->cpus, h->cands, h->ncands};
+	struct bal_request req = {h->requester,
+	                          h->mode,
+	                          h->load,
+	                          h->cpus,
+	                          h->cands,
+	                          h->ncands,
+	                          h->mode == BAL_MODE_BALANCE ? h->load - h->excess / h->cpus : 0};
 	struct bal_take t;
 	if (bal_offer(&lv, self, &req, &n->s, bal_target(&lv, &n->s), &t) > 0) {
 		struct bp_offer o = {.seq = h->seq,

@@ -145,7 +145,8 @@ static int balance_round(struct work *w, size_t src, double target, struct bal_p
 	if (!nc)
 		return 0;
 	struct bal_request req = {
-	    h->name, BAL_MODE_BALANCE, bal_host_load(h, s), h->cpus > 0 ? h->cpus : 1, cands, nc};
+	    h->name, BAL_MODE_BALANCE,  bal_host_load(h, s), h->cpus > 0 ? h->cpus : 1, cands,
+	    nc,      bal_goal(&w->v, s)};
 	size_t nh = w->v.nhosts;
 	struct bal_offer_view *offers = xrealloc(NULL, nh * sizeof *offers);
 	const char **names = xrealloc(NULL, nh * BAL_MAX_CANDS * sizeof *names);
@@ -234,7 +235,7 @@ static size_t place_all(struct work *w, size_t src, enum bal_mode mode, const ch
 				done[j] = 1;
 			}
 		struct bal_request req = {
-		    h->name, mode, bal_host_load(h, s), h->cpus > 0 ? h->cpus : 1, unit, nu};
+		    h->name, mode, bal_host_load(h, s), h->cpus > 0 ? h->cpus : 1, unit, nu, 0};
 		int best = -1;
 		double best_after = 0;
 		for (size_t d = 0; d < w->v.nhosts; d++) {

@@ -210,7 +210,7 @@ static void test_move_rule(void **state)
 	rule_settings_default(&s);
 	/* 95% -> 40%, 25% of a 4-CPU host: both sides end better */
 	struct bal_cand c = {.vm = "a", .cpu = 100, .mem_mb = 1024};
-	struct bal_request req = {"h1", BAL_MODE_BALANCE, 95, 4, &c, 1};
+	struct bal_request req = {"h1", BAL_MODE_BALANCE, 95, 4, &c, 1, 0};
 	struct bal_offer_view off = {"h2", 40, 4, (const char *[]){"a"}, 1};
 	struct bal_take t;
 	assert_int_equal(bal_choose(&req, &off, 1, &s, 80, &t), 0);
@@ -244,8 +244,8 @@ static void test_offer_rules(void **state)
 	model_measure(&m);
 	struct bal_cand c[BAL_MAX_CANDS];
 	size_t n = bal_candidates(&m.view, 0, &m.s, BAL_MODE_BALANCE, c, BAL_MAX_CANDS);
-	struct bal_request req = {"h1", BAL_MODE_BALANCE, bal_host_load(&m.hosts[0], &m.s), 4, c,
-	                          n};
+	struct bal_request req = {"h1", BAL_MODE_BALANCE, bal_host_load(&m.hosts[0], &m.s), 4, c, n,
+	                          0};
 	double target = bal_target(&m.view, &m.s);
 	struct bal_take t;
 	assert_int_equal(bal_offer(&m.view, 1, &req, &m.s, target, &t), 0);

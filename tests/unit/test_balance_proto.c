@@ -301,7 +301,7 @@ static void two_requesters(int64_t mem3, size_t want1, size_t want2)
 		struct bal_cand c[BAL_MAX_CANDS];
 		size_t nc = bal_candidates(&v, h, &s, BAL_MODE_BALANCE, c, BAL_MAX_CANDS);
 		struct bal_request req = {
-		    hosts[h].name, BAL_MODE_BALANCE, bal_host_load(&hosts[h], &s), 4, c, nc};
+		    hosts[h].name, BAL_MODE_BALANCE, bal_host_load(&hosts[h], &s), 4, c, nc, 0};
 		struct bal_take tk;
 		size_t got = bal_offer(&v, 2, &req, &s, target, &tk);
 		if (got) {
