@@ -328,31 +328,19 @@ struct unit_case {
 static void test_durations(void **state)
 {
 	static const struct unit_case cases[] = {
-	    {"500ms", 0, 500},
-	    {"30s", 0, 30000},
-	    {"5m", 0, 300000},
-	    {"2h", 0, 7200000},
-	    {"1d", 0, 86400000},
-	    {"10", 0, 10000},
-	    {"0", 0, 0},
-	    {"1.5s", 0, 1500},
-	    {"0.5", 0, 500},
-	    {".25s", 0, 250},
-	    {"2H", 0, 7200000},
-	    {"100MS", 0, 100},
-	    {"", -1, 0},
-	    {"s", -1, 0},
-	    {"-1s", -1, 0},
-	    {"+1s", -1, 0},
-	    {"1e3ms", -1, 0},
-	    {"0x10", -1, 0},
-	    {"1 s", -1, 0},
-	    {"5y", -1, 0},
-	    {"1sec", -1, 0},
-	    {"inf", -1, 0},
-	    {"nan", -1, 0},
-	    {"1..2s", -1, 0},
-	    {"99999999999999d", -1, 0},
+	    {"500ms", 0, 500},   {"30s", 0, 30000},
+	    {"5m", 0, 300000},   {"2h", 0, 7200000},
+	    {"1d", 0, 86400000}, {"10", 0, 10000},
+	    {"0", 0, 0},         {"1.5s", 0, 1500},
+	    {"0.5", 0, 500},     {".25s", 0, 250},
+	    {".", -1, 0},        {"2H", 0, 7200000},
+	    {"100MS", 0, 100},   {"", -1, 0},
+	    {"s", -1, 0},        {"-1s", -1, 0},
+	    {"+1s", -1, 0},      {"1e3ms", -1, 0},
+	    {"0x10", -1, 0},     {"1 s", -1, 0},
+	    {"5y", -1, 0},       {"1sec", -1, 0},
+	    {"inf", -1, 0},      {"nan", -1, 0},
+	    {"1..2s", -1, 0},    {"99999999999999d", -1, 0},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		int64_t ms = -42;
@@ -449,6 +437,23 @@ static void test_parse_file(void **state)
 	assert_null(c);
 }
 
+static void test_many_entries(void **state)
+{
+	/* enough entries and sections to grow the tables several times */
+	char text[8192];
+	size_t o = 0;
+	for (int i = 0; i < 100; i++)
+		o += (size_t)snprintf(text + o, sizeof text - o, "[vm v%d]\nvcpus = %d\n", i, i);
+	struct conf *c = parse(text);
+	assert_int_equal(c->n, 100);
+	assert_int_equal(c->nsections, 100);
+	int64_t v;
+	assert_int_equal(conf_get_int(c, "vm", "v77", "vcpus", 0, 100, &v, err, sizeof err), 0);
+	assert_int_equal(v, 77);
+	assert_string_equal(c->sections[99].arg, "v99");
+	conf_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -464,6 +469,7 @@ int main(void)
 	    cmocka_unit_test(test_durations),
 	    cmocka_unit_test(test_sizes),
 	    cmocka_unit_test(test_parse_file),
+	    cmocka_unit_test(test_many_entries),
 	};
 	return cmocka_run_group_tests_name("conf", tests, NULL, NULL);
 }
