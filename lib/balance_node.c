@@ -50,6 +50,7 @@ struct bnode {
 	long utc_offset_s;
 	int advise_cfg;
 	int64_t accept_ttl_ms, backoff_max_ms;
+	int64_t min_window_ms, min_reservation_ms;
 	struct rule_settings s;
 	enum policy_mode mode;
 	unsigned actions;
@@ -86,6 +87,8 @@ struct bnode *bn_new(const struct bn_config *cfg)
 	n->advise_cfg = cfg->advise;
 	n->accept_ttl_ms = cfg->accept_ttl_ms > 0 ? cfg->accept_ttl_ms : 600000;
 	n->backoff_max_ms = cfg->backoff_max_ms > 0 ? cfg->backoff_max_ms : 300000;
+	n->min_window_ms = cfg->min_offer_window_ms;
+	n->min_reservation_ms = cfg->min_reservation_ms;
 	n->s = *rules_settings(cfg->rules);
 	n->eval = rule_eval_new(cfg->rules, &n->s, cfg->utc_offset_s);
 	n->last_power_on = INT64_MIN / 2;
@@ -750,6 +753,12 @@ void bn_sample(struct bnode *n, int64_t now, const struct bal_view *v,
 	struct rule_settings s;
 	policy_effective(n->has_policy ? &n->policy : NULL, rules_settings(n->rules), now,
 	                 n->utc_offset_s, &mode, &s, err, sizeof err);
+	if (s.offer_window_ms < n->min_window_ms)
+		s.offer_window_ms = n->min_window_ms;
+	if (s.reservation_ms < n->min_reservation_ms)
+		s.reservation_ms = n->min_reservation_ms;
+	if (s.reservation_ms < 2 * s.offer_window_ms)
+		s.reservation_ms = 2 * s.offer_window_ms;
 	n->s = s;
 	n->mode = mode;
 	rule_eval_configure(n->eval, &s, n->utc_offset_s);

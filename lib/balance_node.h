@@ -50,6 +50,9 @@ struct bn_config {
 	int advise;             /* advise only: never migrate */
 	int64_t accept_ttl_ms;  /* how long an accepted promise waits for its VM; 0: 10 min */
 	int64_t backoff_max_ms; /* 0: 5 min */
+	/* floors for offer_window and reservation (virtual ms): with a fast virtual clock the
+	 * bus's real latency must still fit in them */
+	int64_t min_offer_window_ms, min_reservation_ms;
 };
 
 struct bnode;

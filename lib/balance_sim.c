@@ -106,7 +106,10 @@ struct bsim *bsim_new(const struct bsim_opts *o, char *err, size_t errlen)
 			bsim_free(b);
 			return NULL;
 		}
-		struct bn_config cfg = {vh->name, o->rules, o->utc_offset_s, o->advise, 0, 0};
+		struct bn_config cfg = {.host = vh->name,
+		                        .rules = o->rules,
+		                        .utc_offset_s = o->utc_offset_s,
+		                        .advise = o->advise};
 		h->node = bn_new(&cfg);
 		h->next_sample = o->start_ms + 1 + (int64_t)i * b->o.sample_ms / (int64_t)o->nhosts;
 		vh->cpus = o->cpus[i];

@@ -46,7 +46,10 @@ static struct bview_host *host_get(struct bview *v, const char *name)
 void bview_state(struct bview *v, const char *host, const char *state)
 {
 	int s = bal_host_state_parse(state);
-	host_get(v, host)->h.state = s < 0 ? BAL_OFFLINE : s;
+	struct bview_host *h = host_get(v, host);
+	if (h->h.state == BAL_STANDBY && (s < 0 || s == BAL_OFFLINE))
+		return; /* powered off by consolidation: standby until it comes back */
+	h->h.state = s < 0 ? BAL_OFFLINE : s;
 }
 
 /* States of VMs that hold CPU and memory; the last ones are being migrated. */

@@ -38,7 +38,8 @@ void bview_free(struct bview *v);
  * named in err (the entry is then left as it was). */
 int bview_load(struct bview *v, const char *host, const cJSON *load, char *err, size_t errlen);
 /* Sets a host's state from its state message's "state" ("online", "offline",
- * "maintenance", "standby"; anything else counts as offline). */
+ * "maintenance", "standby"; anything else counts as offline). A standby host stays
+ * standby when it goes offline (the power-off hook did that). */
 void bview_state(struct bview *v, const char *host, const char *state);
 /* The view of every host heard of, at virtual time now (valid until the next call). */
 const struct bal_view *bview_get(struct bview *v, int64_t now);

@@ -61,6 +61,9 @@ static void test_load_and_state(void **state)
 	bv = bview_get(&v, 43);
 	assert_int_equal(bv->hosts[0].state, BAL_STANDBY);
 	bview_state(&v, "h1", "weird");
+	assert_int_equal(bview_get(&v, 44)->hosts[0].state, BAL_STANDBY);
+	bview_state(&v, "h1", "online");
+	bview_state(&v, "h1", "weird");
 	assert_int_equal(bview_get(&v, 44)->hosts[0].state, BAL_OFFLINE);
 	bview_free(&v);
 }
