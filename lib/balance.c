@@ -305,7 +305,9 @@ static int cpu_ok(const struct bal_request *req, const struct bal_dst *d,
 	case BAL_MODE_CONSOLIDATE:
 		return after <= s->consolidate_max + BAL_EPS;
 	default:
-		return after <= 100 + BAL_EPS;
+		/* evacuate: CPU is soft, the host must be emptied; a destination takes one unit
+		 * whatever its load, more only up to the target, so that they spread */
+		return taken <= 0 || after <= target + BAL_EPS;
 	}
 }
 

@@ -154,7 +154,8 @@ struct bal_take {
 /* What host `self` can offer for a request: the candidates (whole affinity groups) it
  * takes, in request order, at most `batch` VMs, each move keeping the rules above
  * (consolidate: the destination stays under consolidate_max and is more loaded than
- * the requester, ties by name; evacuate: memory, anti-affinity and 100% of CPU).
+ * the requester, ties by name; evacuate: memory and anti-affinity; CPU is soft: one VM
+ * whatever the load, more while under the target).
  * target is bal_target(). Returns the number taken (0: no offer). */
 size_t bal_offer(const struct bal_view *v, size_t self, const struct bal_request *req,
                  const struct rule_settings *s, double target, struct bal_take *out);
