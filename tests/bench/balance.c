@@ -28,7 +28,7 @@ struct spec {
 	int64_t mem[MAXH];
 	size_t nvms;
 	struct vmspec {
-		char name[16];
+		char name[24];
 		int vcpus;
 		int64_t mem_mb;
 		char load[96];
@@ -221,24 +221,27 @@ int main(int argc, char **argv)
 	       "cooldown 10 min); 2 s samples; 1 Gbit/s migrations\n");
 	printf("%-34s %5s %5s %6s %6s %6s %6s %9s %9s %7s %6s %7s\n", "scenario", "hosts", "vms",
 	       "migr", "lower", "moved2", "back", "first(s)", "conv(s)", "spread", "sd", "wall(s)");
+	static const struct {
+		const char *name;
+		size_t hosts, vms;
+		double crowd, bursty, busy;
+	} clusters[] = {
+	    {"16 hosts, crowded on 4", 16, 160, 0.25, 0.0, 0.5},
+	    {"16 hosts, crowded, bursty", 16, 160, 0.25, 0.5, 0.5},
+	    {"32 hosts, memory pressure", 32, 400, 0.5, 0.3, 0.4},
+	    {"64 hosts, 1000 VMs, bursty, mem", 64, 1000, 0.5, 0.4, 0.35},
+	};
 	struct spec s;
-	thesis(&s, 1);
-	run(&s);
-	free(s.vms);
-	thesis(&s, 0);
-	run(&s);
-	free(s.vms);
-	cluster(&s, "16 hosts, crowded on 4", 16, 160, 0.25, 0.0, 0.5);
-	run(&s);
-	free(s.vms);
-	cluster(&s, "16 hosts, crowded, bursty", 16, 160, 0.25, 0.5, 0.5);
-	run(&s);
-	free(s.vms);
-	cluster(&s, "32 hosts, memory pressure", 32, 400, 0.5, 0.3, 0.4);
-	run(&s);
-	free(s.vms);
-	cluster(&s, "64 hosts, 1000 VMs, bursty, mem", 64, 1000, 0.5, 0.4, 0.35);
-	run(&s);
-	free(s.vms);
+	for (int steal = 1; steal >= 0; steal--) {
+		thesis(&s, steal);
+		run(&s);
+		free(s.vms);
+	}
+	for (size_t i = 0; i < sizeof clusters / sizeof clusters[0]; i++) {
+		cluster(&s, clusters[i].name, clusters[i].hosts, clusters[i].vms, clusters[i].crowd,
+		        clusters[i].bursty, clusters[i].busy);
+		run(&s);
+		free(s.vms);
+	}
 	return 0;
 }

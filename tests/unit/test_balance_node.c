@@ -25,14 +25,15 @@ struct fix {
 	int64_t mem[8];
 };
 
-static void fix_new(struct fix *f, size_t nhosts, int cpus, int64_t mem, int steal, int64_t start,
-                    long utc_off)
+/* nhosts hosts of cpus CPUs each; memory mem[i] (NULL: mem0 for all). */
+static void fix_new(struct fix *f, size_t nhosts, int cpus, int64_t mem0, const int64_t *mem,
+                    int steal, int64_t start, long utc_off)
 {
 	memset(f, 0, sizeof *f);
 	f->rules = rules_default();
 	for (size_t i = 0; i < nhosts; i++) {
 		f->cpus[i] = cpus;
-		f->mem[i] = mem;
+		f->mem[i] = mem ? mem[i] : mem0;
 	}
 	struct bsim_opts o = {.nhosts = nhosts,
 	                      .cpus = f->cpus,
@@ -62,15 +63,22 @@ static void add(struct fix *f, size_t host, const char *name, const char *load, 
 		fail_msg("%s", err);
 }
 
+/* n VMs named PREFIX0.. with the same load and memory. */
+static void add_many(struct fix *f, size_t host, const char *prefix, int n, const char *load,
+                     int64_t mem)
+{
+	for (int i = 0; i < n; i++) {
+		char name[40];
+		snprintf(name, sizeof name, "%s%02d", prefix, i);
+		add(f, host, name, load, mem, NULL);
+	}
+}
+
 static void thesis(int steal)
 {
 	struct fix f;
-	fix_new(&f, 4, 4, 65536, steal, NOON, 0);
-	for (int i = 0; i < 16; i++) {
-		char n[40];
-		snprintf(n, sizeof n, "vm%02d", i);
-		add(&f, 0, n, "constant 1", 1024, NULL);
-	}
+	fix_new(&f, 4, 4, 65536, NULL, steal, NOON, 0);
+	add_many(&f, 0, "vm", 16, "constant 1", 1024);
 	bsim_run(f.b, NOON + 30 * MIN);
 	struct bsim_stats st;
 	bsim_stats(f.b, &st);
@@ -102,24 +110,10 @@ static void test_thesis_without_steal(void **state)
 static void test_two_overloaded_never_overfill(void **state)
 {
 	struct fix f;
-	fix_new(&f, 3, 4, 65536, 1, NOON, 0);
-	f.mem[2] = 0;
-	bsim_free(f.b);
 	int64_t mem[3] = {65536, 65536, 512 + 3 * 2048 + 100};
-	struct bsim_opts o = {.nhosts = 3,
-	                      .cpus = f.cpus,
-	                      .mem_mb = mem,
-	                      .rules = f.rules,
-	                      .steal_known = 1,
-	                      .start_ms = NOON};
-	char err[256];
-	f.b = bsim_new(&o, err, sizeof err);
-	for (int h = 0; h < 2; h++)
-		for (int i = 0; i < 6; i++) {
-			char n[40];
-			snprintf(n, sizeof n, "h%dv%d", h + 1, i);
-			add(&f, (size_t)h, n, "constant 1", 2048, NULL);
-		}
+	fix_new(&f, 3, 4, 0, mem, 1, NOON, 0);
+	add_many(&f, 0, "a", 6, "constant 1", 2048);
+	add_many(&f, 1, "b", 6, "constant 1", 2048);
 	bsim_run(f.b, NOON + 30 * MIN);
 	struct bsim_stats st;
 	bsim_stats(f.b, &st);
@@ -135,25 +129,11 @@ static void test_anti_affinity_pinned_memory_full(void **state)
 {
 	struct fix f;
 	int64_t mem[4] = {65536, 65536, 65536, 2048}; /* h4 cannot take a 2 GiB VM */
-	f.rules = rules_default();
-	for (int i = 0; i < 4; i++)
-		f.cpus[i] = 4;
-	struct bsim_opts o = {.nhosts = 4,
-	                      .cpus = f.cpus,
-	                      .mem_mb = mem,
-	                      .rules = f.rules,
-	                      .steal_known = 1,
-	                      .start_ms = NOON};
-	char err[256];
-	f.b = bsim_new(&o, err, sizeof err);
+	fix_new(&f, 4, 4, 0, mem, 1, NOON, 0);
 	add(&f, 0, "big", "constant 1", 2048, "pinned");
 	add(&f, 0, "db1", "constant 1", 2048, "anti-affinity:db");
 	add(&f, 0, "db2", "constant 1", 2048, "anti-affinity:db");
-	for (int i = 0; i < 5; i++) {
-		char n[40];
-		snprintf(n, sizeof n, "w%d", i);
-		add(&f, 0, n, "constant 1", 2048, NULL);
-	}
+	add_many(&f, 0, "w", 5, "constant 1", 2048);
 	add(&f, 1, "db3", "constant 0.1", 2048, "anti-affinity:db");
 	bsim_run(f.b, NOON + 40 * MIN);
 	struct bsim_stats st;
@@ -177,9 +157,8 @@ static void test_anti_affinity_pinned_memory_full(void **state)
 static void test_swing_vm_no_ping_pong(void **state)
 {
 	struct fix f;
-	fix_new(&f, 2, 4, 65536, 1, NOON, 0);
+	fix_new(&f, 2, 4, 65536, NULL, 1, NOON, 0);
 	add(&f, 0, "swing", "periodic 0.3 2.4 600", 2048, NULL);
-	f.cpus[0] = 0;
 	add(&f, 0, "a1", "constant 1", 1024, NULL);
 	add(&f, 0, "a2", "constant 0.8", 1024, NULL);
 	add(&f, 1, "b1", "constant 1", 1024, NULL);
@@ -199,13 +178,11 @@ static void test_night_window(void **state)
 {
 	struct fix f;
 	int64_t start = 1704484800000LL; /* 2024-01-05 20:00 UTC = 21:00 local */
-	fix_new(&f, 4, 4, 16384, 1, start, 3600);
-	for (int h = 0; h < 4; h++)
-		for (int i = 0; i < 2; i++) {
-			char n[40];
-			snprintf(n, sizeof n, "v%d%d", h, i);
-			add(&f, (size_t)h, n, "constant 0.3", 2048, NULL);
-		}
+	fix_new(&f, 4, 4, 16384, NULL, 1, start, 3600);
+	add_many(&f, 0, "a", 2, "constant 0.3", 2048);
+	add_many(&f, 1, "b", 2, "constant 0.3", 2048);
+	add_many(&f, 2, "c", 2, "constant 0.3", 2048);
+	add_many(&f, 3, "d", 2, "constant 0.3", 2048);
 	bsim_run(f.b, start + 3 * HOUR);
 	int64_t when = 0;
 	char json[1024];
@@ -230,12 +207,8 @@ static void test_night_window(void **state)
 static void test_policy_window_and_advise(void **state)
 {
 	struct fix f;
-	fix_new(&f, 4, 4, 65536, 1, NOON, 0);
-	for (int i = 0; i < 16; i++) {
-		char n[40];
-		snprintf(n, sizeof n, "vm%02d", i);
-		add(&f, 0, n, "constant 1", 1024, NULL);
-	}
+	fix_new(&f, 4, 4, 65536, NULL, 1, NOON, 0);
+	add_many(&f, 0, "vm", 16, "constant 1", 1024);
 	struct policy p;
 	char err[256];
 	cJSON *j = cJSON_Parse("{\"v\":1,\"from\":\"a\",\"ts\":1,\"mode\":\"advise\","
