@@ -35,6 +35,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "msg.h"
 #include "rules.h"
 
@@ -204,6 +206,12 @@ struct bal_plan {
 size_t bal_plan(const struct bal_view *v, const struct rule_settings *s, enum bal_mode mode,
                 size_t only, struct bal_plan *out);
 void bal_plan_free(struct bal_plan *p);
+
+/* The plan as JSON, for `balance.plan` and `vmc plan`: {"mode":..,"moves":[{vm, from,
+ * to, cpu, mem_mb, unknown, from_before, from_after, to_before, to_after}],
+ * "emptied":[..],"unplaced":N}. Never NULL. */
+cJSON *bal_plan_json(const struct bal_view *v, const struct rule_settings *s, enum bal_mode mode,
+                     size_t only);
 
 /* For each host over max(high, mean), the fewest VMs whose removal brings it there,
  * summed: no balancer can do with fewer migrations. */

@@ -799,34 +799,3 @@ int64_t bn_next_deadline(const struct bnode *n)
 			t = n->table.r[i].expires;
 	return t;
 }
-
-cJSON *bn_plan_json(const struct bal_view *v, const struct rule_settings *s, enum bal_mode mode,
-                    size_t only)
-{
-	struct bal_plan p;
-	bal_plan(v, s, mode, only, &p);
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "mode", bal_mode_name(mode));
-	cJSON *a = cJSON_AddArrayToObject(o, "moves");
-	for (size_t i = 0; i < p.n; i++) {
-		const struct bal_move *m = &p.moves[i];
-		cJSON *x = cJSON_CreateObject();
-		cJSON_AddStringToObject(x, "vm", m->vm);
-		cJSON_AddStringToObject(x, "from", v->hosts[m->from].name);
-		cJSON_AddStringToObject(x, "to", v->hosts[m->to].name);
-		cJSON_AddNumberToObject(x, "cpu", round(m->cpu * 10) / 10);
-		cJSON_AddNumberToObject(x, "mem_mb", (double)m->mem_mb);
-		cJSON_AddBoolToObject(x, "unknown", m->unknown);
-		cJSON_AddNumberToObject(x, "from_before", round(m->from_before * 10) / 10);
-		cJSON_AddNumberToObject(x, "from_after", round(m->from_after * 10) / 10);
-		cJSON_AddNumberToObject(x, "to_before", round(m->to_before * 10) / 10);
-		cJSON_AddNumberToObject(x, "to_after", round(m->to_after * 10) / 10);
-		cJSON_AddItemToArray(a, x);
-	}
-	cJSON *e = cJSON_AddArrayToObject(o, "emptied");
-	for (size_t i = 0; i < p.nemptied; i++)
-		cJSON_AddItemToArray(e, cJSON_CreateString(v->hosts[p.emptied[i]].name));
-	cJSON_AddNumberToObject(o, "unplaced", (double)p.unplaced);
-	bal_plan_free(&p);
-	return o;
-}

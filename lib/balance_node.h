@@ -91,10 +91,4 @@ const struct rule_settings *bn_settings(const struct bnode *n);
 /* The last message dropped as invalid, or "". */
 const char *bn_last_error(const struct bnode *n);
 
-/* The dry-run plan as JSON for `balance.plan`: {"mode":..,"moves":[{vm, from, to, cpu,
- * mem_mb, unknown, from_before, from_after, to_before, to_after}],"emptied":[..],
- * "unplaced":N}. `only` is a host index or SIZE_MAX. Never NULL. */
-cJSON *bn_plan_json(const struct bal_view *v, const struct rule_settings *s, enum bal_mode mode,
-                    size_t only);
-
 #endif

@@ -38,39 +38,10 @@ const char *rule_action_name(enum rule_action a)
 	return (unsigned)a < RULE_ACTION__COUNT ? action_names[a] : NULL;
 }
 
-/* --- lexer ------------------------------------------------------------------- */
-
-enum tok_type {
-	T_EOF,
-	T_IDENT,
-	T_NUMBER,
-	T_TIME,
-	T_STRING,
-	T_OP,
-	T_LBRACE,
-	T_RBRACE,
-	T_LPAREN,
-	T_RPAREN,
-	T_MINUS,
-	T_COMMA,
-	T_SEMI,
-	T_BAD
-};
-
-struct tok {
-	enum tok_type t;
-	int line, col;
-	char text[512]; /* identifier, string, number suffix, or the bad character */
-	double num;
-	enum rule_op op;
-	int minutes; /* T_TIME */
-};
+/* --- parser state and errors ------------------------------------------------ */
 
 struct parser {
-	const char *s;
-	size_t pos;
-	int line, col;
-	struct tok tok;
+	struct rlex lx;
 	const char *file;
 	char *err;
 	size_t errlen, errused;
@@ -108,207 +79,16 @@ static void perr_at(struct parser *p, int line, int col, const char *fmt, ...)
 		p->errused += n + m;
 }
 
-static int peekc(const struct parser *p, size_t ahead)
-{
-	for (size_t i = 0; i < ahead; i++)
-		if (!p->s[p->pos + i])
-			return 0;
-	return (unsigned char)p->s[p->pos + ahead];
-}
-
-static void advance(struct parser *p)
-{
-	if (p->s[p->pos] == '\n') {
-		p->line++;
-		p->col = 1;
-	} else {
-		p->col++;
-	}
-	p->pos++;
-}
-
-static void lex_string(struct parser *p, struct tok *t)
-{
-	size_t n = 0;
-	advance(p); /* opening quote */
-	for (;;) {
-		int c = peekc(p, 0);
-		if (c == 0 || c == '\n') {
-			t->t = T_BAD;
-			snprintf(t->text, sizeof t->text, "unterminated string");
-			return;
-		}
-		advance(p);
-		if (c == '"')
-			break;
-		if (c == '\\') {
-			int e = peekc(p, 0);
-			if (e == 'n')
-				c = '\n';
-			else if (e == '"' || e == '\\')
-				c = e;
-			else {
-				t->t = T_BAD;
-				snprintf(t->text, sizeof t->text, "bad escape in string");
-				return;
-			}
-			advance(p);
-		}
-		if (n + 1 < sizeof t->text)
-			t->text[n++] = (char)c;
-	}
-	t->text[n] = 0;
-	t->t = T_STRING;
-}
-
-static void lex_number(struct parser *p, struct tok *t)
-{
-	size_t start = p->pos;
-	while (isdigit(peekc(p, 0)))
-		advance(p);
-	if (peekc(p, 0) == ':' && isdigit(peekc(p, 1)) && p->pos - start <= 2) {
-		int hh = atoi(p->s + start);
-		advance(p);
-		size_t ms = p->pos;
-		while (isdigit(peekc(p, 0)))
-			advance(p);
-		t->t = T_TIME;
-		t->minutes = p->pos - ms == 2 ? hh * 60 + atoi(p->s + ms) : -1;
-		if (hh > 24 || atoi(p->s + ms) > 59)
-			t->minutes = -1;
-		return;
-	}
-	if (peekc(p, 0) == '.' && isdigit(peekc(p, 1))) {
-		advance(p);
-		while (isdigit(peekc(p, 0)))
-			advance(p);
-	}
-	t->num = strtod(p->s + start, NULL);
-	size_t n = 0;
-	while (isalpha(peekc(p, 0)) || peekc(p, 0) == '%') {
-		if (n + 1 < sizeof t->text)
-			t->text[n++] = (char)peekc(p, 0);
-		advance(p);
-	}
-	t->text[n] = 0;
-	t->t = T_NUMBER;
-}
-
-static const struct {
-	const char *text;
-	enum rule_op op;
-} op_table[] = {{">=", OP_GE}, {"<=", OP_LE}, {"==", OP_EQ},
-                {"!=", OP_NE}, {">", OP_GT},  {"<", OP_LT}};
-
-static const struct {
-	char c;
-	enum tok_type t;
-} punct_table[] = {{'{', T_LBRACE}, {'}', T_RBRACE}, {'(', T_LPAREN}, {')', T_RPAREN},
-                   {'-', T_MINUS},  {',', T_COMMA},  {';', T_SEMI}};
-
-static void lex(struct parser *p)
-{
-	struct tok *t = &p->tok;
-	for (;;) {
-		int c = peekc(p, 0);
-		if (c == '#') {
-			while (peekc(p, 0) && peekc(p, 0) != '\n')
-				advance(p);
-		} else if (isspace(c)) {
-			advance(p);
-		} else {
-			break;
-		}
-	}
-	memset(t, 0, sizeof *t);
-	t->line = p->line;
-	t->col = p->col;
-	int c = peekc(p, 0);
-	if (c == 0) {
-		t->t = T_EOF;
-		return;
-	}
-	if (isalpha(c) || c == '_') {
-		size_t n = 0;
-		while (isalnum(peekc(p, 0)) || peekc(p, 0) == '_' || peekc(p, 0) == '.') {
-			if (n + 1 < sizeof t->text)
-				t->text[n++] = (char)peekc(p, 0);
-			advance(p);
-		}
-		t->text[n] = 0;
-		t->t = T_IDENT;
-		return;
-	}
-	if (isdigit(c)) {
-		lex_number(p, t);
-		return;
-	}
-	if (c == '"') {
-		lex_string(p, t);
-		return;
-	}
-	for (size_t i = 0; i < sizeof op_table / sizeof op_table[0]; i++) {
-		size_t len = strlen(op_table[i].text);
-		if (strncmp(p->s + p->pos, op_table[i].text, len) == 0) {
-			for (size_t k = 0; k < len; k++)
-				advance(p);
-			t->t = T_OP;
-			t->op = op_table[i].op;
-			snprintf(t->text, sizeof t->text, "%s", op_table[i].text);
-			return;
-		}
-	}
-	for (size_t i = 0; i < sizeof punct_table / sizeof punct_table[0]; i++) {
-		if (punct_table[i].c == c) {
-			advance(p);
-			t->t = punct_table[i].t;
-			t->text[0] = (char)c;
-			return;
-		}
-	}
-	advance(p);
-	t->t = T_BAD;
-	if (isprint(c))
-		snprintf(t->text, sizeof t->text, "'%c'", c);
-	else
-		snprintf(t->text, sizeof t->text, "byte 0x%02x", c);
-}
-
-/* A description of the current token for "found ..." in errors. */
-static const char *found(const struct tok *t, char *buf, size_t len)
-{
-	switch (t->t) {
-	case T_EOF:
-		return "end of file";
-	case T_IDENT:
-		snprintf(buf, len, "'%.60s'", t->text);
-		return buf;
-	case T_NUMBER:
-		snprintf(buf, len, "number %g%.8s", t->num, t->text);
-		return buf;
-	case T_TIME:
-		return "a time";
-	case T_STRING:
-		return "a string";
-	case T_BAD:
-		snprintf(buf, len, "%.60s", t->text);
-		return buf;
-	default:
-		snprintf(buf, len, "'%.4s'", t->text);
-		return buf;
-	}
-}
-
 static void expected(struct parser *p, const char *what)
 {
 	char buf[96];
-	perr_at(p, p->tok.line, p->tok.col, "expected %s, found %s", what,
-	        found(&p->tok, buf, sizeof buf));
+	perr_at(p, p->lx.tok.line, p->lx.tok.col, "expected %s, found %s", what,
+	        rlex_found(&p->lx.tok, buf, sizeof buf));
 }
 
 static int is_word(const struct parser *p, const char *w)
 {
-	return p->tok.t == T_IDENT && strcmp(p->tok.text, w) == 0;
+	return p->lx.tok.t == T_IDENT && strcmp(p->lx.tok.text, w) == 0;
 }
 
 /* --- expressions --------------------------------------------------------------- */
@@ -317,7 +97,7 @@ static int node_add(struct parser *p, const struct rule_node *n)
 {
 	struct rules *r = p->r;
 	if (r->nnodes >= MAX_NODES) {
-		perr_at(p, p->tok.line, p->tok.col, "expected fewer conditions (at most %d)",
+		perr_at(p, p->lx.tok.line, p->lx.tok.col, "expected fewer conditions (at most %d)",
 		        MAX_NODES);
 		return -1;
 	}
@@ -350,34 +130,34 @@ static int parse_operand(struct parser *p, struct rule_node *n)
 	const struct rule_metric_def *m = &rule_metrics[n->metric];
 	char msg[160];
 	n->setting = -1;
-	if (p->tok.t == T_IDENT) {
-		int s = rule_setting_find(p->tok.text);
+	if (p->lx.tok.t == T_IDENT) {
+		int s = rule_setting_find(p->lx.tok.text);
 		if (s < 0 || rule_setting_kind(s) != unit_kind[m->unit]) {
 			perr_at(
-			    p, p->tok.line, p->tok.col,
+			    p, p->lx.tok.line, p->lx.tok.col,
 			    "expected a number or a setting of the same unit for %s, found '%.60s'",
-			    m->name, p->tok.text);
+			    m->name, p->lx.tok.text);
 			return -1;
 		}
 		n->setting = s;
-		lex(p);
+		rlex_next(&p->lx);
 		return 0;
 	}
-	if (p->tok.t != T_NUMBER) {
+	if (p->lx.tok.t != T_NUMBER) {
 		expected(p, "a number");
 		return -1;
 	}
-	if (m->unit == UNIT_PLAIN && p->tok.text[0]) {
-		perr_at(p, p->tok.line, p->tok.col, "expected a plain number for %s, found '%s'",
-		        m->name, p->tok.text);
+	if (m->unit == UNIT_PLAIN && p->lx.tok.text[0]) {
+		perr_at(p, p->lx.tok.line, p->lx.tok.col,
+		        "expected a plain number for %s, found '%s'", m->name, p->lx.tok.text);
 		return -1;
 	}
-	if (rule_value_convert(p->tok.num, p->tok.text, unit_kind[m->unit], m->unit == UNIT_MB,
-	                       &n->value, &n->pct, msg, sizeof msg) < 0) {
-		perr_at(p, p->tok.line, p->tok.col, "%s for %s", msg, m->name);
+	if (rule_value_convert(p->lx.tok.num, p->lx.tok.text, unit_kind[m->unit],
+	                       m->unit == UNIT_MB, &n->value, &n->pct, msg, sizeof msg) < 0) {
+		perr_at(p, p->lx.tok.line, p->lx.tok.col, "%s for %s", msg, m->name);
 		return -1;
 	}
-	lex(p);
+	rlex_next(&p->lx);
 	return 0;
 }
 
@@ -386,50 +166,51 @@ static int parse_or(struct parser *p, int *guest);
 static int parse_unary(struct parser *p, int *guest)
 {
 	if (is_word(p, "not")) {
-		lex(p);
+		rlex_next(&p->lx);
 		int a = parse_unary(p, guest);
 		if (a < 0)
 			return -1;
 		struct rule_node n = {.kind = RN_NOT, .a = a, .b = -1};
 		return node_add(p, &n);
 	}
-	if (p->tok.t == T_LPAREN) {
+	if (p->lx.tok.t == T_LPAREN) {
 		if (++p->depth > MAX_DEPTH) {
-			perr_at(p, p->tok.line, p->tok.col,
+			perr_at(p, p->lx.tok.line, p->lx.tok.col,
 			        "expected at most %d nested parentheses", MAX_DEPTH);
 			return -1;
 		}
-		lex(p);
+		rlex_next(&p->lx);
 		int a = parse_or(p, guest);
 		p->depth--;
 		if (a < 0)
 			return -1;
-		if (p->tok.t != T_RPAREN) {
+		if (p->lx.tok.t != T_RPAREN) {
 			expected(p, "')'");
 			return -1;
 		}
-		lex(p);
+		rlex_next(&p->lx);
 		return a;
 	}
-	if (p->tok.t != T_IDENT) {
+	if (p->lx.tok.t != T_IDENT) {
 		expected(p, "a metric (cpu, mem_used, mem_free, vms, guest.cpu, guest.steal, "
 		            "guest.load1, guest.mem_used, cluster.cpu, ...)");
 		return -1;
 	}
-	int metric = metric_find(p->tok.text);
+	int metric = metric_find(p->lx.tok.text);
 	if (metric < 0) {
 		expected(p, "a metric (cpu, mem_used, mem_free, vms, guest.cpu, guest.steal, "
 		            "guest.load1, guest.mem_used, cluster.cpu, cluster.mem_used, "
 		            "cluster.hosts)");
 		return -1;
 	}
-	lex(p);
-	if (p->tok.t != T_OP) {
+	rlex_next(&p->lx);
+	if (p->lx.tok.t != T_OP) {
 		expected(p, "a comparison (>, >=, <, <=, ==, !=)");
 		return -1;
 	}
-	struct rule_node n = {.kind = RN_CMP, .a = -1, .b = -1, .metric = metric, .op = p->tok.op};
-	lex(p);
+	struct rule_node n = {
+	    .kind = RN_CMP, .a = -1, .b = -1, .metric = metric, .op = p->lx.tok.op};
+	rlex_next(&p->lx);
 	if (parse_operand(p, &n) < 0)
 		return -1;
 	if (rule_metrics[metric].scope == SCOPE_GUEST)
@@ -442,7 +223,7 @@ static int parse_binary(struct parser *p, int *guest, const char *word, enum rul
 {
 	int a = sub(p, guest);
 	while (a >= 0 && is_word(p, word)) {
-		lex(p);
+		rlex_next(&p->lx);
 		int b = sub(p, guest);
 		if (b < 0)
 			return -1;
@@ -470,37 +251,37 @@ static int parse_duration(struct parser *p, int64_t *ms, int *setting)
 	char msg[160];
 	double v;
 	*setting = -1;
-	if (p->tok.t == T_IDENT) {
-		int s = rule_setting_find(p->tok.text);
+	if (p->lx.tok.t == T_IDENT) {
+		int s = rule_setting_find(p->lx.tok.text);
 		if (s < 0 || rule_setting_kind(s) != KIND_DUR) {
 			expected(p, "a duration (e.g. 30s, 10m) or a duration setting (hold, ...)");
 			return -1;
 		}
 		*setting = s;
-		lex(p);
+		rlex_next(&p->lx);
 		return 0;
 	}
-	if (p->tok.t != T_NUMBER || rule_value_convert(p->tok.num, p->tok.text, KIND_DUR, 0, &v,
-	                                               NULL, msg, sizeof msg) < 0) {
+	if (p->lx.tok.t != T_NUMBER || rule_value_convert(p->lx.tok.num, p->lx.tok.text, KIND_DUR,
+	                                                  0, &v, NULL, msg, sizeof msg) < 0) {
 		expected(p, "a duration (e.g. 30s, 10m)");
 		return -1;
 	}
 	*ms = (int64_t)llround(v);
-	lex(p);
+	rlex_next(&p->lx);
 	return 0;
 }
 
 /* Parses EXPR [for DURATION]. */
 static int parse_condition(struct parser *p, struct rule *ru, int *root, int64_t *ms, int *setting)
 {
-	lex(p);
+	rlex_next(&p->lx);
 	*root = parse_or(p, &ru->guest);
 	if (*root < 0)
 		return -1;
 	*ms = 0;
 	*setting = -1;
 	if (is_word(p, "for")) {
-		lex(p);
+		rlex_next(&p->lx);
 		return parse_duration(p, ms, setting);
 	}
 	return 0;
@@ -527,63 +308,63 @@ static int parse_days(struct parser *p, unsigned *days)
 	for (size_t i = 0; i < sizeof day_sets / sizeof day_sets[0]; i++) {
 		if (is_word(p, day_sets[i].name)) {
 			*days = day_sets[i].days;
-			lex(p);
+			rlex_next(&p->lx);
 			return 0;
 		}
 	}
 	*days = 0;
 	for (;;) {
-		int a = p->tok.t == T_IDENT ? day_find(p->tok.text) : -1;
+		int a = p->lx.tok.t == T_IDENT ? day_find(p->lx.tok.text) : -1;
 		if (a < 0) {
 			expected(p, "a day (mon, tue, wed, thu, fri, sat, sun)");
 			return -1;
 		}
-		lex(p);
+		rlex_next(&p->lx);
 		int b = a;
-		if (p->tok.t == T_MINUS) {
-			lex(p);
-			b = p->tok.t == T_IDENT ? day_find(p->tok.text) : -1;
+		if (p->lx.tok.t == T_MINUS) {
+			rlex_next(&p->lx);
+			b = p->lx.tok.t == T_IDENT ? day_find(p->lx.tok.text) : -1;
 			if (b < 0) {
 				expected(p, "a day (mon, tue, wed, thu, fri, sat, sun)");
 				return -1;
 			}
-			lex(p);
+			rlex_next(&p->lx);
 		}
 		for (int d = a;; d = (d + 1) % 7) {
 			*days |= 1u << d;
 			if (d == b)
 				break;
 		}
-		if (p->tok.t != T_COMMA)
+		if (p->lx.tok.t != T_COMMA)
 			return 0;
-		lex(p);
+		rlex_next(&p->lx);
 	}
 }
 
 static int parse_time(struct parser *p, int *minutes, int is_end)
 {
-	if (p->tok.t != T_TIME || p->tok.minutes < 0 || (!is_end && p->tok.minutes >= 1440) ||
-	    p->tok.minutes > 1440) {
+	if (p->lx.tok.t != T_TIME || p->lx.tok.minutes < 0 ||
+	    (!is_end && p->lx.tok.minutes >= 1440) || p->lx.tok.minutes > 1440) {
 		expected(p, is_end ? "an end time HH:MM (00:00 to 24:00)"
 		                   : "a start time HH:MM (00:00 to 23:59)");
 		return -1;
 	}
-	*minutes = p->tok.minutes;
-	lex(p);
+	*minutes = p->lx.tok.minutes;
+	rlex_next(&p->lx);
 	return 0;
 }
 
 /* Parses HH:MM-HH:MM [days]. */
 static int parse_window(struct parser *p, struct rule_window *w)
 {
-	int line = p->tok.line, col = p->tok.col;
+	int line = p->lx.tok.line, col = p->lx.tok.col;
 	if (parse_time(p, &w->start_min, 0) < 0)
 		return -1;
-	if (p->tok.t != T_MINUS) {
+	if (p->lx.tok.t != T_MINUS) {
 		expected(p, "'-' between the start and end times");
 		return -1;
 	}
-	lex(p);
+	rlex_next(&p->lx);
 	if (parse_time(p, &w->end_min, 1) < 0)
 		return -1;
 	if (w->start_min == w->end_min) {
@@ -591,37 +372,37 @@ static int parse_window(struct parser *p, struct rule_window *w)
 		return -1;
 	}
 	w->days = 0x7f;
-	if (p->tok.t == T_IDENT && (day_find(p->tok.text) >= 0 || is_word(p, "daily") ||
-	                            is_word(p, "weekdays") || is_word(p, "weekends")))
+	if (p->lx.tok.t == T_IDENT && (day_find(p->lx.tok.text) >= 0 || is_word(p, "daily") ||
+	                               is_word(p, "weekdays") || is_word(p, "weekends")))
 		return parse_days(p, &w->days);
 	return 0;
 }
 
 static int parse_url(struct parser *p, char *out, size_t len)
 {
-	if (p->tok.t != T_STRING) {
+	if (p->lx.tok.t != T_STRING) {
 		expected(p, "a webhook URL in quotes");
 		return -1;
 	}
-	const char *u = p->tok.text;
+	const char *u = p->lx.tok.text;
 	int ok =
 	    (strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0) && strlen(u) < len;
 	for (const char *c = u; ok && *c; c++)
 		if (!isgraph((unsigned char)*c))
 			ok = 0;
 	if (!ok) {
-		perr_at(p, p->tok.line, p->tok.col,
+		perr_at(p, p->lx.tok.line, p->lx.tok.col,
 		        "expected an http:// or https:// URL without spaces, found \"%.60s\"", u);
 		return -1;
 	}
 	snprintf(out, len, "%s", u);
-	lex(p);
+	rlex_next(&p->lx);
 	return 0;
 }
 
 static int parse_action(struct parser *p, struct rule *ru)
 {
-	lex(p);
+	rlex_next(&p->lx);
 	int a = -1;
 	for (int i = 0; i < RULE_ACTION__COUNT; i++)
 		if (is_word(p, action_names[i]))
@@ -631,22 +412,22 @@ static int parse_action(struct parser *p, struct rule *ru)
 		return -1;
 	}
 	ru->action = a;
-	lex(p);
+	rlex_next(&p->lx);
 	if (a != RULE_ALERT)
 		return 0;
-	if (p->tok.t != T_STRING) {
+	if (p->lx.tok.t != T_STRING) {
 		expected(p, "an alert message in quotes");
 		return -1;
 	}
-	if (strlen(p->tok.text) >= sizeof ru->message) {
-		perr_at(p, p->tok.line, p->tok.col, "expected a message under %zu bytes",
+	if (strlen(p->lx.tok.text) >= sizeof ru->message) {
+		perr_at(p, p->lx.tok.line, p->lx.tok.col, "expected a message under %zu bytes",
 		        sizeof ru->message);
 		return -1;
 	}
-	snprintf(ru->message, sizeof ru->message, "%.255s", p->tok.text);
-	lex(p);
+	snprintf(ru->message, sizeof ru->message, "%.255s", p->lx.tok.text);
+	rlex_next(&p->lx);
 	if (is_word(p, "webhook")) {
-		lex(p);
+		rlex_next(&p->lx);
 		return parse_url(p, ru->webhook, sizeof ru->webhook);
 	}
 	return 0;
@@ -666,16 +447,16 @@ static int is_statement_word(const struct parser *p)
 /* Skips to the next clause, '}' or statement after an error. */
 static void skip_clause(struct parser *p)
 {
-	while (p->tok.t != T_EOF && p->tok.t != T_RBRACE && !is_clause_word(p) &&
+	while (p->lx.tok.t != T_EOF && p->lx.tok.t != T_RBRACE && !is_clause_word(p) &&
 	       !is_statement_word(p))
-		lex(p);
+		rlex_next(&p->lx);
 }
 
 static int parse_clause(struct parser *p, struct rule *ru, int *seen_when, int *seen_do)
 {
 	if (is_word(p, "when")) {
 		if (*seen_when)
-			perr_at(p, p->tok.line, p->tok.col,
+			perr_at(p, p->lx.tok.line, p->lx.tok.col,
 			        "expected one 'when' per rule (combine conditions with and/or)");
 		*seen_when = 1;
 		return parse_condition(p, ru, &ru->when, &ru->when_for, &ru->when_for_setting);
@@ -683,17 +464,17 @@ static int parse_clause(struct parser *p, struct rule *ru, int *seen_when, int *
 	if (is_word(p, "until"))
 		return parse_condition(p, ru, &ru->until, &ru->until_for, &ru->until_for_setting);
 	if (is_word(p, "during")) {
-		lex(p);
+		rlex_next(&p->lx);
 		if (ru->nwindows >= RULES_MAX_WINDOWS) {
-			perr_at(p, p->tok.line, p->tok.col, "expected at most %d windows per rule",
-			        RULES_MAX_WINDOWS);
+			perr_at(p, p->lx.tok.line, p->lx.tok.col,
+			        "expected at most %d windows per rule", RULES_MAX_WINDOWS);
 			return -1;
 		}
 		return parse_window(p, &ru->windows[ru->nwindows++]);
 	}
 	if (is_word(p, "do")) {
 		if (*seen_do)
-			perr_at(p, p->tok.line, p->tok.col, "expected one 'do' per rule");
+			perr_at(p, p->lx.tok.line, p->lx.tok.col, "expected one 'do' per rule");
 		*seen_do = 1;
 		return parse_action(p, ru);
 	}
@@ -720,21 +501,22 @@ static struct rule *rule_add(struct parser *p)
 
 static void parse_rule(struct parser *p)
 {
-	int line = p->tok.line, col = p->tok.col;
-	lex(p);
+	int line = p->lx.tok.line, col = p->lx.tok.col;
+	rlex_next(&p->lx);
 	char name[VMC_NAME_MAX + 1] = "";
 	char msg[VMC_ERR_MAX];
-	if (p->tok.t != T_IDENT || vmc_name_check(p->tok.text, "rule name", msg, sizeof msg) < 0) {
+	if (p->lx.tok.t != T_IDENT ||
+	    vmc_name_check(p->lx.tok.text, "rule name", msg, sizeof msg) < 0) {
 		expected(p, "a rule name ([A-Za-z0-9_.-], up to 64)");
 	} else {
-		snprintf(name, sizeof name, "%.64s", p->tok.text);
+		snprintf(name, sizeof name, "%.64s", p->lx.tok.text);
 		for (size_t i = 0; i < p->r->n; i++)
 			if (strcmp(p->r->rules[i].name, name) == 0)
-				perr_at(p, p->tok.line, p->tok.col,
+				perr_at(p, p->lx.tok.line, p->lx.tok.col,
 				        "expected a new rule name, found '%s' again (first on line "
 				        "%d)",
 				        name, p->r->rules[i].line);
-		lex(p);
+		rlex_next(&p->lx);
 	}
 	if (p->r->n >= MAX_RULES) {
 		perr_at(p, line, col, "expected at most %d rules", MAX_RULES);
@@ -743,15 +525,15 @@ static void parse_rule(struct parser *p)
 	struct rule *ru = rule_add(p);
 	snprintf(ru->name, sizeof ru->name, "%s", name);
 	ru->line = line;
-	if (p->tok.t != T_LBRACE) {
+	if (p->lx.tok.t != T_LBRACE) {
 		expected(p, "'{' after the rule name");
 		skip_clause(p);
 	} else {
-		lex(p);
+		rlex_next(&p->lx);
 	}
 	int seen_when = 0, seen_do = 0;
-	while (p->tok.t != T_RBRACE) {
-		if (p->tok.t == T_EOF || is_statement_word(p)) {
+	while (p->lx.tok.t != T_RBRACE) {
+		if (p->lx.tok.t == T_EOF || is_statement_word(p)) {
 			expected(p, "'}' to end the rule");
 			break;
 		}
@@ -759,24 +541,24 @@ static void parse_rule(struct parser *p)
 			skip_clause(p);
 			continue;
 		}
-		if (p->tok.t == T_SEMI)
-			lex(p);
-		else if (p->tok.t != T_RBRACE && p->tok.t != T_EOF && !is_clause_word(p) &&
+		if (p->lx.tok.t == T_SEMI)
+			rlex_next(&p->lx);
+		else if (p->lx.tok.t != T_RBRACE && p->lx.tok.t != T_EOF && !is_clause_word(p) &&
 		         !is_statement_word(p)) {
 			expected(p, "a clause (when, until, during, do) or '}'");
 			skip_clause(p);
 		}
 	}
-	if (p->tok.t == T_RBRACE)
-		lex(p);
+	if (p->lx.tok.t == T_RBRACE)
+		rlex_next(&p->lx);
 	if (!seen_do)
 		perr_at(p, line, col, "expected a 'do' clause in rule '%s'", ru->name);
 }
 
 static void parse_set(struct parser *p)
 {
-	lex(p);
-	if (p->tok.t != T_IDENT || rule_setting_find(p->tok.text) < 0) {
+	rlex_next(&p->lx);
+	if (p->lx.tok.t != T_IDENT || rule_setting_find(p->lx.tok.text) < 0) {
 		char what[300];
 		snprintf(what, sizeof what, "a setting name (%s)", rule_settings_names());
 		expected(p, what);
@@ -784,34 +566,32 @@ static void parse_set(struct parser *p)
 		return;
 	}
 	char name[64];
-	snprintf(name, sizeof name, "%.63s", p->tok.text);
-	lex(p);
-	if (p->tok.t != T_NUMBER) {
+	snprintf(name, sizeof name, "%.63s", p->lx.tok.text);
+	rlex_next(&p->lx);
+	if (p->lx.tok.t != T_NUMBER) {
 		expected(p, "a value");
 		skip_clause(p);
 		return;
 	}
 	char value[600], msg[300];
-	snprintf(value, sizeof value, "%.17g%s", p->tok.num, p->tok.text);
+	snprintf(value, sizeof value, "%.17g%s", p->lx.tok.num, p->lx.tok.text);
 	if (rule_settings_set(&p->r->settings, name, value, msg, sizeof msg) < 0)
-		perr_at(p, p->tok.line, p->tok.col, "%s", msg);
-	lex(p);
-	if (p->tok.t == T_SEMI)
-		lex(p);
+		perr_at(p, p->lx.tok.line, p->lx.tok.col, "%s", msg);
+	rlex_next(&p->lx);
+	if (p->lx.tok.t == T_SEMI)
+		rlex_next(&p->lx);
 }
 
 static void parser_init(struct parser *p, const char *text, const char *file, char *err,
                         size_t errlen)
 {
 	memset(p, 0, sizeof *p);
-	p->s = text;
-	p->line = p->col = 1;
+	rlex_init(&p->lx, text);
 	p->file = file;
 	p->err = err;
 	p->errlen = errlen;
 	if (err && errlen)
 		err[0] = 0;
-	lex(p);
 }
 
 int rules_parse(const char *text, const char *file, struct rules **out, char *err, size_t errlen)
@@ -824,7 +604,7 @@ int rules_parse(const char *text, const char *file, struct rules **out, char *er
 		abort();
 	rule_settings_default(&r->settings);
 	p.r = r;
-	while (p.tok.t != T_EOF) {
+	while (p.lx.tok.t != T_EOF) {
 		if (is_word(&p, "rule")) {
 			parse_rule(&p);
 		} else if (is_word(&p, "set")) {
@@ -832,8 +612,8 @@ int rules_parse(const char *text, const char *file, struct rules **out, char *er
 		} else {
 			expected(&p, "'rule' or 'set'");
 			do
-				lex(&p);
-			while (p.tok.t != T_EOF && !is_statement_word(&p));
+				rlex_next(&p.lx);
+			while (p.lx.tok.t != T_EOF && !is_statement_word(&p));
 		}
 	}
 	if (p.nerr == 0 && r->settings.low >= r->settings.high)
@@ -856,7 +636,7 @@ int rule_window_parse(const char *span, const char *days, struct rule_window *w,
 	parser_init(&p, text, NULL, err, errlen);
 	if (parse_window(&p, w) < 0)
 		return -1;
-	if (p.tok.t != T_EOF) {
+	if (p.lx.tok.t != T_EOF) {
 		expected(&p, "the end of the window");
 		return -1;
 	}

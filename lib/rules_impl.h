@@ -71,6 +71,47 @@ struct rules {
 	struct rule_settings settings;
 };
 
+/* --- the lexer (rules_lex.c) --- */
+enum tok_type {
+	T_EOF,
+	T_IDENT,
+	T_NUMBER,
+	T_TIME,
+	T_STRING,
+	T_OP,
+	T_LBRACE,
+	T_RBRACE,
+	T_LPAREN,
+	T_RPAREN,
+	T_MINUS,
+	T_COMMA,
+	T_SEMI,
+	T_BAD
+};
+
+struct rtok {
+	enum tok_type t;
+	int line, col;
+	char text[512]; /* identifier, string, number suffix, or the bad character */
+	double num;
+	enum rule_op op;
+	int minutes; /* T_TIME */
+};
+
+struct rlex {
+	const char *s;
+	size_t pos;
+	int line, col;
+	struct rtok tok; /* the current token */
+};
+
+/* Starts at the beginning of text, with the first token read. */
+void rlex_init(struct rlex *lx, const char *text);
+/* Reads the next token into lx->tok (T_EOF at the end, T_BAD with a description). */
+void rlex_next(struct rlex *lx);
+/* Describes a token for "found ..." in errors; returns buf or a constant. */
+const char *rlex_found(const struct rtok *t, char *buf, size_t len);
+
 enum rule_kind { KIND_PCT, KIND_DUR, KIND_INT, KIND_SIZE };
 
 /* Index of a setting by name, or -1. */

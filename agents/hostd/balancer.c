@@ -390,7 +390,7 @@ static enum hostd_op_result op_plan(struct hostd *h, struct hostd_req *req)
 		}
 		only = (size_t)i;
 	}
-	hostd_reply_ok(h, req, bn_plan_json(v, bn_settings(b->node), md, only));
+	hostd_reply_ok(h, req, bal_plan_json(v, bn_settings(b->node), md, only));
 	return HOSTD_REPLIED;
 }
 
