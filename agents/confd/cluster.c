@@ -91,7 +91,7 @@ int cluster_on_state(struct cluster *cl, const char *host, const cJSON *msg, int
 static void add_tag(struct cl_vm *v, const char *tag)
 {
 	size_t l = strlen(v->tags), tl = strlen(tag);
-	if (!place_tag_relevant(tag) || l + tl + 2 > sizeof v->tags || strchr(tag, ','))
+	if (!confd_place_tag_relevant(tag) || l + tl + 2 > sizeof v->tags || strchr(tag, ','))
 		return;
 	if (l)
 		v->tags[l++] = ',';

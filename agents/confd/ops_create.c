@@ -169,7 +169,7 @@ static void create_replied(struct confd *cd, const cJSON *reply, void *ud)
 static int place(struct create_op *op, char *err, size_t errlen, enum vmc_err *code)
 {
 	struct confd *cd = op->cd;
-	struct place_req pr = {
+	struct confd_place_req pr = {
 	    .vm = op->name,
 	    .mem_mb = op->t->memory_mb,
 	    .vcpus = (int)op->t->vcpus,
@@ -178,7 +178,7 @@ static int place(struct create_op *op, char *err, size_t errlen, enum vmc_err *c
 	    .host = op->want_host,
 	};
 	cluster_expire(cd->cl, confd_now());
-	if (place_choose(cd->cl, &pr, op->host, sizeof op->host, code, err, errlen) < 0)
+	if (confd_place_choose(cd->cl, &pr, op->host, sizeof op->host, code, err, errlen) < 0)
 		return -1;
 	cluster_reserve(cd->cl, op->host, op->name, op->t->memory_mb, (int)op->t->vcpus, op->tags,
 	                op->ntags, confd_now() + RESERVE_MS);

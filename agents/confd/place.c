@@ -6,7 +6,7 @@
 
 #include "cluster.h"
 
-int place_tag_relevant(const char *tag)
+int confd_place_tag_relevant(const char *tag)
 {
 	return strncmp(tag, PLACE_ANTI_PREFIX, strlen(PLACE_ANTI_PREFIX)) == 0 ||
 	       strncmp(tag, PLACE_AFFINITY_PREFIX, strlen(PLACE_AFFINITY_PREFIX)) == 0;
@@ -22,7 +22,7 @@ static size_t tagged_on(const struct cl_host *h, const char *tag)
 }
 
 /* The anti-affinity tag of r that h already holds, or NULL. */
-static const char *anti_conflict(const struct cl_host *h, const struct place_req *r)
+static const char *anti_conflict(const struct cl_host *h, const struct confd_place_req *r)
 {
 	for (size_t i = 0; i < r->ntags; i++)
 		if (strncmp(r->tags[i], PLACE_ANTI_PREFIX, strlen(PLACE_ANTI_PREFIX)) == 0 &&
@@ -31,7 +31,7 @@ static const char *anti_conflict(const struct cl_host *h, const struct place_req
 	return NULL;
 }
 
-static size_t affinity_score(const struct cl_host *h, const struct place_req *r)
+static size_t affinity_score(const struct cl_host *h, const struct confd_place_req *r)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < r->ntags; i++)
@@ -41,8 +41,8 @@ static size_t affinity_score(const struct cl_host *h, const struct place_req *r)
 }
 
 /* Why h cannot take r ("" if it can); code set accordingly. */
-static const char *unfit(const struct cl_host *h, const struct place_req *r, enum vmc_err *code,
-                         char *why, size_t len)
+static const char *unfit(const struct cl_host *h, const struct confd_place_req *r,
+                         enum vmc_err *code, char *why, size_t len)
 {
 	const char *tag;
 	why[0] = '\0';
@@ -65,7 +65,7 @@ static const char *unfit(const struct cl_host *h, const struct place_req *r, enu
 }
 
 /* Negative if a is the better host for r. */
-static int better(const struct cl_host *a, const struct cl_host *b, const struct place_req *r)
+static int better(const struct cl_host *a, const struct cl_host *b, const struct confd_place_req *r)
 {
 	size_t fa = affinity_score(a, r), fb = affinity_score(b, r);
 	if (fa != fb)
@@ -81,8 +81,8 @@ static int better(const struct cl_host *a, const struct cl_host *b, const struct
 	return strcmp(a->name, b->name);
 }
 
-int place_choose(const struct cluster *cl, const struct place_req *r, char *host, size_t hostlen,
-                 enum vmc_err *code, char *err, size_t errlen)
+int confd_place_choose(const struct cluster *cl, const struct confd_place_req *r, char *host,
+                       size_t hostlen, enum vmc_err *code, char *err, size_t errlen)
 {
 	char why[VMC_ERR_MAX];
 	if (r->host) {

@@ -43,9 +43,9 @@ static const char *choose(struct cluster *cl, const char *vm, int64_t mem, const
                           size_t errlen)
 {
 	static char h[VMC_NAME_MAX + 1];
-	struct place_req r = {
+	struct confd_place_req r = {
 	    .vm = vm, .mem_mb = mem, .vcpus = 1, .tags = tags, .ntags = ntags, .host = want};
-	if (place_choose(cl, &r, h, sizeof h, code, err, errlen) < 0)
+	if (confd_place_choose(cl, &r, h, sizeof h, code, err, errlen) < 0)
 		return NULL;
 	return h;
 }
