@@ -5,6 +5,8 @@
 #   bench_start_broker       a private Mosquitto on a free loopback port: PORT, BROKER_PID, URL
 #   die MSG                  prints MSG and the tails of $T/*.log, exits 1
 #   ticks PID                utime+stime of PID in clock ticks
+#   cpu_ns PID               nanoseconds PID's threads have run (schedstat: exact, where
+#                            utime+stime are tick samples scaled to it, and lag)
 #   kb PID FIELD FILE        a "Field: N kB" figure from /proc/PID/FILE
 #   now_ms                   wall-clock milliseconds since the epoch
 # Only processes this script started are ever signalled, by pid.
@@ -70,5 +72,6 @@ bench_start_broker() {
 }
 
 ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%d", s }'; }
 kb() { awk -v k="$2:" '$1 == k { print $2; exit }' "/proc/$1/$3"; }
 now_ms() { date +%s%3N; }
