@@ -309,6 +309,8 @@ static void lg_options(struct lg *g, int argc, char **argv)
 static double lg_percentile(const struct lg *g, double p)
 {
 	uint64_t want = (uint64_t)(p * (double)g->recv_win), n = 0;
+	if (g->recv_win == 0)
+		return 0;
 	for (size_t i = 0; i < LAG_BUCKETS; i++) {
 		n += g->lag[i];
 		if (n > want)
