@@ -248,6 +248,58 @@ static int row_cmp(const void *pa, const void *pb, void *arg)
 	return strcmp(s->vw->key(a, ka, sizeof(ka)), s->vw->key(b, kb, sizeof(kb)));
 }
 
+/* The fast path for big views: each row's sort value and key worked out once. */
+struct sort_ent {
+	double num;
+	const char *str;
+	const char *key;
+	struct row r;
+};
+
+static int ent_cmp(const void *pa, const void *pb, void *arg)
+{
+	const struct sort_ctx *s = arg;
+	const struct sort_ent *a = pa, *b = pb;
+	int d;
+	if (s->col->num) {
+		int na = a->num != a->num, nb = b->num != b->num; /* NAN: unknown, last */
+		if (na || nb)
+			d = na - nb;
+		else
+			d = s->desc ? (a->num < b->num) - (a->num > b->num)
+			            : (a->num > b->num) - (a->num < b->num);
+	} else {
+		d = strcmp(a->str, b->str);
+		d = s->desc ? -d : d;
+	}
+	return d ? d : strcmp(a->key, b->key);
+}
+
+/* Sorts with precomputed values when the column and the keys allow; returns 0 if not. */
+static int sort_fast(struct ui *ui, const struct sort_ctx *sc, size_t n)
+{
+	const struct column *c = sc->col;
+	if (!c || !(c->num || c->str) || sc->vw->id == VIEW_EVENTS || n < 2)
+		return 0;
+	struct sort_ent *ents = malloc(n * sizeof(*ents));
+	if (!ents)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct row *r = &ui->rows[i];
+		ents[i].r = *r;
+		ents[i].key = sc->vw->key(r, NULL, 0); /* stable names outside events */
+		if (c->num)
+			ents[i].num = c->num(r, sc->e);
+		else
+			ents[i].str = c->str(r, sc->e);
+	}
+	qsort_r(ents, n, sizeof(*ents), ent_cmp, (void *)sc);
+	for (size_t i = 0; i < n; i++)
+		ui->rows[i] = ents[i].r;
+	free(ents);
+	return 1;
+}
+
 void views_build(struct ui *ui, const struct view_env *e)
 {
 	const struct view *vw = &views[ui->view];
@@ -266,7 +318,7 @@ void views_build(struct ui *ui, const struct view_env *e)
 	ui->nrows = n;
 	const struct sortspec *ss = &ui->sort[ui->view];
 	struct sort_ctx sc = {vw, ss->col >= 0 ? &vw->cols[ss->col] : NULL, ss->desc, e};
-	if (sc.col || ui->view == VIEW_EVENTS)
+	if ((sc.col || ui->view == VIEW_EVENTS) && !sort_fast(ui, &sc, n))
 		qsort_r(ui->rows, n, sizeof(*ui->rows), row_cmp, &sc);
 
 	/* Keep the cursor on its row; else keep its position. */

@@ -139,7 +139,8 @@ struct view {
 	/* Appends every row of the view (before filtering). */
 	void (*collect)(const struct ui *ui, const struct view_env *e, struct row **rows, size_t *n,
 	                size_t *cap);
-	/* A row's identity, kept by the cursor across refreshes: a name, or buf filled. */
+	/* A row's identity, kept by the cursor across refreshes: the object's own name
+	 * (buf unused), except in the events view, which fills buf. */
 	const char *(*key)(const struct row *r, char *buf, size_t len);
 	/* The text the filter matches. */
 	void (*filter_text)(const struct row *r, char *buf, size_t len);
@@ -213,5 +214,48 @@ int ui_sort_by(struct ui *ui, const char *name, char *err, size_t errlen);
 /* Sets the status line. */
 void ui_status(struct ui *ui, int is_err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* --- the screen (draw.c) --------------------------------------------------- */
+
+enum role {
+	ROLE_NORMAL,
+	ROLE_TITLE,   /* the top line */
+	ROLE_LABEL,   /* header labels */
+	ROLE_COLHDR,  /* column headers */
+	ROLE_SORTHDR, /* the sort column's header */
+	ROLE_CURSOR,  /* the selected row */
+	ROLE_GOOD,    /* online, low load */
+	ROLE_WARN,    /* maintenance, busy */
+	ROLE_BAD,     /* offline, overloaded, errors */
+	ROLE_DIM,     /* stale or offline rows */
+	ROLE_MARK,    /* marked rows */
+	ROLE_TAB,     /* the current view's tab */
+	ROLE_ERROR,   /* an error in the status line */
+	ROLE__COUNT
+};
+
+struct screen {
+	int colors; /* 0: monochrome attributes only */
+	int attr[ROLE__COUNT];
+	int help_top; /* first help line shown */
+};
+
+/* What the header shows besides the model. */
+struct draw_info {
+	const char *cluster;
+	const char *broker;
+	int connected;
+	int read_only;
+	const char *const *help; /* help page lines (keys, then commands) */
+	size_t nhelp;
+};
+
+/* Chooses colours (16-colour palette) or monochrome attributes; call after initscr. */
+void draw_init(struct screen *s, int mono);
+/* Draws one frame of ui (whose rows views_build made) to stdscr and refreshes. */
+void draw_frame(struct screen *s, struct ui *ui, const struct view_env *e,
+		const struct draw_info *di);
+/* Rows of the table area at the current screen size. */
+int draw_table_rows(void);
 
 #endif
