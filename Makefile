@@ -52,7 +52,7 @@ BUILT_PROGS = $(foreach p,$(PROGS),$(if $(wildcard $(call prog_dir,$p)/main.c),$
 PROG_BINS = $(foreach p,$(BUILT_PROGS),$(BIN)/$(call prog_name,$p))
 # each program's modules other than main.c, as an archive the unit tests can link
 prog_mods = $(filter-out $(call prog_dir,$1)/main.c,$(wildcard $(call prog_dir,$1)/*.c))
-prog_archive = $(BUILD)/$(call prog_dir,$1)/lib$(notdir $(call prog_dir,$1)).a
+prog_archive = $(BUILD)/$(call prog_dir,$1)/libprog.a
 PROG_ARCHIVES = $(foreach p,$(BUILT_PROGS),$(call prog_archive,$p))
 
 UNIT_SRC = $(wildcard tests/unit/test_*.c)

@@ -5,7 +5,9 @@
  *   [section]              ; or [section argument], e.g. [vm web1]
  *   key = value
  *
- * Errors read "FILE:LINE: expected ..."; the parser keeps going and reports
+ * Comments start with '#' or ';' at the start of a line or after a value; keys are
+ * [A-Za-z_][A-Za-z0-9_.-]*; bare words hold no spaces, quotes, '#', ';', '[', ']' or '='.
+ * Errors read "FILE:LINE:COL: expected ..., found ..."; the parser keeps going and reports
  * every error it finds, one per line in the error buffer. */
 #ifndef VMC_CONF_H
 #define VMC_CONF_H
@@ -53,12 +55,20 @@ int conf_get_num(struct conf *c, const char *section, const char *arg, const cha
 		 double min, double max, double *out, char *err, size_t errlen);
 int conf_get_bool(struct conf *c, const char *section, const char *arg, const char *key,
 		  int *out, char *err, size_t errlen);
+/* A duration (conf_parse_duration) in ms, or a size (conf_parse_size_mb) in MiB, within
+ * [min, max]; returns as the getters above. */
+int conf_get_duration(struct conf *c, const char *section, const char *arg, const char *key,
+		      int64_t min_ms, int64_t max_ms, int64_t *out, char *err, size_t errlen);
+int conf_get_size_mb(struct conf *c, const char *section, const char *arg, const char *key,
+		     int64_t min_mb, int64_t max_mb, int64_t *out, char *err, size_t errlen);
 /* Reports "FILE:LINE: unknown key KEY" for each entry no getter read. Returns their count. */
 int conf_check_unused(const struct conf *c, char *err, size_t errlen);
 
-/* Parses a duration "500ms", "30s", "5m", "2h", "1d" or a bare number of seconds into ms. */
+/* Parses a duration "500ms", "30s", "5m", "2h", "1d" or a bare number of seconds into ms
+ * (fractions allowed: "1.5s"; units case-insensitive). Returns 0, or -1 if malformed. */
 int conf_parse_duration(const char *s, int64_t *ms);
-/* Parses a size "512", "512M", "4G", "1T" into MiB. */
+/* Parses a size "512", "512M", "4G", "1T" (also MB/MiB, GB/GiB, TB/TiB) into MiB.
+ * Returns 0, or -1 if malformed. */
 int conf_parse_size_mb(const char *s, int64_t *mb);
 
 #endif

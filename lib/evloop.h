@@ -33,6 +33,7 @@ void evloop_del_timer(struct evloop *loop, long long id);
 
 /* Runs fn before every poll(2): the place to recompute which events an fd wants. */
 int evloop_add_before_poll(struct evloop *loop, evloop_hook_fn *fn, void *ud);
+void evloop_del_before_poll(struct evloop *loop, evloop_hook_fn *fn, void *ud);
 
 /* Runs one iteration, waiting at most max_wait_ms (-1: until something happens). */
 int evloop_run_once(struct evloop *loop, long max_wait_ms);

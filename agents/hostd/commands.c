@@ -1,0 +1,146 @@
+/* commands.c - receives commands on cmd/host/<name>, answers each exactly once.
+ *
+ * A command is parsed and validated, looked up in the id cache (a repeated
+ * id gets the first reply again and is never executed twice), then handed
+ * to its op's handler from the op tables. */
+#include "hostd.h"
+
+#include "../../lib/idcache.h"
+#include "../../lib/log.h"
+#include "../../lib/topic.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Every module's ops; the first table with a matching op wins. */
+extern const struct hostd_op hostd_migrate_ops[] __attribute__((weak));
+extern const struct hostd_op hostd_balance_ops[] __attribute__((weak));
+
+static const struct hostd_op *commands_find(const char *op)
+{
+	const struct hostd_op *tables[] = {hostd_vm_ops, hostd_host_ops, hostd_migrate_ops,
+					   hostd_balance_ops};
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		for (const struct hostd_op *o = tables[t]; o && o->op; o++)
+			if (strcmp(o->op, op) == 0)
+				return o;
+	}
+	return NULL;
+}
+
+void hostd_req_free(struct hostd_req *req)
+{
+	if (!req)
+		return;
+	free(req->response_topic);
+	free(req->correlation);
+	cJSON_Delete(req->args);
+	free(req);
+}
+
+static void commands_send(struct hostd *h, struct hostd_req *req, cJSON *reply)
+{
+	struct bus_msg m = {
+		.response_topic = req->response_topic,
+		.correlation = req->correlation,
+		.correlation_len = req->correlation_len,
+	};
+	char *text = msg_print(reply);
+	if (req->id[0])
+		idcache_finish(h->ids, req->id, text);
+	if (bus_reply(h->bus, &m, req->reply_to, reply) < 0) {
+		/* nowhere to answer: say so where everyone can see it */
+		cJSON *f = cJSON_CreateObject();
+		cJSON_AddStringToObject(f, "id", req->id);
+		cJSON_AddItemToObject(f, "reply", cJSON_Duplicate(reply, 1));
+		hostd_event(h, "command.rejected", NULL, f);
+	}
+	free(text);
+	cJSON_Delete(reply);
+}
+
+void hostd_reply_ok(struct hostd *h, struct hostd_req *req, cJSON *result)
+{
+	commands_send(h, req, reply_ok(h->sender, hostd_now(h), req->id, result));
+}
+
+void hostd_reply_err(struct hostd *h, struct hostd_req *req, enum vmc_err code, const char *fmt,
+		     ...)
+{
+	char msg[VMC_ERR_MAX * 2];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_info("command %s %s refused: %s", req->op[0] ? req->op : "?", req->id, msg);
+	commands_send(h, req, reply_err(h->sender, hostd_now(h), req->id, code, msg));
+}
+
+void hostd_command(struct hostd *h, const struct bus_msg *m)
+{
+	struct hostd_req *req = calloc(1, sizeof(*req));
+	if (!req)
+		return;
+	if (m->response_topic)
+		req->response_topic = strdup(m->response_topic);
+	if (m->correlation && m->correlation_len) {
+		req->correlation = malloc(m->correlation_len);
+		if (req->correlation) {
+			memcpy(req->correlation, m->correlation, m->correlation_len);
+			req->correlation_len = m->correlation_len;
+		}
+	}
+
+	struct vmc_cmd cmd;
+	char err[VMC_ERR_MAX * 2];
+	enum vmc_err rc = cmd_parse(m->payload, m->len, &cmd, err, sizeof(err));
+	snprintf(req->id, sizeof(req->id), "%s", cmd.id);
+	snprintf(req->reply_to, sizeof(req->reply_to), "%s", cmd.reply_to);
+	snprintf(req->op, sizeof(req->op), "%s", cmd.op);
+	if (rc != VMC_OK) {
+		cmd_free(&cmd);
+		hostd_reply_err(h, req, rc, "%s", err);
+		hostd_req_free(req);
+		return;
+	}
+
+	const char *stored;
+	switch (idcache_begin(h->ids, cmd.id, &stored)) {
+	case IDCACHE_DONE: {
+		/* the same answer again, to wherever this copy asked */
+		cJSON *again = cJSON_Parse(stored);
+		struct bus_msg rm = {.response_topic = req->response_topic,
+				     .correlation = req->correlation,
+				     .correlation_len = req->correlation_len};
+		if (again)
+			bus_reply(h->bus, &rm, req->reply_to, again);
+		log_debug("command %s repeated: answered from the cache", cmd.id);
+		cJSON_Delete(again);
+		cmd_free(&cmd);
+		hostd_req_free(req);
+		return;
+	}
+	case IDCACHE_PENDING:
+		/* still running: its one reply will come when it finishes */
+		log_debug("command %s repeated while running: ignored", cmd.id);
+		cmd_free(&cmd);
+		hostd_req_free(req);
+		return;
+	case IDCACHE_NEW:
+		break;
+	}
+
+	req->args = cJSON_Duplicate(cmd.args, 1);
+	cmd_free(&cmd);
+	const struct hostd_op *op = commands_find(req->op);
+	if (!op) {
+		hostd_reply_err(h, req, VMC_E_UNKNOWN_OP, "op \"%s\": unknown operation", req->op);
+		hostd_req_free(req);
+		return;
+	}
+	log_debug("command %s: %s", req->id, req->op);
+	if (op->fn(h, req) == HOSTD_REPLIED)
+		hostd_req_free(req);
+}

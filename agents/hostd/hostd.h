@@ -1,0 +1,135 @@
+/* hostd.h - the host agent's context and the interfaces between its modules.
+ *
+ * One struct hostd per process, passed explicitly; the only globals are
+ * the signal flags in main.c. */
+#ifndef VMC_HOSTD_H
+#define VMC_HOSTD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+#include "../../lib/bus.h"
+#include "../../lib/msg.h"
+#include "../../lib/vclock.h"
+#include "hv.h"
+
+struct evloop;
+struct idcache;
+struct vmstore;
+
+struct hostd_opts {
+	const char *driver;     /* "sim" or "xen" */
+	const char *name;       /* host name */
+	const char *broker;     /* URL */
+	const char *cluster;
+	const char *state_dir;
+	const char *sim_file;
+	int cpus;
+	int64_t memory_mb;
+	double time_scale;
+	double interval_s;      /* load publishing period, real seconds */
+	int keepalive;
+	int protocol;           /* 0 auto, 4, 5 */
+	const char *cafile, *certfile, *keyfile, *user, *password_file;
+	int migrate_port;       /* 0: none */
+	const char *migrate_addr; /* address peers use to reach us; default 127.0.0.1 */
+	const char *cluster_key_file;
+};
+
+/* A command being answered, possibly later (shutdowns, migrations). */
+struct hostd_req {
+	char id[VMC_ID_MAX + 1];
+	char op[VMC_OP_MAX + 1];
+	char reply_to[VMC_TOPIC_MAX + 1];
+	char *response_topic;   /* MQTT 5, may be NULL */
+	void *correlation;
+	size_t correlation_len;
+	cJSON *args;            /* owned */
+};
+
+enum hostd_state { HOSTD_ONLINE, HOSTD_MAINTENANCE };
+
+struct hostd {
+	struct hostd_opts opts;
+	struct evloop *loop;
+	struct bus *bus;
+	struct hv *hv;
+	struct vclock clock;
+	struct idcache *ids;
+	struct vmstore *store;
+	char sender[VMC_NAME_MAX + 8]; /* "host/<name>" */
+	int64_t session;
+	uint64_t load_seq;
+	enum hostd_state state;
+	long long load_timer;
+	/* the VMs as last published, to publish vm/<vm> records and events on change */
+	struct hostd_seen {
+		char name[VMC_NAME_MAX + 1];
+		char state[16];
+	} *seen;
+	size_t nseen;
+	int have_seen;
+	int migrations_out, migrations_in;
+	void *migrate;  /* migration module's state (migrate.c) */
+	void *balancer; /* rule engine's state (balancer.c) */
+	void *guests;   /* guest figures (guests.c) */
+};
+
+/* --- commands.c ---------------------------------------------------------- */
+enum hostd_op_result { HOSTD_REPLIED, HOSTD_PENDING };
+struct hostd_op {
+	const char *op;
+	/* Answers with hostd_reply_ok/err and returns HOSTD_REPLIED, or keeps req and returns
+	 * HOSTD_PENDING, answering later (the request is then the handler's to free). */
+	enum hostd_op_result (*fn)(struct hostd *h, struct hostd_req *req);
+};
+/* Handles one message on cmd/host/<name>. */
+void hostd_command(struct hostd *h, const struct bus_msg *m);
+/* Replies and records the reply for the id; the request is not freed. */
+void hostd_reply_ok(struct hostd *h, struct hostd_req *req, cJSON *result);
+void hostd_reply_err(struct hostd *h, struct hostd_req *req, enum vmc_err code, const char *fmt,
+		     ...) __attribute__((format(printf, 4, 5)));
+void hostd_req_free(struct hostd_req *req);
+
+/* Op tables, one per module (commands_vm.c, commands_host.c, migrate.c, balancer.c). */
+extern const struct hostd_op hostd_vm_ops[];
+extern const struct hostd_op hostd_host_ops[];
+
+/* --- publish.c ----------------------------------------------------------- */
+/* Publishes the retained host/<name>/state record with the current state. */
+void hostd_publish_state(struct hostd *h);
+/* Samples the driver and publishes host/<name>/load, vm/<vm> records that changed and
+ * events for VMs that changed state by themselves. */
+void hostd_publish_load(struct hostd *h);
+/* Publishes an event of the given type; fields (may be NULL) are merged in (ownership passes). */
+void hostd_event(struct hostd *h, const char *type, const char *vm, cJSON *fields);
+/* Clears the retained vm/<vm> record. */
+void hostd_publish_vm_gone(struct hostd *h, const char *vm);
+/* The host's figures as JSON (host.info and the load message share it). */
+cJSON *hostd_host_json(struct hostd *h, const struct hv_host *hi);
+/* One VM as JSON. */
+cJSON *hostd_vm_json(struct hostd *h, const struct hv_vm *vm, const char *state_override);
+/* Every VM of this host (running ones from the driver, stopped ones from the store) as a JSON
+ * array; also fills *hi if non-NULL. Returns NULL with err on driver failure. */
+cJSON *hostd_vms_json(struct hostd *h, struct hv_host *hi, char *err, size_t errlen);
+
+/* --- vmstore.c: definitions of the VMs this host owns (started or stopped) ----- */
+struct vmstore *vmstore_open(const char *dir, char *err, size_t errlen);
+void vmstore_close(struct vmstore *s);
+/* Saves the xl.cfg text and tags of a VM, atomically. */
+int vmstore_put(struct vmstore *s, const char *name, const char *xlcfg, const cJSON *tags,
+		char *err, size_t errlen);
+/* The stored config (malloc'ed) or NULL. */
+char *vmstore_get(struct vmstore *s, const char *name);
+/* The stored tags (a new JSON array, empty if none). */
+cJSON *vmstore_tags(struct vmstore *s, const char *name);
+int vmstore_remove(struct vmstore *s, const char *name);
+/* Names of every stored VM; *names malloc'ed array of malloc'ed strings. */
+int vmstore_list(struct vmstore *s, char ***names, size_t *n);
+void vmstore_names_free(char **names, size_t n);
+
+/* Virtual now, in ms. */
+int64_t hostd_now(const struct hostd *h);
+
+#endif

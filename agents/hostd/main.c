@@ -1,0 +1,477 @@
+/* vmc-hostd - the host agent: metrics, heartbeat, commands, migrations, balancing.
+ *
+ * Runs in the foreground; one event loop carries the MQTT socket, timers and
+ * migration sockets. See vmc-hostd(8). */
+#include "hostd.h"
+
+#include "../../lib/conf.h"
+#include "../../lib/evloop.h"
+#include "../../lib/idcache.h"
+#include "../../lib/log.h"
+#include "../../lib/topic.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vmc-hostd --driver sim|xen --name NAME [--broker URL] [--cluster C]\n"
+		"                 [-c FILE] [--state-dir DIR] [--sim FILE] [--cpus N] [--memory MB]\n"
+		"                 [--time-scale N] [--interval SECONDS] [--keepalive SECONDS]\n"
+		"                 [--protocol 5|3.1.1|auto] [--cafile F] [--cert F] [--key F]\n"
+		"                 [--user U] [--password-file F] [--migrate-port P]\n"
+		"                 [--migrate-addr ADDR] [--cluster-key-file F]\n"
+		"                 [--log-level error|warn|info|debug] [-n]\n");
+}
+
+enum {
+	OPT_DRIVER = 256, OPT_NAME, OPT_BROKER, OPT_CLUSTER, OPT_STATE_DIR, OPT_SIM, OPT_CPUS,
+	OPT_MEMORY, OPT_TIME_SCALE, OPT_INTERVAL, OPT_KEEPALIVE, OPT_PROTOCOL, OPT_CAFILE,
+	OPT_CERT, OPT_KEY, OPT_USER, OPT_PASSWORD_FILE, OPT_MIGRATE_PORT, OPT_MIGRATE_ADDR,
+	OPT_CLUSTER_KEY, OPT_LOG_LEVEL, OPT_HELP
+};
+
+static const struct option long_opts[] = {
+	{"driver", required_argument, NULL, OPT_DRIVER},
+	{"name", required_argument, NULL, OPT_NAME},
+	{"broker", required_argument, NULL, OPT_BROKER},
+	{"cluster", required_argument, NULL, OPT_CLUSTER},
+	{"state-dir", required_argument, NULL, OPT_STATE_DIR},
+	{"sim", required_argument, NULL, OPT_SIM},
+	{"cpus", required_argument, NULL, OPT_CPUS},
+	{"memory", required_argument, NULL, OPT_MEMORY},
+	{"time-scale", required_argument, NULL, OPT_TIME_SCALE},
+	{"interval", required_argument, NULL, OPT_INTERVAL},
+	{"keepalive", required_argument, NULL, OPT_KEEPALIVE},
+	{"protocol", required_argument, NULL, OPT_PROTOCOL},
+	{"cafile", required_argument, NULL, OPT_CAFILE},
+	{"cert", required_argument, NULL, OPT_CERT},
+	{"key", required_argument, NULL, OPT_KEY},
+	{"user", required_argument, NULL, OPT_USER},
+	{"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
+	{"migrate-port", required_argument, NULL, OPT_MIGRATE_PORT},
+	{"migrate-addr", required_argument, NULL, OPT_MIGRATE_ADDR},
+	{"cluster-key-file", required_argument, NULL, OPT_CLUSTER_KEY},
+	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+	{"help", no_argument, NULL, OPT_HELP},
+	{NULL, 0, NULL, 0},
+};
+
+/* Applies one setting by its long option name; the config file and the command line share it. */
+static int apply_opt(struct hostd_opts *o, int id, const char *v, char *err, size_t errlen)
+{
+	char *end;
+	switch (id) {
+	case OPT_DRIVER: o->driver = v; break;
+	case OPT_NAME: o->name = v; break;
+	case OPT_BROKER: o->broker = v; break;
+	case OPT_CLUSTER: o->cluster = v; break;
+	case OPT_STATE_DIR: o->state_dir = v; break;
+	case OPT_SIM: o->sim_file = v; break;
+	case OPT_CAFILE: o->cafile = v; break;
+	case OPT_CERT: o->certfile = v; break;
+	case OPT_KEY: o->keyfile = v; break;
+	case OPT_USER: o->user = v; break;
+	case OPT_PASSWORD_FILE: o->password_file = v; break;
+	case OPT_MIGRATE_ADDR: o->migrate_addr = v; break;
+	case OPT_CLUSTER_KEY: o->cluster_key_file = v; break;
+	case OPT_CPUS:
+		o->cpus = (int)strtol(v, &end, 10);
+		if (*end || o->cpus < 1 || o->cpus > 4096)
+			goto bad_int;
+		break;
+	case OPT_MEMORY:
+		o->memory_mb = strtoll(v, &end, 10);
+		if (*end || o->memory_mb < 64 || o->memory_mb > (int64_t)1 << 32)
+			goto bad_int;
+		break;
+	case OPT_KEEPALIVE:
+		o->keepalive = (int)strtol(v, &end, 10);
+		if (*end || o->keepalive < 1 || o->keepalive > 3600)
+			goto bad_int;
+		break;
+	case OPT_MIGRATE_PORT:
+		o->migrate_port = (int)strtol(v, &end, 10);
+		if (*end || o->migrate_port < 0 || o->migrate_port > 65535)
+			goto bad_int;
+		break;
+	case OPT_TIME_SCALE:
+		o->time_scale = strtod(v, &end);
+		if (*end || !(o->time_scale >= 1 && o->time_scale <= 100000)) {
+			snprintf(err, errlen, "time-scale \"%s\": expected a number from 1 to 100000", v);
+			return -1;
+		}
+		break;
+	case OPT_INTERVAL:
+		o->interval_s = strtod(v, &end);
+		if (*end || !(o->interval_s >= 0.05 && o->interval_s <= 3600)) {
+			snprintf(err, errlen, "interval \"%s\": expected seconds from 0.05 to 3600", v);
+			return -1;
+		}
+		break;
+	case OPT_PROTOCOL:
+		if (strcmp(v, "5") == 0)
+			o->protocol = 5;
+		else if (strcmp(v, "3.1.1") == 0 || strcmp(v, "4") == 0)
+			o->protocol = 4;
+		else if (strcmp(v, "auto") == 0)
+			o->protocol = 0;
+		else {
+			snprintf(err, errlen, "protocol \"%s\": expected 5, 3.1.1 or auto", v);
+			return -1;
+		}
+		break;
+	case OPT_LOG_LEVEL: {
+		enum log_level l;
+		if (log_level_parse(v, &l) < 0) {
+			snprintf(err, errlen, "log-level \"%s\": expected error, warn, info or debug", v);
+			return -1;
+		}
+		log_set_level(l);
+		break;
+	}
+	default:
+		snprintf(err, errlen, "unknown setting");
+		return -1;
+	}
+	return 0;
+bad_int:
+	snprintf(err, errlen, "%s \"%s\": expected a whole number in range",
+		 long_opts[id - OPT_DRIVER].name, v);
+	return -1;
+}
+
+/* Reads settings from a config file: each key is a long option name. */
+static int load_config_file(struct hostd_opts *o, const char *path, struct conf **out)
+{
+	char err[4096];
+	struct conf *c;
+	if (conf_parse_file(path, &c, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s", err);
+		return -1;
+	}
+	int bad = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		const struct conf_entry *e = &c->entries[i];
+		const struct option *lo;
+		for (lo = long_opts; lo->name; lo++)
+			if (strcmp(lo->name, e->key) == 0 && lo->has_arg == required_argument)
+				break;
+		if (!lo->name || e->section[0]) {
+			fprintf(stderr, "%s:%d: unknown setting \"%s\"\n", path, e->line, e->key);
+			bad++;
+			continue;
+		}
+		char msg[256];
+		if (apply_opt(o, lo->val, e->value, msg, sizeof(msg)) < 0) {
+			fprintf(stderr, "%s:%d: %s\n", path, e->line, msg);
+			bad++;
+		}
+	}
+	*out = c;
+	return bad ? -1 : 0;
+}
+
+static int read_secret_file(const char *path, char *buf, size_t len, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	ssize_t n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0) {
+		snprintf(err, errlen, "%s: empty or unreadable", path);
+		return -1;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return 0;
+}
+
+/* mkdir -p for the state directory. */
+static int make_dirs(const char *path, char *err, size_t errlen)
+{
+	char tmp[4096];
+	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp)) {
+		snprintf(err, errlen, "state directory path too long");
+		return -1;
+	}
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0750) < 0 && errno != EEXIST)
+			goto fail;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0750) < 0 && errno != EEXIST)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "state directory %.900s: %s", tmp, strerror(errno));
+	return -1;
+}
+
+/* The session number grows by one at each start, so readers can tell restarts apart. */
+static int64_t next_session(const char *state_dir)
+{
+	char path[4096], buf[32] = "", tmp[4100];
+	snprintf(path, sizeof(path), "%s/session", state_dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = '\0';
+		close(fd);
+	}
+	int64_t s = strtoll(buf, NULL, 10) + 1;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd >= 0) {
+		int len = snprintf(buf, sizeof(buf), "%lld\n", (long long)s);
+		if (write(fd, buf, (size_t)len) == len && fsync(fd) == 0)
+			rename(tmp, path);
+		close(fd);
+	}
+	return s;
+}
+
+int64_t hostd_now(const struct hostd *h)
+{
+	return vclock_at(&h->clock, evloop_mono_ms());
+}
+
+static void on_connect(struct bus *b, void *ud)
+{
+	struct hostd *h = ud;
+	char t[VMC_TOPIC_MAX];
+	topic_fmt(t, sizeof(t), h->opts.cluster, "cmd/host/%s", h->opts.name);
+	bus_subscribe(b, t, 1);
+	hostd_publish_state(h);
+	free(h->seen); /* republish every vm/<vm> record: the broker may have lost them */
+	h->seen = NULL;
+	h->nseen = 0;
+	h->have_seen = 0;
+	hostd_publish_load(h);
+	hostd_event(h, "host.online", NULL, NULL);
+}
+
+static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
+{
+	struct hostd *h = ud;
+	const char *rest = topic_rest(m->topic, h->opts.cluster);
+	if (rest && strncmp(rest, "cmd/host/", 9) == 0)
+		hostd_command(h, m);
+}
+
+static long load_timer(struct evloop *loop, long long id, void *ud)
+{
+	struct hostd *h = ud;
+	if (bus_connected(h->bus))
+		hostd_publish_load(h);
+	return (long)(h->opts.interval_s * 1000);
+}
+
+static void check_signals(struct evloop *loop, void *ud)
+{
+	if (got_signal)
+		evloop_stop(loop);
+}
+
+int main(int argc, char **argv)
+{
+	struct hostd h;
+	memset(&h, 0, sizeof(h));
+	struct hostd_opts *o = &h.opts;
+	o->broker = "mqtt://127.0.0.1:1883";
+	o->cluster = "default";
+	o->time_scale = 1;
+	o->interval_s = 2;
+	o->keepalive = 10;
+	o->migrate_addr = "127.0.0.1";
+	log_init("vmc-hostd", LOG_LVL_INFO);
+
+	/* first pass: -c FILE, so that the command line overrides the file */
+	int check_only = 0;
+	struct conf *conf = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+			if (load_config_file(o, argv[i + 1], &conf) < 0)
+				return 1;
+		}
+	}
+	int c;
+	char err[1024];
+	while ((c = getopt_long(argc, argv, "c:nh", long_opts, NULL)) != -1) {
+		if (c == 'c')
+			continue;
+		if (c == 'n') {
+			check_only = 1;
+			continue;
+		}
+		if (c == 'h' || c == OPT_HELP) {
+			usage(stdout);
+			return 0;
+		}
+		if (c == '?') {
+			usage(stderr);
+			return 2;
+		}
+		if (apply_opt(o, c, optarg, err, sizeof(err)) < 0) {
+			fprintf(stderr, "vmc-hostd: %s\n", err);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vmc-hostd: unexpected argument \"%s\"\n", argv[optind]);
+		return 2;
+	}
+	if (!o->name) {
+		fprintf(stderr, "vmc-hostd: --name is required\n");
+		return 2;
+	}
+	if (vmc_name_check(o->name, "host name", err, sizeof(err)) < 0 ||
+	    vmc_name_check(o->cluster, "cluster name", err, sizeof(err)) < 0) {
+		fprintf(stderr, "vmc-hostd: %s\n", err);
+		return 2;
+	}
+	if (!o->driver)
+		o->driver = "sim";
+	const struct hv_ops *ops = hv_find(o->driver);
+	if (!ops) {
+		fprintf(stderr, "vmc-hostd: driver \"%s\": expected sim or xen\n", o->driver);
+		return 2;
+	}
+	char host[256];
+	int port, tls;
+	if (bus_url_parse(o->broker, host, sizeof(host), &port, &tls, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vmc-hostd: %s\n", err);
+		return 2;
+	}
+	if (check_only) {
+		printf("configuration OK\n");
+		conf_free(conf);
+		return 0;
+	}
+
+	char state_dir_buf[4096];
+	if (!o->state_dir) {
+		snprintf(state_dir_buf, sizeof(state_dir_buf), "/var/lib/vmcluster/hostd-%s", o->name);
+		o->state_dir = state_dir_buf;
+	}
+	if (make_dirs(o->state_dir, err, sizeof(err)) < 0)
+		fatalx("%s", err);
+	h.session = next_session(o->state_dir);
+	snprintf(h.sender, sizeof(h.sender), "host/%s", o->name);
+	vclock_init(&h.clock, o->time_scale, evloop_mono_ms(), evloop_wall_ms());
+
+	struct hv_open_args hargs = {
+		.host_name = o->name,
+		.state_dir = o->state_dir,
+		.sim_file = o->sim_file,
+		.cpus = o->cpus,
+		.memory_mb = o->memory_mb,
+		.clock = &h.clock,
+	};
+	if (hv_open(ops, &hargs, &h.hv, err, sizeof(err)) < 0)
+		fatalx("driver %s: %s", o->driver, err);
+	char store_dir[4200];
+	snprintf(store_dir, sizeof(store_dir), "%s/vms", o->state_dir);
+	h.store = vmstore_open(store_dir, err, sizeof(err));
+	if (!h.store)
+		fatalx("%s", err);
+	h.ids = idcache_new(4096);
+	h.loop = evloop_new();
+	if (!h.ids || !h.loop)
+		fatalx("out of memory");
+
+	char password[512] = "";
+	if (o->password_file && read_secret_file(o->password_file, password, sizeof(password), err,
+						 sizeof(err)) < 0)
+		fatalx("password file: %s", err);
+	char will_topic[VMC_TOPIC_MAX];
+	topic_fmt(will_topic, sizeof(will_topic), o->cluster, "host/%s/state", o->name);
+	cJSON *will = msg_new(h.sender, evloop_wall_ms());
+	cJSON_AddStringToObject(will, "state", "offline");
+	cJSON_AddNumberToObject(will, "session", (double)h.session);
+	cJSON_AddStringToObject(will, "reason", "connection lost");
+	char *will_text = msg_print(will);
+	cJSON_Delete(will);
+	char client_id[VMC_NAME_MAX + 16];
+	snprintf(client_id, sizeof(client_id), "host-%s", o->name);
+	struct bus_opts bo = {
+		.url = o->broker,
+		.client_id = client_id,
+		.username = o->user,
+		.password = o->password_file ? password : NULL,
+		.cafile = o->cafile,
+		.certfile = o->certfile,
+		.keyfile = o->keyfile,
+		.keepalive = o->keepalive,
+		.protocol = o->protocol,
+		.will_topic = will_topic,
+		.will_payload = will_text,
+		.will_retain = 1,
+		.on_connect = on_connect,
+		.on_message = on_message,
+		.ud = &h,
+	};
+	h.bus = bus_new(h.loop, &bo, err, sizeof(err));
+	free(will_text);
+	explicit_bzero(password, sizeof(password));
+	if (!h.bus)
+		fatalx("%s", err);
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	evloop_add_before_poll(h.loop, check_signals, NULL);
+
+	log_info("host %s (driver %s, session %lld) starting; broker %s, cluster %s", o->name,
+		 o->driver, (long long)h.session, o->broker, o->cluster);
+	bus_start(h.bus);
+	h.load_timer = evloop_add_timer(h.loop, (long)(o->interval_s * 1000), load_timer, &h);
+	evloop_run(h.loop);
+
+	log_info("signal %d: going offline", (int)got_signal);
+	if (bus_connected(h.bus)) {
+		char t[VMC_TOPIC_MAX];
+		topic_fmt(t, sizeof(t), o->cluster, "host/%s/state", o->name);
+		cJSON *m = msg_new(h.sender, hostd_now(&h));
+		cJSON_AddStringToObject(m, "state", "offline");
+		cJSON_AddNumberToObject(m, "session", (double)h.session);
+		cJSON_AddStringToObject(m, "reason", "stopped");
+		bus_publish_json(h.bus, t, m, 1, 1);
+		cJSON_Delete(m);
+		hostd_event(&h, "host.offline", NULL, NULL);
+		bus_flush(h.bus, 2000);
+	}
+	bus_disconnect(h.bus);
+	bus_free(h.bus);
+	hv_close(h.hv);
+	vmstore_close(h.store);
+	idcache_free(h.ids);
+	free(h.seen);
+	evloop_free(h.loop);
+	conf_free(conf);
+	return 0;
+}

@@ -1,0 +1,280 @@
+/* publish.c - what the host agent tells the cluster: its retained state,
+ * the periodic load message with every VM, vm/<vm> records and events. */
+#include "hostd.h"
+
+#include "../../lib/log.h"
+#include "../../lib/topic.h"
+#include "../../lib/xlcfg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *hostd_state_name(const struct hostd *h)
+{
+	return h->state == HOSTD_MAINTENANCE ? "maintenance" : "online";
+}
+
+void hostd_publish_state(struct hostd *h)
+{
+	char t[VMC_TOPIC_MAX], err[VMC_ERR_MAX];
+	topic_fmt(t, sizeof(t), h->opts.cluster, "host/%s/state", h->opts.name);
+	cJSON *m = msg_new(h->sender, hostd_now(h));
+	cJSON_AddStringToObject(m, "state", hostd_state_name(h));
+	cJSON_AddNumberToObject(m, "session", (double)h->session);
+	cJSON_AddStringToObject(m, "driver", h->hv->ops->name);
+	struct hv_host hi;
+	if (hv_host_info(h->hv, &hi, err, sizeof(err)) == 0) {
+		cJSON_AddNumberToObject(m, "cpus", hi.cpus);
+		cJSON_AddNumberToObject(m, "mem_total_mb", (double)hi.mem_total_mb);
+		cJSON_AddStringToObject(m, "version", hi.version);
+	}
+	if (h->opts.migrate_port > 0) {
+		char addr[300];
+		snprintf(addr, sizeof(addr), "%s:%d", h->opts.migrate_addr, h->opts.migrate_port);
+		cJSON_AddStringToObject(m, "migrate_addr", addr);
+	}
+	bus_publish_json(h->bus, t, m, 1, 1);
+	cJSON_Delete(m);
+}
+
+void hostd_event(struct hostd *h, const char *type, const char *vm, cJSON *fields)
+{
+	char t[VMC_TOPIC_MAX];
+	topic_fmt(t, sizeof(t), h->opts.cluster, "event");
+	cJSON *m = msg_new(h->sender, hostd_now(h));
+	cJSON_AddStringToObject(m, "type", type);
+	cJSON_AddStringToObject(m, "host", h->opts.name);
+	if (vm)
+		cJSON_AddStringToObject(m, "vm", vm);
+	if (fields) {
+		cJSON *f = fields->child;
+		while (f) {
+			cJSON *next = f->next;
+			cJSON_DetachItemViaPointer(fields, f);
+			cJSON_DeleteItemFromObject(m, f->string);
+			cJSON_AddItemToObject(m, f->string, f);
+			f = next;
+		}
+		cJSON_Delete(fields);
+	}
+	bus_publish_json(h->bus, t, m, 1, 0);
+	cJSON_Delete(m);
+}
+
+void hostd_publish_vm_gone(struct hostd *h, const char *vm)
+{
+	char t[VMC_TOPIC_MAX];
+	if (topic_fmt(t, sizeof(t), h->opts.cluster, "vm/%s", vm) == 0)
+		bus_publish(h->bus, t, "", 0, 1, 1);
+}
+
+cJSON *hostd_host_json(struct hostd *h, const struct hv_host *hi)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "name", h->opts.name);
+	cJSON_AddStringToObject(o, "state", hostd_state_name(h));
+	cJSON_AddStringToObject(o, "driver", h->hv->ops->name);
+	cJSON_AddNumberToObject(o, "cpus", hi->cpus);
+	cJSON_AddNumberToObject(o, "cpu", hi->cpu_pct);
+	cJSON_AddNumberToObject(o, "mem_total_mb", (double)hi->mem_total_mb);
+	cJSON_AddNumberToObject(o, "mem_used_mb", (double)(hi->mem_total_mb - hi->mem_free_mb));
+	cJSON_AddNumberToObject(o, "mem_free_mb", (double)hi->mem_free_mb);
+	cJSON_AddNumberToObject(o, "migrations_out", h->migrations_out);
+	cJSON_AddNumberToObject(o, "migrations_in", h->migrations_in);
+	cJSON_AddStringToObject(o, "version", hi->version);
+	return o;
+}
+
+/* Guest figures, if the guests module is linked in (guests.c). */
+extern cJSON *hostd_guest_json(struct hostd *h, const char *vm) __attribute__((weak));
+
+cJSON *hostd_vm_json(struct hostd *h, const struct hv_vm *vm, const char *state_override)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "name", vm->name);
+	cJSON_AddStringToObject(o, "host", h->opts.name);
+	cJSON_AddStringToObject(o, "state", state_override ? state_override : hv_vm_state_name(vm->state));
+	cJSON_AddNumberToObject(o, "vcpus", vm->vcpus);
+	cJSON_AddNumberToObject(o, "mem_mb", (double)vm->mem_mb);
+	cJSON_AddNumberToObject(o, "cpu", vm->cpu_pct);
+	if (vm->has_io) {
+		cJSON_AddNumberToObject(o, "net_rx", (double)vm->net_rx_bytes);
+		cJSON_AddNumberToObject(o, "net_tx", (double)vm->net_tx_bytes);
+		cJSON_AddNumberToObject(o, "blk_rd", (double)vm->blk_rd_reqs);
+		cJSON_AddNumberToObject(o, "blk_wr", (double)vm->blk_wr_reqs);
+	}
+	cJSON_AddItemToObject(o, "tags", vmstore_tags(h->store, vm->name));
+	if (hostd_guest_json) {
+		cJSON *g = hostd_guest_json(h, vm->name);
+		if (g)
+			cJSON_AddItemToObject(o, "guest", g);
+	}
+	return o;
+}
+
+/* Stopped VMs: defined in the store but not among the driver's domains. */
+static void add_stopped(struct hostd *h, cJSON *arr, const struct hv_vm *vms, size_t n)
+{
+	char **names;
+	size_t nn;
+	if (vmstore_list(h->store, &names, &nn) < 0)
+		return;
+	for (size_t i = 0; i < nn; i++) {
+		size_t j;
+		for (j = 0; j < n && strcmp(vms[j].name, names[i]) != 0; j++)
+			;
+		if (j < n)
+			continue;
+		struct hv_vm vm;
+		memset(&vm, 0, sizeof(vm));
+		snprintf(vm.name, sizeof(vm.name), "%s", names[i]);
+		vm.domid = -1;
+		char *text = vmstore_get(h->store, names[i]);
+		struct xlcfg *cfg;
+		char err[VMC_ERR_MAX];
+		/* the stored config knows memory and vcpus */
+		if (text && xlcfg_parse(text, names[i], &cfg, err, sizeof(err)) == 0) {
+			long long v;
+			if (xlcfg_int(cfg, "memory", &v) == 0)
+				vm.mem_mb = v;
+			if (xlcfg_int(cfg, "vcpus", &v) == 0)
+				vm.vcpus = (int)v;
+			xlcfg_free(cfg);
+		}
+		free(text);
+		cJSON_AddItemToArray(arr, hostd_vm_json(h, &vm, "stopped"));
+	}
+	vmstore_names_free(names, nn);
+}
+
+/* Remembers the definition of domains the agent did not create (the sim's seeded VMs,
+ * Xen domains started before the agent), so that they can be restarted after a shutdown. */
+static void adopt_unknown(struct hostd *h, const struct hv_vm *vms, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (vms[i].state == HV_VM_INCOMING)
+			continue;
+		char *cfg = vmstore_get(h->store, vms[i].name);
+		if (cfg) {
+			free(cfg);
+			continue;
+		}
+		char err[VMC_ERR_MAX];
+		if (hv_vm_config(h->hv, vms[i].name, &cfg, err, sizeof(err)) == 0) {
+			vmstore_put(h->store, vms[i].name, cfg, NULL, err, sizeof(err));
+			free(cfg);
+		}
+	}
+}
+
+cJSON *hostd_vms_json(struct hostd *h, struct hv_host *hi, char *err, size_t errlen)
+{
+	struct hv_vm *vms;
+	size_t n;
+	if (hi && hv_host_info(h->hv, hi, err, errlen) < 0)
+		return NULL;
+	if (hv_list_vms(h->hv, &vms, &n, err, errlen) < 0)
+		return NULL;
+	cJSON *arr = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(arr, hostd_vm_json(h, &vms[i], NULL));
+	add_stopped(h, arr, vms, n);
+	free(vms);
+	return arr;
+}
+
+/* Publishes vm/<vm> for VMs whose state is new or changed, and reports state changes
+ * nobody commanded (crash, guest halt) as vm.state events. */
+static void publish_vm_changes(struct hostd *h, const cJSON *vmarr)
+{
+	char t[VMC_TOPIC_MAX];
+	const cJSON *vm;
+	cJSON_ArrayForEach(vm, vmarr)
+	{
+		const char *name = cJSON_GetObjectItem(vm, "name")->valuestring;
+		const char *state = cJSON_GetObjectItem(vm, "state")->valuestring;
+		const char *old = NULL;
+		for (size_t i = 0; h->have_seen && i < h->nseen; i++)
+			if (strcmp(h->seen[i].name, name) == 0)
+				old = h->seen[i].state;
+		if (old && strcmp(old, state) == 0)
+			continue;
+		cJSON *m = msg_new(h->sender, hostd_now(h));
+		for (const cJSON *f = vm->child; f; f = f->next)
+			cJSON_AddItemToObject(m, f->string, cJSON_Duplicate(f, 1));
+		if (topic_fmt(t, sizeof(t), h->opts.cluster, "vm/%s", name) == 0)
+			bus_publish_json(h->bus, t, m, 1, 1);
+		cJSON_Delete(m);
+		if (old) {
+			cJSON *f = cJSON_CreateObject();
+			cJSON_AddStringToObject(f, "from", old);
+			cJSON_AddStringToObject(f, "to", state);
+			hostd_event(h, "vm.state", name, f);
+		}
+	}
+}
+
+/* Keeps the published (name, state) pairs to diff against next time, and clears the
+ * records of VMs that left this host. */
+static void remember_vms(struct hostd *h, const cJSON *vmarr)
+{
+	size_t n = (size_t)cJSON_GetArraySize(vmarr);
+	struct hostd_seen *seen = calloc(n ? n : 1, sizeof(*seen));
+	if (!seen)
+		return;
+	size_t i = 0;
+	const cJSON *vm;
+	cJSON_ArrayForEach(vm, vmarr)
+	{
+		snprintf(seen[i].name, sizeof(seen[i].name), "%s",
+			 cJSON_GetObjectItem(vm, "name")->valuestring);
+		snprintf(seen[i].state, sizeof(seen[i].state), "%s",
+			 cJSON_GetObjectItem(vm, "state")->valuestring);
+		i++;
+	}
+	for (size_t j = 0; h->have_seen && j < h->nseen; j++) {
+		size_t k;
+		for (k = 0; k < n && strcmp(seen[k].name, h->seen[j].name) != 0; k++)
+			;
+		if (k == n)
+			hostd_publish_vm_gone(h, h->seen[j].name);
+	}
+	free(h->seen);
+	h->seen = seen;
+	h->nseen = n;
+	h->have_seen = 1;
+}
+
+void hostd_publish_load(struct hostd *h)
+{
+	char t[VMC_TOPIC_MAX], err[VMC_ERR_MAX];
+	struct hv_host hi;
+	struct hv_vm *vms;
+	size_t n;
+	if (hv_list_vms(h->hv, &vms, &n, err, sizeof(err)) == 0) {
+		adopt_unknown(h, vms, n);
+		free(vms);
+	}
+	cJSON *vmarr = hostd_vms_json(h, &hi, err, sizeof(err));
+	if (!vmarr) {
+		log_warnx("cannot sample the hypervisor: %s", err);
+		return;
+	}
+	cJSON *m = msg_new(h->sender, hostd_now(h));
+	msg_set_seq(m, ++h->load_seq);
+	cJSON *host = hostd_host_json(h, &hi);
+	for (cJSON *f = host->child; f;) {
+		cJSON *next = f->next;
+		cJSON_DetachItemViaPointer(host, f);
+		cJSON_AddItemToObject(m, f->string, f);
+		f = next;
+	}
+	cJSON_Delete(host);
+	cJSON_AddItemToObject(m, "vms", vmarr);
+	topic_fmt(t, sizeof(t), h->opts.cluster, "host/%s/load", h->opts.name);
+	bus_publish_json(h->bus, t, m, 0, 1);
+	publish_vm_changes(h, vmarr);
+	remember_vms(h, vmarr);
+	cJSON_Delete(m);
+}

@@ -1,0 +1,221 @@
+/* client.c - the bus side of vmc: connect, call, snapshot, follow. */
+#include "client.h"
+
+#include "../../lib/bus.h"
+#include "../../lib/evloop.h"
+#include "../../lib/log.h"
+#include "../../lib/topic.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void client_on_message(struct bus *b, const struct bus_msg *m, void *ud)
+{
+	struct client *c = ud;
+	if (strcmp(m->topic, c->sync_topic) == 0) {
+		c->synced = 1;
+		return;
+	}
+	const char *rest = topic_rest(m->topic, c->opts.cluster);
+	if (!rest)
+		return;
+	cJSON *msg = NULL;
+	char err[VMC_ERR_MAX];
+	if (m->len > 0 && msg_parse(m->payload, m->len, &msg, err, sizeof(err)) != VMC_OK)
+		return; /* someone else's garbage is not ours to report */
+	if (c->want_id && strncmp(rest, "reply/", 6) == 0 && msg) {
+		const cJSON *id = cJSON_GetObjectItem(msg, "id");
+		if (cJSON_IsString(id) && strcmp(id->valuestring, c->want_id) == 0 && !c->reply) {
+			c->reply = msg;
+			return;
+		}
+	}
+	if (c->collecting && strncmp(rest, "host/", 5) == 0) {
+		char host[VMC_NAME_MAX + 1], kind[16];
+		if (topic_segment(rest, 1, host, sizeof(host)) == 0 &&
+		    topic_segment(rest, 2, kind, sizeof(kind)) == 0) {
+			cJSON *into = strcmp(kind, "state") == 0  ? c->states
+				      : strcmp(kind, "load") == 0 ? c->loads
+								  : NULL;
+			if (into) {
+				cJSON_DeleteItemFromObject(into, host);
+				if (msg) {
+					cJSON_AddItemToObject(into, host, msg);
+					msg = NULL;
+				}
+			}
+		}
+	}
+	if (c->on_message && msg)
+		c->on_message(c, rest, msg, c->ud);
+	cJSON_Delete(msg);
+}
+
+static int read_password(const char *path, char *buf, size_t len, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "password file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	ssize_t n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0) {
+		snprintf(err, errlen, "password file %s is empty", path);
+		return -1;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return 0;
+}
+
+int client_open(struct client *c, const struct client_opts *o, char *err, size_t errlen)
+{
+	memset(c, 0, sizeof(*c));
+	c->opts = *o;
+	if (c->opts.timeout_s <= 0)
+		c->opts.timeout_s = 10;
+	unsigned rnd = 0;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (read(fd, &rnd, sizeof(rnd)) != sizeof(rnd))
+			rnd = 0;
+		close(fd);
+	}
+	snprintf(c->id, sizeof(c->id), "vmc-%d-%08x", (int)getpid(), rnd);
+	snprintf(c->sender, sizeof(c->sender), "vmc/%s", c->id);
+	topic_fmt(c->reply_topic, sizeof(c->reply_topic), c->opts.cluster, "reply/%s", c->id);
+	topic_fmt(c->sync_topic, sizeof(c->sync_topic), c->opts.cluster, "reply/%s/sync", c->id);
+	c->states = cJSON_CreateObject();
+	c->loads = cJSON_CreateObject();
+	c->loop = evloop_new();
+	char password[512];
+	if (o->password_file && read_password(o->password_file, password, sizeof(password), err,
+					      errlen) < 0)
+		return -1;
+	struct bus_opts bo = {
+		.url = o->broker,
+		.client_id = c->id,
+		.username = o->user,
+		.password = o->password_file ? password : NULL,
+		.cafile = o->cafile,
+		.certfile = o->certfile,
+		.keyfile = o->keyfile,
+		.keepalive = 10,
+		.protocol = o->protocol,
+		.on_message = client_on_message,
+		.ud = c,
+	};
+	c->bus = bus_new(c->loop, &bo, err, errlen);
+	if (!c->bus)
+		return -1;
+	bus_subscribe(c->bus, c->reply_topic, 1);
+	bus_subscribe(c->bus, c->sync_topic, 1);
+	bus_start(c->bus);
+	int64_t end = evloop_mono_ms() + (int64_t)(c->opts.timeout_s * 1000);
+	while (!bus_connected(c->bus) && evloop_mono_ms() < end)
+		evloop_run_once(c->loop, 100);
+	if (!bus_connected(c->bus)) {
+		snprintf(err, errlen, "cannot reach the broker at %s within %g s",
+			 o->broker ? o->broker : "mqtt://127.0.0.1:1883", c->opts.timeout_s);
+		return -1;
+	}
+	return 0;
+}
+
+void client_close(struct client *c)
+{
+	if (c->bus) {
+		bus_flush(c->bus, 1000);
+		bus_disconnect(c->bus);
+		bus_free(c->bus);
+	}
+	cJSON_Delete(c->reply);
+	cJSON_Delete(c->states);
+	cJSON_Delete(c->loads);
+	evloop_free(c->loop);
+}
+
+/* Waits until the broker echoes our sync message: every retained message of the
+ * subscriptions made before it has then arrived. */
+static void client_sync(struct client *c)
+{
+	c->synced = 0;
+	bus_publish(c->bus, c->sync_topic, "{}", 2, 1, 0);
+	int64_t end = evloop_mono_ms() + (int64_t)(c->opts.timeout_s * 1000);
+	while (!c->synced && evloop_mono_ms() < end)
+		evloop_run_once(c->loop, 100);
+}
+
+int client_call(struct client *c, const char *target, const char *op, cJSON *args,
+		cJSON **reply, char *err, size_t errlen)
+{
+	char id[VMC_ID_MAX + 1], topic[VMC_TOPIC_MAX];
+	snprintf(id, sizeof(id), "%s-%lu", c->id, ++c->next_cmd);
+	topic_fmt(topic, sizeof(topic), c->opts.cluster, "%s", target);
+	cJSON *cmd = cmd_build(c->sender, evloop_wall_ms(), id, op, args, c->reply_topic);
+	client_sync(c); /* our reply subscription is in place before we ask */
+	c->want_id = id;
+	cJSON_Delete(c->reply);
+	c->reply = NULL;
+	bus_publish_request(c->bus, topic, cmd, c->reply_topic, id, strlen(id));
+	cJSON_Delete(cmd);
+	int64_t end = evloop_mono_ms() + (int64_t)(c->opts.timeout_s * 1000);
+	while (!c->reply && evloop_mono_ms() < end)
+		evloop_run_once(c->loop, 100);
+	c->want_id = NULL;
+	if (!c->reply) {
+		snprintf(err, errlen, "no reply to %s from %s within %g s", op, target,
+			 c->opts.timeout_s);
+		return -1;
+	}
+	*reply = c->reply;
+	c->reply = NULL;
+	return 0;
+}
+
+int client_snapshot(struct client *c, double extra_wait_s)
+{
+	char f[VMC_TOPIC_MAX];
+	c->collecting = 1;
+	topic_fmt(f, sizeof(f), c->opts.cluster, "host/+/state");
+	bus_subscribe(c->bus, f, 1);
+	topic_fmt(f, sizeof(f), c->opts.cluster, "host/+/load");
+	bus_subscribe(c->bus, f, 0);
+	client_sync(c);
+	/* brokers whose retained messages are node-local: wait for periodic ones */
+	if (extra_wait_s > 0 || !c->loads->child) {
+		double w = extra_wait_s > 0 ? extra_wait_s : 0;
+		int64_t end = evloop_mono_ms() + (int64_t)(w * 1000);
+		while (evloop_mono_ms() < end)
+			evloop_run_once(c->loop, 100);
+	}
+	return 0;
+}
+
+int client_follow(struct client *c, const char *filter)
+{
+	char f[VMC_TOPIC_MAX];
+	topic_fmt(f, sizeof(f), c->opts.cluster, "%s", filter);
+	return bus_subscribe(c->bus, f, 1);
+}
+
+const char *client_vm_host(struct client *c, const char *vm)
+{
+	const cJSON *load;
+	cJSON_ArrayForEach(load, c->loads)
+	{
+		const cJSON *v;
+		cJSON_ArrayForEach(v, cJSON_GetObjectItem(load, "vms"))
+		{
+			const cJSON *n = cJSON_GetObjectItem(v, "name");
+			if (cJSON_IsString(n) && strcmp(n->valuestring, vm) == 0)
+				return load->string;
+		}
+	}
+	return NULL;
+}

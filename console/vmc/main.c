@@ -1,0 +1,601 @@
+/* vmc - the command-line client for people and scripts. See vmc(1).
+ *
+ * Each subcommand is an entry in a table {name, handler, min args, usage};
+ * global options are shared. Exit status: 0 done, 1 the agent answered with
+ * an error, 2 bad usage, 3 no broker or no reply. */
+#include "client.h"
+
+#include "../../lib/conf.h"
+#include "../../lib/evloop.h"
+#include "../../lib/log.h"
+#include "../../lib/topic.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { EXIT_OK = 0, EXIT_ERROR_REPLY = 1, EXIT_USAGE = 2, EXIT_NO_REPLY = 3 };
+
+struct vmc_args {
+	struct client_opts copts;
+	int json;
+	const char *host;
+	int64_t memory_mb;
+	int vcpus;
+	double load;
+	const char *tags;
+	const char *config_file;
+	const char *template_name;
+	long count;
+	double wait_s;
+	int argc;
+	char **argv; /* positional arguments after the subcommand */
+};
+
+struct vmc_cmd_entry {
+	const char *name;
+	int (*fn)(struct client *c, struct vmc_args *a);
+	int min_args;
+	const char *usage;
+};
+
+static volatile sig_atomic_t got_signal;
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+/* --- output ---------------------------------------------------------------- */
+
+static double num(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, k);
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static const char *str(const cJSON *o, const char *k, const char *dflt)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, k);
+	return cJSON_IsString(v) ? v->valuestring : dflt;
+}
+
+static void print_json(const cJSON *j)
+{
+	char *t = cJSON_Print(j);
+	if (t)
+		printf("%s\n", t);
+	free(t);
+}
+
+/* Prints an error reply's message; returns the exit status for the reply. */
+static int reply_status(const cJSON *reply, int json)
+{
+	if (cJSON_IsTrue(cJSON_GetObjectItem(reply, "ok")))
+		return EXIT_OK;
+	const cJSON *e = cJSON_GetObjectItem(reply, "error");
+	if (json)
+		print_json(reply);
+	fprintf(stderr, "vmc: %s: %s\n", str(e, "code", "error"), str(e, "message", "failed"));
+	return EXIT_ERROR_REPLY;
+}
+
+/* --- commands ---------------------------------------------------------------- */
+
+static cJSON *hosts_json(struct client *c)
+{
+	cJSON *arr = cJSON_CreateArray();
+	const cJSON *st;
+	cJSON_ArrayForEach(st, c->states)
+	{
+		const cJSON *load = cJSON_GetObjectItem(c->loads, st->string);
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", st->string);
+		const char *state = str(st, "state", "unknown");
+		cJSON_AddStringToObject(o, "state", state);
+		cJSON_AddNumberToObject(o, "cpus", load ? num(load, "cpus") : num(st, "cpus"));
+		cJSON_AddNumberToObject(o, "cpu", load ? num(load, "cpu") : 0);
+		cJSON_AddNumberToObject(o, "mem_total_mb",
+					load ? num(load, "mem_total_mb") : num(st, "mem_total_mb"));
+		cJSON_AddNumberToObject(o, "mem_used_mb", load ? num(load, "mem_used_mb") : 0);
+		cJSON_AddNumberToObject(o, "mem_free_mb", load ? num(load, "mem_free_mb") : 0);
+		cJSON_AddNumberToObject(o, "vms",
+					load ? cJSON_GetArraySize(cJSON_GetObjectItem(load, "vms")) : 0);
+		cJSON_AddNumberToObject(o, "migrations_out", load ? num(load, "migrations_out") : 0);
+		cJSON_AddNumberToObject(o, "migrations_in", load ? num(load, "migrations_in") : 0);
+		cJSON_AddNumberToObject(o, "session", num(st, "session"));
+		cJSON_AddStringToObject(o, "driver", str(st, "driver", ""));
+		cJSON_AddNumberToObject(o, "last_seen_ms", load ? num(load, "ts") : num(st, "ts"));
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
+static int cmd_hosts(struct client *c, struct vmc_args *a)
+{
+	client_snapshot(c, a->wait_s);
+	cJSON *arr = hosts_json(c);
+	if (a->json) {
+		print_json(arr);
+	} else {
+		printf("%-20s %-12s %5s %6s %14s %5s\n", "NAME", "STATE", "CPUS", "CPU%",
+		       "MEM USED/TOTAL", "VMS");
+		const cJSON *o;
+		cJSON_ArrayForEach(o, arr)
+		{
+			char mem[40];
+			snprintf(mem, sizeof(mem), "%.0f/%.0f", num(o, "mem_used_mb"),
+				 num(o, "mem_total_mb"));
+			printf("%-20s %-12s %5.0f %6.1f %14s %5.0f\n", str(o, "name", "?"),
+			       str(o, "state", "?"), num(o, "cpus"), num(o, "cpu"), mem,
+			       num(o, "vms"));
+		}
+	}
+	cJSON_Delete(arr);
+	return EXIT_OK;
+}
+
+static cJSON *vms_json(struct client *c, const char *only_host)
+{
+	cJSON *arr = cJSON_CreateArray();
+	const cJSON *load;
+	cJSON_ArrayForEach(load, c->loads)
+	{
+		if (only_host && strcmp(load->string, only_host) != 0)
+			continue;
+		const cJSON *st = cJSON_GetObjectItem(c->states, load->string);
+		const cJSON *v;
+		cJSON_ArrayForEach(v, cJSON_GetObjectItem(load, "vms"))
+		{
+			cJSON *o = cJSON_Duplicate(v, 1);
+			cJSON_DeleteItemFromObject(o, "host");
+			cJSON_AddStringToObject(o, "host", load->string);
+			cJSON_AddStringToObject(o, "host_state", str(st, "state", "unknown"));
+			cJSON_AddItemToArray(arr, o);
+		}
+	}
+	return arr;
+}
+
+static int cmd_vms(struct client *c, struct vmc_args *a)
+{
+	client_snapshot(c, a->wait_s);
+	cJSON *arr = vms_json(c, a->host);
+	if (a->json) {
+		print_json(arr);
+	} else {
+		printf("%-24s %-16s %-10s %5s %8s %6s\n", "NAME", "HOST", "STATE", "VCPUS",
+		       "MEM(MiB)", "CPU%");
+		const cJSON *o;
+		cJSON_ArrayForEach(o, arr)
+		printf("%-24s %-16s %-10s %5.0f %8.0f %6.1f\n", str(o, "name", "?"),
+		       str(o, "host", "?"), str(o, "state", "?"), num(o, "vcpus"),
+		       num(o, "mem_mb"), num(o, "cpu"));
+	}
+	cJSON_Delete(arr);
+	return EXIT_OK;
+}
+
+/* Sends op to target and reports the reply. */
+static int call_and_report(struct client *c, struct vmc_args *a, const char *target,
+			   const char *op, cJSON *args, const char *done, const char *name)
+{
+	cJSON *reply;
+	char err[512];
+	if (client_call(c, target, op, args, &reply, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vmc: %s\n", err);
+		return EXIT_NO_REPLY;
+	}
+	int rc = reply_status(reply, a->json);
+	if (rc == EXIT_OK) {
+		if (a->json)
+			print_json(cJSON_GetObjectItem(reply, "result"));
+		else if (done)
+			printf("vm %s %s\n", name, done);
+	}
+	cJSON_Delete(reply);
+	return rc;
+}
+
+static int cmd_create(struct client *c, struct vmc_args *a)
+{
+	const char *name = a->argv[0];
+	cJSON *args = cJSON_CreateObject();
+	cJSON_AddStringToObject(args, "name", name);
+	if (a->tags) {
+		cJSON *tags = cJSON_AddArrayToObject(args, "tags");
+		char *copy = strdup(a->tags), *save = NULL;
+		for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+			cJSON_AddItemToArray(tags, cJSON_CreateString(t));
+		free(copy);
+	}
+	if (a->template_name) {
+		cJSON_AddStringToObject(args, "template", a->template_name);
+		if (a->host)
+			cJSON_AddStringToObject(args, "host", a->host);
+		cJSON *ov = cJSON_AddObjectToObject(args, "overrides");
+		if (a->memory_mb)
+			cJSON_AddNumberToObject(ov, "memory_mb", (double)a->memory_mb);
+		if (a->vcpus)
+			cJSON_AddNumberToObject(ov, "vcpus", a->vcpus);
+		return call_and_report(c, a, "cmd/confd", "vm.create", args, "created",
+				       name);
+	}
+	if (!a->host) {
+		cJSON_Delete(args);
+		fprintf(stderr, "vmc: create needs --host HOST (or --template T)\n");
+		return EXIT_USAGE;
+	}
+	if (a->config_file) {
+		FILE *f = fopen(a->config_file, "r");
+		if (!f) {
+			cJSON_Delete(args);
+			perror(a->config_file);
+			return EXIT_USAGE;
+		}
+		char buf[65536];
+		size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		cJSON_AddStringToObject(args, "config", buf);
+	}
+	if (a->memory_mb)
+		cJSON_AddNumberToObject(args, "memory_mb", (double)a->memory_mb);
+	if (a->vcpus)
+		cJSON_AddNumberToObject(args, "vcpus", a->vcpus);
+	if (a->load >= 0)
+		cJSON_AddNumberToObject(args, "load", a->load);
+	char target[VMC_TOPIC_MAX];
+	snprintf(target, sizeof(target), "cmd/host/%s", a->host);
+	return call_and_report(c, a, target, "vm.create", args, "created", name);
+}
+
+/* start, shutdown, destroy, pause, unpause, remove: one VM, its host found if not given. */
+static int cmd_vm_op(struct client *c, struct vmc_args *a, const char *op, const char *done)
+{
+	const char *name = a->argv[0];
+	const char *host = a->host;
+	if (!host) {
+		client_snapshot(c, 0);
+		host = client_vm_host(c, name);
+		if (!host) {
+			fprintf(stderr, "vmc: vm %s: not found on any host (give --host)\n", name);
+			return EXIT_ERROR_REPLY;
+		}
+	}
+	char target[VMC_TOPIC_MAX];
+	snprintf(target, sizeof(target), "cmd/host/%s", host);
+	cJSON *args = cJSON_CreateObject();
+	cJSON_AddStringToObject(args, "name", name);
+	return call_and_report(c, a, target, op, args, done, name);
+}
+
+#define VM_OP(fn, op, done)                                                                        \
+	static int fn(struct client *c, struct vmc_args *a)                                        \
+	{                                                                                          \
+		return cmd_vm_op(c, a, op, done);                                                  \
+	}
+VM_OP(cmd_start, "vm.start", "started")
+VM_OP(cmd_shutdown, "vm.shutdown", "shut down")
+VM_OP(cmd_destroy, "vm.destroy", "destroyed")
+VM_OP(cmd_pause, "vm.pause", "paused")
+VM_OP(cmd_unpause, "vm.unpause", "unpaused")
+VM_OP(cmd_remove, "vm.remove", "removed")
+
+static int cmd_info(struct client *c, struct vmc_args *a)
+{
+	char target[VMC_TOPIC_MAX];
+	snprintf(target, sizeof(target), "cmd/host/%s", a->argv[0]);
+	cJSON *reply;
+	char err[512];
+	if (client_call(c, target, "host.info", NULL, &reply, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vmc: %s\n", err);
+		return EXIT_NO_REPLY;
+	}
+	int rc = reply_status(reply, a->json);
+	if (rc == EXIT_OK)
+		print_json(cJSON_GetObjectItem(reply, "result"));
+	cJSON_Delete(reply);
+	return rc;
+}
+
+/* vmc call TARGET OP [JSON-ARGS]: any command, the whole reply printed. */
+static int cmd_call(struct client *c, struct vmc_args *a)
+{
+	cJSON *args = NULL;
+	if (a->argc > 2) {
+		args = cJSON_Parse(a->argv[2]);
+		if (!cJSON_IsObject(args)) {
+			cJSON_Delete(args);
+			fprintf(stderr, "vmc: call: arguments must be a JSON object\n");
+			return EXIT_USAGE;
+		}
+	}
+	cJSON *reply;
+	char err[512];
+	if (client_call(c, a->argv[0], a->argv[1], args, &reply, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vmc: %s\n", err);
+		return EXIT_NO_REPLY;
+	}
+	print_json(reply);
+	int rc = cJSON_IsTrue(cJSON_GetObjectItem(reply, "ok")) ? EXIT_OK : EXIT_ERROR_REPLY;
+	cJSON_Delete(reply);
+	return rc;
+}
+
+struct events_state {
+	int json;
+	long count;
+	long seen;
+};
+
+static void print_event(struct client *c, const char *rest, const cJSON *msg, void *ud)
+{
+	struct events_state *es = ud;
+	if (strcmp(rest, "event") != 0)
+		return;
+	if (es->json) {
+		char *t = cJSON_PrintUnformatted(msg);
+		printf("%s\n", t);
+		free(t);
+	} else {
+		time_t t = (time_t)(num(msg, "ts") / 1000);
+		struct tm tm;
+		char when[16];
+		localtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%H:%M:%S", &tm);
+		printf("%s %-20s host=%s", when, str(msg, "type", "?"), str(msg, "host", "-"));
+		if (cJSON_GetObjectItem(msg, "vm"))
+			printf(" vm=%s", str(msg, "vm", "?"));
+		for (const cJSON *f = msg->child; f; f = f->next) {
+			if (!strcmp(f->string, "v") || !strcmp(f->string, "from") ||
+			    !strcmp(f->string, "ts") || !strcmp(f->string, "type") ||
+			    !strcmp(f->string, "host") || !strcmp(f->string, "vm"))
+				continue;
+			char *v = cJSON_PrintUnformatted(f);
+			printf(" %s=%s", f->string, v);
+			free(v);
+		}
+		printf("\n");
+	}
+	fflush(stdout);
+	es->seen++;
+}
+
+static int cmd_events(struct client *c, struct vmc_args *a)
+{
+	struct events_state es = {.json = a->json, .count = a->count};
+	c->on_message = print_event;
+	c->ud = &es;
+	client_follow(c, "event");
+	int64_t end = a->wait_s > 0 ? evloop_mono_ms() + (int64_t)(a->wait_s * 1000) : 0;
+	while (!got_signal && (es.count <= 0 || es.seen < es.count) &&
+	       (!end || evloop_mono_ms() < end))
+		evloop_run_once(c->loop, 200);
+	c->on_message = NULL;
+	return EXIT_OK;
+}
+
+static const struct vmc_cmd_entry commands[] = {
+	{"hosts", cmd_hosts, 0, "hosts [--json] [--wait S]"},
+	{"vms", cmd_vms, 0, "vms [--host H] [--json] [--wait S]"},
+	{"create", cmd_create, 1,
+	 "create NAME --host H --memory MB --vcpus N [--load CPUS] [--tags a,b] [--config FILE]\n"
+	 "       create NAME --template T [--host H]"},
+	{"start", cmd_start, 1, "start NAME [--host H]"},
+	{"shutdown", cmd_shutdown, 1, "shutdown NAME [--host H]"},
+	{"destroy", cmd_destroy, 1, "destroy NAME [--host H]"},
+	{"pause", cmd_pause, 1, "pause NAME [--host H]"},
+	{"unpause", cmd_unpause, 1, "unpause NAME [--host H]"},
+	{"remove", cmd_remove, 1, "remove NAME [--host H]"},
+	{"info", cmd_info, 1, "info HOST"},
+	{"events", cmd_events, 0, "events [--json] [--count N] [--wait S]"},
+	{"call", cmd_call, 2, "call TARGET OP [JSON-ARGS]   e.g. call cmd/host/h1 host.info"},
+	{NULL, NULL, 0, NULL},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: vmc [--broker URL] [--cluster C] [-c FILE] [--json] [--timeout S]\n"
+		   "           [--protocol 5|3.1.1|auto] [--cafile F] [--cert F] [--key F]\n"
+		   "           [--user U] [--password-file F] COMMAND ...\ncommands:\n");
+	for (const struct vmc_cmd_entry *e = commands; e->name; e++)
+		fprintf(f, "  vmc %s\n", e->usage);
+}
+
+enum {
+	O_BROKER = 256, O_CLUSTER, O_JSON, O_TIMEOUT, O_PROTOCOL, O_CAFILE, O_CERT, O_KEY, O_USER,
+	O_PASSWORD_FILE, O_HOST, O_MEMORY, O_VCPUS, O_LOAD, O_TAGS, O_CONFIG, O_TEMPLATE, O_COUNT,
+	O_WAIT, O_HELP
+};
+
+static const struct option long_opts[] = {
+	{"broker", required_argument, NULL, O_BROKER},
+	{"cluster", required_argument, NULL, O_CLUSTER},
+	{"json", no_argument, NULL, O_JSON},
+	{"timeout", required_argument, NULL, O_TIMEOUT},
+	{"protocol", required_argument, NULL, O_PROTOCOL},
+	{"cafile", required_argument, NULL, O_CAFILE},
+	{"cert", required_argument, NULL, O_CERT},
+	{"key", required_argument, NULL, O_KEY},
+	{"user", required_argument, NULL, O_USER},
+	{"password-file", required_argument, NULL, O_PASSWORD_FILE},
+	{"host", required_argument, NULL, O_HOST},
+	{"memory", required_argument, NULL, O_MEMORY},
+	{"vcpus", required_argument, NULL, O_VCPUS},
+	{"load", required_argument, NULL, O_LOAD},
+	{"tags", required_argument, NULL, O_TAGS},
+	{"config", required_argument, NULL, O_CONFIG},
+	{"template", required_argument, NULL, O_TEMPLATE},
+	{"count", required_argument, NULL, O_COUNT},
+	{"wait", required_argument, NULL, O_WAIT},
+	{"help", no_argument, NULL, O_HELP},
+	{NULL, 0, NULL, 0},
+};
+
+static int parse_number(const char *opt, const char *v, double min, double max, double *out)
+{
+	char *end;
+	double d = strtod(v, &end);
+	if (end == v || *end || !(d >= min && d <= max)) {
+		fprintf(stderr, "vmc: --%s \"%s\": expected a number from %g to %g\n", opt, v, min,
+			max);
+		return -1;
+	}
+	*out = d;
+	return 0;
+}
+
+/* -c FILE: keys broker, cluster, cafile, cert, key, user, password-file, timeout. */
+static int load_config(struct vmc_args *a, const char *path, struct conf **out)
+{
+	char err[4096];
+	if (conf_parse_file(path, out, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s", err);
+		return -1;
+	}
+	static const char *keys[] = {"broker", "cluster", "cafile", "cert", "key", "user",
+				     "password-file", "timeout"};
+	const char **dst[] = {&a->copts.broker, &a->copts.cluster, &a->copts.cafile,
+			      &a->copts.certfile, &a->copts.keyfile, &a->copts.user,
+			      &a->copts.password_file, NULL};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *v;
+		if (conf_get_str(*out, "", NULL, keys[i], &v, err, sizeof(err)) != 0)
+			continue;
+		if (dst[i])
+			*dst[i] = v;
+		else if (parse_number("timeout", v, 0.1, 3600, &a->copts.timeout_s) < 0)
+			return -1;
+	}
+	if (conf_check_unused(*out, err, sizeof(err)) > 0) {
+		fprintf(stderr, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct vmc_args a;
+	memset(&a, 0, sizeof(a));
+	a.copts.broker = "mqtt://127.0.0.1:1883";
+	a.copts.cluster = "default";
+	a.copts.timeout_s = 10;
+	a.load = -1;
+	log_init("vmc", LOG_LVL_WARN);
+
+	struct conf *conf = NULL;
+	for (int i = 1; i + 1 < argc; i++)
+		if (strcmp(argv[i], "-c") == 0 && load_config(&a, argv[i + 1], &conf) < 0)
+			return EXIT_USAGE;
+	int ch;
+	double d;
+	while ((ch = getopt_long(argc, argv, "c:h", long_opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': break;
+		case O_BROKER: a.copts.broker = optarg; break;
+		case O_CLUSTER: a.copts.cluster = optarg; break;
+		case O_JSON: a.json = 1; break;
+		case O_CAFILE: a.copts.cafile = optarg; break;
+		case O_CERT: a.copts.certfile = optarg; break;
+		case O_KEY: a.copts.keyfile = optarg; break;
+		case O_USER: a.copts.user = optarg; break;
+		case O_PASSWORD_FILE: a.copts.password_file = optarg; break;
+		case O_HOST: a.host = optarg; break;
+		case O_TAGS: a.tags = optarg; break;
+		case O_CONFIG: a.config_file = optarg; break;
+		case O_TEMPLATE: a.template_name = optarg; break;
+		case O_PROTOCOL:
+			if (!strcmp(optarg, "5"))
+				a.copts.protocol = 5;
+			else if (!strcmp(optarg, "3.1.1") || !strcmp(optarg, "4"))
+				a.copts.protocol = 4;
+			else if (!strcmp(optarg, "auto"))
+				a.copts.protocol = 0;
+			else {
+				fprintf(stderr, "vmc: --protocol: expected 5, 3.1.1 or auto\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case O_TIMEOUT:
+			if (parse_number("timeout", optarg, 0.1, 3600, &a.copts.timeout_s) < 0)
+				return EXIT_USAGE;
+			break;
+		case O_MEMORY:
+			if (parse_number("memory", optarg, 16, 4194304, &d) < 0)
+				return EXIT_USAGE;
+			a.memory_mb = (int64_t)d;
+			break;
+		case O_VCPUS:
+			if (parse_number("vcpus", optarg, 1, 128, &d) < 0)
+				return EXIT_USAGE;
+			a.vcpus = (int)d;
+			break;
+		case O_LOAD:
+			if (parse_number("load", optarg, 0, 128, &a.load) < 0)
+				return EXIT_USAGE;
+			break;
+		case O_COUNT:
+			if (parse_number("count", optarg, 1, 1e9, &d) < 0)
+				return EXIT_USAGE;
+			a.count = (long)d;
+			break;
+		case O_WAIT:
+			if (parse_number("wait", optarg, 0, 86400, &a.wait_s) < 0)
+				return EXIT_USAGE;
+			break;
+		case 'h':
+		case O_HELP:
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	const struct vmc_cmd_entry *e;
+	for (e = commands; e->name && strcmp(e->name, argv[optind]) != 0; e++)
+		;
+	if (!e->name) {
+		fprintf(stderr, "vmc: unknown command \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	a.argc = argc - optind - 1;
+	a.argv = argv + optind + 1;
+	if (a.argc < e->min_args) {
+		fprintf(stderr, "usage: vmc %s\n", e->usage);
+		return EXIT_USAGE;
+	}
+	char err[512];
+	if (vmc_name_check(a.copts.cluster, "cluster name", err, sizeof(err)) < 0) {
+		fprintf(stderr, "vmc: %s\n", err);
+		return EXIT_USAGE;
+	}
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct client c;
+	int rc;
+	if (client_open(&c, &a.copts, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vmc: %s\n", err);
+		rc = EXIT_NO_REPLY;
+	} else {
+		rc = e->fn(&c, &a);
+	}
+	client_close(&c);
+	conf_free(conf);
+	return rc;
+}

@@ -1,0 +1,526 @@
+/* bus.c - the MQTT client on libmosquitto, driven by the caller's evloop.
+ *
+ * libmosquitto is used without its own thread: the socket is watched by the
+ * evloop, loop_read/loop_write run when it is ready, loop_misc runs on a
+ * timer for keepalives. Reconnects are ours, with exponential backoff. */
+#include "bus.h"
+
+#include "evloop.h"
+#include "log.h"
+
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BUS_BACKOFF_MIN_MS 500
+#define BUS_BACKOFF_MAX_MS 30000
+#define BUS_MISC_MS 250
+
+struct bus_sub {
+	char *filter;
+	int qos;
+};
+
+struct bus {
+	struct evloop *loop;
+	struct mosquitto *mosq;
+	struct bus_opts opts; /* strings below are our own copies */
+	char *url, *client_id, *username, *password, *cafile, *certfile, *keyfile;
+	char *will_topic, *will_payload;
+	char host[256];
+	int port;
+	int tls;
+	int protocol;     /* of the current or next attempt: 5 or 4 */
+	int connected;
+	int got_connack;  /* in this attempt */
+	int watched_fd;   /* the socket the evloop watches, -1 if none */
+	int stopped;      /* bus_disconnect called: no more reconnects */
+	long backoff_ms;
+	long long reconnect_timer;
+	long long misc_timer;
+	int inflight;     /* publishes not yet acknowledged (QoS 1) or sent (QoS 0) */
+	struct bus_sub *subs;
+	size_t nsubs;
+};
+
+static char *bus_strdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+int bus_url_parse(const char *url, char *host, size_t hostlen, int *port, int *tls, char *err,
+		  size_t errlen)
+{
+	const char *p;
+	if (!url || !*url)
+		url = "mqtt://127.0.0.1:1883";
+	if (strncmp(url, "mqtt://", 7) == 0) {
+		*tls = 0;
+		p = url + 7;
+	} else if (strncmp(url, "mqtts://", 8) == 0) {
+		*tls = 1;
+		p = url + 8;
+	} else {
+		snprintf(err, errlen, "broker URL \"%s\": expected mqtt://HOST:PORT or mqtts://HOST:PORT",
+			 url);
+		return -1;
+	}
+	const char *colon;
+	const char *hend;
+	if (*p == '[') { /* [ipv6]:port */
+		hend = strchr(p, ']');
+		if (!hend) {
+			snprintf(err, errlen, "broker URL \"%s\": missing ']'", url);
+			return -1;
+		}
+		p++;
+		colon = hend[1] == ':' ? hend + 1 : NULL;
+	} else {
+		colon = strrchr(p, ':');
+		hend = colon ? colon : p + strlen(p);
+	}
+	size_t hl = (size_t)(hend - p);
+	if (hl == 0 || hl >= hostlen) {
+		snprintf(err, errlen, "broker URL \"%s\": bad host", url);
+		return -1;
+	}
+	memcpy(host, p, hl);
+	host[hl] = '\0';
+	*port = *tls ? 8883 : 1883;
+	if (colon) {
+		char *end;
+		long v = strtol(colon + 1, &end, 10);
+		if (end == colon + 1 || *end != '\0' || v < 1 || v > 65535) {
+			snprintf(err, errlen, "broker URL \"%s\": port must be 1-65535", url);
+			return -1;
+		}
+		*port = (int)v;
+	}
+	return 0;
+}
+
+static void bus_schedule_reconnect(struct bus *b);
+
+/* Keeps the evloop watching whatever socket libmosquitto has now, for the events it wants. */
+static void bus_fd_ready(struct evloop *loop, int fd, int events, void *ud);
+static void bus_before_poll(struct evloop *loop, void *ud)
+{
+	struct bus *b = ud;
+	int fd = b->mosq ? mosquitto_socket(b->mosq) : -1;
+	if (fd != b->watched_fd) {
+		if (b->watched_fd >= 0)
+			evloop_del_fd(loop, b->watched_fd);
+		b->watched_fd = fd;
+		if (fd >= 0)
+			evloop_add_fd(loop, fd, EV_READ, bus_fd_ready, b);
+	}
+	if (fd >= 0)
+		evloop_set_fd_events(loop, fd, EV_READ | (mosquitto_want_write(b->mosq) ? EV_WRITE : 0));
+}
+
+static void bus_fd_ready(struct evloop *loop, int fd, int events, void *ud)
+{
+	struct bus *b = ud;
+	int rc = MOSQ_ERR_SUCCESS;
+	if (events & EV_READ)
+		rc = mosquitto_loop_read(b->mosq, 10);
+	if (rc == MOSQ_ERR_SUCCESS && (events & EV_WRITE) && mosquitto_socket(b->mosq) >= 0)
+		rc = mosquitto_loop_write(b->mosq, 10);
+	if (rc != MOSQ_ERR_SUCCESS && mosquitto_socket(b->mosq) < 0 && !b->connected &&
+	    !b->reconnect_timer && !b->stopped)
+		bus_schedule_reconnect(b); /* lost before the disconnect callback could run */
+	bus_before_poll(loop, b);
+}
+
+static long bus_misc_timer(struct evloop *loop, long long id, void *ud)
+{
+	struct bus *b = ud;
+	if (mosquitto_socket(b->mosq) >= 0)
+		mosquitto_loop_misc(b->mosq);
+	return BUS_MISC_MS;
+}
+
+static void bus_connect_now(struct bus *b)
+{
+	mosquitto_int_option(b->mosq, MOSQ_OPT_PROTOCOL_VERSION,
+			     b->protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+	b->got_connack = 0;
+	int rc = mosquitto_connect_async(b->mosq, b->host, b->port, b->opts.keepalive);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		log_debug("broker %s:%d: connect: %s", b->host, b->port,
+			  rc == MOSQ_ERR_ERRNO ? "connection failed" : mosquitto_strerror(rc));
+		bus_schedule_reconnect(b);
+		return;
+	}
+	bus_before_poll(b->loop, b);
+}
+
+static long bus_reconnect_timer(struct evloop *loop, long long id, void *ud)
+{
+	struct bus *b = ud;
+	b->reconnect_timer = 0;
+	if (!b->stopped)
+		bus_connect_now(b);
+	return -1;
+}
+
+static void bus_schedule_reconnect(struct bus *b)
+{
+	if (b->stopped || b->reconnect_timer)
+		return;
+	/* an attempt that failed before any CONNACK may be a broker that speaks only 3.1.1
+	 * (or only 5): alternate when the protocol was not forced */
+	if (!b->got_connack && b->opts.protocol == 0)
+		b->protocol = b->protocol == 5 ? 4 : 5;
+	long jitter = rand() % (b->backoff_ms / 4 + 1);
+	b->reconnect_timer = evloop_add_timer(b->loop, b->backoff_ms + jitter, bus_reconnect_timer, b);
+	b->backoff_ms *= 2;
+	if (b->backoff_ms > BUS_BACKOFF_MAX_MS)
+		b->backoff_ms = BUS_BACKOFF_MAX_MS;
+}
+
+static void bus_on_connect(struct mosquitto *mosq, void *ud, int rc, int flags,
+			   const mosquitto_property *props)
+{
+	struct bus *b = ud;
+	b->got_connack = 1;
+	if (rc != 0) {
+		/* 1 (3.1.1) and 132 (5): unsupported protocol version */
+		if (b->opts.protocol == 0 && (rc == 1 || rc == MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION))
+			b->got_connack = 0; /* makes the next attempt use the other version */
+		log_warnx("broker %s:%d refused the connection: %s", b->host, b->port,
+			  b->protocol == 5 ? mosquitto_reason_string(rc) : mosquitto_connack_string(rc));
+		return; /* the broker closes the socket; the disconnect path reconnects */
+	}
+	b->connected = 1;
+	b->backoff_ms = BUS_BACKOFF_MIN_MS;
+	log_info("connected to broker %s:%d (MQTT %s)", b->host, b->port,
+		 b->protocol == 5 ? "5" : "3.1.1");
+	for (size_t i = 0; i < b->nsubs; i++)
+		mosquitto_subscribe(mosq, NULL, b->subs[i].filter, b->subs[i].qos);
+	if (b->opts.on_connect)
+		b->opts.on_connect(b, b->opts.ud);
+}
+
+static void bus_on_disconnect(struct mosquitto *mosq, void *ud, int rc,
+			      const mosquitto_property *props)
+{
+	struct bus *b = ud;
+	int was = b->connected;
+	b->connected = 0;
+	b->inflight = 0; /* clean start: nothing will be acknowledged after this */
+	if (was && !b->stopped) {
+		log_warnx("lost the broker %s:%d; reconnecting", b->host, b->port);
+		if (b->opts.on_disconnect)
+			b->opts.on_disconnect(b, b->opts.ud);
+	}
+	bus_schedule_reconnect(b);
+}
+
+static void bus_on_publish(struct mosquitto *mosq, void *ud, int mid, int rc,
+			   const mosquitto_property *props)
+{
+	struct bus *b = ud;
+	if (b->inflight > 0)
+		b->inflight--;
+}
+
+static void bus_on_message(struct mosquitto *mosq, void *ud, const struct mosquitto_message *m,
+			   const mosquitto_property *props)
+{
+	struct bus *b = ud;
+	if (!b->opts.on_message)
+		return;
+	struct bus_msg msg = {
+		.topic = m->topic,
+		.payload = m->payload ? m->payload : "",
+		.len = (size_t)(m->payloadlen > 0 ? m->payloadlen : 0),
+		.qos = m->qos,
+		.retain = m->retain,
+	};
+	char *resp = NULL;
+	void *corr = NULL;
+	uint16_t corr_len = 0;
+	if (props) {
+		mosquitto_property_read_string(props, MQTT_PROP_RESPONSE_TOPIC, &resp, false);
+		mosquitto_property_read_binary(props, MQTT_PROP_CORRELATION_DATA, &corr, &corr_len,
+					       false);
+	}
+	msg.response_topic = resp;
+	msg.correlation = corr;
+	msg.correlation_len = corr_len;
+	b->opts.on_message(b, &msg, b->opts.ud);
+	free(resp);
+	free(corr);
+}
+
+struct bus *bus_new(struct evloop *loop, const struct bus_opts *opts, char *err, size_t errlen)
+{
+	if (!opts->client_id || !*opts->client_id) {
+		snprintf(err, errlen, "MQTT client id is empty");
+		return NULL;
+	}
+	struct bus *b = calloc(1, sizeof(*b));
+	if (!b) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	b->loop = loop;
+	b->opts = *opts;
+	b->watched_fd = -1;
+	b->backoff_ms = BUS_BACKOFF_MIN_MS;
+	if (b->opts.keepalive <= 0)
+		b->opts.keepalive = 10;
+	b->protocol = opts->protocol == 4 ? 4 : 5;
+	b->url = bus_strdup(opts->url ? opts->url : "mqtt://127.0.0.1:1883");
+	b->client_id = bus_strdup(opts->client_id);
+	b->username = bus_strdup(opts->username);
+	b->password = bus_strdup(opts->password);
+	b->cafile = bus_strdup(opts->cafile);
+	b->certfile = bus_strdup(opts->certfile);
+	b->keyfile = bus_strdup(opts->keyfile);
+	b->will_topic = bus_strdup(opts->will_topic);
+	b->will_payload = bus_strdup(opts->will_payload);
+	if (bus_url_parse(b->url, b->host, sizeof(b->host), &b->port, &b->tls, err, errlen) < 0)
+		goto fail;
+	if (b->tls && !b->cafile) {
+		snprintf(err, errlen, "broker URL %s uses TLS: a CA file (--cafile) is needed", b->url);
+		goto fail;
+	}
+	mosquitto_lib_init();
+	b->mosq = mosquitto_new(b->client_id, true, b);
+	if (!b->mosq) {
+		snprintf(err, errlen, "cannot create the MQTT client");
+		goto fail;
+	}
+	mosquitto_int_option(b->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+	mosquitto_connect_v5_callback_set(b->mosq, bus_on_connect);
+	mosquitto_disconnect_v5_callback_set(b->mosq, bus_on_disconnect);
+	mosquitto_message_v5_callback_set(b->mosq, bus_on_message);
+	mosquitto_publish_v5_callback_set(b->mosq, bus_on_publish);
+	if (b->username && mosquitto_username_pw_set(b->mosq, b->username, b->password) != 0) {
+		snprintf(err, errlen, "bad MQTT user name or password");
+		goto fail;
+	}
+	if (b->tls) {
+		int rc = mosquitto_tls_set(b->mosq, b->cafile, NULL, b->certfile, b->keyfile, NULL);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			snprintf(err, errlen, "TLS set-up with CA %s: %s", b->cafile,
+				 mosquitto_strerror(rc));
+			goto fail;
+		}
+	}
+	if (b->will_topic) {
+		const char *wp = b->will_payload ? b->will_payload : "";
+		int rc = mosquitto_will_set(b->mosq, b->will_topic, (int)strlen(wp), wp, 1,
+					    b->opts.will_retain != 0);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			snprintf(err, errlen, "Last Will on %s: %s", b->will_topic,
+				 mosquitto_strerror(rc));
+			goto fail;
+		}
+	}
+	if (evloop_add_before_poll(loop, bus_before_poll, b) < 0) {
+		snprintf(err, errlen, "event loop has no room for another client");
+		goto fail;
+	}
+	return b;
+fail:
+	bus_free(b);
+	return NULL;
+}
+
+int bus_start(struct bus *b)
+{
+	b->stopped = 0;
+	if (!b->misc_timer)
+		b->misc_timer = evloop_add_timer(b->loop, BUS_MISC_MS, bus_misc_timer, b);
+	bus_connect_now(b);
+	return 0;
+}
+
+int bus_subscribe(struct bus *b, const char *filter, int qos)
+{
+	for (size_t i = 0; i < b->nsubs; i++)
+		if (strcmp(b->subs[i].filter, filter) == 0)
+			return 0;
+	struct bus_sub *n = realloc(b->subs, (b->nsubs + 1) * sizeof(*n));
+	if (!n)
+		return -1;
+	b->subs = n;
+	b->subs[b->nsubs].filter = strdup(filter);
+	b->subs[b->nsubs].qos = qos;
+	if (!b->subs[b->nsubs].filter)
+		return -1;
+	b->nsubs++;
+	if (b->connected)
+		return mosquitto_subscribe(b->mosq, NULL, filter, qos) == MOSQ_ERR_SUCCESS ? 0 : -1;
+	return 0;
+}
+
+int bus_unsubscribe(struct bus *b, const char *filter)
+{
+	for (size_t i = 0; i < b->nsubs; i++) {
+		if (strcmp(b->subs[i].filter, filter) == 0) {
+			free(b->subs[i].filter);
+			b->subs[i] = b->subs[--b->nsubs];
+			if (b->connected)
+				mosquitto_unsubscribe(b->mosq, NULL, filter);
+			return 0;
+		}
+	}
+	return 0;
+}
+
+static int bus_publish_props(struct bus *b, const char *topic, const void *payload, size_t len,
+			     int qos, int retain, const mosquitto_property *props)
+{
+	if (len > 256 * 1024 * 1024)
+		return -1;
+	if (!b->connected && qos == 0)
+		return -1;
+	int rc = mosquitto_publish_v5(b->mosq, NULL, topic, (int)len, payload, qos, retain != 0,
+				      b->protocol == 5 ? props : NULL);
+	if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN) {
+		log_warnx("publish to %s: %s", topic, mosquitto_strerror(rc));
+		return -1;
+	}
+	if (rc == MOSQ_ERR_SUCCESS && b->connected)
+		b->inflight++;
+	bus_before_poll(b->loop, b);
+	return rc == MOSQ_ERR_SUCCESS ? 0 : -1;
+}
+
+int bus_publish(struct bus *b, const char *topic, const void *payload, size_t len, int qos,
+		int retain)
+{
+	return bus_publish_props(b, topic, payload, len, qos, retain, NULL);
+}
+
+int bus_publish_json(struct bus *b, const char *topic, const cJSON *json, int qos, int retain)
+{
+	char *text = cJSON_PrintUnformatted(json);
+	if (!text)
+		return -1;
+	int rc = bus_publish(b, topic, text, strlen(text), qos, retain);
+	free(text);
+	return rc;
+}
+
+int bus_publish_request(struct bus *b, const char *topic, const cJSON *json,
+			const char *response_topic, const void *corr, size_t corr_len)
+{
+	char *text = cJSON_PrintUnformatted(json);
+	if (!text)
+		return -1;
+	mosquitto_property *props = NULL;
+	if (response_topic)
+		mosquitto_property_add_string(&props, MQTT_PROP_RESPONSE_TOPIC, response_topic);
+	if (corr && corr_len > 0 && corr_len <= 65535)
+		mosquitto_property_add_binary(&props, MQTT_PROP_CORRELATION_DATA, corr,
+					      (uint16_t)corr_len);
+	int rc = bus_publish_props(b, topic, text, strlen(text), 1, 0, props);
+	mosquitto_property_free_all(&props);
+	free(text);
+	return rc;
+}
+
+int bus_reply(struct bus *b, const struct bus_msg *req, const char *reply_to, const cJSON *reply)
+{
+	const char *topic = NULL;
+	if (req && req->response_topic && b->protocol == 5)
+		topic = req->response_topic;
+	else if (reply_to && *reply_to)
+		topic = reply_to;
+	if (!topic)
+		return -1;
+	char *text = cJSON_PrintUnformatted(reply);
+	if (!text)
+		return -1;
+	mosquitto_property *props = NULL;
+	if (topic == (req ? req->response_topic : NULL) && req->correlation &&
+	    req->correlation_len > 0)
+		mosquitto_property_add_binary(&props, MQTT_PROP_CORRELATION_DATA, req->correlation,
+					      (uint16_t)req->correlation_len);
+	int rc = bus_publish_props(b, topic, text, strlen(text), 1, 0, props);
+	mosquitto_property_free_all(&props);
+	free(text);
+	return rc;
+}
+
+int bus_connected(const struct bus *b)
+{
+	return b->connected;
+}
+
+int bus_protocol(const struct bus *b)
+{
+	return b->connected ? b->protocol : 0;
+}
+
+const char *bus_client_id(const struct bus *b)
+{
+	return b->client_id;
+}
+
+int bus_flush(struct bus *b, long timeout_ms)
+{
+	int64_t end = evloop_mono_ms() + timeout_ms;
+	while (b->connected && (b->inflight > 0 || mosquitto_want_write(b->mosq))) {
+		long left = (long)(end - evloop_mono_ms());
+		if (left <= 0)
+			return -1;
+		evloop_run_once(b->loop, left < 50 ? left : 50);
+	}
+	return b->inflight > 0 ? -1 : 0;
+}
+
+void bus_disconnect(struct bus *b)
+{
+	b->stopped = 1;
+	if (b->reconnect_timer) {
+		evloop_del_timer(b->loop, b->reconnect_timer);
+		b->reconnect_timer = 0;
+	}
+	if (b->connected) {
+		b->connected = 0;
+		mosquitto_disconnect(b->mosq);
+		/* let the DISCONNECT packet go out */
+		for (int i = 0; i < 20 && mosquitto_socket(b->mosq) >= 0 && mosquitto_want_write(b->mosq);
+		     i++)
+			mosquitto_loop_write(b->mosq, 1);
+	}
+	b->connected = 0;
+}
+
+void bus_free(struct bus *b)
+{
+	if (!b)
+		return;
+	if (b->mosq) {
+		b->stopped = 1;
+		if (b->watched_fd >= 0)
+			evloop_del_fd(b->loop, b->watched_fd);
+		mosquitto_destroy(b->mosq);
+	}
+	evloop_del_before_poll(b->loop, bus_before_poll, b);
+	if (b->misc_timer)
+		evloop_del_timer(b->loop, b->misc_timer);
+	if (b->reconnect_timer)
+		evloop_del_timer(b->loop, b->reconnect_timer);
+	for (size_t i = 0; i < b->nsubs; i++)
+		free(b->subs[i].filter);
+	free(b->subs);
+	free(b->url);
+	free(b->client_id);
+	free(b->username);
+	free(b->password);
+	free(b->cafile);
+	free(b->certfile);
+	free(b->keyfile);
+	free(b->will_topic);
+	free(b->will_payload);
+	free(b);
+}

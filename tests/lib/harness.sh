@@ -1,0 +1,178 @@
+# tests/lib/harness.sh - shared by the system tests (TAP scripts run by prove).
+#
+# Starts a private Mosquitto on a free loopback port and sim host agents,
+# and always stops them. Logs are kept in $T (a temporary directory) and
+# printed only when a test failed. Source it, then call harness_init.
+#
+#   harness_init                    temp dir, cleanup trap, TAP counters
+#   harness_start_broker            sets BROKER_PORT, BROKER_URL
+#   harness_stop_broker / harness_restart_broker (same port)
+#   harness_start_host NAME [vmc-hostd args...]   sim agent, state in $T/state-NAME
+#   harness_kill_host NAME [SIGNAL]
+#   harness_wait_host NAME STATE [TIMEOUT]        until vmc hosts shows that state
+#   vmcc ARGS...                    vmc against the private broker
+#   plan N; ok COND-EXIT-STATUS DESC; is GOT WANT DESC; like GOT REGEX DESC; diag MSG
+#   wait_until TIMEOUT CMD...       polls CMD until it succeeds; 1 on timeout
+
+set -u
+: "${VMC_BIN:?VMC_BIN must point at the built binaries (make check sets it)}"
+HARNESS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export VMC_BIN HARNESS_ROOT
+
+_tap_n=0
+_tap_failed=0
+declare -A HOST_PID=()
+BROKER_PID=""
+
+harness_init() {
+	T=$(mktemp -d /tmp/vmc-test.XXXXXX)
+	export T
+	trap harness_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+harness_cleanup() {
+	local rc=$?
+	local n
+	for n in "${!HOST_PID[@]}"; do
+		kill "${HOST_PID[$n]}" 2>/dev/null
+	done
+	for n in "${!HOST_PID[@]}"; do
+		_wait_gone "${HOST_PID[$n]}" 50 || kill -9 "${HOST_PID[$n]}" 2>/dev/null
+	done
+	[ -n "$BROKER_PID" ] && kill "$BROKER_PID" 2>/dev/null
+	[ -n "$BROKER_PID" ] && { _wait_gone "$BROKER_PID" 50 || kill -9 "$BROKER_PID" 2>/dev/null; }
+	if [ "$_tap_failed" -gt 0 ] || [ "$rc" -ne 0 ]; then
+		local f
+		for f in "$T"/*.log; do
+			[ -f "$f" ] || continue
+			echo "# ---- $(basename "$f") (last 60 lines)"
+			tail -n 60 "$f" | sed 's/^/# /'
+		done
+	fi
+	[ "${KEEP_TEST_DIR:-0}" = 1 ] || rm -rf "$T"
+	exit "$rc"
+}
+
+_wait_gone() { # PID TENTHS
+	local i
+	for ((i = 0; i < $2; i++)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# --- TAP ---------------------------------------------------------------------
+plan() { echo "1..$1"; }
+diag() { echo "# $*"; }
+ok() { # STATUS DESC
+	_tap_n=$((_tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $_tap_n - $2"
+	else
+		echo "not ok $_tap_n - $2"
+		_tap_failed=$((_tap_failed + 1))
+	fi
+}
+is() { # GOT WANT DESC
+	if [ "$1" = "$2" ]; then ok 0 "$3"; else
+		ok 1 "$3"
+		diag "got:  '$1'"
+		diag "want: '$2'"
+	fi
+}
+like() { # GOT ERE DESC
+	if printf '%s' "$1" | grep -Eq -- "$2"; then ok 0 "$3"; else
+		ok 1 "$3"
+		diag "got:  '$1'"
+		diag "want match: /$2/"
+	fi
+}
+wait_until() { # TIMEOUT-SECONDS CMD...
+	local deadline=$((SECONDS + $1))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		[ "$SECONDS" -ge "$deadline" ] && return 1
+		sleep 0.2
+	done
+	return 0
+}
+
+# --- broker ------------------------------------------------------------------
+harness_free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+_port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+harness_start_broker() {
+	[ -n "${BROKER_PORT:-}" ] || BROKER_PORT=$(harness_free_port)
+	BROKER_URL="mqtt://127.0.0.1:$BROKER_PORT"
+	export BROKER_PORT BROKER_URL
+	cp "$HARNESS_ROOT/broker-conf/mosquitto-dev.conf" "$T/mosquitto.conf"
+	echo "listener $BROKER_PORT 127.0.0.1" >>"$T/mosquitto.conf"
+	mosquitto -c "$T/mosquitto.conf" >>"$T/broker.log" 2>&1 &
+	BROKER_PID=$!
+	if ! wait_until 10 _port_open "$BROKER_PORT"; then
+		echo "Bail out! mosquitto did not start on port $BROKER_PORT"
+		exit 1
+	fi
+}
+
+harness_stop_broker() {
+	[ -n "$BROKER_PID" ] || return 0
+	kill "$BROKER_PID" 2>/dev/null
+	_wait_gone "$BROKER_PID" 50 || kill -9 "$BROKER_PID" 2>/dev/null
+	wait "$BROKER_PID" 2>/dev/null
+	BROKER_PID=""
+}
+
+harness_restart_broker() {
+	harness_stop_broker
+	harness_start_broker
+}
+
+# --- agents ------------------------------------------------------------------
+harness_start_host() { # NAME [args...]
+	local name=$1
+	shift
+	"$VMC_BIN/vmc-hostd" --driver sim --name "$name" --broker "$BROKER_URL" \
+		--state-dir "$T/state-$name" --interval 0.5 --keepalive 2 "$@" \
+		>>"$T/host-$name.log" 2>&1 &
+	HOST_PID[$name]=$!
+}
+
+harness_kill_host() { # NAME [SIGNAL]
+	local pid=${HOST_PID[$1]:-}
+	[ -n "$pid" ] || return 0
+	kill "-${2:-TERM}" "$pid" 2>/dev/null
+	_wait_gone "$pid" 100 || kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	unset "HOST_PID[$1]"
+}
+
+vmcc() { "$VMC_BIN/vmc" --broker "$BROKER_URL" --timeout "${VMC_TIMEOUT:-10}" "$@"; }
+
+host_state() { # NAME: prints the state vmc hosts shows
+	vmcc hosts --json 2>/dev/null | jq -r --arg n "$1" '.[] | select(.name == $n) | .state'
+}
+
+_host_in_state() { [ "$(host_state "$1")" = "$2" ]; }
+
+harness_wait_host() { # NAME STATE [TIMEOUT]
+	wait_until "${3:-20}" _host_in_state "$1" "$2"
+}
+
+# --- plain MQTT clients ---------------------------------------------------------
+# sub_start FILE TOPIC [mosquitto_sub options...]: subscribes in the background and waits
+# until the broker has acknowledged; received payloads are the lines of FILE starting with '{'.
+sub_start() {
+	local file=$1 topic=$2
+	shift 2
+	mosquitto_sub -d -p "$BROKER_PORT" -h 127.0.0.1 -t "$topic" "$@" >"$file" 2>&1 &
+	SUB_PID=$!
+	wait_until 10 grep -q SUBACK "$file"
+}
+sub_payloads() { grep '^{' "$1" || true; }
+pub() { mosquitto_pub -p "$BROKER_PORT" -h 127.0.0.1 -q 1 "$@"; }

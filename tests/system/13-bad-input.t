@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Bad input always gets a clear error naming what was wrong, and changes nothing.
+. "$(dirname "$0")/../lib/harness.sh"
+harness_init
+plan 20
+
+harness_start_broker
+harness_start_host h1
+harness_wait_host h1 online
+ok $? "h1 online"
+C=vmc/default
+vmcc create keep1 --host h1 --memory 128 --vcpus 1 >/dev/null
+before=$(vmcc vms --json | jq -c 'map({name,state}) | sort_by(.name)')
+
+sub_start "$T/r" "$C/reply/bad" -V mqttv5
+n=0
+# ask MSG: sends a payload over MQTT 5 with a response topic, prints the reply
+ask() {
+	n=$((n + 1))
+	pub -V mqttv5 -t "$C/cmd/host/h1" -D publish response-topic "$C/reply/bad" "$@"
+	wait_until 10 test "$(sub_payloads "$T/r" | wc -l)" -ge $n
+	sub_payloads "$T/r" | sed -n "${n}p"
+}
+err_of() { jq -r '"\(.ok) \(.error.code): \(.error.message)"' <<<"$1"; }
+
+r=$(ask -m '{"id":"b1","op":"vm.create",')
+like "$(err_of "$r")" "^false bad_json: .+" "malformed JSON: bad_json"
+r=$(ask -m '[1,2,3]')
+like "$(err_of "$r")" "^false bad_json: .*object" "a JSON array instead of an object: bad_json"
+r=$(ask -m '{"id":"b3","op":"vm.fly","args":{}}')
+like "$(err_of "$r")" "^false unknown_op: .*vm.fly" "unknown op names the op"
+r=$(ask -m '{"op":"host.info"}')
+like "$(err_of "$r")" "^false bad_request: .*id" "a missing id is named"
+r=$(ask -m '{"id":"b5","op":"vm.create","args":{"memory_mb":128,"vcpus":1}}')
+like "$(err_of "$r")" "^false bad_request: args.name" "a missing args.name is named"
+r=$(ask -m '{"id":"b6","op":"vm.create","args":{"name":"x6","memory_mb":"lots","vcpus":1}}')
+like "$(err_of "$r")" "^false bad_request: args.memory_mb: expected" "a wrong-typed field is named with what was expected"
+r=$(ask -m '{"id":"b7","op":"vm.create","args":{"name":"x7","memory_mb":128,"vcpus":-3}}')
+like "$(err_of "$r")" "^false bad_request: args.vcpus" "an out-of-range field is named"
+r=$(ask -m '{"id":"b8","op":"vm.create","args":"name"}')
+like "$(err_of "$r")" "^false bad_request: args" "args that is not an object is named"
+r=$(ask -m '{"id":42,"op":"host.info"}')
+like "$(err_of "$r")" "^false bad_request: id" "an id that is not a string is named"
+
+head -c 1048576 /dev/zero | tr '\0' 'A' >"$T/pad"
+{ printf '{"id":"big","op":"vm.create","args":{"name":"big","pad":"'; cat "$T/pad"; printf '"}}'; } >"$T/big.json"
+r=$(ask -f "$T/big.json")
+like "$(err_of "$r")" "^false too_large: " "a 1 MiB payload is refused as too_large"
+
+for name in '../x' 'a b' '$(reboot)' "$(printf 'v%.0s' $(seq 300))" '' '.hidden' 'a/b'; do
+	r=$(ask -m "$(jq -cn --arg n "$name" '{id:("name-"+$n[0:20]),op:"vm.create",args:{name:$n,memory_mb:64,vcpus:1}}')")
+	case "$name" in
+	'../x' | 'a b' | '$(reboot)' | '.hidden' | 'a/b') like "$(err_of "$r")" "^false bad_name: .*vm name|^false bad_name: args.name" "name '$name' is refused as bad_name" ;;
+	'') like "$(err_of "$r")" "^false bad_(name|request): args.name" "an empty name is refused" ;;
+	*) like "$(err_of "$r")" "^false bad_name: .*64" "a 300-character name is refused, naming the limit" ;;
+	esac
+done
+kill $SUB_PID 2>/dev/null
+
+# MQTT 3.1.1, unreadable: nowhere to reply, so an event says it was rejected
+vmcc events --json --count 1 >"$T/ev" 2>&1 &
+sleep 1
+pub -V mqttv311 -t "$C/cmd/host/h1" -m 'this is not json'
+wait_until 10 grep -q command.rejected "$T/ev"
+ok $? "an unreadable 3.1.1 command is reported as a command.rejected event"
+
+after=$(vmcc vms --json | jq -c 'map({name,state}) | sort_by(.name)')
+is "$after" "$before" "none of it changed anything"
