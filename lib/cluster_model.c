@@ -96,7 +96,7 @@ static void event_add(struct cluster_model *m, int64_t ts, const char *type, con
 {
 	host = host ? host : "";
 	vm = vm ? vm : "";
-	if (event_is_dup(m, type, host, vm, ts))
+	if (local != 2 && event_is_dup(m, type, host, vm, ts))
 		return;
 	struct cm_event *e = &m->events[m->ev_next];
 	e->ts_ms = ts;
@@ -104,7 +104,7 @@ static void event_add(struct cluster_model *m, int64_t ts, const char *type, con
 	copy_str(e->host, sizeof(e->host), host);
 	copy_str(e->vm, sizeof(e->vm), vm);
 	copy_str(e->text, sizeof(e->text), text);
-	e->local = local;
+	e->local = local != 0;
 	m->ev_next = (m->ev_next + 1) % m->ev_cap;
 	if (m->ev_n < m->ev_cap)
 		m->ev_n++;
@@ -114,7 +114,7 @@ static void event_add(struct cluster_model *m, int64_t ts, const char *type, con
 void cluster_model_note(struct cluster_model *m, int64_t now_ms, const char *type, const char *host,
                         const char *vm, const char *text)
 {
-	event_add(m, now_ms, type, host, vm, text, 1);
+	event_add(m, now_ms, type, host, vm, text, 2); /* 2: local, never folded */
 }
 
 size_t cluster_model_event_count(const struct cluster_model *m)

@@ -58,6 +58,27 @@ void fmt_bar(double pct, int width, char *buf, size_t len)
 	buf[width] = '\0';
 }
 
+void fmt_summary(const struct cluster_model *m, char *hosts, size_t hlen, char *load, size_t llen)
+{
+	struct cm_summary s;
+	char used[16], total[16];
+	const char *mode = cluster_model_balance_mode(m), *window = cluster_model_balance_window(m);
+	cluster_model_summary(m, &s);
+	fmt_mem(s.mem_used_mb, used, sizeof(used));
+	fmt_mem(s.mem_total_mb, total, sizeof(total));
+	snprintf(hosts, hlen,
+	         "Hosts: %d online %d offline %d maint %d stale   CPU %.1f/%d %.0f%%   "
+	         "Mem %s/%s %.0f%%",
+	         s.online, s.offline, s.maintenance, s.stale, s.cpus_used, s.cpus_total,
+	         s.cpus_total ? 100.0 * s.cpus_used / s.cpus_total : 0.0, used, total,
+	         s.mem_total_mb ? 100.0 * (double)s.mem_used_mb / (double)s.mem_total_mb : 0.0);
+	snprintf(load, llen,
+	         "VMs: %d running %d paused %d stopped %d other   Migrating %d   "
+	         "Balance %s%s%s",
+	         s.running, s.paused, s.stopped, s.other, s.migrations, mode[0] ? mode : "-",
+	         window[0] ? " " : "", window);
+}
+
 static int host_is_stale(const struct cm_host *h)
 {
 	return h->stale && h->state != CM_HOST_OFFLINE;
@@ -177,9 +198,9 @@ const struct column columns_host[] = {
     {"seen", "SEEN", 5, 0, h_seen, 0, NULL, h_seen_text},
     {"stale", "STALE", 5, COL_BATCH | COL_DESC, h_stale, 0, NULL, NULL},
     {"mem_pct", "MEM%", 5, COL_DESC, h_mem_pct, 1, NULL, NULL},
-    {"driver", "DRIVER", 6, COL_LEFT, NULL, 0, NULL, h_driver},
     {"session", "SESSION", 7, COL_DESC, h_session, 0, NULL, NULL},
-    {"seq_gaps", "GAPS", 5, COL_DESC | COL_FLEX, h_gaps, 0, NULL, NULL},
+    {"seq_gaps", "GAPS", 5, COL_DESC, h_gaps, 0, NULL, NULL},
+    {"driver", "DRIVER", 6, COL_LEFT | COL_FLEX, NULL, 0, NULL, h_driver},
 };
 const size_t columns_host_n = sizeof(columns_host) / sizeof(columns_host[0]);
 

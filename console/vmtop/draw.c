@@ -111,48 +111,27 @@ static void draw_header(struct screen *s, const struct ui *ui, const struct view
                         const struct draw_info *di)
 {
 	struct cm_summary sm;
-	char line[512], mem_used[16], mem_total[16], clock[16];
+	char line[512], clock[16];
 	time_t now = (time_t)(e->now_ms / 1000);
 	struct tm tm;
 	cluster_model_summary(e->m, &sm);
 	if (!localtime_r(&now, &tm) || !strftime(clock, sizeof(clock), "%H:%M:%S", &tm))
 		clock[0] = '\0';
 
-	snprintf(line, sizeof(line), " vmtop-cluster  cluster %s  broker %s%s", di->cluster,
-	         di->broker, di->read_only ? "  read-only" : "");
+	snprintf(line, sizeof(line), " vmtop-cluster  %s @ %s%s", di->cluster, di->broker,
+	         di->read_only ? "  read-only" : "");
 	put_line(0, s->attr[ROLE_TITLE], line);
 	const char *conn = di->connected ? "[connected]" : "[DISCONNECTED, reconnecting]";
 	int cw = (int)strlen(conn) + (int)strlen(clock) + 2;
 	put(0, COLS - cw, cw, s->attr[di->connected ? ROLE_TITLE : ROLE_ERROR], conn);
 	put(0, COLS - (int)strlen(clock) - 1, (int)strlen(clock), s->attr[ROLE_TITLE], clock);
 
-	int x = put(1, 0, COLS, s->attr[ROLE_LABEL], " Hosts ");
-	snprintf(line, sizeof(line), "%d: %d online, %d offline, %d maint, %d stale", sm.hosts,
-	         sm.online, sm.offline, sm.maintenance, sm.stale);
-	x += put(1, x, COLS, s->attr[sm.offline || sm.stale ? ROLE_WARN : ROLE_NORMAL], line);
-	x += put(1, x, COLS, s->attr[ROLE_LABEL], "  VMs ");
-	snprintf(line, sizeof(line), "%d: %d running, %d paused, %d stopped, %d other", sm.vms,
-	         sm.running, sm.paused, sm.stopped, sm.other);
-	put(1, x, COLS, s->attr[ROLE_NORMAL], line);
-
-	fmt_mem(sm.mem_used_mb, mem_used, sizeof(mem_used));
-	fmt_mem(sm.mem_total_mb, mem_total, sizeof(mem_total));
-	x = put(2, 0, COLS, s->attr[ROLE_LABEL], " CPU ");
-	snprintf(line, sizeof(line), "%.1f/%d (%.0f%%)", sm.cpus_used, sm.cpus_total,
-	         sm.cpus_total ? 100.0 * sm.cpus_used / sm.cpus_total : 0.0);
-	x += put(2, x, COLS, s->attr[ROLE_NORMAL], line);
-	x += put(2, x, COLS, s->attr[ROLE_LABEL], "  Mem ");
-	snprintf(line, sizeof(line), "%s/%s (%.0f%%)", mem_used, mem_total,
-	         sm.mem_total_mb ? 100.0 * (double)sm.mem_used_mb / (double)sm.mem_total_mb : 0.0);
-	x += put(2, x, COLS, s->attr[ROLE_NORMAL], line);
-	x += put(2, x, COLS, s->attr[ROLE_LABEL], "  Migrating ");
-	snprintf(line, sizeof(line), "%d", sm.migrations);
-	x += put(2, x, COLS, s->attr[sm.migrations ? ROLE_WARN : ROLE_NORMAL], line);
-	x += put(2, x, COLS, s->attr[ROLE_LABEL], "  Balance ");
-	const char *mode = cluster_model_balance_mode(e->m);
-	const char *window = cluster_model_balance_window(e->m);
-	snprintf(line, sizeof(line), "%s%s%s", mode[0] ? mode : "-", window[0] ? " " : "", window);
-	put(2, x, COLS, s->attr[ROLE_NORMAL], line);
+	char hosts[256], load[256];
+	fmt_summary(e->m, hosts, sizeof(hosts), load, sizeof(load));
+	snprintf(line, sizeof(line), " %s", hosts);
+	put(1, 0, COLS, s->attr[sm.offline || sm.stale ? ROLE_WARN : ROLE_LABEL], line);
+	snprintf(line, sizeof(line), " %s", load);
+	put(2, 0, COLS, s->attr[ROLE_LABEL], line);
 }
 
 static void draw_tabs(struct screen *s, const struct ui *ui)

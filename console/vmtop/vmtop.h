@@ -63,6 +63,9 @@ int column_find(const struct column *cols, size_t n, const char *name);
 void fmt_mem(int64_t mb, char *buf, size_t len);
 /* "45s", "12m", "3h", "2d"; "-" if ms < 0. */
 void fmt_age(int64_t ms, char *buf, size_t len);
+/* The header's two summary lines: hosts by state with CPU and memory used of total;
+ * VMs by state, migrations in flight and the balancing mode and window. */
+void fmt_summary(const struct cluster_model *m, char *hosts, size_t hlen, char *load, size_t llen);
 /* A bar of pct (0-100) in width characters: '|' filled, ' ' empty. */
 void fmt_bar(double pct, int width, char *buf, size_t len);
 
@@ -111,7 +114,7 @@ enum plan_state { PLAN_NONE, PLAN_WAITING, PLAN_READY, PLAN_FAILED };
 struct plan {
 	enum plan_state state;
 	char host[VMC_NAME_MAX + 1]; /* the agent asked */
-	char message[256];           /* what the view says above the moves */
+	char message[512];           /* what the view says above the moves */
 	int64_t ts_ms;
 	struct plan_move *moves;
 	size_t n;
@@ -254,7 +257,7 @@ struct draw_info {
 void draw_init(struct screen *s, int mono);
 /* Draws one frame of ui (whose rows views_build made) to stdscr and refreshes. */
 void draw_frame(struct screen *s, struct ui *ui, const struct view_env *e,
-		const struct draw_info *di);
+                const struct draw_info *di);
 /* Rows of the table area at the current screen size. */
 int draw_table_rows(void);
 
