@@ -318,7 +318,7 @@ void views_build(struct ui *ui, const struct view_env *e)
 	ui->nrows = n;
 	const struct sortspec *ss = &ui->sort[ui->view];
 	struct sort_ctx sc = {vw, ss->col >= 0 ? &vw->cols[ss->col] : NULL, ss->desc, e};
-	if ((sc.col || ui->view == VIEW_EVENTS) && !sort_fast(ui, &sc, n))
+	if (n > 1 && (sc.col || ui->view == VIEW_EVENTS) && !sort_fast(ui, &sc, n))
 		qsort_r(ui->rows, n, sizeof(*ui->rows), row_cmp, &sc);
 
 	/* Keep the cursor on its row; else keep its position. */

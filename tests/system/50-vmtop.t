@@ -170,7 +170,8 @@ wait_until 40 screen_has '\[connected\]' && wait_until 20 screen_has 'h1 +online
 ok $? "the broker back: the console reconnects by itself" || show_screen
 
 keys q
-wait_until 10 sh -c "[ \"\$(tmux -S $SOCK display-message -p -t c '#{pane_dead}')\" = 1 ]"
+pane_dead() { [ "$(tm display-message -p -t c '#{pane_dead}')" = 1 ]; }
+wait_until 30 pane_dead
 is "$(tm display-message -p -t c '#{pane_dead_status}')" 0 "q quits with status 0 (no leaks, no crash)"
 [ "$(tm display-message -p -t c '#{pane_dead_status}')" = 0 ] || show_screen
 
