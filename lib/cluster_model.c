@@ -566,7 +566,11 @@ static void event_text(const cJSON *o, char *out, size_t len)
 		size_t k = 0;
 		while (k < sizeof(skip) / sizeof(skip[0]) && strcmp(skip[k], it->string) != 0)
 			k++;
-		if (k < sizeof(skip) / sizeof(skip[0]))
+		/* "from" is the envelope's sender ("host/h1"), except in migration events,
+		 * where hostd_event replaces it with the source host */
+		if (k < sizeof(skip) / sizeof(skip[0]) &&
+		    (strcmp(it->string, "from") != 0 || !cJSON_IsString(it) ||
+		     strchr(it->valuestring, '/')))
 			continue;
 		char val[96];
 		if (cJSON_IsString(it))

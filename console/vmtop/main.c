@@ -116,10 +116,14 @@ static void on_stdin(struct evloop *loop, int fd, int events, void *ud)
 	int ch, n = 0;
 	while ((ch = getch()) != ERR) {
 		n++;
-		if (ch == KEY_RESIZE)
+		if (ch == KEY_RESIZE) {
 			got_winch = 1;
-		else
-			keys_handle(t, ch);
+			continue;
+		}
+		/* each key acts on the rows the previous one left (view, filter, sort) */
+		struct view_env e = vmtop_env(t);
+		views_build(&t->ui, &e);
+		keys_handle(t, ch);
 	}
 	if (n) {
 		t->redraw = 1;
