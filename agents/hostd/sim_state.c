@@ -250,13 +250,6 @@ int sim_hostfile_load(const char *path, struct sim_hostfile *hf, char *err, size
 			bad++;
 			continue;
 		}
-		for (size_t j = 0; j < hf->n; j++) {
-			if (strcmp(hf->vms[j].name, s->arg) == 0) {
-				err_append(err, errlen, "%s:%d: vm %s is described twice", c->file,
-				           s->line, s->arg);
-				bad++;
-			}
-		}
 		bad += hostfile_vm(c, s, dir, hf, &hf->vms[hf->n], err, errlen);
 		hf->n++;
 	}
