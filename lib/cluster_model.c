@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "nametab.h"
+#include "policy.h"
 #include "topic.h"
 
 #define MIGRATION_EXPIRE_MS (5 * 60 * 1000)
@@ -22,8 +23,8 @@ struct cluster_model {
 	size_t ev_cap, ev_next, ev_n;
 	uint64_t version;
 	int64_t stale_ms;
-	char mode[32], window[64];
-	int balance_from_policy;
+	struct policy policy;
+	int have_policy;
 };
 
 static const char *const host_state_names[] = {"unknown", "online", "offline", "maintenance"};
@@ -400,22 +401,10 @@ static void host_seq(struct cm_host *h, const cJSON *o, int live)
 	h->seq = s;
 }
 
-static void balance_from(struct cluster_model *m, const cJSON *b)
-{
-	const char *mode = opt_str(b, "mode");
-	const char *window = opt_str(b, "window");
-	if (!window)
-		window = opt_str(b, "active_window");
-	if (mode)
-		copy_str(m->mode, sizeof(m->mode), mode);
-	if (window)
-		copy_str(m->window, sizeof(m->window), window);
-}
-
 static int apply_host_load(struct apply_ctx *a)
 {
 	struct cluster_model *m = a->m;
-	const cJSON *o = a->o, *vms = NULL, *bal;
+	const cJSON *o = a->o, *vms = NULL;
 	enum cm_host_state st = CM_HOST_ONLINE;
 	int64_t cpus = 0, mig_out = 0, mig_in = 0;
 	double cpu = 0;
@@ -460,9 +449,6 @@ static int apply_host_load(struct apply_ctx *a)
 	    msg_get_int(o, "load", "mem_free_mb", 0, 0, INT64_C(1) << 40, &h->mem_free_mb, a->err,
 	                a->errlen) < 0)
 		return -1;
-	bal = cJSON_GetObjectItemCaseSensitive(o, "balance");
-	if (cJSON_IsObject(bal) && !m->balance_from_policy)
-		balance_from(m, bal);
 	if (h->state != CM_HOST_OFFLINE &&
 	    a->now - h->last_load_ms_ <= cluster_model_stale_limit(m, h))
 		h->stale = 0;
@@ -646,14 +632,15 @@ static int apply_event(struct apply_ctx *a)
 static int apply_policy(struct apply_ctx *a)
 {
 	struct cluster_model *m = a->m;
-	m->mode[0] = m->window[0] = '\0';
-	m->balance_from_policy = a->o != NULL;
-	if (a->o) {
-		const cJSON *bal = cJSON_GetObjectItemCaseSensitive(a->o, "balance");
-		balance_from(m, cJSON_IsObject(bal) ? bal : a->o);
-		if (!m->mode[0])
-			copy_str(m->mode, sizeof(m->mode), opt_str(a->o, "policy"));
+	struct policy p;
+	if (!a->o) { /* removed */
+		m->have_policy = 0;
+		return 1;
 	}
+	if (policy_parse(a->o, &p, a->err, a->errlen) < 0)
+		return -1; /* the agents ignore it too; keep what was in force */
+	m->policy = p;
+	m->have_policy = 1;
 	return 1;
 }
 
@@ -803,14 +790,31 @@ const struct cm_migration *cluster_model_migration_find(const struct cluster_mod
 	return nametab_find(&m->migs, vm);
 }
 
-const char *cluster_model_balance_mode(const struct cluster_model *m)
+void cluster_model_balance(const struct cluster_model *m, int64_t now_ms, long utc_offset_s,
+                           char *mode, size_t mlen, char *window, size_t wlen)
 {
-	return m->mode;
-}
-
-const char *cluster_model_balance_window(const struct cluster_model *m)
-{
-	return m->window;
+	enum policy_mode md = POLICY_RULES;
+	struct rule_settings file, eff;
+	char err[VMC_ERR_MAX];
+	window[0] = '\0';
+	if (m->have_policy) {
+		rule_settings_default(&file);
+		policy_effective(&m->policy, &file, now_ms, utc_offset_s, &md, &eff, err,
+		                 sizeof(err));
+		for (size_t i = 0; i < m->policy.nwindows; i++) {
+			if (!rule_window_contains(&m->policy.windows[i].w, now_ms, utc_offset_s))
+				continue;
+			/* the window as the policy writes it */
+			cJSON *o = policy_to_json(&m->policy);
+			const cJSON *w =
+			    cJSON_GetArrayItem(cJSON_GetObjectItem(o, "windows"), (int)i);
+			const char *during = opt_str(w, "during"), *days = opt_str(w, "days");
+			snprintf(window, wlen, "%s %s", during ? during : "?", days ? days : "");
+			cJSON_Delete(o);
+			break;
+		}
+	}
+	snprintf(mode, mlen, "%s", policy_mode_name(md));
 }
 
 static int host_live(const struct cm_host *h)

@@ -153,9 +153,11 @@ const struct cm_event *cluster_model_event_at(const struct cluster_model *m, siz
 
 /* Fills the header figures. */
 void cluster_model_summary(const struct cluster_model *m, struct cm_summary *out);
-/* The balancing mode and active time window, from the retained policy or the hosts'
- * loads ("balance":{"mode","window"}); "" when nobody said. */
-const char *cluster_model_balance_mode(const struct cluster_model *m);
-const char *cluster_model_balance_window(const struct cluster_model *m);
+/* The balancing mode in force at now_ms and the policy's time window that makes it so,
+ * from the retained policy (lib/policy.h): mode is "rules" without a policy (each host's
+ * rules file decides); window is "" outside every window, else e.g.
+ * "22:00-06:00 mon,tue,wed,thu,fri". Local time is now_ms + utc_offset_s. */
+void cluster_model_balance(const struct cluster_model *m, int64_t now_ms, long utc_offset_s,
+                           char *mode, size_t mlen, char *window, size_t wlen);
 
 #endif

@@ -17,6 +17,7 @@ struct waiting {
 	actions_done_fn *done;
 	void *ud;
 	long long timer;
+	double timeout_s;
 	struct actions *a;
 };
 
@@ -69,14 +70,15 @@ static long waiting_timeout(struct evloop *loop, long long id, void *ud)
 	struct actions *a = w->a;
 	char msg[128];
 	waiting_remove(a, w);
-	snprintf(msg, sizeof(msg), "no reply within %g s", a->t->o.timeout_s);
+	snprintf(msg, sizeof(msg), "no reply within %g s", w->timeout_s);
 	w->done(a->t, w->label, 0, NULL, "timeout", msg, w->ud);
 	free(w);
 	return -1;
 }
 
 int actions_send(struct actions *a, const char *target, const char *op, cJSON *args,
-                 const char *label, actions_done_fn *done, void *ud, char *err, size_t errlen)
+                 double timeout_s, const char *label, actions_done_fn *done, void *ud, char *err,
+                 size_t errlen)
 {
 	struct vmtop *t = a->t;
 	char topic[VMC_TOPIC_MAX];
@@ -120,7 +122,8 @@ int actions_send(struct actions *a, const char *target, const char *op, cJSON *a
 		free(w);
 		return -1;
 	}
-	w->timer = evloop_add_timer(t->loop, (long)(t->o.timeout_s * 1000), waiting_timeout, w);
+	w->timeout_s = timeout_s > 0 ? timeout_s : t->o.timeout_s;
+	w->timer = evloop_add_timer(t->loop, (long)(w->timeout_s * 1000), waiting_timeout, w);
 	a->w[a->n++] = w;
 	return 0;
 }
@@ -191,6 +194,8 @@ static void action_done(struct vmtop *t, const char *label, int ok, const cJSON 
 	t->redraw = 1;
 }
 
+static const char *verb_of(const char *op, double *timeout_s, double dflt);
+
 /* Sends one command of the console's; returns 0 or -1 (the status line says why). */
 static int action_send(struct vmtop *t, const char *host, const char *vm, const char *op,
                        cJSON *args, const char *label)
@@ -208,7 +213,10 @@ static int action_send(struct vmtop *t, const char *host, const char *vm, const 
 		snprintf(target, sizeof(target), "cmd/host/%s", host);
 	else
 		snprintf(target, sizeof(target), "cmd/confd");
-	if (actions_send(t->act, target, op, args, label, action_done, ab, err, sizeof(err)) < 0) {
+	double timeout_s;
+	verb_of(op, &timeout_s, t->o.timeout_s);
+	if (actions_send(t->act, target, op, args, timeout_s, label, action_done, ab, err,
+	                 sizeof(err)) < 0) {
 		free(ab);
 		ui_status(&t->ui, 1, "%s", err);
 		return -1;
@@ -216,19 +224,28 @@ static int action_send(struct vmtop *t, const char *host, const char *vm, const 
 	return 0;
 }
 
+/* The agents answer migrations, drains and creations when they are done: those wait
+ * at least LONG_TIMEOUT_S for their reply. */
+#define LONG_TIMEOUT_S 600
+
 static const struct {
 	const char *op;
 	const char *verb;
+	int long_running;
 } verbs[] = {
-    {"vm.migrate", "migrate"}, {"vm.shutdown", "shut down"}, {"vm.destroy", "destroy"},
-    {"host.drain", "drain"},   {"host.undrain", "undrain"},  {"vm.create", "create"},
+    {"vm.migrate", "migrate", 1}, {"vm.shutdown", "shut down", 0}, {"vm.destroy", "destroy", 0},
+    {"host.drain", "drain", 1},   {"host.undrain", "undrain", 1},  {"vm.create", "create", 1},
 };
 
-static const char *verb_of(const char *op)
+static const char *verb_of(const char *op, double *timeout_s, double dflt)
 {
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (!strcmp(verbs[i].op, op))
+		if (!strcmp(verbs[i].op, op)) {
+			*timeout_s =
+			    verbs[i].long_running && dflt < LONG_TIMEOUT_S ? LONG_TIMEOUT_S : dflt;
 			return verbs[i].verb;
+		}
+	*timeout_s = dflt;
 	return op;
 }
 
@@ -236,7 +253,8 @@ void actions_run(struct vmtop *t, const struct pending *p)
 {
 	char label[160];
 	int sent = 0, failed = 0;
-	const char *verb = verb_of(p->op);
+	double timeout_s;
+	const char *verb = verb_of(p->op, &timeout_s, t->o.timeout_s);
 	if (!strncmp(p->op, "host.", 5)) {
 		snprintf(label, sizeof(label), "%s %s", verb, p->host);
 		sent = action_send(t, p->host, NULL, p->op, cJSON_CreateObject(), label) == 0;
@@ -302,13 +320,14 @@ static void plan_done(struct vmtop *t, const char *label, int ok, const cJSON *r
 	} else {
 		p->state = PLAN_READY;
 		if (p->n)
-			snprintf(p->message, sizeof(p->message),
-			         "Dry run by %s at %s: %zu move%s (nothing moved; p asks again)",
-			         p->host, clock, p->n, p->n == 1 ? "" : "s");
+			snprintf(
+			    p->message, sizeof(p->message),
+			    "Dry run by %s at %s: %zu move%s, nothing moved (p asks again)  %s",
+			    p->host, clock, p->n, p->n == 1 ? "" : "s", p->about);
 		else
 			snprintf(p->message, sizeof(p->message),
-			         "Dry run by %s at %s: the cluster would move nothing now", p->host,
-			         clock);
+			         "Dry run by %s at %s: the cluster would move nothing now  %s",
+			         p->host, clock, p->about);
 	}
 	t->redraw = 1;
 }
@@ -333,8 +352,11 @@ void actions_request_plan(struct vmtop *t)
 	snprintf(p->host, sizeof(p->host), "%s", best);
 	char target[VMC_TOPIC_MAX];
 	snprintf(target, sizeof(target), "cmd/host/%s", best);
-	if (actions_send(t->act, target, "balance.plan", cJSON_CreateObject(), "plan", plan_done,
-	                 NULL, err, sizeof(err)) < 0) {
+	cJSON *args = cJSON_CreateObject();
+	if (p->mode[0])
+		cJSON_AddStringToObject(args, "mode", p->mode);
+	if (actions_send(t->act, target, "balance.plan", args, 0, "plan", plan_done, NULL, err,
+	                 sizeof(err)) < 0) {
 		p->state = PLAN_FAILED;
 		snprintf(p->message, sizeof(p->message), "%s", err);
 		return;

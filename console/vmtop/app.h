@@ -18,11 +18,12 @@ struct vmtop_opts {
 	const char *cluster;
 	const char *config;
 	const char *user, *password_file, *cafile, *certfile, *keyfile;
-	int protocol; /* 0 auto, 4, 5 */
-	int batch;    /* -b */
+	int protocol;  /* 0 auto, 4, 5 */
+	int batch;     /* -b */
+	int json, csv; /* --json, --csv (either implies -b) */
 	enum batch_fmt fmt;
-	double delay_s;  /* -d: seconds between frames or snapshots */
-	long iterations; /* -i: snapshots (or frames) before exiting; 0 = no limit */
+	double delay_s; /* -d: seconds between frames or snapshots */
+	int iterations; /* -i: snapshots (or frames) before exiting; 0 = no limit */
 	int read_only;
 	int mono;
 	double timeout_s;   /* waiting for a command's reply */
@@ -67,10 +68,12 @@ typedef void actions_done_fn(struct vmtop *t, const char *label, int ok, const c
 struct actions *actions_new(struct vmtop *t);
 void actions_free(struct actions *a);
 /* Sends op with args (ownership passes) to target, a topic below vmc/<cluster>/
- * ("cmd/host/h1", "cmd/confd"). label names it in the status line. done runs when the
- * reply or the timeout comes (never from inside this call). Returns 0, or -1 with err. */
+ * ("cmd/host/h1", "cmd/confd"), waiting timeout_s for the reply (0: --timeout). label
+ * names it in the status line. done runs when the reply or the timeout comes (never from
+ * inside this call). Returns 0, or -1 with err. */
 int actions_send(struct actions *a, const char *target, const char *op, cJSON *args,
-                 const char *label, actions_done_fn *done, void *ud, char *err, size_t errlen);
+                 double timeout_s, const char *label, actions_done_fn *done, void *ud, char *err,
+                 size_t errlen);
 /* A message on our reply topic: matches it to its command. Returns 1 if it answered one. */
 int actions_on_reply(struct actions *a, const void *payload, size_t len);
 size_t actions_pending(const struct actions *a);

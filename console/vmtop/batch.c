@@ -135,8 +135,9 @@ static cJSON *json_table(struct vmtop *t, const struct view *vw, const struct vi
 	return arr;
 }
 
-static cJSON *json_summary(const struct cluster_model *m)
+static cJSON *json_summary(const struct cluster_model *m, int64_t now_ms)
 {
+	char mode[32], window[96];
 	struct cm_summary s;
 	cluster_model_summary(m, &s);
 	cJSON *o = cJSON_CreateObject();
@@ -163,8 +164,10 @@ static cJSON *json_summary(const struct cluster_model *m)
 	cJSON_AddNumberToObject(o, "cpus_used", round(s.cpus_used * 100) / 100);
 	cJSON_AddNumberToObject(o, "mem_used_mb", (double)s.mem_used_mb);
 	cJSON_AddNumberToObject(o, "mem_total_mb", (double)s.mem_total_mb);
-	cJSON_AddStringToObject(o, "balance_mode", cluster_model_balance_mode(m));
-	cJSON_AddStringToObject(o, "balance_window", cluster_model_balance_window(m));
+	cluster_model_balance(m, now_ms, local_utc_offset(now_ms), mode, sizeof(mode), window,
+	                      sizeof(window));
+	cJSON_AddStringToObject(o, "balance_mode", mode);
+	cJSON_AddStringToObject(o, "balance_window", window);
 	return o;
 }
 
@@ -201,7 +204,7 @@ void batch_print(struct vmtop *t, FILE *out)
 		cJSON_AddStringToObject(root, "cluster", t->o.cluster);
 		cJSON_AddStringToObject(root, "broker", t->o.broker);
 		cJSON_AddBoolToObject(root, "connected", connected);
-		cJSON_AddItemToObject(root, "summary", json_summary(t->model));
+		cJSON_AddItemToObject(root, "summary", json_summary(t->model, e.now_ms));
 		cJSON_AddItemToObject(root, "migrations", json_migrations(t->model));
 	} else if (t->o.fmt == BATCH_TEXT) {
 		char clock[32], hosts[256], load[256];
@@ -209,7 +212,7 @@ void batch_print(struct vmtop *t, FILE *out)
 		struct tm tm;
 		if (!localtime_r(&now, &tm) || !strftime(clock, sizeof(clock), "%F %T", &tm))
 			clock[0] = '\0';
-		fmt_summary(t->model, hosts, sizeof(hosts), load, sizeof(load));
+		fmt_summary(t->model, e.now_ms, hosts, sizeof(hosts), load, sizeof(load));
 		fprintf(out, "vmtop-cluster %s  cluster %s  broker %s  %s\n%s\n%s\n\n", clock,
 		        t->o.cluster, t->o.broker, connected ? "connected" : "DISCONNECTED", hosts,
 		        load);

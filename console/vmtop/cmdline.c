@@ -23,8 +23,24 @@ static int c_view(struct vmtop *t, int argc, char **argv, char *err, size_t errl
 {
 	const struct view *vw = view_find(argv[0]);
 	ui_set_view(&t->ui, vw->id, NULL);
-	if (vw->id == VIEW_PLAN && (t->ui.plan.state == PLAN_NONE || argc > 1))
-		actions_request_plan(t);
+	return 0;
+}
+
+static int c_plan(struct vmtop *t, int argc, char **argv, char *err, size_t errlen)
+{
+	static const char *const modes[] = {"balance", "consolidate", "evacuate"};
+	size_t k = 0;
+	while (argc > 1 && k < sizeof(modes) / sizeof(modes[0]) && strcmp(modes[k], argv[1]))
+		k++;
+	if (argc > 1 && k == sizeof(modes) / sizeof(modes[0])) {
+		snprintf(err, errlen, "mode \"%s\": expected balance, consolidate or evacuate",
+		         argv[1]);
+		return -1;
+	}
+	if (argc > 1)
+		snprintf(t->ui.plan.mode, sizeof(t->ui.plan.mode), "%s", argv[1]);
+	ui_set_view(&t->ui, VIEW_PLAN, NULL);
+	actions_request_plan(t);
 	return 0;
 }
 
@@ -208,7 +224,7 @@ static const struct command commands[] = {
     {"hosts", "", "the hosts view", 0, 0, 0, c_view},
     {"vms", "", "the VMs view", 0, 0, 0, c_view},
     {"events", "", "the events view", 0, 0, 0, c_view},
-    {"plan", "[again]", "the balancing dry run (again: ask anew)", 0, 1, 0, c_view},
+    {"plan", "[MODE]", "ask for the dry run (balance, consolidate, evacuate)", 0, 1, 0, c_plan},
     {"host", "HOST", "the VMs of one host", 1, 1, 0, c_host},
     {"migrate", "VM HOST", "live-migrate VM to HOST", 2, 2, C_ACTION, c_migrate},
     {"drain", "HOST", "drain HOST for maintenance", 1, 1, C_ACTION, c_host_op},

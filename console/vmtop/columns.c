@@ -58,11 +58,20 @@ void fmt_bar(double pct, int width, char *buf, size_t len)
 	buf[width] = '\0';
 }
 
-void fmt_summary(const struct cluster_model *m, char *hosts, size_t hlen, char *load, size_t llen)
+long local_utc_offset(int64_t now_ms)
+{
+	time_t t = (time_t)(now_ms / 1000);
+	struct tm tm;
+	return localtime_r(&t, &tm) ? tm.tm_gmtoff : 0;
+}
+
+void fmt_summary(const struct cluster_model *m, int64_t now_ms, char *hosts, size_t hlen,
+                 char *load, size_t llen)
 {
 	struct cm_summary s;
-	char used[16], total[16];
-	const char *mode = cluster_model_balance_mode(m), *window = cluster_model_balance_window(m);
+	char used[16], total[16], mode[32], window[96];
+	cluster_model_balance(m, now_ms, local_utc_offset(now_ms), mode, sizeof(mode), window,
+	                      sizeof(window));
 	cluster_model_summary(m, &s);
 	fmt_mem(s.mem_used_mb, used, sizeof(used));
 	fmt_mem(s.mem_total_mb, total, sizeof(total));

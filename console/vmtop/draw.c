@@ -127,7 +127,7 @@ static void draw_header(struct screen *s, const struct ui *ui, const struct view
 	put(0, COLS - (int)strlen(clock) - 1, (int)strlen(clock), s->attr[ROLE_TITLE], clock);
 
 	char hosts[256], load[256];
-	fmt_summary(e->m, hosts, sizeof(hosts), load, sizeof(load));
+	fmt_summary(e->m, e->now_ms, hosts, sizeof(hosts), load, sizeof(load));
 	snprintf(line, sizeof(line), " %s", hosts);
 	put(1, 0, COLS, s->attr[sm.offline || sm.stale ? ROLE_WARN : ROLE_LABEL], line);
 	snprintf(line, sizeof(line), " %s", load);

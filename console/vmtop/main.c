@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <locale.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "../../lib/bus.h"
+#include "../../lib/cliopts.h"
 #include "../../lib/conf.h"
 #include "../../lib/evloop.h"
 #include "../../lib/log.h"
@@ -248,229 +250,110 @@ static int run_batch(struct vmtop *t)
 
 /* --- options ------------------------------------------------------------------------ */
 
+#define OPT(name, kind, field, min, max, help)                                                     \
+	{                                                                                          \
+		name, kind, offsetof(struct vmtop_opts, field), min, max, help                     \
+	}
+
+/* One table serves the command line (--NAME) and -c FILE (NAME = VALUE). */
+static const struct cliopts_def opt_defs[] = {
+    OPT("broker", CLIOPTS_STR, broker, 0, 0, "broker URL (default mqtt://127.0.0.1:1883)"),
+    OPT("cluster", CLIOPTS_STR, cluster, 0, 0, "cluster name (default default)"),
+    OPT("batch", CLIOPTS_FLAG, batch, 0, 0, "-b: print snapshots to stdout, no screen"),
+    OPT("json", CLIOPTS_FLAG, json, 0, 0, "batch output as one JSON object a line"),
+    OPT("csv", CLIOPTS_FLAG, csv, 0, 0, "batch output as CSV"),
+    OPT("delay", CLIOPTS_NUM, delay_s, 0.1, 3600, "-d: seconds between frames (default 2)"),
+    OPT("iterations", CLIOPTS_INT, iterations, 1, 2147483647, "-i: stop after N frames"),
+    OPT("read-only", CLIOPTS_FLAG, read_only, 0, 0, "no actions"),
+    OPT("view", CLIOPTS_STR, view, 0, 0, "hosts, vms, events or plan"),
+    OPT("filter", CLIOPTS_STR, filter, 0, 0, "initial filter (regular expression)"),
+    OPT("sort", CLIOPTS_STR, sort, 0, 0, "initial sort column"),
+    OPT("mono", CLIOPTS_FLAG, mono, 0, 0, "no colours"),
+    OPT("timeout", CLIOPTS_NUM, timeout_s, 0.1, 3600, "seconds to wait for a reply (10)"),
+    OPT("protocol", CLIOPTS_PROTO, protocol, 0, 0, "MQTT 5, 3.1.1 or auto"),
+    OPT("cafile", CLIOPTS_STR, cafile, 0, 0, "TLS CA certificate"),
+    OPT("cert", CLIOPTS_STR, certfile, 0, 0, "TLS client certificate"),
+    OPT("key", CLIOPTS_STR, keyfile, 0, 0, "TLS client key"),
+    OPT("user", CLIOPTS_STR, user, 0, 0, "broker user"),
+    OPT("password-file", CLIOPTS_STR, password_file, 0, 0, "file holding the password"),
+    OPT("log", CLIOPTS_STR, log_file, 0, 0, "file for warnings while the screen is up"),
+};
+#define NOPTS (sizeof(opt_defs) / sizeof(opt_defs[0]))
+
 static void usage(FILE *f)
 {
-	fprintf(
-	    f,
-	    "usage: vmtop-cluster [--broker URL] [--cluster NAME] [-c FILE] [--read-only]\n"
-	    "                     [-d SECONDS] [-i ITERATIONS] [--view hosts|vms|events|plan]\n"
-	    "                     [--filter REGEX] [--sort COLUMN] [--mono] [--timeout S]\n"
-	    "                     [--protocol 5|3.1.1|auto] [--cafile F] [--cert F] [--key F]\n"
-	    "                     [--user U] [--password-file F] [--log FILE]\n"
-	    "       vmtop-cluster -b [--json | --csv] [-d SECONDS] [-i ITERATIONS] [--view V] ...\n"
-	    "  -b            batch mode: print snapshots to stdout (columns, --json or --csv)\n"
-	    "  -d SECONDS    delay between frames or snapshots (default 2)\n"
-	    "  -i N          stop after N frames or snapshots\n"
-	    "  --read-only   no actions (migrate, drain, shutdown, ...)\n"
-	    "  --help        this text; keys and commands: press ? in the console\n");
+	fprintf(f, "usage: vmtop-cluster [options]        the console\n"
+	           "       vmtop-cluster -b [options]     snapshots on stdout\n"
+	           "  -b, -d SECONDS, -i N  are --batch, --delay SECONDS, --iterations N\n"
+	           "  keys and commands: press ? in the console; see vmtop-cluster(1)\n");
+	cliopts_usage(f, "vmtop-cluster", opt_defs, NOPTS);
 }
 
-enum {
-	O_BROKER = 256,
-	O_CLUSTER,
-	O_JSON,
-	O_CSV,
-	O_READ_ONLY,
-	O_VIEW,
-	O_FILTER,
-	O_SORT,
-	O_MONO,
-	O_TIMEOUT,
-	O_PROTOCOL,
-	O_CAFILE,
-	O_CERT,
-	O_KEY,
-	O_USER,
-	O_PASSWORD_FILE,
-	O_LOG,
-	O_HELP
-};
-
-static const struct option long_opts[] = {
-    {"broker", required_argument, NULL, O_BROKER},
-    {"cluster", required_argument, NULL, O_CLUSTER},
-    {"json", no_argument, NULL, O_JSON},
-    {"csv", no_argument, NULL, O_CSV},
-    {"read-only", no_argument, NULL, O_READ_ONLY},
-    {"view", required_argument, NULL, O_VIEW},
-    {"filter", required_argument, NULL, O_FILTER},
-    {"sort", required_argument, NULL, O_SORT},
-    {"mono", no_argument, NULL, O_MONO},
-    {"timeout", required_argument, NULL, O_TIMEOUT},
-    {"protocol", required_argument, NULL, O_PROTOCOL},
-    {"cafile", required_argument, NULL, O_CAFILE},
-    {"cert", required_argument, NULL, O_CERT},
-    {"key", required_argument, NULL, O_KEY},
-    {"user", required_argument, NULL, O_USER},
-    {"password-file", required_argument, NULL, O_PASSWORD_FILE},
-    {"log", required_argument, NULL, O_LOG},
-    {"help", no_argument, NULL, O_HELP},
-    {NULL, 0, NULL, 0},
-};
-
-static int parse_number(const char *opt, const char *v, double min, double max, double *out)
+/* Checks what the settings say together. Returns 0, or EXIT_USAGE after saying why. */
+static int check_opts(struct vmtop_opts *o)
 {
-	char *end;
-	double d = strtod(v, &end);
-	if (end == v || *end || !(d >= min && d <= max)) {
-		fprintf(stderr, "vmtop-cluster: %s \"%s\": expected a number from %g to %g\n", opt,
-		        v, min, max);
-		return -1;
+	char err[256];
+	o->fmt = o->json ? BATCH_JSON : o->csv ? BATCH_CSV : BATCH_TEXT;
+	o->batch |= o->json || o->csv;
+	if (vmc_name_check(o->cluster, "cluster name", err, sizeof(err)) < 0) {
+		fprintf(stderr, "vmtop-cluster: %s\n", err);
+		return EXIT_USAGE;
 	}
-	*out = d;
-	return 0;
-}
-
-static int parse_protocol(const char *v, int *out)
-{
-	static const struct {
-		const char *name;
-		int protocol;
-	} names[] = {{"5", 5}, {"3.1.1", 4}, {"4", 4}, {"auto", 0}};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcmp(names[i].name, v)) {
-			*out = names[i].protocol;
-			return 0;
-		}
-	fprintf(stderr, "vmtop-cluster: --protocol \"%s\": expected 5, 3.1.1 or auto\n", v);
-	return -1;
-}
-
-/* Applies one option; from the command line or (as key = value) from -c FILE. */
-static int apply_opt(struct vmtop_opts *o, int ch, const char *v)
-{
-	double d;
-	switch (ch) {
-	case O_BROKER:
-		o->broker = v;
-		break;
-	case O_CLUSTER:
-		o->cluster = v;
-		break;
-	case 'b':
-		o->batch = 1;
-		break;
-	case O_JSON:
-		o->batch = 1;
-		o->fmt = BATCH_JSON;
-		break;
-	case O_CSV:
-		o->batch = 1;
-		o->fmt = BATCH_CSV;
-		break;
-	case O_READ_ONLY:
-		o->read_only = 1;
-		break;
-	case O_VIEW:
-		o->view = v;
-		break;
-	case O_FILTER:
-		o->filter = v;
-		break;
-	case O_SORT:
-		o->sort = v;
-		break;
-	case O_MONO:
-		o->mono = 1;
-		break;
-	case O_CAFILE:
-		o->cafile = v;
-		break;
-	case O_CERT:
-		o->certfile = v;
-		break;
-	case O_KEY:
-		o->keyfile = v;
-		break;
-	case O_USER:
-		o->user = v;
-		break;
-	case O_PASSWORD_FILE:
-		o->password_file = v;
-		break;
-	case O_LOG:
-		o->log_file = v;
-		break;
-	case O_PROTOCOL:
-		return parse_protocol(v, &o->protocol);
-	case 'd':
-		return parse_number("-d", v, 0.1, 3600, &o->delay_s);
-	case O_TIMEOUT:
-		return parse_number("--timeout", v, 0.1, 3600, &o->timeout_s);
-	case 'i':
-		if (parse_number("-i", v, 1, 1e12, &d) < 0)
-			return -1;
-		o->iterations = (long)d;
-		break;
-	default:
-		return -1;
+	const struct view *vw = o->view ? view_find(o->view) : NULL;
+	if (o->view && (!vw || vw->id == VIEW_HOST_VMS)) {
+		fprintf(stderr, "vmtop-cluster: view \"%s\": expected hosts, vms, events or plan\n",
+		        o->view);
+		return EXIT_USAGE;
+	}
+	if (o->batch && vw && vw->id == VIEW_PLAN) {
+		fprintf(stderr, "vmtop-cluster: view plan is for the screen; batch prints hosts, "
+		                "vms or events\n");
+		return EXIT_USAGE;
 	}
 	return 0;
 }
 
-/* -c FILE: "key = value" lines, the keys being the long options (and delay,
- * iterations); booleans (read-only, mono, batch, json, csv) take true or false. */
-static int load_config(struct vmtop_opts *o, const char *path, struct conf **out)
-{
-	static const struct {
-		const char *key;
-		int ch;
-		int boolean;
-	} keys[] = {
-	    {"broker", O_BROKER, 0},     {"cluster", O_CLUSTER, 0},
-	    {"delay", 'd', 0},           {"iterations", 'i', 0},
-	    {"view", O_VIEW, 0},         {"filter", O_FILTER, 0},
-	    {"sort", O_SORT, 0},         {"timeout", O_TIMEOUT, 0},
-	    {"protocol", O_PROTOCOL, 0}, {"cafile", O_CAFILE, 0},
-	    {"cert", O_CERT, 0},         {"key", O_KEY, 0},
-	    {"user", O_USER, 0},         {"password-file", O_PASSWORD_FILE, 0},
-	    {"log", O_LOG, 0},           {"read-only", O_READ_ONLY, 1},
-	    {"mono", O_MONO, 1},         {"batch", 'b', 1},
-	    {"json", O_JSON, 1},         {"csv", O_CSV, 1},
-	};
-	char err[4096];
-	if (conf_parse_file(path, out, err, sizeof(err)) != 0) {
-		fprintf(stderr, "%s", err);
-		return -1;
-	}
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		const char *v;
-		int on = 0, r;
-		if (keys[i].boolean)
-			r = conf_get_bool(*out, "", NULL, keys[i].key, &on, err, sizeof(err));
-		else
-			r = conf_get_str(*out, "", NULL, keys[i].key, &v, err, sizeof(err));
-		if (r < 0) {
-			fprintf(stderr, "%s\n", err);
-			return -1;
-		}
-		if (r == 0 && (!keys[i].boolean || on) && apply_opt(o, keys[i].ch, v) < 0) {
-			fprintf(stderr, "vmtop-cluster: in %s: key %s\n", path, keys[i].key);
-			return -1;
-		}
-	}
-	if (conf_check_unused(*out, err, sizeof(err)) > 0) {
-		fprintf(stderr, "%s", err);
-		return -1;
-	}
-	return 0;
-}
-
+/* -c FILE first, then the command line over it. Returns 0, -1 after --help or -n, or an
+ * exit status. */
 static int parse_args(struct vmtop_opts *o, int argc, char **argv, struct conf **conf)
 {
+	static const struct {
+		int ch;
+		const char *name;
+	} shorts[] = {{'b', "batch"}, {'d', "delay"}, {'i', "iterations"}};
+	struct option lo[NOPTS + 2];
+	char err[512];
 	int ch;
 	for (int i = 1; i + 1 < argc; i++)
-		if (!strcmp(argv[i], "-c") && load_config(o, argv[i + 1], conf) < 0)
+		if (!strcmp(argv[i], "-c") &&
+		    cliopts_load_file(o, opt_defs, NOPTS, argv[i + 1], conf) < 0)
 			return EXIT_USAGE;
-	while ((ch = getopt_long(argc, argv, "bc:d:i:h", long_opts, NULL)) != -1) {
-		if (ch == 'c')
+	for (size_t i = 0; i < NOPTS; i++)
+		lo[i] = (struct option){opt_defs[i].name,
+		                        opt_defs[i].kind == CLIOPTS_FLAG ? no_argument
+		                                                         : required_argument,
+		                        NULL, 256 + (int)i};
+	lo[NOPTS] = (struct option){"help", no_argument, NULL, 'h'};
+	lo[NOPTS + 1] = (struct option){NULL, 0, NULL, 0};
+	int check_only = 0;
+	while ((ch = getopt_long(argc, argv, "bc:d:i:hn", lo, NULL)) != -1) {
+		const struct cliopts_def *d = ch >= 256 ? &opt_defs[ch - 256] : NULL;
+		for (size_t k = 0; !d && k < sizeof(shorts) / sizeof(shorts[0]); k++)
+			if (shorts[k].ch == ch)
+				d = cliopts_find(opt_defs, NOPTS, shorts[k].name);
+		if (ch == 'c' || (ch == 'n' && (check_only = 1)))
 			continue;
-		if (ch == 'h' || ch == O_HELP) {
+		if (ch == 'h') {
 			usage(stdout);
 			return -1;
 		}
-		if (ch == '?' || apply_opt(o, ch, optarg) < 0) {
+		if (!d) {
 			usage(stderr);
+			return EXIT_USAGE;
+		}
+		if (cliopts_apply(o, d, d->kind == CLIOPTS_FLAG ? NULL : optarg, err, sizeof(err)) <
+		    0) {
+			fprintf(stderr, "vmtop-cluster: %s\n", err);
 			return EXIT_USAGE;
 		}
 	}
@@ -478,24 +361,8 @@ static int parse_args(struct vmtop_opts *o, int argc, char **argv, struct conf *
 		fprintf(stderr, "vmtop-cluster: unexpected argument \"%s\"\n", argv[optind]);
 		return EXIT_USAGE;
 	}
-	char err[256];
-	if (vmc_name_check(o->cluster, "cluster name", err, sizeof(err)) < 0) {
-		fprintf(stderr, "vmtop-cluster: %s\n", err);
-		return EXIT_USAGE;
-	}
-	const struct view *vw = o->view ? view_find(o->view) : NULL;
-	if (o->view && (!vw || vw->id == VIEW_HOST_VMS)) {
-		fprintf(stderr,
-		        "vmtop-cluster: --view \"%s\": expected hosts, vms, events or plan\n",
-		        o->view);
-		return EXIT_USAGE;
-	}
-	if (o->batch && vw && vw->id == VIEW_PLAN) {
-		fprintf(stderr, "vmtop-cluster: --view plan is for the screen; batch prints hosts, "
-		                "vms or events\n");
-		return EXIT_USAGE;
-	}
-	return 0;
+	int rc = check_opts(o);
+	return rc == 0 && check_only ? -1 : rc; /* -n: the settings are fine; stop here */
 }
 
 static int read_password(const char *path, char *buf, size_t len)

@@ -61,10 +61,12 @@ static const char *move_str(const cJSON *o, const char *a, const char *b)
 	return cJSON_IsString(it) ? it->valuestring : NULL;
 }
 
-/* "before" / "after": one field, or the pair FROM_X and TO_X ("from_before", ...). */
-static void load_text(const cJSON *o, const char *which, char *buf, size_t len)
+/* "before" / "after": one field, or the pair FROM_X and TO_X ("from_before", ...),
+ * shown as "h1 95% h2 5%". */
+static void load_text(const cJSON *o, const char *which, const char *from, const char *to,
+                      char *buf, size_t len)
 {
-	char key[32], a[48], b[48];
+	char key[32], a[24], b[24];
 	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, which);
 	buf[0] = '\0';
 	if (it) {
@@ -76,7 +78,7 @@ static void load_text(const cJSON *o, const char *which, char *buf, size_t len)
 	snprintf(key, sizeof(key), "to_%s", which);
 	value_text(cJSON_GetObjectItemCaseSensitive(o, key), b, sizeof(b));
 	if (a[0] || b[0])
-		snprintf(buf, len, "%s -> %s", a[0] ? a : "?", b[0] ? b : "?");
+		snprintf(buf, len, "%.20s %s %.20s %s", from, a[0] ? a : "?", to, b[0] ? b : "?");
 }
 
 static int move_parse(struct plan_move *mv, const cJSON *o, int i, char *err, size_t errlen)
@@ -94,8 +96,8 @@ static int move_parse(struct plan_move *mv, const cJSON *o, int i, char *err, si
 	snprintf(mv->vm, sizeof(mv->vm), "%s", vm);
 	snprintf(mv->from, sizeof(mv->from), "%s", from);
 	snprintf(mv->to, sizeof(mv->to), "%s", to);
-	load_text(o, "before", mv->before, sizeof(mv->before));
-	load_text(o, "after", mv->after, sizeof(mv->after));
+	load_text(o, "before", from, to, mv->before, sizeof(mv->before));
+	load_text(o, "after", from, to, mv->after, sizeof(mv->after));
 	const cJSON *it;
 	cJSON_ArrayForEach(it, o)
 	{
@@ -145,5 +147,20 @@ int plan_parse(struct plan *p, const cJSON *result, char *err, size_t errlen)
 	plan_clear(p);
 	p->moves = mv;
 	p->n = n;
+	/* what else the plan says (mode, hosts emptied, VMs it could not place) */
+	p->about[0] = '\0';
+	const cJSON *it;
+	if (cJSON_IsObject(result))
+		cJSON_ArrayForEach(it, result)
+		{
+			char val[96], one[128];
+			if (it == moves)
+				continue;
+			value_text(it, val, sizeof(val));
+			if (cJSON_IsNumber(it))
+				snprintf(val, sizeof(val), "%.15g", it->valuedouble);
+			snprintf(one, sizeof(one), "%s=%s", it->string, val[0] ? val : "-");
+			append(p->about, sizeof(p->about), " ", one);
+		}
 	return 0;
 }

@@ -65,7 +65,10 @@ void fmt_mem(int64_t mb, char *buf, size_t len);
 void fmt_age(int64_t ms, char *buf, size_t len);
 /* The header's two summary lines: hosts by state with CPU and memory used of total;
  * VMs by state, migrations in flight and the balancing mode and window. */
-void fmt_summary(const struct cluster_model *m, char *hosts, size_t hlen, char *load, size_t llen);
+void fmt_summary(const struct cluster_model *m, int64_t now_ms, char *hosts, size_t hlen,
+                 char *load, size_t llen);
+/* Seconds east of UTC of local time at now_ms. */
+long local_utc_offset(int64_t now_ms);
 /* A bar of pct (0-100) in width characters: '|' filled, ' ' empty. */
 void fmt_bar(double pct, int width, char *buf, size_t len);
 
@@ -104,8 +107,8 @@ struct plan_move {
 	char vm[VMC_NAME_MAX + 1];
 	char from[VMC_NAME_MAX + 1];
 	char to[VMC_NAME_MAX + 1];
-	char before[64];
-	char after[64];
+	char before[96];
+	char after[96];
 	char details[160];
 };
 
@@ -115,6 +118,8 @@ struct plan {
 	enum plan_state state;
 	char host[VMC_NAME_MAX + 1]; /* the agent asked */
 	char message[512];           /* what the view says above the moves */
+	char about[200];             /* the result's other fields, "mode=balance unplaced=0" */
+	char mode[16]; /* asked for: balance, consolidate, evacuate; "" = the agent's */
 	int64_t ts_ms;
 	struct plan_move *moves;
 	size_t n;

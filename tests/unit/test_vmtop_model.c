@@ -336,14 +336,43 @@ static void test_guest_policy_and_removal(void **state)
 	assert_int_equal(
 	    feed(m, "guest/zz/load", "{\"v\":1,\"from\":\"g\",\"ts\":1,\"cpu\":1}", 0, T0), 0);
 
-	assert_string_equal(cluster_model_balance_mode(m), "");
+	char mode[32], window[96];
+	cluster_model_balance(m, T0, 0, mode, sizeof(mode), window, sizeof(window));
+	assert_string_equal(mode, "rules"); /* no policy: each host's rules file */
+	assert_string_equal(window, "");
+	/* a consolidating night window, at 23:00 and at noon UTC */
+	assert_int_equal(
+	    feed(m, "policy",
+	         "{\"v\":1,\"from\":\"vmc/admin\",\"ts\":1,\"mode\":\"balance\","
+	         "\"windows\":[{\"during\":\"22:00-06:00\",\"mode\":\"consolidate\"}]}",
+	         1, T0),
+	    1);
+	int64_t midnight = T0 - T0 % 86400000;
+	cluster_model_balance(m, midnight + 23 * 3600000, 0, mode, sizeof(mode), window,
+	                      sizeof(window));
+	assert_string_equal(mode, "consolidate");
+	assert_non_null(strstr(window, "22:00-06:00"));
+	cluster_model_balance(m, midnight + 12 * 3600000, 0, mode, sizeof(mode), window,
+	                      sizeof(window));
+	assert_string_equal(mode, "balance");
+	assert_string_equal(window, "");
+	/* 23:00 local is noon UTC eleven hours east */
+	cluster_model_balance(m, midnight + 12 * 3600000, 11 * 3600, mode, sizeof(mode), window,
+	                      sizeof(window));
+	assert_string_equal(mode, "consolidate");
+	/* a bad policy is refused and the old one stays in force */
 	assert_int_equal(feed(m, "policy",
-	                      "{\"v\":1,\"from\":\"admin\",\"ts\":1,\"mode\":\"consolidate\","
-	                      "\"window\":\"22:00-06:00\"}",
-	                      1, T0),
-	                 1);
-	assert_string_equal(cluster_model_balance_mode(m), "consolidate");
-	assert_string_equal(cluster_model_balance_window(m), "22:00-06:00");
+	                      "{\"v\":1,\"from\":\"vmc/admin\",\"ts\":1,\"mode\":\"sideways\"}", 1,
+	                      T0),
+	                 -1);
+	assert_non_null(strstr(err, "mode"));
+	cluster_model_balance(m, midnight + 12 * 3600000, 0, mode, sizeof(mode), window,
+	                      sizeof(window));
+	assert_string_equal(mode, "balance");
+	/* removed */
+	assert_int_equal(cluster_model_apply(m, "policy", "", 0, 1, T0, err, sizeof(err)), 1);
+	cluster_model_balance(m, T0, 0, mode, sizeof(mode), window, sizeof(window));
+	assert_string_equal(mode, "rules");
 
 	/* unmodelled topics are ignored */
 	assert_int_equal(feed(m, "cmd/host/h1", "{}", 0, T0), 0);
@@ -568,7 +597,21 @@ static void test_plan_parse(void **state)
 	assert_string_equal(p.moves[0].vm, "web1");
 	assert_string_equal(p.moves[0].before, "h1 95% h2 10%");
 	assert_string_equal(p.moves[0].details, "reason=balance");
-	assert_string_equal(p.moves[1].after, "80% -> 20%");
+	assert_string_equal(p.moves[1].after, "h1 80% h3 20%");
+	assert_string_equal(p.about, "");
+	cJSON_Delete(res);
+
+	/* as the host agents' balance.plan answers */
+	res = cJSON_Parse("{\"mode\":\"balance\",\"moves\":[{\"vm\":\"busy03\",\"from\":\"host1\","
+	                  "\"to\":\"host2\",\"cpu\":100,\"mem_mb\":512,\"unknown\":false,"
+	                  "\"from_before\":400,\"from_after\":300,\"to_before\":0,"
+	                  "\"to_after\":100}],\"emptied\":[],\"unplaced\":0}");
+	assert_int_equal(plan_parse(&p, res, err, sizeof(err)), 0);
+	assert_int_equal(p.n, 1);
+	assert_string_equal(p.moves[0].before, "host1 400% host2 0%");
+	assert_string_equal(p.moves[0].after, "host1 300% host2 100%");
+	assert_string_equal(p.moves[0].details, "cpu=100 mem_mb=512 unknown=false");
+	assert_string_equal(p.about, "mode=balance emptied=- unplaced=0");
 	cJSON_Delete(res);
 
 	res = cJSON_Parse("[]");
