@@ -809,7 +809,10 @@ void cluster_model_balance(const struct cluster_model *m, int64_t now_ms, long u
 			const cJSON *w =
 			    cJSON_GetArrayItem(cJSON_GetObjectItem(o, "windows"), (int)i);
 			const char *during = opt_str(w, "during"), *days = opt_str(w, "days");
-			snprintf(window, wlen, "%s %s", during ? during : "?", days ? days : "");
+			if (days && !strcmp(days, "sun,mon,tue,wed,thu,fri,sat"))
+				days = NULL; /* every day: the hours say it all */
+			snprintf(window, wlen, "%s%s%s", during ? during : "?", days ? " " : "",
+			         days ? days : "");
 			cJSON_Delete(o);
 			break;
 		}

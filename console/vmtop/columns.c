@@ -76,16 +76,17 @@ void fmt_summary(const struct cluster_model *m, int64_t now_ms, char *hosts, siz
 	fmt_mem(s.mem_used_mb, used, sizeof(used));
 	fmt_mem(s.mem_total_mb, total, sizeof(total));
 	snprintf(hosts, hlen,
-	         "Hosts: %d online %d offline %d maint %d stale   CPU %.1f/%d %.0f%%   "
+	         "Hosts: %d online %d offline %d maint %d stale  CPU %.1f/%d %.0f%%  "
 	         "Mem %s/%s %.0f%%",
 	         s.online, s.offline, s.maintenance, s.stale, s.cpus_used, s.cpus_total,
 	         s.cpus_total ? 100.0 * s.cpus_used / s.cpus_total : 0.0, used, total,
 	         s.mem_total_mb ? 100.0 * (double)s.mem_used_mb / (double)s.mem_total_mb : 0.0);
-	snprintf(load, llen,
-	         "VMs: %d running %d paused %d stopped %d other   Migrating %d   "
-	         "Balance %s%s%s",
-	         s.running, s.paused, s.stopped, s.other, s.migrations, mode[0] ? mode : "-",
-	         window[0] ? " " : "", window);
+	char other[32] = "";
+	if (s.other) /* crashed, migrating, ...: rare, so only when there are some */
+		snprintf(other, sizeof(other), " %d other", s.other);
+	snprintf(load, llen, "VMs: %d running %d paused %d stopped%s  Migrating %d  Balance %s%s%s",
+	         s.running, s.paused, s.stopped, other, s.migrations, mode, window[0] ? " " : "",
+	         window);
 }
 
 static int host_is_stale(const struct cm_host *h)
