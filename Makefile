@@ -26,7 +26,7 @@ OPT = -O2 -g
 endif
 BIN ?= $(if $(filter 1,$(SAN)),$(BUILD)/bin,bin)
 
-PKGS = libmosquitto libcjson libcurl ncursesw libcrypto libssl xenlight xenstat xlutil
+PKGS = libmosquitto libcjson libcurl ncursesw libcrypto libssl xenlight xenstat xlutil xentoollog
 DEPS_STAMP = build/.deps-ok
 
 CC ?= cc

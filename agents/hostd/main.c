@@ -3,6 +3,7 @@
  * Runs in the foreground; one event loop carries the MQTT socket, timers and
  * migration sockets. See vmc-hostd(8). */
 #include "hostd.h"
+#include "guests.h"
 
 #include "../../lib/conf.h"
 #include "../../lib/evloop.h"
@@ -102,7 +103,7 @@ static int apply_opt(struct hostd_opts *o, int id, const char *v, char *err, siz
 		break;
 	case OPT_KEEPALIVE:
 		o->keepalive = (int)strtol(v, &end, 10);
-		if (*end || o->keepalive < 1 || o->keepalive > 3600)
+		if (*end || o->keepalive < 5 || o->keepalive > 3600)
 			goto bad_int;
 		break;
 	case OPT_MIGRATE_PORT:
@@ -278,6 +279,8 @@ static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
 	const char *rest = topic_rest(m->topic, h->opts.cluster);
 	if (rest && strncmp(rest, "cmd/host/", 9) == 0)
 		hostd_command(h, m);
+	else if (rest && topic_matches("guest/+/load", rest))
+		hostd_guests_message(h, m);
 }
 
 static long load_timer(struct evloop *loop, long long id, void *ud)
@@ -437,6 +440,8 @@ int main(int argc, char **argv)
 	explicit_bzero(password, sizeof(password));
 	if (!h.bus)
 		fatalx("%s", err);
+	if (hostd_guests_start(&h) < 0)
+		fatalx("out of memory");
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -467,6 +472,7 @@ int main(int argc, char **argv)
 	}
 	bus_disconnect(h.bus);
 	bus_free(h.bus);
+	hostd_guests_stop(&h);
 	hv_close(h.hv);
 	vmstore_close(h.store);
 	idcache_free(h.ids);

@@ -155,6 +155,21 @@ struct bad_case {
 	const char *error; /* the whole message */
 };
 
+static void test_multi_word_values(void **state)
+{
+		struct conf *c;
+	assert_int_equal(conf_parse_string("load = periodic 0.2  1.0 600s # comment\n"
+					   "b = one\tword ; c\n",
+					   "t.conf", &c, err, sizeof err),
+			 0);
+	const char *v;
+	assert_int_equal(conf_get_str(c, "", NULL, "load", &v, err, sizeof err), 0);
+	assert_string_equal(v, "periodic 0.2  1.0 600s");
+	assert_int_equal(conf_get_str(c, "", NULL, "b", &v, err, sizeof err), 0);
+	assert_string_equal(v, "one\tword");
+	conf_free(c);
+}
+
 static void test_parse_errors(void **state)
 {
 	static const struct bad_case cases[] = {
@@ -166,8 +181,8 @@ static void test_parse_errors(void **state)
 	    {"key =", "t.conf:1:6: expected a value after '=', found the end of the line"},
 	    {"key = # nothing", "t.conf:1:7: expected a value after '=', found '#'"},
 	    {"key = ; nothing", "t.conf:1:7: expected a value after '=', found ';'"},
-	    {"key = two words", "t.conf:1:11: expected the end of the line after the value, "
-	                        "found 'w'"},
+	    {"key = \"two\" words", "t.conf:1:13: expected the end of the line after the value, "
+	                            "found 'w'"},
 	    {"key = 'single'", "t.conf:1:7: expected a value (a word, a number or a \"quoted "
 	                       "string\"), found '''"},
 	    {"key = a=b", "t.conf:1:8: expected the end of the line after the value, found '='"},
@@ -328,31 +343,19 @@ struct unit_case {
 static void test_durations(void **state)
 {
 	static const struct unit_case cases[] = {
-	    {"500ms", 0, 500},
-	    {"30s", 0, 30000},
-	    {"5m", 0, 300000},
-	    {"2h", 0, 7200000},
-	    {"1d", 0, 86400000},
-	    {"10", 0, 10000},
-	    {"0", 0, 0},
-	    {"1.5s", 0, 1500},
-	    {"0.5", 0, 500},
-	    {".25s", 0, 250},
-	    {"2H", 0, 7200000},
-	    {"100MS", 0, 100},
-	    {"", -1, 0},
-	    {"s", -1, 0},
-	    {"-1s", -1, 0},
-	    {"+1s", -1, 0},
-	    {"1e3ms", -1, 0},
-	    {"0x10", -1, 0},
-	    {"1 s", -1, 0},
-	    {"5y", -1, 0},
-	    {"1sec", -1, 0},
-	    {"inf", -1, 0},
-	    {"nan", -1, 0},
-	    {"1..2s", -1, 0},
-	    {"99999999999999d", -1, 0},
+	    {"500ms", 0, 500},   {"30s", 0, 30000},
+	    {"5m", 0, 300000},   {"2h", 0, 7200000},
+	    {"1d", 0, 86400000}, {"10", 0, 10000},
+	    {"0", 0, 0},         {"1.5s", 0, 1500},
+	    {"0.5", 0, 500},     {".25s", 0, 250},
+	    {".", -1, 0},        {"2H", 0, 7200000},
+	    {"100MS", 0, 100},   {"", -1, 0},
+	    {"s", -1, 0},        {"-1s", -1, 0},
+	    {"+1s", -1, 0},      {"1e3ms", -1, 0},
+	    {"0x10", -1, 0},     {"1 s", -1, 0},
+	    {"5y", -1, 0},       {"1sec", -1, 0},
+	    {"inf", -1, 0},      {"nan", -1, 0},
+	    {"1..2s", -1, 0},    {"99999999999999d", -1, 0},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		int64_t ms = -42;
@@ -449,6 +452,23 @@ static void test_parse_file(void **state)
 	assert_null(c);
 }
 
+static void test_many_entries(void **state)
+{
+	/* enough entries and sections to grow the tables several times */
+	char text[8192];
+	size_t o = 0;
+	for (int i = 0; i < 100; i++)
+		o += (size_t)snprintf(text + o, sizeof text - o, "[vm v%d]\nvcpus = %d\n", i, i);
+	struct conf *c = parse(text);
+	assert_int_equal(c->n, 100);
+	assert_int_equal(c->nsections, 100);
+	int64_t v;
+	assert_int_equal(conf_get_int(c, "vm", "v77", "vcpus", 0, 100, &v, err, sizeof err), 0);
+	assert_int_equal(v, 77);
+	assert_string_equal(c->sections[99].arg, "v99");
+	conf_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -456,6 +476,7 @@ int main(void)
 	    cmocka_unit_test(test_absent),
 	    cmocka_unit_test(test_empty_inputs),
 	    cmocka_unit_test(test_parse_errors),
+	    cmocka_unit_test(test_multi_word_values),
 	    cmocka_unit_test(test_all_errors_reported),
 	    cmocka_unit_test(test_error_buffer_small),
 	    cmocka_unit_test(test_getter_errors),
@@ -464,6 +485,7 @@ int main(void)
 	    cmocka_unit_test(test_durations),
 	    cmocka_unit_test(test_sizes),
 	    cmocka_unit_test(test_parse_file),
+	    cmocka_unit_test(test_many_entries),
 	};
 	return cmocka_run_group_tests_name("conf", tests, NULL, NULL);
 }

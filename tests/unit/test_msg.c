@@ -384,9 +384,12 @@ static void test_get_wrong(void **state)
 	assert_null(s);
 
 	int b = 4;
+	const cJSON *o0 = NULL;
 	assert_int_equal(msg_get_bool(args, "args", "memory_mb", 1, &b, err, sizeof err), -1);
 	assert_string_equal(err, "args.memory_mb: expected true or false, got 1024");
 	assert_int_equal(msg_get_bool(args, "args", "mem_s", 1, &b, err, sizeof err), -1);
+	assert_int_equal(msg_get_obj(args, "args", "off", 1, &o0, err, sizeof err), -1);
+	assert_string_equal(err, "args.off: expected an object, got false");
 	assert_int_equal(b, 4);
 	const cJSON *o = NULL;
 	assert_int_equal(msg_get_obj(args, "args", "arr", 1, &o, err, sizeof err), -1);

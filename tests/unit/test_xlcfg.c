@@ -35,7 +35,7 @@ static const char sample[] =
     "vif = []\n"
     "cpus = [ 1, 2 ]\n"
     "extra = \"root=/dev/xvda1 console=hvc0\"\n"
-    "escapes = \"q\\\"s\\'b\\\\n\\nt\\tx\\x41o\\101a\\ab\\bf\\fr\\rv\\v\"\n"
+    "escapes = \"q\\\"s\\'b\\\\n\\nt\\tx\\x4Fo\\101a\\ab\\bf\\fr\\rv\\v\"\n"
     "on_crash = \"restart\";\n"
     "neg = -5\r\n"
     "octal = 010\n"
@@ -72,7 +72,7 @@ static void test_parse_sample(void **state)
 	assert_string_equal(it->list[1], "2");
 	assert_string_equal(xlcfg_str(c, "extra"), "root=/dev/xvda1 console=hvc0");
 	assert_string_equal(xlcfg_str(c, "escapes"), "q\"s'b\\n\nt\tx"
-	                                             "Ao"
+	                                             "Oo"
 	                                             "Aa\ab\bf\fr\rv\v");
 	assert_string_equal(xlcfg_str(c, "on_crash"), "restart");
 	assert_int_equal(xlcfg_int(c, "neg", &v), 0);
