@@ -26,7 +26,7 @@
 #include "sim_stream.h"
 
 #define SIM_SAVE_EVERY_MS 10000     /* real ms between saves of the CPU accumulators */
-#define SIM_SAMPLE_MIN_REAL_MS 1000 /* shortest sample window, real ms */
+#define SIM_SAMPLE_MIN_REAL_MS 500 /* shortest sample window, real ms */
 
 struct sim_hv {
 	struct hv base; /* first: the hv_* wrappers see this */
