@@ -11,7 +11,7 @@ memory = 16384
 [vm seeded1]
 vcpus = 1
 memory = 1024
-load = "constant 0.5"
+load = constant 0.5
 SIM
 harness_start_host h1
 harness_start_host h2 --cpus 16 --memory 65536
