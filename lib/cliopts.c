@@ -9,7 +9,7 @@
 #include "log.h"
 
 static int apply_flag(int *field, const struct cliopts_def *d, const char *v, char *err,
-		      size_t errlen)
+                      size_t errlen)
 {
 	static const char *const yes[] = {"yes", "true", "on", "1"};
 	static const char *const no[] = {"no", "false", "off", "0"};
@@ -27,8 +27,7 @@ static int apply_flag(int *field, const struct cliopts_def *d, const char *v, ch
 	return -1;
 }
 
-int cliopts_apply(void *base, const struct cliopts_def *d, const char *v, char *err,
-		  size_t errlen)
+int cliopts_apply(void *base, const struct cliopts_def *d, const char *v, char *err, size_t errlen)
 {
 	char *end;
 	void *field = (char *)base + d->off;
@@ -42,7 +41,7 @@ int cliopts_apply(void *base, const struct cliopts_def *d, const char *v, char *
 		long n = strtol(v, &end, 10);
 		if (*end || end == v || n < d->min || n > d->max) {
 			snprintf(err, errlen, "%s \"%s\": expected a whole number from %g to %g",
-				 d->name, v, d->min, d->max);
+			         d->name, v, d->min, d->max);
 			return -1;
 		}
 		*(int *)field = (int)n;
@@ -52,7 +51,7 @@ int cliopts_apply(void *base, const struct cliopts_def *d, const char *v, char *
 		double x = strtod(v, &end);
 		if (*end || end == v || !(x >= d->min && x <= d->max)) {
 			snprintf(err, errlen, "%s \"%s\": expected a number from %g to %g", d->name,
-				 v, d->min, d->max);
+			         v, d->min, d->max);
 			return -1;
 		}
 		*(double *)field = x;
@@ -74,7 +73,7 @@ int cliopts_apply(void *base, const struct cliopts_def *d, const char *v, char *
 		enum log_level l;
 		if (log_level_parse(v, &l) < 0) {
 			snprintf(err, errlen, "%s \"%s\": expected error, warn, info or debug",
-				 d->name, v);
+			         d->name, v);
 			return -1;
 		}
 		log_set_level(l);
@@ -85,8 +84,7 @@ int cliopts_apply(void *base, const struct cliopts_def *d, const char *v, char *
 	return -1;
 }
 
-const struct cliopts_def *cliopts_find(const struct cliopts_def *defs, size_t n,
-				       const char *name)
+const struct cliopts_def *cliopts_find(const struct cliopts_def *defs, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(defs[i].name, name) == 0)
@@ -95,7 +93,7 @@ const struct cliopts_def *cliopts_find(const struct cliopts_def *defs, size_t n,
 }
 
 int cliopts_load_file(void *base, const struct cliopts_def *defs, size_t n, const char *path,
-		      struct conf **out)
+                      struct conf **out)
 {
 	char err[4096];
 	if (conf_parse_file(path, out, err, sizeof err) != 0) {
@@ -123,11 +121,11 @@ void cliopts_usage(FILE *f, const char *prog, const struct cliopts_def *defs, si
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "  --%-16s %s\n", defs[i].name, defs[i].help);
 	fprintf(f, "  -c FILE            read settings from FILE (NAME = VALUE)\n"
-		   "  -n                 check the configuration and exit\n");
+	           "  -n                 check the configuration and exit\n");
 }
 
 int cliopts_parse(void *base, const struct cliopts_def *defs, size_t n, int argc, char **argv,
-		  const char *prog, int *check_only, struct conf **file)
+                  const char *prog, int *check_only, struct conf **file)
 {
 	char err[512];
 	for (int i = 1; i + 1 < argc; i++)
@@ -138,9 +136,9 @@ int cliopts_parse(void *base, const struct cliopts_def *defs, size_t n, int argc
 	if (!lo)
 		return -1;
 	for (size_t i = 0; i < n; i++)
-		lo[i] = (struct option){defs[i].name,
-					defs[i].kind == CLIOPTS_FLAG ? no_argument : required_argument,
-					NULL, 256 + (int)i};
+		lo[i] = (struct option){
+		    defs[i].name, defs[i].kind == CLIOPTS_FLAG ? no_argument : required_argument,
+		    NULL, 256 + (int)i};
 	lo[n] = (struct option){"help", no_argument, NULL, 'h'};
 	int c, rc = 0;
 	optind = 1;

@@ -29,20 +29,18 @@ struct cliopts_def {
 };
 
 /* Applies text v to setting d in the struct at base. Returns 0, or -1 with err. */
-int cliopts_apply(void *base, const struct cliopts_def *d, const char *v, char *err,
-		  size_t errlen);
+int cliopts_apply(void *base, const struct cliopts_def *d, const char *v, char *err, size_t errlen);
 /* The setting called name, or NULL. */
-const struct cliopts_def *cliopts_find(const struct cliopts_def *defs, size_t n,
-				       const char *name);
+const struct cliopts_def *cliopts_find(const struct cliopts_def *defs, size_t n, const char *name);
 /* Reads a config file of settings, reporting each bad line on stderr as FILE:LINE: ...
  * *out keeps the strings alive (conf_free it at exit). Returns 0, or -1 if any line was bad. */
 int cliopts_load_file(void *base, const struct cliopts_def *defs, size_t n, const char *path,
-		      struct conf **out);
+                      struct conf **out);
 /* Parses argv: the settings as --NAME [VALUE], -c FILE (read first: the command line wins),
  * -n (sets *check_only), -h/--help. Returns 0, 1 if help was printed, or -1 after printing
  * the error. */
 int cliopts_parse(void *base, const struct cliopts_def *defs, size_t n, int argc, char **argv,
-		  const char *prog, int *check_only, struct conf **file);
+                  const char *prog, int *check_only, struct conf **file);
 void cliopts_usage(FILE *f, const char *prog, const struct cliopts_def *defs, size_t n);
 
 #endif

@@ -26,7 +26,7 @@ static int is_int(const char *s)
 }
 
 int cfgstore_xl_value(struct xlcfg *cfg, const char *key, const char *value, char *err,
-		      size_t errlen)
+                      size_t errlen)
 {
 	if (is_int(value))
 		return xlcfg_set_int(cfg, key, strtoll(value, NULL, 10)) == 0 ? 0 : -1;
@@ -60,13 +60,13 @@ out:
 }
 
 char *cfgstore_build(const struct template *t, const char *vm, const char *disk_path, char *err,
-		     size_t errlen)
+                     size_t errlen)
 {
 	if (vmc_name_check(vm, "vm name", err, errlen) < 0)
 		return NULL;
 	if (strpbrk(disk_path, ",\"\\") || disk_path[0] != '/') {
 		snprintf(err, errlen, "disk path %s: must be absolute without commas or quotes",
-			 disk_path);
+		         disk_path);
 		return NULL;
 	}
 	struct xlcfg *c = xlcfg_new();
@@ -143,7 +143,7 @@ static int write_all(int fd, const char *p, size_t n)
 }
 
 int cfgstore_write(int dirfd, const char *vm, const char *text, int replace, char *err,
-		   size_t errlen)
+                   size_t errlen)
 {
 	char name[VMC_NAME_MAX + 8], tmp[VMC_NAME_MAX + 64];
 	static const char *const what = "configs/";
@@ -165,7 +165,7 @@ int cfgstore_write(int dirfd, const char *vm, const char *text, int replace, cha
 	if (write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0) {
 		int e = errno;
 		snprintf(err, errlen, "%s%s: %s%s", what, name, strerror(e),
-			 e == ENOSPC || e == EDQUOT ? " (the store is full)" : "");
+		         e == ENOSPC || e == EDQUOT ? " (the store is full)" : "");
 		close(fd);
 		unlinkat(dirfd, tmp, 0);
 		return -1;
@@ -182,7 +182,7 @@ int cfgstore_write(int dirfd, const char *vm, const char *text, int replace, cha
 	}
 	if (rc < 0) {
 		snprintf(err, errlen, "%s%s: %s", what, name,
-			 errno == EEXIST ? "already exists" : strerror(errno));
+		         errno == EEXIST ? "already exists" : strerror(errno));
 		if (replace)
 			unlinkat(dirfd, tmp, 0);
 		return -1;

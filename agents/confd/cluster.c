@@ -61,7 +61,7 @@ static void forget_host(struct cluster *cl, const char *name)
 }
 
 int cluster_on_state(struct cluster *cl, const char *host, const cJSON *msg, int64_t now_ms,
-		     char *err, size_t errlen)
+                     char *err, size_t errlen)
 {
 	if (vmc_name_check(host, "host name", err, errlen) < 0)
 		return -1;
@@ -91,7 +91,7 @@ int cluster_on_state(struct cluster *cl, const char *host, const cJSON *msg, int
 static void add_tag(struct cl_vm *v, const char *tag)
 {
 	size_t l = strlen(v->tags), tl = strlen(tag);
-	if (!place_tag_relevant(tag) || l + tl + 2 > sizeof v->tags || strchr(tag, ','))
+	if (!confd_place_tag_relevant(tag) || l + tl + 2 > sizeof v->tags || strchr(tag, ','))
 		return;
 	if (l)
 		v->tags[l++] = ',';
@@ -146,7 +146,7 @@ static int read_vm(const cJSON *o, size_t idx, struct cl_vm *v, char *err, size_
 }
 
 int cluster_on_load(struct cluster *cl, const char *host, const cJSON *msg, int64_t now_ms,
-		    char *err, size_t errlen)
+                    char *err, size_t errlen)
 {
 	if (vmc_name_check(host, "host name", err, errlen) < 0)
 		return -1;
@@ -185,8 +185,8 @@ int cluster_on_load(struct cluster *cl, const char *host, const cJSON *msg, int6
 		h->mem_total_mb = v;
 	if (msg_get_int(msg, "", "mem_used_mb", 0, 0, INT64_MAX / 2, &v, err, errlen) == 0)
 		h->mem_used_mb = v;
-	if (msg_get_int(msg, "", "mem_free_mb", 0, INT64_MIN / 2, INT64_MAX / 2, &v, err,
-			errlen) == 0)
+	if (msg_get_int(msg, "", "mem_free_mb", 0, INT64_MIN / 2, INT64_MAX / 2, &v, err, errlen) ==
+	    0)
 		h->mem_free_mb = v;
 	else
 		h->mem_free_mb = h->mem_total_mb - h->mem_used_mb;
@@ -233,8 +233,8 @@ int64_t cluster_host_room_mb(const struct cl_host *h)
 	return room;
 }
 
-int cluster_reserve(struct cluster *cl, const char *host, const char *vm, int64_t mem_mb,
-		    int vcpus, const char *const *tags, size_t ntags, int64_t expires_ms)
+int cluster_reserve(struct cluster *cl, const char *host, const char *vm, int64_t mem_mb, int vcpus,
+                    const char *const *tags, size_t ntags, int64_t expires_ms)
 {
 	struct cl_host *h = find_host(cl, host);
 	if (!h || strlen(vm) > VMC_NAME_MAX)
@@ -263,8 +263,8 @@ static void drop_reservations(struct cluster *cl, const char *vm, int64_t now_ms
 		size_t k = 0;
 		for (size_t j = 0; j < h->nvms; j++) {
 			const struct cl_vm *v = &h->vms[j];
-			int drop = v->reserved && (vm ? strcmp(v->name, vm) == 0
-						       : v->expires_ms <= now_ms);
+			int drop = v->reserved &&
+			           (vm ? strcmp(v->name, vm) == 0 : v->expires_ms <= now_ms);
 			if (!drop)
 				h->vms[k++] = *v;
 		}

@@ -21,9 +21,9 @@ struct cl_vm {
 	char state[16];
 	int64_t mem_mb;
 	int vcpus;
-	double cpu; /* % of one CPU */
+	double cpu;                  /* % of one CPU */
 	char tags[CLUSTER_TAGS_LEN]; /* placement tags only (see place.h), joined by ',' */
-	int reserved;      /* a reservation, not yet in the host's load */
+	int reserved;                /* a reservation, not yet in the host's load */
 	int64_t expires_ms;
 };
 
@@ -50,11 +50,11 @@ void cluster_free(struct cluster *cl);
 /* Applies a host/<host>/state message (an empty payload, msg NULL, forgets the host).
  * Returns 0, or -1 with err if the message is malformed. */
 int cluster_on_state(struct cluster *cl, const char *host, const cJSON *msg, int64_t now_ms,
-		     char *err, size_t errlen);
+                     char *err, size_t errlen);
 /* Applies a host/<host>/load message: figures and the VM list (reservations the list now
  * shows end). Returns 0 or -1 with err. */
 int cluster_on_load(struct cluster *cl, const char *host, const cJSON *msg, int64_t now_ms,
-		    char *err, size_t errlen);
+                    char *err, size_t errlen);
 
 const struct cl_host *cluster_host(const struct cluster *cl, const char *name);
 /* The host that lists (or has reserved) VM vm, or NULL. */
@@ -63,8 +63,8 @@ const struct cl_host *cluster_vm_host(const struct cluster *cl, const char *vm);
 int64_t cluster_host_room_mb(const struct cl_host *h);
 
 /* Reserves mem_mb for vm on host until expires_ms. Returns 0, -1 if the host is unknown. */
-int cluster_reserve(struct cluster *cl, const char *host, const char *vm, int64_t mem_mb,
-		    int vcpus, const char *const *tags, size_t ntags, int64_t expires_ms);
+int cluster_reserve(struct cluster *cl, const char *host, const char *vm, int64_t mem_mb, int vcpus,
+                    const char *const *tags, size_t ntags, int64_t expires_ms);
 /* Ends vm's reservation, wherever it is. */
 void cluster_release(struct cluster *cl, const char *vm);
 /* 1 if v carries tag. */

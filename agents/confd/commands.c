@@ -38,8 +38,8 @@ void confd_req_free(struct confd_req *req)
 static struct bus_msg reply_route(const struct confd_req *req)
 {
 	struct bus_msg m = {.response_topic = req->response_topic,
-			    .correlation = req->correlation,
-			    .correlation_len = req->correlation_len};
+	                    .correlation = req->correlation,
+	                    .correlation_len = req->correlation_len};
 	return m;
 }
 
@@ -66,8 +66,8 @@ void confd_reply_ok(struct confd *cd, struct confd_req *req, cJSON *result)
 	send_reply(cd, req, reply_ok(cd->sender, confd_now(), req->id, result));
 }
 
-void confd_reply_err(struct confd *cd, struct confd_req *req, enum vmc_err code,
-		     const char *fmt, ...)
+void confd_reply_err(struct confd *cd, struct confd_req *req, enum vmc_err code, const char *fmt,
+                     ...)
 {
 	char msg[2048];
 	va_list ap;
@@ -142,7 +142,7 @@ void confd_command(struct confd *cd, const struct bus_msg *m)
 			cJSON_Delete(again);
 		}
 		log_debug("command %s repeated: %s", cmd.id,
-			  st == IDCACHE_DONE ? "answered again" : "still running");
+		          st == IDCACHE_DONE ? "answered again" : "still running");
 		cmd_free(&cmd);
 		confd_req_free(req);
 		return;
@@ -151,10 +151,11 @@ void confd_command(struct confd *cd, const struct bus_msg *m)
 	cmd_free(&cmd);
 	const struct confd_op *op = find_op(req->op);
 	if (!op) {
-		confd_reply_err(cd, req, VMC_E_UNKNOWN_OP,
-				"op \"%s\": unknown operation (vmc-confd knows vm.create, vm.delete, "
-				"template.list and image.fetch)",
-				req->op);
+		confd_reply_err(
+		    cd, req, VMC_E_UNKNOWN_OP,
+		    "op \"%s\": unknown operation (vmc-confd knows vm.create, vm.delete, "
+		    "template.list and image.fetch)",
+		    req->op);
 		confd_req_free(req);
 		return;
 	}

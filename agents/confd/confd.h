@@ -21,13 +21,13 @@ struct cluster;
 struct jobs;
 
 struct confd_opts {
-	const char *name;      /* agent name; default "confd" */
+	const char *name; /* agent name; default "confd" */
 	const char *broker;
 	const char *cluster;
 	const char *store;     /* the image store directory */
 	const char *templates; /* the templates directory */
 	const char *cafile, *certfile, *keyfile, *user, *password_file;
-	int protocol;          /* 0 auto, 4, 5 */
+	int protocol; /* 0 auto, 4, 5 */
 	int keepalive;
 	double host_timeout_s; /* how long a host may take to answer */
 	int fetch_attempts;    /* transfers per download */
@@ -43,7 +43,7 @@ struct confd_req {
 	char *response_topic; /* MQTT 5, may be NULL */
 	void *correlation;
 	size_t correlation_len;
-	cJSON *args;          /* owned */
+	cJSON *args; /* owned */
 };
 
 /* A call to a host agent waiting for its reply (hostcall.c). */
@@ -57,11 +57,11 @@ struct confd {
 	struct imgstore *store;
 	struct cluster *cl;
 	struct jobs *jobs;
-	char sender[VMC_NAME_MAX + 1];       /* "confd" */
-	char client_id[VMC_NAME_MAX + 16];   /* "confd-<name>" */
-	char reply_topic[VMC_TOPIC_MAX];     /* vmc/<cluster>/reply/<client_id> */
+	char sender[VMC_NAME_MAX + 1];     /* "confd" */
+	char client_id[VMC_NAME_MAX + 16]; /* "confd-<name>" */
+	char reply_topic[VMC_TOPIC_MAX];   /* vmc/<cluster>/reply/<client_id> */
 	unsigned long next_call;
-	struct hostcall *calls;              /* outstanding host calls */
+	struct hostcall *calls; /* outstanding host calls */
 	/* names of VMs being created or deleted, so two commands never work on one VM */
 	char (*busy)[VMC_NAME_MAX + 1];
 	size_t nbusy;
@@ -76,12 +76,12 @@ struct confd_op {
 };
 extern const struct confd_op confd_create_ops[]; /* ops_create.c */
 extern const struct confd_op confd_delete_ops[]; /* ops_delete.c */
-extern const struct confd_op confd_misc_ops[]; /* ops_misc.c */
+extern const struct confd_op confd_misc_ops[];   /* ops_misc.c */
 
 void confd_command(struct confd *cd, const struct bus_msg *m);
 void confd_reply_ok(struct confd *cd, struct confd_req *req, cJSON *result);
-void confd_reply_err(struct confd *cd, struct confd_req *req, enum vmc_err code,
-		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void confd_reply_err(struct confd *cd, struct confd_req *req, enum vmc_err code, const char *fmt,
+                     ...) __attribute__((format(printf, 4, 5)));
 void confd_req_free(struct confd_req *req);
 /* Publishes an event of type with the vm (may be NULL) and fields merged in (owned). */
 void confd_event(struct confd *cd, const char *type, const char *vm, cJSON *fields);
@@ -92,7 +92,7 @@ typedef void confd_call_fn(struct confd *cd, const cJSON *reply, void *ud);
 /* Sends op with args (owned) to cmd/host/<host>; fn (may be NULL) gets the reply.
  * Returns 0, or -1 if it could not be sent (fn is not called then). */
 int confd_host_call(struct confd *cd, const char *host, const char *op, cJSON *args,
-		    confd_call_fn *fn, void *ud);
+                    confd_call_fn *fn, void *ud);
 /* Handles a message on our reply topic. */
 void confd_host_reply(struct confd *cd, const struct bus_msg *m);
 /* Drops every outstanding call, calling each fn with NULL. */
@@ -115,11 +115,11 @@ struct images_progress {
  * image's name. sha256 may be "" for a local image (then it is not checked). Returns 0, or
  * -1 with err. */
 int images_prepare(struct confd *cd, const char *ref, const char *sha256, const char *name,
-		   const volatile int *cancel, struct images_progress *prog, char *out,
-		   size_t outlen, struct imgstore_fetch_result *res, char *err, size_t errlen);
+                   const volatile int *cancel, struct images_progress *prog, char *out,
+                   size_t outlen, struct imgstore_fetch_result *res, char *err, size_t errlen);
 /* On the loop thread: publishes image.fetched for a finished download. */
-void images_fetched_event(struct confd *cd, const char *image, const char *url,
-			  const char *sha256, const struct imgstore_fetch_result *res);
+void images_fetched_event(struct confd *cd, const char *image, const char *url, const char *sha256,
+                          const struct imgstore_fetch_result *res);
 /* 1 if ref is an http:// or https:// URL. */
 int images_is_url(const char *ref);
 

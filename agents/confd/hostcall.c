@@ -43,7 +43,7 @@ static long on_timeout(struct evloop *loop, long long id, void *ud)
 }
 
 int confd_host_call(struct confd *cd, const char *host, const char *op, cJSON *args,
-		    confd_call_fn *fn, void *ud)
+                    confd_call_fn *fn, void *ud)
 {
 	char topic[VMC_TOPIC_MAX];
 	struct hostcall *c = calloc(1, sizeof *c);
@@ -53,7 +53,7 @@ int confd_host_call(struct confd *cd, const char *host, const char *op, cJSON *a
 		return -1;
 	}
 	snprintf(c->id, sizeof c->id, "%s-%ld-%lu", cd->client_id, (long)confd_now(),
-		 ++cd->next_call);
+	         ++cd->next_call);
 	snprintf(c->host, sizeof c->host, "%s", host);
 	snprintf(c->op, sizeof c->op, "%s", op);
 	c->fn = fn;
@@ -66,8 +66,8 @@ int confd_host_call(struct confd *cd, const char *host, const char *op, cJSON *a
 		free(c);
 		return -1;
 	}
-	c->timer = evloop_add_timer(cd->loop, (long)(cd->opts.host_timeout_s * 1000), on_timeout,
-				    c);
+	c->timer =
+	    evloop_add_timer(cd->loop, (long)(cd->opts.host_timeout_s * 1000), on_timeout, c);
 	c->next = cd->calls;
 	cd->calls = c;
 	log_debug("sent %s %s to host %s", op, c->id, host);

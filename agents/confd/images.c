@@ -62,8 +62,8 @@ static void on_progress(void *ud, const char *image, uint64_t bytes, uint64_t to
 }
 
 int images_prepare(struct confd *cd, const char *ref, const char *sha256, const char *name,
-		   const volatile int *cancel, struct images_progress *prog, char *out,
-		   size_t outlen, struct imgstore_fetch_result *res, char *err, size_t errlen)
+                   const volatile int *cancel, struct images_progress *prog, char *out,
+                   size_t outlen, struct imgstore_fetch_result *res, char *err, size_t errlen)
 {
 	memset(res, 0, sizeof *res);
 	if (!images_is_url(ref)) {
@@ -87,19 +87,19 @@ int images_prepare(struct confd *cd, const char *ref, const char *sha256, const 
 	prog->cd = cd;
 	prog->last_pct = -1;
 	struct imgstore_fetch_opts o = {
-		.url = ref,
-		.name = out,
-		.sha256 = sha256,
-		.progress = on_progress,
-		.ud = prog,
-		.max_attempts = cd->opts.fetch_attempts,
-		.cancel = cancel,
+	    .url = ref,
+	    .name = out,
+	    .sha256 = sha256,
+	    .progress = on_progress,
+	    .ud = prog,
+	    .max_attempts = cd->opts.fetch_attempts,
+	    .cancel = cancel,
 	};
 	return imgstore_fetch(cd->store, &o, res, err, errlen);
 }
 
-void images_fetched_event(struct confd *cd, const char *image, const char *url,
-			  const char *sha256, const struct imgstore_fetch_result *res)
+void images_fetched_event(struct confd *cd, const char *image, const char *url, const char *sha256,
+                          const struct imgstore_fetch_result *res)
 {
 	cJSON *f = cJSON_CreateObject();
 	cJSON_AddStringToObject(f, "image", image);

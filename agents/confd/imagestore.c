@@ -82,9 +82,9 @@ int imgstore_open(const char *root, struct imgstore **out, char *err, size_t err
 	}
 	if (!root_path_ok(s->root)) {
 		snprintf(err, errlen,
-			 "store %s: the path may not contain commas, quotes, '=' or control "
-			 "characters (xl.cfg disk specifications name it)",
-			 s->root);
+		         "store %s: the path may not contain commas, quotes, '=' or control "
+		         "characters (xl.cfg disk specifications name it)",
+		         s->root);
 		goto fail;
 	}
 	s->root_fd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -95,16 +95,16 @@ int imgstore_open(const char *root, struct imgstore **out, char *err, size_t err
 	for (int i = 0; i < IMGSTORE__NDIRS; i++) {
 		if (mkdirat(s->root_fd, dir_names[i], 0755) < 0 && errno != EEXIST) {
 			snprintf(err, errlen, "store %s/%s: cannot create: %s", s->root,
-				 dir_names[i], strerror(errno));
+			         dir_names[i], strerror(errno));
 			goto fail;
 		}
 		s->dir_fd[i] = openat(s->root_fd, dir_names[i],
-				      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		                      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (s->dir_fd[i] < 0) {
 			snprintf(err, errlen, "store %s/%s: %s%s", s->root, dir_names[i],
-				 strerror(errno),
-				 errno == ELOOP || errno == ENOTDIR ? " (must be a real directory)"
-								    : "");
+			         strerror(errno),
+			         errno == ELOOP || errno == ENOTDIR ? " (must be a real directory)"
+			                                            : "");
 			goto fail;
 		}
 	}
@@ -159,17 +159,18 @@ int imgstore_name_check(const char *name, const char *what, char *err, size_t er
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 		      c == '_' || c == '.' || c == '-' || c == '+')) {
 			if (c == '/')
-				snprintf(err, errlen, "%s \"%.64s\": may not contain '/'", what, name);
+				snprintf(err, errlen, "%s \"%.64s\": may not contain '/'", what,
+				         name);
 			else if (c >= 0x20 && c < 0x7f)
 				snprintf(err, errlen,
-					 "%s \"%.64s\": character '%c' not allowed (use "
-					 "A-Z a-z 0-9 _ . + -)",
-					 what, name, c);
+				         "%s \"%.64s\": character '%c' not allowed (use "
+				         "A-Z a-z 0-9 _ . + -)",
+				         what, name, c);
 			else
 				snprintf(err, errlen,
-					 "%s: byte 0x%02x at offset %zu not allowed (use "
-					 "A-Z a-z 0-9 _ . + -)",
-					 what, c, i);
+				         "%s: byte 0x%02x at offset %zu not allowed (use "
+				         "A-Z a-z 0-9 _ . + -)",
+				         what, c, i);
 			return -1;
 		}
 	}
@@ -201,7 +202,7 @@ int imgstore_name_from_url(const char *url, char *out, size_t outlen, char *err,
 	size_t n = (size_t)(path + end - last);
 	if (n == 0) {
 		snprintf(err, errlen, "image URL \"%.200s\": has no file name after the last '/'",
-			 url);
+		         url);
 		return -1;
 	}
 	if (n >= outlen || n > IMGSTORE_NAME_MAX) {
@@ -214,12 +215,12 @@ int imgstore_name_from_url(const char *url, char *out, size_t outlen, char *err,
 }
 
 int imgstore_sha256_parse(const char *s, char out[IMGSTORE_SHA256_HEX + 1], char *err,
-			  size_t errlen)
+                          size_t errlen)
 {
 	size_t n = s ? strlen(s) : 0;
 	if (n != IMGSTORE_SHA256_HEX) {
 		snprintf(err, errlen, "sha256: expected 64 hexadecimal digits, got %zu characters",
-			 n);
+		         n);
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -227,8 +228,9 @@ int imgstore_sha256_parse(const char *s, char out[IMGSTORE_SHA256_HEX + 1], char
 		if (c >= 'A' && c <= 'F')
 			c = (char)(c - 'A' + 'a');
 		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-			snprintf(err, errlen, "sha256: character %zu ('%c') is not a hexadecimal digit",
-				 i + 1, s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?');
+			snprintf(err, errlen,
+			         "sha256: character %zu ('%c') is not a hexadecimal digit", i + 1,
+			         s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?');
 			return -1;
 		}
 		out[i] = c;
@@ -238,7 +240,7 @@ int imgstore_sha256_parse(const char *s, char out[IMGSTORE_SHA256_HEX + 1], char
 }
 
 int imgstore_path(const struct imgstore *s, enum imgstore_dir d, const char *name, char *out,
-		  size_t outlen, char *err, size_t errlen)
+                  size_t outlen, char *err, size_t errlen)
 {
 	if (imgstore_name_check(name, "file name", err, errlen) < 0)
 		return -1;
@@ -250,8 +252,8 @@ int imgstore_path(const struct imgstore *s, enum imgstore_dir d, const char *nam
 	return 0;
 }
 
-int imgstore_local_image(struct imgstore *s, const char *ref, char *name, size_t namelen,
-			 char *err, size_t errlen)
+int imgstore_local_image(struct imgstore *s, const char *ref, char *name, size_t namelen, char *err,
+                         size_t errlen)
 {
 	if (ref[0] != '/') {
 		if (imgstore_name_check(ref, "image", err, errlen) < 0)
@@ -271,9 +273,10 @@ int imgstore_local_image(struct imgstore *s, const char *ref, char *name, size_t
 		const char *rest = real + rl;
 		if (strncmp(real, s->root, rl) != 0 || strncmp(rest, "/images/", 8) != 0 ||
 		    strchr(rest + 8, '/')) {
-			snprintf(err, errlen, "image %s: resolves to %s, outside the store's images "
-				 "directory %s/images",
-				 ref, real, s->root);
+			snprintf(err, errlen,
+			         "image %s: resolves to %s, outside the store's images "
+			         "directory %s/images",
+			         ref, real, s->root);
 			free(real);
 			return -1;
 		}
@@ -291,12 +294,12 @@ int imgstore_local_image(struct imgstore *s, const char *ref, char *name, size_t
 	struct stat st;
 	if (fstatat(s->dir_fd[IMGSTORE_IMAGES], name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		snprintf(err, errlen, "image %s: not in the store (%s/images/%s): %s", ref, s->root,
-			 name, strerror(errno));
+		         name, strerror(errno));
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "image %s: %s/images/%s is not a regular file", ref, s->root,
-			 name);
+		         name);
 		return -1;
 	}
 	return 0;
@@ -383,7 +386,7 @@ void imgstore_remember(struct imgstore *s, const struct stat *st, const char *sh
 }
 
 int imgstore_hash_open(struct imgstore *s, int fd, char sha[IMGSTORE_SHA256_HEX + 1], char *err,
-		       size_t errlen)
+                       size_t errlen)
 {
 	struct stat st;
 	if (fstat(fd, &st) < 0) {
@@ -416,7 +419,7 @@ int imgstore_lock_image(struct imgstore *s, const char *name, char *err, size_t 
 		while (flock(fd, LOCK_EX) < 0) {
 			if (errno != EINTR) {
 				snprintf(err, errlen, "images/%s: lock: %s", lockname,
-					 strerror(errno));
+				         strerror(errno));
 				close(fd);
 				return -1;
 			}
@@ -441,8 +444,8 @@ void imgstore_unlock_image(struct imgstore *s, const char *name, int fd)
 	close(fd);
 }
 
-int imgstore_verify_locked(struct imgstore *s, const char *name, const char *sha256,
-			   uint64_t *size, char *err, size_t errlen)
+int imgstore_verify_locked(struct imgstore *s, const char *name, const char *sha256, uint64_t *size,
+                           char *err, size_t errlen)
 {
 	int fd = openat(s->dir_fd[IMGSTORE_IMAGES], name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
@@ -462,7 +465,7 @@ int imgstore_verify_locked(struct imgstore *s, const char *name, const char *sha
 		goto out;
 	if (strcmp(sha, sha256) != 0) {
 		snprintf(err, errlen, "images/%s: sha256 mismatch: expected %s, got %s", name,
-			 sha256, sha);
+		         sha256, sha);
 		goto out;
 	}
 	if (size)
@@ -474,7 +477,7 @@ out:
 }
 
 int imgstore_verify(struct imgstore *s, const char *name, const char *sha256, char *err,
-		    size_t errlen)
+                    size_t errlen)
 {
 	char want[IMGSTORE_SHA256_HEX + 1];
 	if (imgstore_name_check(name, "image", err, errlen) < 0 ||
@@ -489,7 +492,7 @@ int imgstore_verify(struct imgstore *s, const char *name, const char *sha256, ch
 }
 
 int imgstore_image_size(struct imgstore *s, const char *name, uint64_t *size, char *err,
-			size_t errlen)
+                        size_t errlen)
 {
 	struct stat st;
 	if (imgstore_name_check(name, "image", err, errlen) < 0)
@@ -512,7 +515,7 @@ static int all_zero(const unsigned char *p, size_t n)
 
 /* Copies [from, to) writing only the blocks that are not all zero. */
 static int copy_range(int in, int out, off_t from, off_t to, unsigned char *buf, char *err,
-		      size_t errlen)
+                      size_t errlen)
 {
 	off_t off = from;
 	while (off < to) {
@@ -522,7 +525,7 @@ static int copy_range(int in, int out, off_t from, off_t to, unsigned char *buf,
 			if (errno == EINTR)
 				continue;
 			snprintf(err, errlen, "read error at offset %lld: %s", (long long)off,
-				 strerror(errno));
+			         strerror(errno));
 			return -1;
 		}
 		if (n == 0)
@@ -533,16 +536,17 @@ static int copy_range(int in, int out, off_t from, off_t to, unsigned char *buf,
 				continue;
 			size_t done = 0;
 			while (done < bl) {
-				ssize_t w = pwrite(out, buf + b + done, bl - done, off + b + (off_t)done);
+				ssize_t w =
+				    pwrite(out, buf + b + done, bl - done, off + b + (off_t)done);
 				if (w < 0) {
 					if (errno == EINTR)
 						continue;
 					int e = errno;
 					snprintf(err, errlen, "write error at offset %lld: %s%s",
-						 (long long)(off + b + (off_t)done), strerror(e),
-						 e == ENOSPC || e == EDQUOT || e == EFBIG
-							 ? " (the store is full)"
-							 : "");
+					         (long long)(off + b + (off_t)done), strerror(e),
+					         e == ENOSPC || e == EDQUOT || e == EFBIG
+					             ? " (the store is full)"
+					             : "");
 					errno = e;
 					return -1;
 				}
@@ -554,8 +558,7 @@ static int copy_range(int in, int out, off_t from, off_t to, unsigned char *buf,
 	return 0;
 }
 
-int imgstore_copy_sparse(int in, int out, off_t size, int zero_skip_only, char *err,
-			 size_t errlen)
+int imgstore_copy_sparse(int in, int out, off_t size, int zero_skip_only, char *err, size_t errlen)
 {
 	unsigned char *buf = malloc(COPY_BUF);
 	if (!buf) {
@@ -599,7 +602,7 @@ out:
 }
 
 int imgstore_clone(struct imgstore *s, const char *image, const char *disk, uint64_t size,
-		   enum imgstore_clone_method *method, char *err, size_t errlen)
+                   enum imgstore_clone_method *method, char *err, size_t errlen)
 {
 	char e2[VMC_IMGSTORE_ERR];
 	if (imgstore_name_check(image, "image", err, errlen) < 0 ||
@@ -618,17 +621,17 @@ int imgstore_clone(struct imgstore *s, const char *image, const char *disk, uint
 	}
 	if (size && size < (uint64_t)st.st_size) {
 		snprintf(err, errlen,
-			 "disk_size %llu MiB is smaller than the image images/%s (%llu MiB)",
-			 (unsigned long long)(size >> 20), image,
-			 (unsigned long long)(((uint64_t)st.st_size + (1 << 20) - 1) >> 20));
+		         "disk_size %llu MiB is smaller than the image images/%s (%llu MiB)",
+		         (unsigned long long)(size >> 20), image,
+		         (unsigned long long)(((uint64_t)st.st_size + (1 << 20) - 1) >> 20));
 		close(in);
 		return -1;
 	}
 	int out = openat(s->dir_fd[IMGSTORE_DISKS], disk,
-			 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	                 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (out < 0) {
 		snprintf(err, errlen, "disks/%s: %s", disk,
-			 errno == EEXIST ? "already exists" : strerror(errno));
+		         errno == EEXIST ? "already exists" : strerror(errno));
 		close(in);
 		return -1;
 	}
@@ -646,14 +649,15 @@ int imgstore_clone(struct imgstore *s, const char *image, const char *disk, uint
 	if (size > (uint64_t)st.st_size && ftruncate(out, (off_t)size) < 0) {
 		int e = errno;
 		snprintf(err, errlen, "disks/%s: cannot grow to %llu bytes: %s%s", disk,
-			 (unsigned long long)size, strerror(e),
-			 e == EFBIG || e == ENOSPC ? " (the store is full or the size too large)" : "");
+		         (unsigned long long)size, strerror(e),
+		         e == EFBIG || e == ENOSPC ? " (the store is full or the size too large)"
+		                                   : "");
 		goto fail;
 	}
 	if (fsync(out) < 0) {
 		int e = errno;
 		snprintf(err, errlen, "disks/%s: %s%s", disk, strerror(e),
-			 e == ENOSPC || e == EDQUOT ? " (the store is full)" : "");
+		         e == ENOSPC || e == EDQUOT ? " (the store is full)" : "");
 		goto fail;
 	}
 	if (close(out) < 0) {
@@ -674,13 +678,13 @@ fail:
 }
 
 int imgstore_remove(struct imgstore *s, enum imgstore_dir d, const char *name, char *err,
-		    size_t errlen)
+                    size_t errlen)
 {
 	if (d >= IMGSTORE__NDIRS || imgstore_name_check(name, "file name", err, errlen) < 0)
 		return -1;
 	if (unlinkat(s->dir_fd[d], name, 0) < 0 && errno != ENOENT) {
 		snprintf(err, errlen, "%s/%s: cannot remove: %s", imgstore_dir_name(d), name,
-			 strerror(errno));
+		         strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -24,7 +24,11 @@
 
 enum imgstore_dir { IMGSTORE_IMAGES = 0, IMGSTORE_DISKS, IMGSTORE_CONFIGS, IMGSTORE__NDIRS };
 
-enum imgstore_clone_method { IMGSTORE_CLONE_REFLINK = 0, IMGSTORE_CLONE_SPARSE, IMGSTORE_CLONE_ZEROSKIP };
+enum imgstore_clone_method {
+	IMGSTORE_CLONE_REFLINK = 0,
+	IMGSTORE_CLONE_SPARSE,
+	IMGSTORE_CLONE_ZEROSKIP
+};
 
 struct imgstore;
 
@@ -47,15 +51,15 @@ int imgstore_name_from_url(const char *url, char *out, size_t outlen, char *err,
 /* Checks that s is 64 hex digits and writes it lower-cased to out (65 bytes). Returns 0 or -1.
  * Pure. */
 int imgstore_sha256_parse(const char *s, char out[IMGSTORE_SHA256_HEX + 1], char *err,
-			  size_t errlen);
+                          size_t errlen);
 /* Resolves a local image reference: a plain name in images/, or an absolute path that must
  * resolve (symlinks followed) to a regular file directly inside images/. Writes the image's
  * name. Returns 0, or -1 if it leaves images/ or does not exist. */
-int imgstore_local_image(struct imgstore *s, const char *ref, char *name, size_t namelen,
-			 char *err, size_t errlen);
+int imgstore_local_image(struct imgstore *s, const char *ref, char *name, size_t namelen, char *err,
+                         size_t errlen);
 /* Absolute path of NAME in directory d, e.g. "/srv/store/disks/web1.img". Returns 0 or -1. */
 int imgstore_path(const struct imgstore *s, enum imgstore_dir d, const char *name, char *out,
-		  size_t outlen, char *err, size_t errlen);
+                  size_t outlen, char *err, size_t errlen);
 
 /* SHA-256 of an open file (read from offset 0), as 64 lower-case hex digits. Returns 0 or -1. */
 int imgstore_sha256_fd(int fd, char hex[IMGSTORE_SHA256_HEX + 1], char *err, size_t errlen);
@@ -63,15 +67,15 @@ int imgstore_sha256_fd(int fd, char hex[IMGSTORE_SHA256_HEX + 1], char *err, siz
  * Returns 0 if it matches, 1 if the file does not exist, -1 on a mismatch (err names both
  * sums) or an error. */
 int imgstore_verify(struct imgstore *s, const char *name, const char *sha256, char *err,
-		    size_t errlen);
+                    size_t errlen);
 
 /* Progress of a download: bytes held so far (resumed bytes included) of total (0 if unknown). */
 typedef void imgstore_progress_fn(void *ud, const char *image, uint64_t bytes, uint64_t total);
 
 struct imgstore_fetch_opts {
-	const char *url;            /* http:// or https:// */
-	const char *name;           /* image name in images/ */
-	const char *sha256;         /* required: 64 hex digits */
+	const char *url;                /* http:// or https:// */
+	const char *name;               /* image name in images/ */
+	const char *sha256;             /* required: 64 hex digits */
 	imgstore_progress_fn *progress; /* optional */
 	void *ud;
 	int max_attempts;           /* transfers tried, resuming each time; 0 = 5 */
@@ -81,11 +85,11 @@ struct imgstore_fetch_opts {
 };
 
 struct imgstore_fetch_result {
-	uint64_t bytes;     /* size of the image */
-	int reused;         /* it was already in the store and verified */
-	int resumed;        /* some transfer continued a partial download */
+	uint64_t bytes;        /* size of the image */
+	int reused;            /* it was already in the store and verified */
+	int resumed;           /* some transfer continued a partial download */
 	uint64_t resumed_from; /* offset of the first resumed transfer */
-	int attempts;       /* transfers made */
+	int attempts;          /* transfers made */
 };
 
 /* Makes images/NAME hold the verified image: reuses a present, matching file; otherwise
@@ -94,25 +98,24 @@ struct imgstore_fetch_result {
  * failure a non-empty .part of a transfer that was cut off is kept for the next attempt,
  * everything else is removed. Returns 0, or -1 with a sentence in err. */
 int imgstore_fetch(struct imgstore *s, const struct imgstore_fetch_opts *o,
-		   struct imgstore_fetch_result *res, char *err, size_t errlen);
+                   struct imgstore_fetch_result *res, char *err, size_t errlen);
 
 /* Size in bytes of images/NAME. Returns 0 or -1. */
 int imgstore_image_size(struct imgstore *s, const char *name, uint64_t *size, char *err,
-			size_t errlen);
+                        size_t errlen);
 /* Creates disks/DISK (which must not exist) from images/IMAGE: a reflink clone (FICLONE)
  * where the filesystem allows it, else a sparse copy; then grows it to size bytes (0: the
  * image's size; smaller than the image is an error). On failure nothing is left behind.
  * Returns 0 and *method, or -1 with a sentence in err. */
 int imgstore_clone(struct imgstore *s, const char *image, const char *disk, uint64_t size,
-		   enum imgstore_clone_method *method, char *err, size_t errlen);
+                   enum imgstore_clone_method *method, char *err, size_t errlen);
 /* Copies size bytes from in to out at the same offsets without writing holes or all-zero
  * blocks (SEEK_DATA/SEEK_HOLE when the filesystem has them, unless zero_skip_only), then
  * sets out's size. Returns 0 or -1 (errno kept). */
-int imgstore_copy_sparse(int in, int out, off_t size, int zero_skip_only, char *err,
-			 size_t errlen);
+int imgstore_copy_sparse(int in, int out, off_t size, int zero_skip_only, char *err, size_t errlen);
 /* Removes NAME from directory d if present. Returns 0 (also if absent) or -1. */
 int imgstore_remove(struct imgstore *s, enum imgstore_dir d, const char *name, char *err,
-		    size_t errlen);
+                    size_t errlen);
 /* 1 if NAME exists in d, 0 if not. */
 int imgstore_exists(struct imgstore *s, enum imgstore_dir d, const char *name);
 const char *imgstore_clone_method_name(enum imgstore_clone_method m);

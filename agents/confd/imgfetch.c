@@ -44,7 +44,7 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
 }
 
 static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-		       curl_off_t ulnow)
+                       curl_off_t ulnow)
 {
 	(void)dlnow;
 	(void)ultotal;
@@ -54,7 +54,7 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 		return 1;
 	if (x->o->progress)
 		x->o->progress(x->o->ud, x->o->name, x->offset + x->got,
-			       dltotal > 0 ? x->offset + (uint64_t)dltotal : 0);
+		               dltotal > 0 ? x->offset + (uint64_t)dltotal : 0);
 	return 0;
 }
 
@@ -62,8 +62,8 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 static int transient(CURLcode rc)
 {
 	static const CURLcode codes[] = {
-		CURLE_PARTIAL_FILE, CURLE_RECV_ERROR,  CURLE_SEND_ERROR,    CURLE_GOT_NOTHING,
-		CURLE_OPERATION_TIMEDOUT, CURLE_HTTP2, CURLE_HTTP2_STREAM, CURLE_SSL_CONNECT_ERROR,
+	    CURLE_PARTIAL_FILE,       CURLE_RECV_ERROR, CURLE_SEND_ERROR,   CURLE_GOT_NOTHING,
+	    CURLE_OPERATION_TIMEDOUT, CURLE_HTTP2,      CURLE_HTTP2_STREAM, CURLE_SSL_CONNECT_ERROR,
 	};
 	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
 		if (codes[i] == rc)
@@ -75,7 +75,7 @@ enum attempt { ATTEMPT_DONE, ATTEMPT_RETRY, ATTEMPT_RESTART, ATTEMPT_FAIL, ATTEM
 
 /* One transfer from the part's current size. */
 static enum attempt transfer(struct xfer *x, const struct imgstore_fetch_opts *o, char *err,
-			     size_t errlen)
+                             size_t errlen)
 {
 	char cerr[CURL_ERROR_SIZE] = "";
 	CURL *c = curl_easy_init();
@@ -91,9 +91,11 @@ static enum attempt transfer(struct xfer *x, const struct imgstore_fetch_opts *o
 	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->connect_timeout_s > 0 ? o->connect_timeout_s : 15L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
+	                 o->connect_timeout_s > 0 ? o->connect_timeout_s : 15L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->stall_timeout_s > 0 ? o->stall_timeout_s : 30L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME,
+	                 o->stall_timeout_s > 0 ? o->stall_timeout_s : 30L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
@@ -113,7 +115,7 @@ static enum attempt transfer(struct xfer *x, const struct imgstore_fetch_opts *o
 	if (x->write_errno) {
 		int e = x->write_errno;
 		snprintf(err, errlen, "writing images/.%s.part: %s%s", o->name, strerror(e),
-			 e == ENOSPC || e == EDQUOT || e == EFBIG ? " (the store is full)" : "");
+		         e == ENOSPC || e == EDQUOT || e == EFBIG ? " (the store is full)" : "");
 		return ATTEMPT_FAIL;
 	}
 	if (o->cancel && *o->cancel) {
@@ -126,7 +128,9 @@ static enum attempt transfer(struct xfer *x, const struct imgstore_fetch_opts *o
 		return ATTEMPT_RESTART; /* the server ignores ranges: start again from 0 */
 	if (rc == CURLE_HTTP_RETURNED_ERROR) {
 		snprintf(err, errlen, "%s: HTTP error %ld%s", o->url, status,
-			 status == 404 ? " (not found)" : status == 403 ? " (forbidden)" : "");
+		         status == 404   ? " (not found)"
+		         : status == 403 ? " (forbidden)"
+		                         : "");
 		return ATTEMPT_FAIL;
 	}
 	snprintf(err, errlen, "%s: %s", o->url, why);
@@ -152,7 +156,7 @@ static void pause_ms(long ms)
 /* Hashes the finished part; renames it into place if it matches. Returns 0, 1 on a mismatch
  * (err says so), -1 on another error. */
 static int finish(struct imgstore *s, int fd, const char *part, const struct imgstore_fetch_opts *o,
-		  const char *want, uint64_t *size, char *err, size_t errlen)
+                  const char *want, uint64_t *size, char *err, size_t errlen)
 {
 	int dfd = imgstore_dirfd(s, IMGSTORE_IMAGES);
 	char sha[IMGSTORE_SHA256_HEX + 1];
@@ -160,21 +164,21 @@ static int finish(struct imgstore *s, int fd, const char *part, const struct img
 	if (fsync(fd) < 0) {
 		int e = errno;
 		snprintf(err, errlen, "images/%s: %s%s", part, strerror(e),
-			 e == ENOSPC || e == EDQUOT ? " (the store is full)" : "");
+		         e == ENOSPC || e == EDQUOT ? " (the store is full)" : "");
 		return -1;
 	}
 	if (imgstore_sha256_fd(fd, sha, err, errlen) < 0 || fstat(fd, &st) < 0)
 		return -1;
 	if (strcmp(sha, want) != 0) {
 		snprintf(err, errlen,
-			 "image %s from %s: sha256 mismatch: expected %s, got %s; the downloaded "
-			 "file was removed",
-			 o->name, o->url, want, sha);
+		         "image %s from %s: sha256 mismatch: expected %s, got %s; the downloaded "
+		         "file was removed",
+		         o->name, o->url, want, sha);
 		return 1;
 	}
 	if (renameat(dfd, part, dfd, o->name) < 0) {
 		snprintf(err, errlen, "images/%s: cannot rename into place: %s", o->name,
-			 strerror(errno));
+		         strerror(errno));
 		return -1;
 	}
 	fsync(dfd);
@@ -184,7 +188,7 @@ static int finish(struct imgstore *s, int fd, const char *part, const struct img
 }
 
 int imgstore_fetch(struct imgstore *s, const struct imgstore_fetch_opts *o,
-		   struct imgstore_fetch_result *res, char *err, size_t errlen)
+                   struct imgstore_fetch_result *res, char *err, size_t errlen)
 {
 	char want[IMGSTORE_SHA256_HEX + 1], e2[VMC_IMGSTORE_ERR];
 	memset(res, 0, sizeof *res);
@@ -209,9 +213,10 @@ int imgstore_fetch(struct imgstore *s, const struct imgstore_fetch_opts *o,
 		goto out;
 	}
 	if (v < 0 && unlinkat(dfd, o->name, 0) < 0 && errno != ENOENT) {
-		snprintf(err, errlen, "images/%s is not the wanted image (%s) and cannot be "
-			 "removed: %s",
-			 o->name, e2, strerror(errno));
+		snprintf(err, errlen,
+		         "images/%s is not the wanted image (%s) and cannot be "
+		         "removed: %s",
+		         o->name, e2, strerror(errno));
 		goto out;
 	}
 	fd = openat(dfd, part, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -261,8 +266,8 @@ int imgstore_fetch(struct imgstore *s, const struct imgstore_fetch_opts *o,
 		}
 		if (res->attempts >= max) {
 			keep_part = 1;
-			snprintf(err, errlen, "image %s: %s (gave up after %d attempts)", o->name, e2,
-				 res->attempts);
+			snprintf(err, errlen, "image %s: %s (gave up after %d attempts)", o->name,
+			         e2, res->attempts);
 			goto out;
 		}
 		pause_ms(200L * res->attempts);
@@ -277,8 +282,8 @@ out:
 		else {
 			size_t l = strlen(err);
 			snprintf(err + l, errlen > l ? errlen - l : 0,
-				 "; kept %lld bytes in images/%s to resume", (long long)st.st_size,
-				 part);
+			         "; kept %lld bytes in images/%s to resume", (long long)st.st_size,
+			         part);
 		}
 	}
 	if (fd >= 0)

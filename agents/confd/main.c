@@ -41,24 +41,24 @@ int64_t confd_now(void)
 
 #define S(f) offsetof(struct confd_opts, f)
 static const struct cliopts_def settings[] = {
-	{"name", CLIOPTS_STR, S(name), 0, 0, "agent name (default confd)"},
-	{"broker", CLIOPTS_STR, S(broker), 0, 0, "mqtt://HOST:PORT or mqtts://HOST:PORT"},
-	{"cluster", CLIOPTS_STR, S(cluster), 0, 0, "cluster name (default default)"},
-	{"store", CLIOPTS_STR, S(store), 0, 0, "image store directory"},
-	{"templates", CLIOPTS_STR, S(templates), 0, 0, "templates directory"},
-	{"cafile", CLIOPTS_STR, S(cafile), 0, 0, "TLS CA certificate"},
-	{"cert", CLIOPTS_STR, S(certfile), 0, 0, "TLS client certificate"},
-	{"key", CLIOPTS_STR, S(keyfile), 0, 0, "TLS client key"},
-	{"user", CLIOPTS_STR, S(user), 0, 0, "broker user"},
-	{"password-file", CLIOPTS_STR, S(password_file), 0, 0, "file holding the broker password"},
-	{"protocol", CLIOPTS_PROTO, S(protocol), 0, 0, "5, 3.1.1 or auto"},
-	{"keepalive", CLIOPTS_INT, S(keepalive), 1, 3600, "MQTT keepalive, seconds"},
-	{"host-timeout", CLIOPTS_NUM, S(host_timeout_s), 0.1, 3600,
-	 "seconds a host may take to answer"},
-	{"fetch-attempts", CLIOPTS_INT, S(fetch_attempts), 1, 100, "transfers per download"},
-	{"workers", CLIOPTS_INT, S(workers), 1, 64, "downloads and copies at once"},
-	{"shared", CLIOPTS_FLAG, S(shared), 0, 0, "take cmd/confd as an MQTT shared subscription"},
-	{"log-level", CLIOPTS_LOGLEVEL, 0, 0, 0, "error, warn, info or debug"},
+    {"name", CLIOPTS_STR, S(name), 0, 0, "agent name (default confd)"},
+    {"broker", CLIOPTS_STR, S(broker), 0, 0, "mqtt://HOST:PORT or mqtts://HOST:PORT"},
+    {"cluster", CLIOPTS_STR, S(cluster), 0, 0, "cluster name (default default)"},
+    {"store", CLIOPTS_STR, S(store), 0, 0, "image store directory"},
+    {"templates", CLIOPTS_STR, S(templates), 0, 0, "templates directory"},
+    {"cafile", CLIOPTS_STR, S(cafile), 0, 0, "TLS CA certificate"},
+    {"cert", CLIOPTS_STR, S(certfile), 0, 0, "TLS client certificate"},
+    {"key", CLIOPTS_STR, S(keyfile), 0, 0, "TLS client key"},
+    {"user", CLIOPTS_STR, S(user), 0, 0, "broker user"},
+    {"password-file", CLIOPTS_STR, S(password_file), 0, 0, "file holding the broker password"},
+    {"protocol", CLIOPTS_PROTO, S(protocol), 0, 0, "5, 3.1.1 or auto"},
+    {"keepalive", CLIOPTS_INT, S(keepalive), 1, 3600, "MQTT keepalive, seconds"},
+    {"host-timeout", CLIOPTS_NUM, S(host_timeout_s), 0.1, 3600,
+     "seconds a host may take to answer"},
+    {"fetch-attempts", CLIOPTS_INT, S(fetch_attempts), 1, 100, "transfers per download"},
+    {"workers", CLIOPTS_INT, S(workers), 1, 64, "downloads and copies at once"},
+    {"shared", CLIOPTS_FLAG, S(shared), 0, 0, "take cmd/confd as an MQTT shared subscription"},
+    {"log-level", CLIOPTS_LOGLEVEL, 0, 0, 0, "error, warn, info or debug"},
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
@@ -81,7 +81,8 @@ void confd_busy_drop(struct confd *cd, const char *vm)
 {
 	for (size_t i = 0; i < cd->nbusy; i++)
 		if (strcmp(cd->busy[i], vm) == 0) {
-			memmove(&cd->busy[i], &cd->busy[i + 1], (cd->nbusy - i - 1) * sizeof *cd->busy);
+			memmove(&cd->busy[i], &cd->busy[i + 1],
+			        (cd->nbusy - i - 1) * sizeof *cd->busy);
 			cd->nbusy--;
 			return;
 		}
@@ -191,7 +192,7 @@ static int start_bus(struct confd *cd, char *err, size_t errlen)
 	char password[512] = "", will_topic[VMC_TOPIC_MAX];
 	if (o->password_file && read_secret(o->password_file, password, sizeof password) < 0) {
 		snprintf(err, errlen, "password file %s: %s", o->password_file,
-			 errno ? strerror(errno) : "empty");
+		         errno ? strerror(errno) : "empty");
 		return -1;
 	}
 	topic_fmt(will_topic, sizeof will_topic, o->cluster, "confd/%s/state", o->name);
@@ -200,21 +201,21 @@ static int start_bus(struct confd *cd, char *err, size_t errlen)
 	char *will_text = msg_print(will);
 	cJSON_Delete(will);
 	struct bus_opts bo = {
-		.url = o->broker,
-		.client_id = cd->client_id,
-		.username = o->user,
-		.password = o->password_file ? password : NULL,
-		.cafile = o->cafile,
-		.certfile = o->certfile,
-		.keyfile = o->keyfile,
-		.keepalive = o->keepalive,
-		.protocol = o->protocol,
-		.will_topic = will_topic,
-		.will_payload = will_text,
-		.will_retain = 1,
-		.on_connect = on_connect,
-		.on_message = on_message,
-		.ud = cd,
+	    .url = o->broker,
+	    .client_id = cd->client_id,
+	    .username = o->user,
+	    .password = o->password_file ? password : NULL,
+	    .cafile = o->cafile,
+	    .certfile = o->certfile,
+	    .keyfile = o->keyfile,
+	    .keepalive = o->keepalive,
+	    .protocol = o->protocol,
+	    .will_topic = will_topic,
+	    .will_payload = will_text,
+	    .will_retain = 1,
+	    .on_connect = on_connect,
+	    .on_message = on_message,
+	    .ud = cd,
 	};
 	cd->bus = bus_new(cd->loop, &bo, err, errlen);
 	free(will_text);
@@ -228,15 +229,15 @@ int main(int argc, char **argv)
 	memset(&cd, 0, sizeof cd);
 	struct confd_opts *o = &cd.opts;
 	*o = (struct confd_opts){
-		.name = "confd",
-		.broker = "mqtt://127.0.0.1:1883",
-		.cluster = "default",
-		.store = "/var/lib/vmcluster/store",
-		.templates = "/etc/vmcluster/templates",
-		.keepalive = 10,
-		.host_timeout_s = 30,
-		.fetch_attempts = 5,
-		.workers = 4,
+	    .name = "confd",
+	    .broker = "mqtt://127.0.0.1:1883",
+	    .cluster = "default",
+	    .store = "/var/lib/vmcluster/store",
+	    .templates = "/etc/vmcluster/templates",
+	    .keepalive = 10,
+	    .host_timeout_s = 30,
+	    .fetch_attempts = 5,
+	    .workers = 4,
 	};
 	log_init("vmc-confd", LOG_LVL_INFO);
 	struct conf *conf = NULL;
@@ -288,7 +289,7 @@ int main(int argc, char **argv)
 	evloop_add_before_poll(cd.loop, check_signals, NULL);
 	evloop_add_timer(cd.loop, 10000, expire_timer, &cd);
 	log_info("%s starting: store %s, templates %s, broker %s, cluster %s", o->name,
-		 imgstore_root(cd.store), o->templates, o->broker, o->cluster);
+	         imgstore_root(cd.store), o->templates, o->broker, o->cluster);
 	evloop_run(cd.loop);
 
 	log_info("signal %d: stopping", (int)got_signal);

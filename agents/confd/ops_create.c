@@ -74,7 +74,7 @@ static void create_fail(struct create_op *op, enum vmc_err code, const char *msg
 	cluster_release(cd->cl, op->name);
 	confd_busy_drop(cd, op->name);
 	confd_reply_err(cd, op->req, code, "vm %s: %s%s", op->name, msg,
-			made ? "; its disk and config were removed" : "");
+	                made ? "; its disk and config were removed" : "");
 	create_free(op);
 }
 
@@ -87,24 +87,24 @@ static void create_run(void *ud, const volatile int *cancel)
 	char disk[VMC_NAME_MAX + 8];
 	op->code = VMC_E_FAILED;
 	if (images_prepare(cd, op->t->image, op->t->sha256, NULL, cancel, &op->prog, op->image,
-			   sizeof op->image, &op->fetch, op->err, sizeof op->err) < 0)
+	                   sizeof op->image, &op->fetch, op->err, sizeof op->err) < 0)
 		return;
 	snprintf(disk, sizeof disk, "%s.img", op->name);
 	if (imgstore_clone(cd->store, op->image, disk, (uint64_t)op->t->disk_size_mb << 20,
-			   &op->method, op->err, sizeof op->err) < 0)
+	                   &op->method, op->err, sizeof op->err) < 0)
 		return;
 	if (imgstore_path(cd->store, IMGSTORE_DISKS, disk, op->disk_path, sizeof op->disk_path,
-			  op->err, sizeof op->err) < 0)
+	                  op->err, sizeof op->err) < 0)
 		goto fail;
 	char cfg[VMC_NAME_MAX + 8];
 	snprintf(cfg, sizeof cfg, "%s%s", op->name, CFGSTORE_EXT);
 	imgstore_path(cd->store, IMGSTORE_CONFIGS, cfg, op->config_path, sizeof op->config_path,
-		      op->err, sizeof op->err);
+	              op->err, sizeof op->err);
 	op->config = cfgstore_build(op->t, op->name, op->disk_path, op->err, sizeof op->err);
 	if (!op->config)
 		goto fail;
 	if (cfgstore_write(imgstore_dirfd(cd->store, IMGSTORE_CONFIGS), op->name, op->config, 0,
-			   op->err, sizeof op->err) < 0)
+	                   op->err, sizeof op->err) < 0)
 		goto fail;
 	op->ok = 1;
 	return;
@@ -145,9 +145,9 @@ static void create_replied(struct confd *cd, const cJSON *reply, void *ud)
 		confd_host_call(cd, op->host, "vm.destroy", cJSON_Duplicate(a, 1), NULL, NULL);
 		confd_host_call(cd, op->host, "vm.remove", a, NULL, NULL);
 		snprintf(msg, sizeof msg,
-			 "host %s did not answer vm.create within %g s (asked it to destroy and "
-			 "remove the VM in case it started)",
-			 op->host, cd->opts.host_timeout_s);
+		         "host %s did not answer vm.create within %g s (asked it to destroy and "
+		         "remove the VM in case it started)",
+		         op->host, cd->opts.host_timeout_s);
 		create_fail(op, VMC_E_TIMEOUT, msg, 1);
 		return;
 	}
@@ -162,26 +162,26 @@ static void create_replied(struct confd *cd, const cJSON *reply, void *ud)
 	confd_busy_drop(cd, op->name);
 	/* the reservation stays until the host's load lists the VM */
 	confd_reply_ok(cd, op->req,
-		       create_result(op, cJSON_GetObjectItemCaseSensitive(reply, "result")));
+	               create_result(op, cJSON_GetObjectItemCaseSensitive(reply, "result")));
 	create_free(op);
 }
 
 static int place(struct create_op *op, char *err, size_t errlen, enum vmc_err *code)
 {
 	struct confd *cd = op->cd;
-	struct place_req pr = {
-		.vm = op->name,
-		.mem_mb = op->t->memory_mb,
-		.vcpus = (int)op->t->vcpus,
-		.tags = op->tags,
-		.ntags = op->ntags,
-		.host = op->want_host,
+	struct confd_place_req pr = {
+	    .vm = op->name,
+	    .mem_mb = op->t->memory_mb,
+	    .vcpus = (int)op->t->vcpus,
+	    .tags = op->tags,
+	    .ntags = op->ntags,
+	    .host = op->want_host,
 	};
 	cluster_expire(cd->cl, confd_now());
-	if (place_choose(cd->cl, &pr, op->host, sizeof op->host, code, err, errlen) < 0)
+	if (confd_place_choose(cd->cl, &pr, op->host, sizeof op->host, code, err, errlen) < 0)
 		return -1;
 	cluster_reserve(cd->cl, op->host, op->name, op->t->memory_mb, (int)op->t->vcpus, op->tags,
-			op->ntags, confd_now() + RESERVE_MS);
+	                op->ntags, confd_now() + RESERVE_MS);
 	return 0;
 }
 
@@ -192,8 +192,11 @@ static void create_done(void *ud, int ran)
 	char err[1024];
 	enum vmc_err code;
 	if (!ran || !op->ok) {
-		create_fail(op, ran ? op->code : VMC_E_INTERNAL, ran ? op->err : "vmc-confd is "
-			    "stopping", 0);
+		create_fail(op, ran ? op->code : VMC_E_INTERNAL,
+		            ran ? op->err
+		                : "vmc-confd is "
+		                  "stopping",
+		            0);
 		return;
 	}
 	if (op->fetch.attempts > 0)
@@ -219,7 +222,7 @@ static void create_done(void *ud, int ran)
 		cJSON_AddNumberToObject(a, "load", op->load);
 	if (confd_host_call(cd, op->host, "vm.create", a, create_replied, op) < 0)
 		create_fail(op, VMC_E_FAILED, "cannot send vm.create: not connected to the broker",
-			    1);
+		            1);
 }
 
 /* Reads args into op. Returns 0, or -1 after replying. */
@@ -251,9 +254,9 @@ static int create_args(struct confd *cd, struct create_op *op)
 	}
 	if (template_load(cd->opts.templates, s, &op->t, err, sizeof err) < 0) {
 		confd_reply_err(cd, req,
-				strncmp(err, "unknown template", 16) == 0 ? VMC_E_NOT_FOUND
-									  : VMC_E_FAILED,
-				"%s", err);
+		                strncmp(err, "unknown template", 16) == 0 ? VMC_E_NOT_FOUND
+		                                                          : VMC_E_FAILED,
+		                "%s", err);
 		return -1;
 	}
 	r = msg_get_obj(a, "args", "overrides", 0, &ov, err, sizeof err);
@@ -287,12 +290,12 @@ static int create_args(struct confd *cd, struct create_op *op)
 			snprintf(what, sizeof what, "args.tags[%zu]", op->ntags);
 			if (op->ntags == CREATE_TAGS_MAX) {
 				confd_reply_err(cd, req, VMC_E_BAD_REQUEST, "args.tags: at most %d",
-						CREATE_TAGS_MAX);
+				                CREATE_TAGS_MAX);
 				return -1;
 			}
 			if (!cJSON_IsString(t)) {
 				confd_reply_err(cd, req, VMC_E_BAD_REQUEST, "%s: expected a string",
-						what);
+				                what);
 				return -1;
 			}
 			if (vmc_name_check(t->valuestring, what, err, sizeof err) < 0) {
@@ -326,12 +329,12 @@ static enum confd_op_result op_create(struct confd *cd, struct confd_req *req)
 	    cfgstore_exists(imgstore_dirfd(cd->store, IMGSTORE_CONFIGS), op->name)) {
 		if (owner)
 			snprintf(err, sizeof err, "vm %s already exists on host %s", op->name,
-				 owner->name);
+			         owner->name);
 		else
 			snprintf(err, sizeof err,
-				 "vm %s already has a disk or config in the store (disks/%s, "
-				 "configs/%s%s); vm.delete removes them",
-				 op->name, disk, op->name, CFGSTORE_EXT);
+			         "vm %s already has a disk or config in the store (disks/%s, "
+			         "configs/%s%s); vm.delete removes them",
+			         op->name, disk, op->name, CFGSTORE_EXT);
 		confd_reply_err(cd, req, VMC_E_EXISTS, "%s", err);
 		op->req = NULL;
 		create_free(op);
@@ -339,7 +342,7 @@ static enum confd_op_result op_create(struct confd *cd, struct confd_req *req)
 	}
 	if (confd_busy_take(cd, op->name) < 0) {
 		confd_reply_err(cd, req, VMC_E_BUSY, "vm %s is being created or deleted already",
-				op->name);
+		                op->name);
 		op->req = NULL;
 		create_free(op);
 		return CONFD_REPLIED;
@@ -348,14 +351,14 @@ static enum confd_op_result op_create(struct confd *cd, struct confd_req *req)
 		create_fail(op, code, err, 0);
 		return CONFD_PENDING; /* create_fail replied and freed req */
 	}
-	log_info("vm %s: template %s, host %s; preparing image %s", op->name, op->t->name,
-		 op->host, op->t->image);
+	log_info("vm %s: template %s, host %s; preparing image %s", op->name, op->t->name, op->host,
+	         op->t->image);
 	if (jobs_start(cd->jobs, create_run, create_done, op) < 0)
 		create_fail(op, VMC_E_INTERNAL, "out of memory", 0);
 	return CONFD_PENDING;
 }
 
 const struct confd_op confd_create_ops[] = {
-	{"vm.create", op_create},
-	{NULL, NULL},
+    {"vm.create", op_create},
+    {NULL, NULL},
 };

@@ -29,7 +29,7 @@ static void delete_end(struct delete_op *op)
 }
 
 static void delete_fail(struct delete_op *op, enum vmc_err code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void delete_fail(struct delete_op *op, enum vmc_err code, const char *fmt, ...)
 {
@@ -39,7 +39,7 @@ static void delete_fail(struct delete_op *op, enum vmc_err code, const char *fmt
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	confd_reply_err(op->cd, op->req, code, "vm %s: %s; its disk and config were kept", op->name,
-			msg);
+	                msg);
 	delete_end(op);
 }
 
@@ -54,8 +54,8 @@ static void delete_files(struct delete_op *op)
 	int had_cfg = cfgstore_exists(cfd, op->name);
 	if (!op->host[0] && !had_disk && !had_cfg) {
 		confd_reply_err(cd, op->req, VMC_E_NOT_FOUND,
-				"vm %s is on no host and has no disk or config in the store",
-				op->name);
+		                "vm %s is on no host and has no disk or config in the store",
+		                op->name);
 		delete_end(op);
 		return;
 	}
@@ -83,8 +83,7 @@ static void delete_files(struct delete_op *op)
 }
 
 /* 1 if reply is ok or one of the codes that mean "already done". */
-static int done_or(const cJSON *reply, enum vmc_err a, enum vmc_err b, int *ok,
-		   const char **msg)
+static int done_or(const cJSON *reply, enum vmc_err a, enum vmc_err b, int *ok, const char **msg)
 {
 	enum vmc_err code;
 	*ok = confd_reply_status(reply, &code, msg);
@@ -126,8 +125,9 @@ static void delete_destroyed(struct confd *cd, const cJSON *reply, void *ud)
 	cJSON *a = cJSON_CreateObject();
 	cJSON_AddStringToObject(a, "name", op->name);
 	if (confd_host_call(cd, op->host, "vm.remove", a, delete_removed, op) < 0)
-		delete_fail(op, VMC_E_FAILED, "cannot send vm.remove to host %s: not connected to the broker",
-			    op->host);
+		delete_fail(op, VMC_E_FAILED,
+		            "cannot send vm.remove to host %s: not connected to the broker",
+		            op->host);
 }
 
 static enum confd_op_result op_delete(struct confd *cd, struct confd_req *req)
@@ -150,12 +150,12 @@ static enum confd_op_result op_delete(struct confd *cd, struct confd_req *req)
 	}
 	if (!confirm) {
 		confd_reply_err(cd, req, VMC_E_BAD_REQUEST,
-				"args.confirm: must be true to delete vm %s with its disk", name);
+		                "args.confirm: must be true to delete vm %s with its disk", name);
 		return CONFD_REPLIED;
 	}
 	if (confd_busy_take(cd, name) < 0) {
 		confd_reply_err(cd, req, VMC_E_BUSY, "vm %s is being created or deleted already",
-				name);
+		                name);
 		return CONFD_REPLIED;
 	}
 	struct delete_op *op = calloc(1, sizeof *op);
@@ -174,19 +174,20 @@ static enum confd_op_result op_delete(struct confd *cd, struct confd_req *req)
 	}
 	snprintf(op->host, sizeof op->host, "%s", h->name);
 	if (strcmp(h->state, "offline") == 0) {
-		delete_fail(op, VMC_E_REFUSED, "its host %s is offline: it cannot be destroyed there now",
-			    op->host);
+		delete_fail(op, VMC_E_REFUSED,
+		            "its host %s is offline: it cannot be destroyed there now", op->host);
 		return CONFD_PENDING;
 	}
 	cJSON *a = cJSON_CreateObject();
 	cJSON_AddStringToObject(a, "name", name);
 	if (confd_host_call(cd, op->host, "vm.destroy", a, delete_destroyed, op) < 0)
-		delete_fail(op, VMC_E_FAILED, "cannot send vm.destroy to host %s: not connected to the broker",
-			    op->host);
+		delete_fail(op, VMC_E_FAILED,
+		            "cannot send vm.destroy to host %s: not connected to the broker",
+		            op->host);
 	return CONFD_PENDING;
 }
 
 const struct confd_op confd_delete_ops[] = {
-	{"vm.delete", op_delete},
-	{NULL, NULL},
+    {"vm.delete", op_delete},
+    {NULL, NULL},
 };

@@ -40,8 +40,8 @@ struct fetch_op {
 static void fetch_run(void *ud, const volatile int *cancel)
 {
 	struct fetch_op *op = ud;
-	op->ok = images_prepare(op->cd, op->url, op->sha256, op->name, cancel, &op->prog,
-				op->image, sizeof op->image, &op->res, op->err, sizeof op->err) == 0;
+	op->ok = images_prepare(op->cd, op->url, op->sha256, op->name, cancel, &op->prog, op->image,
+	                        sizeof op->image, &op->res, op->err, sizeof op->err) == 0;
 }
 
 static void fetch_done(void *ud, int ran)
@@ -50,14 +50,14 @@ static void fetch_done(void *ud, int ran)
 	struct confd *cd = op->cd;
 	if (!ran || !op->ok) {
 		confd_reply_err(cd, op->req, ran ? VMC_E_FAILED : VMC_E_INTERNAL, "%s",
-				ran ? op->err : "vmc-confd is stopping");
+		                ran ? op->err : "vmc-confd is stopping");
 	} else {
 		char path[4096], e[VMC_ERR_MAX];
 		images_fetched_event(cd, op->image, op->url, op->sha256, &op->res);
 		cJSON *r = cJSON_CreateObject();
 		cJSON_AddStringToObject(r, "image", op->image);
 		if (imgstore_path(cd->store, IMGSTORE_IMAGES, op->image, path, sizeof path, e,
-				  sizeof e) == 0)
+		                  sizeof e) == 0)
 			cJSON_AddStringToObject(r, "path", path);
 		cJSON_AddStringToObject(r, "sha256", op->sha256);
 		cJSON_AddNumberToObject(r, "bytes", (double)op->res.bytes);
@@ -84,7 +84,7 @@ static enum confd_op_result op_image_fetch(struct confd *cd, struct confd_req *r
 	}
 	if (!images_is_url(url)) {
 		confd_reply_err(cd, req, VMC_E_BAD_REQUEST,
-				"args.url: expected an http:// or https:// URL");
+		                "args.url: expected an http:// or https:// URL");
 		return CONFD_REPLIED;
 	}
 	struct fetch_op *op = calloc(1, sizeof *op);
@@ -96,8 +96,8 @@ static enum confd_op_result op_image_fetch(struct confd *cd, struct confd_req *r
 	    (name && imgstore_name_check(name, "args.name", err, sizeof err) < 0) ||
 	    (!name && imgstore_name_from_url(url, tmp, sizeof tmp, err, sizeof err) < 0)) {
 		confd_reply_err(cd, req,
-				strncmp(err, "sha256", 6) == 0 ? VMC_E_BAD_REQUEST : VMC_E_BAD_NAME,
-				"%s%s", strncmp(err, "sha256", 6) == 0 ? "args." : "", err);
+		                strncmp(err, "sha256", 6) == 0 ? VMC_E_BAD_REQUEST : VMC_E_BAD_NAME,
+		                "%s%s", strncmp(err, "sha256", 6) == 0 ? "args." : "", err);
 		free(op);
 		return CONFD_REPLIED;
 	}
@@ -114,7 +114,7 @@ static enum confd_op_result op_image_fetch(struct confd *cd, struct confd_req *r
 }
 
 const struct confd_op confd_misc_ops[] = {
-	{"template.list", op_template_list},
-	{"image.fetch", op_image_fetch},
-	{NULL, NULL},
+    {"template.list", op_template_list},
+    {"image.fetch", op_image_fetch},
+    {NULL, NULL},
 };

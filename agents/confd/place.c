@@ -6,7 +6,7 @@
 
 #include "cluster.h"
 
-int place_tag_relevant(const char *tag)
+int confd_place_tag_relevant(const char *tag)
 {
 	return strncmp(tag, PLACE_ANTI_PREFIX, strlen(PLACE_ANTI_PREFIX)) == 0 ||
 	       strncmp(tag, PLACE_AFFINITY_PREFIX, strlen(PLACE_AFFINITY_PREFIX)) == 0;
@@ -22,7 +22,7 @@ static size_t tagged_on(const struct cl_host *h, const char *tag)
 }
 
 /* The anti-affinity tag of r that h already holds, or NULL. */
-static const char *anti_conflict(const struct cl_host *h, const struct place_req *r)
+static const char *anti_conflict(const struct cl_host *h, const struct confd_place_req *r)
 {
 	for (size_t i = 0; i < r->ntags; i++)
 		if (strncmp(r->tags[i], PLACE_ANTI_PREFIX, strlen(PLACE_ANTI_PREFIX)) == 0 &&
@@ -31,7 +31,7 @@ static const char *anti_conflict(const struct cl_host *h, const struct place_req
 	return NULL;
 }
 
-static size_t affinity_score(const struct cl_host *h, const struct place_req *r)
+static size_t affinity_score(const struct cl_host *h, const struct confd_place_req *r)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < r->ntags; i++)
@@ -41,8 +41,8 @@ static size_t affinity_score(const struct cl_host *h, const struct place_req *r)
 }
 
 /* Why h cannot take r ("" if it can); code set accordingly. */
-static const char *unfit(const struct cl_host *h, const struct place_req *r, enum vmc_err *code,
-			 char *why, size_t len)
+static const char *unfit(const struct cl_host *h, const struct confd_place_req *r,
+                         enum vmc_err *code, char *why, size_t len)
 {
 	const char *tag;
 	why[0] = '\0';
@@ -55,17 +55,17 @@ static const char *unfit(const struct cl_host *h, const struct place_req *r, enu
 	} else if (cluster_host_room_mb(h) < r->mem_mb) {
 		*code = VMC_E_NO_MEMORY;
 		snprintf(why, len, "host %s has %lld MiB free, vm %s needs %lld MiB", h->name,
-			 (long long)cluster_host_room_mb(h), r->vm, (long long)r->mem_mb);
+		         (long long)cluster_host_room_mb(h), r->vm, (long long)r->mem_mb);
 	} else if ((tag = anti_conflict(h, r)) != NULL) {
 		*code = VMC_E_REFUSED;
 		snprintf(why, len, "host %s already runs a VM tagged %s (anti-affinity)", h->name,
-			 tag);
+		         tag);
 	}
 	return why;
 }
 
 /* Negative if a is the better host for r. */
-static int better(const struct cl_host *a, const struct cl_host *b, const struct place_req *r)
+static int better(const struct cl_host *a, const struct cl_host *b, const struct confd_place_req *r)
 {
 	size_t fa = affinity_score(a, r), fb = affinity_score(b, r);
 	if (fa != fb)
@@ -81,15 +81,16 @@ static int better(const struct cl_host *a, const struct cl_host *b, const struct
 	return strcmp(a->name, b->name);
 }
 
-int place_choose(const struct cluster *cl, const struct place_req *r, char *host,
-		 size_t hostlen, enum vmc_err *code, char *err, size_t errlen)
+int confd_place_choose(const struct cluster *cl, const struct confd_place_req *r, char *host,
+                       size_t hostlen, enum vmc_err *code, char *err, size_t errlen)
 {
 	char why[VMC_ERR_MAX];
 	if (r->host) {
 		const struct cl_host *h = cluster_host(cl, r->host);
 		if (!h) {
 			*code = VMC_E_NOT_FOUND;
-			snprintf(err, errlen, "host %s is unknown (no state or load seen)", r->host);
+			snprintf(err, errlen, "host %s is unknown (no state or load seen)",
+			         r->host);
 			return -1;
 		}
 		if (*unfit(h, r, code, why, sizeof why)) {
@@ -131,15 +132,15 @@ int place_choose(const struct cluster *cl, const struct place_req *r, char *host
 	} else if (last == VMC_E_NO_MEMORY && !anti) {
 		*code = VMC_E_NO_MEMORY;
 		snprintf(err, errlen,
-			 "no online host has %lld MiB free for vm %s (most free: %s with %lld MiB)",
-			 (long long)r->mem_mb, r->vm, roomiest->name,
-			 (long long)cluster_host_room_mb(roomiest));
+		         "no online host has %lld MiB free for vm %s (most free: %s with %lld MiB)",
+		         (long long)r->mem_mb, r->vm, roomiest->name,
+		         (long long)cluster_host_room_mb(roomiest));
 	} else {
 		*code = VMC_E_REFUSED;
 		snprintf(err, errlen,
-			 "no online host can take vm %s: every one with %lld MiB free already "
-			 "runs a VM of the same anti-affinity group",
-			 r->vm, (long long)r->mem_mb);
+		         "no online host can take vm %s: every one with %lld MiB free already "
+		         "runs a VM of the same anti-affinity group",
+		         r->vm, (long long)r->mem_mb);
 	}
 	return -1;
 }

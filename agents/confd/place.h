@@ -1,7 +1,7 @@
 /* place.h - where a new VM goes. Pure.
  *
  * confd's own placement until lib/placement.c (the balancer's scoring) is
- * merged; place_choose is the one call confd makes, so switching is one
+ * merged; confd_place_choose is the one call confd makes, so switching is one
  * function body. Rules:
  *   - only hosts whose state is online and whose load has been seen;
  *   - memory is hard: the host's free memory less its reservations must hold the VM;
@@ -23,7 +23,7 @@ struct cluster;
 #define PLACE_ANTI_PREFIX "anti."
 #define PLACE_AFFINITY_PREFIX "affinity."
 
-struct place_req {
+struct confd_place_req {
 	const char *vm;
 	int64_t mem_mb;
 	int vcpus;
@@ -35,9 +35,9 @@ struct place_req {
 /* Chooses a host for r and writes its name to host. Returns 0, or -1 with *code
  * (VMC_E_NOT_FOUND, VMC_E_REFUSED or VMC_E_NO_MEMORY) and a sentence in err that says why
  * no host fits (e.g. the largest free memory seen). */
-int place_choose(const struct cluster *cl, const struct place_req *r, char *host,
-		 size_t hostlen, enum vmc_err *code, char *err, size_t errlen);
+int confd_place_choose(const struct cluster *cl, const struct confd_place_req *r, char *host,
+                       size_t hostlen, enum vmc_err *code, char *err, size_t errlen);
 /* 1 if a tag matters to placement (anti.* or affinity.*). */
-int place_tag_relevant(const char *tag);
+int confd_place_tag_relevant(const char *tag);
 
 #endif

@@ -16,11 +16,11 @@
 
 /* Keys confd writes itself; templates set them through their own keys. */
 static const char *const managed_xl_keys[] = {
-	"name", "disk", "memory", "vcpus", "kernel", "ramdisk", "vif", "root", "extra",
+    "name", "disk", "memory", "vcpus", "kernel", "ramdisk", "vif", "root", "extra",
 };
 
 static void add_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void add_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -54,13 +54,13 @@ static int host_path_check(const char *v, const char *what, char *err, size_t er
 	}
 	if (strlen(v) > TEMPLATE_PATH_MAX || !printable(v) || strpbrk(v, "\"\\'")) {
 		snprintf(err, errlen, "%s: path too long or holding quotes or control characters",
-			 what);
+		         what);
 		return -1;
 	}
 	for (const char *p = v; (p = strstr(p, "..")) != NULL; p += 2)
 		if (p[-1] == '/' && (p[2] == '/' || p[2] == '\0')) {
 			snprintf(err, errlen, "%s: \"%.100s\" may not contain a \"..\" component",
-				 what, v);
+			         what, v);
 			return -1;
 		}
 	return 0;
@@ -90,8 +90,8 @@ static int bridge_check(const char *v, const char *what, char *err, size_t errle
 		char c = v[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 		      c == '_' || c == '.' || c == '-')) {
-			snprintf(err, errlen, "%s: character '%c' not allowed in a bridge name", what,
-				 c >= 0x20 && c < 0x7f ? c : '?');
+			snprintf(err, errlen, "%s: character '%c' not allowed in a bridge name",
+			         what, c >= 0x20 && c < 0x7f ? c : '?');
 			return -1;
 		}
 	}
@@ -104,15 +104,18 @@ static int image_check(const char *v, int *is_url, char *err, size_t errlen)
 	*is_url = strncmp(v, "http://", 7) == 0 || strncmp(v, "https://", 8) == 0;
 	if (*is_url) {
 		if (strlen(v) > 2048 || !printable(v) || strpbrk(v, " \"\\")) {
-			snprintf(err, errlen, "image: URL too long or holding spaces, quotes or control "
-				 "characters");
+			snprintf(err, errlen,
+			         "image: URL too long or holding spaces, quotes or control "
+			         "characters");
 			return -1;
 		}
 		return imgstore_name_from_url(v, name, sizeof name, err, errlen);
 	}
 	if (strstr(v, "://")) {
-		snprintf(err, errlen, "image: \"%.100s\": only http:// and https:// URLs are "
-			 "supported", v);
+		snprintf(err, errlen,
+		         "image: \"%.100s\": only http:// and https:// URLs are "
+		         "supported",
+		         v);
 		return -1;
 	}
 	if (v[0] == '/')
@@ -131,15 +134,15 @@ int template_xl_key_check(const char *key, char *err, size_t errlen)
 		if (!((key[i] >= 'a' && key[i] <= 'z') || (key[i] >= '0' && key[i] <= '9') ||
 		      key[i] == '_')) {
 			snprintf(err, errlen, "xl.%.64s: expected an xl.cfg key ([a-z_][a-z0-9_]*)",
-				 key);
+			         key);
 			return -1;
 		}
 	for (size_t i = 0; i < sizeof managed_xl_keys / sizeof managed_xl_keys[0]; i++)
 		if (strcmp(key, managed_xl_keys[i]) == 0) {
 			snprintf(err, errlen,
-				 "xl.%s: set by vmc-confd itself; use the template's own keys "
-				 "(memory, vcpus, kernel, ramdisk, bridge, root, extra, image)",
-				 key);
+			         "xl.%s: set by vmc-confd itself; use the template's own keys "
+			         "(memory, vcpus, kernel, ramdisk, bridge, root, extra, image)",
+			         key);
 			return -1;
 		}
 	return 0;
@@ -175,16 +178,16 @@ struct str_key {
 };
 
 static const struct str_key str_keys[] = {
-	{"kernel", offsetof(struct template, kernel), host_path_check},
-	{"ramdisk", offsetof(struct template, ramdisk), host_path_check},
-	{"root", offsetof(struct template, root), text_check},
-	{"extra", offsetof(struct template, extra), text_check},
-	{"bridge", offsetof(struct template, bridge), bridge_check},
-	{"description", offsetof(struct template, description), text_check},
+    {"kernel", offsetof(struct template, kernel), host_path_check},
+    {"ramdisk", offsetof(struct template, ramdisk), host_path_check},
+    {"root", offsetof(struct template, root), text_check},
+    {"extra", offsetof(struct template, extra), text_check},
+    {"bridge", offsetof(struct template, bridge), bridge_check},
+    {"description", offsetof(struct template, description), text_check},
 };
 
 static int size_key(struct conf *c, const char *file, const char *key, int64_t min, int64_t max,
-		    int64_t *out, char *err, size_t errlen)
+                    int64_t *out, char *err, size_t errlen)
 {
 	const char *v;
 	char e[VMC_ERR_MAX];
@@ -197,10 +200,11 @@ static int size_key(struct conf *c, const char *file, const char *key, int64_t m
 	const struct conf_entry *en = conf_find(c, "", NULL, key);
 	int64_t mb;
 	if (conf_parse_size_mb(v, &mb) < 0 || mb < min || mb > max) {
-		add_err(err, errlen,
-			"%s:%d: %s: expected a size from %lld to %lld MiB (e.g. 512, 512M, 4G), got "
-			"\"%.40s\"",
-			file, en ? en->line : 0, key, (long long)min, (long long)max, v);
+		add_err(
+		    err, errlen,
+		    "%s:%d: %s: expected a size from %lld to %lld MiB (e.g. 512, 512M, 4G), got "
+		    "\"%.40s\"",
+		    file, en ? en->line : 0, key, (long long)min, (long long)max, v);
 		return -1;
 	}
 	*out = mb;
@@ -208,7 +212,7 @@ static int size_key(struct conf *c, const char *file, const char *key, int64_t m
 }
 
 int template_parse(const char *text, const char *file, const char *name, struct template **out,
-		   char *err, size_t errlen)
+                   char *err, size_t errlen)
 {
 	struct conf *c = NULL;
 	char e[VMC_ERR_MAX];
@@ -234,7 +238,7 @@ int template_parse(const char *text, const char *file, const char *name, struct 
 
 	for (size_t i = 0; i < c->nsections; i++) {
 		add_err(err, errlen, "%s:%d: templates have no sections ([%s])", file,
-			c->sections[i].line, c->sections[i].name);
+		        c->sections[i].line, c->sections[i].name);
 		bad = 1;
 	}
 	for (size_t i = 0; i < sizeof str_keys / sizeof str_keys[0]; i++) {
@@ -258,9 +262,10 @@ int template_parse(const char *text, const char *file, const char *name, struct 
 	int r = conf_get_str(c, "", NULL, "image", &v, e, sizeof e);
 	const struct conf_entry *img = conf_find(c, "", NULL, "image");
 	if (r != 0) {
-		add_err(err, errlen, "%s:%d: image: required (an http(s) URL or a file in the store's "
-			"images directory)",
-			file, r < 0 && img ? img->line : 1);
+		add_err(err, errlen,
+		        "%s:%d: image: required (an http(s) URL or a file in the store's "
+		        "images directory)",
+		        file, r < 0 && img ? img->line : 1);
 		bad = 1;
 	} else if (image_check(v, &t->image_is_url, e, sizeof e) < 0) {
 		add_err(err, errlen, "%s:%d: %s", file, img->line, e);
@@ -275,7 +280,7 @@ int template_parse(const char *text, const char *file, const char *name, struct 
 		bad = 1;
 	} else if (r != 0 && t->image_is_url) {
 		add_err(err, errlen, "%s:%d: sha256: required when image is a URL", file,
-			img ? img->line : 1);
+		        img ? img->line : 1);
 		bad = 1;
 	}
 
@@ -285,8 +290,8 @@ int template_parse(const char *text, const char *file, const char *name, struct 
 		add_err(err, errlen, "%s:1: memory: required (e.g. memory = 1G)", file);
 		bad = 1;
 	}
-	if (size_key(c, file, "disk_size", 1, TEMPLATE_MAX_DISK_MB, &t->disk_size_mb, err,
-		     errlen) < 0)
+	if (size_key(c, file, "disk_size", 1, TEMPLATE_MAX_DISK_MB, &t->disk_size_mb, err, errlen) <
+	    0)
 		bad = 1;
 	int64_t n;
 	r = conf_get_int(c, "", NULL, "vcpus", 1, TEMPLATE_MAX_VCPUS, &n, e, sizeof e);
@@ -304,8 +309,8 @@ int template_parse(const char *text, const char *file, const char *name, struct 
 		en->used = 1;
 		struct xlcfg *scratch = xlcfg_new();
 		int xbad = !scratch || template_xl_key_check(en->key + 3, e, sizeof e) < 0 ||
-			   text_check(en->value, en->key, e, sizeof e) < 0 ||
-			   cfgstore_xl_value(scratch, en->key + 3, en->value, e, sizeof e) < 0;
+		           text_check(en->value, en->key, e, sizeof e) < 0 ||
+		           cfgstore_xl_value(scratch, en->key + 3, en->value, e, sizeof e) < 0;
 		xlcfg_free(scratch);
 		if (xbad) {
 			add_err(err, errlen, "%s:%d: %s", file, en->line, e);
@@ -385,7 +390,7 @@ static char *read_small(const char *path, char *err, size_t errlen)
 }
 
 int template_load(const char *dir, const char *name, struct template **out, char *err,
-		  size_t errlen)
+                  size_t errlen)
 {
 	char path[TEMPLATE_PATH_MAX + VMC_NAME_MAX + 16];
 	*out = NULL;
@@ -419,12 +424,12 @@ struct ovr {
 };
 
 static const struct ovr overrides[] = {
-	{"memory_mb", 16, TEMPLATE_MAX_MEMORY_MB, offsetof(struct template, memory_mb), 0, NULL},
-	{"vcpus", 1, TEMPLATE_MAX_VCPUS, offsetof(struct template, vcpus), 0, NULL},
-	{"disk_size_mb", 1, TEMPLATE_MAX_DISK_MB, offsetof(struct template, disk_size_mb), 0, NULL},
-	{"bridge", 0, 0, 0, offsetof(struct template, bridge), bridge_check},
-	{"extra", 0, 0, 0, offsetof(struct template, extra), text_check},
-	{"root", 0, 0, 0, offsetof(struct template, root), text_check},
+    {"memory_mb", 16, TEMPLATE_MAX_MEMORY_MB, offsetof(struct template, memory_mb), 0, NULL},
+    {"vcpus", 1, TEMPLATE_MAX_VCPUS, offsetof(struct template, vcpus), 0, NULL},
+    {"disk_size_mb", 1, TEMPLATE_MAX_DISK_MB, offsetof(struct template, disk_size_mb), 0, NULL},
+    {"bridge", 0, 0, 0, offsetof(struct template, bridge), bridge_check},
+    {"extra", 0, 0, 0, offsetof(struct template, extra), text_check},
+    {"root", 0, 0, 0, offsetof(struct template, root), text_check},
 };
 
 int template_apply_overrides(struct template *t, const cJSON *o, char *err, size_t errlen)
@@ -442,9 +447,9 @@ int template_apply_overrides(struct template *t, const cJSON *o, char *err, size
 			i++;
 		if (i == no) {
 			snprintf(err, errlen,
-				 "args.overrides.%.64s: unknown (expected memory_mb, vcpus, "
-				 "disk_size_mb, bridge, extra or root)",
-				 it->string);
+			         "args.overrides.%.64s: unknown (expected memory_mb, vcpus, "
+			         "disk_size_mb, bridge, extra or root)",
+			         it->string);
 			return -1;
 		}
 	}
@@ -452,8 +457,8 @@ int template_apply_overrides(struct template *t, const cJSON *o, char *err, size
 		const struct ovr *ov = &overrides[i];
 		if (ov->off) {
 			int64_t v;
-			int r = msg_get_int(o, "args.overrides", ov->key, 0, ov->min, ov->max, &v, err,
-					    errlen);
+			int r = msg_get_int(o, "args.overrides", ov->key, 0, ov->min, ov->max, &v,
+			                    err, errlen);
 			if (r < 0)
 				return -1;
 			if (r == 0)
@@ -462,7 +467,7 @@ int template_apply_overrides(struct template *t, const cJSON *o, char *err, size
 			const char *s;
 			char e[VMC_ERR_MAX], what[64];
 			int r = msg_get_str(o, "args.overrides", ov->key, 0, TEMPLATE_EXTRA_MAX, &s,
-					    err, errlen);
+			                    err, errlen);
 			if (r < 0)
 				return -1;
 			if (r == 1)
@@ -527,7 +532,8 @@ int templates_list(const char *dir, cJSON **list, cJSON **errors, char *err, siz
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL) {
 		size_t l = strlen(de->d_name), el = strlen(TEMPLATE_EXT);
-		if (l <= el || strcmp(de->d_name + l - el, TEMPLATE_EXT) != 0 || de->d_name[0] == '.')
+		if (l <= el || strcmp(de->d_name + l - el, TEMPLATE_EXT) != 0 ||
+		    de->d_name[0] == '.')
 			continue;
 		char **nn = realloc(names, (n + 1) * sizeof *nn);
 		if (!nn)

@@ -36,14 +36,15 @@ struct template_xl {
 	char *value;
 };
 
-struct template {
+struct template
+{
 	char name[VMC_NAME_MAX + 1];
-	char *file;        /* where it was read from */
-	char *description; /* NULL if none */
+	char *file;                                     /* where it was read from */
+	char *description;                              /* NULL if none */
 	char *kernel, *ramdisk, *root, *extra, *bridge; /* NULL if absent */
-	char *image;       /* URL or store image reference */
+	char *image;                                    /* URL or store image reference */
 	int image_is_url;
-	char sha256[65];   /* "" if absent */
+	char sha256[65]; /* "" if absent */
 	int64_t memory_mb;
 	int64_t vcpus;
 	int64_t disk_size_mb; /* 0: the image's size */
@@ -54,18 +55,17 @@ struct template {
 /* Parses a template's text. name is the template's name (from its file name). Returns 0 and
  * *out, or -1 with every problem ("FILE:LINE: ...", one a line) in err. Pure. */
 int template_parse(const char *text, const char *file, const char *name, struct template **out,
-		   char *err, size_t errlen);
+                   char *err, size_t errlen);
 /* Reads DIR/NAME.tmpl (NAME checked with vmc_name_check first). Returns 0, or -1 with err;
  * a missing file says "unknown template". */
 int template_load(const char *dir, const char *name, struct template **out, char *err,
-		  size_t errlen);
+                  size_t errlen);
 void template_free(struct template *t);
 
 /* Applies a vm.create "overrides" object: memory_mb, vcpus, disk_size_mb, bridge, extra, root.
  * Unknown keys and bad values are refused naming the field ("args.overrides.vcpus: ...").
  * Returns 0 or -1. Pure. */
-int template_apply_overrides(struct template *t, const cJSON *overrides, char *err,
-			     size_t errlen);
+int template_apply_overrides(struct template *t, const cJSON *overrides, char *err, size_t errlen);
 /* The template as a JSON object for template.list. Never NULL. */
 cJSON *template_to_json(const struct template *t);
 

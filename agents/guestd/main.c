@@ -54,22 +54,22 @@ struct guestd {
 
 #define S(f) offsetof(struct guestd_opts, f)
 static const struct cliopts_def settings[] = {
-	{"name", CLIOPTS_STR, S(name), 0, 0, "the VM's name (default: xenstore, else hostname)"},
-	{"broker", CLIOPTS_STR, S(broker), 0, 0, "mqtt://HOST:PORT or mqtts://HOST:PORT"},
-	{"cluster", CLIOPTS_STR, S(cluster), 0, 0, "cluster name (default default)"},
-	{"interval", CLIOPTS_NUM, S(interval_s), 0.05, 3600, "seconds between loads (default 2)"},
-	{"proc", CLIOPTS_STR, S(proc), 0, 0, "where /proc is (default /proc)"},
-	{"disk", CLIOPTS_STR, S(disk), 0, 0, "file system whose use is reported (default /)"},
-	{"xenbus", CLIOPTS_STR, S(xenbus), 0, 0, "xenbus device (default /dev/xen/xenbus)"},
-	{"cafile", CLIOPTS_STR, S(cafile), 0, 0, "TLS CA certificate"},
-	{"cert", CLIOPTS_STR, S(certfile), 0, 0, "TLS client certificate"},
-	{"key", CLIOPTS_STR, S(keyfile), 0, 0, "TLS client key"},
-	{"user", CLIOPTS_STR, S(user), 0, 0, "broker user"},
-	{"password-file", CLIOPTS_STR, S(password_file), 0, 0, "file holding the broker password"},
-	{"protocol", CLIOPTS_PROTO, S(protocol), 0, 0, "5, 3.1.1 or auto"},
-	{"keepalive", CLIOPTS_INT, S(keepalive), 1, 3600, "MQTT keepalive, seconds"},
-	{"once", CLIOPTS_FLAG, S(once), 0, 0, "print one load as JSON and exit (no broker)"},
-	{"log-level", CLIOPTS_LOGLEVEL, 0, 0, 0, "error, warn, info or debug"},
+    {"name", CLIOPTS_STR, S(name), 0, 0, "the VM's name (default: xenstore, else hostname)"},
+    {"broker", CLIOPTS_STR, S(broker), 0, 0, "mqtt://HOST:PORT or mqtts://HOST:PORT"},
+    {"cluster", CLIOPTS_STR, S(cluster), 0, 0, "cluster name (default default)"},
+    {"interval", CLIOPTS_NUM, S(interval_s), 0.05, 3600, "seconds between loads (default 2)"},
+    {"proc", CLIOPTS_STR, S(proc), 0, 0, "where /proc is (default /proc)"},
+    {"disk", CLIOPTS_STR, S(disk), 0, 0, "file system whose use is reported (default /)"},
+    {"xenbus", CLIOPTS_STR, S(xenbus), 0, 0, "xenbus device (default /dev/xen/xenbus)"},
+    {"cafile", CLIOPTS_STR, S(cafile), 0, 0, "TLS CA certificate"},
+    {"cert", CLIOPTS_STR, S(certfile), 0, 0, "TLS client certificate"},
+    {"key", CLIOPTS_STR, S(keyfile), 0, 0, "TLS client key"},
+    {"user", CLIOPTS_STR, S(user), 0, 0, "broker user"},
+    {"password-file", CLIOPTS_STR, S(password_file), 0, 0, "file holding the broker password"},
+    {"protocol", CLIOPTS_PROTO, S(protocol), 0, 0, "5, 3.1.1 or auto"},
+    {"keepalive", CLIOPTS_INT, S(keepalive), 1, 3600, "MQTT keepalive, seconds"},
+    {"once", CLIOPTS_FLAG, S(once), 0, 0, "print one load as JSON and exit (no broker)"},
+    {"log-level", CLIOPTS_LOGLEVEL, 0, 0, 0, "error, warn, info or debug"},
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
@@ -88,7 +88,8 @@ static int find_name(struct guestd *g, char *err, size_t errlen)
 			if (r < 0)
 				log_warnx("no name from xenstore (%s); using the host name", e);
 			if (gethostname(buf, sizeof buf) < 0) {
-				snprintf(err, errlen, "cannot read the host name: %s", strerror(errno));
+				snprintf(err, errlen, "cannot read the host name: %s",
+				         strerror(errno));
 				return -1;
 			}
 			buf[sizeof buf - 1] = '\0';
@@ -98,7 +99,7 @@ static int find_name(struct guestd *g, char *err, size_t errlen)
 	}
 	if (vmc_name_check(buf, "vm name", e, sizeof e) < 0) {
 		snprintf(err, errlen, "%s (from the %s)%s", e, g->name_source,
-			 g->opts.name ? "" : "; set one with --name");
+		         g->opts.name ? "" : "; set one with --name");
 		return -1;
 	}
 	memcpy(g->vm, buf, strlen(buf) + 1); /* checked: at most VMC_NAME_MAX */
@@ -206,7 +207,7 @@ static int start_bus(struct guestd *g, char *err, size_t errlen)
 			close(fd);
 		if (n <= 0) {
 			snprintf(err, errlen, "password file %s: empty or unreadable",
-				 o->password_file);
+			         o->password_file);
 			return -1;
 		}
 		password[n] = '\0';
@@ -219,20 +220,20 @@ static int start_bus(struct guestd *g, char *err, size_t errlen)
 	char *will_text = msg_print(will);
 	cJSON_Delete(will);
 	struct bus_opts bo = {
-		.url = o->broker,
-		.client_id = client_id,
-		.username = o->user,
-		.password = o->password_file ? password : NULL,
-		.cafile = o->cafile,
-		.certfile = o->certfile,
-		.keyfile = o->keyfile,
-		.keepalive = o->keepalive,
-		.protocol = o->protocol,
-		.will_topic = will_topic,
-		.will_payload = will_text,
-		.will_retain = 1,
-		.on_connect = on_connect,
-		.ud = g,
+	    .url = o->broker,
+	    .client_id = client_id,
+	    .username = o->user,
+	    .password = o->password_file ? password : NULL,
+	    .cafile = o->cafile,
+	    .certfile = o->certfile,
+	    .keyfile = o->keyfile,
+	    .keepalive = o->keepalive,
+	    .protocol = o->protocol,
+	    .will_topic = will_topic,
+	    .will_payload = will_text,
+	    .will_retain = 1,
+	    .on_connect = on_connect,
+	    .ud = g,
 	};
 	g->bus = bus_new(g->loop, &bo, err, errlen);
 	free(will_text);
@@ -245,12 +246,12 @@ int main(int argc, char **argv)
 	struct guestd g;
 	memset(&g, 0, sizeof g);
 	g.opts = (struct guestd_opts){
-		.broker = "mqtt://127.0.0.1:1883",
-		.cluster = "default",
-		.proc = "/proc",
-		.disk = "/",
-		.keepalive = 10,
-		.interval_s = 2,
+	    .broker = "mqtt://127.0.0.1:1883",
+	    .cluster = "default",
+	    .proc = "/proc",
+	    .disk = "/",
+	    .keepalive = 10,
+	    .interval_s = 2,
 	};
 	log_init("vmc-guestd", LOG_LVL_INFO);
 	struct conf *conf = NULL;
@@ -258,7 +259,7 @@ int main(int argc, char **argv)
 	char err[1024], host[256];
 	int port, tls;
 	int r = cliopts_parse(&g.opts, settings, NSETTINGS, argc, argv, "vmc-guestd", &check_only,
-			      &conf);
+	                      &conf);
 	if (r != 0 || vmc_name_check(g.opts.cluster, "cluster name", err, sizeof err) < 0 ||
 	    bus_url_parse(g.opts.broker, host, sizeof host, &port, &tls, err, sizeof err) < 0 ||
 	    find_name(&g, err, sizeof err) < 0) {
@@ -293,7 +294,7 @@ int main(int argc, char **argv)
 	sample_load(&g); /* the baseline for the first interval's CPU figures */
 	evloop_add_timer(g.loop, (long)(g.opts.interval_s * 1000), load_timer, &g);
 	log_info("vm %s (name from the %s): publishing every %g s to %s, cluster %s", g.vm,
-		 g.name_source, g.opts.interval_s, g.opts.broker, g.opts.cluster);
+	         g.name_source, g.opts.interval_s, g.opts.broker, g.opts.cluster);
 	evloop_run(g.loop);
 
 	log_info("signal %d: going offline", (int)got_signal);

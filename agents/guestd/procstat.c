@@ -18,16 +18,18 @@ int procstat_parse_stat(const char *text, struct procstat_cpu *out, char *err, s
 		if (strncmp(line, "cpu ", 4) == 0) {
 			uint64_t v[8] = {0};
 			int n = sscanf(line + 4,
-				       "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64
-				       " %" SCNu64 " %" SCNu64 " %" SCNu64,
-				       &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+			               "%" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64
+			               " %" SCNu64 " %" SCNu64 " %" SCNu64,
+			               &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
 			if (n < 4) {
-				snprintf(err, errlen, "stat: the cpu line has %d numbers, expected at "
-					 "least 4", n < 0 ? 0 : n);
+				snprintf(err, errlen,
+				         "stat: the cpu line has %d numbers, expected at "
+				         "least 4",
+				         n < 0 ? 0 : n);
 				return -1;
 			}
-			*out = (struct procstat_cpu){v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7],
-						     out->ncpus};
+			*out = (struct procstat_cpu){v[0], v[1], v[2], v[3],      v[4],
+			                             v[5], v[6], v[7], out->ncpus};
 			have = 1;
 		} else if (strncmp(line, "cpu", 3) == 0 && line[3] >= '0' && line[3] <= '9') {
 			out->ncpus++;
@@ -60,7 +62,7 @@ static int64_t meminfo_kb(const char *text, const char *key)
 }
 
 int procstat_parse_meminfo(const char *text, int64_t *total_kb, int64_t *avail_kb, char *err,
-			   size_t errlen)
+                           size_t errlen)
 {
 	int64_t total = meminfo_kb(text, "MemTotal"), avail = meminfo_kb(text, "MemAvailable");
 	if (total <= 0) {
@@ -69,7 +71,7 @@ int procstat_parse_meminfo(const char *text, int64_t *total_kb, int64_t *avail_k
 	}
 	if (avail < 0) {
 		int64_t f = meminfo_kb(text, "MemFree"), b = meminfo_kb(text, "Buffers"),
-			c = meminfo_kb(text, "Cached");
+		        c = meminfo_kb(text, "Cached");
 		if (f < 0) {
 			snprintf(err, errlen, "meminfo: neither MemAvailable nor MemFree");
 			return -1;
@@ -82,7 +84,7 @@ int procstat_parse_meminfo(const char *text, int64_t *total_kb, int64_t *avail_k
 }
 
 int procstat_parse_loadavg(const char *text, double *l1, double *l5, double *l15, char *err,
-			   size_t errlen)
+                           size_t errlen)
 {
 	if (sscanf(text, "%lf %lf %lf", l1, l5, l15) != 3) {
 		snprintf(err, errlen, "loadavg: expected three numbers");
@@ -102,7 +104,7 @@ int procstat_parse_uptime(const char *text, double *uptime_s, char *err, size_t 
 
 /* Reads a small /proc file into buf. Returns 0 or -1 with err. */
 static int read_proc(const char *dir, const char *name, char *buf, size_t len, char *err,
-		     size_t errlen)
+                     size_t errlen)
 {
 	char path[4096];
 	snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -121,7 +123,7 @@ static int read_proc(const char *dir, const char *name, char *buf, size_t len, c
 }
 
 int procstat_sample(const char *proc_dir, const char *disk_path, struct procstat_sample *out,
-		    char *err, size_t errlen)
+                    char *err, size_t errlen)
 {
 	char buf[65536], e[256];
 	memset(out, 0, sizeof *out);
@@ -131,11 +133,11 @@ int procstat_sample(const char *proc_dir, const char *disk_path, struct procstat
 		if (read_proc(proc_dir, files[i], buf, sizeof buf, err, errlen) < 0)
 			return -1;
 		int rc = i == 0   ? procstat_parse_stat(buf, &out->cpu, e, sizeof e)
-			 : i == 1 ? procstat_parse_meminfo(buf, &out->mem_total_kb,
-							   &out->mem_avail_kb, e, sizeof e)
-			 : i == 2 ? procstat_parse_loadavg(buf, &out->load1, &out->load5,
-							   &out->load15, e, sizeof e)
-				  : procstat_parse_uptime(buf, &out->uptime_s, e, sizeof e);
+		         : i == 1 ? procstat_parse_meminfo(buf, &out->mem_total_kb,
+		                                           &out->mem_avail_kb, e, sizeof e)
+		         : i == 2 ? procstat_parse_loadavg(buf, &out->load1, &out->load5,
+		                                           &out->load15, e, sizeof e)
+		                  : procstat_parse_uptime(buf, &out->uptime_s, e, sizeof e);
 		if (rc < 0) {
 			snprintf(err, errlen, "%s/%s", proc_dir, e);
 			return -1;
@@ -166,16 +168,17 @@ static double round2(double x)
 }
 
 void procstat_figures(const struct procstat_sample *prev, const struct procstat_sample *cur,
-		      struct procstat_figures *out)
+                      struct procstat_figures *out)
 {
 	memset(out, 0, sizeof *out);
 	uint64_t dt = total(&cur->cpu) - total(&prev->cpu);
 	/* counters that went backwards (a restored guest) give no figure */
 	if (total(&cur->cpu) > total(&prev->cpu) && busy(&cur->cpu) >= busy(&prev->cpu) &&
 	    cur->cpu.steal >= prev->cpu.steal) {
-		out->cpu = round2((double)(busy(&cur->cpu) - busy(&prev->cpu)) * 100.0 / (double)dt);
+		out->cpu =
+		    round2((double)(busy(&cur->cpu) - busy(&prev->cpu)) * 100.0 / (double)dt);
 		out->steal = round2((double)(cur->cpu.steal - prev->cpu.steal) * 100.0 *
-				    cur->cpu.ncpus / (double)dt);
+		                    cur->cpu.ncpus / (double)dt);
 	}
 	out->vcpus = cur->cpu.ncpus;
 	out->mem_total_mb = cur->mem_total_kb / 1024;

@@ -37,17 +37,17 @@ struct procstat_figures {
 int procstat_parse_stat(const char *text, struct procstat_cpu *out, char *err, size_t errlen);
 /* Uses MemAvailable, or MemFree + Buffers + Cached on kernels without it. */
 int procstat_parse_meminfo(const char *text, int64_t *total_kb, int64_t *avail_kb, char *err,
-			   size_t errlen);
+                           size_t errlen);
 int procstat_parse_loadavg(const char *text, double *l1, double *l5, double *l15, char *err,
-			   size_t errlen);
+                           size_t errlen);
 int procstat_parse_uptime(const char *text, double *uptime_s, char *err, size_t errlen);
 
 /* Reads stat, meminfo, loadavg and uptime under proc_dir, and the disk use of disk_path
  * (NULL: not measured). Returns 0 or -1 with err. */
 int procstat_sample(const char *proc_dir, const char *disk_path, struct procstat_sample *out,
-		    char *err, size_t errlen);
+                    char *err, size_t errlen);
 /* Figures from two samples (prev may equal cur: cpu and steal are then 0). Pure. */
 void procstat_figures(const struct procstat_sample *prev, const struct procstat_sample *cur,
-		      struct procstat_figures *out);
+                      struct procstat_figures *out);
 
 #endif

@@ -49,8 +49,8 @@ static int read_full(int fd, void *buf, size_t len, int64_t deadline)
 	return 0;
 }
 
-int xsname_ask(int fd, const char *dev, const char *key, char *out, size_t outlen,
-		int timeout_ms, char *err, size_t errlen)
+int xsname_ask(int fd, const char *dev, const char *key, char *out, size_t outlen, int timeout_ms,
+               char *err, size_t errlen)
 {
 	char msg[sizeof(struct xsd_sockmsg) + XENSTORE_ABS_PATH_MAX];
 	size_t klen = strlen(key) + 1;
@@ -76,7 +76,7 @@ int xsname_ask(int fd, const char *dev, const char *key, char *out, size_t outle
 		}
 		if (r.len > XENSTORE_PAYLOAD_MAX || read_full(fd, body, r.len, deadline) < 0) {
 			snprintf(err, errlen, "%s: reading the reply: %s", dev,
-				 r.len > XENSTORE_PAYLOAD_MAX ? "too long" : strerror(errno));
+			         r.len > XENSTORE_PAYLOAD_MAX ? "too long" : strerror(errno));
 			return -1;
 		}
 		body[r.len] = '\0';
@@ -87,8 +87,8 @@ int xsname_ask(int fd, const char *dev, const char *key, char *out, size_t outle
 			return -1;
 		}
 		if (r.type != XS_READ || r.len >= outlen) {
-			snprintf(err, errlen, "xenstore %s: unexpected reply (type %u, %u bytes)", key,
-				 r.type, r.len);
+			snprintf(err, errlen, "xenstore %s: unexpected reply (type %u, %u bytes)",
+			         key, r.type, r.len);
 			return -1;
 		}
 		memcpy(out, body, r.len + 1);
@@ -97,7 +97,7 @@ int xsname_ask(int fd, const char *dev, const char *key, char *out, size_t outle
 }
 
 int xsname_read(const char *dev, const char *key, char *out, size_t outlen, int timeout_ms,
-		char *err, size_t errlen)
+                char *err, size_t errlen)
 {
 	static const char *const devices[] = {XSNAME_DEVICES};
 	size_t n = dev ? 1 : sizeof devices / sizeof devices[0];

@@ -11,10 +11,10 @@
  * waiting at most timeout_ms. Returns 0 with the value in out, 1 if there is no xenbus
  * device (not a Xen guest), or -1 with err. */
 int xsname_read(const char *dev, const char *key, char *out, size_t outlen, int timeout_ms,
-		char *err, size_t errlen);
+                char *err, size_t errlen);
 
 /* The same over an open descriptor (dev names it in errors); lets tests play xenstore. */
-int xsname_ask(int fd, const char *dev, const char *key, char *out, size_t outlen,
-	       int timeout_ms, char *err, size_t errlen);
+int xsname_ask(int fd, const char *dev, const char *key, char *out, size_t outlen, int timeout_ms,
+               char *err, size_t errlen);
 
 #endif

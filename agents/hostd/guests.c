@@ -74,15 +74,15 @@ struct field {
 
 #define F(x) offsetof(struct guest_figures, x)
 static const struct field fields[] = {
-	{"cpu", 0, 100.5, F(cpu), 0, GUEST_HAS_CPU},
-	{"steal", 0, 409600, F(steal), 0, GUEST_HAS_STEAL},
-	{"mem_total_mb", 0, 1e12, F(mem_total_mb), 1, GUEST_HAS_MEM},
-	{"mem_used_mb", 0, 1e12, F(mem_used_mb), 1, GUEST_HAS_MEM},
-	{"load1", 0, 1e7, F(load1), 0, GUEST_HAS_LOAD},
-	{"load5", 0, 1e7, F(load5), 0, GUEST_HAS_LOAD},
-	{"load15", 0, 1e7, F(load15), 0, GUEST_HAS_LOAD},
-	{"disk_used_pct", 0, 100.5, F(disk_used_pct), 0, GUEST_HAS_DISK},
-	{"uptime_s", 0, 1e11, F(uptime_s), 0, GUEST_HAS_UPTIME},
+    {"cpu", 0, 100.5, F(cpu), 0, GUEST_HAS_CPU},
+    {"steal", 0, 409600, F(steal), 0, GUEST_HAS_STEAL},
+    {"mem_total_mb", 0, 1e12, F(mem_total_mb), 1, GUEST_HAS_MEM},
+    {"mem_used_mb", 0, 1e12, F(mem_used_mb), 1, GUEST_HAS_MEM},
+    {"load1", 0, 1e7, F(load1), 0, GUEST_HAS_LOAD},
+    {"load5", 0, 1e7, F(load5), 0, GUEST_HAS_LOAD},
+    {"load15", 0, 1e7, F(load15), 0, GUEST_HAS_LOAD},
+    {"disk_used_pct", 0, 100.5, F(disk_used_pct), 0, GUEST_HAS_DISK},
+    {"uptime_s", 0, 1e11, F(uptime_s), 0, GUEST_HAS_UPTIME},
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
@@ -91,7 +91,7 @@ static int read_fields(const cJSON *m, struct guest_figures *f, char *err, size_
 	for (size_t i = 0; i < NFIELDS; i++) {
 		double v;
 		int r = msg_get_num(m, "", fields[i].name, 0, fields[i].min, fields[i].max, &v, err,
-				    errlen);
+		                    errlen);
 		if (r < 0)
 			return -1;
 		if (r == 1)
@@ -113,7 +113,7 @@ static int read_fields(const cJSON *m, struct guest_figures *f, char *err, size_
 }
 
 int guests_on_load(struct guests *g, const char *vm, const void *payload, size_t len,
-		   int64_t now_ms, char *err, size_t errlen)
+                   int64_t now_ms, char *err, size_t errlen)
 {
 	cJSON *m = NULL;
 	struct guest_figures f;
@@ -122,9 +122,8 @@ int guests_on_load(struct guests *g, const char *vm, const void *payload, size_t
 		return -1;
 	if (msg_parse(payload, len, &m, err, errlen) != VMC_OK)
 		return -1;
-	int rc = msg_check_envelope(m, err, errlen) < 0 || read_fields(m, &f, err, errlen) < 0
-			 ? -1
-			 : 0;
+	int rc =
+	    msg_check_envelope(m, err, errlen) < 0 || read_fields(m, &f, err, errlen) < 0 ? -1 : 0;
 	cJSON_Delete(m);
 	if (rc < 0)
 		return -1;

@@ -46,7 +46,7 @@ void guests_free(struct guests *g);
 /* Records a guest/<vm>/load payload received at now_ms. Returns 0, or -1 with err naming the
  * bad field (the previous figures stay). */
 int guests_on_load(struct guests *g, const char *vm, const void *payload, size_t len,
-		   int64_t now_ms, char *err, size_t errlen);
+                   int64_t now_ms, char *err, size_t errlen);
 /* The figures of vm if fresh at now_ms, else NULL. */
 const struct guest_figures *guests_get(const struct guests *g, const char *vm, int64_t now_ms);
 /* The figures of vm as a new JSON object (cpu, steal, mem_used_mb, load1, ...), or NULL. */

@@ -35,6 +35,11 @@ struct hostd_opts {
 	int migrate_port;       /* 0: none */
 	const char *migrate_addr; /* address peers use to reach us; default 127.0.0.1 */
 	const char *cluster_key_file;
+	/* balancer.c */
+	const char *rules_file;     /* NULL: the built-in rules */
+	int advise;                 /* decide and publish, never migrate */
+	const char *power_off_hook; /* programs run with the host name as argument */
+	const char *power_on_hook;
 };
 
 /* A command being answered, possibly later (shutdowns, migrations). */
@@ -128,6 +133,20 @@ int vmstore_remove(struct vmstore *s, const char *name);
 /* Names of every stored VM; *names malloc'ed array of malloc'ed strings. */
 int vmstore_list(struct vmstore *s, char ***names, size_t *n);
 void vmstore_names_free(char **names, size_t n);
+
+/* --- balancer.c: rules, balancing protocol, balance.plan ------------------------------ */
+struct rules;
+/* Parses a rules file (NULL: the built-in rules). Returns 0, or -1 with every error. */
+int hostd_balancer_load_rules(const char *path, struct rules **out, char *err, size_t errlen);
+/* Sets the balancer up (after the bus exists). Returns 0, or -1 with err. */
+int hostd_balancer_start(struct hostd *h, char *err, size_t errlen);
+void hostd_balancer_stop(struct hostd *h);
+/* Subscribes to what the balancer reads; called on every (re)connect. */
+void hostd_balancer_connected(struct hostd *h);
+/* A message on one of those topics (rest: the topic after vmc/<cluster>/). */
+void hostd_balancer_message(struct hostd *h, const struct bus_msg *m, const char *rest);
+/* This host's load message, as just published. */
+void hostd_balancer_sample(struct hostd *h, const cJSON *load);
 
 /* Virtual now, in ms. */
 int64_t hostd_now(const struct hostd *h);

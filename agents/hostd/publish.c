@@ -274,6 +274,7 @@ void hostd_publish_load(struct hostd *h)
 	cJSON_AddItemToObject(m, "vms", vmarr);
 	topic_fmt(t, sizeof(t), h->opts.cluster, "host/%s/load", h->opts.name);
 	bus_publish_json(h->bus, t, m, 0, 1);
+	hostd_balancer_sample(h, m);
 	publish_vm_changes(h, vmarr);
 	remember_vms(h, vmarr);
 	cJSON_Delete(m);

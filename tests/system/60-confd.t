@@ -6,7 +6,7 @@
 # leave nothing behind. Guest agent figures reach `vmc vms --json`.
 . "$(dirname "$0")/../lib/harness.sh"
 harness_init
-plan 60
+plan 64
 
 MIB=1048576
 STORE=$T/store
@@ -63,7 +63,7 @@ python3 - "$SRV" <<'EOF'
 import os, sys
 d = sys.argv[1]
 data = bytes((i * 7 + 3) % 251 for i in range(2 * 1024 * 1024))
-for name in ("base.img", "cutbase.img"):
+for name in ("base.img", "cutbase.img", "progbase.img"):
     with open(os.path.join(d, name), "wb") as f:
         f.write(data)
         f.truncate(4 * 1024 * 1024)
@@ -87,6 +87,7 @@ template evil "$HTTP/img/tampered.img" "$SHA"
 template cut "$HTTP/cut/cutbase.img" "$SHA"
 template missing "$HTTP/img/none.img" "$SHA"
 template closed "http://127.0.0.1:$CLOSED/img/unreachable.img" "$SHA"
+template prog "$HTTP/img/progbase.img" "$SHA"
 
 # what libxlutil reads from a config
 cc -o "$T/xlcfg_check" "$HARNESS_ROOT/tests/lib/xlcfg_check.c" \
@@ -104,7 +105,7 @@ touch "$T/mark"
 
 # --- templates ------------------------------------------------------------------------
 out=$(vmcc call cmd/confd template.list)
-is "$(echo "$out" | jq -r '[.result.templates[].name] | join(",")')" "closed,cut,evil,missing,web" \
+is "$(echo "$out" | jq -r '[.result.templates[].name] | join(",")')" "closed,cut,evil,missing,prog,web" \
 	"template.list lists the templates"
 is "$(echo "$out" | jq -r '.result.templates[] | select(.name=="web") | "\(.memory_mb) \(.vcpus) \(.disk_size_mb)"')" \
 	"256 2 16" "with their memory, vcpus and disk size"
@@ -218,6 +219,16 @@ mosquitto_pub -p "$BROKER_PORT" -h 127.0.0.1 -q 1 -t vmc/default/cmd/confd \
 	-m '{"v":1,"from":"script","ts":0,"id":"pub-1","op":"vm.create","args":{"name":"pub1","template":"web"}}'
 wait_until 20 vm_running pub1
 ok $? "a VM created with one mosquitto_pub runs"
+
+# --- vmc: templates, progress, delete --------------------------------------------------------
+like "$(vmcc templates)" "web +256 +2 +16 +$HTTP/img/base.img" "vmc templates lists them for people"
+err=$(vmcc create prog1 --template prog 2>&1 >/dev/null)
+like "$err" "vmc: image progbase.img fetched and verified \(4.0 MiB\)" "vmc create shows the download"
+out=$(vmcc delete prog1 2>&1)
+like "$out" "add --yes" "vmc delete wants --yes"
+vmcc delete prog1 --yes >/dev/null 2>&1
+[ -z "$(vm_field prog1 .name)" ] && [ ! -e "$STORE/disks/prog1.img" ]
+ok $? "vmc delete --yes removes the VM and its disk"
 
 # --- delete -----------------------------------------------------------------------------------
 out=$(vmcc call cmd/confd vm.delete '{"name":"web2"}' 2>&1)

@@ -21,16 +21,16 @@
 #include "../../lib/xlcfg.h"
 
 static const char tmpl[] = "kernel = /boot/vmlinuz-6.1\n"
-			   "ramdisk = /boot/initrd.img-6.1\n"
-			   "image = base.img\n"
-			   "memory = 768\n"
-			   "vcpus = 3\n"
-			   "bridge = xenbr0\n"
-			   "root = \"/dev/xvda1 ro\"\n"
-			   "extra = \"console=hvc0 say=\\\"hi\\\" back\\\\slash\"\n"
-			   "xl.on_crash = restart\n"
-			   "xl.maxmem = 1024\n"
-			   "xl.vfb = \"[ 'vnc=1', 'vnclisten=127.0.0.1' ]\"\n";
+                           "ramdisk = /boot/initrd.img-6.1\n"
+                           "image = base.img\n"
+                           "memory = 768\n"
+                           "vcpus = 3\n"
+                           "bridge = xenbr0\n"
+                           "root = \"/dev/xvda1 ro\"\n"
+                           "extra = \"console=hvc0 say=\\\"hi\\\" back\\\\slash\"\n"
+                           "xl.on_crash = restart\n"
+                           "xl.maxmem = 1024\n"
+                           "xl.vfb = \"[ 'vnc=1', 'vnclisten=127.0.0.1' ]\"\n";
 
 static struct template *load_tmpl(void)
 {
@@ -185,10 +185,10 @@ static void test_write_atomic(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_libxlutil_reads_it_back),
-		cmocka_unit_test(test_build_rejects),
-		cmocka_unit_test(test_xl_values),
-		cmocka_unit_test(test_write_atomic),
+	    cmocka_unit_test(test_libxlutil_reads_it_back),
+	    cmocka_unit_test(test_build_rejects),
+	    cmocka_unit_test(test_xl_values),
+	    cmocka_unit_test(test_write_atomic),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

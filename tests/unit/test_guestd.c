@@ -18,13 +18,13 @@
 #include "../../agents/guestd/xsname.h"
 
 static const char stat1[] = "cpu  100 0 100 700 50 0 0 50 0 0\n"
-			    "cpu0 50 0 50 350 25 0 0 25 0 0\n"
-			    "cpu1 50 0 50 350 25 0 0 25 0 0\n"
-			    "intr 12345\nctxt 999\n";
+                            "cpu0 50 0 50 350 25 0 0 25 0 0\n"
+                            "cpu1 50 0 50 350 25 0 0 25 0 0\n"
+                            "intr 12345\nctxt 999\n";
 /* +300 busy, +500 idle, +0 iowait, +200 steal: 1000 ticks */
 static const char stat2[] = "cpu  300 50 250 1100 50 0 0 250 0 0\n"
-			    "cpu0 150 25 125 550 25 0 0 125 0 0\n"
-			    "cpu1 150 25 125 550 25 0 0 125 0 0\n";
+                            "cpu0 150 25 125 550 25 0 0 125 0 0\n"
+                            "cpu1 150 25 125 550 25 0 0 125 0 0\n";
 
 static void test_parse_stat(void **state)
 {
@@ -36,7 +36,8 @@ static void test_parse_stat(void **state)
 	assert_int_equal(c.steal, 50);
 	assert_int_equal(c.ncpus, 2);
 	/* old kernels: four columns, no steal */
-	assert_int_equal(procstat_parse_stat("cpu 1 2 3 4\ncpu0 1 2 3 4\n", &c, err, sizeof err), 0);
+	assert_int_equal(procstat_parse_stat("cpu 1 2 3 4\ncpu0 1 2 3 4\n", &c, err, sizeof err),
+	                 0);
 	assert_int_equal(c.steal, 0);
 	assert_int_equal(procstat_parse_stat("cpu0 1 2 3 4\n", &c, err, sizeof err), -1);
 	assert_non_null(strstr(err, "no aggregate \"cpu\" line"));
@@ -50,22 +51,22 @@ static void test_parse_others(void **state)
 	double a, b, c;
 	char err[256];
 	assert_int_equal(procstat_parse_meminfo("MemTotal:  2048000 kB\nMemFree: 100 kB\n"
-						"MemAvailable:  1024000 kB\n",
-						&total, &avail, err, sizeof err),
-			 0);
+	                                        "MemAvailable:  1024000 kB\n",
+	                                        &total, &avail, err, sizeof err),
+	                 0);
 	assert_int_equal(total, 2048000);
 	assert_int_equal(avail, 1024000);
-	assert_int_equal(procstat_parse_meminfo("MemTotal: 1000 kB\nMemFree: 100 kB\nBuffers: 50 kB\n"
-						"Cached: 250 kB\n",
-						&total, &avail, err, sizeof err),
-			 0);
+	assert_int_equal(
+	    procstat_parse_meminfo("MemTotal: 1000 kB\nMemFree: 100 kB\nBuffers: 50 kB\n"
+	                           "Cached: 250 kB\n",
+	                           &total, &avail, err, sizeof err),
+	    0);
 	assert_int_equal(avail, 400);
 	assert_int_equal(procstat_parse_meminfo("MemFree: 1 kB\n", &total, &avail, err, sizeof err),
-			 -1);
+	                 -1);
 	assert_non_null(strstr(err, "MemTotal"));
-	assert_int_equal(procstat_parse_loadavg("0.50 1.25 2.00 1/123 456\n", &a, &b, &c, err,
-						sizeof err),
-			 0);
+	assert_int_equal(
+	    procstat_parse_loadavg("0.50 1.25 2.00 1/123 456\n", &a, &b, &c, err, sizeof err), 0);
 	assert_true(a == 0.5 && b == 1.25 && c == 2.0);
 	assert_int_equal(procstat_parse_loadavg("x", &a, &b, &c, err, sizeof err), -1);
 	assert_int_equal(procstat_parse_uptime("12345.67 999.0\n", &a, err, sizeof err), 0);
@@ -147,7 +148,7 @@ static void test_xenstore_name(void **state)
 	reply(sv[1], XS_READ, 1, "other", 5);
 	reply(sv[1], XS_READ, 0x766d63, "web1", 4);
 	assert_int_equal(xsname_ask(sv[0], "test", "name", out, sizeof out, 1000, err, sizeof err),
-			 0);
+	                 0);
 	assert_string_equal(out, "web1");
 	/* what was asked: XS_READ of "name" */
 	struct xsd_sockmsg h;
@@ -160,27 +161,26 @@ static void test_xenstore_name(void **state)
 	/* an error reply */
 	reply(sv[1], XS_ERROR, 0x766d63, "ENOENT", 7);
 	assert_int_equal(xsname_ask(sv[0], "test", "name", out, sizeof out, 1000, err, sizeof err),
-			 -1);
+	                 -1);
 	assert_non_null(strstr(err, "ENOENT"));
 	/* no reply: a timeout, not a hang */
 	assert_int_equal(xsname_ask(sv[0], "test", "name", out, sizeof out, 100, err, sizeof err),
-			 -1);
+	                 -1);
 	assert_non_null(strstr(err, "timed out"));
 	close(sv[0]);
 	close(sv[1]);
 	/* no device: not a Xen guest */
-	assert_int_equal(xsname_read("/nonexistent/xenbus", "name", out, sizeof out, 100, err,
-				     sizeof err),
-			 1);
+	assert_int_equal(
+	    xsname_read("/nonexistent/xenbus", "name", out, sizeof out, 100, err, sizeof err), 1);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_stat),
-		cmocka_unit_test(test_parse_others),
-		cmocka_unit_test(test_fake_proc),
-		cmocka_unit_test(test_xenstore_name),
+	    cmocka_unit_test(test_parse_stat),
+	    cmocka_unit_test(test_parse_others),
+	    cmocka_unit_test(test_fake_proc),
+	    cmocka_unit_test(test_xenstore_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,9 +17,10 @@ static int feed(struct guests *g, const char *vm, const char *json, int64_t now)
 	return guests_on_load(g, vm, json, strlen(json), now, err, sizeof err);
 }
 
-#define GOOD "{\"v\":1,\"from\":\"guest/web1\",\"ts\":5,\"seq\":7,\"cpu\":42.5,\"steal\":12," \
-	     "\"vcpus\":2,\"mem_total_mb\":2048,\"mem_used_mb\":512,\"load1\":0.5,\"load5\":0.25," \
-	     "\"load15\":0.125,\"disk_used_pct\":33.3,\"uptime_s\":100}"
+#define GOOD                                                                                       \
+	"{\"v\":1,\"from\":\"guest/web1\",\"ts\":5,\"seq\":7,\"cpu\":42.5,\"steal\":12,"           \
+	"\"vcpus\":2,\"mem_total_mb\":2048,\"mem_used_mb\":512,\"load1\":0.5,\"load5\":0.25,"      \
+	"\"load15\":0.125,\"disk_used_pct\":33.3,\"uptime_s\":100}"
 
 static void test_keep_and_attach(void **state)
 {
@@ -33,7 +34,7 @@ static void test_keep_and_attach(void **state)
 	assert_int_equal(f->vcpus, 2);
 	assert_int_equal(f->seq, 7);
 	assert_int_equal(f->has & (GUEST_HAS_CPU | GUEST_HAS_LOAD | GUEST_HAS_DISK),
-			 GUEST_HAS_CPU | GUEST_HAS_LOAD | GUEST_HAS_DISK);
+	                 GUEST_HAS_CPU | GUEST_HAS_LOAD | GUEST_HAS_DISK);
 	cJSON *o = guests_json(g, "web1", 1500);
 	assert_non_null(o);
 	assert_true(cJSON_GetObjectItem(o, "cpu")->valuedouble == 42.5);
@@ -59,14 +60,14 @@ static void test_rejected(void **state)
 {
 	struct guests *g = guests_new();
 	static const char *const bad[] = {
-		"not json",
-		"[1,2]",
-		"{\"cpu\":5}", /* no envelope */
-		"{\"v\":1,\"from\":\"x\",\"ts\":1,\"cpu\":-3}",
-		"{\"v\":1,\"from\":\"x\",\"ts\":1,\"cpu\":\"high\"}",
-		"{\"v\":1,\"from\":\"x\",\"ts\":1,\"mem_used_mb\":-1}",
-		"{\"v\":1,\"from\":\"x\",\"ts\":1,\"vcpus\":0}",
-		"{\"v\":2,\"from\":\"x\",\"ts\":1}",
+	    "not json",
+	    "[1,2]",
+	    "{\"cpu\":5}", /* no envelope */
+	    "{\"v\":1,\"from\":\"x\",\"ts\":1,\"cpu\":-3}",
+	    "{\"v\":1,\"from\":\"x\",\"ts\":1,\"cpu\":\"high\"}",
+	    "{\"v\":1,\"from\":\"x\",\"ts\":1,\"mem_used_mb\":-1}",
+	    "{\"v\":1,\"from\":\"x\",\"ts\":1,\"vcpus\":0}",
+	    "{\"v\":2,\"from\":\"x\",\"ts\":1}",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		assert_int_equal(feed(g, "web1", bad[i], 1), -1);
@@ -114,10 +115,10 @@ static void test_many(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_keep_and_attach),
-		cmocka_unit_test(test_rejected),
-		cmocka_unit_test(test_staleness),
-		cmocka_unit_test(test_many),
+	    cmocka_unit_test(test_keep_and_attach),
+	    cmocka_unit_test(test_rejected),
+	    cmocka_unit_test(test_staleness),
+	    cmocka_unit_test(test_many),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

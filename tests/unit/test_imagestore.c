@@ -108,8 +108,8 @@ static void test_names(void **state)
 {
 	char err[256];
 	const char *good[] = {"base.img", "debian-12_amd64.qcow2", "a", "x+y.raw"};
-	const char *bad[] = {"",      "../x",  "a/b",   "/etc/passwd", ".hidden", "-rf",
-			     "a b",   "x;rm",  "$(id)", "a\nb",        "..",      "a..b"};
+	const char *bad[] = {"",    "../x", "a/b",   "/etc/passwd", ".hidden", "-rf",
+	                     "a b", "x;rm", "$(id)", "a\nb",        "..",      "a..b"};
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
 		assert_int_equal(imgstore_name_check(good[i], "image", err, sizeof err), 0);
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -131,18 +131,18 @@ static void test_name_from_url(void **state)
 {
 	char out[IMGSTORE_NAME_MAX + 1], err[256];
 	assert_int_equal(imgstore_name_from_url("http://h:1/a/b/base.img?x=1#f", out, sizeof out,
-						err, sizeof err),
-			 0);
+	                                        err, sizeof err),
+	                 0);
 	assert_string_equal(out, "base.img");
-	assert_int_equal(imgstore_name_from_url("https://h/x.raw", out, sizeof out, err, sizeof err),
-			 0);
+	assert_int_equal(
+	    imgstore_name_from_url("https://h/x.raw", out, sizeof out, err, sizeof err), 0);
 	assert_string_equal(out, "x.raw");
 	assert_int_equal(imgstore_name_from_url("http://h/", out, sizeof out, err, sizeof err), -1);
 	assert_int_equal(imgstore_name_from_url("http://h", out, sizeof out, err, sizeof err), -1);
 	assert_int_equal(imgstore_name_from_url("http://h/..", out, sizeof out, err, sizeof err),
-			 -1);
-	assert_int_equal(imgstore_name_from_url("http://h/%2e%2e", out, sizeof out, err, sizeof err),
-			 -1);
+	                 -1);
+	assert_int_equal(
+	    imgstore_name_from_url("http://h/%2e%2e", out, sizeof out, err, sizeof err), -1);
 	assert_int_equal(imgstore_name_from_url("nourl", out, sizeof out, err, sizeof err), -1);
 }
 
@@ -185,14 +185,12 @@ static void test_open_layout(void **state)
 	snprintf(p, sizeof p, "%s/a,b", f->dir);
 	assert_int_equal(imgstore_open(p, &s2, err, sizeof err), -1);
 	assert_non_null(strstr(err, "commas"));
-	assert_int_equal(imgstore_path(f->s, IMGSTORE_DISKS, "web1.img", out, sizeof out, err,
-				       sizeof err),
-			 0);
+	assert_int_equal(
+	    imgstore_path(f->s, IMGSTORE_DISKS, "web1.img", out, sizeof out, err, sizeof err), 0);
 	snprintf(p, sizeof p, "%s/disks/web1.img", imgstore_root(f->s));
 	assert_string_equal(out, p);
-	assert_int_equal(imgstore_path(f->s, IMGSTORE_DISKS, "../x", out, sizeof out, err,
-				       sizeof err),
-			 -1);
+	assert_int_equal(
+	    imgstore_path(f->s, IMGSTORE_DISKS, "../x", out, sizeof out, err, sizeof err), -1);
 }
 
 static void test_local_image_confined(void **state)
@@ -201,15 +199,14 @@ static void test_local_image_confined(void **state)
 	char name[IMGSTORE_NAME_MAX + 1], err[512], p[512], q[512];
 	put(f, "images/base.img", "abc", 3);
 	assert_int_equal(imgstore_local_image(f->s, "base.img", name, sizeof name, err, sizeof err),
-			 0);
+	                 0);
 	assert_string_equal(name, "base.img");
 	snprintf(p, sizeof p, "%s/images/base.img", imgstore_root(f->s));
 	assert_int_equal(imgstore_local_image(f->s, p, name, sizeof name, err, sizeof err), 0);
 	assert_string_equal(name, "base.img");
 	/* outside the store */
-	assert_int_equal(imgstore_local_image(f->s, "/etc/passwd", name, sizeof name, err,
-					      sizeof err),
-			 -1);
+	assert_int_equal(
+	    imgstore_local_image(f->s, "/etc/passwd", name, sizeof name, err, sizeof err), -1);
 	assert_non_null(strstr(err, "outside the store"));
 	/* inside the store, but not in images/ */
 	put(f, "disks/d.img", "x", 1);
@@ -223,23 +220,21 @@ static void test_local_image_confined(void **state)
 	snprintf(p, sizeof p, "%s/images/link.img", imgstore_root(f->s));
 	assert_int_equal(symlink("/etc/passwd", p), 0);
 	assert_int_equal(imgstore_local_image(f->s, "link.img", name, sizeof name, err, sizeof err),
-			 -1);
+	                 -1);
 	assert_non_null(strstr(err, "not a regular file"));
 	assert_int_equal(imgstore_local_image(f->s, p, name, sizeof name, err, sizeof err), -1);
 	assert_non_null(strstr(err, "outside"));
 	/* and clone will not follow it either */
 	enum imgstore_clone_method m;
 	assert_int_equal(imgstore_clone(f->s, "link.img", "x.img", 0, &m, err, sizeof err), -1);
-	assert_int_equal(imgstore_clone(f->s, "../../../etc/passwd", "x.img", 0, &m, err,
-					sizeof err),
-			 -1);
+	assert_int_equal(
+	    imgstore_clone(f->s, "../../../etc/passwd", "x.img", 0, &m, err, sizeof err), -1);
 	assert_int_equal(imgstore_clone(f->s, "base.img", "../escape.img", 0, &m, err, sizeof err),
-			 -1);
+	                 -1);
 	snprintf(q, sizeof q, "%s/store/escape.img", f->dir);
 	assert_int_equal(access(q, F_OK), -1);
-	assert_int_equal(imgstore_local_image(f->s, "missing.img", name, sizeof name, err,
-					      sizeof err),
-			 -1);
+	assert_int_equal(
+	    imgstore_local_image(f->s, "missing.img", name, sizeof name, err, sizeof err), -1);
 	assert_non_null(strstr(err, "not in the store"));
 }
 
@@ -307,8 +302,8 @@ static void test_copy_sparse(void **state)
 	for (int zero_only = 0; zero_only < 2; zero_only++) {
 		snprintf(dst, sizeof dst, "%s/store/disks/copy%d.img", f->dir, zero_only);
 		int in = open(src, O_RDONLY), out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		assert_int_equal(imgstore_copy_sparse(in, out, 12 * MIB, zero_only, err, sizeof err),
-				 0);
+		assert_int_equal(
+		    imgstore_copy_sparse(in, out, 12 * MIB, zero_only, err, sizeof err), 0);
 		close(in);
 		close(out);
 		struct stat st;
@@ -328,9 +323,8 @@ static void test_clone(void **state)
 	make_sparse(f, "images/base.img");
 	snprintf(src, sizeof src, "%s/store/images/base.img", f->dir);
 	snprintf(dst, sizeof dst, "%s/store/disks/web1.img", f->dir);
-	assert_int_equal(imgstore_clone(f->s, "base.img", "web1.img", 64ULL * MIB, &m, err,
-					sizeof err),
-			 0);
+	assert_int_equal(
+	    imgstore_clone(f->s, "base.img", "web1.img", 64ULL * MIB, &m, err, sizeof err), 0);
 	assert_true(m == IMGSTORE_CLONE_REFLINK || m == IMGSTORE_CLONE_SPARSE);
 	struct stat st;
 	assert_int_equal(stat(dst, &st), 0);
@@ -343,9 +337,8 @@ static void test_clone(void **state)
 	assert_int_equal(stat(dst, &st), 0);
 	assert_int_equal(st.st_size, 64 * MIB);
 	/* smaller than the image: refused, nothing left */
-	assert_int_equal(imgstore_clone(f->s, "base.img", "web2.img", 1ULL * MIB, &m, err,
-					sizeof err),
-			 -1);
+	assert_int_equal(
+	    imgstore_clone(f->s, "base.img", "web2.img", 1ULL * MIB, &m, err, sizeof err), -1);
 	assert_non_null(strstr(err, "smaller than the image"));
 	assert_false(imgstore_exists(f->s, IMGSTORE_DISKS, "web2.img"));
 	/* a missing image */
@@ -404,15 +397,15 @@ int main(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_name_from_url),
-		cmocka_unit_test(test_sha256_parse),
-		cmocka_unit_test_setup_teardown(test_open_layout, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_local_image_confined, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sha256_and_verify, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_copy_sparse, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_clone, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fetch_failures_leave_nothing, setup, teardown),
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_name_from_url),
+	    cmocka_unit_test(test_sha256_parse),
+	    cmocka_unit_test_setup_teardown(test_open_layout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_local_image_confined, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sha256_and_verify, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_copy_sparse, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_clone, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fetch_failures_leave_nothing, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	curl_global_cleanup();

@@ -15,21 +15,22 @@
 
 /* Feeds a host's state and load: cpu %, free MiB, and VMs given as "name:mem:tag" items. */
 static void host(struct cluster *cl, const char *name, const char *state, double cpu,
-		 int64_t free_mb, const char *vms_json)
+                 int64_t free_mb, const char *vms_json)
 {
 	char buf[2048], err[256];
-	snprintf(buf, sizeof buf, "{\"v\":1,\"from\":\"host/%s\",\"ts\":1,\"state\":\"%s\","
-		 "\"cpus\":8,\"mem_total_mb\":32768}",
-		 name, state);
+	snprintf(buf, sizeof buf,
+	         "{\"v\":1,\"from\":\"host/%s\",\"ts\":1,\"state\":\"%s\","
+	         "\"cpus\":8,\"mem_total_mb\":32768}",
+	         name, state);
 	cJSON *m = cJSON_Parse(buf);
 	assert_int_equal(cluster_on_state(cl, name, m, 1, err, sizeof err), 0);
 	cJSON_Delete(m);
 	snprintf(buf, sizeof buf,
-		 "{\"v\":1,\"from\":\"host/%s\",\"ts\":1,\"seq\":1,\"state\":\"%s\",\"cpus\":8,"
-		 "\"cpu\":%g,\"mem_total_mb\":32768,\"mem_used_mb\":%lld,\"mem_free_mb\":%lld,"
-		 "\"vms\":%s}",
-		 name, state, cpu, (long long)(32768 - free_mb), (long long)free_mb,
-		 vms_json ? vms_json : "[]");
+	         "{\"v\":1,\"from\":\"host/%s\",\"ts\":1,\"seq\":1,\"state\":\"%s\",\"cpus\":8,"
+	         "\"cpu\":%g,\"mem_total_mb\":32768,\"mem_used_mb\":%lld,\"mem_free_mb\":%lld,"
+	         "\"vms\":%s}",
+	         name, state, cpu, (long long)(32768 - free_mb), (long long)free_mb,
+	         vms_json ? vms_json : "[]");
 	m = cJSON_Parse(buf);
 	assert_non_null(m);
 	if (cluster_on_load(cl, name, m, 1, err, sizeof err) != 0)
@@ -38,13 +39,13 @@ static void host(struct cluster *cl, const char *name, const char *state, double
 }
 
 static const char *choose(struct cluster *cl, const char *vm, int64_t mem, const char *want,
-			  const char *const *tags, size_t ntags, enum vmc_err *code, char *err,
-			  size_t errlen)
+                          const char *const *tags, size_t ntags, enum vmc_err *code, char *err,
+                          size_t errlen)
 {
 	static char h[VMC_NAME_MAX + 1];
-	struct place_req r = {.vm = vm, .mem_mb = mem, .vcpus = 1, .tags = tags, .ntags = ntags,
-			      .host = want};
-	if (place_choose(cl, &r, h, sizeof h, code, err, errlen) < 0)
+	struct confd_place_req r = {
+	    .vm = vm, .mem_mb = mem, .vcpus = 1, .tags = tags, .ntags = ntags, .host = want};
+	if (confd_place_choose(cl, &r, h, sizeof h, code, err, errlen) < 0)
 		return NULL;
 	return h;
 }
@@ -184,11 +185,9 @@ static void test_bad_messages(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_least_loaded),
-		cmocka_unit_test(test_excluded_hosts),
-		cmocka_unit_test(test_anti_affinity),
-		cmocka_unit_test(test_reservations),
-		cmocka_unit_test(test_bad_messages),
+	    cmocka_unit_test(test_least_loaded),  cmocka_unit_test(test_excluded_hosts),
+	    cmocka_unit_test(test_anti_affinity), cmocka_unit_test(test_reservations),
+	    cmocka_unit_test(test_bad_messages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

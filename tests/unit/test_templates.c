@@ -17,20 +17,20 @@
 #define SHA_LC "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
 static const char full[] = "# a web server\n"
-			   "description = \"web server\"\n"
-			   "kernel = /boot/vmlinuz\n"
-			   "ramdisk = /boot/initrd.img\n"
-			   "image = \"http://127.0.0.1:8080/img/base.img\"\n"
-			   "sha256 = " SHA "\n"
-			   "memory = 1G\n"
-			   "vcpus = 2\n"
-			   "disk_size = 2048\n"
-			   "bridge = xenbr0\n"
-			   "root = /dev/xvda1\n"
-			   "extra = \"console=hvc0 quiet\"\n"
-			   "xl.on_crash = restart\n"
-			   "xl.maxmem = 2048\n"
-			   "xl.vfb = \"[ 'vnc=1', 'vnclisten=127.0.0.1' ]\"\n";
+                           "description = \"web server\"\n"
+                           "kernel = /boot/vmlinuz\n"
+                           "ramdisk = /boot/initrd.img\n"
+                           "image = \"http://127.0.0.1:8080/img/base.img\"\n"
+                           "sha256 = " SHA "\n"
+                           "memory = 1G\n"
+                           "vcpus = 2\n"
+                           "disk_size = 2048\n"
+                           "bridge = xenbr0\n"
+                           "root = /dev/xvda1\n"
+                           "extra = \"console=hvc0 quiet\"\n"
+                           "xl.on_crash = restart\n"
+                           "xl.maxmem = 2048\n"
+                           "xl.vfb = \"[ 'vnc=1', 'vnclisten=127.0.0.1' ]\"\n";
 
 static struct template *parse_ok(const char *text)
 {
@@ -96,26 +96,32 @@ static void test_rejections(void **state)
 	parse_bad("memory = 1G\n", "image: required", NULL);
 	parse_bad("image = \"http://x/a.img\"\nmemory = 1G\n", "t.tmpl:1: sha256: required", NULL);
 	parse_bad("image = a.img\nsha256 = 12ab\nmemory = 1G\n", "t.tmpl:2: sha256: expected 64",
-		  NULL);
+	          NULL);
 	parse_bad("image = a.img\n", "memory: required", NULL);
 	parse_bad("image = a.img\nmemory = 8\n", "t.tmpl:2: memory: expected a size", NULL);
 	parse_bad("image = a.img\nmemory = lots\n", "memory: expected a size", "lots");
 	parse_bad("image = a.img\nmemory = 1G\nvcpus = 0\n", "vcpus", NULL);
-	parse_bad("image = a.img\nmemory = 1G\nkernel = vmlinuz\n", "t.tmpl:3: kernel: expected an "
-		  "absolute path", NULL);
+	parse_bad("image = a.img\nmemory = 1G\nkernel = vmlinuz\n",
+	          "t.tmpl:3: kernel: expected an "
+	          "absolute path",
+	          NULL);
 	parse_bad("image = a.img\nmemory = 1G\nkernel = /boot/../etc/shadow\n",
-		  "kernel: \"/boot/../etc/shadow\" may not contain a \"..\"", NULL);
+	          "kernel: \"/boot/../etc/shadow\" may not contain a \"..\"", NULL);
 	parse_bad("image = ../a.img\nmemory = 1G\n", "t.tmpl:1: image", NULL);
 	parse_bad("image = \"ftp://x/a.img\"\nmemory = 1G\n", "only http:// and https://", NULL);
 	parse_bad("image = \"http://x/\"\nsha256 = " SHA "\nmemory = 1G\n", "no file name", NULL);
 	parse_bad("image = a.img\nmemory = 1G\nbridge = \"br 0\"\n", "t.tmpl:3: bridge", NULL);
 	parse_bad("image = a.img\nmemory = 1G\ncolour = blue\n", "unknown key", "colour");
-	parse_bad("image = a.img\nmemory = 1G\nxl.name = evil\n", "t.tmpl:3: xl.name: set by "
-		  "vmc-confd", NULL);
+	parse_bad("image = a.img\nmemory = 1G\nxl.name = evil\n",
+	          "t.tmpl:3: xl.name: set by "
+	          "vmc-confd",
+	          NULL);
 	parse_bad("image = a.img\nmemory = 1G\nxl.disk = x\n", "xl.disk", NULL);
 	parse_bad("image = a.img\nmemory = 1G\nxl.Bad-Key = x\n", "expected an xl.cfg key", NULL);
-	parse_bad("image = a.img\nmemory = 1G\nxl.vfb = \"[ 'a', \"\n", "xl.vfb: not an xl.cfg "
-		  "list", NULL);
+	parse_bad("image = a.img\nmemory = 1G\nxl.vfb = \"[ 'a', \"\n",
+	          "xl.vfb: not an xl.cfg "
+	          "list",
+	          NULL);
 	parse_bad("image = a.img\nmemory = 1G\n[vm x]\n", "templates have no sections", NULL);
 	/* several problems: all reported, one a line */
 	parse_bad("image = ../x\nmemory = 1\nvcpus = 9999\n", "t.tmpl:1:", "t.tmpl:2:");
@@ -127,8 +133,8 @@ static void test_bad_name(void **state)
 {
 	struct template *t;
 	char err[256];
-	assert_int_equal(template_parse("image = a\nmemory = 1G\n", "f", "../x", &t, err, sizeof err),
-			 -1);
+	assert_int_equal(
+	    template_parse("image = a\nmemory = 1G\n", "f", "../x", &t, err, sizeof err), -1);
 	assert_non_null(strstr(err, "template name"));
 }
 
@@ -137,7 +143,7 @@ static void test_overrides(void **state)
 	struct template *t = parse_ok(full);
 	char err[512];
 	cJSON *o = cJSON_Parse("{\"memory_mb\":4096,\"vcpus\":4,\"disk_size_mb\":8192,"
-			       "\"bridge\":\"br1\",\"extra\":\"x=1\"}");
+	                       "\"bridge\":\"br1\",\"extra\":\"x=1\"}");
 	assert_int_equal(template_apply_overrides(t, o, err, sizeof err), 0);
 	assert_int_equal(t->memory_mb, 4096);
 	assert_int_equal(t->vcpus, 4);
@@ -149,12 +155,12 @@ static void test_overrides(void **state)
 	static const struct {
 		const char *json, *want;
 	} bad[] = {
-		{"{\"kernel\":\"/x\"}", "args.overrides.kernel: unknown"},
-		{"{\"vcpus\":0}", "args.overrides.vcpus"},
-		{"{\"memory_mb\":\"big\"}", "args.overrides.memory_mb"},
-		{"{\"bridge\":\"a;b\"}", "args.overrides.bridge"},
-		{"{\"extra\":\"a\\nb\"}", "args.overrides.extra: control"},
-		{"[1]", "args.overrides: expected an object"},
+	    {"{\"kernel\":\"/x\"}", "args.overrides.kernel: unknown"},
+	    {"{\"vcpus\":0}", "args.overrides.vcpus"},
+	    {"{\"memory_mb\":\"big\"}", "args.overrides.memory_mb"},
+	    {"{\"bridge\":\"a;b\"}", "args.overrides.bridge"},
+	    {"{\"extra\":\"a\\nb\"}", "args.overrides.extra: control"},
+	    {"[1]", "args.overrides: expected an object"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		o = cJSON_Parse(bad[i].json);
@@ -201,16 +207,16 @@ static void test_load_and_list(void **state)
 	assert_int_equal(templates_list(dir, &list, &errors, err, sizeof err), 0);
 	assert_int_equal(cJSON_GetArraySize(list), 2);
 	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(list, 0), "name")->valuestring,
-			    "small");
+	                    "small");
 	cJSON *web = cJSON_GetArrayItem(list, 1);
 	assert_string_equal(cJSON_GetObjectItem(web, "name")->valuestring, "web");
 	assert_int_equal(cJSON_GetObjectItem(web, "vcpus")->valueint, 2);
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(web, "xl"), "on_crash")
-				    ->valuestring,
-			    "restart");
+	assert_string_equal(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(web, "xl"), "on_crash")->valuestring,
+	    "restart");
 	assert_int_equal(cJSON_GetArraySize(errors), 1);
 	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(errors, 0), "name")->valuestring,
-			    "broken");
+	                    "broken");
 	cJSON_Delete(list);
 	cJSON_Delete(errors);
 	assert_int_equal(templates_list("/nonexistent/dir", &list, &errors, err, sizeof err), -1);
@@ -228,12 +234,9 @@ static void test_load_and_list(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_full),
-		cmocka_unit_test(test_minimal_local_image),
-		cmocka_unit_test(test_rejections),
-		cmocka_unit_test(test_bad_name),
-		cmocka_unit_test(test_overrides),
-		cmocka_unit_test(test_load_and_list),
+	    cmocka_unit_test(test_full),       cmocka_unit_test(test_minimal_local_image),
+	    cmocka_unit_test(test_rejections), cmocka_unit_test(test_bad_name),
+	    cmocka_unit_test(test_overrides),  cmocka_unit_test(test_load_and_list),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
