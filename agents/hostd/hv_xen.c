@@ -529,7 +529,7 @@ int xen_apply(struct xen_hv *x, const char *name, xen_domain_fn *fn, const char 
               size_t errlen)
 {
 	uint64_t mark = xen_log_mark(x->log);
-	char what[VMC_NAME_MAX + 32];
+	char what[VMC_NAME_MAX + 64];
 	uint32_t domid;
 	int rc;
 
