@@ -1,0 +1,1036 @@
+/* channel.c - migration channel connections in the agent's event loop.
+ *
+ * Every socket is non-blocking; a connection buffers what it could not write yet and
+ * reads a frame header, then its payload and tag, checking each against the limits
+ * of its type before buffering a byte more. The source fd is read only while the
+ * output buffer is below CHAN_OUT_HIGH and the socket is read only while the sink
+ * buffer is below CHAN_SINK_HIGH, so memory stays bounded whatever the peer does. */
+#include "channel.h"
+
+#include "../../lib/chanwire.h"
+#include "../../lib/evloop.h"
+#include "../../lib/log.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define CHAN_OUT_HIGH (512u << 10)
+#define CHAN_SINK_HIGH (512u << 10)
+#define CHAN_READ_CHUNK (64u << 10)
+
+enum chan_state {
+	CH_CONNECTING,   /* client: TCP connect in progress */
+	CH_WAIT_HELLO,   /* client */
+	CH_WAIT_AUTH,    /* server */
+	CH_WAIT_WELCOME, /* client */
+	CH_OPEN,
+	CH_FLUSHING, /* sending what is queued, then closing */
+	CH_DEAD,
+};
+
+struct chan {
+	struct chan_ctx *x;
+	struct chan *next;
+	int fd;
+	int server;
+	enum chan_state st;
+	unsigned char nonce_s[CHW_NONCE_LEN], nonce_c[CHW_NONCE_LEN];
+	char peer[CHW_NAME_MAX + 1];
+	struct chw_mac *sess;
+	uint64_t seq_in, seq_out;
+	/* the frame being read: header, then payload + tag */
+	unsigned char hdr[CHW_HDR_LEN];
+	size_t hdr_got;
+	int in_type;
+	uint32_t in_len;
+	unsigned char *in;
+	size_t in_cap, in_got;
+	/* queued output */
+	unsigned char *out;
+	size_t out_len, out_off, out_cap;
+	/* the driver stream */
+	int src_fd, src_eof;
+	int sink_fd, sink_end, sink_broken;
+	unsigned char *sink;
+	size_t sink_len, sink_off, sink_cap;
+	uint64_t stream_out, stream_in, end_total;
+	/* time */
+	int64_t deadline; /* authentication deadline, monotonic ms */
+	int64_t last_rx, last_tx;
+	const struct chan_ops *ops;
+	void *ud;
+};
+
+struct chan_ctx {
+	struct evloop *loop;
+	char name[CHW_NAME_MAX + 1];
+	struct chw_mac *key;
+	int listen_fd;
+	chan_accept_fn *on_accept;
+	void *accept_ud;
+	struct chan *conns; /* live */
+	struct chan *dead;  /* closed, freed by the reaper */
+	long long timer;    /* one timer for every connection's timeouts */
+	long long reaper;
+	long auth_ms, idle_ms, ping_ms;
+	int nconn, nunauth;
+};
+
+static void chan_update(struct chan *c);
+static void chan_fail(struct chan *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* --- context --------------------------------------------------------------------- */
+
+static long chan_tick(struct evloop *loop, long long id, void *ud);
+
+struct chan_ctx *chan_ctx_new(struct evloop *loop, const char *name, const unsigned char *key,
+                              size_t keylen, char *err, size_t errlen)
+{
+	struct chan_ctx *x = calloc(1, sizeof(*x));
+	if (!x) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	x->loop = loop;
+	x->listen_fd = -1;
+	snprintf(x->name, sizeof(x->name), "%s", name);
+	x->auth_ms = CHAN_AUTH_TIMEOUT_MS;
+	x->idle_ms = CHAN_IDLE_TIMEOUT_MS;
+	x->ping_ms = CHAN_PING_MS;
+	if (key && keylen) {
+		x->key = chw_mac_new(key, keylen);
+		if (!x->key) {
+			snprintf(err, errlen, "cannot set up HMAC-SHA256 (libcrypto)");
+			free(x);
+			return NULL;
+		}
+	}
+	x->timer = evloop_add_timer(loop, 250, chan_tick, x);
+	return x;
+}
+
+int chan_ctx_has_key(const struct chan_ctx *x)
+{
+	return x->key != NULL;
+}
+
+void chan_ctx_timeouts(struct chan_ctx *x, long auth_ms, long idle_ms, long ping_ms)
+{
+	if (auth_ms > 0)
+		x->auth_ms = auth_ms;
+	if (idle_ms > 0)
+		x->idle_ms = idle_ms;
+	if (ping_ms > 0)
+		x->ping_ms = ping_ms;
+}
+
+static void chan_free(struct chan *c)
+{
+	chw_mac_free(c->sess);
+	free(c->in);
+	free(c->out);
+	free(c->sink);
+	free(c);
+}
+
+static void chan_reap(struct chan_ctx *x)
+{
+	while (x->dead) {
+		struct chan *c = x->dead;
+		x->dead = c->next;
+		chan_free(c);
+	}
+}
+
+static long chan_reaper(struct evloop *loop, long long id, void *ud)
+{
+	struct chan_ctx *x = ud;
+	chan_reap(x);
+	x->reaper = 0;
+	return -1;
+}
+
+void chan_ctx_free(struct chan_ctx *x)
+{
+	if (!x)
+		return;
+	while (x->conns)
+		chan_close(x->conns);
+	chan_reap(x);
+	if (x->listen_fd >= 0) {
+		evloop_del_fd(x->loop, x->listen_fd);
+		close(x->listen_fd);
+	}
+	evloop_del_timer(x->loop, x->timer);
+	if (x->reaper)
+		evloop_del_timer(x->loop, x->reaper);
+	chw_mac_free(x->key);
+	free(x);
+}
+
+/* --- closing ---------------------------------------------------------------------- */
+
+static void chan_unlink(struct chan *c)
+{
+	struct chan_ctx *x = c->x;
+	for (struct chan **p = &x->conns; *p; p = &(*p)->next) {
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	}
+	x->nconn--;
+	if (c->st < CH_OPEN)
+		x->nunauth--;
+}
+
+static void chan_close_fd(struct evloop *loop, int *fd)
+{
+	if (*fd < 0)
+		return;
+	evloop_del_fd(loop, *fd);
+	close(*fd);
+	*fd = -1;
+}
+
+/* Releases everything and queues the memory for the reaper; no callback. */
+static void chan_kill(struct chan *c)
+{
+	if (c->st == CH_DEAD)
+		return;
+	struct chan_ctx *x = c->x;
+	chan_unlink(c);
+	c->st = CH_DEAD;
+	chan_close_fd(x->loop, &c->fd);
+	chan_close_fd(x->loop, &c->src_fd);
+	chan_close_fd(x->loop, &c->sink_fd);
+	c->next = x->dead;
+	x->dead = c;
+	if (!x->reaper)
+		x->reaper = evloop_add_timer(x->loop, 0, chan_reaper, x);
+}
+
+void chan_close(struct chan *c)
+{
+	if (c)
+		chan_kill(c);
+}
+
+/* Closes on an error or the peer's doing, telling the owner why. */
+static void chan_fail(struct chan *c, const char *fmt, ...)
+{
+	if (c->st == CH_DEAD)
+		return;
+	char why[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	const struct chan_ops *ops = c->ops;
+	void *ud = c->ud;
+	log_debug("migration channel %s%s: %s", c->server ? "from " : "to ",
+	          c->peer[0] ? c->peer : "?", why);
+	chan_kill(c);
+	if (ops && ops->on_close)
+		ops->on_close(c, why, ud);
+}
+
+/* --- output ------------------------------------------------------------------------- */
+
+static int chan_reserve(unsigned char **buf, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return 0;
+	size_t n = *cap ? *cap : 4096;
+	while (n < need)
+		n *= 2;
+	unsigned char *p = realloc(*buf, n);
+	if (!p)
+		return -1;
+	*buf = p;
+	*cap = n;
+	return 0;
+}
+
+/* Queues one frame (tagged once authenticated). Returns 0 or -1 (the connection fails). */
+static int chan_queue(struct chan *c, int type, const void *payload, uint32_t len)
+{
+	if (c->out_off > 0 && c->out_off == c->out_len)
+		c->out_off = c->out_len = 0;
+	int tagged = c->sess != NULL;
+	size_t need = c->out_len + CHW_HDR_LEN + len + (tagged ? CHW_TAG_LEN : 0);
+	if (c->out_off > 0 && need > c->out_cap) {
+		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+		need = c->out_len + CHW_HDR_LEN + len + (tagged ? CHW_TAG_LEN : 0);
+	}
+	if (chan_reserve(&c->out, &c->out_cap, need) < 0) {
+		chan_fail(c, "out of memory");
+		return -1;
+	}
+	unsigned char *h = c->out + c->out_len;
+	chw_hdr_put(h, type, len);
+	if (len)
+		memcpy(h + CHW_HDR_LEN, payload, len);
+	if (tagged && chw_frame_tag(c->sess, c->server ? 's' : 'c', c->seq_out++, h,
+	                            h + CHW_HDR_LEN, len, h + CHW_HDR_LEN + len) < 0) {
+		chan_fail(c, "cannot compute a frame MAC");
+		return -1;
+	}
+	c->out_len = need;
+	chan_update(c);
+	return 0;
+}
+
+static void chan_write_out(struct chan *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			chan_fail(c, "send: %s", strerror(errno));
+			return;
+		}
+		c->out_off += (size_t)n;
+		c->last_tx = evloop_mono_ms();
+	}
+	if (c->out_off == c->out_len) {
+		c->out_off = c->out_len = 0;
+		if (c->st == CH_FLUSHING) {
+			chan_kill(c);
+			return;
+		}
+	}
+	chan_update(c);
+}
+
+/* --- the handshake -------------------------------------------------------------------- */
+
+static void chan_send_hello(struct chan *c)
+{
+	unsigned char p[CHW_HELLO_MAX];
+	size_t nl = strlen(c->x->name);
+	memcpy(p, CHW_MAGIC, CHW_MAGIC_LEN);
+	memcpy(p + CHW_MAGIC_LEN, c->nonce_s, CHW_NONCE_LEN);
+	memcpy(p + CHW_MAGIC_LEN + CHW_NONCE_LEN, c->x->name, nl);
+	chan_queue(c, CHW_HELLO, p, (uint32_t)(CHW_MAGIC_LEN + CHW_NONCE_LEN + nl));
+}
+
+static void chan_copy_name(char *dst, const unsigned char *src, size_t len)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < len && j < CHW_NAME_MAX; i++)
+		dst[j++] = (src[i] >= 0x21 && src[i] < 0x7f) ? (char)src[i] : '?';
+	dst[j] = '\0';
+}
+
+static int chan_make_session(struct chan *c)
+{
+	unsigned char k[CHW_MAC_LEN];
+	if (chw_proof(c->x->key, "session", c->nonce_s, c->nonce_c, k) < 0)
+		return -1;
+	c->sess = chw_mac_new(k, sizeof(k));
+	explicit_bzero(k, sizeof(k));
+	return c->sess ? 0 : -1;
+}
+
+static void chan_opened(struct chan *c)
+{
+	c->x->nunauth--;
+	c->st = CH_OPEN;
+	if (c->ops && c->ops->on_ready)
+		c->ops->on_ready(c, c->ud);
+}
+
+/* Client: the server's hello. */
+static void chan_on_hello(struct chan *c, const unsigned char *p, uint32_t len)
+{
+	if (len < CHW_MAGIC_LEN + CHW_NONCE_LEN || memcmp(p, CHW_MAGIC, CHW_MAGIC_LEN) != 0) {
+		chan_fail(c, "the peer is not a vmcluster migration channel (bad hello)");
+		return;
+	}
+	memcpy(c->nonce_s, p + CHW_MAGIC_LEN, CHW_NONCE_LEN);
+	chan_copy_name(c->peer, p + CHW_MAGIC_LEN + CHW_NONCE_LEN,
+	               len - CHW_MAGIC_LEN - CHW_NONCE_LEN);
+	unsigned char a[CHW_AUTH_MAX];
+	size_t nl = strlen(c->x->name);
+	if (chw_random(c->nonce_c, CHW_NONCE_LEN) < 0 ||
+	    chw_proof(c->x->key, "client", c->nonce_s, c->nonce_c, a + CHW_NONCE_LEN) < 0) {
+		chan_fail(c, "cannot compute the authentication proof");
+		return;
+	}
+	memcpy(a, c->nonce_c, CHW_NONCE_LEN);
+	memcpy(a + CHW_NONCE_LEN + CHW_MAC_LEN, c->x->name, nl);
+	c->st = CH_WAIT_WELCOME;
+	chan_queue(c, CHW_AUTH, a, (uint32_t)(CHW_NONCE_LEN + CHW_MAC_LEN + nl));
+}
+
+/* Server: the client's proof. */
+static void chan_on_auth(struct chan *c, const unsigned char *p, uint32_t len)
+{
+	unsigned char want[CHW_MAC_LEN];
+	if (len < CHW_NONCE_LEN + CHW_MAC_LEN) {
+		chan_close_after(c, "authentication failed: short auth frame");
+		return;
+	}
+	memcpy(c->nonce_c, p, CHW_NONCE_LEN);
+	chan_copy_name(c->peer, p + CHW_NONCE_LEN + CHW_MAC_LEN, len - CHW_NONCE_LEN - CHW_MAC_LEN);
+	if (chw_proof(c->x->key, "client", c->nonce_s, c->nonce_c, want) < 0 ||
+	    !chw_equal(want, p + CHW_NONCE_LEN, CHW_MAC_LEN)) {
+		log_warnx("migration channel: a client claiming to be %s failed authentication",
+		          c->peer[0] ? c->peer : "nobody");
+		chan_close_after(c, "authentication failed: wrong cluster key");
+		return;
+	}
+	if (chw_proof(c->x->key, "server", c->nonce_s, c->nonce_c, want) < 0 ||
+	    chan_queue(c, CHW_WELCOME, want, CHW_MAC_LEN) < 0 || chan_make_session(c) < 0) {
+		chan_fail(c, "cannot complete the handshake");
+		return;
+	}
+	chan_opened(c);
+}
+
+/* Client: the server's proof. */
+static void chan_on_welcome(struct chan *c, const unsigned char *p, uint32_t len)
+{
+	unsigned char want[CHW_MAC_LEN];
+	if (len != CHW_MAC_LEN ||
+	    chw_proof(c->x->key, "server", c->nonce_s, c->nonce_c, want) < 0 ||
+	    !chw_equal(want, p, CHW_MAC_LEN)) {
+		chan_fail(c, "host %s did not prove that it holds the cluster key", c->peer);
+		return;
+	}
+	if (chan_make_session(c) < 0) {
+		chan_fail(c, "cannot derive the session key");
+		return;
+	}
+	chan_opened(c);
+}
+
+/* --- input ----------------------------------------------------------------------------- */
+
+static void chan_sink_push(struct chan *c, const unsigned char *p, uint32_t len)
+{
+	c->stream_in += len;
+	if (c->sink_broken)
+		return;
+	if (c->sink_off > 0 && c->sink_off == c->sink_len)
+		c->sink_off = c->sink_len = 0;
+	if (c->sink_off > 0 && c->sink_len + len > c->sink_cap) {
+		memmove(c->sink, c->sink + c->sink_off, c->sink_len - c->sink_off);
+		c->sink_len -= c->sink_off;
+		c->sink_off = 0;
+	}
+	if (chan_reserve(&c->sink, &c->sink_cap, c->sink_len + len) < 0) {
+		chan_fail(c, "out of memory");
+		return;
+	}
+	memcpy(c->sink + c->sink_len, p, len);
+	c->sink_len += len;
+}
+
+/* The sink got every byte and the end frame: close it so the reader sees end of file. */
+static void chan_sink_finish(struct chan *c)
+{
+	if (!c->sink_end || c->sink_off < c->sink_len || c->sink_fd < 0)
+		return;
+	chan_close_fd(c->x->loop, &c->sink_fd);
+	if (c->ops && c->ops->on_stream_end)
+		c->ops->on_stream_end(c, c->end_total, c->ud);
+}
+
+static void chan_on_frame(struct chan *c, int type, const unsigned char *p, uint32_t len)
+{
+	char err[256];
+	switch (type) {
+	case CHW_REFUSE: {
+		char why[CHW_REFUSE_MAX + 1];
+		size_t j = 0;
+		for (uint32_t i = 0; i < len; i++)
+			why[j++] = (p[i] >= 0x20 && p[i] < 0x7f) ? (char)p[i] : '?';
+		why[j] = '\0';
+		chan_fail(c, "host %s refused: %s", c->peer[0] ? c->peer : "?", why);
+		return;
+	}
+	case CHW_HELLO:
+		if (c->st == CH_WAIT_HELLO)
+			chan_on_hello(c, p, len);
+		else
+			chan_fail(c, "unexpected hello frame");
+		return;
+	case CHW_AUTH:
+		if (c->st == CH_WAIT_AUTH)
+			chan_on_auth(c, p, len);
+		else
+			chan_fail(c, "unexpected auth frame");
+		return;
+	case CHW_WELCOME:
+		if (c->st == CH_WAIT_WELCOME)
+			chan_on_welcome(c, p, len);
+		else
+			chan_fail(c, "unexpected welcome frame");
+		return;
+	case CHW_PING:
+		return;
+	case CHW_CTRL: {
+		cJSON *m = cJSON_ParseWithLength((const char *)p, len);
+		if (!cJSON_IsObject(m)) {
+			cJSON_Delete(m);
+			chan_fail(c, "a control message is not a JSON object");
+			return;
+		}
+		if (c->ops && c->ops->on_ctrl)
+			c->ops->on_ctrl(c, m, c->ud);
+		cJSON_Delete(m);
+		return;
+	}
+	case CHW_DATA:
+		if (c->sink_fd < 0 || c->sink_end) {
+			chan_fail(c, "stream data where none was expected");
+			return;
+		}
+		chan_sink_push(c, p, len);
+		return;
+	case CHW_END:
+		if (c->sink_fd < 0 || c->sink_end || len != 8) {
+			chan_fail(c, "stream end where none was expected");
+			return;
+		}
+		c->end_total = chw_get64(p);
+		if (c->end_total != c->stream_in) {
+			chan_fail(c, "stream end says %llu bytes but %llu arrived",
+			          (unsigned long long)c->end_total,
+			          (unsigned long long)c->stream_in);
+			return;
+		}
+		c->sink_end = 1;
+		chan_sink_finish(c);
+		return;
+	default:
+		snprintf(err, sizeof(err), "unhandled frame type 0x%02x", (unsigned)type);
+		chan_fail(c, "%s", err);
+	}
+}
+
+/* Reads what the socket has and handles every whole frame. */
+static void chan_read(struct chan *c)
+{
+	unsigned char buf[CHAN_READ_CHUNK];
+	ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			chan_fail(c, "recv: %s", strerror(errno));
+		return;
+	}
+	if (n == 0) {
+		chan_fail(c, "the peer closed the connection");
+		return;
+	}
+	c->last_rx = evloop_mono_ms();
+	size_t off = 0;
+	while (off < (size_t)n && c->st != CH_DEAD && c->st != CH_FLUSHING) {
+		int authed = c->sess != NULL;
+		if (c->hdr_got < CHW_HDR_LEN) {
+			size_t take = CHW_HDR_LEN - c->hdr_got;
+			if (take > (size_t)n - off)
+				take = (size_t)n - off;
+			memcpy(c->hdr + c->hdr_got, buf + off, take);
+			c->hdr_got += take;
+			off += take;
+			if (c->hdr_got < CHW_HDR_LEN)
+				break;
+			char err[200];
+			if (chw_hdr_get(c->hdr, authed, &c->in_type, &c->in_len, err, sizeof(err)) <
+			    0) {
+				chan_fail(c, "%s", err);
+				return;
+			}
+			size_t need = c->in_len + (authed ? CHW_TAG_LEN : 0);
+			if (chan_reserve(&c->in, &c->in_cap, need ? need : 1) < 0) {
+				chan_fail(c, "out of memory");
+				return;
+			}
+			c->in_got = 0;
+		}
+		size_t need = c->in_len + (authed ? CHW_TAG_LEN : 0);
+		size_t take = need - c->in_got;
+		if (take > (size_t)n - off)
+			take = (size_t)n - off;
+		memcpy(c->in + c->in_got, buf + off, take);
+		c->in_got += take;
+		off += take;
+		if (c->in_got < need)
+			break;
+		c->hdr_got = 0;
+		if (authed) {
+			unsigned char tag[CHW_TAG_LEN];
+			if (chw_frame_tag(c->sess, c->server ? 'c' : 's', c->seq_in++, c->hdr,
+			                  c->in, c->in_len, tag) < 0 ||
+			    !chw_equal(tag, c->in + c->in_len, CHW_TAG_LEN)) {
+				chan_fail(c, "a %s frame failed its MAC check",
+				          chw_type_name(c->in_type));
+				return;
+			}
+		}
+		chan_on_frame(c, c->in_type, c->in, c->in_len);
+	}
+	if (c->st != CH_DEAD)
+		chan_update(c);
+}
+
+/* --- the driver stream --------------------------------------------------------------- */
+
+static void chan_src_read(struct chan *c)
+{
+	unsigned char buf[CHW_DATA_MAX];
+	ssize_t n = read(c->src_fd, buf, sizeof(buf));
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		n = 0; /* the writer failed: treat as the end; the owner knows why */
+	}
+	if (n == 0) {
+		chan_close_fd(c->x->loop, &c->src_fd);
+		c->src_eof = 1;
+		if (c->ops && c->ops->on_source_eof)
+			c->ops->on_source_eof(c, c->ud);
+		if (c->st != CH_DEAD)
+			chan_update(c);
+		return;
+	}
+	c->stream_out += (uint64_t)n;
+	chan_queue(c, CHW_DATA, buf, (uint32_t)n);
+}
+
+static void chan_sink_write(struct chan *c)
+{
+	while (c->sink_off < c->sink_len) {
+		ssize_t n = write(c->sink_fd, c->sink + c->sink_off, c->sink_len - c->sink_off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			/* the reader is gone (it failed and says why): drop the rest */
+			c->sink_broken = 1;
+			c->sink_off = c->sink_len = 0;
+			break;
+		}
+		c->sink_off += (size_t)n;
+	}
+	chan_sink_finish(c);
+	if (c->st != CH_DEAD)
+		chan_update(c);
+}
+
+/* --- the event loop ----------------------------------------------------------------- */
+
+static void chan_connected(struct chan *c)
+{
+	int e = 0;
+	socklen_t l = sizeof(e);
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &l) < 0)
+		e = errno;
+	if (e) {
+		chan_fail(c, "connect: %s", strerror(e));
+		return;
+	}
+	c->st = CH_WAIT_HELLO;
+	chan_update(c);
+}
+
+static void chan_on_sock(struct evloop *loop, int fd, int ev, void *ud)
+{
+	struct chan *c = ud;
+	if (c->st == CH_CONNECTING) {
+		if (ev & (EV_WRITE | EV_READ))
+			chan_connected(c);
+		return;
+	}
+	if ((ev & EV_WRITE) && c->st != CH_DEAD)
+		chan_write_out(c);
+	if ((ev & EV_READ) && c->st != CH_DEAD && c->st != CH_FLUSHING)
+		chan_read(c);
+	else if ((ev & EV_READ) && c->st == CH_FLUSHING) {
+		char junk[4096];
+		ssize_t n = recv(c->fd, junk, sizeof(junk), 0);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			chan_kill(c);
+	}
+}
+
+static void chan_on_src(struct evloop *loop, int fd, int ev, void *ud)
+{
+	struct chan *c = ud;
+	if (c->st == CH_OPEN && c->src_fd == fd)
+		chan_src_read(c);
+}
+
+static void chan_on_sink(struct evloop *loop, int fd, int ev, void *ud)
+{
+	struct chan *c = ud;
+	if (c->st != CH_DEAD && c->sink_fd == fd)
+		chan_sink_write(c);
+}
+
+/* Recomputes which events each of the connection's fds waits for. */
+static void chan_update(struct chan *c)
+{
+	if (c->st == CH_DEAD)
+		return;
+	struct evloop *loop = c->x->loop;
+	int pending = c->out_off < c->out_len;
+	int ev = 0;
+	if (c->st == CH_CONNECTING)
+		ev = EV_WRITE;
+	else {
+		if (pending)
+			ev |= EV_WRITE;
+		if (c->st == CH_FLUSHING || c->sink_len - c->sink_off < CHAN_SINK_HIGH)
+			ev |= EV_READ;
+	}
+	evloop_set_fd_events(loop, c->fd, ev);
+	if (c->src_fd >= 0)
+		evloop_set_fd_events(
+		    loop, c->src_fd,
+		    c->st == CH_OPEN && c->out_len - c->out_off < CHAN_OUT_HIGH ? EV_READ : 0);
+	if (c->sink_fd >= 0)
+		evloop_set_fd_events(loop, c->sink_fd, c->sink_off < c->sink_len ? EV_WRITE : 0);
+}
+
+static long chan_tick(struct evloop *loop, long long id, void *ud)
+{
+	struct chan_ctx *x = ud;
+	int64_t now = evloop_mono_ms();
+	struct chan *next;
+	for (struct chan *c = x->conns; c; c = next) {
+		next = c->next;
+		if (c->st < CH_OPEN && now > c->deadline) {
+			chan_fail(c, "no authentication within %ld ms", x->auth_ms);
+			next = x->conns; /* a callback may have closed others: start again */
+			continue;
+		}
+		if (c->st == CH_FLUSHING && now > c->deadline) {
+			chan_kill(c);
+			next = x->conns;
+			continue;
+		}
+		if (c->st == CH_OPEN && now - c->last_rx > x->idle_ms) {
+			chan_fail(c, "the peer was silent for %ld ms", x->idle_ms);
+			next = x->conns;
+			continue;
+		}
+		if (c->st == CH_OPEN && now - c->last_tx > x->ping_ms && c->out_off == c->out_len) {
+			c->last_tx = now;
+			if (chan_queue(c, CHW_PING, NULL, 0) < 0)
+				next = x->conns;
+		}
+	}
+	return 250;
+}
+
+/* --- creating connections ---------------------------------------------------------------- */
+
+static struct chan *chan_new(struct chan_ctx *x, int fd, int server)
+{
+	struct chan *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->x = x;
+	c->fd = fd;
+	c->server = server;
+	c->src_fd = c->sink_fd = -1;
+	c->last_rx = c->last_tx = evloop_mono_ms();
+	c->deadline = c->last_rx + x->auth_ms;
+	if (evloop_add_fd(x->loop, fd, EV_READ, chan_on_sock, c) < 0) {
+		free(c);
+		return NULL;
+	}
+	c->next = x->conns;
+	x->conns = c;
+	x->nconn++;
+	x->nunauth++;
+	return c;
+}
+
+static void chan_sock_setup(int fd)
+{
+	int one = 1;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+/* Server side of a new connection: hello, or a refusal without a key. */
+static void chan_server_start(struct chan *c)
+{
+	c->st = CH_WAIT_AUTH;
+	if (!c->x->key) {
+		char why[200];
+		snprintf(why, sizeof(why), "host %s has no cluster key: it takes no migrations",
+		         c->x->name);
+		chan_close_after(c, why);
+		return;
+	}
+	if (chw_random(c->nonce_s, CHW_NONCE_LEN) < 0) {
+		chan_kill(c);
+		return;
+	}
+	chan_send_hello(c);
+}
+
+static void chan_on_listen(struct evloop *loop, int lfd, int ev, void *ud)
+{
+	struct chan_ctx *x = ud;
+	for (int i = 0; i < 16; i++) {
+		int fd = accept(lfd, NULL, NULL);
+		if (fd < 0)
+			return;
+		if (x->nconn >= CHAN_MAX_CONN || x->nunauth >= CHAN_MAX_UNAUTH) {
+			log_warnx("migration channel: too many connections; one refused");
+			close(fd);
+			continue;
+		}
+		chan_sock_setup(fd);
+		struct chan *c = chan_new(x, fd, 1);
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		if (x->on_accept)
+			x->on_accept(c, x->accept_ud);
+		chan_server_start(c);
+	}
+}
+
+int chan_listen(struct chan_ctx *x, const char *addr, int port, chan_accept_fn *fn, void *ud,
+                char *err, size_t errlen)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+	                         .ai_socktype = SOCK_STREAM,
+	                         .ai_flags = AI_NUMERICHOST | AI_PASSIVE},
+	                *ai;
+	char ps[16];
+	snprintf(ps, sizeof(ps), "%d", port);
+	int rc = getaddrinfo(addr, ps, &hints, &ai);
+	if (rc != 0) {
+		snprintf(err, errlen, "migration address %s: %s (a numeric IP address is needed)",
+		         addr, gai_strerror(rc));
+		return -1;
+	}
+	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int one = 1;
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 64) < 0) {
+		snprintf(err, errlen, "migration channel on %s port %d: %s", addr, port,
+		         strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+		return -1;
+	}
+	freeaddrinfo(ai);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	getsockname(fd, (struct sockaddr *)&ss, &sl);
+	int bound = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+	                                           : ((struct sockaddr_in *)&ss)->sin_port);
+	x->listen_fd = fd;
+	x->on_accept = fn;
+	x->accept_ud = ud;
+	evloop_add_fd(x->loop, fd, EV_READ, chan_on_listen, x);
+	return bound;
+}
+
+/* Splits "IP:PORT" or "[IPv6]:PORT". Returns 0 or -1. */
+static int chan_split_addr(const char *s, char *host, size_t hl, char *port, size_t pl)
+{
+	const char *colon;
+	if (s[0] == '[') {
+		const char *close_br = strchr(s, ']');
+		if (!close_br || close_br[1] != ':' || (size_t)(close_br - s - 1) >= hl)
+			return -1;
+		memcpy(host, s + 1, (size_t)(close_br - s - 1));
+		host[close_br - s - 1] = '\0';
+		colon = close_br + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || (size_t)(colon - s) >= hl)
+			return -1;
+		memcpy(host, s, (size_t)(colon - s));
+		host[colon - s] = '\0';
+	}
+	if (strlen(colon + 1) == 0 || strlen(colon + 1) >= pl)
+		return -1;
+	snprintf(port, pl, "%s", colon + 1);
+	return 0;
+}
+
+struct chan *chan_connect(struct chan_ctx *x, const char *addr, const struct chan_ops *ops,
+                          void *ud, char *err, size_t errlen)
+{
+	if (!x->key) {
+		snprintf(err, errlen, "no cluster key: migrations need --cluster-key-file");
+		return NULL;
+	}
+	char host[128], port[16];
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+	                         .ai_socktype = SOCK_STREAM,
+	                         .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV},
+	                *ai;
+	if (chan_split_addr(addr, host, sizeof(host), port, sizeof(port)) < 0 ||
+	    getaddrinfo(host, port, &hints, &ai) != 0) {
+		snprintf(err, errlen, "migration address \"%s\": expected IP:PORT", addr);
+		return NULL;
+	}
+	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		freeaddrinfo(ai);
+		return NULL;
+	}
+	chan_sock_setup(fd);
+	int rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	if (rc < 0 && errno != EINPROGRESS) {
+		snprintf(err, errlen, "connect to %s: %s", addr, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	struct chan *c = chan_new(x, fd, 0);
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		close(fd);
+		return NULL;
+	}
+	c->ops = ops;
+	c->ud = ud;
+	c->st = rc == 0 ? CH_WAIT_HELLO : CH_CONNECTING;
+	chan_update(c);
+	return c;
+}
+
+struct chan *chan_adopt(struct chan_ctx *x, int fd, int server, const struct chan_ops *ops,
+                        void *ud)
+{
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	struct chan *c = chan_new(x, fd, server);
+	if (!c)
+		return NULL;
+	c->ops = ops;
+	c->ud = ud;
+	if (server) {
+		chan_server_start(c);
+	} else {
+		c->st = CH_WAIT_HELLO;
+		chan_update(c);
+	}
+	return c;
+}
+
+void chan_set_ops(struct chan *c, const struct chan_ops *ops, void *ud)
+{
+	c->ops = ops;
+	c->ud = ud;
+}
+
+/* --- the owner's calls ------------------------------------------------------------------ */
+
+int chan_send_ctrl(struct chan *c, const cJSON *msg)
+{
+	if (!c || c->st != CH_OPEN)
+		return -1;
+	char *text = cJSON_PrintUnformatted(msg);
+	if (!text)
+		return -1;
+	size_t len = strlen(text);
+	int rc = len <= CHW_CTRL_MAX ? chan_queue(c, CHW_CTRL, text, (uint32_t)len) : -1;
+	free(text);
+	return rc;
+}
+
+int chan_stream_from(struct chan *c, int fd)
+{
+	if (!c || c->st != CH_OPEN || c->src_fd >= 0 || c->src_eof)
+		return -1;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	if (evloop_add_fd(c->x->loop, fd, 0, chan_on_src, c) < 0)
+		return -1;
+	c->src_fd = fd;
+	chan_update(c);
+	return 0;
+}
+
+int chan_stream_to(struct chan *c, int fd)
+{
+	if (!c || c->st != CH_OPEN || c->sink_fd >= 0 || c->sink_end)
+		return -1;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	if (evloop_add_fd(c->x->loop, fd, 0, chan_on_sink, c) < 0)
+		return -1;
+	c->sink_fd = fd;
+	chan_update(c);
+	return 0;
+}
+
+int chan_stream_end(struct chan *c)
+{
+	if (!c || c->st != CH_OPEN || !c->src_eof)
+		return -1;
+	unsigned char p[8];
+	chw_put64(p, c->stream_out);
+	return chan_queue(c, CHW_END, p, sizeof(p));
+}
+
+void chan_close_after(struct chan *c, const char *why)
+{
+	if (!c || c->st == CH_DEAD || c->st == CH_FLUSHING)
+		return;
+	if (why) {
+		size_t l = strlen(why);
+		chan_queue(c, CHW_REFUSE, why, (uint32_t)(l > CHW_REFUSE_MAX ? CHW_REFUSE_MAX : l));
+		if (c->st == CH_DEAD)
+			return;
+	}
+	c->ops = NULL;
+	if (c->st < CH_OPEN)
+		c->x->nunauth--; /* chan_unlink counts a flushing connection as authenticated */
+	c->st = CH_FLUSHING;
+	c->deadline = evloop_mono_ms() + 5000;
+	chan_close_fd(c->x->loop, &c->src_fd);
+	chan_close_fd(c->x->loop, &c->sink_fd);
+	if (c->out_off == c->out_len)
+		chan_kill(c);
+	else
+		chan_update(c);
+}
+
+const char *chan_peer(const struct chan *c)
+{
+	return c->peer;
+}
+
+uint64_t chan_stream_bytes(const struct chan *c)
+{
+	return c->stream_out > c->stream_in ? c->stream_out : c->stream_in;
+}
+
+int chan_is_open(const struct chan *c)
+{
+	return c && c->st == CH_OPEN;
+}
