@@ -740,7 +740,9 @@ static long chan_tick(struct evloop *loop, long long id, void *ud)
 				next = x->conns;
 		}
 	}
-	return 250;
+	/* a new one-shot timer each time: a periodic timer's id changes when it runs */
+	x->timer = evloop_add_timer(loop, 250, chan_tick, x);
+	return -1;
 }
 
 /* --- creating connections ---------------------------------------------------------------- */

@@ -35,6 +35,8 @@ struct hostd_opts {
 	int migrate_port;       /* 0: none */
 	const char *migrate_addr; /* address peers use to reach us; default 127.0.0.1 */
 	const char *cluster_key_file;
+	int max_migrations_out;     /* per host; 0: the default (2) */
+	int max_cluster_migrations; /* per cluster; 0: the default (8), -1: no cap */
 };
 
 /* A command being answered, possibly later (shutdowns, migrations). */
@@ -128,6 +130,18 @@ int vmstore_remove(struct vmstore *s, const char *name);
 /* Names of every stored VM; *names malloc'ed array of malloc'ed strings. */
 int vmstore_list(struct vmstore *s, char ***names, size_t *n);
 void vmstore_names_free(char **names, size_t n);
+
+/* --- migrate.c: live migration, drain and undrain (the migration module) ---- */
+/* At start, before the loop runs: cluster key, recovery of migrations a crash left
+ * half done, the channel's listener (its port goes into opts.migrate_port).
+ * Returns 0, or -1 with err (a start-up failure). */
+int hostd_migrate_init(struct hostd *h, char *err, size_t errlen);
+/* After every (re)connect to the broker: the module's subscriptions. */
+void hostd_migrate_connected(struct hostd *h);
+/* Every message that is not a command. Returns 1 if it was the module's alone. */
+int hostd_migrate_message(struct hostd *h, const char *rest, const struct bus_msg *m);
+/* At exit: answers what waits, closes connections, waits briefly for driver calls. */
+void hostd_migrate_free(struct hostd *h);
 
 /* Virtual now, in ms. */
 int64_t hostd_now(const struct hostd *h);

@@ -36,6 +36,7 @@ static void usage(FILE *f)
 		"                 [--protocol 5|3.1.1|auto] [--cafile F] [--cert F] [--key F]\n"
 		"                 [--user U] [--password-file F] [--migrate-port P]\n"
 		"                 [--migrate-addr ADDR] [--cluster-key-file F]\n"
+		"                 [--max-migrations N] [--max-cluster-migrations N]\n"
 		"                 [--log-level error|warn|info|debug] [-n]\n");
 }
 
@@ -43,7 +44,7 @@ enum {
 	OPT_DRIVER = 256, OPT_NAME, OPT_BROKER, OPT_CLUSTER, OPT_STATE_DIR, OPT_SIM, OPT_CPUS,
 	OPT_MEMORY, OPT_TIME_SCALE, OPT_INTERVAL, OPT_KEEPALIVE, OPT_PROTOCOL, OPT_CAFILE,
 	OPT_CERT, OPT_KEY, OPT_USER, OPT_PASSWORD_FILE, OPT_MIGRATE_PORT, OPT_MIGRATE_ADDR,
-	OPT_CLUSTER_KEY, OPT_LOG_LEVEL, OPT_HELP
+	OPT_CLUSTER_KEY, OPT_LOG_LEVEL, OPT_HELP, OPT_MAX_MIGRATIONS, OPT_MAX_CLUSTER_MIGRATIONS
 };
 
 static const struct option long_opts[] = {
@@ -69,6 +70,8 @@ static const struct option long_opts[] = {
 	{"cluster-key-file", required_argument, NULL, OPT_CLUSTER_KEY},
 	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 	{"help", no_argument, NULL, OPT_HELP},
+	{"max-migrations", required_argument, NULL, OPT_MAX_MIGRATIONS},
+	{"max-cluster-migrations", required_argument, NULL, OPT_MAX_CLUSTER_MIGRATIONS},
 	{NULL, 0, NULL, 0},
 };
 
@@ -109,6 +112,19 @@ static int apply_opt(struct hostd_opts *o, int id, const char *v, char *err, siz
 		o->migrate_port = (int)strtol(v, &end, 10);
 		if (*end || o->migrate_port < 0 || o->migrate_port > 65535)
 			goto bad_int;
+		break;
+	case OPT_MAX_MIGRATIONS:
+		o->max_migrations_out = (int)strtol(v, &end, 10);
+		if (*end || o->max_migrations_out < 1 || o->max_migrations_out > 10000)
+			goto bad_int;
+		break;
+	case OPT_MAX_CLUSTER_MIGRATIONS:
+		/* 0 on the command line: no cluster cap */
+		o->max_cluster_migrations = (int)strtol(v, &end, 10);
+		if (*end || o->max_cluster_migrations < 0 || o->max_cluster_migrations > 100000)
+			goto bad_int;
+		if (o->max_cluster_migrations == 0)
+			o->max_cluster_migrations = -1;
 		break;
 	case OPT_TIME_SCALE:
 		o->time_scale = strtod(v, &end);
@@ -263,6 +279,7 @@ static void on_connect(struct bus *b, void *ud)
 	char t[VMC_TOPIC_MAX];
 	topic_fmt(t, sizeof(t), h->opts.cluster, "cmd/host/%s", h->opts.name);
 	bus_subscribe(b, t, 1);
+	hostd_migrate_connected(h);
 	hostd_publish_state(h);
 	free(h->seen); /* republish every vm/<vm> record: the broker may have lost them */
 	h->seen = NULL;
@@ -278,6 +295,8 @@ static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
 	const char *rest = topic_rest(m->topic, h->opts.cluster);
 	if (rest && strncmp(rest, "cmd/host/", 9) == 0)
 		hostd_command(h, m);
+	else if (rest)
+		hostd_migrate_message(h, rest, m);
 }
 
 static long load_timer(struct evloop *loop, long long id, void *ud)
@@ -437,6 +456,8 @@ int main(int argc, char **argv)
 	explicit_bzero(password, sizeof(password));
 	if (!h.bus)
 		fatalx("%s", err);
+	if (hostd_migrate_init(&h, err, sizeof(err)) < 0)
+		fatalx("%s", err);
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -453,6 +474,7 @@ int main(int argc, char **argv)
 	evloop_run(h.loop);
 
 	log_info("signal %d: going offline", (int)got_signal);
+	hostd_migrate_free(&h);
 	if (bus_connected(h.bus)) {
 		char t[VMC_TOPIC_MAX];
 		topic_fmt(t, sizeof(t), o->cluster, "host/%s/state", o->name);

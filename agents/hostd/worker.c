@@ -92,10 +92,10 @@ struct worker_pool *worker_new(struct evloop *loop)
 	return p;
 }
 
-void worker_free(struct worker_pool *p, long wait_ms)
+int worker_free(struct worker_pool *p, long wait_ms)
 {
 	if (!p)
-		return;
+		return 0;
 	evloop_del_fd(p->loop, p->pipe_rd);
 	struct timespec until;
 	clock_gettime(CLOCK_REALTIME, &until);
@@ -120,13 +120,14 @@ void worker_free(struct worker_pool *p, long wait_ms)
 	}
 	if (left > 0) {
 		log_warnx("%d driver call(s) still running at exit", left);
-		return;
+		return left;
 	}
 	close(p->pipe_rd);
 	close(p->pipe_wr);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->idle);
 	free(p);
+	return 0;
 }
 
 static void *worker_main(void *arg)

@@ -18,8 +18,9 @@ typedef void worker_msg_fn(void *ud, const uint64_t v[3]);
 /* NULL on failure (no pipe, no memory). */
 struct worker_pool *worker_new(struct evloop *loop);
 /* Waits up to wait_ms for running jobs (their done callbacks are not run), then frees
- * the pool; if jobs still run, the pool is left for them (the process is exiting). */
-void worker_free(struct worker_pool *p, long wait_ms);
+ * the pool and returns 0; if jobs still run, returns how many and leaves the pool to
+ * them (the process is exiting). */
+int worker_free(struct worker_pool *p, long wait_ms);
 
 /* Runs fn(ud) on a new thread, then done(ud) in the loop. Returns 0, or -1 if no thread
  * could be started (nothing runs then). */
