@@ -111,9 +111,8 @@ static int vm_check(const struct sim_host *h, const struct sim_vm *t, enum vmc_e
 		         SIM_DIRTY_MAX);
 		return fail(code, VMC_E_BAD_REQUEST);
 	}
-	if ((unsigned)t->state >= SIM_STATE__COUNT || t->state == SIM_SHUTTING_DOWN) {
-		snprintf(err, errlen, "vm %s: cannot be added %s", t->name,
-		         sim_state_name(t->state));
+	if ((unsigned)t->state >= SIM_STATE__COUNT) {
+		snprintf(err, errlen, "vm %s: unknown state %d", t->name, (int)t->state);
 		return fail(code, VMC_E_BAD_REQUEST);
 	}
 	if (sim_host_find((struct sim_host *)h, t->name) != NULL) {
@@ -188,7 +187,10 @@ struct sim_vm *sim_host_add(struct sim_host *h, const struct sim_vm *tmpl, int64
 	}
 	h->n++;
 	vm->migrating = 0;
-	vm->shutdown_at = 0;
+	if (vm->state != SIM_SHUTTING_DOWN)
+		vm->shutdown_at = 0;
+	else if (vm->shutdown_at <= 0)
+		vm->shutdown_at = now_ms + SIM_SHUTDOWN_MS;
 	vm->s_cpu_ms = vm->cpu_ms;
 	vm->s_steal_ms = vm->steal_ms;
 	vm->s_demand_ms = vm->demand_ms;

@@ -131,5 +131,13 @@ int hv_pause(struct hv *h, const char *name, char *err, size_t errlen);
 int hv_unpause(struct hv *h, const char *name, char *err, size_t errlen);
 /* Returns -1 if the driver has no guest view. */
 int hv_guest_view(struct hv *h, const char *name, struct hv_guest_view *out);
+/* Live migration (see struct hv_ops); -1 with err if the driver cannot migrate. */
+int hv_migrate_send(struct hv *h, const char *name, int fd, hv_progress_fn *progress, void *ud,
+		    struct hv_migrate_stats *st, char *err, size_t errlen);
+int hv_migrate_src_commit(struct hv *h, const char *name, char *err, size_t errlen);
+int hv_migrate_src_abort(struct hv *h, const char *name, char *err, size_t errlen);
+int hv_migrate_recv(struct hv *h, const char *xlcfg, int fd, char *err, size_t errlen);
+int hv_migrate_dst_commit(struct hv *h, const char *name, char *err, size_t errlen);
+int hv_migrate_dst_abort(struct hv *h, const char *name, char *err, size_t errlen);
 
 #endif
