@@ -225,6 +225,11 @@ static void bus_on_publish(struct mosquitto *mosq, void *ud, int mid, int rc,
 	struct bus *b = ud;
 	if (b->inflight > 0)
 		b->inflight--;
+	/* MQTT 5 tells us when the broker dropped a publish (e.g. 135: not authorised);
+	 * 3.1.1 brokers drop such messages silently */
+	if (rc >= 128)
+		log_warnx("the broker refused a publish (message %d): %s", mid,
+			  mosquitto_reason_string(rc));
 }
 
 static void bus_on_message(struct mosquitto *mosq, void *ud, const struct mosquitto_message *m,
@@ -273,6 +278,11 @@ struct bus *bus_new(struct evloop *loop, const struct bus_opts *opts, char *err,
 	b->backoff_ms = BUS_BACKOFF_MIN_MS;
 	if (b->opts.keepalive <= 0)
 		b->opts.keepalive = 10;
+	if (b->opts.keepalive < 5) {
+		snprintf(err, errlen, "keepalive %d s: MQTT clients here need at least 5 s",
+			 b->opts.keepalive);
+		goto fail;
+	}
 	b->protocol = opts->protocol == 4 ? 4 : 5;
 	b->url = bus_strdup(opts->url ? opts->url : "mqtt://127.0.0.1:1883");
 	b->client_id = bus_strdup(opts->client_id);

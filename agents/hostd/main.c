@@ -105,7 +105,7 @@ static int apply_opt(struct hostd_opts *o, int id, const char *v, char *err, siz
 		break;
 	case OPT_KEEPALIVE:
 		o->keepalive = (int)strtol(v, &end, 10);
-		if (*end || o->keepalive < 1 || o->keepalive > 3600)
+		if (*end || o->keepalive < 5 || o->keepalive > 3600)
 			goto bad_int;
 		break;
 	case OPT_MIGRATE_PORT:

@@ -138,7 +138,7 @@ harness_start_host() { # NAME [args...]
 	local name=$1
 	shift
 	"$VMC_BIN/vmc-hostd" --driver sim --name "$name" --broker "$BROKER_URL" \
-		--state-dir "$T/state-$name" --interval 0.5 --keepalive 2 "$@" \
+		--state-dir "$T/state-$name" --interval 0.5 --keepalive 5 "$@" \
 		>>"$T/host-$name.log" 2>&1 &
 	HOST_PID[$name]=$!
 }

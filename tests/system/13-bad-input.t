@@ -13,10 +13,10 @@ vmcc create keep1 --host h1 --memory 128 --vcpus 1 >/dev/null
 before=$(vmcc vms --json | jq -c 'map({name,state}) | sort_by(.name)')
 
 sub_start "$T/r" "$C/reply/bad" -V mqttv5
-n=0
 # ask MSG: sends a payload over MQTT 5 with a response topic, prints the reply
+# (runs in $(...), so it counts the replies already there rather than keeping a counter)
 ask() {
-	n=$((n + 1))
+	local n=$(($(sub_payloads "$T/r" | wc -l) + 1))
 	pub -V mqttv5 -t "$C/cmd/host/h1" -D publish response-topic "$C/reply/bad" "$@"
 	wait_until 10 test "$(sub_payloads "$T/r" | wc -l)" -ge $n
 	sub_payloads "$T/r" | sed -n "${n}p"

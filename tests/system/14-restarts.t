@@ -17,8 +17,8 @@ ok $? "two VMs on h1, one of them paused"
 s1=$(vmcc hosts --json | jq -r '.[] | select(.name=="h1") | .session')
 
 harness_kill_host h1 KILL
-# keepalive is 2 s: the broker publishes the Last Will within 1.5 x keepalive
-harness_wait_host h1 offline 8
+# keepalive is 5 s: the broker publishes the Last Will within 1.5 x keepalive
+harness_wait_host h1 offline 12
 ok $? "h1 killed with -9 shows offline (Last Will)"
 is "$(host_state h2)" "online" "h2 is still online"
 
