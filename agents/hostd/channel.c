@@ -795,6 +795,19 @@ static void chan_server_start(struct chan *c)
 	chan_send_hello(c);
 }
 
+/* Too many connections have not authenticated yet: the oldest makes room, so that
+ * clients holding connections open cannot lock genuine peers out. */
+static void chan_evict(struct chan_ctx *x)
+{
+	struct chan *old = NULL;
+	for (struct chan *c = x->conns; c; c = c->next)
+		if (c->st < CH_OPEN && (!old || c->deadline < old->deadline))
+			old = c;
+	if (old)
+		chan_fail(old, "evicted: %d connections were authenticating at once",
+		          CHAN_MAX_UNAUTH);
+}
+
 static void chan_on_listen(struct evloop *loop, int lfd, int ev, void *ud)
 {
 	struct chan_ctx *x = ud;
@@ -802,6 +815,8 @@ static void chan_on_listen(struct evloop *loop, int lfd, int ev, void *ud)
 		int fd = accept(lfd, NULL, NULL);
 		if (fd < 0)
 			return;
+		if (x->nunauth >= CHAN_MAX_UNAUTH)
+			chan_evict(x);
 		if (x->nconn >= CHAN_MAX_CONN || x->nunauth >= CHAN_MAX_UNAUTH) {
 			log_warnx("migration channel: too many connections; one refused");
 			close(fd);
