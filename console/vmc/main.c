@@ -100,13 +100,12 @@ static cJSON *hosts_json(struct client *c)
 		cJSON_AddNumberToObject(o, "cpus", load ? num(load, "cpus") : num(st, "cpus"));
 		cJSON_AddNumberToObject(o, "cpu", load ? num(load, "cpu") : 0);
 		cJSON_AddNumberToObject(o, "mem_total_mb",
-		                        load ? num(load, "mem_total_mb") : num(st, "mem_total_mb"));
+					load ? num(load, "mem_total_mb") : num(st, "mem_total_mb"));
 		cJSON_AddNumberToObject(o, "mem_used_mb", load ? num(load, "mem_used_mb") : 0);
 		cJSON_AddNumberToObject(o, "mem_free_mb", load ? num(load, "mem_free_mb") : 0);
-		cJSON_AddNumberToObject(
-		    o, "vms", load ? cJSON_GetArraySize(cJSON_GetObjectItem(load, "vms")) : 0);
-		cJSON_AddNumberToObject(o, "migrations_out",
-		                        load ? num(load, "migrations_out") : 0);
+		cJSON_AddNumberToObject(o, "vms",
+					load ? cJSON_GetArraySize(cJSON_GetObjectItem(load, "vms")) : 0);
+		cJSON_AddNumberToObject(o, "migrations_out", load ? num(load, "migrations_out") : 0);
 		cJSON_AddNumberToObject(o, "migrations_in", load ? num(load, "migrations_in") : 0);
 		cJSON_AddNumberToObject(o, "session", num(st, "session"));
 		cJSON_AddStringToObject(o, "driver", str(st, "driver", ""));
@@ -130,7 +129,7 @@ static int cmd_hosts(struct client *c, struct vmc_args *a)
 		{
 			char mem[40];
 			snprintf(mem, sizeof(mem), "%.0f/%.0f", num(o, "mem_used_mb"),
-			         num(o, "mem_total_mb"));
+				 num(o, "mem_total_mb"));
 			printf("%-20s %-12s %5.0f %6.1f %14s %5.0f\n", str(o, "name", "?"),
 			       str(o, "state", "?"), num(o, "cpus"), num(o, "cpu"), mem,
 			       num(o, "vms"));
@@ -173,17 +172,17 @@ static int cmd_vms(struct client *c, struct vmc_args *a)
 		       "MEM(MiB)", "CPU%");
 		const cJSON *o;
 		cJSON_ArrayForEach(o, arr)
-		    printf("%-24s %-16s %-10s %5.0f %8.0f %6.1f\n", str(o, "name", "?"),
-		           str(o, "host", "?"), str(o, "state", "?"), num(o, "vcpus"),
-		           num(o, "mem_mb"), num(o, "cpu"));
+		printf("%-24s %-16s %-10s %5.0f %8.0f %6.1f\n", str(o, "name", "?"),
+		       str(o, "host", "?"), str(o, "state", "?"), num(o, "vcpus"),
+		       num(o, "mem_mb"), num(o, "cpu"));
 	}
 	cJSON_Delete(arr);
 	return EXIT_OK;
 }
 
 /* Sends op to target and reports the reply. */
-static int call_and_report(struct client *c, struct vmc_args *a, const char *target, const char *op,
-                           cJSON *args, const char *done, const char *name)
+static int call_and_report(struct client *c, struct vmc_args *a, const char *target,
+			   const char *op, cJSON *args, const char *done, const char *name)
 {
 	cJSON *reply;
 	char err[512];
@@ -223,7 +222,8 @@ static int cmd_create(struct client *c, struct vmc_args *a)
 			cJSON_AddNumberToObject(ov, "memory_mb", (double)a->memory_mb);
 		if (a->vcpus)
 			cJSON_AddNumberToObject(ov, "vcpus", a->vcpus);
-		return call_and_report(c, a, "cmd/confd", "vm.create", args, "created", name);
+		return call_and_report(c, a, "cmd/confd", "vm.create", args, "created",
+				       name);
 	}
 	if (!a->host) {
 		cJSON_Delete(args);
@@ -385,7 +385,7 @@ static int cmd_events(struct client *c, struct vmc_args *a)
 #define VMC_LONG_TIMEOUT_S 600
 
 static int run_long(struct client *c, struct vmc_args *a, const char *host, const char *op,
-                    cJSON *args, enum progress_filter filter, const char *match)
+		    cJSON *args, enum progress_filter filter, const char *match)
 {
 	char target[VMC_TOPIC_MAX];
 	snprintf(target, sizeof(target), "cmd/host/%s", host);
@@ -423,80 +423,63 @@ static int cmd_undrain(struct client *c, struct vmc_args *a)
 }
 
 static const struct vmc_cmd_entry commands[] = {
-    {"hosts", cmd_hosts, 0, "hosts [--json] [--wait S]"},
-    {"vms", cmd_vms, 0, "vms [--host H] [--json] [--wait S]"},
-    {"create", cmd_create, 1,
-     "create NAME --host H --memory MB --vcpus N [--load CPUS] [--tags a,b] [--config FILE]\n"
-     "       create NAME --template T [--host H]"},
-    {"start", cmd_start, 1, "start NAME [--host H]"},
-    {"shutdown", cmd_shutdown, 1, "shutdown NAME [--host H]"},
-    {"destroy", cmd_destroy, 1, "destroy NAME [--host H]"},
-    {"pause", cmd_pause, 1, "pause NAME [--host H]"},
-    {"unpause", cmd_unpause, 1, "unpause NAME [--host H]"},
-    {"remove", cmd_remove, 1, "remove NAME [--host H]"},
-    {"info", cmd_info, 1, "info HOST"},
-    {"events", cmd_events, 0, "events [--json] [--count N] [--wait S]"},
-    {"call", cmd_call, 2, "call TARGET OP [JSON-ARGS]   e.g. call cmd/host/h1 host.info"},
-    {"migrate", cmd_migrate, 2, "migrate NAME HOST [--host FROM]   (waits up to 600 s)"},
-    {"drain", cmd_drain, 1, "drain HOST   (moves every VM off; HOST enters maintenance)"},
-    {"undrain", cmd_undrain, 1, "undrain HOST   (leaves maintenance; brings drained VMs back)"},
-    {NULL, NULL, 0, NULL},
+	{"hosts", cmd_hosts, 0, "hosts [--json] [--wait S]"},
+	{"vms", cmd_vms, 0, "vms [--host H] [--json] [--wait S]"},
+	{"create", cmd_create, 1,
+	 "create NAME --host H --memory MB --vcpus N [--load CPUS] [--tags a,b] [--config FILE]\n"
+	 "       create NAME --template T [--host H]"},
+	{"start", cmd_start, 1, "start NAME [--host H]"},
+	{"shutdown", cmd_shutdown, 1, "shutdown NAME [--host H]"},
+	{"destroy", cmd_destroy, 1, "destroy NAME [--host H]"},
+	{"pause", cmd_pause, 1, "pause NAME [--host H]"},
+	{"unpause", cmd_unpause, 1, "unpause NAME [--host H]"},
+	{"remove", cmd_remove, 1, "remove NAME [--host H]"},
+	{"info", cmd_info, 1, "info HOST"},
+	{"events", cmd_events, 0, "events [--json] [--count N] [--wait S]"},
+	{"call", cmd_call, 2, "call TARGET OP [JSON-ARGS]   e.g. call cmd/host/h1 host.info"},
+	{"migrate", cmd_migrate, 2, "migrate NAME HOST [--host FROM]   (waits up to 600 s)"},
+	{"drain", cmd_drain, 1, "drain HOST   (moves every VM off; HOST enters maintenance)"},
+	{"undrain", cmd_undrain, 1, "undrain HOST   (leaves maintenance; brings drained VMs back)"},
+	{NULL, NULL, 0, NULL},
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: vmc [--broker URL] [--cluster C] [-c FILE] [--json] [--timeout S]\n"
-	           "           [--protocol 5|3.1.1|auto] [--cafile F] [--cert F] [--key F]\n"
-	           "           [--user U] [--password-file F] COMMAND ...\ncommands:\n");
+		   "           [--protocol 5|3.1.1|auto] [--cafile F] [--cert F] [--key F]\n"
+		   "           [--user U] [--password-file F] COMMAND ...\ncommands:\n");
 	for (const struct vmc_cmd_entry *e = commands; e->name; e++)
 		fprintf(f, "  vmc %s\n", e->usage);
 }
 
 enum {
-	O_BROKER = 256,
-	O_CLUSTER,
-	O_JSON,
-	O_TIMEOUT,
-	O_PROTOCOL,
-	O_CAFILE,
-	O_CERT,
-	O_KEY,
-	O_USER,
-	O_PASSWORD_FILE,
-	O_HOST,
-	O_MEMORY,
-	O_VCPUS,
-	O_LOAD,
-	O_TAGS,
-	O_CONFIG,
-	O_TEMPLATE,
-	O_COUNT,
-	O_WAIT,
-	O_HELP
+	O_BROKER = 256, O_CLUSTER, O_JSON, O_TIMEOUT, O_PROTOCOL, O_CAFILE, O_CERT, O_KEY, O_USER,
+	O_PASSWORD_FILE, O_HOST, O_MEMORY, O_VCPUS, O_LOAD, O_TAGS, O_CONFIG, O_TEMPLATE, O_COUNT,
+	O_WAIT, O_HELP
 };
 
 static const struct option long_opts[] = {
-    {"broker", required_argument, NULL, O_BROKER},
-    {"cluster", required_argument, NULL, O_CLUSTER},
-    {"json", no_argument, NULL, O_JSON},
-    {"timeout", required_argument, NULL, O_TIMEOUT},
-    {"protocol", required_argument, NULL, O_PROTOCOL},
-    {"cafile", required_argument, NULL, O_CAFILE},
-    {"cert", required_argument, NULL, O_CERT},
-    {"key", required_argument, NULL, O_KEY},
-    {"user", required_argument, NULL, O_USER},
-    {"password-file", required_argument, NULL, O_PASSWORD_FILE},
-    {"host", required_argument, NULL, O_HOST},
-    {"memory", required_argument, NULL, O_MEMORY},
-    {"vcpus", required_argument, NULL, O_VCPUS},
-    {"load", required_argument, NULL, O_LOAD},
-    {"tags", required_argument, NULL, O_TAGS},
-    {"config", required_argument, NULL, O_CONFIG},
-    {"template", required_argument, NULL, O_TEMPLATE},
-    {"count", required_argument, NULL, O_COUNT},
-    {"wait", required_argument, NULL, O_WAIT},
-    {"help", no_argument, NULL, O_HELP},
-    {NULL, 0, NULL, 0},
+	{"broker", required_argument, NULL, O_BROKER},
+	{"cluster", required_argument, NULL, O_CLUSTER},
+	{"json", no_argument, NULL, O_JSON},
+	{"timeout", required_argument, NULL, O_TIMEOUT},
+	{"protocol", required_argument, NULL, O_PROTOCOL},
+	{"cafile", required_argument, NULL, O_CAFILE},
+	{"cert", required_argument, NULL, O_CERT},
+	{"key", required_argument, NULL, O_KEY},
+	{"user", required_argument, NULL, O_USER},
+	{"password-file", required_argument, NULL, O_PASSWORD_FILE},
+	{"host", required_argument, NULL, O_HOST},
+	{"memory", required_argument, NULL, O_MEMORY},
+	{"vcpus", required_argument, NULL, O_VCPUS},
+	{"load", required_argument, NULL, O_LOAD},
+	{"tags", required_argument, NULL, O_TAGS},
+	{"config", required_argument, NULL, O_CONFIG},
+	{"template", required_argument, NULL, O_TEMPLATE},
+	{"count", required_argument, NULL, O_COUNT},
+	{"wait", required_argument, NULL, O_WAIT},
+	{"help", no_argument, NULL, O_HELP},
+	{NULL, 0, NULL, 0},
 };
 
 static int parse_number(const char *opt, const char *v, double min, double max, double *out)
@@ -505,7 +488,7 @@ static int parse_number(const char *opt, const char *v, double min, double max, 
 	double d = strtod(v, &end);
 	if (end == v || *end || !(d >= min && d <= max)) {
 		fprintf(stderr, "vmc: --%s \"%s\": expected a number from %g to %g\n", opt, v, min,
-		        max);
+			max);
 		return -1;
 	}
 	*out = d;
@@ -520,11 +503,11 @@ static int load_config(struct vmc_args *a, const char *path, struct conf **out)
 		fprintf(stderr, "%s", err);
 		return -1;
 	}
-	static const char *keys[] = {"broker", "cluster", "cafile",        "cert",
-	                             "key",    "user",    "password-file", "timeout"};
-	const char **dst[] = {
-	    &a->copts.broker,  &a->copts.cluster, &a->copts.cafile,        &a->copts.certfile,
-	    &a->copts.keyfile, &a->copts.user,    &a->copts.password_file, NULL};
+	static const char *keys[] = {"broker", "cluster", "cafile", "cert", "key", "user",
+				     "password-file", "timeout"};
+	const char **dst[] = {&a->copts.broker, &a->copts.cluster, &a->copts.cafile,
+			      &a->copts.certfile, &a->copts.keyfile, &a->copts.user,
+			      &a->copts.password_file, NULL};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		const char *v;
 		if (conf_get_str(*out, "", NULL, keys[i], &v, err, sizeof(err)) != 0)
@@ -559,44 +542,19 @@ int main(int argc, char **argv)
 	double d;
 	while ((ch = getopt_long(argc, argv, "c:h", long_opts, NULL)) != -1) {
 		switch (ch) {
-		case 'c':
-			break;
-		case O_BROKER:
-			a.copts.broker = optarg;
-			break;
-		case O_CLUSTER:
-			a.copts.cluster = optarg;
-			break;
-		case O_JSON:
-			a.json = 1;
-			break;
-		case O_CAFILE:
-			a.copts.cafile = optarg;
-			break;
-		case O_CERT:
-			a.copts.certfile = optarg;
-			break;
-		case O_KEY:
-			a.copts.keyfile = optarg;
-			break;
-		case O_USER:
-			a.copts.user = optarg;
-			break;
-		case O_PASSWORD_FILE:
-			a.copts.password_file = optarg;
-			break;
-		case O_HOST:
-			a.host = optarg;
-			break;
-		case O_TAGS:
-			a.tags = optarg;
-			break;
-		case O_CONFIG:
-			a.config_file = optarg;
-			break;
-		case O_TEMPLATE:
-			a.template_name = optarg;
-			break;
+		case 'c': break;
+		case O_BROKER: a.copts.broker = optarg; break;
+		case O_CLUSTER: a.copts.cluster = optarg; break;
+		case O_JSON: a.json = 1; break;
+		case O_CAFILE: a.copts.cafile = optarg; break;
+		case O_CERT: a.copts.certfile = optarg; break;
+		case O_KEY: a.copts.keyfile = optarg; break;
+		case O_USER: a.copts.user = optarg; break;
+		case O_PASSWORD_FILE: a.copts.password_file = optarg; break;
+		case O_HOST: a.host = optarg; break;
+		case O_TAGS: a.tags = optarg; break;
+		case O_CONFIG: a.config_file = optarg; break;
+		case O_TEMPLATE: a.template_name = optarg; break;
 		case O_PROTOCOL:
 			if (!strcmp(optarg, "5"))
 				a.copts.protocol = 5;
