@@ -17,6 +17,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1035,6 +1036,17 @@ void chan_close_after(struct chan *c, const char *why)
 		chan_kill(c);
 	else
 		chan_update(c);
+}
+
+int chan_flush(struct chan *c, long timeout_ms)
+{
+	int64_t end = evloop_mono_ms() + timeout_ms;
+	while (c->st != CH_DEAD && c->out_off < c->out_len && evloop_mono_ms() < end) {
+		struct pollfd p = {.fd = c->fd, .events = POLLOUT};
+		if (poll(&p, 1, 50) > 0)
+			chan_write_out(c);
+	}
+	return c->st != CH_DEAD && c->out_off == c->out_len ? 0 : -1;
 }
 
 const char *chan_peer(const struct chan *c)

@@ -79,6 +79,9 @@ void chan_close(struct chan *c);
  * callbacks. */
 void chan_close_after(struct chan *c, const char *why);
 
+/* Blocks until what is queued has been written (or timeout_ms passes). 0 or -1. */
+int chan_flush(struct chan *c, long timeout_ms);
+
 /* The peer's name as it announced itself (after authentication), and figures. */
 const char *chan_peer(const struct chan *c);
 uint64_t chan_stream_bytes(const struct chan *c); /* stream bytes sent or received */

@@ -156,6 +156,16 @@ int64_t mig_local_free(struct migrate *m)
 	return free_mb;
 }
 
+void mig_crash_point(struct migrate *m, struct chan *c, const char *point)
+{
+	if (!m->crash_at[0] || strcmp(m->crash_at, point) != 0)
+		return;
+	if (c)
+		chan_flush(c, 2000);
+	log_error("VMC_CRASH_AT=%s: dying here on purpose (a test)", point);
+	_exit(137);
+}
+
 void mig_forget_seen(struct hostd *h, const char *vm)
 {
 	for (size_t i = 0; i < h->nseen; i++) {
@@ -323,6 +333,7 @@ static void src_commit_done(void *ud)
 	g->job = 0;
 	if (g->job_rc < 0)
 		log_warnx("vm %s: destroying the source copy: %s", g->vm, g->job_err);
+	mig_crash_point(m, NULL, "src-after-src-commit");
 	vmstore_remove(h->store, g->vm);
 	mlog_out_del(m, g->vm);
 	mig_forget_seen(h, g->vm); /* its vm/<vm> record is the destination's now */
@@ -372,6 +383,7 @@ static void src_commit_done(void *ud)
 /* The destination committed: destroy our copy. */
 static void src_finish(struct mig *g)
 {
+	mig_crash_point(g->m, NULL, "src-after-done");
 	g->stage = MS_FINISH;
 	mlog_out_put(g->m, g, "commit");
 	mig_job(g, job_src_commit, src_commit_done);
@@ -384,10 +396,13 @@ static void src_go(struct mig *g)
 	cJSON_AddStringToObject(go, "id", g->id);
 	g->stage = MS_COMMIT; /* from here on only the destination's word decides */
 	g->go_sent = 1;
+	mig_crash_point(g->m, NULL, "src-before-go");
 	struct chan *c = g->c;
 	if (chan_send_ctrl(c, go) < 0 && g->stage == MS_COMMIT)
 		src_doubt(g, "cannot send go");
 	cJSON_Delete(go);
+	if (g->stage == MS_COMMIT)
+		mig_crash_point(g->m, g->c, "src-after-go");
 }
 
 static void src_maybe_end(struct mig *g)
@@ -883,6 +898,8 @@ int hostd_migrate_init(struct hostd *h, char *err, size_t errlen)
 		return -1;
 	}
 	snprintf(m->dir, sizeof(m->dir), "%s/migrations", h->opts.state_dir);
+	const char *crash = getenv("VMC_CRASH_AT");
+	snprintf(m->crash_at, sizeof(m->crash_at), "%s", crash ? crash : "");
 	if (mkdir(m->dir, 0750) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "%s: %s", m->dir, strerror(errno));
 		return -1;

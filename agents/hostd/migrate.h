@@ -106,6 +106,7 @@ struct migrate {
 	int max_out, max_cluster;
 	struct drain *drain;
 	struct hostcall *calls;
+	char crash_at[64]; /* VMC_CRASH_AT, for tests */
 };
 
 static inline struct migrate *migrate_of(struct hostd *h)
@@ -140,6 +141,10 @@ void mig_src_recover(struct migrate *m, const char *vm, const char *id, const ch
 void mig_forget_seen(struct hostd *h, const char *vm);
 /* Checks a migration id: 1..MIG_ID_MAX of [A-Za-z0-9_.-]. 0 or -1. */
 int mig_id_check(const char *id);
+/* Test hook: if the environment named this point in VMC_CRASH_AT when the agent started,
+ * the agent dies here at once, as kill -9 would kill it (after flushing c if not NULL).
+ * Lets the tests reach every step of the commit handshake on purpose. */
+void mig_crash_point(struct migrate *m, struct chan *c, const char *point);
 
 /* --- migrate_dst.c ---------------------------------------------------------------- */
 /* A new connection on the listener. */

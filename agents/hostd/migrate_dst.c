@@ -172,6 +172,7 @@ static void dst_commit_done(void *ud)
 	char err[VMC_ERR_MAX];
 	struct hv_vm v;
 	g->job = 0;
+	mig_crash_point(m, NULL, "dst-after-dst-commit");
 	if (g->job_rc < 0) {
 		/* committed already (a repeated call) is fine; anything else is logged: the
 		 * decision stands, the record says so */
@@ -205,6 +206,7 @@ static void dst_commit(struct mig *g)
 		dst_abort(g, "commit", "the commit record could not be written");
 		return;
 	}
+	mig_crash_point(g->m, NULL, "dst-after-commit-record");
 	g->stage = MD_COMMIT;
 	dst_job(g, job_dst_commit, dst_commit_done);
 }
@@ -219,6 +221,7 @@ static void dst_maybe_ready(struct mig *g)
 	}
 	g->stage = MD_READY;
 	dst_send(g->c, "ready", NULL, NULL);
+	mig_crash_point(g->m, g->c, "dst-after-ready");
 }
 
 static void dst_recv_done(void *ud)
