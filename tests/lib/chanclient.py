@@ -90,13 +90,19 @@ def wait_closed(s, limit=15):
         while s.recv(4096):
             pass
         return True
-    except (socket.timeout, ConnectionResetError):
+    except ConnectionResetError:
+        return True  # closed with our bytes unread: a reset
+    except socket.timeout:
         return False
 
 
 def cmd_random(addr, n):
     s = connect(addr)
-    s.sendall(os.urandom(int(n)))
+    try:
+        s.sendall(os.urandom(int(n)))
+    except (BrokenPipeError, ConnectionResetError):
+        print("closed")
+        return
     print("closed" if wait_closed(s) else "still open")
 
 
