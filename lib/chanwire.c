@@ -149,15 +149,69 @@ int chw_mac_parts(struct chw_mac *m, unsigned char *out, const void *p1, size_t 
 	return 0;
 }
 
-int chw_frame_tag(struct chw_mac *m, int dir, uint64_t seq, const unsigned char *hdr,
-                  const unsigned char *payload, uint32_t len, unsigned char *tag)
+struct chw_aead {
+	EVP_CIPHER_CTX *enc, *dec;
+};
+
+struct chw_aead *chw_aead_new(const unsigned char *key)
 {
-	unsigned char pre[9], full[CHW_MAC_LEN];
-	pre[0] = (unsigned char)dir;
-	chw_put64(pre + 1, seq);
-	if (chw_mac_parts(m, full, pre, sizeof(pre), hdr, CHW_HDR_LEN, payload, len, NULL, 0) < 0)
+	struct chw_aead *a = calloc(1, sizeof(*a));
+	if (!a)
+		return NULL;
+	a->enc = EVP_CIPHER_CTX_new();
+	a->dec = EVP_CIPHER_CTX_new();
+	if (!a->enc || !a->dec || !EVP_EncryptInit_ex(a->enc, EVP_aes_256_gcm(), NULL, key, NULL) ||
+	    !EVP_DecryptInit_ex(a->dec, EVP_aes_256_gcm(), NULL, key, NULL)) {
+		chw_aead_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+void chw_aead_free(struct chw_aead *a)
+{
+	if (!a)
+		return;
+	EVP_CIPHER_CTX_free(a->enc);
+	EVP_CIPHER_CTX_free(a->dec);
+	free(a);
+}
+
+static void chw_nonce(unsigned char *iv, int dir, uint64_t seq)
+{
+	memset(iv, 0, 4);
+	iv[0] = (unsigned char)dir;
+	chw_put64(iv + 4, seq);
+}
+
+int chw_seal(struct chw_aead *a, int dir, uint64_t seq, const unsigned char *hdr,
+             unsigned char *payload, uint32_t len, unsigned char *tag)
+{
+	unsigned char iv[12];
+	int outl;
+	chw_nonce(iv, dir, seq);
+	if (!EVP_EncryptInit_ex(a->enc, NULL, NULL, NULL, iv) ||
+	    !EVP_EncryptUpdate(a->enc, NULL, &outl, hdr, CHW_HDR_LEN) ||
+	    (len && !EVP_EncryptUpdate(a->enc, payload, &outl, payload, (int)len)) ||
+	    !EVP_EncryptFinal_ex(a->enc, payload + len, &outl) ||
+	    !EVP_CIPHER_CTX_ctrl(a->enc, EVP_CTRL_GCM_GET_TAG, CHW_TAG_LEN, tag))
 		return -1;
-	memcpy(tag, full, CHW_TAG_LEN);
+	return 0;
+}
+
+int chw_open(struct chw_aead *a, int dir, uint64_t seq, const unsigned char *hdr,
+             unsigned char *payload, uint32_t len, const unsigned char *tag)
+{
+	unsigned char iv[12], t[CHW_TAG_LEN];
+	int outl;
+	chw_nonce(iv, dir, seq);
+	memcpy(t, tag, sizeof(t));
+	if (!EVP_DecryptInit_ex(a->dec, NULL, NULL, NULL, iv) ||
+	    !EVP_DecryptUpdate(a->dec, NULL, &outl, hdr, CHW_HDR_LEN) ||
+	    (len && !EVP_DecryptUpdate(a->dec, payload, &outl, payload, (int)len)) ||
+	    !EVP_CIPHER_CTX_ctrl(a->dec, EVP_CTRL_GCM_SET_TAG, CHW_TAG_LEN, t) ||
+	    EVP_DecryptFinal_ex(a->dec, payload + len, &outl) <= 0)
+		return -1;
 	return 0;
 }
 

@@ -3,10 +3,12 @@
  *
  * A frame is
  *   type (1 byte) | length (4 bytes, big-endian) | payload (length bytes) | tag
- * where tag is absent before authentication and, after it, the first CHW_TAG_LEN
- * bytes of HMAC-SHA256(session key, direction | sequence (8, big-endian) | type |
- * length | payload). Each direction counts its frames from 0; the direction byte
- * ('c' client to server, 's' server to client) stops a frame being reflected back.
+ * where tag is absent before authentication. After it, every payload is encrypted
+ * and authenticated with AES-256-GCM under the session key: the 12-byte nonce is the
+ * direction ('c' client to server, 's' server to client, then 3 zero bytes) and the
+ * frame's sequence number (8 bytes, big-endian; each direction counts from 0), the
+ * header is additional authenticated data, the tag is GCM's 16 bytes. A frame that was
+ * altered, replayed, reordered, reflected or cut fails its tag.
  *
  * Authentication (K = the cluster key, both ends must hold it):
  *   server -> client  HELLO    magic (8) | nonce_s (32) | server name
@@ -25,7 +27,7 @@
 #define CHW_MAGIC_LEN 8
 #define CHW_NONCE_LEN 32
 #define CHW_MAC_LEN 32 /* full HMAC-SHA256, in the handshake */
-#define CHW_TAG_LEN 16 /* truncated HMAC-SHA256, on every later frame */
+#define CHW_TAG_LEN 16 /* AES-256-GCM tag, on every later frame */
 #define CHW_HDR_LEN 5
 #define CHW_KEY_MIN 16 /* bytes a cluster key must have at least */
 #define CHW_KEY_MAX 4096
@@ -70,9 +72,17 @@ void chw_mac_free(struct chw_mac *m);
  * (CHW_MAC_LEN bytes). Returns 0 or -1. */
 int chw_mac_parts(struct chw_mac *m, unsigned char *out, const void *p1, size_t l1, const void *p2,
                   size_t l2, const void *p3, size_t l3, const void *p4, size_t l4);
-/* The tag of a frame (CHW_TAG_LEN bytes). Returns 0 or -1. */
-int chw_frame_tag(struct chw_mac *m, int dir, uint64_t seq, const unsigned char *hdr,
-                  const unsigned char *payload, uint32_t len, unsigned char *tag);
+/* AES-256-GCM with a session key, for the frames after authentication. */
+struct chw_aead;
+/* key: CHW_MAC_LEN (32) bytes. NULL on failure. */
+struct chw_aead *chw_aead_new(const unsigned char *key);
+void chw_aead_free(struct chw_aead *a);
+/* Encrypts payload in place and writes its tag (CHW_TAG_LEN bytes). 0 or -1. */
+int chw_seal(struct chw_aead *a, int dir, uint64_t seq, const unsigned char *hdr,
+             unsigned char *payload, uint32_t len, unsigned char *tag);
+/* Decrypts payload in place; -1 if the tag does not match (payload is then garbage). */
+int chw_open(struct chw_aead *a, int dir, uint64_t seq, const unsigned char *hdr,
+             unsigned char *payload, uint32_t len, const unsigned char *tag);
 /* Constant-time comparison; 1 if equal. */
 int chw_equal(const void *a, const void *b, size_t len);
 

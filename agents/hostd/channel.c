@@ -27,7 +27,6 @@
 
 #define CHAN_OUT_HIGH (512u << 10)
 #define CHAN_SINK_HIGH (512u << 10)
-#define CHAN_READ_CHUNK (64u << 10)
 
 enum chan_state {
 	CH_CONNECTING,   /* client: TCP connect in progress */
@@ -47,7 +46,7 @@ struct chan {
 	enum chan_state st;
 	unsigned char nonce_s[CHW_NONCE_LEN], nonce_c[CHW_NONCE_LEN];
 	char peer[CHW_NAME_MAX + 1];
-	struct chw_mac *sess;
+	struct chw_aead *sess; /* after authentication */
 	uint64_t seq_in, seq_out;
 	/* the frame being read: header, then payload + tag */
 	unsigned char hdr[CHW_HDR_LEN];
@@ -137,7 +136,7 @@ void chan_ctx_timeouts(struct chan_ctx *x, long auth_ms, long idle_ms, long ping
 
 static void chan_free(struct chan *c)
 {
-	chw_mac_free(c->sess);
+	chw_aead_free(c->sess);
 	free(c->in);
 	free(c->out);
 	free(c->sink);
@@ -284,9 +283,9 @@ static int chan_queue(struct chan *c, int type, const void *payload, uint32_t le
 	chw_hdr_put(h, type, len);
 	if (len)
 		memcpy(h + CHW_HDR_LEN, payload, len);
-	if (tagged && chw_frame_tag(c->sess, c->server ? 's' : 'c', c->seq_out++, h,
-	                            h + CHW_HDR_LEN, len, h + CHW_HDR_LEN + len) < 0) {
-		chan_fail(c, "cannot compute a frame MAC");
+	if (tagged && chw_seal(c->sess, c->server ? 's' : 'c', c->seq_out++, h, h + CHW_HDR_LEN,
+	                       len, h + CHW_HDR_LEN + len) < 0) {
+		chan_fail(c, "cannot seal a frame");
 		return -1;
 	}
 	c->out_len = need;
@@ -344,7 +343,7 @@ static int chan_make_session(struct chan *c)
 	unsigned char k[CHW_MAC_LEN];
 	if (chw_proof(c->x->key, "session", c->nonce_s, c->nonce_c, k) < 0)
 		return -1;
-	c->sess = chw_mac_new(k, sizeof(k));
+	c->sess = chw_aead_new(k);
 	explicit_bzero(k, sizeof(k));
 	return c->sess ? 0 : -1;
 }
@@ -435,6 +434,21 @@ static void chan_sink_push(struct chan *c, const unsigned char *p, uint32_t len)
 		memmove(c->sink, c->sink + c->sink_off, c->sink_len - c->sink_off);
 		c->sink_len -= c->sink_off;
 		c->sink_off = 0;
+	}
+	if (c->sink_off == c->sink_len) {
+		/* nothing waits: hand the bytes over directly, keep only what does not fit */
+		ssize_t w = write(c->sink_fd, p, len);
+		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			c->sink_broken = 1;
+			c->sink_off = c->sink_len = 0;
+			return;
+		}
+		if (w > 0) {
+			p += w;
+			len -= (uint32_t)w;
+		}
+		if (len == 0)
+			return;
 	}
 	if (chan_reserve(&c->sink, &c->sink_cap, c->sink_len + len) < 0) {
 		chan_fail(c, "out of memory");
@@ -527,67 +541,78 @@ static void chan_on_frame(struct chan *c, int type, const unsigned char *p, uint
 	}
 }
 
-/* Reads what the socket has and handles every whole frame. */
+/* Handles a frame whose header and payload (and tag) are all in. */
+static void chan_frame_done(struct chan *c)
+{
+	c->hdr_got = 0;
+	c->in_got = 0;
+	if (c->sess) {
+		if (chw_open(c->sess, c->server ? 'c' : 's', c->seq_in++, c->hdr, c->in, c->in_len,
+		             c->in + c->in_len) < 0) {
+			chan_fail(c, "a %s frame failed its authentication tag",
+			          chw_type_name(c->in_type));
+			return;
+		}
+	}
+	chan_on_frame(c, c->in_type, c->in, c->in_len);
+}
+
+/* A whole header is in: check it before reading a byte of the payload. 0 or -1. */
+static int chan_hdr_done(struct chan *c)
+{
+	char err[200];
+	if (chw_hdr_get(c->hdr, c->sess != NULL, &c->in_type, &c->in_len, err, sizeof(err)) < 0) {
+		chan_fail(c, "%s", err);
+		return -1;
+	}
+	size_t need = c->in_len + (c->sess ? CHW_TAG_LEN : 0);
+	if (chan_reserve(&c->in, &c->in_cap, need ? need : 1) < 0) {
+		chan_fail(c, "out of memory");
+		return -1;
+	}
+	c->in_got = 0;
+	return 0;
+}
+
+/* Reads the socket: a header, then straight into the payload buffer, a few frames per
+ * call; handles every whole frame. */
 static void chan_read(struct chan *c)
 {
-	unsigned char buf[CHAN_READ_CHUNK];
-	ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
-	if (n < 0) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			chan_fail(c, "recv: %s", strerror(errno));
-		return;
-	}
-	if (n == 0) {
-		chan_fail(c, "the peer closed the connection");
-		return;
-	}
-	c->last_rx = evloop_mono_ms();
-	size_t off = 0;
-	while (off < (size_t)n && c->st != CH_DEAD && c->st != CH_FLUSHING) {
-		int authed = c->sess != NULL;
-		if (c->hdr_got < CHW_HDR_LEN) {
-			size_t take = CHW_HDR_LEN - c->hdr_got;
-			if (take > (size_t)n - off)
-				take = (size_t)n - off;
-			memcpy(c->hdr + c->hdr_got, buf + off, take);
-			c->hdr_got += take;
-			off += take;
+	for (int round = 0; round < 32; round++) {
+		if (c->st == CH_DEAD || c->st == CH_FLUSHING ||
+		    c->sink_len - c->sink_off >= CHAN_SINK_HIGH)
+			break;
+		int in_hdr = c->hdr_got < CHW_HDR_LEN;
+		size_t need = in_hdr ? CHW_HDR_LEN - c->hdr_got
+		                     : c->in_len + (c->sess ? CHW_TAG_LEN : 0) - c->in_got;
+		ssize_t n = 0;
+		if (need > 0) {
+			n = recv(c->fd, in_hdr ? c->hdr + c->hdr_got : c->in + c->in_got, need, 0);
+			if (n < 0) {
+				if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+					chan_fail(c, "recv: %s", strerror(errno));
+				break;
+			}
+			if (n == 0) {
+				chan_fail(c, "the peer closed the connection");
+				return;
+			}
+			c->last_rx = evloop_mono_ms();
+		}
+		if (in_hdr) {
+			c->hdr_got += (size_t)n;
+			if (c->hdr_got == CHW_HDR_LEN && chan_hdr_done(c) < 0)
+				return;
 			if (c->hdr_got < CHW_HDR_LEN)
 				break;
-			char err[200];
-			if (chw_hdr_get(c->hdr, authed, &c->in_type, &c->in_len, err, sizeof(err)) <
-			    0) {
-				chan_fail(c, "%s", err);
-				return;
-			}
-			size_t need = c->in_len + (authed ? CHW_TAG_LEN : 0);
-			if (chan_reserve(&c->in, &c->in_cap, need ? need : 1) < 0) {
-				chan_fail(c, "out of memory");
-				return;
-			}
-			c->in_got = 0;
+			if (c->in_len + (c->sess ? CHW_TAG_LEN : 0) > 0)
+				continue;
+		} else {
+			c->in_got += (size_t)n;
+			if ((size_t)n < need)
+				break;
 		}
-		size_t need = c->in_len + (authed ? CHW_TAG_LEN : 0);
-		size_t take = need - c->in_got;
-		if (take > (size_t)n - off)
-			take = (size_t)n - off;
-		memcpy(c->in + c->in_got, buf + off, take);
-		c->in_got += take;
-		off += take;
-		if (c->in_got < need)
-			break;
-		c->hdr_got = 0;
-		if (authed) {
-			unsigned char tag[CHW_TAG_LEN];
-			if (chw_frame_tag(c->sess, c->server ? 'c' : 's', c->seq_in++, c->hdr,
-			                  c->in, c->in_len, tag) < 0 ||
-			    !chw_equal(tag, c->in + c->in_len, CHW_TAG_LEN)) {
-				chan_fail(c, "a %s frame failed its MAC check",
-				          chw_type_name(c->in_type));
-				return;
-			}
-		}
-		chan_on_frame(c, c->in_type, c->in, c->in_len);
+		chan_frame_done(c);
 	}
 	if (c->st != CH_DEAD)
 		chan_update(c);
@@ -597,24 +622,42 @@ static void chan_read(struct chan *c)
 
 static void chan_src_read(struct chan *c)
 {
-	unsigned char buf[CHW_DATA_MAX];
-	ssize_t n = read(c->src_fd, buf, sizeof(buf));
-	if (n < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+	/* fill the output up to its mark, reading straight into it, then write at once */
+	while (c->st == CH_OPEN && c->src_fd >= 0 && c->out_len - c->out_off < CHAN_OUT_HIGH) {
+		if (c->out_off > 0 && c->out_off == c->out_len)
+			c->out_off = c->out_len = 0;
+		size_t room = CHW_HDR_LEN + CHW_DATA_MAX + CHW_TAG_LEN;
+		if (chan_reserve(&c->out, &c->out_cap, c->out_len + room) < 0) {
+			chan_fail(c, "out of memory");
 			return;
-		n = 0; /* the writer failed: treat as the end; the owner knows why */
+		}
+		unsigned char *h = c->out + c->out_len;
+		ssize_t n = read(c->src_fd, h + CHW_HDR_LEN, CHW_DATA_MAX);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+				break;
+			n = 0; /* the writer failed: treat as the end; the owner knows why */
+		}
+		if (n == 0) {
+			chan_close_fd(c->x->loop, &c->src_fd);
+			c->src_eof = 1;
+			if (c->ops && c->ops->on_source_eof)
+				c->ops->on_source_eof(c, c->ud);
+			break;
+		}
+		chw_hdr_put(h, CHW_DATA, (uint32_t)n);
+		if (chw_seal(c->sess, c->server ? 's' : 'c', c->seq_out++, h, h + CHW_HDR_LEN,
+		             (uint32_t)n, h + CHW_HDR_LEN + n) < 0) {
+			chan_fail(c, "cannot seal a frame");
+			return;
+		}
+		c->out_len += CHW_HDR_LEN + (size_t)n + CHW_TAG_LEN;
+		c->stream_out += (uint64_t)n;
 	}
-	if (n == 0) {
-		chan_close_fd(c->x->loop, &c->src_fd);
-		c->src_eof = 1;
-		if (c->ops && c->ops->on_source_eof)
-			c->ops->on_source_eof(c, c->ud);
-		if (c->st != CH_DEAD)
-			chan_update(c);
-		return;
-	}
-	c->stream_out += (uint64_t)n;
-	chan_queue(c, CHW_DATA, buf, (uint32_t)n);
+	if (c->st != CH_DEAD && c->out_off < c->out_len)
+		chan_write_out(c);
+	else if (c->st != CH_DEAD)
+		chan_update(c);
 }
 
 static void chan_sink_write(struct chan *c)

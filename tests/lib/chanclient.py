@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """chanclient.py - a hand-made migration channel client for the system tests.
 
-It speaks the wire format of lib/chanwire.h well or badly on purpose:
+It speaks the wire format of lib/chanwire.h (HMAC-SHA256 handshake, AES-256-GCM
+frames; python3-cryptography) well or badly on purpose:
 
   chanclient.py ADDR random BYTES          random bytes, then wait for the close
   chanclient.py ADDR auth KEYFILE          handshake; prints "welcome" or "refused: WHY"
@@ -24,6 +25,8 @@ import struct
 import sys
 import time
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 MAGIC = b"VMCMIG01"
 TAG = 16
 
@@ -44,19 +47,25 @@ def recv_exact(s, n):
     return b
 
 
-def read_frame(s, sess=None, seq=None):
+def read_frame(s, sess=None, seq=0):
     hdr = recv_exact(s, 5)
     t, ln = hdr[0], struct.unpack(">I", hdr[1:])[0]
     body = recv_exact(s, ln + (TAG if sess else 0))
-    return chr(t), body[:ln]
+    if sess is None:
+        return chr(t), body
+    return chr(t), AESGCM(sess).decrypt(nonce(b"s", seq), body, hdr)
+
+
+def nonce(direction, seq):
+    return direction + b"\0\0\0" + struct.pack(">Q", seq)
 
 
 def frame(t, payload, sess=None, seq=0):
+    """A frame; after the handshake sealed with AES-256-GCM (header as associated data)."""
     hdr = bytes([ord(t)]) + struct.pack(">I", len(payload))
     if sess is None:
         return hdr + payload
-    tag = hmac.new(sess, b"c" + struct.pack(">Q", seq) + hdr + payload, hashlib.sha256).digest()
-    return hdr + payload + tag[:TAG]
+    return hdr + AESGCM(sess).encrypt(nonce(b"c", seq), payload, hdr)
 
 
 def proof(key, which, ns, nc):
@@ -147,7 +156,9 @@ def cmd_truncate(addr, keyfile, vm, host, mode):
              "config": 'name = "%s"\nmemory = 256\nvcpus = 1\n' % vm, "tags": []}
     s.sendall(frame("C", json.dumps(offer).encode(), sess, seq))
     seq += 1
-    t, body = read_frame(s, sess)
+    rseq = 0
+    t, body = read_frame(s, sess, rseq)
+    rseq += 1
     print("answer:", body.decode(errors="replace"))
     if b'"accept"' not in body:
         return
@@ -165,7 +176,7 @@ def cmd_truncate(addr, keyfile, vm, host, mode):
     s.sendall(frame("E", struct.pack(">Q", total), sess, seq))
     seq += 1
     try:
-        t, body = read_frame(s, sess)
+        t, body = read_frame(s, sess, rseq)
         print("answer:", t, body.decode(errors="replace"))
     except EOFError as e:
         print("closed:", e)

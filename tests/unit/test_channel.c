@@ -158,21 +158,43 @@ static void test_header_limits(void **state)
 	assert_int_equal(chw_hdr_get(h, 1, &type, &len, err, sizeof(err)), -1);
 }
 
-static void test_tags_differ(void **state)
+static void test_seal_open(void **state)
 {
-	struct chw_mac *m = chw_mac_new(KEY, sizeof(KEY) - 1);
-	unsigned char h[CHW_HDR_LEN], t1[CHW_TAG_LEN], t2[CHW_TAG_LEN], t3[CHW_TAG_LEN];
-	const unsigned char p[] = "payload";
-	assert_non_null(m);
-	chw_hdr_put(h, CHW_DATA, sizeof(p));
-	assert_int_equal(chw_frame_tag(m, 'c', 0, h, p, sizeof(p), t1), 0);
-	assert_int_equal(chw_frame_tag(m, 'c', 1, h, p, sizeof(p), t2), 0);
-	assert_int_equal(chw_frame_tag(m, 's', 0, h, p, sizeof(p), t3), 0);
-	assert_false(chw_equal(t1, t2, CHW_TAG_LEN)); /* sequence counts */
-	assert_false(chw_equal(t1, t3, CHW_TAG_LEN)); /* direction counts */
-	assert_int_equal(chw_frame_tag(m, 'c', 0, h, p, sizeof(p), t2), 0);
-	assert_true(chw_equal(t1, t2, CHW_TAG_LEN)); /* and it is deterministic */
-	chw_mac_free(m);
+	unsigned char k[CHW_MAC_LEN];
+	memset(k, 0x42, sizeof(k));
+	struct chw_aead *a = chw_aead_new(k);
+	unsigned char h[CHW_HDR_LEN], buf[32], tag[CHW_TAG_LEN];
+	const char plain[] = "some VM memory";
+	assert_non_null(a);
+	chw_hdr_put(h, CHW_DATA, sizeof(plain));
+	memcpy(buf, plain, sizeof(plain));
+	assert_int_equal(chw_seal(a, 'c', 7, h, buf, sizeof(plain), tag), 0);
+	assert_memory_not_equal(buf, plain, sizeof(plain)); /* encrypted */
+	unsigned char copy[32];
+	memcpy(copy, buf, sizeof(plain));
+	/* another sequence number or direction: refused */
+	assert_int_equal(chw_open(a, 'c', 8, h, copy, sizeof(plain), tag), -1);
+	memcpy(copy, buf, sizeof(plain));
+	assert_int_equal(chw_open(a, 's', 7, h, copy, sizeof(plain), tag), -1);
+	/* a flipped bit in the payload or the header: refused */
+	memcpy(copy, buf, sizeof(plain));
+	copy[3] ^= 1;
+	assert_int_equal(chw_open(a, 'c', 7, h, copy, sizeof(plain), tag), -1);
+	memcpy(copy, buf, sizeof(plain));
+	h[4] ^= 1;
+	assert_int_equal(chw_open(a, 'c', 7, h, copy, sizeof(plain), tag), -1);
+	h[4] ^= 1;
+	/* the right one: the plain text back */
+	memcpy(copy, buf, sizeof(plain));
+	assert_int_equal(chw_open(a, 'c', 7, h, copy, sizeof(plain), tag), 0);
+	assert_memory_equal(copy, plain, sizeof(plain));
+	/* an empty payload has a tag too */
+	chw_hdr_put(h, CHW_PING, 0);
+	assert_int_equal(chw_seal(a, 's', 0, h, buf, 0, tag), 0);
+	assert_int_equal(chw_open(a, 's', 0, h, buf, 0, tag), 0);
+	tag[0] ^= 1;
+	assert_int_equal(chw_open(a, 's', 0, h, buf, 0, tag), -1);
+	chw_aead_free(a);
 }
 
 static void test_key_check(void **state)
@@ -353,8 +375,8 @@ static int raw_read_frame(struct raw *r, unsigned char *payload, uint32_t *len, 
 	return h[0];
 }
 
-/* Completes the handshake by hand; returns the session MAC. */
-static struct chw_mac *raw_handshake(struct raw *r)
+/* Completes the handshake by hand; returns the session cipher. */
+static struct chw_aead *raw_handshake(struct raw *r)
 {
 	unsigned char p[1024], a[CHW_AUTH_MAX], ns[CHW_NONCE_LEN], nc[CHW_NONCE_LEN],
 	    k[CHW_MAC_LEN];
@@ -373,7 +395,7 @@ static struct chw_mac *raw_handshake(struct raw *r)
 	chw_proof(key, "session", ns, nc, k);
 	chw_mac_free(key);
 	assert_true(r->p.s.ready);
-	return chw_mac_new(k, sizeof(k));
+	return chw_aead_new(k);
 }
 
 static void test_random_bytes_close(void **state)
@@ -417,14 +439,14 @@ static void test_bad_mac_closes(void **state)
 {
 	struct raw r;
 	raw_open(&r, 0, 0);
-	struct chw_mac *sess = raw_handshake(&r);
+	struct chw_aead *sess = raw_handshake(&r);
 	const char *json = "{\"op\":\"x\"}";
 	unsigned char f[64];
 	uint32_t l = (uint32_t)strlen(json);
 	chw_hdr_put(f, CHW_CTRL, l);
 	memcpy(f + CHW_HDR_LEN, json, l);
 	/* a good frame first */
-	chw_frame_tag(sess, 'c', 0, f, f + CHW_HDR_LEN, l, f + CHW_HDR_LEN + l);
+	chw_seal(sess, 'c', 0, f, f + CHW_HDR_LEN, l, f + CHW_HDR_LEN + l);
 	assert_int_equal(write(r.fd, f, CHW_HDR_LEN + l + CHW_TAG_LEN),
 	                 CHW_HDR_LEN + l + CHW_TAG_LEN);
 	assert_true(run_until(r.p.loop, &r.p.s.nctrl));
@@ -432,9 +454,9 @@ static void test_bad_mac_closes(void **state)
 	assert_int_equal(write(r.fd, f, CHW_HDR_LEN + l + CHW_TAG_LEN),
 	                 CHW_HDR_LEN + l + CHW_TAG_LEN);
 	assert_true(run_until(r.p.loop, &r.p.s.closed));
-	assert_non_null(strstr(r.p.s.why, "failed its MAC check"));
+	assert_non_null(strstr(r.p.s.why, "failed its authentication tag"));
 	assert_int_equal(r.p.s.nctrl, 1);
-	chw_mac_free(sess);
+	chw_aead_free(sess);
 	raw_close(&r);
 }
 
@@ -442,7 +464,7 @@ static void test_truncated_frame_then_close(void **state)
 {
 	struct raw r;
 	raw_open(&r, 0, 0);
-	struct chw_mac *sess = raw_handshake(&r);
+	struct chw_aead *sess = raw_handshake(&r);
 	unsigned char h[CHW_HDR_LEN];
 	chw_hdr_put(h, CHW_CTRL, 1000);
 	assert_int_equal(write(r.fd, h, sizeof(h)), (ssize_t)sizeof(h));
@@ -451,7 +473,7 @@ static void test_truncated_frame_then_close(void **state)
 	assert_true(run_until(r.p.loop, &r.p.s.closed));
 	assert_non_null(strstr(r.p.s.why, "closed the connection"));
 	assert_int_equal(r.p.s.nctrl, 0);
-	chw_mac_free(sess);
+	chw_aead_free(sess);
 	raw_close(&r);
 }
 
@@ -459,10 +481,10 @@ static void test_idle_timeout(void **state)
 {
 	struct raw r;
 	raw_open(&r, 0, 300);
-	struct chw_mac *sess = raw_handshake(&r);
+	struct chw_aead *sess = raw_handshake(&r);
 	assert_true(run_until(r.p.loop, &r.p.s.closed));
 	assert_non_null(strstr(r.p.s.why, "silent"));
-	chw_mac_free(sess);
+	chw_aead_free(sess);
 	raw_close(&r);
 }
 
@@ -470,18 +492,18 @@ static void test_not_json_closes(void **state)
 {
 	struct raw r;
 	raw_open(&r, 0, 0);
-	struct chw_mac *sess = raw_handshake(&r);
+	struct chw_aead *sess = raw_handshake(&r);
 	const char *bad = "[1,2";
 	unsigned char f[64];
 	uint32_t l = (uint32_t)strlen(bad);
 	chw_hdr_put(f, CHW_CTRL, l);
 	memcpy(f + CHW_HDR_LEN, bad, l);
-	chw_frame_tag(sess, 'c', 0, f, f + CHW_HDR_LEN, l, f + CHW_HDR_LEN + l);
+	chw_seal(sess, 'c', 0, f, f + CHW_HDR_LEN, l, f + CHW_HDR_LEN + l);
 	assert_int_equal(write(r.fd, f, CHW_HDR_LEN + l + CHW_TAG_LEN),
 	                 CHW_HDR_LEN + l + CHW_TAG_LEN);
 	assert_true(run_until(r.p.loop, &r.p.s.closed));
 	assert_non_null(strstr(r.p.s.why, "not a JSON object"));
-	chw_mac_free(sess);
+	chw_aead_free(sess);
 	raw_close(&r);
 }
 
@@ -490,7 +512,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_header_roundtrip),
 	    cmocka_unit_test(test_header_limits),
-	    cmocka_unit_test(test_tags_differ),
+	    cmocka_unit_test(test_seal_open),
 	    cmocka_unit_test(test_key_check),
 	    cmocka_unit_test(test_auth_ok_and_ctrl),
 	    cmocka_unit_test(test_auth_wrong_key),
