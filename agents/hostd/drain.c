@@ -77,7 +77,7 @@ static int drain_save(struct drain *d)
 	}
 	char *text = cJSON_PrintUnformatted(j);
 	cJSON_Delete(j);
-	int rc = text ? mlog_write(d->path, text) : -1;
+	int rc = text ? mlog_write(d->path, text, 1) : -1;
 	free(text);
 	if (rc < 0)
 		log_warn("cannot write %s", d->path);

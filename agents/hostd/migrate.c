@@ -461,7 +461,11 @@ static void src_stream(struct mig *g)
 	}
 	g->sp = sv[1];
 	g->stage = MS_STREAM;
-	mlog_out_put(g->m, g, "send");
+	/* written before the driver may suspend the VM: recovery needs it from then on */
+	if (mlog_out_put(g->m, g, "send") < 0) {
+		src_resume(g, VMC_E_INTERNAL, "stream", "cannot record the migration");
+		return;
+	}
 	mig_event(g, "migration.started", NULL);
 	mig_job(g, job_send, src_send_done);
 }
@@ -785,15 +789,9 @@ enum vmc_err migrate_start(struct hostd *h, const char *vm, const char *to, mig_
 	g->mem_mb = v.mem_mb;
 	g->done = done;
 	g->done_ud = ud;
-	if (mlog_out_put(m, g, "connect") < 0) {
-		mig_free(g);
-		snprintf(msg, msglen, "cannot record the migration in %s", m->dir);
-		return VMC_E_INTERNAL;
-	}
 	const struct peer *p = peers_find(m->peers, to);
 	g->c = chan_connect(m->chans, p->migrate_addr, &src_ops, g, err, sizeof(err));
 	if (!g->c) {
-		mlog_out_del(m, vm);
 		mig_free(g);
 		snprintf(msg, msglen, "host %s: %s", to, err);
 		return VMC_E_FAILED;

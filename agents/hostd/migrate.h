@@ -154,15 +154,16 @@ void mig_dst_accept(struct chan *c, void *ud);
 /* Source: out-VM.json {id, vm, to, stage}. */
 int mlog_out_put(struct migrate *m, const struct mig *g, const char *stage);
 void mlog_out_del(struct migrate *m, const char *vm);
-/* Destination: in-ID.json {id, vm, from, stage: receive|commit|done, config, tags}. */
+/* Destination: in-ID.json {id, vm, from, stage: commit|done, config, tags}. */
 int mlog_in_put(struct migrate *m, const struct mig *g, const char *stage);
 void mlog_in_del(struct migrate *m, const char *id);
 /* The stage recorded for migration id ("" if none). */
 void mlog_in_stage(struct migrate *m, const char *id, char *stage, size_t len);
 /* At start, before the listener opens: finishes what a crash left half done. */
 void mlog_recover(struct migrate *m);
-/* Writes a whole file atomically (temporary, fsync, rename). 0 or -1. */
-int mlog_write(const char *path, const char *text);
+/* Writes a whole file atomically (temporary, rename); durable: synced (file and
+ * directory) before it returns. 0 or -1. */
+int mlog_write(const char *path, const char *text, int durable);
 /* Reads a JSON file; NULL if absent or bad. */
 cJSON *mlog_read(const char *path);
 

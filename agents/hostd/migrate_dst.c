@@ -95,7 +95,6 @@ static void dst_abort_done(void *ud)
 	g->job = 0;
 	if (g->job_rc < 0)
 		log_warnx("vm %s: destroying the received copy: %s", g->vm, g->job_err);
-	mlog_in_del(m, g->id);
 	h->migrations_in--;
 	log_warnx("migration %s of vm %s from %s failed at %s: %s", g->id, g->vm, g->peer,
 	          g->fail_stage, g->fail_msg);
@@ -380,13 +379,12 @@ static void dst_offer(struct migrate *m, struct chan *c, const cJSON *o)
 	g->mem_mb = (int64_t)cJSON_GetObjectItem(o, "mem_mb")->valuedouble;
 	g->c = c;
 	chan_set_ops(c, &dst_ops, g);
-	if (mlog_in_put(m, g, "receive") < 0 || chan_stream_to(c, sv[0]) < 0) {
+	if (chan_stream_to(c, sv[0]) < 0) {
 		close(sv[0]);
 		close(sv[1]);
-		dst_send(c, "refuse", "internal", "cannot record the migration");
+		dst_send(c, "refuse", "internal", "cannot attach the stream");
 		chan_close_after(c, NULL);
 		g->c = NULL;
-		mlog_in_del(m, g->id);
 		mig_free(g);
 		return;
 	}

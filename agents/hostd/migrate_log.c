@@ -4,14 +4,17 @@
  *   out-VM.json  source: {id, vm, to, stage}; from before the first byte is sent until
  *                our copy is resumed or destroyed. stage "commit": the destination
  *                committed and our copy is being destroyed.
- *   in-ID.json   destination: {id, vm, from, stage, config, tags}; stage "receive"
- *                while the stream comes, "commit" from the commit point (written and
- *                synced before the VM is unpaused), "done" once the definition is
- *                stored. Committed records are kept (the newest MLOG_KEEP) to answer
- *                a source that asks how its migration ended.
+ *   in-ID.json   destination: {id, vm, from, stage, config, tags}; stage "commit"
+ *                from the commit point (written and synced before the VM is
+ *                unpaused), "done" once the definition is stored. Committed records
+ *                are kept (the newest MLOG_KEEP) to answer a source that asks how its
+ *                migration ended. A VM being received has no record: an incoming VM
+ *                without one was never committed.
  *
  * The driver persists its domains' states itself (incoming, outgoing), so recovery
- * is a matter of pairing each incoming or outgoing VM with its record. */
+ * is a matter of pairing each incoming or outgoing VM with its record. Every write
+ * is synced (file and directory) except the "done" mark, which only saves recovery
+ * a repeated, harmless step. */
 #include "migrate.h"
 
 #include "../../lib/log.h"
@@ -29,7 +32,7 @@
 #define MLOG_FILE_MAX (1024 * 1024)
 #define MLOG_PATH_MAX 4600
 
-int mlog_write(const char *path, const char *text)
+int mlog_write(const char *path, const char *text, int durable)
 {
 	char tmp[MLOG_PATH_MAX + 8];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -48,10 +51,12 @@ int mlog_write(const char *path, const char *text)
 		}
 		off += (size_t)w;
 	}
-	if (fsync(fd) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
+	if ((durable && fsync(fd) < 0) || close(fd) < 0 || rename(tmp, path) < 0) {
 		unlink(tmp);
 		return -1;
 	}
+	if (!durable)
+		return 0;
 	/* the rename itself must survive a crash */
 	char dir[MLOG_PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s", path);
@@ -99,10 +104,10 @@ static void mlog_path(struct migrate *m, char *buf, size_t len, const char *kind
 	snprintf(buf, len, "%s/%s-%s.json", m->dir, kind, name);
 }
 
-static int mlog_put(const char *path, cJSON *j)
+static int mlog_put(const char *path, cJSON *j, int durable)
 {
 	char *text = cJSON_PrintUnformatted(j);
-	int rc = text ? mlog_write(path, text) : -1;
+	int rc = text ? mlog_write(path, text, durable) : -1;
 	if (rc < 0)
 		log_warn("cannot write %s", path);
 	free(text);
@@ -119,7 +124,7 @@ int mlog_out_put(struct migrate *m, const struct mig *g, const char *stage)
 	cJSON_AddStringToObject(j, "vm", g->vm);
 	cJSON_AddStringToObject(j, "to", g->peer);
 	cJSON_AddStringToObject(j, "stage", stage);
-	return mlog_put(path, j);
+	return mlog_put(path, j, 1);
 }
 
 void mlog_out_del(struct migrate *m, const char *vm)
@@ -141,7 +146,7 @@ int mlog_in_put(struct migrate *m, const struct mig *g, const char *stage)
 	cJSON_AddStringToObject(j, "config", g->config ? g->config : "");
 	cJSON_AddItemToObject(j, "tags",
 	                      g->tags ? cJSON_Duplicate(g->tags, 1) : cJSON_CreateArray());
-	return mlog_put(path, j);
+	return mlog_put(path, j, strcmp(stage, "done") != 0);
 }
 
 void mlog_in_del(struct migrate *m, const char *id)
@@ -284,7 +289,7 @@ static void mlog_recover_in(struct migrate *m, const struct hv_vm *vms, size_t n
 			cJSON_ReplaceItemInObject(j, "stage", cJSON_CreateString("done"));
 			char *text = cJSON_PrintUnformatted(j);
 			if (text)
-				mlog_write(path, text);
+				mlog_write(path, text, 0);
 			free(text);
 			log_info("recovery: migration %s of vm %s was committed: finished", id, vm);
 			mlog_event(m, "migration.finished", vm, id, NULL);
@@ -359,10 +364,13 @@ void mlog_recover(struct migrate *m)
 		if (handled[i])
 			continue;
 		if (vms[i].state == HV_VM_INCOMING) {
-			log_warnx("recovery: vm %s was being received without a record: destroyed",
-			          vms[i].name);
+			log_info("recovery: vm %s was being received and not committed: the "
+			         "received copy is destroyed",
+			         vms[i].name);
 			if (hv_migrate_dst_abort(h->hv, vms[i].name, err, sizeof(err)) < 0)
 				log_warnx("vm %s: %s", vms[i].name, err);
+			mlog_event(m, "migration.failed", vms[i].name, "",
+			           "the host agent stopped before the commit");
 		} else if (vms[i].state == HV_VM_OUTGOING) {
 			log_error("recovery: vm %s is suspended for a migration without a record; "
 			          "it stays suspended: find where it runs, then vm.destroy it here "
