@@ -70,5 +70,4 @@ printf '  mean migration time %.1f s, mean downtime %.0f ms (virtual: the bandwi
 	"$mean" "$down"
 left=$(host_vms src | grep -c .)
 printf '  VMs left on the source: %d\n' "$left"
-cp "$T/host-src.log" /tmp/x/bench-src.log 2>/dev/null
 [ "$okn" = "$N" ]
