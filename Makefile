@@ -112,7 +112,7 @@ check-unit: $(UNIT_BINS)
 	@tests/run-unit $(UNIT_BINS)
 
 check-system: all
-	VMC_BIN=$(abspath $(BIN)) prove -f tests/system/*.t
+	VMC_BIN=$(abspath $(BIN)) prove -f --timer tests/system/*.t
 
 check-valgrind:
 	$(MAKE) all $(UNIT_BINS)

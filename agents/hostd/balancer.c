@@ -28,11 +28,6 @@
 #define MIN_WINDOW_REAL_MS 300
 #define MIN_RESERVATION_REAL_MS 2000
 
-/* Starts a migration (migrate.c); its end comes back as a migration.finished or
- * migration.failed event. Absent from builds without the migration module. */
-extern int hostd_migrate_start(struct hostd *h, const char *vm, const char *to, char *err,
-                               size_t errlen) __attribute__((weak));
-
 struct balancer {
 	struct rules *rules;
 	struct bnode *node;
@@ -132,8 +127,8 @@ static void webhook(const char *url, const char *body)
 static void migrate(struct hostd *h, const char *vm, const char *to)
 {
 	struct balancer *b = bal(h);
-	char err[VMC_ERR_MAX] = "the migration module is not built in";
-	if (!hostd_migrate_start || b->npending == PENDING_MAX ||
+	char err[VMC_ERR_MAX] = "too many migrations pending";
+	if (b->npending == PENDING_MAX ||
 	    hostd_migrate_start(h, vm, to, err, sizeof(err)) < 0) {
 		log_warnx("balance: cannot migrate %s to %s: %s", vm, to, err);
 		bn_migration_done(b->node, hostd_now(h), vm, to, 0);

@@ -40,6 +40,8 @@ struct hostd_opts {
 	int advise;                 /* decide and publish, never migrate */
 	const char *power_off_hook; /* programs run with the host name as argument */
 	const char *power_on_hook;
+	int max_migrations_out;     /* per host; 0: the default (2) */
+	int max_cluster_migrations; /* per cluster; 0: the default (8), -1: no cap */
 };
 
 /* A command being answered, possibly later (shutdowns, migrations). */
@@ -147,6 +149,20 @@ void hostd_balancer_connected(struct hostd *h);
 void hostd_balancer_message(struct hostd *h, const struct bus_msg *m, const char *rest);
 /* This host's load message, as just published. */
 void hostd_balancer_sample(struct hostd *h, const cJSON *load);
+/* --- migrate.c: live migration, drain and undrain (the migration module) ---- */
+/* At start, before the loop runs: cluster key, recovery of migrations a crash left
+ * half done, the channel's listener (its port goes into opts.migrate_port).
+ * Returns 0, or -1 with err (a start-up failure). */
+int hostd_migrate_init(struct hostd *h, char *err, size_t errlen);
+/* After every (re)connect to the broker: the module's subscriptions. */
+void hostd_migrate_connected(struct hostd *h);
+/* Every message that is not a command. Returns 1 if it was the module's alone. */
+int hostd_migrate_message(struct hostd *h, const char *rest, const struct bus_msg *m);
+/* At exit: answers what waits, closes connections, waits briefly for driver calls. */
+void hostd_migrate_free(struct hostd *h);
+/* Starts a migration for the balancer; its end comes as a migration.* event. 0 or -1. */
+int hostd_migrate_start(struct hostd *h, const char *vm, const char *to, char *err,
+                        size_t errlen);
 
 /* Virtual now, in ms. */
 int64_t hostd_now(const struct hostd *h);

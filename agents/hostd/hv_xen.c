@@ -7,6 +7,7 @@
  * Domains created here keep their xl.cfg in STATE_DIR/xen/NAME.cfg: it is what
  * vm_config returns, and what the watcher reads on_poweroff/on_reboot/on_crash
  * from (xl create keeps a monitoring process per domain for that; we do not).
+ * For domains xl created, vm_config writes an xl.cfg from libxl's record.
  * A domain named NAME--incoming is NAME being received by a migration, as xl
  * names it; one shut down for suspend is a migration's (or a save's) source. */
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../lib/log.h"
 #include "hv_xen_int.h"
 
 /* --- errors and lookups -------------------------------------------------- */
@@ -364,6 +366,27 @@ static int xen_list_vms(struct hv *h, struct hv_vm **vms, size_t *n, char *err, 
 	return 0;
 }
 
+/* The xl.cfg of a domain xl created, from what libxl keeps of it. */
+static char *vm_config_retrieved(struct xen_hv *x, const char *name, uint32_t domid, char *err,
+                                 size_t errlen)
+{
+	libxl_domain_config dc;
+	uint64_t mark = xen_log_mark(x->log);
+	char what[VMC_NAME_MAX + 64], *text = NULL;
+	int rc;
+
+	libxl_domain_config_init(&dc);
+	rc = libxl_retrieve_domain_configuration(x->ctx, domid, &dc, NULL);
+	if (rc) {
+		snprintf(what, sizeof what, "reading the configuration of %s", name);
+		xen_fail(x->log, mark, rc, err, errlen, what);
+	} else {
+		text = xen_cfg_write(&dc, err, errlen);
+	}
+	libxl_domain_config_dispose(&dc);
+	return text;
+}
+
 static int xen_vm_config(struct hv *h, const char *name, char **xlcfg, char *err, size_t errlen)
 {
 	struct xen_hv *x = (struct xen_hv *)h;
@@ -374,13 +397,9 @@ static int xen_vm_config(struct hv *h, const char *name, char **xlcfg, char *err
 	    xen_domid(x, name, &domid, err, errlen) < 0)
 		return -1;
 	*xlcfg = xen_store_get(x, name);
-	if (!*xlcfg) {
-		snprintf(err, errlen,
-		         "no stored xl.cfg for domain %s: it was not created by vmc-hostd (%s)",
-		         name, strerror(errno));
-		return -1;
-	}
-	return 0;
+	if (!*xlcfg)
+		*xlcfg = vm_config_retrieved(x, name, domid, err, errlen);
+	return *xlcfg ? 0 : -1;
 }
 
 /* --- lifecycle --------------------------------------------------------------- */
@@ -448,13 +467,15 @@ static int xen_create(struct hv *h, const char *xlcfg, int paused, char *err, si
 	libxl_domain_config dc;
 	uint64_t mark;
 	uint32_t domid;
-	char *text = NULL;
+	char *text = NULL, ignored[256];
 	const char *name;
 	int uuid_given = 0, rc = -1, e;
 
 	if (xen_cfg_parse(xlcfg, &dc, &uuid_given, err, errlen) < 0)
 		goto out;
 	name = dc.c_info.name;
+	if (xen_cfg_ignored(xlcfg, ignored, sizeof ignored) > 0)
+		log_warnx("xen: %s: xl.cfg keys the xen driver ignores: %s", name, ignored);
 	if (libxl_name_to_domid(x->ctx, name, &domid) == 0) {
 		snprintf(err, errlen, "a domain named %s already exists (domid %u)", name, domid);
 		goto out;
@@ -529,7 +550,7 @@ int xen_apply(struct xen_hv *x, const char *name, xen_domain_fn *fn, const char 
               size_t errlen)
 {
 	uint64_t mark = xen_log_mark(x->log);
-	char what[VMC_NAME_MAX + 32];
+	char what[VMC_NAME_MAX + 64];
 	uint32_t domid;
 	int rc;
 

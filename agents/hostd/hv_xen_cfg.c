@@ -14,6 +14,7 @@
 
 #include <libxlutil.h>
 
+#include "../../lib/xlcfg.h"
 #include "hv_xen_int.h"
 
 #define CFG_MEM_MIN 16L      /* MiB */
@@ -54,6 +55,42 @@ static const struct {
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Every key read below. */
+static const char *const cfg_keys[] = {
+    "name",   "type",    "uuid",        "memory",    "maxmem",   "vcpus",       "maxvcpus",
+    "kernel", "ramdisk", "cmdline",     "root",      "extra",    "bootloader",  "bootloader_args",
+    "disk",   "vif",     "on_poweroff", "on_reboot", "on_crash", "on_watchdog", "on_soft_reset",
+};
+
+int xen_cfg_ignored(const char *text, char *buf, size_t len)
+{
+	struct xlcfg *c;
+	char err[VMC_ERR_MAX];
+	size_t used = 0;
+	int n = 0;
+
+	if (len)
+		buf[0] = '\0';
+	if (!text || xlcfg_parse(text, "xl.cfg", &c, err, sizeof err) < 0)
+		return 0;
+	for (size_t i = 0; i < c->n; i++) {
+		size_t k = 0;
+
+		while (k < NELEM(cfg_keys) && strcmp(c->items[i].key, cfg_keys[k]) != 0)
+			k++;
+		if (k < NELEM(cfg_keys))
+			continue;
+		n++;
+		if (used < len) {
+			int w = snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
+			                 c->items[i].key);
+			used += w > 0 ? (size_t)w : 0;
+		}
+	}
+	xlcfg_free(c);
+	return n;
+}
 
 const char *xen_cfg_action_name(libxl_action_on_shutdown a)
 {

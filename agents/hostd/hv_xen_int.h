@@ -3,6 +3,7 @@
  * The driver (hv_xen_ops, declared in hv.h) is split by concern:
  *   hv_xen.c      open/close, host and VM listing, lifecycle ops, stored configs
  *   hv_xen_cfg.c  xl.cfg text -> libxl_domain_config, through libxlutil
+ *   hv_xen_cfgw.c libxl_domain_config -> xl.cfg text, for domains xl created
  *   hv_xen_log.c  the xentoollog logger: stderr at warn level, last error, progress
  *   hv_xen_stat.c libxenstat samples and CPU rates, as xentop computes them
  *   hv_xen_mig.c  live migration send/receive and their commit/abort
@@ -56,6 +57,12 @@ int xen_cfg_parse(const char *text, libxl_domain_config *dc, int *uuid_given, ch
                   size_t errlen);
 /* The xl.cfg name of an on_* action ("destroy", "restart", ...). */
 const char *xen_cfg_action_name(libxl_action_on_shutdown a);
+/* Lists in buf (", "-separated) the keys of text that xen_cfg_parse ignores.
+ * Returns how many there are (0 also when text does not parse). */
+int xen_cfg_ignored(const char *text, char *buf, size_t len);
+/* The xl.cfg text (malloc'ed) of dc, in the keys xen_cfg_parse reads; NULL
+ * with err on failure (hv_xen_cfgw.c). */
+char *xen_cfg_write(const libxl_domain_config *dc, char *err, size_t errlen);
 
 /* --- statistics (hv_xen_stat.c) ----------------------------------------- */
 

@@ -163,7 +163,8 @@ int xen_migrate_send(struct hv *h, const char *name, int fd, hv_progress_fn *pro
 	int64_t t_end;
 	int rc;
 
-	memset(st, 0, sizeof *st);
+	if (st)
+		memset(st, 0, sizeof *st);
 	if (xen_domid(x, name, &domid, err, errlen) < 0 ||
 	    send_check(x, name, domid, err, errlen) < 0)
 		return -1;
@@ -183,9 +184,11 @@ int xen_migrate_send(struct hv *h, const char *name, int fd, hv_progress_fn *pro
 	t_end = mig_now_ns();
 	if (rc)
 		send_failed(x, lg, mark, rc, name, domid, err, errlen);
-	st->bytes = (m.pages_before + m.cur_done) * MIG_PAGE;
-	st->rounds = m.rounds;
-	st->downtime_ms = m.t_suspended_ns ? (t_end - m.t_suspended_ns) / 1000000 : 0;
+	if (st) {
+		st->bytes = (m.pages_before + m.cur_done) * MIG_PAGE;
+		st->rounds = m.rounds;
+		st->downtime_ms = m.t_suspended_ns ? (t_end - m.t_suspended_ns) / 1000000 : 0;
+	}
 	libxl_ctx_free(mctx);
 	xen_log_free(mlog);
 	return rc ? -1 : 0;

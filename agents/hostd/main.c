@@ -38,6 +38,7 @@ static void usage(FILE *f)
 		"                 [--protocol 5|3.1.1|auto] [--cafile F] [--cert F] [--key F]\n"
 		"                 [--user U] [--password-file F] [--migrate-port P]\n"
 		"                 [--migrate-addr ADDR] [--cluster-key-file F]\n"
+		"                 [--max-migrations N] [--max-cluster-migrations N]\n"
 		"                 [--log-level error|warn|info|debug] [--rules FILE]\n"
 		"                 [--advise yes|no] [--power-off-hook PROG] [--power-on-hook PROG]\n"
 		"                 [-n]\n");
@@ -48,7 +49,7 @@ enum {
 	OPT_MEMORY, OPT_TIME_SCALE, OPT_INTERVAL, OPT_KEEPALIVE, OPT_PROTOCOL, OPT_CAFILE,
 	OPT_CERT, OPT_KEY, OPT_USER, OPT_PASSWORD_FILE, OPT_MIGRATE_PORT, OPT_MIGRATE_ADDR,
 	OPT_CLUSTER_KEY, OPT_LOG_LEVEL, OPT_RULES, OPT_ADVISE, OPT_POWER_OFF_HOOK, OPT_POWER_ON_HOOK,
-	OPT_HELP
+	OPT_HELP, OPT_MAX_MIGRATIONS, OPT_MAX_CLUSTER_MIGRATIONS
 };
 
 static const struct option long_opts[] = {
@@ -78,6 +79,8 @@ static const struct option long_opts[] = {
 	{"power-off-hook", required_argument, NULL, OPT_POWER_OFF_HOOK},
 	{"power-on-hook", required_argument, NULL, OPT_POWER_ON_HOOK},
 	{"help", no_argument, NULL, OPT_HELP},
+	{"max-migrations", required_argument, NULL, OPT_MAX_MIGRATIONS},
+	{"max-cluster-migrations", required_argument, NULL, OPT_MAX_CLUSTER_MIGRATIONS},
 	{NULL, 0, NULL, 0},
 };
 
@@ -132,6 +135,19 @@ static int apply_opt(struct hostd_opts *o, int id, const char *v, char *err, siz
 		if (*end || o->migrate_port < 0 || o->migrate_port > 65535)
 			goto bad_int;
 		break;
+	case OPT_MAX_MIGRATIONS:
+		o->max_migrations_out = (int)strtol(v, &end, 10);
+		if (*end || o->max_migrations_out < 1 || o->max_migrations_out > 10000)
+			goto bad_int;
+		break;
+	case OPT_MAX_CLUSTER_MIGRATIONS:
+		/* 0 on the command line: no cluster cap */
+		o->max_cluster_migrations = (int)strtol(v, &end, 10);
+		if (*end || o->max_cluster_migrations < 0 || o->max_cluster_migrations > 100000)
+			goto bad_int;
+		if (o->max_cluster_migrations == 0)
+			o->max_cluster_migrations = -1;
+		break;
 	case OPT_TIME_SCALE:
 		o->time_scale = strtod(v, &end);
 		if (*end || !(o->time_scale >= 1 && o->time_scale <= 100000)) {
@@ -173,8 +189,10 @@ static int apply_opt(struct hostd_opts *o, int id, const char *v, char *err, siz
 	}
 	return 0;
 bad_int:
-	snprintf(err, errlen, "%s \"%s\": expected a whole number in range",
-		 long_opts[id - OPT_DRIVER].name, v);
+	for (const struct option *lo = long_opts; lo->name; lo++)
+		if (lo->val == id)
+			snprintf(err, errlen, "%s \"%s\": expected a whole number in range", lo->name,
+				 v);
 	return -1;
 }
 
@@ -285,6 +303,7 @@ static void on_connect(struct bus *b, void *ud)
 	char t[VMC_TOPIC_MAX];
 	topic_fmt(t, sizeof(t), h->opts.cluster, "cmd/host/%s", h->opts.name);
 	bus_subscribe(b, t, 1);
+	hostd_migrate_connected(h);
 	hostd_publish_state(h);
 	hostd_balancer_connected(h);
 	free(h->seen); /* republish every vm/<vm> record: the broker may have lost them */
@@ -303,7 +322,7 @@ static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
 		hostd_command(h, m);
 	else if (rest && topic_matches("guest/+/load", rest))
 		hostd_guests_message(h, m);
-	else if (rest)
+	else if (rest && !hostd_migrate_message(h, rest, m))
 		hostd_balancer_message(h, m, rest);
 }
 
@@ -483,6 +502,8 @@ int main(int argc, char **argv)
 		fatalx("%s", err);
 	if (hostd_guests_start(&h) < 0)
 		fatalx("out of memory");
+	if (hostd_migrate_init(&h, err, sizeof(err)) < 0)
+		fatalx("%s", err);
 	if (hostd_balancer_start(&h, err, sizeof(err)) < 0)
 		fatalx("%s", err);
 
@@ -501,6 +522,7 @@ int main(int argc, char **argv)
 	evloop_run(h.loop);
 
 	log_info("signal %d: going offline", (int)got_signal);
+	hostd_migrate_free(&h);
 	if (bus_connected(h.bus)) {
 		char t[VMC_TOPIC_MAX];
 		topic_fmt(t, sizeof(t), o->cluster, "host/%s/state", o->name);

@@ -4,6 +4,7 @@
  * global options are shared. Exit status: 0 done, 1 the agent answered with
  * an error, 2 bad usage, 3 no broker or no reply. */
 #include "client.h"
+#include "progress.h"
 
 #include "../../lib/conf.h"
 #include "../../lib/evloop.h"
@@ -33,6 +34,7 @@ struct vmc_args {
 	int yes;
 	long count;
 	double wait_s;
+	int timeout_set; /* --timeout given: long commands keep it */
 	int argc;
 	char **argv; /* positional arguments after the subcommand */
 };
@@ -445,6 +447,48 @@ static int cmd_events(struct client *c, struct vmc_args *a)
 	return EXIT_OK;
 }
 
+/* --- migrate, drain, undrain: long, with progress --------------------------------- */
+
+#define VMC_LONG_TIMEOUT_S 600
+
+static int run_long(struct client *c, struct vmc_args *a, const char *host, const char *op,
+		    cJSON *args, enum progress_filter filter, const char *match)
+{
+	char target[VMC_TOPIC_MAX];
+	snprintf(target, sizeof(target), "cmd/host/%s", host);
+	if (!a->timeout_set)
+		c->opts.timeout_s = VMC_LONG_TIMEOUT_S;
+	struct progress_call pc = {target, op, args, filter, match, a->json};
+	return progress_run(c, &pc);
+}
+
+static int cmd_migrate(struct client *c, struct vmc_args *a)
+{
+	const char *name = a->argv[0], *to = a->argv[1], *host = a->host;
+	if (!host) {
+		client_snapshot(c, 0);
+		host = client_vm_host(c, name);
+		if (!host) {
+			fprintf(stderr, "vmc: vm %s: not found on any host (give --host)\n", name);
+			return EXIT_ERROR_REPLY;
+		}
+	}
+	cJSON *args = cJSON_CreateObject();
+	cJSON_AddStringToObject(args, "name", name);
+	cJSON_AddStringToObject(args, "to", to);
+	return run_long(c, a, host, "vm.migrate", args, PROGRESS_VM, name);
+}
+
+static int cmd_drain(struct client *c, struct vmc_args *a)
+{
+	return run_long(c, a, a->argv[0], "host.drain", NULL, PROGRESS_FROM, a->argv[0]);
+}
+
+static int cmd_undrain(struct client *c, struct vmc_args *a)
+{
+	return run_long(c, a, a->argv[0], "host.undrain", NULL, PROGRESS_TO, a->argv[0]);
+}
+
 static const struct vmc_cmd_entry commands[] = {
 	{"hosts", cmd_hosts, 0, "hosts [--json] [--wait S]"},
 	{"vms", cmd_vms, 0, "vms [--host H] [--json] [--wait S]"},
@@ -462,6 +506,9 @@ static const struct vmc_cmd_entry commands[] = {
 	{"templates", cmd_templates, 0, "templates [--json]   the templates vmc-confd offers"},
 	{"delete", cmd_delete, 1, "delete NAME --yes   destroy a VM, remove its disk and config"},
 	{"call", cmd_call, 2, "call TARGET OP [JSON-ARGS]   e.g. call cmd/host/h1 host.info"},
+	{"migrate", cmd_migrate, 2, "migrate NAME HOST [--host FROM]   (waits up to 600 s)"},
+	{"drain", cmd_drain, 1, "drain HOST   (moves every VM off; HOST enters maintenance)"},
+	{"undrain", cmd_undrain, 1, "undrain HOST   (leaves maintenance; brings drained VMs back)"},
 	{NULL, NULL, 0, NULL},
 };
 
@@ -594,6 +641,7 @@ int main(int argc, char **argv)
 		case O_TIMEOUT:
 			if (parse_number("timeout", optarg, 0.1, 3600, &a.copts.timeout_s) < 0)
 				return EXIT_USAGE;
+			a.timeout_set = 1;
 			break;
 		case O_MEMORY:
 			if (parse_number("memory", optarg, 16, 4194304, &d) < 0)

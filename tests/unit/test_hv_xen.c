@@ -240,6 +240,83 @@ static void test_cfg_null_text(void **state)
 	libxl_domain_config_dispose(&dc);
 }
 
+static void test_cfg_ignored(void **state)
+{
+	char buf[128];
+
+	assert_int_equal(xen_cfg_ignored(full_cfg, buf, sizeof buf), 0);
+	assert_string_equal(buf, "");
+	assert_int_equal(
+	    xen_cfg_ignored("name='g'\nkernel='/k'\ncpus='0-1'\nvfb=['vnc=1']\n", buf, sizeof buf),
+	    2);
+	assert_string_equal(buf, "cpus, vfb");
+	assert_int_equal(xen_cfg_ignored("this is not xl.cfg", buf, sizeof buf), 0);
+	assert_int_equal(xen_cfg_ignored(NULL, buf, sizeof buf), 0);
+}
+
+/* Parses text, writes it back, parses that: both configs must agree. */
+static void roundtrip(const char *text, libxl_domain_config *a, libxl_domain_config *b,
+                      char **written)
+{
+	char err[VMC_ERR_MAX] = "";
+
+	if (xen_cfg_parse(text, a, NULL, err, sizeof err) < 0)
+		fail_msg("first parse: %s", err);
+	*written = xen_cfg_write(a, err, sizeof err);
+	if (!*written)
+		fail_msg("write: %s", err);
+	if (xen_cfg_parse(*written, b, NULL, err, sizeof err) < 0)
+		fail_msg("second parse: %s\n%s", err, *written);
+}
+
+static void test_cfg_roundtrip(void **state)
+{
+	libxl_domain_config a, b;
+	char *text;
+
+	roundtrip(full_cfg, &a, &b, &text);
+	assert_string_equal(a.c_info.name, b.c_info.name);
+	assert_int_equal(a.c_info.type, b.c_info.type);
+	assert_true(libxl_uuid_compare(&a.c_info.uuid, &b.c_info.uuid) == 0);
+	assert_int_equal(a.b_info.target_memkb, b.b_info.target_memkb);
+	assert_int_equal(a.b_info.max_memkb, b.b_info.max_memkb);
+	assert_int_equal(a.b_info.max_vcpus, b.b_info.max_vcpus);
+	assert_int_equal(libxl_bitmap_count_set(&b.b_info.avail_vcpus), 2);
+	assert_string_equal(a.b_info.kernel, b.b_info.kernel);
+	assert_string_equal(a.b_info.ramdisk, b.b_info.ramdisk);
+	assert_string_equal(a.b_info.cmdline, b.b_info.cmdline);
+	assert_int_equal(b.num_disks, 2);
+	for (int i = 0; i < 2; i++) {
+		assert_string_equal(a.disks[i].pdev_path, b.disks[i].pdev_path);
+		assert_string_equal(a.disks[i].vdev, b.disks[i].vdev);
+		assert_int_equal(a.disks[i].readwrite, b.disks[i].readwrite);
+		assert_int_equal(a.disks[i].format, b.disks[i].format);
+	}
+	assert_int_equal(b.num_nics, 3);
+	assert_memory_equal(a.nics[0].mac, b.nics[0].mac, 6);
+	assert_string_equal(a.nics[0].bridge, b.nics[0].bridge);
+	assert_int_equal(a.nics[1].rate_interval_usecs, b.nics[1].rate_interval_usecs);
+	assert_int_equal(a.nics[1].rate_bytes_per_interval, b.nics[1].rate_bytes_per_interval);
+	assert_null(b.nics[2].bridge);
+	assert_int_equal(a.on_poweroff, b.on_poweroff);
+	assert_int_equal(a.on_reboot, b.on_reboot);
+	assert_int_equal(a.on_crash, b.on_crash);
+	free(text);
+	libxl_domain_config_dispose(&a);
+	libxl_domain_config_dispose(&b);
+
+	/* Quotes, backslashes and commas in strings survive. */
+	roundtrip("name='q'\nkernel='/k dir/vm\\\\linuz'\ncmdline=\"say \\\"hi\\\", x=1\"\n", &a,
+	          &b, &text);
+	assert_string_equal(a.b_info.kernel, "/k dir/vm\\linuz");
+	assert_string_equal(a.b_info.cmdline, "say \"hi\", x=1");
+	assert_string_equal(b.b_info.kernel, a.b_info.kernel);
+	assert_string_equal(b.b_info.cmdline, a.b_info.cmdline);
+	free(text);
+	libxl_domain_config_dispose(&a);
+	libxl_domain_config_dispose(&b);
+}
+
 /* --- logger ---------------------------------------------------------------- */
 
 struct progress_seen {
@@ -351,6 +428,8 @@ int main(void)
 	    cmocka_unit_test(test_cfg_hvm_pvh),
 	    cmocka_unit_test(test_cfg_errors),
 	    cmocka_unit_test(test_cfg_null_text),
+	    cmocka_unit_test(test_cfg_ignored),
+	    cmocka_unit_test(test_cfg_roundtrip),
 	    cmocka_unit_test(test_log_first_error),
 	    cmocka_unit_test(test_log_progress),
 	};

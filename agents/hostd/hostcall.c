@@ -1,0 +1,143 @@
+/* hostcall.c - the host agent as a client of other host agents: a command published
+ * on cmd/host/<h> with an id and reply_to = vmc/<c>/reply/host-<name>, its reply
+ * matched by id when it comes, or a timeout. Undrain uses it to ask the hosts that
+ * hold drained VMs to send them back. */
+#include "migrate.h"
+
+#include "../../lib/evloop.h"
+#include "../../lib/log.h"
+#include "../../lib/topic.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct hostcall_wait {
+	struct hostcall_wait *next;
+	char id[VMC_ID_MAX + 1];
+	int64_t deadline;
+	hostcall_fn *fn;
+	void *ud;
+};
+
+struct hostcall {
+	char reply_topic[VMC_TOPIC_MAX];
+	struct hostcall_wait *waits;
+	unsigned long next;
+	long long timer;
+};
+
+/* Unlinks and returns the wait for id, or NULL. */
+static struct hostcall_wait *hostcall_take(struct hostcall *hc, const char *id)
+{
+	for (struct hostcall_wait **p = &hc->waits; *p; p = &(*p)->next) {
+		if (strcmp((*p)->id, id) == 0) {
+			struct hostcall_wait *w = *p;
+			*p = w->next;
+			return w;
+		}
+	}
+	return NULL;
+}
+
+static long hostcall_tick(struct evloop *loop, long long id, void *ud)
+{
+	struct migrate *m = ud;
+	struct hostcall *hc = m->calls;
+	int64_t now = evloop_mono_ms();
+	for (;;) {
+		struct hostcall_wait *w;
+		for (w = hc->waits; w && w->deadline > now; w = w->next)
+			;
+		if (!w)
+			break;
+		w = hostcall_take(hc, w->id);
+		w->fn(m->h, w->ud, NULL, "no reply in time");
+		free(w);
+	}
+	hc->timer =
+	    evloop_add_timer(loop, 500, hostcall_tick, m); /* ids of repeating timers change */
+	return -1;
+}
+
+int hostcall_init(struct migrate *m)
+{
+	struct hostcall *hc = calloc(1, sizeof(*hc));
+	if (!hc)
+		return -1;
+	topic_fmt(hc->reply_topic, sizeof(hc->reply_topic), m->h->opts.cluster, "reply/host-%s",
+	          m->h->opts.name);
+	hc->timer = evloop_add_timer(m->h->loop, 500, hostcall_tick, m);
+	m->calls = hc;
+	return 0;
+}
+
+void hostcall_free(struct migrate *m)
+{
+	struct hostcall *hc = m->calls;
+	if (!hc)
+		return;
+	while (hc->waits) {
+		struct hostcall_wait *w = hc->waits;
+		hc->waits = w->next;
+		w->fn(m->h, w->ud, NULL, "the host agent stopped");
+		free(w);
+	}
+	evloop_del_timer(m->h->loop, hc->timer);
+	free(hc);
+	m->calls = NULL;
+}
+
+void hostcall_connected(struct migrate *m)
+{
+	bus_subscribe(m->h->bus, m->calls->reply_topic, 1);
+}
+
+int hostcall_message(struct migrate *m, const char *rest, const struct bus_msg *msg)
+{
+	struct hostcall *hc = m->calls;
+	if (!hc || strcmp(msg->topic, hc->reply_topic) != 0)
+		return 0;
+	cJSON *j = NULL;
+	char err[VMC_ERR_MAX];
+	if (msg_parse(msg->payload, msg->len, &j, err, sizeof(err)) != VMC_OK)
+		return 1;
+	const cJSON *id = cJSON_GetObjectItem(j, "id");
+	struct hostcall_wait *w = cJSON_IsString(id) ? hostcall_take(hc, id->valuestring) : NULL;
+	if (w) {
+		w->fn(m->h, w->ud, j, NULL);
+		free(w);
+	}
+	cJSON_Delete(j);
+	return 1;
+}
+
+int hostcall_send(struct migrate *m, const char *host, const char *op, cJSON *args, long timeout_ms,
+                  hostcall_fn *fn, void *ud)
+{
+	struct hostd *h = m->h;
+	struct hostcall *hc = m->calls;
+	char topic[VMC_TOPIC_MAX];
+	struct hostcall_wait *w = calloc(1, sizeof(*w));
+	if (!w || topic_fmt(topic, sizeof(topic), h->opts.cluster, "cmd/host/%s", host) < 0) {
+		free(w);
+		cJSON_Delete(args);
+		return -1;
+	}
+	snprintf(w->id, sizeof(w->id), "host-%s-%lld-%lu", h->opts.name, (long long)h->session,
+	         ++hc->next);
+	w->deadline = evloop_mono_ms() + timeout_ms;
+	w->fn = fn;
+	w->ud = ud;
+	cJSON *cmd = cmd_build(h->sender, hostd_now(h), w->id, op, args, hc->reply_topic);
+	int rc = bus_publish_request(h->bus, topic, cmd, hc->reply_topic, w->id, strlen(w->id));
+	cJSON_Delete(cmd);
+	if (rc < 0) {
+		free(w);
+		return -1;
+	}
+	w->next = hc->waits;
+	hc->waits = w;
+	log_debug("asked %s: %s (%s)", host, op, w->id);
+	return 0;
+}

@@ -1,0 +1,369 @@
+/* migrate.c - the migration module: set-up, the cluster view from the bus, the
+ * vm.migrate command, and what both sides of a migration share (see migrate.h for
+ * the handshake; migrate_src.c and migrate_dst.c for the two sides). */
+#include "migrate.h"
+
+#include "channel.h"
+#include "worker.h"
+
+#include "../../lib/chanwire.h"
+#include "../../lib/evloop.h"
+#include "../../lib/log.h"
+#include "../../lib/peers.h"
+#include "../../lib/topic.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* --- migrations ------------------------------------------------------------------ */
+
+struct mig *mig_new(struct migrate *m, enum mig_role role, const char *id, const char *vm,
+                    const char *peer)
+{
+	struct mig *g = calloc(1, sizeof(*g));
+	if (!g)
+		return NULL;
+	g->m = m;
+	g->role = role;
+	g->sp = -1;
+	snprintf(g->id, sizeof(g->id), "%s", id);
+	snprintf(g->vm, sizeof(g->vm), "%s", vm);
+	snprintf(g->peer, sizeof(g->peer), "%s", peer);
+	g->t0_virt = hostd_now(m->h);
+	g->next = m->migs;
+	m->migs = g;
+	return g;
+}
+
+void mig_free(struct mig *g)
+{
+	struct migrate *m = g->m;
+	for (struct mig **p = &m->migs; *p; p = &(*p)->next) {
+		if (*p == g) {
+			*p = g->next;
+			break;
+		}
+	}
+	if (g->c)
+		chan_close(g->c);
+	if (g->sp >= 0)
+		close(g->sp);
+	if (g->timer)
+		evloop_del_timer(m->h->loop, g->timer);
+	free(g->config);
+	cJSON_Delete(g->tags);
+	free(g);
+}
+
+struct mig *mig_find_vm(struct migrate *m, const char *vm)
+{
+	for (struct mig *g = m->migs; g; g = g->next)
+		if (strcmp(g->vm, vm) == 0)
+			return g;
+	return NULL;
+}
+
+struct mig *mig_find_id(struct migrate *m, const char *id)
+{
+	for (struct mig *g = m->migs; g; g = g->next)
+		if (strcmp(g->id, id) == 0)
+			return g;
+	return NULL;
+}
+
+int mig_count(struct migrate *m, enum mig_role role)
+{
+	int n = 0;
+	for (struct mig *g = m->migs; g; g = g->next)
+		n += g->role == role;
+	return n;
+}
+
+int mig_id_check(const char *id)
+{
+	size_t n = strlen(id);
+	if (n == 0 || n > MIG_ID_MAX || id[0] == '.' || id[0] == '-')
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-",
+		            id[i]))
+			return -1;
+	return 0;
+}
+
+void mig_event(struct mig *g, const char *type, cJSON *extra)
+{
+	struct hostd *h = g->m->h;
+	cJSON *f = extra ? extra : cJSON_CreateObject();
+	const char *self = h->opts.name;
+	cJSON_AddStringToObject(f, "id", g->id);
+	cJSON_AddStringToObject(f, "role", g->role == MIG_SRC ? "source" : "destination");
+	cJSON_AddStringToObject(f, "from", g->role == MIG_SRC ? self : g->peer);
+	cJSON_AddStringToObject(f, "to", g->role == MIG_SRC ? g->peer : self);
+	hostd_event(h, type, g->vm, f);
+}
+
+int mig_vm_lookup(struct hostd *h, const char *name, struct hv_vm *out, char *err, size_t errlen)
+{
+	struct hv_vm *vms;
+	size_t n;
+	if (hv_list_vms(h->hv, &vms, &n, err, errlen) < 0)
+		return -1;
+	int found = 0;
+	for (size_t i = 0; i < n && !found; i++) {
+		if (strcmp(vms[i].name, name) == 0) {
+			if (out)
+				*out = vms[i];
+			found = 1;
+		}
+	}
+	free(vms);
+	return found;
+}
+
+int64_t mig_local_free(struct migrate *m)
+{
+	char err[VMC_ERR_MAX];
+	struct hv_host hi;
+	struct hv_vm *vms;
+	size_t n;
+	if (hv_host_info(m->h->hv, &hi, err, sizeof(err)) < 0 ||
+	    hv_list_vms(m->h->hv, &vms, &n, err, sizeof(err)) < 0)
+		return -1;
+	int64_t free_mb = hi.mem_free_mb;
+	for (struct mig *g = m->migs; g; g = g->next) {
+		if (g->role != MIG_DST)
+			continue;
+		size_t i;
+		for (i = 0; i < n && strcmp(vms[i].name, g->vm) != 0; i++)
+			;
+		if (i == n) /* accepted, not yet created by the driver */
+			free_mb -= g->mem_mb;
+	}
+	free(vms);
+	return free_mb;
+}
+
+void mig_crash_point(struct migrate *m, struct chan *c, const char *point)
+{
+	if (!m->crash_at[0] || strcmp(m->crash_at, point) != 0)
+		return;
+	if (c)
+		chan_flush(c, 2000);
+	log_error("VMC_CRASH_AT=%s: dying here on purpose (a test)", point);
+	_exit(137);
+}
+
+void mig_forget_seen(struct hostd *h, const char *vm)
+{
+	for (size_t i = 0; i < h->nseen; i++) {
+		if (strcmp(h->seen[i].name, vm) == 0) {
+			h->seen[i] = h->seen[--h->nseen];
+			return;
+		}
+	}
+}
+
+/* --- vm.migrate ------------------------------------------------------------------------ */
+
+static void op_migrate_done(struct hostd *h, void *ud, const char *vm, enum vmc_err code,
+                            const char *message, cJSON *result)
+{
+	struct hostd_req *req = ud;
+	if (code == VMC_OK)
+		hostd_reply_ok(h, req, result);
+	else
+		hostd_reply_err(h, req, code, "vm %s: %s", vm, message);
+	hostd_req_free(req);
+}
+
+static enum hostd_op_result op_migrate(struct hostd *h, struct hostd_req *req)
+{
+	const char *name, *to;
+	char err[VMC_ERR_MAX * 2];
+	if (msg_get_name(req->args, "args", "name", 1, &name, err, sizeof(err)) != 0 ||
+	    msg_get_name(req->args, "args", "to", 1, &to, err, sizeof(err)) != 0) {
+		hostd_reply_err(h, req,
+		                strstr(err, "expected a string") || strstr(err, "missing")
+		                    ? VMC_E_BAD_REQUEST
+		                    : VMC_E_BAD_NAME,
+		                "%s", err);
+		return HOSTD_REPLIED;
+	}
+	enum vmc_err rc = migrate_start(h, name, to, op_migrate_done, req, err, sizeof(err));
+	if (rc != VMC_OK) {
+		hostd_reply_err(h, req, rc, "%s", err);
+		return HOSTD_REPLIED;
+	}
+	return HOSTD_PENDING;
+}
+
+const struct hostd_op hostd_migrate_ops[] = {
+    {"vm.migrate", op_migrate},
+    {"host.drain", drain_op_drain},
+    {"host.undrain", drain_op_undrain},
+    {NULL, NULL},
+};
+
+/* --- the module --------------------------------------------------------------------------- */
+
+static int read_key(const char *path, unsigned char *key, size_t keymax, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "cluster key file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	ssize_t n = read(fd, key, keymax);
+	close(fd);
+	if (n < 0) {
+		snprintf(err, errlen, "cluster key file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	char e[200];
+	long len = chw_key_check(key, (size_t)n, e, sizeof(e));
+	if (len < 0) {
+		snprintf(err, errlen, "%s: %s", path, e);
+		return -1;
+	}
+	return (int)len;
+}
+
+int hostd_migrate_init(struct hostd *h, char *err, size_t errlen)
+{
+	struct migrate *m = calloc(1, sizeof(*m));
+	if (!m) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	h->migrate = m;
+	m->h = h;
+	m->max_out = h->opts.max_migrations_out ? h->opts.max_migrations_out : MIG_DEFAULT_MAX_OUT;
+	m->max_cluster = h->opts.max_cluster_migrations ? h->opts.max_cluster_migrations
+	                                                : MIG_DEFAULT_MAX_CLUSTER;
+	unsigned char key[CHW_KEY_MAX + 1];
+	int keylen = 0;
+	if (h->opts.cluster_key_file &&
+	    (keylen = read_key(h->opts.cluster_key_file, key, sizeof(key), err, errlen)) < 0)
+		return -1;
+	m->chans =
+	    chan_ctx_new(h->loop, h->opts.name, keylen ? key : NULL, (size_t)keylen, err, errlen);
+	explicit_bzero(key, sizeof(key));
+	m->workers = worker_new(h->loop);
+	m->peers = peers_new();
+	if (!m->chans || !m->workers || !m->peers) {
+		snprintf(err, errlen, "cannot set up the migration module");
+		return -1;
+	}
+	snprintf(m->dir, sizeof(m->dir), "%s/migrations", h->opts.state_dir);
+	const char *crash = getenv("VMC_CRASH_AT");
+	snprintf(m->crash_at, sizeof(m->crash_at), "%s", crash ? crash : "");
+	if (mkdir(m->dir, 0750) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", m->dir, strerror(errno));
+		return -1;
+	}
+	mlog_recover(m);
+	if (drain_init(m) < 0 || hostcall_init(m) < 0) {
+		snprintf(err, errlen, "cannot set up the drain state in %s", h->opts.state_dir);
+		return -1;
+	}
+	int port = chan_listen(m->chans, h->opts.migrate_addr, h->opts.migrate_port, mig_dst_accept,
+	                       m, err, errlen);
+	if (port < 0)
+		return -1;
+	h->opts.migrate_port = port;
+	if (!keylen)
+		log_warnx("no --cluster-key-file: this host neither sends nor accepts migrations");
+	log_info("migration channel on %s:%d", h->opts.migrate_addr, port);
+	return 0;
+}
+
+void hostd_migrate_connected(struct hostd *h)
+{
+	struct migrate *m = migrate_of(h);
+	char t[VMC_TOPIC_MAX];
+	if (!m)
+		return;
+	topic_fmt(t, sizeof(t), h->opts.cluster, "host/+/state");
+	bus_subscribe(h->bus, t, 1);
+	topic_fmt(t, sizeof(t), h->opts.cluster, "host/+/load");
+	bus_subscribe(h->bus, t, 0);
+	hostcall_connected(m);
+}
+
+int hostd_migrate_message(struct hostd *h, const char *rest, const struct bus_msg *msg)
+{
+	struct migrate *m = migrate_of(h);
+	char host[VMC_NAME_MAX + 1], kind[16], err[VMC_ERR_MAX];
+	if (!m)
+		return 0;
+	if (hostcall_message(m, rest, msg))
+		return 1;
+	if (strncmp(rest, "host/", 5) != 0 || topic_segment(rest, 1, host, sizeof(host)) < 0 ||
+	    topic_segment(rest, 2, kind, sizeof(kind)) < 0)
+		return 0;
+	int is_state = strcmp(kind, "state") == 0;
+	if (!is_state && strcmp(kind, "load") != 0)
+		return 0;
+	if (msg->len == 0) {
+		if (is_state)
+			peers_on_state(m->peers, host, NULL);
+		return 0;
+	}
+	cJSON *j = NULL;
+	if (msg_parse(msg->payload, msg->len, &j, err, sizeof(err)) != VMC_OK)
+		return 0;
+	if (is_state)
+		peers_on_state(m->peers, host, j);
+	else
+		peers_on_load(m->peers, host, j, evloop_mono_ms());
+	cJSON_Delete(j);
+	return 0;
+}
+
+void hostd_migrate_free(struct hostd *h)
+{
+	struct migrate *m = migrate_of(h);
+	if (!m)
+		return;
+	drain_free(m);
+	/* closing the connections ends the driver calls that stream */
+	chan_ctx_free(m->chans);
+	for (struct mig *g = m->migs; g; g = g->next)
+		g->c = NULL;
+	if (worker_free(m->workers, 5000) > 0)
+		return; /* driver calls still use the migrations: leave them, we are exiting */
+	while (m->migs) {
+		struct mig *g = m->migs;
+		if (g->done)
+			g->done(h, g->done_ud, g->vm, VMC_E_FAILED,
+			        "the host agent stopped; the migration is settled when it restarts",
+			        NULL);
+		g->done = NULL;
+		mig_free(g);
+	}
+	hostcall_free(m);
+	peers_free(m->peers);
+	free(m);
+	h->migrate = NULL;
+}
+
+/* --- for the balancer -------------------------------------------------------------------- */
+
+/* The balancer follows its migrations' ends through the migration.finished and
+ * migration.failed events; nothing to do here but let go of the figures. */
+static void balance_mig_done(struct hostd *h, void *ud, const char *vm, enum vmc_err code,
+                             const char *message, cJSON *result)
+{
+	cJSON_Delete(result);
+}
+
+int hostd_migrate_start(struct hostd *h, const char *vm, const char *to, char *err, size_t errlen)
+{
+	return migrate_start(h, vm, to, balance_mig_done, NULL, err, errlen) == VMC_OK ? 0 : -1;
+}

@@ -1,0 +1,71 @@
+/* peers.h - what a host agent knows of the other hosts, from their retained
+ * host/<h>/state and periodic host/<h>/load messages: state, migration address,
+ * memory, migrations in flight and the VMs each one runs. Pure: callers hand in
+ * the parsed messages and the current (monotonic) time.
+ *
+ * Memory reservations cover what a load message cannot show yet: a migration
+ * towards a host holds its VM's memory from its start until a load message from
+ * that host arrives after the migration ended, so that two decisions made between
+ * two load messages never count the same free memory twice. */
+#ifndef VMC_PEERS_H
+#define VMC_PEERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+#include "msg.h"
+
+struct peer_vm {
+	char name[VMC_NAME_MAX + 1];
+	char state[16];
+	int64_t mem_mb;
+};
+
+struct peer {
+	char name[VMC_NAME_MAX + 1];
+	char state[16]; /* online, offline, maintenance ("" if only a load was seen) */
+	int64_t session;
+	char migrate_addr[96]; /* "" if none */
+	char driver[16];
+	int have_load;
+	int64_t load_rx; /* caller's clock when the last load arrived */
+	int cpus;
+	double cpu; /* percent of the whole host */
+	int64_t mem_total_mb, mem_free_mb;
+	int migrations_out, migrations_in;
+	struct peer_vm *vms;
+	size_t nvms;
+};
+
+struct peers;
+
+struct peers *peers_new(void);
+void peers_free(struct peers *p);
+
+/* A host/<h>/state message; NULL (an empty retained payload) forgets the host.
+ * Returns 0, or -1 if the message lacks a state. */
+int peers_on_state(struct peers *p, const char *host, const cJSON *msg);
+/* A host/<h>/load message received at now. Returns 0, or -1 if it is malformed
+ * (the previous figures are kept). */
+int peers_on_load(struct peers *p, const char *host, const cJSON *msg, int64_t now);
+
+/* The host of that name, or NULL. Valid until the next peers_on_* call. */
+const struct peer *peers_find(const struct peers *p, const char *host);
+size_t peers_count(const struct peers *p);
+const struct peer *peers_at(const struct peers *p, size_t i);
+
+/* Free memory of a host as its last load says, less its reservations; -1 without a load. */
+int64_t peers_free_mb(const struct peers *p, const char *host);
+/* Sum of migrations_out over every host but `self`, from their last loads. */
+int peers_migrations_out(const struct peers *p, const char *self);
+/* The host whose last load lists the VM (not counting `skip`, may be NULL), or NULL. */
+const char *peers_vm_host(const struct peers *p, const char *vm, const char *skip);
+
+/* Holds mem_mb on host for the migration id. Returns 0 or -1 (no memory). */
+int peers_reserve(struct peers *p, const char *host, const char *id, int64_t mem_mb);
+/* The migration ended at now: keep the hold until the host's next load (moved = 1),
+ * or drop it at once (moved = 0: the VM did not arrive). */
+void peers_release(struct peers *p, const char *id, int moved, int64_t now);
+
+#endif

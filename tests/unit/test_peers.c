@@ -1,0 +1,143 @@
+/* test_peers.c - the other hosts as their state and load messages describe them, and
+ * the memory held for migrations between two load messages. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "../../lib/peers.h"
+
+static cJSON *json(const char *text)
+{
+	cJSON *j = cJSON_Parse(text);
+	assert_non_null(j);
+	return j;
+}
+
+static void on_state(struct peers *p, const char *host, const char *text)
+{
+	cJSON *j = json(text);
+	assert_int_equal(peers_on_state(p, host, j), 0);
+	cJSON_Delete(j);
+}
+
+static void on_load(struct peers *p, const char *host, const char *text, int64_t now)
+{
+	cJSON *j = json(text);
+	assert_int_equal(peers_on_load(p, host, j, now), 0);
+	cJSON_Delete(j);
+}
+
+#define LOAD(free, out, vms)                                                                       \
+	"{\"state\":\"online\",\"cpus\":8,\"cpu\":12.5,\"mem_total_mb\":8192,\"mem_free_"          \
+	"mb\":" #free ",\"migrations_out\":" #out ",\"migrations_in\":0,\"vms\":[" vms "]}"
+
+static void test_state(void **state)
+{
+	struct peers *p = peers_new();
+	on_state(p, "h1",
+	         "{\"state\":\"online\",\"session\":3,\"driver\":\"sim\",\"cpus\":8,"
+	         "\"mem_total_mb\":8192,\"migrate_addr\":\"127.0.0.1:4000\"}");
+	const struct peer *h = peers_find(p, "h1");
+	assert_non_null(h);
+	assert_string_equal(h->state, "online");
+	assert_string_equal(h->migrate_addr, "127.0.0.1:4000");
+	assert_string_equal(h->driver, "sim");
+	assert_int_equal(h->session, 3);
+	assert_int_equal(h->mem_total_mb, 8192);
+	assert_false(h->have_load);
+	assert_int_equal(peers_free_mb(p, "h1"), -1); /* no load yet */
+	/* the Last Will: offline, no address */
+	on_state(p, "h1", "{\"state\":\"offline\",\"session\":3}");
+	assert_string_equal(peers_find(p, "h1")->state, "offline");
+	assert_string_equal(peers_find(p, "h1")->migrate_addr, "");
+	/* a message without a state is refused */
+	cJSON *j = json("{\"session\":4}");
+	assert_int_equal(peers_on_state(p, "h1", j), -1);
+	cJSON_Delete(j);
+	/* an empty retained payload forgets the host */
+	assert_int_equal(peers_on_state(p, "h1", NULL), 0);
+	assert_null(peers_find(p, "h1"));
+	assert_int_equal(peers_count(p), 0);
+	peers_free(p);
+}
+
+static void test_load(void **state)
+{
+	struct peers *p = peers_new();
+	on_state(p, "h1", "{\"state\":\"online\"}");
+	on_load(p, "h1", LOAD(6000, 1, "{\"name\":\"a\",\"state\":\"running\",\"mem_mb\":1024}"),
+	        10);
+	const struct peer *h = peers_find(p, "h1");
+	assert_true(h->have_load);
+	assert_int_equal(h->mem_free_mb, 6000);
+	assert_int_equal(h->nvms, 1);
+	assert_string_equal(h->vms[0].name, "a");
+	assert_int_equal(h->vms[0].mem_mb, 1024);
+	assert_true(h->cpu > 12 && h->cpu < 13);
+	/* malformed: the previous figures stay */
+	cJSON *j = json("{\"state\":\"online\",\"mem_free_mb\":1}");
+	assert_int_equal(peers_on_load(p, "h1", j, 11), -1);
+	cJSON_Delete(j);
+	assert_int_equal(peers_find(p, "h1")->mem_free_mb, 6000);
+	/* a load message knows maintenance too */
+	on_load(p, "h1", "{\"state\":\"maintenance\",\"mem_free_mb\":6000,\"vms\":[]}", 12);
+	assert_string_equal(peers_find(p, "h1")->state, "maintenance");
+	peers_free(p);
+}
+
+static void test_vm_host_and_migrations(void **state)
+{
+	struct peers *p = peers_new();
+	on_load(p, "h1", LOAD(100, 2, "{\"name\":\"a\"},{\"name\":\"b\"}"), 1);
+	on_load(p, "h2", LOAD(100, 1, "{\"name\":\"c\"}"), 1);
+	on_load(p, "h3", LOAD(100, 4, ""), 1);
+	assert_string_equal(peers_vm_host(p, "c", NULL), "h2");
+	assert_string_equal(peers_vm_host(p, "a", NULL), "h1");
+	assert_null(peers_vm_host(p, "a", "h1"));
+	assert_null(peers_vm_host(p, "zzz", NULL));
+	assert_int_equal(peers_migrations_out(p, NULL), 7);
+	assert_int_equal(peers_migrations_out(p, "h3"), 3);
+	on_state(p, "h3", "{\"state\":\"offline\"}");
+	assert_int_equal(peers_migrations_out(p, "h1"), 1); /* an offline host runs none */
+	peers_free(p);
+}
+
+static void test_reservations(void **state)
+{
+	struct peers *p = peers_new();
+	on_load(p, "h1", LOAD(4096, 0, ""), 100);
+	assert_int_equal(peers_reserve(p, "h1", "m1", 1024), 0);
+	assert_int_equal(peers_reserve(p, "h1", "m2", 2048), 0);
+	assert_int_equal(peers_free_mb(p, "h1"), 1024);
+	/* m2 failed: its memory is free again at once */
+	peers_release(p, "m2", 0, 150);
+	assert_int_equal(peers_free_mb(p, "h1"), 3072);
+	/* m1 arrived at 200: held until a load sent after that shows it */
+	peers_release(p, "m1", 1, 200);
+	assert_int_equal(peers_free_mb(p, "h1"), 3072);
+	on_load(p, "h1", LOAD(4096, 0, ""), 190); /* an older message: still held */
+	assert_int_equal(peers_free_mb(p, "h1"), 3072);
+	on_load(p, "h1", LOAD(3072, 0, "{\"name\":\"m1vm\",\"mem_mb\":1024}"), 250);
+	assert_int_equal(peers_free_mb(p, "h1"), 3072); /* counted once, by the host now */
+	/* another host's load does not release h1's holds */
+	assert_int_equal(peers_reserve(p, "h1", "m3", 1000), 0);
+	peers_release(p, "m3", 1, 300);
+	on_load(p, "h2", LOAD(10, 0, ""), 400);
+	assert_int_equal(peers_free_mb(p, "h1"), 2072);
+	peers_free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_state),
+	    cmocka_unit_test(test_load),
+	    cmocka_unit_test(test_vm_host_and_migrations),
+	    cmocka_unit_test(test_reservations),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
