@@ -1,13 +1,15 @@
 /* bench/codec.c - the cost of the bus codec and the command path's pure parts.
  *
  * Prints ns per operation and operations per second for: encoding a host load
- * message with 50 (and 200) VMs (msg_new and cJSON, then msg_print), parsing it
- * (msg_parse and the envelope check), parsing it into the balancer's view
- * (bview_load), cmd_parse of a vm.create command, idcache begin/finish with
- * 4096 entries (new ids evicting old ones, and repeated ids), and topic_matches.
- * Each operation runs for about BENCH_CODEC_MS milliseconds (default 300) of
- * this thread's CPU time, which is also what the figures are measured in, so
- * that other work on the machine does not inflate them (much: caches are shared). */
+ * message with 50 (and 200) VMs (msg_new and cJSON, then msg_print); parsing it
+ * (msg_parse and the envelope check); parsing it into the balancer's view
+ * (bview_load); what vmc-hostd does with each other host's load message (parsed
+ * twice: peers_on_load, then bview_load); cmd_parse of a vm.create command;
+ * idcache begin/finish with 4096 entries (new ids evicting old ones, and
+ * repeated ids); and topic_matches. Each operation runs for about BENCH_CODEC_MS
+ * milliseconds (default 300) of this thread's CPU time, which is also what the
+ * figures are measured in, so that other work on the machine does not inflate
+ * them (much: caches are shared). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #include "../../lib/balance_view.h"
 #include "../../lib/idcache.h"
 #include "../../lib/msg.h"
+#include "../../lib/peers.h"
 #include "../../lib/topic.h"
 #include "loadmsg.h"
 
@@ -31,6 +34,7 @@ struct ctx {
 	char (*idtab)[24];
 	size_t next_id;
 	struct bview view;
+	struct peers *peers;
 	volatile size_t sink; /* keeps the compiler from dropping the work */
 };
 
@@ -83,6 +87,21 @@ static void op_parse200(struct ctx *c, size_t i)
 
 static void op_view50(struct ctx *c, size_t i)
 {
+	op_parse(c, c->load50, c->len50, 1);
+}
+
+/* What vmc-hostd does with each other host's load message today (agents/hostd/migrate.c
+ * and balancer.c): parse it for the peers table, and again for the balancer's view. */
+static void op_hostd_peer(struct ctx *c, size_t i)
+{
+	char err[VMC_ERR_MAX];
+	cJSON *m;
+	if (msg_parse(c->load50, c->len50, &m, err, sizeof err) != VMC_OK ||
+	    peers_on_load(c->peers, "h0123", m, (int64_t)i) < 0) {
+		fprintf(stderr, "codec: peers_on_load failed\n");
+		exit(1);
+	}
+	cJSON_Delete(m);
 	op_parse(c, c->load50, c->len50, 1);
 }
 
@@ -181,6 +200,7 @@ int main(void)
 	    {"load encode, 50 VMs (msg_new+cJSON+print)", op_encode50, 1, TEXT_LOAD50},
 	    {"load parse, 50 VMs (msg_parse+envelope)", op_parse50, 1, TEXT_LOAD50},
 	    {"load parse+bview_load, 50 VMs", op_view50, 1, TEXT_LOAD50},
+	    {"vmc-hostd per peer load today (2 parses)", op_hostd_peer, 1, TEXT_LOAD50},
 	    {"load encode, 200 VMs", op_encode200, 1, TEXT_LOAD200},
 	    {"load parse, 200 VMs", op_parse200, 1, TEXT_LOAD200},
 	    {"cmd_parse (vm.create)", op_cmd, 1, TEXT_CMD},
@@ -217,6 +237,7 @@ int main(void)
 		snprintf(c.idtab[i], sizeof c.idtab[i], "cli-%04zx-%08zu", i * 2654435761u % 65521,
 		         i);
 	bview_init(&c.view);
+	c.peers = peers_new();
 	for (size_t i = 0; i < 4096; i++) /* fill the cache before measuring */
 		op_id_new(&c, i);
 
@@ -238,6 +259,7 @@ int main(void)
 		       calls * (size_t)ops[i].ops_per_call, ns, 1e9 / ns, mbs);
 	}
 	bview_free(&c.view);
+	peers_free(c.peers);
 	idcache_free(c.ids);
 	free(c.idtab);
 	free(c.load50);
