@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/bench/lib.sh - shared by the bench scripts (hostd_footprint, bus_fanout).
 #
 #   bench_init NAME          temp dir $T, a trap that stops what bench_spawn started
@@ -53,6 +54,7 @@ _port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # (benches connect thousands of clients).
 bench_start_broker() {
 	PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+	# shellcheck disable=SC2034 # for the scripts that source this file
 	URL="mqtt://127.0.0.1:$PORT"
 	cp "$BENCH_ROOT/broker-conf/mosquitto-dev.conf" "$T/mosquitto.conf"
 	{
