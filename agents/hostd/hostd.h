@@ -93,6 +93,11 @@ struct hostd_op {
 };
 /* Handles one message on cmd/host/<name>. */
 void hostd_command(struct hostd *h, const struct bus_msg *m);
+/* The same for a topic where only some ops are accepted: allow is a NULL-terminated list
+ * of op names; any other op is answered with a "refused" error naming `from` (a
+ * description of the topic). Ids go through the same id cache as hostd_command's. */
+void hostd_command_allowed(struct hostd *h, const struct bus_msg *m, const char *const *allow,
+			   const char *from);
 /* Replies and records the reply for the id; the request is not freed. */
 void hostd_reply_ok(struct hostd *h, struct hostd_req *req, cJSON *result);
 void hostd_reply_err(struct hostd *h, struct hostd_req *req, enum vmc_err code, const char *fmt,
