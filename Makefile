@@ -26,7 +26,7 @@ OPT = -O2 -g
 endif
 BIN ?= $(if $(filter 1,$(SAN)),$(BUILD)/bin,bin)
 
-PKGS = libmosquitto libcjson libcurl ncursesw libcrypto libssl xenlight xenstat xlutil
+PKGS = libmosquitto libcjson libcurl ncursesw libcrypto libssl xenlight xenstat xlutil xentoollog
 DEPS_STAMP = build/.deps-ok
 
 CC ?= cc
@@ -112,7 +112,7 @@ check-unit: $(UNIT_BINS)
 	@tests/run-unit $(UNIT_BINS)
 
 check-system: all
-	VMC_BIN=$(abspath $(BIN)) prove -f tests/system/*.t
+	VMC_BIN=$(abspath $(BIN)) prove -f --timer tests/system/*.t
 
 check-valgrind:
 	$(MAKE) all $(UNIT_BINS)

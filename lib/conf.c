@@ -139,8 +139,9 @@ static char *read_quoted(struct parser *p, char *s, char **val)
 	return after;
 }
 
-/* A value: a quoted string or a bare word. Returns a pointer past it, or NULL. */
-static char *read_value(struct parser *p, char *s, char **val)
+/* A value: a quoted string, or a bare word; with words, bare words separated by blanks
+ * ("constant 0.5"), kept with their inner blanks. Returns a pointer past it, or NULL. */
+static char *read_value(struct parser *p, char *s, char **val, int words)
 {
 	if (*s == '"')
 		return read_quoted(p, s, val);
@@ -149,9 +150,16 @@ static char *read_value(struct parser *p, char *s, char **val)
 		return NULL;
 	}
 	*val = s;
-	while (is_bare(*s))
-		s++;
-	return s;
+	for (;;) {
+		while (is_bare(*s))
+			s++;
+		char *t = s;
+		while (*t == ' ' || *t == '\t')
+			t++;
+		if (!words || t == s || !is_bare(*t))
+			return s;
+		s = t;
+	}
 }
 
 /* Checks that only spaces and a comment follow; terminates the token ending at s. */
@@ -198,7 +206,7 @@ static void parse_section(struct parser *p, char *s)
 			expected(p, t, "a space, an argument or ']' after the section name");
 			return;
 		}
-		arg_end = read_value(p, t, &arg);
+		arg_end = read_value(p, t, &arg, 0);
 		if (!arg_end)
 			return;
 		t = skip_space(arg_end);
@@ -249,7 +257,7 @@ static void parse_entry(struct parser *p, char *s)
 		expected(p, v, "a value after '='");
 		return;
 	}
-	char *end = read_value(p, v, &val);
+	char *end = read_value(p, v, &val, 1);
 	if (!end || end_of_line(p, end, "the value") < 0)
 		return;
 	*key_end = '\0';

@@ -1,12 +1,13 @@
 /* conf.h - the configuration file format shared by every agent. Pure.
  *
  *   # comment
- *   key = value            ; value: bare word, number, or "quoted string" (\" \\ \n escapes)
+ *   key = value            ; value: bare words, a number, or "quoted string" (\" \\ \n escapes)
  *   [section]              ; or [section argument], e.g. [vm web1]
  *   key = value
  *
  * Comments start with '#' or ';' at the start of a line or after a value; keys are
- * [A-Za-z_][A-Za-z0-9_.-]*; bare words hold no spaces, quotes, '#', ';', '[', ']' or '='.
+ * [A-Za-z_][A-Za-z0-9_.-]*; bare words hold no spaces, quotes, '#', ';', '[', ']' or '=';
+ * a bare value may be several words ("load = periodic 0.2 1.0 600s"), kept as written.
  * Errors read "FILE:LINE:COL: expected ..., found ..."; the parser keeps going and reports
  * every error it finds, one per line in the error buffer. */
 #ifndef VMC_CONF_H

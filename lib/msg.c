@@ -269,7 +269,11 @@ int msg_get_str(const cJSON *obj, const char *ctx, const char *field, int requir
                 const char **out, char *err, size_t errlen)
 {
 	char expect[64];
-	const cJSON *v;
+	const cJSON *v = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, field) : NULL;
+	if (cJSON_IsString(v) && strnlen(v->valuestring, maxlen + 1) <= maxlen) {
+		*out = v->valuestring; /* the common case: no error text to format */
+		return 0;
+	}
 	snprintf(expect, sizeof expect, "a string of at most %zu characters", maxlen);
 	int r = lookup(obj, ctx, field, required, expect, &v, err, errlen);
 	if (r != 0)
@@ -301,7 +305,14 @@ int msg_get_int(const cJSON *obj, const char *ctx, const char *field, int requir
                 int64_t max, int64_t *out, char *err, size_t errlen)
 {
 	char expect[96];
-	const cJSON *v;
+	const cJSON *v = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, field) : NULL;
+	/* the common case first: no error text to format */
+	if (cJSON_IsNumber(v) && v->valuedouble >= -9e15 && v->valuedouble <= 9e15 &&
+	    v->valuedouble == floor(v->valuedouble) && (int64_t)v->valuedouble >= min &&
+	    (int64_t)v->valuedouble <= max) {
+		*out = (int64_t)v->valuedouble;
+		return 0;
+	}
 	snprintf(expect, sizeof expect, "an integer from %lld to %lld", (long long)min,
 	         (long long)max);
 	int r = lookup(obj, ctx, field, required, expect, &v, err, errlen);
@@ -325,7 +336,12 @@ int msg_get_num(const cJSON *obj, const char *ctx, const char *field, int requir
                 double max, double *out, char *err, size_t errlen)
 {
 	char expect[96];
-	const cJSON *v;
+	const cJSON *v = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, field) : NULL;
+	if (cJSON_IsNumber(v) && isfinite(v->valuedouble) && v->valuedouble >= min &&
+	    v->valuedouble <= max) { /* the common case: no error text to format */
+		*out = v->valuedouble;
+		return 0;
+	}
 	snprintf(expect, sizeof expect, "a number from %g to %g", min, max);
 	int r = lookup(obj, ctx, field, required, expect, &v, err, errlen);
 	if (r != 0)

@@ -35,6 +35,11 @@ struct hostd_opts {
 	int migrate_port;       /* 0: none */
 	const char *migrate_addr; /* address peers use to reach us; default 127.0.0.1 */
 	const char *cluster_key_file;
+	/* balancer.c */
+	const char *rules_file;     /* NULL: the built-in rules */
+	int advise;                 /* decide and publish, never migrate */
+	const char *power_off_hook; /* programs run with the host name as argument */
+	const char *power_on_hook;
 	int max_migrations_out;     /* per host; 0: the default (2) */
 	int max_cluster_migrations; /* per cluster; 0: the default (8), -1: no cap */
 };
@@ -88,6 +93,11 @@ struct hostd_op {
 };
 /* Handles one message on cmd/host/<name>. */
 void hostd_command(struct hostd *h, const struct bus_msg *m);
+/* The same for a topic where only some ops are accepted: allow is a NULL-terminated list
+ * of op names; any other op is answered with a "refused" error naming `from` (a
+ * description of the topic). Ids go through the same id cache as hostd_command's. */
+void hostd_command_allowed(struct hostd *h, const struct bus_msg *m, const char *const *allow,
+			   const char *from);
 /* Replies and records the reply for the id; the request is not freed. */
 void hostd_reply_ok(struct hostd *h, struct hostd_req *req, cJSON *result);
 void hostd_reply_err(struct hostd *h, struct hostd_req *req, enum vmc_err code, const char *fmt,
@@ -131,6 +141,19 @@ int vmstore_remove(struct vmstore *s, const char *name);
 int vmstore_list(struct vmstore *s, char ***names, size_t *n);
 void vmstore_names_free(char **names, size_t n);
 
+/* --- balancer.c: rules, balancing protocol, balance.plan ------------------------------ */
+struct rules;
+/* Parses a rules file (NULL: the built-in rules). Returns 0, or -1 with every error. */
+int hostd_balancer_load_rules(const char *path, struct rules **out, char *err, size_t errlen);
+/* Sets the balancer up (after the bus exists). Returns 0, or -1 with err. */
+int hostd_balancer_start(struct hostd *h, char *err, size_t errlen);
+void hostd_balancer_stop(struct hostd *h);
+/* Subscribes to what the balancer reads; called on every (re)connect. */
+void hostd_balancer_connected(struct hostd *h);
+/* A message on one of those topics (rest: the topic after vmc/<cluster>/). */
+void hostd_balancer_message(struct hostd *h, const struct bus_msg *m, const char *rest);
+/* This host's load message, as just published. */
+void hostd_balancer_sample(struct hostd *h, const cJSON *load);
 /* --- migrate.c: live migration, drain and undrain (the migration module) ---- */
 /* At start, before the loop runs: cluster key, recovery of migrations a crash left
  * half done, the channel's listener (its port goes into opts.migrate_port).
@@ -142,6 +165,9 @@ void hostd_migrate_connected(struct hostd *h);
 int hostd_migrate_message(struct hostd *h, const char *rest, const struct bus_msg *m);
 /* At exit: answers what waits, closes connections, waits briefly for driver calls. */
 void hostd_migrate_free(struct hostd *h);
+/* Starts a migration for the balancer; its end comes as a migration.* event. 0 or -1. */
+int hostd_migrate_start(struct hostd *h, const char *vm, const char *to, char *err,
+                        size_t errlen);
 
 /* Virtual now, in ms. */
 int64_t hostd_now(const struct hostd *h);

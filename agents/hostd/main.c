@@ -3,11 +3,13 @@
  * Runs in the foreground; one event loop carries the MQTT socket, timers and
  * migration sockets. See vmc-hostd(8). */
 #include "hostd.h"
+#include "guests.h"
 
 #include "../../lib/conf.h"
 #include "../../lib/evloop.h"
 #include "../../lib/idcache.h"
 #include "../../lib/log.h"
+#include "../../lib/rules.h"
 #include "../../lib/topic.h"
 
 #include <errno.h>
@@ -37,14 +39,17 @@ static void usage(FILE *f)
 		"                 [--user U] [--password-file F] [--migrate-port P]\n"
 		"                 [--migrate-addr ADDR] [--cluster-key-file F]\n"
 		"                 [--max-migrations N] [--max-cluster-migrations N]\n"
-		"                 [--log-level error|warn|info|debug] [-n]\n");
+		"                 [--log-level error|warn|info|debug] [--rules FILE]\n"
+		"                 [--advise yes|no] [--power-off-hook PROG] [--power-on-hook PROG]\n"
+		"                 [-n]\n");
 }
 
 enum {
 	OPT_DRIVER = 256, OPT_NAME, OPT_BROKER, OPT_CLUSTER, OPT_STATE_DIR, OPT_SIM, OPT_CPUS,
 	OPT_MEMORY, OPT_TIME_SCALE, OPT_INTERVAL, OPT_KEEPALIVE, OPT_PROTOCOL, OPT_CAFILE,
 	OPT_CERT, OPT_KEY, OPT_USER, OPT_PASSWORD_FILE, OPT_MIGRATE_PORT, OPT_MIGRATE_ADDR,
-	OPT_CLUSTER_KEY, OPT_LOG_LEVEL, OPT_HELP, OPT_MAX_MIGRATIONS, OPT_MAX_CLUSTER_MIGRATIONS
+	OPT_CLUSTER_KEY, OPT_LOG_LEVEL, OPT_RULES, OPT_ADVISE, OPT_POWER_OFF_HOOK, OPT_POWER_ON_HOOK,
+	OPT_HELP, OPT_MAX_MIGRATIONS, OPT_MAX_CLUSTER_MIGRATIONS
 };
 
 static const struct option long_opts[] = {
@@ -69,6 +74,10 @@ static const struct option long_opts[] = {
 	{"migrate-addr", required_argument, NULL, OPT_MIGRATE_ADDR},
 	{"cluster-key-file", required_argument, NULL, OPT_CLUSTER_KEY},
 	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+	{"rules", required_argument, NULL, OPT_RULES},
+	{"advise", required_argument, NULL, OPT_ADVISE},
+	{"power-off-hook", required_argument, NULL, OPT_POWER_OFF_HOOK},
+	{"power-on-hook", required_argument, NULL, OPT_POWER_ON_HOOK},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"max-migrations", required_argument, NULL, OPT_MAX_MIGRATIONS},
 	{"max-cluster-migrations", required_argument, NULL, OPT_MAX_CLUSTER_MIGRATIONS},
@@ -93,6 +102,19 @@ static int apply_opt(struct hostd_opts *o, int id, const char *v, char *err, siz
 	case OPT_PASSWORD_FILE: o->password_file = v; break;
 	case OPT_MIGRATE_ADDR: o->migrate_addr = v; break;
 	case OPT_CLUSTER_KEY: o->cluster_key_file = v; break;
+	case OPT_RULES: o->rules_file = v; break;
+	case OPT_POWER_OFF_HOOK: o->power_off_hook = v; break;
+	case OPT_POWER_ON_HOOK: o->power_on_hook = v; break;
+	case OPT_ADVISE:
+		if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+			o->advise = 1;
+		else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+			o->advise = 0;
+		else {
+			snprintf(err, errlen, "advise \"%s\": expected yes or no", v);
+			return -1;
+		}
+		break;
 	case OPT_CPUS:
 		o->cpus = (int)strtol(v, &end, 10);
 		if (*end || o->cpus < 1 || o->cpus > 4096)
@@ -167,8 +189,10 @@ static int apply_opt(struct hostd_opts *o, int id, const char *v, char *err, siz
 	}
 	return 0;
 bad_int:
-	snprintf(err, errlen, "%s \"%s\": expected a whole number in range",
-		 long_opts[id - OPT_DRIVER].name, v);
+	for (const struct option *lo = long_opts; lo->name; lo++)
+		if (lo->val == id)
+			snprintf(err, errlen, "%s \"%s\": expected a whole number in range", lo->name,
+				 v);
 	return -1;
 }
 
@@ -281,6 +305,7 @@ static void on_connect(struct bus *b, void *ud)
 	bus_subscribe(b, t, 1);
 	hostd_migrate_connected(h);
 	hostd_publish_state(h);
+	hostd_balancer_connected(h);
 	free(h->seen); /* republish every vm/<vm> record: the broker may have lost them */
 	h->seen = NULL;
 	h->nseen = 0;
@@ -295,8 +320,10 @@ static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
 	const char *rest = topic_rest(m->topic, h->opts.cluster);
 	if (rest && strncmp(rest, "cmd/host/", 9) == 0)
 		hostd_command(h, m);
-	else if (rest)
-		hostd_migrate_message(h, rest, m);
+	else if (rest && topic_matches("guest/+/load", rest))
+		hostd_guests_message(h, m);
+	else if (rest && !hostd_migrate_message(h, rest, m))
+		hostd_balancer_message(h, m, rest);
 }
 
 static long load_timer(struct evloop *loop, long long id, void *ud)
@@ -383,6 +410,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vmc-hostd: %s\n", err);
 		return 2;
 	}
+	const char *hooks[] = {o->power_off_hook, o->power_on_hook};
+	for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
+		if (hooks[i] && (hooks[i][0] != '/' || access(hooks[i], X_OK) < 0)) {
+			fprintf(stderr, "vmc-hostd: hook \"%s\": expected an executable's absolute path\n",
+				hooks[i]);
+			return 2;
+		}
+	}
+	{
+		char rerr[8192];
+		struct rules *r;
+		if (hostd_balancer_load_rules(o->rules_file, &r, rerr, sizeof(rerr)) < 0) {
+			fprintf(stderr, "%s\n", rerr);
+			return 2;
+		}
+		rules_free(r);
+	}
 	if (check_only) {
 		printf("configuration OK\n");
 		conf_free(conf);
@@ -456,7 +500,11 @@ int main(int argc, char **argv)
 	explicit_bzero(password, sizeof(password));
 	if (!h.bus)
 		fatalx("%s", err);
+	if (hostd_guests_start(&h) < 0)
+		fatalx("out of memory");
 	if (hostd_migrate_init(&h, err, sizeof(err)) < 0)
+		fatalx("%s", err);
+	if (hostd_balancer_start(&h, err, sizeof(err)) < 0)
 		fatalx("%s", err);
 
 	struct sigaction sa;
@@ -488,7 +536,9 @@ int main(int argc, char **argv)
 		bus_flush(h.bus, 2000);
 	}
 	bus_disconnect(h.bus);
+	hostd_balancer_stop(&h);
 	bus_free(h.bus);
+	hostd_guests_stop(&h);
 	hv_close(h.hv);
 	vmstore_close(h.store);
 	idcache_free(h.ids);

@@ -162,7 +162,17 @@ static void adopt_unknown(struct hostd *h, const struct hv_vm *vms, size_t n)
 		}
 		char err[VMC_ERR_MAX];
 		if (hv_vm_config(h->hv, vms[i].name, &cfg, err, sizeof(err)) == 0) {
-			vmstore_put(h->store, vms[i].name, cfg, NULL, err, sizeof(err));
+			/* the driver's config may carry tags (vmc_tags = [...]) */
+			cJSON *tags = cJSON_CreateArray();
+			struct xlcfg *x;
+			if (xlcfg_parse(cfg, vms[i].name, &x, err, sizeof(err)) == 0) {
+				const struct xlcfg_item *t = xlcfg_get(x, "vmc_tags");
+				for (size_t k = 0; t && t->type == XLCFG_LIST && k < t->nlist; k++)
+					cJSON_AddItemToArray(tags, cJSON_CreateString(t->list[k]));
+				xlcfg_free(x);
+			}
+			vmstore_put(h->store, vms[i].name, cfg, tags, err, sizeof(err));
+			cJSON_Delete(tags);
 			free(cfg);
 		}
 	}
@@ -274,6 +284,7 @@ void hostd_publish_load(struct hostd *h)
 	cJSON_AddItemToObject(m, "vms", vmarr);
 	topic_fmt(t, sizeof(t), h->opts.cluster, "host/%s/load", h->opts.name);
 	bus_publish_json(h->bus, t, m, 0, 1);
+	hostd_balancer_sample(h, m);
 	publish_vm_changes(h, vmarr);
 	remember_vms(h, vmarr);
 	cJSON_Delete(m);

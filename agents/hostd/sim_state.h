@@ -47,6 +47,15 @@ cJSON *sim_vm_to_json(const struct sim_vm *vm);
  * error). Returns 0, or -1 with err naming the field. */
 int sim_vm_from_json(const cJSON *o, struct sim_vm *out, char *err, size_t errlen);
 
+/* The VM as xl.cfg text: name, memory, vcpus, sim_load, sim_dirty, vmc_tags (malloc'ed),
+ * or NULL when out of memory. */
+char *sim_vm_to_xlcfg(const struct sim_vm *vm);
+/* Reads a VM from xl.cfg text (name and memory required; vcpus, sim_load, sim_dirty,
+ * vmc_tags optional; a trace profile's file is read). Fills t (zeroed first; t->load to
+ * be freed by the caller, even on error). Returns 0, or -1 with err naming the key. */
+int sim_vm_from_xlcfg(const char *text, double default_dirty, struct sim_vm *t, char *err,
+                      size_t errlen);
+
 /* Writes the host's VMs to DIR/sim-state.json atomically (temporary file, fsync,
  * rename, fsync of the directory). Returns 0, or -1 with err. */
 int sim_state_save(const char *dir, const struct sim_host *h, char *err, size_t errlen);

@@ -4,6 +4,7 @@
  * global options are shared. Exit status: 0 done, 1 the agent answered with
  * an error, 2 bad usage, 3 no broker or no reply. */
 #include "client.h"
+#include "plan.h"
 #include "progress.h"
 
 #include "../../lib/conf.h"
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 enum { EXIT_OK = 0, EXIT_ERROR_REPLY = 1, EXIT_USAGE = 2, EXIT_NO_REPLY = 3 };
 
@@ -30,6 +32,7 @@ struct vmc_args {
 	const char *tags;
 	const char *config_file;
 	const char *template_name;
+	int yes;
 	long count;
 	double wait_s;
 	int timeout_set; /* --timeout given: long commands keep it */
@@ -201,6 +204,25 @@ static int call_and_report(struct client *c, struct vmc_args *a, const char *tar
 	return rc;
 }
 
+/* While vmc-confd prepares a VM: its image.progress and image.fetched events, on stderr. */
+static void show_image_progress(struct client *c, const char *rest, const cJSON *msg, void *ud)
+{
+	const char *type = str(msg, "type", "");
+	int tty = isatty(STDERR_FILENO);
+	if (strcmp(rest, "event") != 0)
+		return;
+	if (strcmp(type, "image.progress") == 0) {
+		double total = num(msg, "total");
+		fprintf(stderr, "%svmc: image %s: %.0f%% (%.1f of %.1f MiB)%s", tty ? "\r" : "",
+			str(msg, "image", "?"), num(msg, "percent"), num(msg, "bytes") / 1048576,
+			total / 1048576, tty ? "" : "\n");
+	} else if (strcmp(type, "image.fetched") == 0) {
+		fprintf(stderr, "%svmc: image %s fetched and verified (%.1f MiB%s)\n",
+			tty ? "\r" : "", str(msg, "image", "?"), num(msg, "bytes") / 1048576,
+			cJSON_IsTrue(cJSON_GetObjectItem(msg, "resumed")) ? ", resumed" : "");
+	}
+}
+
 static int cmd_create(struct client *c, struct vmc_args *a)
 {
 	const char *name = a->argv[0];
@@ -222,6 +244,12 @@ static int cmd_create(struct client *c, struct vmc_args *a)
 			cJSON_AddNumberToObject(ov, "memory_mb", (double)a->memory_mb);
 		if (a->vcpus)
 			cJSON_AddNumberToObject(ov, "vcpus", a->vcpus);
+		if (a->load >= 0)
+			cJSON_AddNumberToObject(args, "load", a->load);
+		if (!a->json) {
+			c->on_message = show_image_progress;
+			client_follow(c, "event");
+		}
 		return call_and_report(c, a, "cmd/confd", "vm.create", args, "created",
 				       name);
 	}
@@ -304,6 +332,46 @@ static int cmd_info(struct client *c, struct vmc_args *a)
 }
 
 /* vmc call TARGET OP [JSON-ARGS]: any command, the whole reply printed. */
+/* templates: what vmc-confd can create VMs from. */
+static int cmd_templates(struct client *c, struct vmc_args *a)
+{
+	cJSON *reply;
+	char err[512];
+	if (client_call(c, "cmd/confd", "template.list", NULL, &reply, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vmc: %s (is vmc-confd running?)\n", err);
+		return EXIT_NO_REPLY;
+	}
+	int rc = reply_status(reply, a->json);
+	const cJSON *r = cJSON_GetObjectItem(reply, "result"), *t;
+	if (rc == EXIT_OK && a->json) {
+		print_json(r);
+	} else if (rc == EXIT_OK) {
+		printf("%-20s %8s %5s %9s  %s\n", "TEMPLATE", "MEM(MiB)", "VCPUS", "DISK(MiB)",
+		       "IMAGE");
+		cJSON_ArrayForEach(t, cJSON_GetObjectItem(r, "templates"))
+		printf("%-20s %8.0f %5.0f %9.0f  %s\n", str(t, "name", "?"), num(t, "memory_mb"),
+		       num(t, "vcpus"), num(t, "disk_size_mb"), str(t, "image", "?"));
+		cJSON_ArrayForEach(t, cJSON_GetObjectItem(r, "errors"))
+		fprintf(stderr, "vmc: template %s: %s\n", str(t, "name", "?"), str(t, "error", "?"));
+	}
+	cJSON_Delete(reply);
+	return rc;
+}
+
+/* delete: destroy a VM and remove its disk and config, through vmc-confd. */
+static int cmd_delete(struct client *c, struct vmc_args *a)
+{
+	if (!a->yes) {
+		fprintf(stderr, "vmc: delete removes vm %s and its disk for good: add --yes\n",
+			a->argv[0]);
+		return EXIT_USAGE;
+	}
+	cJSON *args = cJSON_CreateObject();
+	cJSON_AddStringToObject(args, "name", a->argv[0]);
+	cJSON_AddTrueToObject(args, "confirm");
+	return call_and_report(c, a, "cmd/confd", "vm.delete", args, "deleted", a->argv[0]);
+}
+
 static int cmd_call(struct client *c, struct vmc_args *a)
 {
 	cJSON *args = NULL;
@@ -422,6 +490,11 @@ static int cmd_undrain(struct client *c, struct vmc_args *a)
 	return run_long(c, a, a->argv[0], "host.undrain", NULL, PROGRESS_TO, a->argv[0]);
 }
 
+static int cmd_plan(struct client *c, struct vmc_args *a)
+{
+	return plan_run(c, a->host, a->argc > 0 ? a->argv[0] : NULL, a->json);
+}
+
 static const struct vmc_cmd_entry commands[] = {
 	{"hosts", cmd_hosts, 0, "hosts [--json] [--wait S]"},
 	{"vms", cmd_vms, 0, "vms [--host H] [--json] [--wait S]"},
@@ -436,10 +509,14 @@ static const struct vmc_cmd_entry commands[] = {
 	{"remove", cmd_remove, 1, "remove NAME [--host H]"},
 	{"info", cmd_info, 1, "info HOST"},
 	{"events", cmd_events, 0, "events [--json] [--count N] [--wait S]"},
+	{"templates", cmd_templates, 0, "templates [--json]   the templates vmc-confd offers"},
+	{"delete", cmd_delete, 1, "delete NAME --yes   destroy a VM, remove its disk and config"},
 	{"call", cmd_call, 2, "call TARGET OP [JSON-ARGS]   e.g. call cmd/host/h1 host.info"},
 	{"migrate", cmd_migrate, 2, "migrate NAME HOST [--host FROM]   (waits up to 600 s)"},
 	{"drain", cmd_drain, 1, "drain HOST   (moves every VM off; HOST enters maintenance)"},
 	{"undrain", cmd_undrain, 1, "undrain HOST   (leaves maintenance; brings drained VMs back)"},
+	{"plan", cmd_plan, 0,
+	 "plan [balance|consolidate|evacuate] [--host H] [--json]   what balancing would do now"},
 	{NULL, NULL, 0, NULL},
 };
 
@@ -455,7 +532,7 @@ static void usage(FILE *f)
 enum {
 	O_BROKER = 256, O_CLUSTER, O_JSON, O_TIMEOUT, O_PROTOCOL, O_CAFILE, O_CERT, O_KEY, O_USER,
 	O_PASSWORD_FILE, O_HOST, O_MEMORY, O_VCPUS, O_LOAD, O_TAGS, O_CONFIG, O_TEMPLATE, O_COUNT,
-	O_WAIT, O_HELP
+	O_WAIT, O_HELP, O_YES
 };
 
 static const struct option long_opts[] = {
@@ -479,6 +556,7 @@ static const struct option long_opts[] = {
 	{"count", required_argument, NULL, O_COUNT},
 	{"wait", required_argument, NULL, O_WAIT},
 	{"help", no_argument, NULL, O_HELP},
+	{"yes", no_argument, NULL, O_YES},
 	{NULL, 0, NULL, 0},
 };
 
@@ -555,6 +633,7 @@ int main(int argc, char **argv)
 		case O_TAGS: a.tags = optarg; break;
 		case O_CONFIG: a.config_file = optarg; break;
 		case O_TEMPLATE: a.template_name = optarg; break;
+		case O_YES: a.yes = 1; break;
 		case O_PROTOCOL:
 			if (!strcmp(optarg, "5"))
 				a.copts.protocol = 5;

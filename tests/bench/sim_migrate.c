@@ -13,9 +13,9 @@ int main(void)
 		int64_t mem_mb;
 		double dirty, mbps;
 	} cases[] = {
-		{1024, 0, 1000},    {1024, 20, 1000},  {1024, 50, 1000},  {1024, 100, 1000},
-		{4096, 20, 1000},   {4096, 60, 1000},  {4096, 100, 1000}, {4096, 200, 1000},
-		{16384, 20, 1000},  {16384, 20, 10000}, {1024, 50, 100},  {65536, 200, 10000},
+	    {1024, 0, 1000},   {1024, 20, 1000},   {1024, 50, 1000},  {1024, 100, 1000},
+	    {4096, 20, 1000},  {4096, 60, 1000},   {4096, 100, 1000}, {4096, 200, 1000},
+	    {16384, 20, 1000}, {16384, 20, 10000}, {1024, 50, 100},   {65536, 200, 10000},
 	};
 	struct sim_migrate_params p;
 	struct sim_migrate_plan pl;
@@ -27,7 +27,8 @@ int main(void)
 		uint64_t wire = 0;
 
 		sim_migrate_defaults(&p, cases[i].mbps);
-		if (sim_migrate_plan(&p, cases[i].mem_mb, cases[i].dirty, &pl, err, sizeof(err)) < 0) {
+		if (sim_migrate_plan(&p, cases[i].mem_mb, cases[i].dirty, &pl, err, sizeof(err)) <
+		    0) {
 			fprintf(stderr, "sim_migrate: %s\n", err);
 			return 1;
 		}

@@ -155,6 +155,21 @@ struct bad_case {
 	const char *error; /* the whole message */
 };
 
+static void test_multi_word_values(void **state)
+{
+		struct conf *c;
+	assert_int_equal(conf_parse_string("load = periodic 0.2  1.0 600s # comment\n"
+					   "b = one\tword ; c\n",
+					   "t.conf", &c, err, sizeof err),
+			 0);
+	const char *v;
+	assert_int_equal(conf_get_str(c, "", NULL, "load", &v, err, sizeof err), 0);
+	assert_string_equal(v, "periodic 0.2  1.0 600s");
+	assert_int_equal(conf_get_str(c, "", NULL, "b", &v, err, sizeof err), 0);
+	assert_string_equal(v, "one\tword");
+	conf_free(c);
+}
+
 static void test_parse_errors(void **state)
 {
 	static const struct bad_case cases[] = {
@@ -166,8 +181,8 @@ static void test_parse_errors(void **state)
 	    {"key =", "t.conf:1:6: expected a value after '=', found the end of the line"},
 	    {"key = # nothing", "t.conf:1:7: expected a value after '=', found '#'"},
 	    {"key = ; nothing", "t.conf:1:7: expected a value after '=', found ';'"},
-	    {"key = two words", "t.conf:1:11: expected the end of the line after the value, "
-	                        "found 'w'"},
+	    {"key = \"two\" words", "t.conf:1:13: expected the end of the line after the value, "
+	                            "found 'w'"},
 	    {"key = 'single'", "t.conf:1:7: expected a value (a word, a number or a \"quoted "
 	                       "string\"), found '''"},
 	    {"key = a=b", "t.conf:1:8: expected the end of the line after the value, found '='"},
@@ -461,6 +476,7 @@ int main(void)
 	    cmocka_unit_test(test_absent),
 	    cmocka_unit_test(test_empty_inputs),
 	    cmocka_unit_test(test_parse_errors),
+	    cmocka_unit_test(test_multi_word_values),
 	    cmocka_unit_test(test_all_errors_reported),
 	    cmocka_unit_test(test_error_buffer_small),
 	    cmocka_unit_test(test_getter_errors),

@@ -138,6 +138,7 @@ static void test_find_and_names(void **state)
 {
 	assert_non_null(hv_find("sim"));
 	assert_string_equal(hv_find("sim")->name, "sim");
+	assert_non_null(hv_find("xen")); /* linked in, not just weakly referenced */
 	assert_null(hv_find("vmware"));
 	assert_null(hv_find(NULL));
 	assert_string_equal(hv_vm_state_name(HV_VM_RUNNING), "running");

@@ -1,0 +1,165 @@
+/* commands.c - receives commands on cmd/confd, answers each exactly once.
+ *
+ * A command is parsed, looked up in the id cache (a repeated id gets the
+ * first reply again, a command still running is not started twice), then
+ * handed to its op's handler from the op tables. */
+#include "confd.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../lib/idcache.h"
+#include "../../lib/log.h"
+#include "../../lib/topic.h"
+
+static const struct confd_op *find_op(const char *op)
+{
+	const struct confd_op *tables[] = {confd_create_ops, confd_delete_ops, confd_misc_ops};
+	for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
+		for (const struct confd_op *o = tables[t]; o->op; o++)
+			if (strcmp(o->op, op) == 0)
+				return o;
+	return NULL;
+}
+
+void confd_req_free(struct confd_req *req)
+{
+	if (!req)
+		return;
+	free(req->response_topic);
+	free(req->correlation);
+	cJSON_Delete(req->args);
+	free(req);
+}
+
+/* Where a reply to req goes, as bus_reply wants it. */
+static struct bus_msg reply_route(const struct confd_req *req)
+{
+	struct bus_msg m = {.response_topic = req->response_topic,
+	                    .correlation = req->correlation,
+	                    .correlation_len = req->correlation_len};
+	return m;
+}
+
+static void send_reply(struct confd *cd, struct confd_req *req, cJSON *reply)
+{
+	struct bus_msg m = reply_route(req);
+	char *text = msg_print(reply);
+	if (req->id[0] && text)
+		idcache_finish(cd->ids, req->id, text);
+	/* Nowhere to answer (a plain mosquitto_pub): an error is still told to everyone. */
+	if (bus_reply(cd->bus, &m, req->reply_to, reply) < 0 &&
+	    !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"))) {
+		cJSON *f = cJSON_CreateObject();
+		cJSON_AddStringToObject(f, "id", req->id);
+		cJSON_AddItemToObject(f, "reply", cJSON_Duplicate(reply, 1));
+		confd_event(cd, "command.rejected", NULL, f);
+	}
+	free(text);
+	cJSON_Delete(reply);
+}
+
+void confd_reply_ok(struct confd *cd, struct confd_req *req, cJSON *result)
+{
+	send_reply(cd, req, reply_ok(cd->sender, confd_now(), req->id, result));
+}
+
+void confd_reply_err(struct confd *cd, struct confd_req *req, enum vmc_err code, const char *fmt,
+                     ...)
+{
+	char msg[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	log_info("%s %s failed: %s", req->op[0] ? req->op : "command", req->id, msg);
+	send_reply(cd, req, reply_err(cd->sender, confd_now(), req->id, code, msg));
+}
+
+void confd_event(struct confd *cd, const char *type, const char *vm, cJSON *fields)
+{
+	char t[VMC_TOPIC_MAX];
+	cJSON *m = msg_new(cd->sender, confd_now());
+	cJSON_AddStringToObject(m, "type", type);
+	if (vm)
+		cJSON_AddStringToObject(m, "vm", vm);
+	if (fields) {
+		while (fields->child) {
+			cJSON *it = cJSON_DetachItemViaPointer(fields, fields->child);
+			cJSON_AddItemToObject(m, it->string, it);
+		}
+		cJSON_Delete(fields);
+	}
+	if (topic_fmt(t, sizeof t, cd->opts.cluster, "event") == 0)
+		bus_publish_json(cd->bus, t, m, 0, 0);
+	cJSON_Delete(m);
+}
+
+static struct confd_req *req_from(const struct bus_msg *m)
+{
+	struct confd_req *req = calloc(1, sizeof *req);
+	if (!req)
+		return NULL;
+	if (m->response_topic)
+		req->response_topic = strdup(m->response_topic);
+	if (m->correlation && m->correlation_len) {
+		req->correlation = malloc(m->correlation_len);
+		if (req->correlation) {
+			memcpy(req->correlation, m->correlation, m->correlation_len);
+			req->correlation_len = m->correlation_len;
+		}
+	}
+	return req;
+}
+
+void confd_command(struct confd *cd, const struct bus_msg *m)
+{
+	struct confd_req *req = req_from(m);
+	if (!req)
+		return;
+	struct vmc_cmd cmd;
+	char err[VMC_ERR_MAX * 2];
+	enum vmc_err rc = cmd_parse(m->payload, m->len, &cmd, err, sizeof err);
+	snprintf(req->id, sizeof req->id, "%s", cmd.id);
+	snprintf(req->reply_to, sizeof req->reply_to, "%s", cmd.reply_to);
+	snprintf(req->op, sizeof req->op, "%s", cmd.op);
+	if (rc != VMC_OK) {
+		cmd_free(&cmd);
+		confd_reply_err(cd, req, rc, "%s", err);
+		confd_req_free(req);
+		return;
+	}
+	const char *stored;
+	enum idcache_state st = idcache_begin(cd->ids, cmd.id, &stored);
+	if (st != IDCACHE_NEW) {
+		if (st == IDCACHE_DONE) {
+			cJSON *again = cJSON_Parse(stored);
+			struct bus_msg rm = reply_route(req);
+			if (again)
+				bus_reply(cd->bus, &rm, req->reply_to, again);
+			cJSON_Delete(again);
+		}
+		log_debug("command %s repeated: %s", cmd.id,
+		          st == IDCACHE_DONE ? "answered again" : "still running");
+		cmd_free(&cmd);
+		confd_req_free(req);
+		return;
+	}
+	req->args = cJSON_Duplicate(cmd.args, 1);
+	cmd_free(&cmd);
+	const struct confd_op *op = find_op(req->op);
+	if (!op) {
+		confd_reply_err(
+		    cd, req, VMC_E_UNKNOWN_OP,
+		    "op \"%s\": unknown operation (vmc-confd knows vm.create, vm.delete, "
+		    "template.list and image.fetch)",
+		    req->op);
+		confd_req_free(req);
+		return;
+	}
+	log_debug("command %s: %s", req->id, req->op);
+	if (op->fn(cd, req) == CONFD_REPLIED)
+		confd_req_free(req);
+}

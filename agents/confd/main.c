@@ -1,0 +1,312 @@
+/* vmc-confd - the configuration agent: templates, the image store, xl.cfg files and the
+ * placement of new VMs. See vmc-confd(8).
+ *
+ * One event loop carries the MQTT socket and timers; downloads, hashing and disk copies
+ * run on worker threads (jobs.c) and report back through the loop. */
+#include "confd.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../lib/cliopts.h"
+#include "../../lib/conf.h"
+#include "../../lib/evloop.h"
+#include "../../lib/idcache.h"
+#include "../../lib/log.h"
+#include "../../lib/topic.h"
+#include "cluster.h"
+#include "imagestore.h"
+#include "jobs.h"
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+int64_t confd_now(void)
+{
+	return evloop_wall_ms();
+}
+
+/* --- settings: one table serves the command line and the config file -------- */
+
+#define S(f) offsetof(struct confd_opts, f)
+static const struct cliopts_def settings[] = {
+    {"name", CLIOPTS_STR, S(name), 0, 0, "agent name (default confd)"},
+    {"broker", CLIOPTS_STR, S(broker), 0, 0, "mqtt://HOST:PORT or mqtts://HOST:PORT"},
+    {"cluster", CLIOPTS_STR, S(cluster), 0, 0, "cluster name (default default)"},
+    {"store", CLIOPTS_STR, S(store), 0, 0, "image store directory"},
+    {"templates", CLIOPTS_STR, S(templates), 0, 0, "templates directory"},
+    {"cafile", CLIOPTS_STR, S(cafile), 0, 0, "TLS CA certificate"},
+    {"cert", CLIOPTS_STR, S(certfile), 0, 0, "TLS client certificate"},
+    {"key", CLIOPTS_STR, S(keyfile), 0, 0, "TLS client key"},
+    {"user", CLIOPTS_STR, S(user), 0, 0, "broker user"},
+    {"password-file", CLIOPTS_STR, S(password_file), 0, 0, "file holding the broker password"},
+    {"protocol", CLIOPTS_PROTO, S(protocol), 0, 0, "5, 3.1.1 or auto"},
+    {"keepalive", CLIOPTS_INT, S(keepalive), 1, 3600, "MQTT keepalive, seconds"},
+    {"host-timeout", CLIOPTS_NUM, S(host_timeout_s), 0.1, 3600,
+     "seconds a host may take to answer"},
+    {"fetch-attempts", CLIOPTS_INT, S(fetch_attempts), 1, 100, "transfers per download"},
+    {"workers", CLIOPTS_INT, S(workers), 1, 64, "downloads and copies at once"},
+    {"shared", CLIOPTS_FLAG, S(shared), 0, 0, "take cmd/confd as an MQTT shared subscription"},
+    {"log-level", CLIOPTS_LOGLEVEL, 0, 0, 0, "error, warn, info or debug"},
+};
+#define NSETTINGS (sizeof settings / sizeof settings[0])
+
+/* --- busy names ------------------------------------------------------------ */
+
+int confd_busy_take(struct confd *cd, const char *vm)
+{
+	for (size_t i = 0; i < cd->nbusy; i++)
+		if (strcmp(cd->busy[i], vm) == 0)
+			return -1;
+	char(*nb)[VMC_NAME_MAX + 1] = realloc(cd->busy, (cd->nbusy + 1) * sizeof *nb);
+	if (!nb)
+		return -1;
+	cd->busy = nb;
+	snprintf(cd->busy[cd->nbusy++], VMC_NAME_MAX + 1, "%s", vm);
+	return 0;
+}
+
+void confd_busy_drop(struct confd *cd, const char *vm)
+{
+	for (size_t i = 0; i < cd->nbusy; i++)
+		if (strcmp(cd->busy[i], vm) == 0) {
+			memmove(&cd->busy[i], &cd->busy[i + 1],
+			        (cd->nbusy - i - 1) * sizeof *cd->busy);
+			cd->nbusy--;
+			return;
+		}
+}
+
+/* --- the bus ----------------------------------------------------------------- */
+
+static void publish_state(struct confd *cd, const char *state)
+{
+	char t[VMC_TOPIC_MAX];
+	cJSON *m = msg_new(cd->sender, confd_now());
+	cJSON_AddStringToObject(m, "state", state);
+	cJSON_AddStringToObject(m, "store", imgstore_root(cd->store));
+	cJSON_AddStringToObject(m, "templates", cd->opts.templates);
+	if (topic_fmt(t, sizeof t, cd->opts.cluster, "confd/%s/state", cd->opts.name) == 0)
+		bus_publish_json(cd->bus, t, m, 1, 1);
+	cJSON_Delete(m);
+}
+
+static void on_connect(struct bus *b, void *ud)
+{
+	struct confd *cd = ud;
+	char t[VMC_TOPIC_MAX];
+	if (cd->opts.shared)
+		snprintf(t, sizeof t, "$share/vmc-confd/vmc/%s/cmd/confd", cd->opts.cluster);
+	else
+		topic_fmt(t, sizeof t, cd->opts.cluster, "cmd/confd");
+	bus_subscribe(b, t, 1);
+	topic_fmt(t, sizeof t, cd->opts.cluster, "cmd/confd/%s", cd->opts.name);
+	bus_subscribe(b, t, 1);
+	bus_subscribe(b, cd->reply_topic, 1);
+	topic_fmt(t, sizeof t, cd->opts.cluster, "host/+/state");
+	bus_subscribe(b, t, 1);
+	topic_fmt(t, sizeof t, cd->opts.cluster, "host/+/load");
+	bus_subscribe(b, t, 0);
+	publish_state(cd, "online");
+}
+
+/* host/<h>/state and host/<h>/load */
+static void on_host(struct confd *cd, const struct bus_msg *m, const char *rest)
+{
+	char host[VMC_NAME_MAX + 1], kind[16], err[VMC_ERR_MAX];
+	if (topic_segment(rest, 1, host, sizeof host) < 0 ||
+	    topic_segment(rest, 2, kind, sizeof kind) < 0)
+		return;
+	cJSON *msg = NULL;
+	if (m->len > 0 && msg_parse(m->payload, m->len, &msg, err, sizeof err) != VMC_OK) {
+		log_debug("%s: %s", m->topic, err);
+		return;
+	}
+	int rc = 0;
+	if (strcmp(kind, "state") == 0)
+		rc = cluster_on_state(cd->cl, host, msg, confd_now(), err, sizeof err);
+	else if (strcmp(kind, "load") == 0 && msg)
+		rc = cluster_on_load(cd->cl, host, msg, confd_now(), err, sizeof err);
+	if (rc < 0)
+		log_debug("%s: %s", m->topic, err);
+	cJSON_Delete(msg);
+}
+
+static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
+{
+	struct confd *cd = ud;
+	if (strcmp(m->topic, cd->reply_topic) == 0) {
+		confd_host_reply(cd, m);
+		return;
+	}
+	const char *rest = topic_rest(m->topic, cd->opts.cluster);
+	if (!rest)
+		return;
+	if (strncmp(rest, "cmd/confd", 9) == 0)
+		confd_command(cd, m);
+	else if (topic_matches("host/+/state", rest) || topic_matches("host/+/load", rest))
+		on_host(cd, m, rest);
+}
+
+static long expire_timer(struct evloop *loop, long long id, void *ud)
+{
+	struct confd *cd = ud;
+	cluster_expire(cd->cl, confd_now());
+	return 10000;
+}
+
+static void check_signals(struct evloop *loop, void *ud)
+{
+	if (got_signal)
+		evloop_stop(loop);
+}
+
+static int read_secret(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return 0;
+}
+
+static int start_bus(struct confd *cd, char *err, size_t errlen)
+{
+	struct confd_opts *o = &cd->opts;
+	char password[512] = "", will_topic[VMC_TOPIC_MAX];
+	if (o->password_file && read_secret(o->password_file, password, sizeof password) < 0) {
+		snprintf(err, errlen, "password file %s: %s", o->password_file,
+		         errno ? strerror(errno) : "empty");
+		return -1;
+	}
+	topic_fmt(will_topic, sizeof will_topic, o->cluster, "confd/%s/state", o->name);
+	cJSON *will = msg_new(cd->sender, confd_now());
+	cJSON_AddStringToObject(will, "state", "offline");
+	char *will_text = msg_print(will);
+	cJSON_Delete(will);
+	struct bus_opts bo = {
+	    .url = o->broker,
+	    .client_id = cd->client_id,
+	    .username = o->user,
+	    .password = o->password_file ? password : NULL,
+	    .cafile = o->cafile,
+	    .certfile = o->certfile,
+	    .keyfile = o->keyfile,
+	    .keepalive = o->keepalive,
+	    .protocol = o->protocol,
+	    .will_topic = will_topic,
+	    .will_payload = will_text,
+	    .will_retain = 1,
+	    .on_connect = on_connect,
+	    .on_message = on_message,
+	    .ud = cd,
+	};
+	cd->bus = bus_new(cd->loop, &bo, err, errlen);
+	free(will_text);
+	explicit_bzero(password, sizeof password);
+	return cd->bus ? bus_start(cd->bus) : -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct confd cd;
+	memset(&cd, 0, sizeof cd);
+	struct confd_opts *o = &cd.opts;
+	*o = (struct confd_opts){
+	    .name = "confd",
+	    .broker = "mqtt://127.0.0.1:1883",
+	    .cluster = "default",
+	    .store = "/var/lib/vmcluster/store",
+	    .templates = "/etc/vmcluster/templates",
+	    .keepalive = 10,
+	    .host_timeout_s = 30,
+	    .fetch_attempts = 5,
+	    .workers = 4,
+	};
+	log_init("vmc-confd", LOG_LVL_INFO);
+	struct conf *conf = NULL;
+	int check_only = 0;
+	char err[2048];
+	int r = cliopts_parse(o, settings, NSETTINGS, argc, argv, "vmc-confd", &check_only, &conf);
+	if (r != 0) {
+		conf_free(conf);
+		return r > 0 ? 0 : 2;
+	}
+	char host[256];
+	int port, tls;
+	if (vmc_name_check(o->name, "name", err, sizeof err) < 0 ||
+	    vmc_name_check(o->cluster, "cluster name", err, sizeof err) < 0 ||
+	    bus_url_parse(o->broker, host, sizeof host, &port, &tls, err, sizeof err) < 0) {
+		fprintf(stderr, "vmc-confd: %s\n", err);
+		conf_free(conf);
+		return 2;
+	}
+	if (check_only) {
+		printf("configuration OK\n");
+		conf_free(conf);
+		return 0;
+	}
+	snprintf(cd.sender, sizeof cd.sender, "%s", o->name);
+	snprintf(cd.client_id, sizeof cd.client_id, "confd-%s", o->name);
+	topic_fmt(cd.reply_topic, sizeof cd.reply_topic, o->cluster, "reply/%s", cd.client_id);
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (imgstore_open(o->store, &cd.store, err, sizeof err) < 0)
+		fatalx("%s", err);
+	cd.loop = evloop_new();
+	cd.ids = idcache_new(4096);
+	cd.cl = cluster_new();
+	if (!cd.loop || !cd.ids || !cd.cl)
+		fatalx("out of memory");
+	cd.jobs = jobs_new(cd.loop, o->workers, err, sizeof err);
+	if (!cd.jobs)
+		fatalx("%s", err);
+	if (start_bus(&cd, err, sizeof err) < 0)
+		fatalx("%s", err);
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	evloop_add_before_poll(cd.loop, check_signals, NULL);
+	evloop_add_timer(cd.loop, 10000, expire_timer, &cd);
+	log_info("%s starting: store %s, templates %s, broker %s, cluster %s", o->name,
+	         imgstore_root(cd.store), o->templates, o->broker, o->cluster);
+	evloop_run(cd.loop);
+
+	log_info("signal %d: stopping", (int)got_signal);
+	jobs_free(cd.jobs); /* cancels downloads; their commands get their replies */
+	confd_calls_cancel(&cd);
+	if (bus_connected(cd.bus)) {
+		publish_state(&cd, "offline");
+		bus_flush(cd.bus, 2000);
+	}
+	bus_disconnect(cd.bus);
+	bus_free(cd.bus);
+	cluster_free(cd.cl);
+	idcache_free(cd.ids);
+	imgstore_close(cd.store);
+	free(cd.busy);
+	evloop_free(cd.loop);
+	conf_free(conf);
+	curl_global_cleanup();
+	return 0;
+}

@@ -1,0 +1,414 @@
+/* balancer.c - the host agent's balancer on the bus: feeds the cluster view
+ * (host/+/load, host/+/state), the policy and balance/# messages to this host's
+ * balance node (lib/balance_node.c, which decides), and carries out what it
+ * asks: publishes, migrations (through the migration module), events, alert
+ * webhooks and power hooks (fork/exec, no shell, the host name as argument).
+ * Commands: balance.plan (the dry-run plan) and balance.status. */
+#include "hostd.h"
+
+#include "../../lib/balance_node.h"
+#include "../../lib/balance_view.h"
+#include "../../lib/evloop.h"
+#include "../../lib/log.h"
+#include "../../lib/topic.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TICK_REAL_MS 50
+#define PENDING_MAX 64
+/* protocol timers never shorter than this in real time, whatever the time scale */
+#define MIN_WINDOW_REAL_MS 300
+#define MIN_RESERVATION_REAL_MS 2000
+
+struct balancer {
+	struct rules *rules;
+	struct bnode *node;
+	struct bview view;
+	long long timer;
+	struct {
+		char vm[VMC_NAME_MAX + 1];
+		char to[VMC_NAME_MAX + 1];
+	} pending[PENDING_MAX];
+	size_t npending;
+};
+
+static struct balancer *bal(struct hostd *h)
+{
+	return h->balancer;
+}
+
+static long utc_offset(int64_t now_ms)
+{
+	time_t t = (time_t)(now_ms / 1000);
+	struct tm tm;
+	if (!localtime_r(&t, &tm))
+		return 0;
+	return tm.tm_gmtoff;
+}
+
+int hostd_balancer_load_rules(const char *path, struct rules **out, char *err, size_t errlen)
+{
+	if (!path) {
+		*out = rules_default();
+		return 0;
+	}
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "rules file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	char *text = malloc(1 << 20);
+	if (!text)
+		abort();
+	size_t n = fread(text, 1, (1 << 20) - 1, f);
+	int big = !feof(f);
+	fclose(f);
+	text[n] = 0;
+	if (big) {
+		snprintf(err, errlen, "rules file %s: larger than 1 MiB", path);
+		free(text);
+		return -1;
+	}
+	int nerr = rules_parse(text, path, out, err, errlen);
+	free(text);
+	return nerr ? -1 : 0;
+}
+
+/* --- carrying out the node's outputs ------------------------------------------------ */
+
+static void spawn(const char *prog, const char *arg)
+{
+	pid_t pid = fork();
+	if (pid < 0) {
+		log_warn("hook %s", prog);
+		return;
+	}
+	if (pid == 0) {
+		char *argv[] = {(char *)prog, (char *)arg, NULL};
+		execv(prog, argv);
+		_exit(127);
+	}
+	log_info("hook %s %s started (pid %d)", prog, arg, (int)pid);
+}
+
+/* POSTs an alert to its webhook from a child process, so the loop never waits. */
+static void webhook(const char *url, const char *body)
+{
+	pid_t pid = fork();
+	if (pid != 0) {
+		if (pid < 0)
+			log_warn("webhook %s", url);
+		return;
+	}
+	CURL *c = curl_easy_init();
+	int ok = 0;
+	if (c) {
+		struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
+		curl_easy_setopt(c, CURLOPT_URL, url);
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+		curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+		ok = curl_easy_perform(c) == CURLE_OK;
+		curl_slist_free_all(hdr);
+		curl_easy_cleanup(c);
+	}
+	_exit(ok ? 0 : 1);
+}
+
+static void migrate(struct hostd *h, const char *vm, const char *to)
+{
+	struct balancer *b = bal(h);
+	char err[VMC_ERR_MAX] = "too many migrations pending";
+	if (b->npending == PENDING_MAX ||
+	    hostd_migrate_start(h, vm, to, err, sizeof(err)) < 0) {
+		log_warnx("balance: cannot migrate %s to %s: %s", vm, to, err);
+		bn_migration_done(b->node, hostd_now(h), vm, to, 0);
+		return;
+	}
+	snprintf(b->pending[b->npending].vm, VMC_NAME_MAX + 1, "%s", vm);
+	snprintf(b->pending[b->npending].to, VMC_NAME_MAX + 1, "%s", to);
+	b->npending++;
+	log_info("balance: migrating %s to %s", vm, to);
+}
+
+static void outputs(struct hostd *h)
+{
+	struct balancer *b = bal(h);
+	struct bn_out *o;
+	size_t n = bn_take(b->node, &o);
+	char t[VMC_TOPIC_MAX];
+	for (size_t i = 0; i < n; i++) {
+		switch (o[i].kind) {
+		case BN_PUBLISH:
+			topic_fmt(t, sizeof(t), h->opts.cluster, "balance/%s",
+			          bn_topic_name(o[i].topic));
+			bus_publish_json(h->bus, t, o[i].msg, 1, 0);
+			break;
+		case BN_EVENT: {
+			topic_fmt(t, sizeof(t), h->opts.cluster, "event");
+			bus_publish_json(h->bus, t, o[i].msg, 1, 0);
+			const cJSON *url = cJSON_GetObjectItemCaseSensitive(o[i].msg, "webhook");
+			if (cJSON_IsString(url)) {
+				char *body = msg_print(o[i].msg);
+				webhook(url->valuestring, body);
+				free(body);
+			}
+			break;
+		}
+		case BN_MIGRATE:
+			migrate(h, o[i].vm, o[i].host);
+			break;
+		case BN_HOOK: {
+			int off = o[i].hook == BN_HOOK_POWER_OFF;
+			const char *prog = off ? h->opts.power_off_hook : h->opts.power_on_hook;
+			cJSON *f = cJSON_CreateObject();
+			cJSON_AddStringToObject(f, "target", o[i].host);
+			hostd_event(h, off ? "host.standby" : "host.power_on", NULL, f);
+			if (prog)
+				spawn(prog, o[i].host);
+			break;
+		}
+		}
+	}
+	bn_outs_free(o, n);
+}
+
+static long tick(struct evloop *loop, long long id, void *ud)
+{
+	struct hostd *h = ud;
+	struct balancer *b = bal(h);
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		; /* hooks and webhooks that ended */
+	int64_t now = hostd_now(h);
+	bn_tick(b->node, now, bview_get(&b->view, now));
+	outputs(h);
+	return TICK_REAL_MS;
+}
+
+/* --- the module's interface to the agent --------------------------------------------- */
+
+int hostd_balancer_start(struct hostd *h, char *err, size_t errlen)
+{
+	struct balancer *b = calloc(1, sizeof(*b));
+	if (!b)
+		abort();
+	if (hostd_balancer_load_rules(h->opts.rules_file, &b->rules, err, errlen) < 0) {
+		free(b);
+		return -1;
+	}
+	double scale = h->opts.time_scale > 1 ? h->opts.time_scale : 1;
+	struct bn_config cfg = {
+	    .host = h->opts.name,
+	    .rules = b->rules,
+	    .utc_offset_s = utc_offset(hostd_now(h)),
+	    .advise = h->opts.advise,
+	    .min_offer_window_ms = (int64_t)(MIN_WINDOW_REAL_MS * scale),
+	    .min_reservation_ms = (int64_t)(MIN_RESERVATION_REAL_MS * scale),
+	};
+	b->node = bn_new(&cfg);
+	bview_init(&b->view);
+	h->balancer = b;
+	b->timer = evloop_add_timer(h->loop, TICK_REAL_MS, tick, h);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	return 0;
+}
+
+void hostd_balancer_stop(struct hostd *h)
+{
+	struct balancer *b = bal(h);
+	if (!b)
+		return;
+	evloop_del_timer(h->loop, b->timer);
+	bn_free(b->node);
+	bview_free(&b->view);
+	rules_free(b->rules);
+	free(b);
+	h->balancer = NULL;
+	curl_global_cleanup();
+}
+
+void hostd_balancer_connected(struct hostd *h)
+{
+	static const char *const topics[] = {"balance/#", "host/+/load", "host/+/state", "policy",
+	                                     "event"};
+	char t[VMC_TOPIC_MAX];
+	for (size_t i = 0; i < sizeof(topics) / sizeof(topics[0]); i++) {
+		topic_fmt(t, sizeof(t), h->opts.cluster, "%s", topics[i]);
+		bus_subscribe(h->bus, t, 1);
+	}
+}
+
+void hostd_balancer_sample(struct hostd *h, const cJSON *load)
+{
+	struct balancer *b = bal(h);
+	char err[VMC_ERR_MAX];
+	if (!b)
+		return;
+	if (bview_load(&b->view, h->opts.name, load, err, sizeof(err)) < 0) {
+		log_warnx("balance: own load: %s", err);
+		return;
+	}
+	int64_t now = hostd_now(h);
+	bn_set_utc_offset(b->node, utc_offset(now));
+	size_t ng;
+	const struct rule_guest *g = bview_guests(&b->view, h->opts.name, &ng);
+	bn_sample(b->node, now, bview_get(&b->view, now), g, ng);
+	outputs(h);
+}
+
+/* migration.finished / migration.failed of a migration the balancer started. */
+static void on_event(struct hostd *h, const cJSON *m)
+{
+	struct balancer *b = bal(h);
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(m, "type");
+	const cJSON *vm = cJSON_GetObjectItemCaseSensitive(m, "vm");
+	if (!cJSON_IsString(type) || !cJSON_IsString(vm))
+		return;
+	int ok = strcmp(type->valuestring, "migration.finished") == 0;
+	if (!ok && strcmp(type->valuestring, "migration.failed") != 0) {
+		if (strcmp(type->valuestring, "host.standby") == 0) {
+			const cJSON *target = cJSON_GetObjectItemCaseSensitive(m, "target");
+			if (cJSON_IsString(target))
+				bview_state(&b->view, target->valuestring, "standby");
+		}
+		return;
+	}
+	for (size_t i = 0; i < b->npending; i++) {
+		if (strcmp(b->pending[i].vm, vm->valuestring) != 0)
+			continue;
+		bn_migration_done(b->node, hostd_now(h), b->pending[i].vm, b->pending[i].to, ok);
+		b->pending[i] = b->pending[--b->npending];
+		outputs(h);
+		return;
+	}
+}
+
+static void on_policy(struct hostd *h, const struct bus_msg *m)
+{
+	struct balancer *b = bal(h);
+	char err[VMC_ERR_MAX];
+	if (m->len == 0) {
+		bn_set_policy(b->node, NULL);
+		log_info("balance: cluster policy removed");
+		return;
+	}
+	cJSON *j;
+	struct policy p;
+	if (msg_parse(m->payload, m->len, &j, err, sizeof(err)) != VMC_OK) {
+		log_warnx("balance: policy ignored: %s", err);
+		return;
+	}
+	if (policy_parse(j, &p, err, sizeof(err)) < 0)
+		log_warnx("balance: policy ignored: %s", err);
+	else
+		bn_set_policy(b->node, &p);
+	cJSON_Delete(j);
+}
+
+void hostd_balancer_message(struct hostd *h, const struct bus_msg *m, const char *rest)
+{
+	struct balancer *b = bal(h);
+	char seg[VMC_NAME_MAX + 1], kind[16], err[VMC_ERR_MAX];
+	if (!b)
+		return;
+	if (strcmp(rest, "policy") == 0) {
+		on_policy(h, m);
+		return;
+	}
+	int host_msg = strncmp(rest, "host/", 5) == 0 &&
+	               topic_segment(rest, 1, seg, sizeof(seg)) == 0 &&
+	               topic_segment(rest, 2, kind, sizeof(kind)) == 0;
+	int bal_msg =
+	    strncmp(rest, "balance/", 8) == 0 && topic_segment(rest, 1, kind, sizeof(kind)) == 0;
+	if (!host_msg && !bal_msg && strcmp(rest, "event") != 0)
+		return;
+	if (host_msg && m->len == 0)
+		return; /* a retained record being cleared */
+	cJSON *j;
+	if (msg_parse(m->payload, m->len, &j, err, sizeof(err)) != VMC_OK)
+		return;
+	int64_t now = hostd_now(h);
+	if (host_msg && strcmp(kind, "load") == 0 && strcmp(seg, h->opts.name) != 0) {
+		if (bview_load(&b->view, seg, j, err, sizeof(err)) < 0)
+			log_debug("balance: load of %s ignored: %s", seg, err);
+	} else if (host_msg && strcmp(kind, "state") == 0) {
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "state");
+		bview_state(&b->view, seg, cJSON_IsString(st) ? st->valuestring : "offline");
+	} else if (bal_msg && bn_topic_parse(kind) >= 0) {
+		bn_message(b->node, now, (enum bn_topic)bn_topic_parse(kind), j,
+		           bview_get(&b->view, now));
+		if (bn_last_error(b->node)[0])
+			log_debug("balance: %s", bn_last_error(b->node));
+		outputs(h);
+	} else if (strcmp(rest, "event") == 0) {
+		on_event(h, j);
+	}
+	cJSON_Delete(j);
+}
+
+/* --- commands --------------------------------------------------------------------------- */
+
+static enum hostd_op_result op_plan(struct hostd *h, struct hostd_req *req)
+{
+	struct balancer *b = bal(h);
+	const char *mode = "balance", *host = NULL;
+	char err[VMC_ERR_MAX];
+	if (msg_get_str(req->args, "args", "mode", 0, 16, &mode, err, sizeof(err)) < 0 ||
+	    msg_get_name(req->args, "args", "host", 0, &host, err, sizeof(err)) < 0) {
+		hostd_reply_err(h, req, VMC_E_BAD_REQUEST, "%s", err);
+		return HOSTD_REPLIED;
+	}
+	int md = bal_mode_parse(mode);
+	if (md < 0) {
+		hostd_reply_err(h, req, VMC_E_BAD_REQUEST,
+		                "args.mode: expected balance, consolidate or evacuate");
+		return HOSTD_REPLIED;
+	}
+	const struct bal_view *v = bview_get(&b->view, hostd_now(h));
+	size_t only = SIZE_MAX;
+	if (md == BAL_MODE_EVACUATE || host) {
+		int i = bal_view_find(v, host ? host : h->opts.name);
+		if (i < 0) {
+			hostd_reply_err(h, req, VMC_E_NOT_FOUND,
+			                "args.host: no host %s in the view",
+			                host ? host : h->opts.name);
+			return HOSTD_REPLIED;
+		}
+		only = (size_t)i;
+	}
+	hostd_reply_ok(h, req, bal_plan_json(v, bn_settings(b->node), md, only));
+	return HOSTD_REPLIED;
+}
+
+static enum hostd_op_result op_status(struct hostd *h, struct hostd_req *req)
+{
+	struct balancer *b = bal(h);
+	cJSON *r = cJSON_CreateObject();
+	cJSON_AddStringToObject(r, "mode", policy_mode_name(bn_mode(b->node)));
+	cJSON_AddBoolToObject(r, "advise", h->opts.advise);
+	cJSON *a = cJSON_AddArrayToObject(r, "actions");
+	for (int i = 0; i < RULE_ACTION__COUNT; i++)
+		if (bn_actions(b->node) & RULE_MASK(i))
+			cJSON_AddItemToArray(a, cJSON_CreateString(rule_action_name(i)));
+	const struct rule_settings *s = bn_settings(b->node);
+	cJSON_AddNumberToObject(r, "high", s->high);
+	cJSON_AddNumberToObject(r, "low", s->low);
+	cJSON_AddNumberToObject(r, "hosts", (double)bview_get(&b->view, hostd_now(h))->nhosts);
+	hostd_reply_ok(h, req, r);
+	return HOSTD_REPLIED;
+}
+
+const struct hostd_op hostd_balance_ops[] = {
+    {"balance.plan", op_plan},
+    {"balance.status", op_status},
+    {NULL, NULL},
+};

@@ -1,0 +1,51 @@
+/* hostd_guests.c - the host agent's side of guest figures: subscribes to guest/+/load,
+ * keeps the latest figures per VM (guests.c) and hands them to the VM records. */
+#include "guests.h"
+#include "hostd.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../../lib/evloop.h"
+#include "../../lib/log.h"
+#include "../../lib/topic.h"
+
+int hostd_guests_start(struct hostd *h)
+{
+	char t[VMC_TOPIC_MAX];
+	h->guests = guests_new();
+	if (!h->guests)
+		return -1;
+	if (topic_fmt(t, sizeof t, h->opts.cluster, "guest/+/load") == 0)
+		bus_subscribe(h->bus, t, 0);
+	return 0;
+}
+
+void hostd_guests_message(struct hostd *h, const struct bus_msg *m)
+{
+	static const size_t vm_segment = 1; /* guest/<vm>/load */
+	char vm[VMC_NAME_MAX + 1], err[VMC_ERR_MAX];
+	struct guests *g = h->guests;
+	const char *rest = topic_rest(m->topic, h->opts.cluster);
+	if (!g || !rest || topic_segment(rest, (int)vm_segment, vm, sizeof vm) < 0)
+		return;
+	int64_t now = evloop_mono_ms();
+	if (guests_on_load(g, vm, m->payload, m->len, now, err, sizeof err) < 0)
+		log_debug("guest %s: ignored a load message: %s", vm, err);
+}
+
+void hostd_guests_stop(struct hostd *h)
+{
+	guests_free(h->guests);
+	h->guests = NULL;
+}
+
+cJSON *hostd_guest_json(struct hostd *h, const char *vm)
+{
+	return h->guests ? guests_json(h->guests, vm, evloop_mono_ms()) : NULL;
+}
+
+const struct guest_figures *hostd_guest_figures(struct hostd *h, const char *vm)
+{
+	return h->guests ? guests_get(h->guests, vm, evloop_mono_ms()) : NULL;
+}

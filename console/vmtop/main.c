@@ -1,0 +1,522 @@
+/* vmtop-cluster - xentop for a whole cluster, with actions. See vmtop-cluster(1).
+ *
+ * One poll loop (lib/evloop) holds the MQTT socket and the keyboard: bus messages
+ * update the model as they come (sampling), frames are drawn on a timer or after a
+ * key (drawing), and nothing waits on the network. With -b it prints snapshots
+ * instead of drawing. */
+#include <curses.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <locale.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "../../lib/bus.h"
+#include "../../lib/cliopts.h"
+#include "../../lib/conf.h"
+#include "../../lib/evloop.h"
+#include "../../lib/log.h"
+#include "../../lib/topic.h"
+#include "app.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_NO_BROKER = 3 };
+
+static volatile sig_atomic_t got_signal, got_winch;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static void on_winch(int sig)
+{
+	got_winch = 1;
+}
+
+struct view_env vmtop_env(struct vmtop *t)
+{
+	return (struct view_env){t->model, evloop_wall_ms(), &t->ui.marks};
+}
+
+/* --- the bus ----------------------------------------------------------------------- */
+
+static void on_connect(struct bus *b, void *ud)
+{
+	struct vmtop *t = ud;
+	t->connected = 1;
+	t->redraw = 1;
+	/* Our own marker comes back after the retained messages of our subscriptions:
+	 * then the picture is as complete as the broker can make it. */
+	cJSON *m = msg_new(t->sender, evloop_wall_ms());
+	bus_publish_json(b, t->sync_topic, m, 1, 0);
+	cJSON_Delete(m);
+}
+
+static void on_disconnect(struct bus *b, void *ud)
+{
+	struct vmtop *t = ud;
+	t->connected = 0;
+	t->redraw = 1;
+}
+
+static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
+{
+	struct vmtop *t = ud;
+	char err[VMC_ERR_MAX] = "";
+	const char *rest = topic_rest(m->topic, t->o.cluster);
+	if (!rest)
+		return;
+	if (!strcmp(m->topic, t->sync_topic)) {
+		if (!t->synced) {
+			t->synced = 1;
+			t->sync_ms = evloop_mono_ms();
+			t->redraw = 1;
+		}
+		return;
+	}
+	if (!strncmp(rest, "reply/", 6)) {
+		actions_on_reply(t->act, m->payload, m->len);
+		return;
+	}
+	if (cluster_model_apply(t->model, rest, m->payload, m->len, m->retain, evloop_wall_ms(),
+	                        err, sizeof(err)) < 0)
+		log_debug("%s: %s", m->topic, err);
+}
+
+/* --- the screen --------------------------------------------------------------------- */
+
+static void frame(struct vmtop *t)
+{
+	struct view_env e = vmtop_env(t);
+	struct draw_info di = {t->o.cluster,    t->o.broker, t->connected,
+	                       t->ui.read_only, t->help,     t->nhelp};
+	views_build(&t->ui, &e);
+	draw_frame(&t->scr, &t->ui, &e, &di);
+	t->redraw = 0;
+}
+
+static void resize(void)
+{
+	struct winsize ws;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
+		resizeterm(ws.ws_row, ws.ws_col);
+	else
+		resizeterm(LINES, COLS);
+	clearok(curscr, TRUE);
+}
+
+static void on_stdin(struct evloop *loop, int fd, int events, void *ud)
+{
+	struct vmtop *t = ud;
+	static const int max_idle = 50; /* wake-ups without a key: the terminal is gone */
+	int ch, n = 0;
+	while ((ch = getch()) != ERR) {
+		n++;
+		if (ch == KEY_RESIZE) {
+			got_winch = 1;
+			continue;
+		}
+		/* each key acts on the rows the previous one left (view, filter, sort) */
+		struct view_env e = vmtop_env(t);
+		views_build(&t->ui, &e);
+		keys_handle(t, ch);
+	}
+	if (n) {
+		t->redraw = 1;
+		t->ui_idle = 0;
+	} else if (++t->ui_idle > max_idle) {
+		t->quit = 1;
+	}
+}
+
+/* Before each poll: signals, quitting, and the frames that are due at once. */
+static void before_poll(struct evloop *loop, void *ud)
+{
+	struct vmtop *t = ud;
+	if (got_signal)
+		t->quit = 1;
+	if (t->quit) {
+		evloop_stop(loop);
+		return;
+	}
+	if (t->curses && got_winch) {
+		got_winch = 0;
+		resize();
+		t->redraw = 1;
+	}
+	if (t->curses && t->redraw)
+		frame(t);
+}
+
+static long on_frame_timer(struct evloop *loop, long long id, void *ud)
+{
+	struct vmtop *t = ud;
+	cluster_model_tick(t->model, evloop_wall_ms());
+	marks_prune(&t->ui.marks, t->model);
+	frame(t);
+	if (t->o.iterations && ++t->printed >= t->o.iterations)
+		t->quit = 1;
+	return (long)(t->o.delay_s * 1000);
+}
+
+static int run_screen(struct vmtop *t)
+{
+	int saved_err = dup(STDERR_FILENO);
+	int logfd = open(t->o.log_file ? t->o.log_file : "/dev/null",
+	                 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (logfd < 0) {
+		fprintf(stderr, "vmtop-cluster: log file %s: %s\n", t->o.log_file, strerror(errno));
+		return EXIT_USAGE;
+	}
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "vmtop-cluster: not a terminal; use -b for batch output\n");
+		close(logfd);
+		return EXIT_USAGE;
+	}
+	setlocale(LC_ALL, "");
+	if (!initscr()) {
+		fprintf(stderr, "vmtop-cluster: cannot initialise the terminal\n");
+		close(logfd);
+		return EXIT_FAIL;
+	}
+	dup2(logfd, STDERR_FILENO); /* the bus's warnings must not scribble on the screen */
+	close(logfd);
+	t->curses = 1;
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	set_escdelay(25);
+	curs_set(0);
+	draw_init(&t->scr, t->o.mono);
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_winch;
+	sigaction(SIGWINCH, &sa, NULL);
+
+	evloop_add_fd(t->loop, STDIN_FILENO, EV_READ, on_stdin, t);
+	evloop_add_timer(t->loop, (long)(t->o.delay_s * 1000), on_frame_timer, t);
+	frame(t);
+	evloop_run(t->loop);
+
+	endwin();
+	t->curses = 0;
+	if (saved_err >= 0) {
+		dup2(saved_err, STDERR_FILENO);
+		close(saved_err);
+	}
+	return EXIT_OK;
+}
+
+/* --- batch -------------------------------------------------------------------------- */
+
+static long on_batch_timer(struct evloop *loop, long long id, void *ud)
+{
+	struct vmtop *t = ud;
+	int64_t now = evloop_mono_ms();
+	long delay = (long)(t->o.delay_s * 1000);
+	cluster_model_tick(t->model, evloop_wall_ms());
+	if (!t->printed) {
+		/* the first snapshot: once the retained messages are in, or, if there were
+		 * none, after one delay of live loads; without a broker, after the timeout */
+		int ready =
+		    t->synced && (cluster_model_host_count(t->model) || now - t->sync_ms >= delay);
+		if (!ready && now - t->start_ms < (int64_t)(t->o.timeout_s * 1000))
+			return 50;
+	}
+	batch_print(t, stdout);
+	t->printed++;
+	if (ferror(stdout) || (t->o.iterations && t->printed >= t->o.iterations)) {
+		t->quit = 1;
+		return -1;
+	}
+	return delay;
+}
+
+static int run_batch(struct vmtop *t)
+{
+	evloop_add_timer(t->loop, 50, on_batch_timer, t);
+	evloop_run(t->loop);
+	return t->synced ? EXIT_OK : EXIT_NO_BROKER;
+}
+
+/* --- options ------------------------------------------------------------------------ */
+
+#define OPT(name, kind, field, min, max, help)                                                     \
+	{                                                                                          \
+		name, kind, offsetof(struct vmtop_opts, field), min, max, help                     \
+	}
+
+/* One table serves the command line (--NAME) and -c FILE (NAME = VALUE). */
+static const struct cliopts_def opt_defs[] = {
+    OPT("broker", CLIOPTS_STR, broker, 0, 0, "broker URL (default mqtt://127.0.0.1:1883)"),
+    OPT("cluster", CLIOPTS_STR, cluster, 0, 0, "cluster name (default default)"),
+    OPT("batch", CLIOPTS_FLAG, batch, 0, 0, "-b: print snapshots to stdout, no screen"),
+    OPT("json", CLIOPTS_FLAG, json, 0, 0, "batch output as one JSON object a line"),
+    OPT("csv", CLIOPTS_FLAG, csv, 0, 0, "batch output as CSV"),
+    OPT("delay", CLIOPTS_NUM, delay_s, 0.1, 3600, "-d: seconds between frames (default 2)"),
+    OPT("iterations", CLIOPTS_INT, iterations, 1, 2147483647, "-i: stop after N frames"),
+    OPT("read-only", CLIOPTS_FLAG, read_only, 0, 0, "no actions"),
+    OPT("view", CLIOPTS_STR, view, 0, 0, "hosts, vms, events or plan"),
+    OPT("filter", CLIOPTS_STR, filter, 0, 0, "initial filter (regular expression)"),
+    OPT("sort", CLIOPTS_STR, sort, 0, 0, "initial sort column"),
+    OPT("mono", CLIOPTS_FLAG, mono, 0, 0, "no colours"),
+    OPT("timeout", CLIOPTS_NUM, timeout_s, 0.1, 3600, "seconds to wait for a reply (10)"),
+    OPT("protocol", CLIOPTS_PROTO, protocol, 0, 0, "MQTT 5, 3.1.1 or auto"),
+    OPT("cafile", CLIOPTS_STR, cafile, 0, 0, "TLS CA certificate"),
+    OPT("cert", CLIOPTS_STR, certfile, 0, 0, "TLS client certificate"),
+    OPT("key", CLIOPTS_STR, keyfile, 0, 0, "TLS client key"),
+    OPT("user", CLIOPTS_STR, user, 0, 0, "broker user"),
+    OPT("password-file", CLIOPTS_STR, password_file, 0, 0, "file holding the password"),
+    OPT("log", CLIOPTS_STR, log_file, 0, 0, "file for warnings while the screen is up"),
+};
+#define NOPTS (sizeof(opt_defs) / sizeof(opt_defs[0]))
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: vmtop-cluster [options]        the console\n"
+	           "       vmtop-cluster -b [options]     snapshots on stdout\n"
+	           "  -b, -d SECONDS, -i N  are --batch, --delay SECONDS, --iterations N\n"
+	           "  keys and commands: press ? in the console; see vmtop-cluster(1)\n");
+	cliopts_usage(f, "vmtop-cluster", opt_defs, NOPTS);
+}
+
+/* Checks what the settings say together. Returns 0, or EXIT_USAGE after saying why. */
+static int check_opts(struct vmtop_opts *o)
+{
+	char err[256];
+	o->fmt = o->json ? BATCH_JSON : o->csv ? BATCH_CSV : BATCH_TEXT;
+	o->batch |= o->json || o->csv;
+	if (vmc_name_check(o->cluster, "cluster name", err, sizeof(err)) < 0) {
+		fprintf(stderr, "vmtop-cluster: %s\n", err);
+		return EXIT_USAGE;
+	}
+	const struct view *vw = o->view ? view_find(o->view) : NULL;
+	if (o->view && (!vw || vw->id == VIEW_HOST_VMS)) {
+		fprintf(stderr, "vmtop-cluster: view \"%s\": expected hosts, vms, events or plan\n",
+		        o->view);
+		return EXIT_USAGE;
+	}
+	if (o->batch && vw && vw->id == VIEW_PLAN) {
+		fprintf(stderr, "vmtop-cluster: view plan is for the screen; batch prints hosts, "
+		                "vms or events\n");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* -c FILE first, then the command line over it. Returns 0, -1 after --help or -n, or an
+ * exit status. */
+static int parse_args(struct vmtop_opts *o, int argc, char **argv, struct conf **conf)
+{
+	static const struct {
+		int ch;
+		const char *name;
+	} shorts[] = {{'b', "batch"}, {'d', "delay"}, {'i', "iterations"}};
+	struct option lo[NOPTS + 2];
+	char err[512];
+	int ch;
+	for (int i = 1; i + 1 < argc; i++)
+		if (!strcmp(argv[i], "-c") &&
+		    cliopts_load_file(o, opt_defs, NOPTS, argv[i + 1], conf) < 0)
+			return EXIT_USAGE;
+	for (size_t i = 0; i < NOPTS; i++)
+		lo[i] = (struct option){opt_defs[i].name,
+		                        opt_defs[i].kind == CLIOPTS_FLAG ? no_argument
+		                                                         : required_argument,
+		                        NULL, 256 + (int)i};
+	lo[NOPTS] = (struct option){"help", no_argument, NULL, 'h'};
+	lo[NOPTS + 1] = (struct option){NULL, 0, NULL, 0};
+	int check_only = 0;
+	while ((ch = getopt_long(argc, argv, "bc:d:i:hn", lo, NULL)) != -1) {
+		const struct cliopts_def *d = ch >= 256 ? &opt_defs[ch - 256] : NULL;
+		for (size_t k = 0; !d && k < sizeof(shorts) / sizeof(shorts[0]); k++)
+			if (shorts[k].ch == ch)
+				d = cliopts_find(opt_defs, NOPTS, shorts[k].name);
+		if (ch == 'c' || (ch == 'n' && (check_only = 1)))
+			continue;
+		if (ch == 'h') {
+			usage(stdout);
+			return -1;
+		}
+		if (!d) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		if (cliopts_apply(o, d, d->kind == CLIOPTS_FLAG ? NULL : optarg, err, sizeof(err)) <
+		    0) {
+			fprintf(stderr, "vmtop-cluster: %s\n", err);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "vmtop-cluster: unexpected argument \"%s\"\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	int rc = check_opts(o);
+	return rc == 0 && check_only ? -1 : rc; /* -n: the settings are fine; stop here */
+}
+
+static int read_password(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	if (!f || !fgets(buf, (int)len, f)) {
+		fprintf(stderr, "vmtop-cluster: password file %s: %s\n", path,
+		        f ? "empty" : strerror(errno));
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return 0;
+}
+
+/* Applies --filter, --sort and --view to the UI. Returns 0, or -1 (message printed). */
+static int ui_setup(struct vmtop *t)
+{
+	char err[256];
+	t->ui.read_only = t->o.read_only;
+	if (t->o.filter && filter_set(&t->ui.filter, t->o.filter, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vmtop-cluster: --%s\n", err);
+		return -1;
+	}
+	if (t->o.view)
+		ui_set_view(&t->ui, view_find(t->o.view)->id, NULL);
+	if (t->o.sort) {
+		/* the sort applies to the first view, and in batch to every view having it */
+		int any = 0;
+		for (size_t v = 0; v < VIEW__COUNT; v++) {
+			int col = column_find(views[v].cols, *views[v].ncols, t->o.sort);
+			if (col < 0)
+				continue;
+			t->ui.sort[v].col = col;
+			t->ui.sort[v].desc = (views[v].cols[col].flags & COL_DESC) != 0;
+			any = 1;
+		}
+		if (!any) {
+			fprintf(stderr, "vmtop-cluster: --sort \"%s\": no such column\n",
+			        t->o.sort);
+			return -1;
+		}
+	}
+	keys_help(&t->help, &t->nhelp, t->o.read_only);
+	cmdline_help(&t->help, &t->nhelp, t->o.read_only);
+	return 0;
+}
+
+static int bus_setup(struct vmtop *t, char *password, size_t pwlen)
+{
+	static const struct {
+		const char *rest;
+		int qos;
+	} subs[] = {
+	    {"host/+/state", 1}, {"host/+/load", 0}, {"vm/+", 1},
+	    {"guest/+/load", 0}, {"event", 1},       {"policy", 1},
+	};
+	char err[512], topic[VMC_TOPIC_MAX];
+	unsigned rnd = 0;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (read(fd, &rnd, sizeof(rnd)) != sizeof(rnd))
+			rnd = 0;
+		close(fd);
+	}
+	snprintf(t->client_id, sizeof(t->client_id), "vmtop-%d-%08x", (int)getpid(), rnd);
+	snprintf(t->sender, sizeof(t->sender), "vmc/%s", t->client_id);
+	topic_fmt(t->reply_topic, sizeof(t->reply_topic), t->o.cluster, "reply/%s", t->client_id);
+	topic_fmt(t->sync_topic, sizeof(t->sync_topic), t->o.cluster, "reply/%s/sync",
+	          t->client_id);
+	if (t->o.password_file && read_password(t->o.password_file, password, pwlen) < 0)
+		return -1;
+	struct bus_opts bo = {
+	    .url = t->o.broker,
+	    .client_id = t->client_id,
+	    .username = t->o.user,
+	    .password = t->o.password_file ? password : NULL,
+	    .cafile = t->o.cafile,
+	    .certfile = t->o.certfile,
+	    .keyfile = t->o.keyfile,
+	    .keepalive = 10,
+	    .protocol = t->o.protocol,
+	    .on_connect = on_connect,
+	    .on_disconnect = on_disconnect,
+	    .on_message = on_message,
+	    .ud = t,
+	};
+	t->loop = evloop_new();
+	t->bus = t->loop ? bus_new(t->loop, &bo, err, sizeof(err)) : NULL;
+	if (!t->bus) {
+		fprintf(stderr, "vmtop-cluster: %s\n", t->loop ? err : "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		topic_fmt(topic, sizeof(topic), t->o.cluster, "%s", subs[i].rest);
+		bus_subscribe(t->bus, topic, subs[i].qos);
+	}
+	bus_subscribe(t->bus, t->reply_topic, 1);
+	bus_subscribe(t->bus, t->sync_topic, 1);
+	t->act = actions_new(t);
+	evloop_add_before_poll(t->loop, before_poll, t);
+	return bus_start(t->bus);
+}
+
+int main(int argc, char **argv)
+{
+	struct vmtop t;
+	struct conf *conf = NULL;
+	char password[512];
+	int rc;
+	memset(&t, 0, sizeof(t));
+	t.o.broker = "mqtt://127.0.0.1:1883";
+	t.o.cluster = "default";
+	t.o.delay_s = 2;
+	t.o.timeout_s = 10;
+	log_init("vmtop-cluster", LOG_LVL_WARN);
+
+	rc = parse_args(&t.o, argc, argv, &conf);
+	if (rc != 0) {
+		conf_free(conf);
+		return rc < 0 ? EXIT_OK : rc;
+	}
+	t.model = cluster_model_new(0);
+	ui_init(&t.ui);
+	if (ui_setup(&t) < 0) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	t.start_ms = evloop_mono_ms();
+	if (bus_setup(&t, password, sizeof(password)) < 0) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	rc = t.o.batch ? run_batch(&t) : run_screen(&t);
+out:
+	actions_free(t.act);
+	if (t.bus) {
+		bus_disconnect(t.bus);
+		bus_free(t.bus);
+	}
+	evloop_free(t.loop);
+	help_free(t.help, t.nhelp);
+	ui_free(&t.ui);
+	cluster_model_free(t.model);
+	conf_free(conf);
+	return rc;
+}

@@ -1,0 +1,163 @@
+/* cluster_model.h - the cluster as the bus shows it: hosts, VMs, migrations in flight,
+ * recent events and the balancing mode. Pure: fed with messages, no I/O.
+ *
+ * Readers (vmtop-cluster, `vmc hosts` / `vmc vms`) subscribe to
+ *   vmc/<cluster>/host/+/state, host/+/load, vm/+, guest/+/load, event, policy
+ * and hand every message to cluster_model_apply() with the topic below
+ * "vmc/<cluster>/". The model is complete from retained messages alone, and
+ * without them after one load interval (each host/<h>/load lists all its VMs).
+ *
+ * A VM is known while a host's last load lists it or while its retained
+ * vm/<vm> record exists; it runs on the host whose load listed it last.
+ * Hosts whose load stops arriving turn stale (see cluster_model_tick). Objects
+ * returned by the accessors stay valid until the next apply or tick. */
+#ifndef VMC_CLUSTER_MODEL_H
+#define VMC_CLUSTER_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "msg.h"
+
+#define CM_STATE_MAX 16
+#define CM_TAGS_MAX 128
+#define CM_EVENT_TYPE_MAX 32
+#define CM_EVENT_TEXT_MAX 200
+#define CM_EVENTS_DEFAULT 1000
+
+enum cm_host_state { CM_HOST_UNKNOWN = 0, CM_HOST_ONLINE, CM_HOST_OFFLINE, CM_HOST_MAINTENANCE };
+/* "unknown", "online", "offline", "maintenance". */
+const char *cm_host_state_name(enum cm_host_state s);
+
+struct cm_host {
+	char name[VMC_NAME_MAX + 1]; /* first member: the model's index keys on it */
+	enum cm_host_state state;    /* as the host last published it */
+	int stale;                   /* online or maintenance, but no load within the limit */
+	int64_t session;
+	char driver[16];
+	char version[64];
+	int cpus;
+	double cpu; /* percent of the whole host, 0-100 */
+	int64_t mem_total_mb, mem_used_mb, mem_free_mb;
+	int migrations_out, migrations_in;
+	int nvms;             /* VMs its last load listed */
+	int have_load;        /* a load message has been seen */
+	int64_t last_seen_ms; /* wall ms of its last message (the agent's ts for retained ones) */
+	int64_t interval_ms;  /* observed time between loads, 0 until two were seen */
+	uint64_t seq;         /* last load seq */
+	uint64_t seq_gaps;    /* loads missed, judged by seq */
+	/* private */
+	struct cm_vm **vms_;
+	size_t nvms_, cap_vms_;
+	uint32_t gen_;
+	int64_t last_load_ms_;
+	size_t idx_;
+};
+
+struct cm_vm {
+	char name[VMC_NAME_MAX + 1]; /* first member */
+	char host[VMC_NAME_MAX + 1]; /* where it runs; "" if unknown */
+	char state[CM_STATE_MAX];
+	int vcpus;
+	int64_t mem_mb;
+	double cpu; /* percent of one CPU, as xentop */
+	int has_io; /* the four figures below were published */
+	uint64_t net_rx, net_tx, blk_rd, blk_wr;
+	char tags[CM_TAGS_MAX]; /* comma-separated */
+	int has_guest;          /* guest-agent figures below are known */
+	double guest_cpu, guest_steal, guest_load1;
+	int64_t guest_mem_used_mb;
+	int64_t last_seen_ms;
+	/* private */
+	int in_record_;
+	int in_load_;
+	char rec_host_[VMC_NAME_MAX + 1];
+	struct cm_host *load_host_;
+	size_t hidx_;
+	uint32_t load_gen_;
+	size_t idx_;
+};
+
+struct cm_migration {
+	char vm[VMC_NAME_MAX + 1]; /* first member */
+	char from[VMC_NAME_MAX + 1];
+	char to[VMC_NAME_MAX + 1];
+	double percent; /* 0-100, -1 until a progress event */
+	int64_t started_ms, updated_ms;
+	size_t idx_; /* private */
+};
+
+struct cm_event {
+	int64_t ts_ms;
+	char type[CM_EVENT_TYPE_MAX];
+	char host[VMC_NAME_MAX + 1];
+	char vm[VMC_NAME_MAX + 1];
+	char text[CM_EVENT_TEXT_MAX]; /* the other fields, "key=value ..." */
+	int local;                    /* noted by the reader, not received */
+};
+
+struct cm_summary {
+	int hosts, online, offline, maintenance, stale;
+	int vms, running, paused, stopped, other;
+	double cpus_used; /* CPUs busy on online hosts */
+	int cpus_total;
+	int64_t mem_used_mb, mem_total_mb;
+	int migrations; /* in flight: tracked from events, or the hosts' counts if higher */
+};
+
+struct cluster_model;
+
+/* A new empty model keeping the last `events` events (0: CM_EVENTS_DEFAULT).
+ * Never NULL (aborts on OOM, like msg_new). */
+struct cluster_model *cluster_model_new(size_t events);
+void cluster_model_free(struct cluster_model *m);
+
+/* Applies one message. rest is the topic below "vmc/<cluster>/"; retained says the broker
+ * delivered it as retained; now_ms is the reader's wall clock.
+ * Returns 1 if the model changed, 0 if the topic is not modelled (commands, replies,
+ * balance/...), -1 with a sentence naming what was wrong in err (the model is left
+ * consistent: a bad VM inside a load is skipped, the rest applied). */
+int cluster_model_apply(struct cluster_model *m, const char *rest, const void *payload, size_t len,
+                        int retained, int64_t now_ms, char *err, size_t errlen);
+
+/* Re-judges staleness at now_ms (a host is stale when online or in maintenance and its
+ * last load is older than the stale limit) and expires migrations without news for
+ * 5 minutes. Returns how many hosts changed. */
+int cluster_model_tick(struct cluster_model *m, int64_t now_ms);
+/* Sets the stale limit; 0 (the default) means 3 load intervals, at least 6 s. */
+void cluster_model_set_stale_ms(struct cluster_model *m, int64_t ms);
+/* The limit that applies to h now. */
+int64_t cluster_model_stale_limit(const struct cluster_model *m, const struct cm_host *h);
+
+/* Adds an event of the reader's own (e.g. a command's outcome); it shows with local = 1. */
+void cluster_model_note(struct cluster_model *m, int64_t now_ms, const char *type, const char *host,
+                        const char *vm, const char *text);
+
+/* Counts that change whenever the model does: a cheap "is a redraw due" test. */
+uint64_t cluster_model_version(const struct cluster_model *m);
+
+size_t cluster_model_host_count(const struct cluster_model *m);
+/* i < count; order is arbitrary and changes as hosts come and go. */
+const struct cm_host *cluster_model_host_at(const struct cluster_model *m, size_t i);
+const struct cm_host *cluster_model_host_find(const struct cluster_model *m, const char *name);
+size_t cluster_model_vm_count(const struct cluster_model *m);
+const struct cm_vm *cluster_model_vm_at(const struct cluster_model *m, size_t i);
+const struct cm_vm *cluster_model_vm_find(const struct cluster_model *m, const char *name);
+size_t cluster_model_migration_count(const struct cluster_model *m);
+const struct cm_migration *cluster_model_migration_at(const struct cluster_model *m, size_t i);
+const struct cm_migration *cluster_model_migration_find(const struct cluster_model *m,
+                                                        const char *vm);
+/* Events, i = 0 the newest. */
+size_t cluster_model_event_count(const struct cluster_model *m);
+const struct cm_event *cluster_model_event_at(const struct cluster_model *m, size_t i);
+
+/* Fills the header figures. */
+void cluster_model_summary(const struct cluster_model *m, struct cm_summary *out);
+/* The balancing mode in force at now_ms and the policy's time window that makes it so,
+ * from the retained policy (lib/policy.h): mode is "rules" without a policy (each host's
+ * rules file decides); window is "" outside every window, else e.g.
+ * "22:00-06:00 mon,tue,wed,thu,fri". Local time is now_ms + utc_offset_s. */
+void cluster_model_balance(const struct cluster_model *m, int64_t now_ms, long utc_offset_s,
+                           char *mode, size_t mlen, char *window, size_t wlen);
+
+#endif

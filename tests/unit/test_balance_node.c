@@ -1,0 +1,245 @@
+/* test_balance_node.c - the decentralised protocol end to end: balancing nodes over
+ * simulated hosts and an in-memory bus (lib/balance_sim.c), in virtual time. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../lib/balance_sim.h"
+
+/* 2024-01-05 12:00 UTC, a Friday noon */
+#define NOON 1704456000000LL
+#define MIN 60000LL
+#define HOUR 3600000LL
+
+struct fix {
+	struct rules *rules;
+	struct bsim *b;
+	int cpus[8];
+	int64_t mem[8];
+};
+
+/* nhosts hosts of cpus CPUs each; memory mem[i] (NULL: mem0 for all). */
+static void fix_new(struct fix *f, size_t nhosts, int cpus, int64_t mem0, const int64_t *mem,
+                    int steal, int64_t start, long utc_off)
+{
+	memset(f, 0, sizeof *f);
+	f->rules = rules_default();
+	for (size_t i = 0; i < nhosts; i++) {
+		f->cpus[i] = cpus;
+		f->mem[i] = mem ? mem[i] : mem0;
+	}
+	struct bsim_opts o = {.nhosts = nhosts,
+	                      .cpus = f->cpus,
+	                      .mem_mb = f->mem,
+	                      .rules = f->rules,
+	                      .steal_known = steal,
+	                      .start_ms = start,
+	                      .utc_offset_s = utc_off};
+	char err[256];
+	f->b = bsim_new(&o, err, sizeof err);
+	if (!f->b)
+		fail_msg("%s", err);
+}
+
+static void fix_free(struct fix *f)
+{
+	bsim_free(f->b);
+	rules_free(f->rules);
+}
+
+static void add(struct fix *f, size_t host, const char *name, const char *load, int64_t mem,
+                const char *tags)
+{
+	char err[256];
+	struct bsim_vm vm = {name, 1, mem, load, tags, 10};
+	if (bsim_add_vm(f->b, host, &vm, err, sizeof err) < 0)
+		fail_msg("%s", err);
+}
+
+/* n VMs named PREFIX0.. with the same load and memory. */
+static void add_many(struct fix *f, size_t host, const char *prefix, int n, const char *load,
+                     int64_t mem)
+{
+	for (int i = 0; i < n; i++) {
+		char name[40];
+		snprintf(name, sizeof name, "%s%02d", prefix, i);
+		add(f, host, name, load, mem, NULL);
+	}
+}
+
+static void thesis(int steal)
+{
+	struct fix f;
+	fix_new(&f, 4, 4, 65536, NULL, steal, NOON, 0);
+	add_many(&f, 0, "vm", 16, "constant 1", 1024);
+	bsim_run(f.b, NOON + 30 * MIN);
+	struct bsim_stats st;
+	bsim_stats(f.b, &st);
+	assert_int_equal(st.migrations, 12);
+	assert_int_equal(st.moved_twice, 0);
+	assert_int_equal(st.failed, 0);
+	for (size_t h = 0; h < 4; h++)
+		assert_int_equal(bsim_host_vms(f.b, h), 4);
+	/* the first migration waits for the 30 s hold, then one offer window */
+	assert_true(st.first_start - st.first_overload >= 30000);
+	/* nothing moves any more */
+	bsim_run(f.b, NOON + 90 * MIN);
+	bsim_stats(f.b, &st);
+	assert_int_equal(st.migrations, 12);
+	fix_free(&f);
+}
+
+static void test_thesis_with_steal(void **state)
+{
+	thesis(1);
+}
+
+static void test_thesis_without_steal(void **state)
+{
+	thesis(0);
+}
+
+/* h1 and h2 overloaded at the same moment; h3 has room for 3 VMs only. */
+static void test_two_overloaded_never_overfill(void **state)
+{
+	struct fix f;
+	int64_t mem[3] = {65536, 65536, 512 + 3 * 2048 + 100};
+	fix_new(&f, 3, 4, 0, mem, 1, NOON, 0);
+	add_many(&f, 0, "a", 6, "constant 1", 2048);
+	add_many(&f, 1, "b", 6, "constant 1", 2048);
+	bsim_run(f.b, NOON + 30 * MIN);
+	struct bsim_stats st;
+	bsim_stats(f.b, &st);
+	assert_int_equal(st.max_dst_overfill, 0);
+	assert_int_equal(st.failed, 0);
+	assert_int_equal(bsim_host_vms(f.b, 2), 3);
+	assert_true(st.migrations >= 3);
+	assert_int_equal(st.moved_twice, 0);
+	fix_free(&f);
+}
+
+static void test_anti_affinity_pinned_memory_full(void **state)
+{
+	struct fix f;
+	int64_t mem[4] = {65536, 65536, 65536, 2048}; /* h4 cannot take a 2 GiB VM */
+	fix_new(&f, 4, 4, 0, mem, 1, NOON, 0);
+	add(&f, 0, "big", "constant 1", 2048, "pinned");
+	add(&f, 0, "db1", "constant 1", 2048, "anti-affinity:db");
+	add(&f, 0, "db2", "constant 1", 2048, "anti-affinity:db");
+	add_many(&f, 0, "w", 5, "constant 1", 2048);
+	add(&f, 1, "db3", "constant 0.1", 2048, "anti-affinity:db");
+	bsim_run(f.b, NOON + 40 * MIN);
+	struct bsim_stats st;
+	bsim_stats(f.b, &st);
+	assert_true(st.migrations >= 4);
+	assert_int_equal(st.failed, 0);
+	/* pinned never moves */
+	assert_int_equal(bsim_vm_host(f.b, "big"), 0);
+	assert_int_equal(bsim_vm_moves(f.b, "big"), 0);
+	/* db1, db2, db3 on three different hosts */
+	int a = bsim_vm_host(f.b, "db1"), b = bsim_vm_host(f.b, "db2"),
+	    c = bsim_vm_host(f.b, "db3");
+	assert_true(a != b && b != c && a != c);
+	/* the memory-full host is never chosen */
+	assert_int_equal(bsim_host_vms(f.b, 3), 0);
+	fix_free(&f);
+}
+
+/* One VM swings between 0.3 and 2.4 CPUs every 10 minutes for an hour, taking its
+ * host over the threshold and back: it may move once, never back and forth. */
+static void test_swing_vm_no_ping_pong(void **state)
+{
+	struct fix f;
+	fix_new(&f, 2, 4, 65536, NULL, 1, NOON, 0);
+	add(&f, 0, "swing", "periodic 0.3 2.4 600", 2048, NULL);
+	add(&f, 0, "a1", "constant 1", 1024, NULL);
+	add(&f, 0, "a2", "constant 0.8", 1024, NULL);
+	add(&f, 1, "b1", "constant 1", 1024, NULL);
+	add(&f, 1, "b2", "constant 0.6", 1024, NULL);
+	bsim_run(f.b, NOON + HOUR);
+	struct bsim_stats st;
+	bsim_stats(f.b, &st);
+	assert_int_equal(st.back_and_forth, 0);
+	assert_int_equal(st.moved_twice, 0);
+	assert_true(st.migrations <= 2);
+	fix_free(&f);
+}
+
+/* The built-in night rule: consolidate from 22:00 local once the cluster has been
+ * quiet for 10 minutes. Local time is UTC+1 here. */
+static void test_night_window(void **state)
+{
+	struct fix f;
+	int64_t start = 1704484800000LL; /* 2024-01-05 20:00 UTC = 21:00 local */
+	fix_new(&f, 4, 4, 16384, NULL, 1, start, 3600);
+	add_many(&f, 0, "a", 2, "constant 0.3", 2048);
+	add_many(&f, 1, "b", 2, "constant 0.3", 2048);
+	add_many(&f, 2, "c", 2, "constant 0.3", 2048);
+	add_many(&f, 3, "d", 2, "constant 0.3", 2048);
+	bsim_run(f.b, start + 3 * HOUR);
+	int64_t when = 0;
+	char json[1024];
+	size_t n = bsim_events(f.b, "balance.rule", 0, &when, json, sizeof json);
+	assert_true(n >= 1);
+	assert_non_null(strstr(json, "\"action\":\"consolidate\""));
+	assert_non_null(strstr(json, "\"state\":\"on\""));
+	/* 22:10 local = 21:10 UTC, within one 2 s sample */
+	int64_t want = start + HOUR + 10 * MIN;
+	assert_true(when >= want && when < want + 2000);
+	/* nothing moved before, hosts were emptied after */
+	struct bsim_stats st;
+	bsim_stats(f.b, &st);
+	assert_true(st.first_start >= want);
+	assert_true(st.migrations >= 4);
+	assert_true(bsim_events(f.b, "hook.power_off", 0, NULL, NULL, 0) >= 2);
+	assert_int_equal(st.back_and_forth, 0);
+	fix_free(&f);
+}
+
+/* A policy window switches the mode at its start; advise mode moves nothing. */
+static void test_policy_window_and_advise(void **state)
+{
+	struct fix f;
+	fix_new(&f, 4, 4, 65536, NULL, 1, NOON, 0);
+	add_many(&f, 0, "vm", 16, "constant 1", 1024);
+	struct policy p;
+	char err[256];
+	cJSON *j = cJSON_Parse("{\"v\":1,\"from\":\"a\",\"ts\":1,\"mode\":\"advise\","
+	                       "\"windows\":[{\"during\":\"12:30-13:00\",\"mode\":\"balance\"}]}");
+	assert_int_equal(policy_parse(j, &p, err, sizeof err), 0);
+	cJSON_Delete(j);
+	bsim_set_policy(f.b, &p);
+	bsim_run(f.b, NOON + 29 * MIN);
+	struct bsim_stats st;
+	bsim_stats(f.b, &st);
+	assert_int_equal(st.migrations, 0);
+	char json[2048];
+	assert_true(bsim_events(f.b, "balance.decision", 0, NULL, json, sizeof json) >= 1);
+	assert_non_null(strstr(json, "\"advise\":true"));
+	bsim_run(f.b, NOON + 60 * MIN);
+	bsim_stats(f.b, &st);
+	assert_int_equal(st.migrations, 12);
+	assert_true(st.first_start >= NOON + 30 * MIN);
+	fix_free(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_thesis_with_steal),
+	    cmocka_unit_test(test_thesis_without_steal),
+	    cmocka_unit_test(test_two_overloaded_never_overfill),
+	    cmocka_unit_test(test_anti_affinity_pinned_memory_full),
+	    cmocka_unit_test(test_swing_vm_no_ping_pong),
+	    cmocka_unit_test(test_night_window),
+	    cmocka_unit_test(test_policy_window_and_advise),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

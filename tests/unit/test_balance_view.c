@@ -1,0 +1,106 @@
+/* test_balance_view.c - the cluster view built from load and state messages. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <string.h>
+
+#include "../../lib/balance_view.h"
+
+static const char *load_h1 =
+    "{\"v\":1,\"from\":\"host/h1\",\"ts\":1,\"seq\":3,\"state\":\"online\",\"cpus\":4,"
+    "\"cpu\":100,\"mem_total_mb\":16384,\"mem_used_mb\":4096,\"mem_free_mb\":12288,"
+    "\"migrations_out\":1,\"migrations_in\":0,\"vms\":["
+    "{\"name\":\"a\",\"state\":\"running\",\"vcpus\":1,\"mem_mb\":1024,\"cpu\":50,"
+    "\"tags\":[\"pinned\",\"anti-affinity:db\"],\"guest\":{\"cpu\":50,\"steal\":50,"
+    "\"load1\":1.5}},"
+    "{\"name\":\"b\",\"state\":\"outgoing\",\"vcpus\":2,\"mem_mb\":2048,\"cpu\":150},"
+    "{\"name\":\"c\",\"state\":\"stopped\",\"vcpus\":1,\"mem_mb\":512,\"cpu\":0}]}";
+
+static void test_load_and_state(void **state)
+{
+	struct bview v;
+	bview_init(&v);
+	char err[256];
+	cJSON *m = cJSON_Parse(load_h1);
+	assert_int_equal(bview_load(&v, "h1", m, err, sizeof err), 0);
+	cJSON_Delete(m);
+	/* a host only heard of by its state message is not in the view yet */
+	bview_state(&v, "h2", "maintenance");
+	const struct bal_view *bv = bview_get(&v, 42);
+	assert_int_equal(bv->nhosts, 1);
+	assert_int_equal(bv->now_ms, 42);
+	const struct bal_host *h = &bv->hosts[0];
+	assert_string_equal(h->name, "h1");
+	assert_int_equal(h->state, BAL_ONLINE);
+	assert_int_equal(h->cpus, 4);
+	assert_int_equal(h->mem_free_mb, 12288);
+	assert_int_equal(h->migrations_out, 1);
+	assert_int_equal(h->nvms, 2); /* the stopped VM holds nothing */
+	assert_true(h->vms[0].flags & BAL_VM_PINNED);
+	assert_string_equal(h->vms[0].anti, "db");
+	assert_true(h->vms[0].steal == 50);
+	assert_true(h->vms[1].steal < 0);
+	assert_true(h->vms[1].flags & BAL_VM_MIGRATING);
+	struct rule_settings s;
+	rule_settings_default(&s);
+	/* 400 measured - 200 used by the VMs = 200 overhead; a: 50 use + 50 steal; b: no
+	 * steal on a saturated host: 2 vcpus' worth: (200 + 100 + 200) / 4 */
+	assert_true(fabs(bal_host_load(h, &s) - 125) < 1e-9);
+	size_t ng;
+	const struct rule_guest *g = bview_guests(&v, "h1", &ng);
+	assert_int_equal(ng, 2);
+	assert_true(g[0].known && g[0].steal == 50 && g[0].load1 == 1.5);
+	assert_string_equal(g[0].vm, "a");
+	assert_false(g[1].known);
+	assert_null(bview_guests(&v, "nope", &ng));
+	bview_state(&v, "h1", "standby");
+	bv = bview_get(&v, 43);
+	assert_int_equal(bv->hosts[0].state, BAL_STANDBY);
+	bview_state(&v, "h1", "weird");
+	assert_int_equal(bview_get(&v, 44)->hosts[0].state, BAL_STANDBY);
+	bview_state(&v, "h1", "online");
+	bview_state(&v, "h1", "weird");
+	assert_int_equal(bview_get(&v, 44)->hosts[0].state, BAL_OFFLINE);
+	bview_free(&v);
+}
+
+static void test_bad_loads(void **state)
+{
+	struct bview v;
+	bview_init(&v);
+	char err[256];
+	const struct {
+		const char *json, *want;
+	} cases[] = {
+	    {"{\"cpus\":4,\"cpu\":1,\"mem_total_mb\":1,\"mem_free_mb\":1}", "vms: missing"},
+	    {"{\"cpus\":0,\"cpu\":1,\"mem_total_mb\":1,\"mem_free_mb\":1,\"vms\":[]}", "cpus"},
+	    {"{\"cpus\":4,\"cpu\":1,\"mem_total_mb\":1,\"mem_free_mb\":1,\"vms\":[{\"name\":"
+	     "\"x y\",\"state\":\"running\",\"vcpus\":1,\"mem_mb\":1}]}",
+	     "vms[0].name"},
+	    {"{\"cpus\":4,\"cpu\":1,\"mem_total_mb\":1,\"mem_free_mb\":1,\"vms\":[{\"name\":"
+	     "\"x\",\"state\":\"running\",\"vcpus\":1,\"mem_mb\":1,\"guest\":{\"steal\":-3}}]}",
+	     "vms[0].guest.steal"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		cJSON *m = cJSON_Parse(cases[i].json);
+		assert_int_equal(bview_load(&v, "h1", m, err, sizeof err), -1);
+		cJSON_Delete(m);
+		if (!strstr(err, cases[i].want))
+			fail_msg("case %zu: \"%s\" not in \"%s\"", i, cases[i].want, err);
+	}
+	assert_int_equal(bview_get(&v, 1)->nhosts, 0);
+	bview_free(&v);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_load_and_state),
+	    cmocka_unit_test(test_bad_loads),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
