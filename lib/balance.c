@@ -42,7 +42,10 @@ void bal_vm_tags(struct bal_vm *vm, const char *const *tags, size_t n)
 		const char *prefix;
 		size_t off; /* field to copy the rest into */
 	} groups[] = {{"affinity:", offsetof(struct bal_vm, affinity)},
-	              {"anti-affinity:", offsetof(struct bal_vm, anti)}};
+	              {"anti-affinity:", offsetof(struct bal_vm, anti)},
+	              /* the forms that pass the name check (vm.create tags, vmc-confd) */
+	              {"affinity.", offsetof(struct bal_vm, affinity)},
+	              {"anti.", offsetof(struct bal_vm, anti)}};
 	for (size_t i = 0; i < n; i++) {
 		const char *t = tags[i];
 		if (!t)

@@ -1,4 +1,5 @@
-/* commands.c - receives commands on cmd/host/<name>, answers each exactly once.
+/* commands.c - receives commands on cmd/host/<name> (and the few ops peers may ask on
+ * balance/peer/<name>), answers each exactly once.
  *
  * A command is parsed and validated, looked up in the id cache (a repeated
  * id gets the first reply again and is never executed twice), then handed
@@ -21,7 +22,7 @@ extern const struct hostd_op hostd_balance_ops[] __attribute__((weak));
 static const struct hostd_op *commands_find(const char *op)
 {
 	const struct hostd_op *tables[] = {hostd_vm_ops, hostd_host_ops, hostd_migrate_ops,
-					   hostd_balance_ops};
+	                                   hostd_balance_ops};
 	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
 		for (const struct hostd_op *o = tables[t]; o && o->op; o++)
 			if (strcmp(o->op, op) == 0)
@@ -43,9 +44,9 @@ void hostd_req_free(struct hostd_req *req)
 static void commands_send(struct hostd *h, struct hostd_req *req, cJSON *reply)
 {
 	struct bus_msg m = {
-		.response_topic = req->response_topic,
-		.correlation = req->correlation,
-		.correlation_len = req->correlation_len,
+	    .response_topic = req->response_topic,
+	    .correlation = req->correlation,
+	    .correlation_len = req->correlation_len,
 	};
 	char *text = msg_print(reply);
 	if (req->id[0])
@@ -67,7 +68,7 @@ void hostd_reply_ok(struct hostd *h, struct hostd_req *req, cJSON *result)
 }
 
 void hostd_reply_err(struct hostd *h, struct hostd_req *req, enum vmc_err code, const char *fmt,
-		     ...)
+                     ...)
 {
 	char msg[VMC_ERR_MAX * 2];
 	va_list ap;
@@ -78,7 +79,24 @@ void hostd_reply_err(struct hostd *h, struct hostd_req *req, enum vmc_err code, 
 	commands_send(h, req, reply_err(h->sender, hostd_now(h), req->id, code, msg));
 }
 
+/* 1 if op is in the NULL-terminated allow list (or there is no list). */
+static int commands_allowed(const char *const *allow, const char *op)
+{
+	if (!allow)
+		return 1;
+	for (; *allow; allow++)
+		if (strcmp(*allow, op) == 0)
+			return 1;
+	return 0;
+}
+
 void hostd_command(struct hostd *h, const struct bus_msg *m)
+{
+	hostd_command_allowed(h, m, NULL, NULL);
+}
+
+void hostd_command_allowed(struct hostd *h, const struct bus_msg *m, const char *const *allow,
+                           const char *from)
 {
 	struct hostd_req *req = calloc(1, sizeof(*req));
 	if (!req)
@@ -112,8 +130,8 @@ void hostd_command(struct hostd *h, const struct bus_msg *m)
 		/* the same answer again, to wherever this copy asked */
 		cJSON *again = cJSON_Parse(stored);
 		struct bus_msg rm = {.response_topic = req->response_topic,
-				     .correlation = req->correlation,
-				     .correlation_len = req->correlation_len};
+		                     .correlation = req->correlation,
+		                     .correlation_len = req->correlation_len};
 		if (again)
 			bus_reply(h->bus, &rm, req->reply_to, again);
 		log_debug("command %s repeated: answered from the cache", cmd.id);
@@ -134,6 +152,12 @@ void hostd_command(struct hostd *h, const struct bus_msg *m)
 
 	req->args = cJSON_Duplicate(cmd.args, 1);
 	cmd_free(&cmd);
+	if (!commands_allowed(allow, req->op)) {
+		hostd_reply_err(h, req, VMC_E_REFUSED, "op \"%s\" is not accepted on %s", req->op,
+		                from ? from : "this topic");
+		hostd_req_free(req);
+		return;
+	}
 	const struct hostd_op *op = commands_find(req->op);
 	if (!op) {
 		hostd_reply_err(h, req, VMC_E_UNKNOWN_OP, "op \"%s\": unknown operation", req->op);

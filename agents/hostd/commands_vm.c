@@ -1,5 +1,7 @@
 /* commands_vm.c - the VM life-cycle commands: create, start, shutdown, destroy,
- * pause, unpause, remove. */
+ * pause, unpause, remove. The driver calls that can block (create, shutdown, destroy,
+ * pause, unpause) run on worker threads (vmjobs.c); the command is answered when the
+ * call returns, and meanwhile any other command for that VM is answered "busy". */
 #include "hostd.h"
 
 #include "../../lib/evloop.h"
@@ -164,9 +166,84 @@ static int vm_check_tags(struct hostd *h, struct hostd_req *req, const cJSON **t
 	return 0;
 }
 
-/* Starts a domain from config text, checking memory first. 0, or -1 after replying. */
-static int vm_start_config(struct hostd *h, struct hostd_req *req, const char *name,
-			   const char *config)
+/* A driver call of a command, run on a worker thread (vmjobs.c). */
+struct vm_call {
+	struct hostd *h;
+	struct hostd_req *req;
+	char name[VMC_NAME_MAX + 1];
+	const struct vm_action *a; /* destroy, pause, unpause */
+	char *config;              /* create, start: xl.cfg text (owned) */
+	const cJSON *tags;         /* create: in req->args */
+	int create;                /* 1 vm.create, 0 vm.start */
+	int rc;
+	char err[VMC_ERR_MAX * 2];
+};
+
+static void vm_call_free(struct vm_call *c)
+{
+	free(c->config);
+	free(c);
+}
+
+/* Fails the command if the VM has a driver call running. 1 busy (replied), 0 not. */
+static int vm_busy(struct hostd *h, struct hostd_req *req, const char *name)
+{
+	const char *op = hostd_vm_busy(h, name);
+	if (!op)
+		return 0;
+	hostd_reply_err(h, req, VMC_E_BUSY, "vm %s is busy: %s is still running", name, op);
+	return 1;
+}
+
+/* Starts the driver call of c (run, then done in the loop). Pending, or replied after a
+ * failure to start it (c is then freed). */
+static enum hostd_op_result vm_call_start(struct vm_call *c, int64_t mem_mb,
+                                          void (*run)(void *), void (*done)(struct hostd *,
+                                                                            void *))
+{
+	if (hostd_vmjob_start(c->h, c->name, c->req->op, mem_mb, run, done, c) < 0) {
+		hostd_reply_err(c->h, c->req, VMC_E_INTERNAL, "out of memory");
+		vm_call_free(c);
+		return HOSTD_REPLIED;
+	}
+	return HOSTD_PENDING;
+}
+
+static cJSON *vm_result(struct hostd *h, const char *name);
+
+static void vm_create_run(void *ud)
+{
+	struct vm_call *c = ud;
+	c->rc = hv_create(c->h->hv, c->config, 0, c->err, sizeof(c->err));
+}
+
+static void vm_create_done(struct hostd *h, void *ud)
+{
+	struct vm_call *c = ud;
+	char err[VMC_ERR_MAX * 2];
+	if (c->rc < 0) {
+		hostd_reply_err(h, c->req, VMC_E_FAILED, "vm %s: %s", c->name, c->err);
+	} else if (c->create) {
+		if (vmstore_put(h->store, c->name, c->config, c->tags, err, sizeof(err)) < 0)
+			log_warnx("vm %s runs but its definition was not saved: %s", c->name, err);
+		log_info("vm %s created", c->name);
+		hostd_event(h, "vm.created", c->name, NULL);
+		hostd_publish_load(h);
+		hostd_reply_ok(h, c->req, vm_result(h, c->name));
+	} else {
+		hostd_event(h, "vm.started", c->name, NULL);
+		hostd_publish_load(h);
+		hostd_reply_ok(h, c->req, vm_result(h, c->name));
+	}
+	hostd_req_free(c->req);
+	vm_call_free(c);
+}
+
+/* Starts a domain from config text (ownership passes), checking memory first (less what
+ * creates still running will take). Pending, or replied. */
+static enum hostd_op_result vm_start_config(struct hostd *h, struct hostd_req *req,
+                                            const char *name, char *config, const cJSON *tags,
+                                            int create)
 {
 	char err[VMC_ERR_MAX * 2];
 	struct xlcfg *cfg;
@@ -178,19 +255,30 @@ static int vm_start_config(struct hostd *h, struct hostd_req *req, const char *n
 	struct hv_host hi;
 	if (hv_host_info(h->hv, &hi, err, sizeof(err)) < 0) {
 		hostd_reply_err(h, req, VMC_E_FAILED, "%s", err);
-		return -1;
+		free(config);
+		return HOSTD_REPLIED;
 	}
-	if (mem > hi.mem_free_mb) {
+	int64_t free_mb = hi.mem_free_mb - hostd_vmjobs_mem(h);
+	if (mem > free_mb) {
 		hostd_reply_err(h, req, VMC_E_NO_MEMORY,
 				"vm %s needs %lld MiB but host %s has %lld MiB free", name, mem,
-				h->opts.name, (long long)hi.mem_free_mb);
-		return -1;
+				h->opts.name, (long long)free_mb);
+		free(config);
+		return HOSTD_REPLIED;
 	}
-	if (hv_create(h->hv, config, 0, err, sizeof(err)) < 0) {
-		hostd_reply_err(h, req, VMC_E_FAILED, "vm %s: %s", name, err);
-		return -1;
+	struct vm_call *c = calloc(1, sizeof(*c));
+	if (!c) {
+		hostd_reply_err(h, req, VMC_E_INTERNAL, "out of memory");
+		free(config);
+		return HOSTD_REPLIED;
 	}
-	return 0;
+	c->h = h;
+	c->req = req;
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->config = config;
+	c->tags = tags;
+	c->create = create;
+	return vm_call_start(c, mem, vm_create_run, vm_create_done);
 }
 
 static cJSON *vm_result(struct hostd *h, const char *name)
@@ -212,7 +300,7 @@ static enum hostd_op_result op_create(struct hostd *h, struct hostd_req *req)
 	char err[VMC_ERR_MAX * 2];
 	const char *name = vm_arg_name(h, req);
 	const cJSON *tags;
-	if (!name || vm_check_tags(h, req, &tags) < 0)
+	if (!name || vm_check_tags(h, req, &tags) < 0 || vm_busy(h, req, name))
 		return HOSTD_REPLIED;
 	if (h->state == HOSTD_MAINTENANCE) {
 		hostd_reply_err(h, req, VMC_E_REFUSED,
@@ -234,23 +322,14 @@ static enum hostd_op_result op_create(struct hostd *h, struct hostd_req *req)
 	char *config = vm_build_config(h, req, name);
 	if (!config)
 		return HOSTD_REPLIED;
-	if (vm_start_config(h, req, name, config) == 0) {
-		if (vmstore_put(h->store, name, config, tags, err, sizeof(err)) < 0)
-			log_warnx("vm %s runs but its definition was not saved: %s", name, err);
-		log_info("vm %s created", name);
-		hostd_event(h, "vm.created", name, NULL);
-		hostd_publish_load(h);
-		hostd_reply_ok(h, req, vm_result(h, name));
-	}
-	free(config);
-	return HOSTD_REPLIED;
+	return vm_start_config(h, req, name, config, tags, 1);
 }
 
 static enum hostd_op_result op_start(struct hostd *h, struct hostd_req *req)
 {
 	char err[VMC_ERR_MAX * 2];
 	const char *name = vm_arg_name(h, req);
-	if (!name)
+	if (!name || vm_busy(h, req, name))
 		return HOSTD_REPLIED;
 	int found = vm_lookup(h, name, NULL, err, sizeof(err));
 	if (found < 0) {
@@ -269,13 +348,10 @@ static enum hostd_op_result op_start(struct hostd *h, struct hostd_req *req)
 	}
 	if (h->state == HOSTD_MAINTENANCE) {
 		hostd_reply_err(h, req, VMC_E_REFUSED, "host %s is in maintenance", h->opts.name);
-	} else if (vm_start_config(h, req, name, config) == 0) {
-		hostd_event(h, "vm.started", name, NULL);
-		hostd_publish_load(h);
-		hostd_reply_ok(h, req, vm_result(h, name));
+		free(config);
+		return HOSTD_REPLIED;
 	}
-	free(config);
-	return HOSTD_REPLIED;
+	return vm_start_config(h, req, name, config, NULL, 0);
 }
 
 /* The state-changing ops that act on a running domain share one shape. */
@@ -293,6 +369,27 @@ static const struct vm_action vm_actions[] = {
 	{"vm.unpause", hv_unpause, "vm.unpaused", HV_VM_PAUSED, "paused"},
 };
 
+static void vm_action_run(void *ud)
+{
+	struct vm_call *c = ud;
+	c->rc = c->a->fn(c->h->hv, c->name, c->err, sizeof(c->err));
+}
+
+static void vm_action_done(struct hostd *h, void *ud)
+{
+	struct vm_call *c = ud;
+	if (c->rc < 0) {
+		hostd_reply_err(h, c->req, VMC_E_FAILED, "vm %s: %s", c->name, c->err);
+	} else {
+		log_info("vm %s: %s done", c->name, c->req->op);
+		hostd_event(h, c->a->event, c->name, NULL);
+		hostd_publish_load(h);
+		hostd_reply_ok(h, c->req, vm_result(h, c->name));
+	}
+	hostd_req_free(c->req);
+	vm_call_free(c);
+}
+
 static enum hostd_op_result op_action(struct hostd *h, struct hostd_req *req)
 {
 	const struct vm_action *a = NULL;
@@ -301,7 +398,7 @@ static enum hostd_op_result op_action(struct hostd *h, struct hostd_req *req)
 			a = &vm_actions[i];
 	char err[VMC_ERR_MAX * 2];
 	const char *name = vm_arg_name(h, req);
-	if (!name)
+	if (!name || vm_busy(h, req, name))
 		return HOSTD_REPLIED;
 	struct hv_vm vm;
 	int found = vm_lookup(h, name, &vm, err, sizeof(err));
@@ -326,15 +423,16 @@ static enum hostd_op_result op_action(struct hostd *h, struct hostd_req *req)
 				hv_vm_state_name(vm.state), a->state_words);
 		return HOSTD_REPLIED;
 	}
-	if (a->fn(h->hv, name, err, sizeof(err)) < 0) {
-		hostd_reply_err(h, req, VMC_E_FAILED, "vm %s: %s", name, err);
+	struct vm_call *c = calloc(1, sizeof(*c));
+	if (!c) {
+		hostd_reply_err(h, req, VMC_E_INTERNAL, "out of memory");
 		return HOSTD_REPLIED;
 	}
-	log_info("vm %s: %s done", name, req->op);
-	hostd_event(h, a->event, name, NULL);
-	hostd_publish_load(h);
-	hostd_reply_ok(h, req, vm_result(h, name));
-	return HOSTD_REPLIED;
+	c->h = h;
+	c->req = req;
+	c->a = a;
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	return vm_call_start(c, 0, vm_action_run, vm_action_done);
 }
 
 /* A clean shutdown takes the guest's time: poll until the domain is gone. */
@@ -367,11 +465,40 @@ static long shutdown_poll(struct evloop *loop, long long id, void *ud)
 	return -1;
 }
 
+static void vm_shutdown_run(void *ud)
+{
+	struct vm_call *c = ud;
+	c->rc = hv_shutdown(c->h->hv, c->name, c->err, sizeof(c->err));
+}
+
+/* The driver asked the guest to shut down: poll until the domain is gone (the VM is no
+ * longer busy meanwhile: vm.destroy may stop it at once). */
+static void vm_shutdown_done(struct hostd *h, void *ud)
+{
+	struct vm_call *c = ud;
+	struct shutdown_wait *w = c->rc < 0 ? NULL : calloc(1, sizeof(*w));
+	if (c->rc < 0)
+		hostd_reply_err(h, c->req, VMC_E_FAILED, "vm %s: %s", c->name, c->err);
+	else if (!w)
+		hostd_reply_err(h, c->req, VMC_E_INTERNAL, "out of memory");
+	if (!w) {
+		hostd_req_free(c->req);
+		vm_call_free(c);
+		return;
+	}
+	w->h = h;
+	w->req = c->req;
+	snprintf(w->name, sizeof(w->name), "%s", c->name);
+	w->deadline = evloop_mono_ms() + SHUTDOWN_TIMEOUT_S * 1000;
+	evloop_add_timer(h->loop, 0, shutdown_poll, w);
+	vm_call_free(c);
+}
+
 static enum hostd_op_result op_shutdown(struct hostd *h, struct hostd_req *req)
 {
 	char err[VMC_ERR_MAX * 2];
 	const char *name = vm_arg_name(h, req);
-	if (!name)
+	if (!name || vm_busy(h, req, name))
 		return HOSTD_REPLIED;
 	struct hv_vm vm;
 	int found = vm_lookup(h, name, &vm, err, sizeof(err));
@@ -391,28 +518,22 @@ static enum hostd_op_result op_shutdown(struct hostd *h, struct hostd_req *req)
 		hostd_reply_err(h, req, VMC_E_BUSY, "vm %s is migrating", name);
 		return HOSTD_REPLIED;
 	}
-	if (hv_shutdown(h->hv, name, err, sizeof(err)) < 0) {
-		hostd_reply_err(h, req, VMC_E_FAILED, "vm %s: %s", name, err);
-		return HOSTD_REPLIED;
-	}
-	struct shutdown_wait *w = calloc(1, sizeof(*w));
-	if (!w) {
+	struct vm_call *c = calloc(1, sizeof(*c));
+	if (!c) {
 		hostd_reply_err(h, req, VMC_E_INTERNAL, "out of memory");
 		return HOSTD_REPLIED;
 	}
-	w->h = h;
-	w->req = req;
-	snprintf(w->name, sizeof(w->name), "%s", name);
-	w->deadline = evloop_mono_ms() + SHUTDOWN_TIMEOUT_S * 1000;
-	evloop_add_timer(h->loop, 0, shutdown_poll, w);
-	return HOSTD_PENDING;
+	c->h = h;
+	c->req = req;
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	return vm_call_start(c, 0, vm_shutdown_run, vm_shutdown_done);
 }
 
 static enum hostd_op_result op_remove(struct hostd *h, struct hostd_req *req)
 {
 	char err[VMC_ERR_MAX * 2];
 	const char *name = vm_arg_name(h, req);
-	if (!name)
+	if (!name || vm_busy(h, req, name))
 		return HOSTD_REPLIED;
 	int found = vm_lookup(h, name, NULL, err, sizeof(err));
 	if (found < 0) {

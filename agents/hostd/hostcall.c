@@ -1,7 +1,12 @@
-/* hostcall.c - the host agent as a client of other host agents: a command published
- * on cmd/host/<h> with an id and reply_to = vmc/<c>/reply/host-<name>, its reply
- * matched by id when it comes, or a timeout. Undrain uses it to ask the hosts that
- * hold drained VMs to send them back. */
+/* hostcall.c - host agents asking each other: peer requests.
+ *
+ * A host may not publish commands (cmd/# is for admins and the config agent), so a
+ * request to another host goes on balance/peer/<h>, which hosts may write and read:
+ * the usual command JSON with an id and reply_to = vmc/<c>/reply/host/<name> (the one
+ * reply topic the production ACL lets this host read); its reply is matched by id when
+ * it comes, or a timeout. Undrain uses it to ask the hosts that hold drained VMs to
+ * send them back. The other side: requests on balance/peer/<name> go through the
+ * command path with an allow-list (vm.migrate only); any other op is refused. */
 #include "migrate.h"
 
 #include "../../lib/evloop.h"
@@ -20,8 +25,13 @@ struct hostcall_wait {
 	void *ud;
 };
 
+/* The ops a peer host may ask of this one. */
+static const char *const hostcall_peer_ops[] = {"vm.migrate", NULL};
+
 struct hostcall {
 	char reply_topic[VMC_TOPIC_MAX];
+	char peer_topic[VMC_TOPIC_MAX];     /* balance/peer/<name>: requests to us */
+	char peer_what[VMC_TOPIC_MAX + 64]; /* names it in refusals */
 	struct hostcall_wait *waits;
 	unsigned long next;
 	long long timer;
@@ -65,8 +75,12 @@ int hostcall_init(struct migrate *m)
 	struct hostcall *hc = calloc(1, sizeof(*hc));
 	if (!hc)
 		return -1;
-	topic_fmt(hc->reply_topic, sizeof(hc->reply_topic), m->h->opts.cluster, "reply/host-%s",
+	topic_fmt(hc->reply_topic, sizeof(hc->reply_topic), m->h->opts.cluster, "reply/host/%s",
 	          m->h->opts.name);
+	topic_fmt(hc->peer_topic, sizeof(hc->peer_topic), m->h->opts.cluster, "balance/peer/%s",
+	          m->h->opts.name);
+	snprintf(hc->peer_what, sizeof(hc->peer_what), "%s (peer hosts may ask only vm.migrate)",
+	         hc->peer_topic);
 	hc->timer = evloop_add_timer(m->h->loop, 500, hostcall_tick, m);
 	m->calls = hc;
 	return 0;
@@ -91,12 +105,21 @@ void hostcall_free(struct migrate *m)
 void hostcall_connected(struct migrate *m)
 {
 	bus_subscribe(m->h->bus, m->calls->reply_topic, 1);
+	bus_subscribe(m->h->bus, m->calls->peer_topic, 1);
 }
 
 int hostcall_message(struct migrate *m, const char *rest, const struct bus_msg *msg)
 {
 	struct hostcall *hc = m->calls;
-	if (!hc || strcmp(msg->topic, hc->reply_topic) != 0)
+	if (!hc)
+		return 0;
+	if (strcmp(msg->topic, hc->peer_topic) == 0) {
+		hostd_command_allowed(m->h, msg, hostcall_peer_ops, hc->peer_what);
+		return 1;
+	}
+	if (strncmp(rest, "balance/peer/", 13) == 0)
+		return 1; /* another host's requests (balance/# is read by the balancer) */
+	if (strcmp(msg->topic, hc->reply_topic) != 0)
 		return 0;
 	cJSON *j = NULL;
 	char err[VMC_ERR_MAX];
@@ -119,7 +142,7 @@ int hostcall_send(struct migrate *m, const char *host, const char *op, cJSON *ar
 	struct hostcall *hc = m->calls;
 	char topic[VMC_TOPIC_MAX];
 	struct hostcall_wait *w = calloc(1, sizeof(*w));
-	if (!w || topic_fmt(topic, sizeof(topic), h->opts.cluster, "cmd/host/%s", host) < 0) {
+	if (!w || topic_fmt(topic, sizeof(topic), h->opts.cluster, "balance/peer/%s", host) < 0) {
 		free(w);
 		cJSON_Delete(args);
 		return -1;

@@ -81,6 +81,7 @@ struct hostd {
 	void *migrate;  /* migration module's state (migrate.c) */
 	void *balancer; /* rule engine's state (balancer.c) */
 	void *guests;   /* guest figures (guests.c) */
+	void *vmjobs;   /* VM driver calls running on worker threads (vmjobs.c) */
 };
 
 /* --- commands.c ---------------------------------------------------------- */
@@ -93,6 +94,11 @@ struct hostd_op {
 };
 /* Handles one message on cmd/host/<name>. */
 void hostd_command(struct hostd *h, const struct bus_msg *m);
+/* The same for a topic where only some ops are accepted: allow is a NULL-terminated list
+ * of op names; any other op is answered with a "refused" error naming `from` (a
+ * description of the topic). Ids go through the same id cache as hostd_command's. */
+void hostd_command_allowed(struct hostd *h, const struct bus_msg *m, const char *const *allow,
+			   const char *from);
 /* Replies and records the reply for the id; the request is not freed. */
 void hostd_reply_ok(struct hostd *h, struct hostd_req *req, cJSON *result);
 void hostd_reply_err(struct hostd *h, struct hostd_req *req, enum vmc_err code, const char *fmt,
@@ -102,6 +108,21 @@ void hostd_req_free(struct hostd_req *req);
 /* Op tables, one per module (commands_vm.c, commands_host.c, migrate.c, balancer.c). */
 extern const struct hostd_op hostd_vm_ops[];
 extern const struct hostd_op hostd_host_ops[];
+
+/* --- vmjobs.c: blocking driver calls of VM commands, on worker threads ------------- */
+/* Sets up the worker pool. 0, or -1 (out of memory, no pipe). */
+int hostd_vmjobs_start(struct hostd *h);
+/* Waits up to 5 s for running calls; completions not yet delivered run now. */
+void hostd_vmjobs_stop(struct hostd *h);
+/* Runs run(ud) on a worker thread, then done(h, ud) in the loop; while it runs, vm is
+ * busy with op and mem_mb (what a create will take) counts in hostd_vmjobs_mem. Without
+ * a thread, runs both at once. Returns 0, or -1 (out of memory: nothing ran). */
+int hostd_vmjob_start(struct hostd *h, const char *vm, const char *op, int64_t mem_mb,
+                      void (*run)(void *ud), void (*done)(struct hostd *h, void *ud), void *ud);
+/* The op of the job running for vm, or NULL if none. */
+const char *hostd_vm_busy(struct hostd *h, const char *vm);
+/* Memory the running jobs' creates will take, MiB. */
+int64_t hostd_vmjobs_mem(struct hostd *h);
 
 /* --- publish.c ----------------------------------------------------------- */
 /* Publishes the retained host/<name>/state record with the current state. */

@@ -500,7 +500,7 @@ int main(int argc, char **argv)
 	explicit_bzero(password, sizeof(password));
 	if (!h.bus)
 		fatalx("%s", err);
-	if (hostd_guests_start(&h) < 0)
+	if (hostd_guests_start(&h) < 0 || hostd_vmjobs_start(&h) < 0)
 		fatalx("out of memory");
 	if (hostd_migrate_init(&h, err, sizeof(err)) < 0)
 		fatalx("%s", err);
@@ -522,6 +522,7 @@ int main(int argc, char **argv)
 	evloop_run(h.loop);
 
 	log_info("signal %d: going offline", (int)got_signal);
+	hostd_vmjobs_stop(&h);
 	hostd_migrate_free(&h);
 	if (bus_connected(h.bus)) {
 		char t[VMC_TOPIC_MAX];

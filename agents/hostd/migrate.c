@@ -296,6 +296,20 @@ void hostd_migrate_connected(struct hostd *h)
 	hostcall_connected(m);
 }
 
+/* Our own retained state says offline while we are connected: the Last Will of an
+ * earlier session of ours (killed, restarted at once) reached the broker after our
+ * birth message. Say online again, or peers would take us for gone. */
+static void state_check_own(struct hostd *h, const cJSON *msg)
+{
+	const cJSON *st = cJSON_GetObjectItem(msg, "state");
+	if (cJSON_IsString(st) && strcmp(st->valuestring, "offline") == 0 &&
+	    bus_connected(h->bus)) {
+		log_info("our retained state says offline (an earlier session's Last Will): "
+			 "publishing it again");
+		hostd_publish_state(h);
+	}
+}
+
 int hostd_migrate_message(struct hostd *h, const char *rest, const struct bus_msg *msg)
 {
 	struct migrate *m = migrate_of(h);
@@ -322,6 +336,8 @@ int hostd_migrate_message(struct hostd *h, const char *rest, const struct bus_ms
 		peers_on_state(m->peers, host, j);
 	else
 		peers_on_load(m->peers, host, j, evloop_mono_ms());
+	if (is_state && strcmp(host, h->opts.name) == 0)
+		state_check_own(h, j);
 	cJSON_Delete(j);
 	return 0;
 }

@@ -174,12 +174,13 @@ void drain_free(struct migrate *m);
 enum hostd_op_result drain_op_drain(struct hostd *h, struct hostd_req *req);
 enum hostd_op_result drain_op_undrain(struct hostd *h, struct hostd_req *req);
 
-/* --- hostcall.c: commands to other host agents, answered asynchronously ------------ */
+/* --- hostcall.c: requests to other host agents (balance/peer/<h>), answered
+ * asynchronously on reply/host/<name>; and the requests peers send us ----------------- */
 typedef void hostcall_fn(struct hostd *h, void *ud, const cJSON *reply, const char *err);
 int hostcall_init(struct migrate *m);
 void hostcall_free(struct migrate *m);
 void hostcall_connected(struct migrate *m);
-/* Returns 1 if the message was a reply to us (consumed). */
+/* Returns 1 if the message was a reply to us or a peer request (consumed). */
 int hostcall_message(struct migrate *m, const char *rest, const struct bus_msg *msg);
 /* Sends op to host; fn gets the reply, or NULL and a reason after timeout_ms. 0 or -1. */
 int hostcall_send(struct migrate *m, const char *host, const char *op, cJSON *args, long timeout_ms,

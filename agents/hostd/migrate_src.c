@@ -613,6 +613,11 @@ enum vmc_err migrate_start(struct hostd *h, const char *vm, const char *to, mig_
 		         vm, to);
 		return VMC_E_BAD_REQUEST;
 	}
+	const char *busy = hostd_vm_busy(h, vm);
+	if (busy) {
+		snprintf(msg, msglen, "vm %s is busy: %s is still running", vm, busy);
+		return VMC_E_BUSY;
+	}
 	if ((rc = src_check_vm(m, vm, &v, msg, msglen)) != VMC_OK ||
 	    (rc = src_check_peer(m, vm, v.mem_mb, to, msg, msglen)) != VMC_OK ||
 	    (rc = src_check_caps(m, msg, msglen)) != VMC_OK)

@@ -67,7 +67,8 @@ kill_loop() { # SIDE N
 		local mpid=$!
 		delay=$((RANDOM % ${KILL_MAX_MS:-1500}))
 		sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
-		harness_kill_host "$victim" KILL
+		{ harness_kill_host "$victim" KILL; } 2>/dev/null
+		harness_wait_host "$victim" offline 10 # its Last Will, before it comes back
 		mig_start_host "$victim"
 		harness_wait_host "$victim" online 30
 		local v settled=1
@@ -106,7 +107,8 @@ crash_round() { # VM POINT WANT
 	local mpid=$! pid=${HOST_PID[$victim]}
 	wait_until 60 sh -c "! kill -0 $pid 2>/dev/null"
 	local died=$?
-	harness_kill_host "$victim" KILL
+	{ harness_kill_host "$victim" KILL; } 2>/dev/null
+	harness_wait_host "$victim" offline 10
 	mig_start_host "$victim"
 	harness_wait_host "$victim" online 30
 	wait_until 90 vm_settled "$vm" h1 h2

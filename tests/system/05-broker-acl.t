@@ -251,6 +251,8 @@ allowed h1 "$C/vm/web1"
 allowed h1 "$C/event"
 allowed h1 "$C/reply/vmc-test"
 allowed h1 "$C/balance/help"
+allowed h1 "$C/balance/peer/h2"
+allowed h1 "$C/reply/host/h2"
 denied h1 "$C/host/h1/state" \
 	"$C/host/h2/state" "$C/host/h2/load" "$C/host/h2" \
 	"$C/cmd/host/h2" "$C/cmd/host/h1" "$C/cmd/confd" "$C/cmd/x/y" \
@@ -319,6 +321,8 @@ tag=$RANDOM$RANDOM
 pub admin "$C/cmd/host/h2" "for-h2-$tag"
 pub admin "$C/cmd/confd" "for-confd-$tag"
 pub admin "$C/reply/vmc-test" "reply-$tag"
+pub admin "$C/reply/host/h2" "reply-h2-$tag"
+pub h2 "$C/reply/host/h1" "reply-h1-$tag"
 pub g1 "$C/guest/g1/load" "guest-$tag"
 pub h2 "$C/host/h2/load" "peer-$tag"
 pub admin "$C/cmd/host/h1" "for-h1-$tag"
@@ -332,11 +336,26 @@ if seen "$H" "$C/guest/g1/load guest-$tag" && seen "$H" "$C/host/h2/load peer-$t
 else
 	fail "h1 reads guests' figures and its peers' host topics" "$(cat "$H")"
 fi
-out=$(grep -E -- "-$tag\$" "$H" | grep -vE "(for-h1|guest|peer)-$tag\$")
-if [ -z "$out" ]; then
-	pass "h1 cannot read commands to h2 or confd, nor replies to clients"
+if seen "$H" "$C/reply/host/h1 reply-h1-$tag"; then
+	pass "h1 reads the replies to its peer requests (reply/host/h1, written by h2)"
 else
-	fail "h1 cannot read commands to h2 or confd, nor replies to clients" "h1 received:" "$out"
+	fail "h1 reads the replies to its peer requests (reply/host/h1, written by h2)" "$(cat "$H")"
+fi
+out=$(grep -E -- "-$tag\$" "$H" | grep -vE "(for-h1|guest|peer|reply-h1)-$tag\$")
+if [ -z "$out" ]; then
+	pass "h1 cannot read commands to h2 or confd, nor replies to clients or to h2"
+else
+	fail "h1 cannot read commands to h2 or confd, nor replies to clients or to h2" \
+		"h1 received:" "$out"
+fi
+
+# peer requests: h1 asks h2 on balance/peer/h2 (hosts may not write cmd/#)
+P=$T/h2-peer.sub
+sub_start h2 "$P" "$C/balance/peer/h2"
+if sync_sub h1 "$P" "$C/balance/peer/h2"; then
+	pass "h1's request on balance/peer/h2 reaches h2"
+else
+	fail "h1's request on balance/peer/h2 reaches h2" "$(cat "$P.err")"
 fi
 
 # Nothing forged was retained: a fresh admin subscriber gets h2's retained state

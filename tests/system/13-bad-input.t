@@ -2,7 +2,7 @@
 # Bad input always gets a clear error naming what was wrong, and changes nothing.
 . "$(dirname "$0")/../lib/harness.sh"
 harness_init
-plan 20
+plan 24
 
 harness_start_broker
 harness_start_host h1
@@ -55,6 +55,22 @@ for name in '../x' 'a b' '$(reboot)' "$(printf 'v%.0s' $(seq 300))" '' '.hidden'
 	*) like "$(err_of "$r")" "^false bad_name: .*64" "a 300-character name is refused, naming the limit" ;;
 	esac
 done
+
+# peer requests (balance/peer/h1): only vm.migrate; anything else is refused, unrun
+askpeer() {
+	local n=$(($(sub_payloads "$T/r" | wc -l) + 1))
+	pub -V mqttv5 -t "$C/balance/peer/h1" -m "$1"
+	wait_until 10 test "$(sub_payloads "$T/r" | wc -l)" -ge $n
+	sub_payloads "$T/r" | sed -n "${n}p"
+}
+r=$(askpeer '{"id":"p1","op":"vm.destroy","args":{"name":"keep1"},"reply_to":"'"$C/reply/bad"'"}')
+like "$(err_of "$r")" "^false refused: .*vm.destroy.*balance/peer/h1" "a peer request for vm.destroy is refused, naming op and topic"
+r=$(askpeer '{"id":"p2","op":"host.drain","args":{},"reply_to":"'"$C/reply/bad"'"}')
+like "$(err_of "$r")" "^false refused: .*host.drain" "a peer request for host.drain is refused"
+r=$(askpeer '{"id":"p3","op":"vm.migrate","args":{"name":"nosuch","to":"h9"},"reply_to":"'"$C/reply/bad"'"}')
+like "$(err_of "$r")" "^false [a-z_]+: " "a peer request for vm.migrate is taken (and answered)"
+msg=$(jq -r .error.message <<<"$r")
+ok $([[ "$msg" != *"not accepted on"* ]] && echo 0 || echo 1) "vm.migrate from a peer is not refused as a peer op ($msg)"
 kill $SUB_PID 2>/dev/null
 
 # MQTT 3.1.1, unreadable: nowhere to reply, so an event says it was rejected

@@ -6,7 +6,7 @@
 # file:line:column.
 . "$(dirname "$0")/../lib/harness.sh"
 harness_init
-plan 11
+plan 14
 
 cat >"$T/bad.rules" <<'RULES'
 rule a {
@@ -42,6 +42,12 @@ p=$(plan_moves)
 is "$(jq -r '[.result.moves[].to] | group_by(.) | map("\(.[0])=\(length)") | join(" ")' <<<"$p")" \
 	"h2=4 h3=4 h4=4" "4 to each other host"
 is "$(jq -r '[.result.moves[].vm] | unique | length' <<<"$p")" "12" "no VM planned twice"
+
+is "$(vmcc plan --json | jq '.moves | length')" "12" "vmc plan --json: the same 12 moves"
+out=$(vmcc plan)
+like "$out" "plan \(balance\): 12 moves" "vmc plan prints the moves"
+like "$out" "vm[0-9]+ +h1 +h[234] +[0-9.]+\\?? +[0-9.]+ > [0-9.]+ +[0-9.]+ > [0-9.]+" \
+	"each with the predicted loads before and after"
 
 decided() { grep -q '"type":"balance.decision"' "$T/events.json"; }
 wait_until 30 decided

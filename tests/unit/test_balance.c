@@ -156,6 +156,11 @@ static void test_tags_and_names(void **state)
 	assert_true(vm.flags & BAL_VM_EXCLUDED);
 	assert_string_equal(vm.affinity, "db");
 	assert_string_equal(vm.anti, "ha");
+	struct bal_vm vm2 = {0};
+	const char *name_tags[] = {"affinity.web", "anti.db"};
+	bal_vm_tags(&vm2, name_tags, 2);
+	assert_string_equal(vm2.affinity, "web");
+	assert_string_equal(vm2.anti, "db");
 	assert_string_equal(bal_host_state_name(BAL_MAINTENANCE), "maintenance");
 	assert_int_equal(bal_host_state_parse("standby"), BAL_STANDBY);
 	assert_int_equal(bal_host_state_parse("x"), -1);

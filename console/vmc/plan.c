@@ -1,0 +1,101 @@
+/* plan.c - `vmc plan` (see plan.h). */
+#include "plan.h"
+#include "client.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A member's number (0 if absent) and string (dflt if absent). */
+static double num(const cJSON *o, const char *k)
+{
+	double d = cJSON_GetNumberValue(cJSON_GetObjectItem(o, k));
+	return isnan(d) ? 0 : d;
+}
+
+static const char *str(const cJSON *o, const char *k, const char *dflt)
+{
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(o, k));
+	return s ? s : dflt;
+}
+
+/* The first host the snapshot shows online, or NULL. */
+static const char *online_host(struct client *c)
+{
+	const cJSON *st;
+	cJSON_ArrayForEach(st, c->states)
+	{
+		if (strcmp(str(st, "state", ""), "online") == 0)
+			return st->string;
+	}
+	return NULL;
+}
+
+static void print_plan(const cJSON *r)
+{
+	const cJSON *moves = cJSON_GetObjectItem(r, "moves"), *m;
+	int n = cJSON_GetArraySize(moves);
+	printf("plan (%s): %d move%s\n", str(r, "mode", "balance"), n, n == 1 ? "" : "s");
+	if (n > 0)
+		printf("%-16s %-12s %-12s %6s  %-20s %-18s\n", "VM", "FROM", "TO", "CPU%",
+		       "FROM BEFORE > AFTER", "TO BEFORE > AFTER");
+	cJSON_ArrayForEach(m, moves)
+	{
+		char cpu[24], from[48], to[48];
+		snprintf(cpu, sizeof(cpu), "%.1f%s", num(m, "cpu"),
+		         cJSON_IsTrue(cJSON_GetObjectItem(m, "unknown")) ? "?" : "");
+		snprintf(from, sizeof(from), "%.1f > %.1f", num(m, "from_before"),
+		         num(m, "from_after"));
+		snprintf(to, sizeof(to), "%.1f > %.1f", num(m, "to_before"), num(m, "to_after"));
+		printf("%-16s %-12s %-12s %6s  %-20s %-18s\n", str(m, "vm", "?"),
+		       str(m, "from", "?"), str(m, "to", "?"), cpu, from, to);
+	}
+	const cJSON *e;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItem(r, "emptied"))
+	{
+		if (cJSON_IsString(e))
+			printf("host %s would be emptied\n", e->valuestring);
+	}
+	if (num(r, "unplaced") > 0)
+		printf("%.0f VM(s) could not be placed\n", num(r, "unplaced"));
+}
+
+int plan_run(struct client *c, const char *host, const char *mode, int json)
+{
+	client_snapshot(c, 0);
+	if (!host)
+		host = online_host(c);
+	if (!host) {
+		fprintf(stderr, "vmc: plan: no host is online to ask\n");
+		return 3;
+	}
+	char target[300];
+	snprintf(target, sizeof(target), "cmd/host/%s", host);
+	cJSON *args = cJSON_CreateObject();
+	if (mode)
+		cJSON_AddStringToObject(args, "mode", mode);
+	cJSON *reply;
+	char err[512];
+	if (client_call(c, target, "balance.plan", args, &reply, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vmc: %s\n", err);
+		return 3;
+	}
+	int rc = 0;
+	const cJSON *r = cJSON_GetObjectItem(reply, "result");
+	if (!cJSON_IsTrue(cJSON_GetObjectItem(reply, "ok"))) {
+		const cJSON *e = cJSON_GetObjectItem(reply, "error");
+		fprintf(stderr, "vmc: %s: %s\n", str(e, "code", "error"),
+		        str(e, "message", "failed"));
+		rc = 1;
+	} else if (json) {
+		char *t = cJSON_Print(r);
+		if (t)
+			printf("%s\n", t);
+		free(t);
+	} else {
+		print_plan(r);
+	}
+	cJSON_Delete(reply);
+	return rc;
+}
