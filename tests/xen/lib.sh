@@ -17,6 +17,7 @@
 #
 # Environment (all optional):
 #   VMC_XEN_SMP=1              vCPUs per nested host (and dom0_max_vcpus)
+#   VMC_XEN_CPU=qemu64,+ssse3,+sse4.1,+sse4.2,+popcnt   QEMU -cpu model
 #   VMC_XEN_MEM=1536           MiB of RAM per nested host
 #   VMC_XEN_DOM0_MEM=640       MiB for dom0 (the rest is free for guests)
 #   VMC_XEN_BOOT_TIMEOUT=400   seconds to wait for a dom0 to be ready
@@ -33,6 +34,9 @@ XEN_BROKER_GUEST_ADDR=10.0.2.100
 XEN_BROKER_GUEST_PORT=1883
 
 : "${VMC_XEN_SMP:=1}"
+# No AVX/XSAVE: with -cpu max (QEMU 7.2 TCG), sshd in dom0 intermittently
+# rejected valid ed25519 signatures ("Permission denied (publickey)").
+: "${VMC_XEN_CPU:=qemu64,+ssse3,+sse4.1,+sse4.2,+popcnt}"
 : "${VMC_XEN_MEM:=1536}"
 : "${VMC_XEN_DOM0_MEM:=640}"
 : "${VMC_XEN_BOOT_TIMEOUT:=400}"
@@ -160,7 +164,7 @@ xen_boot() {
     XEN_SSH_PORT[$name]=$ssh_port
     mkdir -p "$XEN_SHARE/out/$name" "$XEN_SHARE/cmd/$name"
     TMPDIR=$XEN_RUN qemu-system-x86_64 -name "vmc-$name" \
-        -machine q35 -cpu max,-smap,-smep -accel tcg,thread=multi \
+        -machine q35 -cpu "$VMC_XEN_CPU" -accel tcg,thread=multi -nodefaults \
         -smp "$VMC_XEN_SMP" -m "$VMC_XEN_MEM" \
         -nographic -no-reboot -monitor none -serial "file:$XEN_LOGS/$name.serial" \
         -kernel "$XEN_IMG/xen.elf" \
@@ -212,7 +216,7 @@ xen_ip() { echo "${XEN_HOST_IP[$1]}"; }
 xen_ssh() {
     local name=$1
     shift
-    ssh -q -i "$XEN_RUN/id_ed25519" -p "${XEN_SSH_PORT[$name]}" \
+    ssh -i "$XEN_RUN/id_ed25519" -p "${XEN_SSH_PORT[$name]}" -o IdentitiesOnly=yes \
         -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
         -o LogLevel=ERROR -o BatchMode=yes -o ConnectTimeout=30 \
         -o ServerAliveInterval=15 -o ServerAliveCountMax=8 \

@@ -13,7 +13,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 T_START=$SECONDS
-NTESTS=16
+NTESTS=17
 N=0
 FAILED=0
 ok() {
