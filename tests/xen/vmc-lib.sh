@@ -19,6 +19,11 @@ xen_vmc_up() {
 	xen_init
 	xen_need_pkgs jq
 	xen_broker_start
+	# Balancing off: on these 1-CPU hosts the busy tick guest would be moved
+	# by the balancer on its own, racing the migrations the tests ask for.
+	mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -r -t vmc/default/policy \
+		-m "{\"v\":1,\"from\":\"vmc/admin\",\"ts\":$(date +%s%3N),\"mode\":\"off\"}" ||
+		xen_die "cannot publish the cluster policy"
 	cp "$VMC_BIN/vmc-hostd" "$VMC_BIN/vmc-guestd" "$XEN_SHARE/bin/"
 	head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$XEN_SHARE/cluster.key"
 	echo >>"$XEN_SHARE/cluster.key"
@@ -43,8 +48,11 @@ vmcx() { "$VMC_BIN/vmc" --broker "mqtt://127.0.0.1:$BROKER_PORT" "$@"; }
 
 # xc HOST TIMEOUT SHELL-TEXT: run SHELL-TEXT in dom0 HOST through the 9p
 # queue; prints its output, returns its status (124 on timeout).
+# (xc is often called inside $(...): xen_cmd's job counter would not advance
+# there and a later job would find an earlier one's output, so each call
+# gets its own job number.)
 xc() {
-	local f rc
+	local f rc XEN_JOB_SEQ=$((BASHPID * 100000 + RANDOM))
 	f=$(mktemp "$XEN_RUN/job.XXXXXX")
 	printf '%s\n' "$3" >"$f"
 	xen_cmd "$1" "$f" "$2"
