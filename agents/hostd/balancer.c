@@ -24,6 +24,7 @@
 
 #define TICK_REAL_MS 50
 #define PENDING_MAX 64
+#define KIDS_MAX 64
 /* protocol timers never shorter than this in real time, whatever the time scale */
 #define MIN_WINDOW_REAL_MS 300
 #define MIN_RESERVATION_REAL_MS 2000
@@ -38,6 +39,9 @@ struct balancer {
 		char to[VMC_NAME_MAX + 1];
 	} pending[PENDING_MAX];
 	size_t npending;
+	pid_t kids[KIDS_MAX]; /* hooks and webhooks running; reaped by pid, never with
+	                         waitpid(-1): libxl's helpers are children too */
+	size_t nkids;
 };
 
 static struct balancer *bal(struct hostd *h)
@@ -84,7 +88,27 @@ int hostd_balancer_load_rules(const char *path, struct rules **out, char *err, s
 
 /* --- carrying out the node's outputs ------------------------------------------------ */
 
-static void spawn(const char *prog, const char *arg)
+/* Remembers a hook or webhook child so that tick() reaps it (and only it). */
+static void kid_add(struct balancer *b, pid_t pid)
+{
+	if (b->nkids < KIDS_MAX)
+		b->kids[b->nkids++] = pid;
+	else
+		log_warnx("more than %d hooks running: pid %d is not reaped", KIDS_MAX, (int)pid);
+}
+
+/* Reaps the hook and webhook children that ended. */
+static void kids_reap(struct balancer *b)
+{
+	for (size_t i = 0; i < b->nkids;) {
+		if (waitpid(b->kids[i], NULL, WNOHANG) != 0)
+			b->kids[i] = b->kids[--b->nkids];
+		else
+			i++;
+	}
+}
+
+static void spawn(struct balancer *b, const char *prog, const char *arg)
 {
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -96,16 +120,19 @@ static void spawn(const char *prog, const char *arg)
 		execv(prog, argv);
 		_exit(127);
 	}
+	kid_add(b, pid);
 	log_info("hook %s %s started (pid %d)", prog, arg, (int)pid);
 }
 
 /* POSTs an alert to its webhook from a child process, so the loop never waits. */
-static void webhook(const char *url, const char *body)
+static void webhook(struct balancer *b, const char *url, const char *body)
 {
 	pid_t pid = fork();
 	if (pid != 0) {
 		if (pid < 0)
 			log_warn("webhook %s", url);
+		else
+			kid_add(b, pid);
 		return;
 	}
 	CURL *c = curl_easy_init();
@@ -128,8 +155,7 @@ static void migrate(struct hostd *h, const char *vm, const char *to)
 {
 	struct balancer *b = bal(h);
 	char err[VMC_ERR_MAX] = "too many migrations pending";
-	if (b->npending == PENDING_MAX ||
-	    hostd_migrate_start(h, vm, to, err, sizeof(err)) < 0) {
+	if (b->npending == PENDING_MAX || hostd_migrate_start(h, vm, to, err, sizeof(err)) < 0) {
 		log_warnx("balance: cannot migrate %s to %s: %s", vm, to, err);
 		bn_migration_done(b->node, hostd_now(h), vm, to, 0);
 		return;
@@ -159,7 +185,7 @@ static void outputs(struct hostd *h)
 			const cJSON *url = cJSON_GetObjectItemCaseSensitive(o[i].msg, "webhook");
 			if (cJSON_IsString(url)) {
 				char *body = msg_print(o[i].msg);
-				webhook(url->valuestring, body);
+				webhook(b, url->valuestring, body);
 				free(body);
 			}
 			break;
@@ -174,7 +200,7 @@ static void outputs(struct hostd *h)
 			cJSON_AddStringToObject(f, "target", o[i].host);
 			hostd_event(h, off ? "host.standby" : "host.power_on", NULL, f);
 			if (prog)
-				spawn(prog, o[i].host);
+				spawn(b, prog, o[i].host);
 			break;
 		}
 		}
@@ -186,8 +212,7 @@ static long tick(struct evloop *loop, long long id, void *ud)
 {
 	struct hostd *h = ud;
 	struct balancer *b = bal(h);
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		; /* hooks and webhooks that ended */
+	kids_reap(b);
 	int64_t now = hostd_now(h);
 	bn_tick(b->node, now, bview_get(&b->view, now));
 	outputs(h);
