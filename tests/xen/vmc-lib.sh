@@ -1,0 +1,114 @@
+# shellcheck shell=bash
+# tests/xen/vmc-lib.sh: vmcluster on the nested Xen pair (source after lib.sh).
+#
+# xen_vmc_up boots xa and xb with `vmc-hostd --driver xen` started from the
+# share; the other functions drive the cluster from outside with $VMC_BIN/vmc
+# and look inside the dom0s through the 9p job queue (xen_cmd).
+
+: "${VMC_BIN:=$XEN_TOP/bin}"
+
+# xen_vmc_up: image, broker, binaries and cluster key in the share, boot
+# scripts starting vmc-hostd (its log in out/NAME/hostd.log, its pid in
+# /run/vmc-hostd.pid; running the boot script again as a job restarts it),
+# both hosts booted and ready.  Returns 1 if a host did not come up.
+xen_vmc_up() {
+	local h b
+	for b in vmc vmc-hostd vmc-guestd; do
+		[ -x "$VMC_BIN/$b" ] || xen_die "$VMC_BIN/$b missing (run make first)"
+	done
+	xen_init
+	xen_need_pkgs jq
+	xen_broker_start
+	# Balancing off: on these 1-CPU hosts the busy tick guest would be moved
+	# by the balancer on its own, racing the migrations the tests ask for.
+	mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -r -t vmc/default/policy \
+		-m "{\"v\":1,\"from\":\"vmc/admin\",\"ts\":$(date +%s%3N),\"mode\":\"off\"}" ||
+		xen_die "cannot publish the cluster policy"
+	cp "$VMC_BIN/vmc-hostd" "$VMC_BIN/vmc-guestd" "$XEN_SHARE/bin/"
+	head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$XEN_SHARE/cluster.key"
+	echo >>"$XEN_SHARE/cluster.key"
+	for h in xa xb; do
+		cat >"$XEN_SHARE/boot-$h.sh" <<'EOF'
+mkdir -p /var/lib/vmcluster/hostd "/share/out/$VMC_HOST"
+setsid /share/bin/vmc-hostd --driver xen --name "$VMC_HOST" \
+    --broker "mqtt://$VMC_BROKER_HOST:$VMC_BROKER_PORT" \
+    --migrate-addr "$VMC_IP" --migrate-port 7000 \
+    --cluster-key-file /share/cluster.key --state-dir /var/lib/vmcluster/hostd \
+    --keepalive 30 --interval 2 </dev/null >>"/share/out/$VMC_HOST/hostd.log" 2>&1 &
+echo $! >/run/vmc-hostd.pid
+echo "vmc-hostd started, pid $!"
+EOF
+	done
+	xen_boot_pair xa xb
+	xen_wait_up xa && xen_wait_up xb
+}
+
+# vmcx ARGS...: the outer vmc, on the run's broker.
+vmcx() { "$VMC_BIN/vmc" --broker "mqtt://127.0.0.1:$BROKER_PORT" "$@"; }
+
+# xc HOST TIMEOUT SHELL-TEXT: run SHELL-TEXT in dom0 HOST through the 9p
+# queue; prints its output, returns its status (124 on timeout).
+# (xc is often called inside $(...): xen_cmd's job counter would not advance
+# there and a later job would find an earlier one's output, so each call
+# gets its own job number.)
+xc() {
+	local f rc XEN_JOB_SEQ=$((BASHPID * 100000 + RANDOM))
+	f=$(mktemp "$XEN_RUN/job.XXXXXX")
+	printf '%s\n' "$3" >"$f"
+	xen_cmd "$1" "$f" "$2"
+	rc=$?
+	rm -f "$f"
+	return $rc
+}
+
+# host_field HOST FIELD: a field of HOST's record in `vmc hosts --json`.
+host_field() {
+	vmcx --json hosts 2>/dev/null | jq -r --arg n "$1" --arg f "$2" \
+		'.[] | select(.name == $n) | .[$f] // empty'
+}
+
+# vm_json NAME: NAME's records in `vmc vms --json`, one object a line.
+vm_json() { vmcx --json vms 2>/dev/null | jq -c --arg n "$1" '.[] | select(.name == $n)'; }
+
+# wait_for SECONDS COMMAND...: run COMMAND every 2 s until it succeeds (0) or time is up (1).
+wait_for() {
+	local t=$1 start=$SECONDS
+	shift
+	while ! "$@"; do
+		((SECONDS - start > t)) && return 1
+		sleep 2
+	done
+}
+
+# hosts_online: both agents are online in `vmc hosts`.
+hosts_online() {
+	[ "$(host_field xa state)" = online ] && [ "$(host_field xb state)" = online ]
+}
+
+# vm_only_on NAME HOST: vmc vms lists NAME exactly once, running, on HOST.
+vm_only_on() {
+	local recs
+	recs=$(vm_json "$1")
+	[ "$(grep -c . <<<"$recs")" = 1 ] &&
+		jq -e --arg h "$2" '.host == $h and .state == "running"' <<<"$recs" >/dev/null
+}
+
+# xl_all: every tick domain of both dom0s' xl list as "HOST NAME STATE" lines.
+xl_all() {
+	local h
+	for h in xa xb; do
+		xc "$h" 60 "xl list 2>/dev/null | awk 'NR > 1 && \$1 ~ /^tick/ { print \$1, \$5 }'" |
+			sed "s/^/$h /"
+	done
+}
+
+# running_copies XL_ALL: how many of those domains run (state without p, s, c, d).
+running_copies() { awk '$3 !~ /[pscd]/' <<<"$1" | grep -c .; }
+
+# max_tick HOST: highest "tick N" in the guest's console logs on HOST (-1: none).
+# xenconsoled writes guest-tick.log, or guest-tick--incoming.log on a migration
+# target; the counter only grows, so the highest number is the latest.
+max_tick() {
+	xc "$1" 60 'cat /var/log/xen/console/guest-tick*.log 2>/dev/null' |
+		tr -d '\r' | awk '/^tick [0-9]+$/ && $2 > n { n = $2 } END { print (n == "" ? -1 : n + 0) }'
+}
