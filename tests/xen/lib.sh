@@ -162,7 +162,9 @@ xen_boot() {
         usernet+=",guestfwd=tcp:$XEN_BROKER_GUEST_ADDR:$XEN_BROKER_GUEST_PORT-cmd:socat STDIO TCP:127.0.0.1:$BROKER_PORT"
     fi
     [ "$VMC_XEN_DEBUG" = 1 ] && quiet="loglevel=7"
-    for peer in "${!XEN_HOST_IP[@]}"; do peers+=" vmc.peer=$peer:${XEN_HOST_IP[$peer]}"; done
+    for peer in "${!XEN_HOST_IP[@]}"; do
+        [ "$peer" = "$name" ] || peers+=" vmc.peer=$peer:${XEN_HOST_IP[$peer]}"
+    done
     cmdline="root=/dev/vda rw console=hvc0 net.ifnames=0 $quiet vmc.host=$name vmc.ip=$ip/24$peers"
     XEN_HOST_IP[$name]=$ip
     XEN_SSH_PORT[$name]=$ssh_port
@@ -185,6 +187,7 @@ xen_boot() {
 
 # xen_boot_pair [NAME_A NAME_B]: boot xa and xb (or the given names).
 xen_boot_pair() {
+    XEN_HOST_IP[${2:-xb}]=$XEN_NET_PREFIX.2 # so that xa's /etc/hosts knows xb
     xen_boot "${1:-xa}" 1
     xen_wait_port "$XEN_LINK_PORT" 30 || xen_die "${1:-xa}: link port never listened"
     xen_boot "${2:-xb}" 2
