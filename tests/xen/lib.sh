@@ -17,7 +17,7 @@
 #
 # Environment (all optional):
 #   VMC_XEN_SMP=1              vCPUs per nested host (and dom0_max_vcpus)
-#   VMC_XEN_CPU=qemu64,+ssse3,+sse4.1,+sse4.2,+popcnt   QEMU -cpu model
+#   VMC_XEN_CPU=max,-smap,-smep,-avx,-avx2,-xsave,-xsaveopt,-xsavec,-xsaves,-pku
 #   VMC_XEN_MEM=1536           MiB of RAM per nested host
 #   VMC_XEN_DOM0_MEM=640       MiB for dom0 (the rest is free for guests)
 #   VMC_XEN_BOOT_TIMEOUT=400   seconds to wait for a dom0 to be ready
@@ -34,9 +34,13 @@ XEN_BROKER_GUEST_ADDR=10.0.2.100
 XEN_BROKER_GUEST_PORT=1883
 
 : "${VMC_XEN_SMP:=1}"
-# No AVX/XSAVE: with -cpu max (QEMU 7.2 TCG), sshd in dom0 intermittently
-# rejected valid ed25519 signatures ("Permission denied (publickey)").
-: "${VMC_XEN_CPU:=qemu64,+ssse3,+sse4.1,+sse4.2,+popcnt}"
+# -cpu max gives Xen SVM+NPT (HAP), which live migration needs: Debian's Xen
+# 4.17 is built without shadow paging, so PV guests cannot be live-migrated
+# (no log-dirty) and the test guests are PVH.  With smap/smep the PV dom0 dies
+# at once.  With AVX/XSAVE, dom0 processes were corrupted now and then (sshd
+# rejecting valid ed25519 signatures, GP faults in libcrypto, segfaults in
+# libc), worst while an HVM/PVH guest ran: keep XSAVE off.
+: "${VMC_XEN_CPU:=max,-smap,-smep,-avx,-avx2,-xsave,-xsaveopt,-xsavec,-xsaves,-pku}"
 : "${VMC_XEN_MEM:=1536}"
 : "${VMC_XEN_DOM0_MEM:=640}"
 : "${VMC_XEN_BOOT_TIMEOUT:=400}"
@@ -158,7 +162,9 @@ xen_boot() {
         usernet+=",guestfwd=tcp:$XEN_BROKER_GUEST_ADDR:$XEN_BROKER_GUEST_PORT-cmd:socat STDIO TCP:127.0.0.1:$BROKER_PORT"
     fi
     [ "$VMC_XEN_DEBUG" = 1 ] && quiet="loglevel=7"
-    for peer in "${!XEN_HOST_IP[@]}"; do peers+=" vmc.peer=$peer:${XEN_HOST_IP[$peer]}"; done
+    for peer in "${!XEN_HOST_IP[@]}"; do
+        [ "$peer" = "$name" ] || peers+=" vmc.peer=$peer:${XEN_HOST_IP[$peer]}"
+    done
     cmdline="root=/dev/vda rw console=hvc0 net.ifnames=0 $quiet vmc.host=$name vmc.ip=$ip/24$peers"
     XEN_HOST_IP[$name]=$ip
     XEN_SSH_PORT[$name]=$ssh_port
@@ -181,6 +187,7 @@ xen_boot() {
 
 # xen_boot_pair [NAME_A NAME_B]: boot xa and xb (or the given names).
 xen_boot_pair() {
+    XEN_HOST_IP[${2:-xb}]=$XEN_NET_PREFIX.2 # so that xa's /etc/hosts knows xb
     xen_boot "${1:-xa}" 1
     xen_wait_port "$XEN_LINK_PORT" 30 || xen_die "${1:-xa}: link port never listened"
     xen_boot "${2:-xb}" 2
@@ -243,6 +250,29 @@ xen_cmd() {
     done
     cat "$d/$job.out"
     return "$(cat "$d/$job.rc")"
+}
+
+# xen_guest_cfg NAME [TYPE [MEMORY_MIB]]: print an xl.cfg for a "tick" test
+# guest (Debian kernel + busybox initramfs printing "tick N" to hvc0 every
+# second).  TYPE pvh (default: live-migratable) or pv (cannot be live-migrated
+# on Debian's Xen, built without shadow paging).  The kernel and initramfs
+# paths exist in every dom0.  Write it to the share, e.g.
+#   xen_guest_cfg t1 >"$XEN_SHARE/t1.cfg"; xen_ssh xa xl create /share/t1.cfg
+xen_guest_cfg() {
+    local name=$1 type=${2:-pvh} mem=${3:-128}
+    cat <<EOF
+name = "$name"
+type = "$type"
+memory = $mem
+vcpus = 1
+kernel = "/var/lib/vmc-xen/guest-vmlinuz"
+ramdisk = "/var/lib/vmc-xen/guest-initrd.img"
+extra = "console=hvc0 rdinit=/init"
+on_crash = "destroy"
+EOF
+    # QEMU's emulated SVM has no NRIP save, and Xen cannot decode an
+    # intercepted RDTSCP without it: the PVH guest would crash at boot.
+    [ "$type" = pv ] || echo 'cpuid = "host,rdtscp=0"'
 }
 
 # xen_stop NAME: kill the QEMU of one nested host (a "host crash").

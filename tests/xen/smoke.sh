@@ -13,7 +13,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 T_START=$SECONDS
-NTESTS=17
+NTESTS=19
 N=0
 FAILED=0
 ok() {
@@ -154,10 +154,11 @@ running_on() { xen_ssh "$1" "xl domid tick >/dev/null 2>&1"; }
 t=$SECONDS
 # xl create has been seen to segfault after creating the domain: judge by the
 # domain list, not only by its exit status.
-xen_ssh xa "xl create /var/lib/vmc-xen/tick.cfg" >"$XEN_LOGS/xl-create.log" 2>&1 || true
+xen_guest_cfg tick pvh 128 >"$XEN_SHARE/tick.cfg"
+xen_ssh xa "xl create /share/tick.cfg" >"$XEN_LOGS/xl-create.log" 2>&1 || true
 T_CREATE=$((SECONDS - t))
 timing create $T_CREATE
-check "xl create tick on xa (domain listed)" running_on xa
+check "xl create tick (PVH) on xa (domain listed)" running_on xa
 check "tick guest console on xa keeps printing" ticking xa
 TICK_BEFORE=$(last_tick xa)
 
@@ -181,6 +182,28 @@ continued() {
     [ "$b" -gt "$TICK_BEFORE" ]
 }
 check "tick console on xb keeps counting on from where xa left it" continued
+
+ssh_loop() { # 20 ssh round trips outer->xa and 10 xa->xb must all succeed
+    local i f=0
+    for ((i = 0; i < 20; i++)); do xen_ssh xa true || f=$((f + 1)); done
+    xen_ssh xa 'f=0; for i in $(seq 10); do ssh -o BatchMode=yes '"$(xen_ip xb)"' true || f=$((f+1)); done; exit $f' ||
+        f=$((f + $?))
+    echo "# ssh failures: $f"
+    [ "$f" = 0 ]
+}
+check "ssh into and between dom0s is reliable (30 round trips)" ssh_loop
+no_crashes() {
+    local h out rc=0
+    for h in xa xb; do
+        out=$(xen_ssh "$h" "dmesg | grep -E 'segfault|general protection|traps:' || true")
+        [ -z "$out" ] || {
+            sed "s/^/# $h: /" <<<"$out"
+            rc=1
+        }
+    done
+    return $rc
+}
+check "no user-space crashes in either dom0 (dmesg)" no_crashes
 
 # ---------------------------------------------------------------- cleanup
 xen_ssh xb "xl destroy tick" >/dev/null 2>&1 || true
