@@ -263,7 +263,11 @@ static void mlog_recover_in(struct migrate *m, const struct hv_vm *vms, size_t n
 		}
 		const struct hv_vm *v = mlog_vm(vms, n, vm);
 		int incoming = v && v->state == HV_VM_INCOMING;
-		if (incoming)
+		/* only an open record speaks for an incoming copy: a "done" one is an earlier
+		 * move of the same VM, and the copy may be from a migration that died before
+		 * its record was written (the sweep in mlog_recover destroys it then) */
+		int open = strcmp(stage, "receive") == 0 || strcmp(stage, "commit") == 0;
+		if (incoming && open)
 			handled[v - vms] = 1;
 		if (strcmp(stage, "receive") == 0) {
 			if (incoming && hv_migrate_dst_abort(h->hv, vm, err, sizeof(err)) < 0)

@@ -13,6 +13,7 @@
 #   vmcc ARGS...                    vmc against the private broker
 #   plan N; ok COND-EXIT-STATUS DESC; is GOT WANT DESC; like GOT REGEX DESC; diag MSG
 #   wait_until TIMEOUT CMD...       polls CMD until it succeeds; 1 on timeout
+#   sub_start FILE TOPIC [opts]; sub_payloads FILE; sub_has FILE N; pub ARGS...
 
 set -u
 : "${VMC_BIN:?VMC_BIN must point at the built binaries (make check sets it)}"
@@ -170,9 +171,13 @@ harness_wait_host() { # NAME STATE [TIMEOUT]
 sub_start() {
 	local file=$1 topic=$2
 	shift 2
-	mosquitto_sub -d -p "$BROKER_PORT" -h 127.0.0.1 -t "$topic" "$@" >"$file" 2>&1 &
+	# line-buffered: its debug lines (the SUBACK waited for) would sit in a block buffer
+	stdbuf -oL mosquitto_sub -d -p "$BROKER_PORT" -h 127.0.0.1 -t "$topic" "$@" >"$file" 2>&1 &
 	SUB_PID=$!
 	wait_until 10 grep -q SUBACK "$file"
 }
 sub_payloads() { grep '^{' "$1" || true; }
+# sub_has FILE N: true once FILE holds at least N payloads (for wait_until, which must
+# re-count on every try rather than be handed a count taken once)
+sub_has() { [ "$(sub_payloads "$1" | wc -l)" -ge "$2" ]; }
 pub() { mosquitto_pub -p "$BROKER_PORT" -h 127.0.0.1 -q 1 "$@"; }

@@ -14,14 +14,14 @@ C=vmc/default
 # MQTT 3.1.1: reply_to in the payload
 sub_start "$T/r1" "$C/reply/script1"
 pub -V mqttv311 -t "$C/cmd/host/h1" -m '{"id":"c-1","op":"vm.create","args":{"name":"a1","memory_mb":256,"vcpus":1},"reply_to":"vmc/default/reply/script1"}'
-wait_until 10 test -n "$(sub_payloads "$T/r1")"
+wait_until 10 sub_has "$T/r1" 1
 r=$(sub_payloads "$T/r1" | head -1)
 is "$(jq -r '"\(.id) \(.ok) \(.result.name) \(.result.state) \(.from)"' <<<"$r")" "c-1 true a1 running host/h1" \
 	"3.1.1: vm.create answers on reply_to"
 
 # the same id again: the same reply, nothing done twice
 pub -V mqttv311 -t "$C/cmd/host/h1" -m '{"id":"c-1","op":"vm.create","args":{"name":"a1","memory_mb":256,"vcpus":1},"reply_to":"vmc/default/reply/script1"}'
-wait_until 10 test "$(sub_payloads "$T/r1" | wc -l)" -ge 2
+wait_until 10 sub_has "$T/r1" 2
 r2=$(sub_payloads "$T/r1" | sed -n 2p)
 is "$(jq -c 'del(.ts)' <<<"$r2")" "$(jq -c 'del(.ts)' <<<"$r")" "a repeated id gets the first reply again"
 is "$(vmcc vms --json | jq '[.[] | select(.name=="a1")] | length')" "1" "and the VM was created once"
@@ -50,7 +50,7 @@ for cmd in '"op":"vm.pause","args":{"name":"a1"}' '"op":"vm.unpause","args":{"na
 	'"op":"host.vms"'; do
 	n=$((n + 1))
 	pub -t "$C/cmd/host/h1" -m "{\"id\":\"op-$n\",$cmd,\"reply_to\":\"$C/reply/script3\"}"
-	wait_until 10 test "$(sub_payloads "$T/r3" | wc -l)" -ge $n
+	wait_until 10 sub_has "$T/r3" $n
 done
 is "$(sub_payloads "$T/r3" | jq -r '.ok' | sort | uniq -c | tr -s ' ')" " 7 true" \
 	"pause, unpause, shutdown, start, destroy, remove and host.vms all answer ok"

@@ -18,7 +18,7 @@ sub_start "$T/r" "$C/reply/bad" -V mqttv5
 ask() {
 	local n=$(($(sub_payloads "$T/r" | wc -l) + 1))
 	pub -V mqttv5 -t "$C/cmd/host/h1" -D publish response-topic "$C/reply/bad" "$@"
-	wait_until 10 test "$(sub_payloads "$T/r" | wc -l)" -ge $n
+	wait_until 10 sub_has "$T/r" $n
 	sub_payloads "$T/r" | sed -n "${n}p"
 }
 err_of() { jq -r '"\(.ok) \(.error.code): \(.error.message)"' <<<"$1"; }
@@ -60,7 +60,7 @@ done
 askpeer() {
 	local n=$(($(sub_payloads "$T/r" | wc -l) + 1))
 	pub -V mqttv5 -t "$C/balance/peer/h1" -m "$1"
-	wait_until 10 test "$(sub_payloads "$T/r" | wc -l)" -ge $n
+	wait_until 10 sub_has "$T/r" $n
 	sub_payloads "$T/r" | sed -n "${n}p"
 }
 r=$(askpeer '{"id":"p1","op":"vm.destroy","args":{"name":"keep1"},"reply_to":"'"$C/reply/bad"'"}')
