@@ -282,9 +282,21 @@ static int local_view(struct bnode *n, const struct bal_view *v, struct bal_view
 			if (strcmp(n->queue[q].vm, vms[i].name) == 0)
 				vms[i].flags |= BAL_VM_MIGRATING;
 	}
-	size_t np = bp_table_promises(&n->table, vms + h->nvms, promised);
+	/* a promised VM already listed here (incoming, or arrived but not yet measured
+	 * for long) counts once, with the larger of its measured use and its promise */
+	size_t np = bp_table_promises(&n->table, vms + h->nvms, promised), nv = h->nvms;
+	for (size_t p = 0; p < np; p++) {
+		const struct bal_vm *pv = &vms[h->nvms + p];
+		size_t i = 0;
+		while (i < h->nvms && strcmp(vms[i].name, pv->name) != 0)
+			i++;
+		if (i == h->nvms)
+			vms[nv++] = *pv;
+		else if (vms[i].cpu < pv->cpu)
+			vms[i].cpu = pv->cpu;
+	}
 	h->vms = vms;
-	h->nvms += np;
+	h->nvms = nv;
 	return self;
 }
 
@@ -773,7 +785,8 @@ void bn_sample(struct bnode *n, int64_t now, const struct bal_view *v,
 	rule_events(n, now, ed, ne);
 	const struct bal_host *h = &v->hosts[self];
 	for (size_t i = 0; i < h->nvms; i++)
-		bp_table_arrived(&n->table, h->vms[i].name);
+		if (!(h->vms[i].flags & BAL_VM_MIGRATING))
+			bp_table_arrived(&n->table, h->vms[i].name, h->vms[i].cpu);
 	if (running_vms(h) > 0 || !(n->actions & RULE_MASK(RULE_CONSOLIDATE)))
 		n->powered_off = 0;
 	hist_prune(n, now);

@@ -290,28 +290,27 @@ void hostd_balancer_sample(struct hostd *h, const cJSON *load)
 	outputs(h);
 }
 
-/* migration.finished / migration.failed of a migration the balancer started. */
+/* host.standby: a host consolidation powered off stays standby, not offline. */
 static void on_event(struct hostd *h, const cJSON *m)
 {
 	struct balancer *b = bal(h);
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(m, "type");
-	const cJSON *vm = cJSON_GetObjectItemCaseSensitive(m, "vm");
-	if (!cJSON_IsString(type) || !cJSON_IsString(vm))
+	const cJSON *target = cJSON_GetObjectItemCaseSensitive(m, "target");
+	if (cJSON_IsString(type) && strcmp(type->valuestring, "host.standby") == 0 &&
+	    cJSON_IsString(target))
+		bview_state(&b->view, target->valuestring, "standby");
+}
+
+void hostd_balancer_migration_done(struct hostd *h, const char *vm, const char *to, int ok)
+{
+	struct balancer *b = bal(h);
+	if (!b)
 		return;
-	int ok = strcmp(type->valuestring, "migration.finished") == 0;
-	if (!ok && strcmp(type->valuestring, "migration.failed") != 0) {
-		if (strcmp(type->valuestring, "host.standby") == 0) {
-			const cJSON *target = cJSON_GetObjectItemCaseSensitive(m, "target");
-			if (cJSON_IsString(target))
-				bview_state(&b->view, target->valuestring, "standby");
-		}
-		return;
-	}
 	for (size_t i = 0; i < b->npending; i++) {
-		if (strcmp(b->pending[i].vm, vm->valuestring) != 0)
+		if (strcmp(b->pending[i].vm, vm) != 0 || strcmp(b->pending[i].to, to) != 0)
 			continue;
-		bn_migration_done(b->node, hostd_now(h), b->pending[i].vm, b->pending[i].to, ok);
 		b->pending[i] = b->pending[--b->npending];
+		bn_migration_done(b->node, hostd_now(h), vm, to, ok);
 		outputs(h);
 		return;
 	}

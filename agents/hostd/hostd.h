@@ -19,20 +19,20 @@ struct idcache;
 struct vmstore;
 
 struct hostd_opts {
-	const char *driver;     /* "sim" or "xen" */
-	const char *name;       /* host name */
-	const char *broker;     /* URL */
+	const char *driver; /* "sim" or "xen" */
+	const char *name;   /* host name */
+	const char *broker; /* URL */
 	const char *cluster;
 	const char *state_dir;
 	const char *sim_file;
 	int cpus;
 	int64_t memory_mb;
 	double time_scale;
-	double interval_s;      /* load publishing period, real seconds */
+	double interval_s; /* load publishing period, real seconds */
 	int keepalive;
-	int protocol;           /* 0 auto, 4, 5 */
+	int protocol; /* 0 auto, 4, 5 */
 	const char *cafile, *certfile, *keyfile, *user, *password_file;
-	int migrate_port;       /* 0: none */
+	int migrate_port;         /* 0: none */
 	const char *migrate_addr; /* address peers use to reach us; default 127.0.0.1 */
 	const char *cluster_key_file;
 	/* balancer.c */
@@ -49,10 +49,10 @@ struct hostd_req {
 	char id[VMC_ID_MAX + 1];
 	char op[VMC_OP_MAX + 1];
 	char reply_to[VMC_TOPIC_MAX + 1];
-	char *response_topic;   /* MQTT 5, may be NULL */
+	char *response_topic; /* MQTT 5, may be NULL */
 	void *correlation;
 	size_t correlation_len;
-	cJSON *args;            /* owned */
+	cJSON *args; /* owned */
 };
 
 enum hostd_state { HOSTD_ONLINE, HOSTD_MAINTENANCE };
@@ -74,7 +74,7 @@ struct hostd {
 	struct hostd_seen {
 		char name[VMC_NAME_MAX + 1];
 		char state[16];
-	} *seen;
+	} * seen;
 	size_t nseen;
 	int have_seen;
 	int migrations_out, migrations_in;
@@ -98,11 +98,11 @@ void hostd_command(struct hostd *h, const struct bus_msg *m);
  * of op names; any other op is answered with a "refused" error naming `from` (a
  * description of the topic). Ids go through the same id cache as hostd_command's. */
 void hostd_command_allowed(struct hostd *h, const struct bus_msg *m, const char *const *allow,
-			   const char *from);
+                           const char *from);
 /* Replies and records the reply for the id; the request is not freed. */
 void hostd_reply_ok(struct hostd *h, struct hostd_req *req, cJSON *result);
 void hostd_reply_err(struct hostd *h, struct hostd_req *req, enum vmc_err code, const char *fmt,
-		     ...) __attribute__((format(printf, 4, 5)));
+                     ...) __attribute__((format(printf, 4, 5)));
 void hostd_req_free(struct hostd_req *req);
 
 /* Op tables, one per module (commands_vm.c, commands_host.c, migrate.c, balancer.c). */
@@ -147,7 +147,7 @@ struct vmstore *vmstore_open(const char *dir, char *err, size_t errlen);
 void vmstore_close(struct vmstore *s);
 /* Saves the xl.cfg text and tags of a VM, atomically. */
 int vmstore_put(struct vmstore *s, const char *name, const char *xlcfg, const cJSON *tags,
-		char *err, size_t errlen);
+                char *err, size_t errlen);
 /* The stored config (malloc'ed) or NULL. */
 char *vmstore_get(struct vmstore *s, const char *name);
 /* The stored tags (a new JSON array, empty if none). */
@@ -170,6 +170,8 @@ void hostd_balancer_connected(struct hostd *h);
 void hostd_balancer_message(struct hostd *h, const struct bus_msg *m, const char *rest);
 /* This host's load message, as just published. */
 void hostd_balancer_sample(struct hostd *h, const cJSON *load);
+/* A migration the balancer started has ended (ok: the VM runs at to now). */
+void hostd_balancer_migration_done(struct hostd *h, const char *vm, const char *to, int ok);
 /* --- migrate.c: live migration, drain and undrain (the migration module) ---- */
 /* At start, before the loop runs: cluster key, recovery of migrations a crash left
  * half done, the channel's listener (its port goes into opts.migrate_port).
@@ -181,9 +183,9 @@ void hostd_migrate_connected(struct hostd *h);
 int hostd_migrate_message(struct hostd *h, const char *rest, const struct bus_msg *m);
 /* At exit: answers what waits, closes connections, waits briefly for driver calls. */
 void hostd_migrate_free(struct hostd *h);
-/* Starts a migration for the balancer; its end comes as a migration.* event. 0 or -1. */
-int hostd_migrate_start(struct hostd *h, const char *vm, const char *to, char *err,
-                        size_t errlen);
+/* Starts a migration for the balancer; its end comes to hostd_balancer_migration_done
+ * once the migration has let go of its slot. 0 or -1 with err. */
+int hostd_migrate_start(struct hostd *h, const char *vm, const char *to, char *err, size_t errlen);
 
 /* Virtual now, in ms. */
 int64_t hostd_now(const struct hostd *h);

@@ -305,7 +305,7 @@ static void state_check_own(struct hostd *h, const cJSON *msg)
 	if (cJSON_IsString(st) && strcmp(st->valuestring, "offline") == 0 &&
 	    bus_connected(h->bus)) {
 		log_info("our retained state says offline (an earlier session's Last Will): "
-			 "publishing it again");
+		         "publishing it again");
 		hostd_publish_state(h);
 	}
 }
@@ -347,6 +347,7 @@ void hostd_migrate_free(struct hostd *h)
 	struct migrate *m = migrate_of(h);
 	if (!m)
 		return;
+	m->closing = 1;
 	drain_free(m);
 	/* closing the connections ends the driver calls that stream */
 	chan_ctx_free(m->chans);
@@ -371,15 +372,35 @@ void hostd_migrate_free(struct hostd *h)
 
 /* --- for the balancer -------------------------------------------------------------------- */
 
-/* The balancer follows its migrations' ends through the migration.finished and
- * migration.failed events; nothing to do here but let go of the figures. */
+/* Tells the balancer once the migration has let go of its slot, so that the next one
+ * it starts fits under the cap. (The migration.finished events come too early for
+ * that: the destination's is published before the source has finished.) */
 static void balance_mig_done(struct hostd *h, void *ud, const char *vm, enum vmc_err code,
                              const char *message, cJSON *result)
 {
 	cJSON_Delete(result);
+	const char *to = ud;
+	struct migrate *m = migrate_of(h);
+	if (m && !m->closing)
+		hostd_balancer_migration_done(h, vm, to, code == VMC_OK);
+	free(ud);
 }
 
 int hostd_migrate_start(struct hostd *h, const char *vm, const char *to, char *err, size_t errlen)
 {
-	return migrate_start(h, vm, to, balance_mig_done, NULL, err, errlen) == VMC_OK ? 0 : -1;
+	struct migrate *m = migrate_of(h);
+	if (!m || m->closing) {
+		snprintf(err, errlen, "the host agent is stopping");
+		return -1;
+	}
+	char *ud = strdup(to);
+	if (!ud) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (migrate_start(h, vm, to, balance_mig_done, ud, err, errlen) != VMC_OK) {
+		free(ud);
+		return -1;
+	}
+	return 0;
 }

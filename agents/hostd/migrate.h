@@ -107,6 +107,7 @@ struct migrate {
 	struct drain *drain;
 	struct hostcall *calls;
 	char crash_at[64]; /* VMC_CRASH_AT, for tests */
+	int closing;       /* the agent is stopping: no new migrations, no balancer calls */
 };
 
 static inline struct migrate *migrate_of(struct hostd *h)
