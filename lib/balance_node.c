@@ -50,7 +50,7 @@ struct bnode {
 	long utc_offset_s;
 	int advise_cfg;
 	int64_t accept_ttl_ms, backoff_max_ms;
-	int64_t min_window_ms, min_reservation_ms;
+	int64_t min_window_ms, min_reservation_ms, arrival_hold_ms;
 	struct rule_settings s;
 	enum policy_mode mode;
 	unsigned actions;
@@ -89,6 +89,7 @@ struct bnode *bn_new(const struct bn_config *cfg)
 	n->backoff_max_ms = cfg->backoff_max_ms > 0 ? cfg->backoff_max_ms : 300000;
 	n->min_window_ms = cfg->min_offer_window_ms;
 	n->min_reservation_ms = cfg->min_reservation_ms;
+	n->arrival_hold_ms = cfg->arrival_hold_ms > 0 ? cfg->arrival_hold_ms : 60000;
 	n->s = *rules_settings(cfg->rules);
 	n->eval = rule_eval_new(cfg->rules, &n->s, cfg->utc_offset_s);
 	n->last_power_on = INT64_MIN / 2;
@@ -786,7 +787,8 @@ void bn_sample(struct bnode *n, int64_t now, const struct bal_view *v,
 	const struct bal_host *h = &v->hosts[self];
 	for (size_t i = 0; i < h->nvms; i++)
 		if (!(h->vms[i].flags & BAL_VM_MIGRATING))
-			bp_table_arrived(&n->table, h->vms[i].name, h->vms[i].cpu);
+			bp_table_arrived(&n->table, h->vms[i].name, h->vms[i].cpu, now,
+			                 n->arrival_hold_ms);
 	if (running_vms(h) > 0 || !(n->actions & RULE_MASK(RULE_CONSOLIDATE)))
 		n->powered_off = 0;
 	hist_prune(n, now);

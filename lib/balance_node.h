@@ -53,6 +53,9 @@ struct bn_config {
 	/* floors for offer_window and reservation (virtual ms): with a fast virtual clock the
 	 * bus's real latency must still fit in them */
 	int64_t min_offer_window_ms, min_reservation_ms;
+	/* how long a promise outlasts its VM's arrival while the VM's measured use has not
+	 * caught up (virtual ms; a few of the driver's sample windows); 0: 60 s */
+	int64_t arrival_hold_ms;
 };
 
 struct bnode;

@@ -360,7 +360,7 @@ int bp_table_accept(struct bp_table *t, int64_t now, const char *id, const char 
 		keep[nk++] = r->vms[k];
 	}
 	memcpy(r->vms, keep, nk * sizeof keep[0]);
-	memset(r->seen, 0, sizeof r->seen);
+	memset(r->seen_at, 0, sizeof r->seen_at);
 	r->nvms = nk;
 	r->accepted = 1;
 	r->expires = now + accepted_ttl_ms;
@@ -392,17 +392,18 @@ size_t bp_table_expire(struct bp_table *t, int64_t now)
 	return dropped;
 }
 
-void bp_table_arrived(struct bp_table *t, const char *vm, double cpu)
+void bp_table_arrived(struct bp_table *t, const char *vm, double cpu, int64_t now, int64_t hold_ms)
 {
 	for (size_t i = 0; i < t->n;) {
 		struct bp_resv *r = &t->r[i];
 		for (size_t k = 0; k < r->nvms; k++) {
 			if (r->accepted && strcmp(r->vms[k].name, vm) == 0) {
-				if (cpu >= r->vms[k].cpu / 2 &&
-				    ++r->seen[k] >= BP_ARRIVED_SAMPLES) {
+				if (!r->seen_at[k])
+					r->seen_at[k] = now ? now : 1;
+				if (cpu >= r->vms[k].cpu * 0.9 || now - r->seen_at[k] >= hold_ms) {
 					r->nvms--;
 					r->vms[k] = r->vms[r->nvms];
-					r->seen[k] = r->seen[r->nvms];
+					r->seen_at[k] = r->seen_at[r->nvms];
 				}
 				break;
 			}

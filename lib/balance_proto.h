@@ -98,16 +98,9 @@ struct bp_resv {
 	int64_t expires;
 	int accepted;
 	struct bal_vm vms[BAL_MAX_CANDS]; /* promises: name, cpu (demand), mem_mb, anti */
-	unsigned seen[BAL_MAX_CANDS];     /* load samples that showed it running here, measured */
+	int64_t seen_at[BAL_MAX_CANDS];   /* first load sample showing it here; 0 not yet */
 	size_t nvms;
 };
-
-/* Samples a promised VM must be seen running here, using at least half the CPU it was
- * promised with, before its own measured load stands in for the promise: the first
- * samples after its arrival still cover time when it ran elsewhere (or was an incoming
- * copy using nothing here), and a driver may repeat a sample within its window. A VM
- * that really went quiet keeps its promise until the accepted reservation expires. */
-#define BP_ARRIVED_SAMPLES 2
 
 struct bp_table {
 	char host[VMC_NAME_MAX + 1];
@@ -133,9 +126,12 @@ int bp_table_accept(struct bp_table *t, int64_t now, const char *id, const char 
 int bp_table_release(struct bp_table *t, const char *id, const char *requester);
 /* Drops expired reservations. Returns how many. */
 size_t bp_table_expire(struct bp_table *t, int64_t now);
-/* A load sample showed promised VM running here, using cpu (% of one CPU); after
- * BP_ARRIVED_SAMPLES samples that show its load it stops being a promise. */
-void bp_table_arrived(struct bp_table *t, const char *vm, double cpu);
+/* A load sample at now showed promised VM running here, using cpu (% of one CPU). It
+ * stops being a promise once its measured use reaches 90% of the promise, or hold_ms
+ * after it was first seen: the first samples after an arrival still average over time
+ * when it ran elsewhere (or was an incoming copy using nothing here), and a VM that
+ * really uses less than promised is then counted at what it uses. */
+void bp_table_arrived(struct bp_table *t, const char *vm, double cpu, int64_t now, int64_t hold_ms);
 /* Writes the promised VMs (flags BAL_VM_INCOMING) into out. Returns their count
  * (at most max). */
 size_t bp_table_promises(const struct bp_table *t, struct bal_vm *out, size_t max);

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -28,6 +29,7 @@
 /* protocol timers never shorter than this in real time, whatever the time scale */
 #define MIN_WINDOW_REAL_MS 300
 #define MIN_RESERVATION_REAL_MS 2000
+#define ARRIVAL_HOLD_REAL_MS 3000 /* covers two sim sample windows, or a few intervals */
 
 struct balancer {
 	struct rules *rules;
@@ -238,6 +240,8 @@ int hostd_balancer_start(struct hostd *h, char *err, size_t errlen)
 	    .advise = h->opts.advise,
 	    .min_offer_window_ms = (int64_t)(MIN_WINDOW_REAL_MS * scale),
 	    .min_reservation_ms = (int64_t)(MIN_RESERVATION_REAL_MS * scale),
+	    .arrival_hold_ms =
+	        (int64_t)(fmax(ARRIVAL_HOLD_REAL_MS, 3000 * h->opts.interval_s) * scale),
 	};
 	b->node = bn_new(&cfg);
 	bview_init(&b->view);

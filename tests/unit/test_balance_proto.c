@@ -224,18 +224,16 @@ static void test_table(void **state)
 	assert_int_equal(bp_table_accept(&t, T0 + 1000, id1, "h1", av, 2, 60000), -1);
 	assert_int_equal(bp_table_promises(&t, p, 8), 2);
 	assert_int_equal(bp_table_expire(&t, T0 + 6000), 0); /* accepted: not the offer ttl */
-	/* a promise lasts until BP_ARRIVED_SAMPLES samples showed the VM running here
-	 * with at least half its promised load: samples of an idle copy do not count */
-	for (int k = 0; k < 5; k++)
-		bp_table_arrived(&t, "a", 0);
+	/* a promise lasts until the VM's measured use reaches 90% of it, or for hold_ms
+	 * after it was first seen here: samples of a copy still warming up do not end it */
+	bp_table_arrived(&t, "a", 0, T0 + 2000, 3000);
+	bp_table_arrived(&t, "a", 50, T0 + 4000, 3000);
 	assert_int_equal(bp_table_promises(&t, p, 8), 2);
-	bp_table_arrived(&t, "a", 60);
-	assert_int_equal(bp_table_promises(&t, p, 8), 2);
-	for (int k = 1; k < BP_ARRIVED_SAMPLES; k++)
-		bp_table_arrived(&t, "a", 100);
+	bp_table_arrived(&t, "a", 95, T0 + 4100, 3000);
 	assert_int_equal(bp_table_promises(&t, p, 8), 1);
-	for (int k = 0; k < BP_ARRIVED_SAMPLES; k++)
-		bp_table_arrived(&t, "c", 25);
+	bp_table_arrived(&t, "c", 1, T0 + 5000, 3000);
+	assert_int_equal(bp_table_promises(&t, p, 8), 1);
+	bp_table_arrived(&t, "c", 1, T0 + 8000, 3000); /* held long enough: its own use counts */
 	assert_int_equal(t.n, 0);
 	/* an offer nobody answers expires; a late accept is refused */
 	bp_table_add(&t, T0, 5000, "h1", 10, c, &tk, id2);
