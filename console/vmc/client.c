@@ -73,6 +73,11 @@ static int read_password(const char *path, char *buf, size_t len, char *err, siz
 	return 0;
 }
 
+static int stopped(const struct client *c)
+{
+	return c->opts.stop && *c->opts.stop;
+}
+
 int client_open(struct client *c, const struct client_opts *o, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
@@ -117,8 +122,12 @@ int client_open(struct client *c, const struct client_opts *o, char *err, size_t
 	bus_subscribe(c->bus, c->sync_topic, 1);
 	bus_start(c->bus);
 	int64_t end = evloop_mono_ms() + (int64_t)(c->opts.timeout_s * 1000);
-	while (!bus_connected(c->bus) && evloop_mono_ms() < end)
+	while (!bus_connected(c->bus) && evloop_mono_ms() < end && !stopped(c))
 		evloop_run_once(c->loop, 100);
+	if (!bus_connected(c->bus) && stopped(c)) {
+		snprintf(err, errlen, "interrupted while connecting to the broker");
+		return -1;
+	}
 	if (!bus_connected(c->bus)) {
 		snprintf(err, errlen, "cannot reach the broker at %s within %g s",
 			 o->broker ? o->broker : "mqtt://127.0.0.1:1883", c->opts.timeout_s);
@@ -147,7 +156,7 @@ static void client_sync(struct client *c)
 	c->synced = 0;
 	bus_publish(c->bus, c->sync_topic, "{}", 2, 1, 0);
 	int64_t end = evloop_mono_ms() + (int64_t)(c->opts.timeout_s * 1000);
-	while (!c->synced && evloop_mono_ms() < end)
+	while (!c->synced && evloop_mono_ms() < end && !stopped(c))
 		evloop_run_once(c->loop, 100);
 }
 
@@ -165,9 +174,16 @@ int client_call(struct client *c, const char *target, const char *op, cJSON *arg
 	bus_publish_request(c->bus, topic, cmd, c->reply_topic, id, strlen(id));
 	cJSON_Delete(cmd);
 	int64_t end = evloop_mono_ms() + (int64_t)(c->opts.timeout_s * 1000);
-	while (!c->reply && evloop_mono_ms() < end)
+	while (!c->reply && evloop_mono_ms() < end && !stopped(c))
 		evloop_run_once(c->loop, 100);
 	c->want_id = NULL;
+	if (!c->reply && stopped(c)) {
+		snprintf(err, errlen,
+			 "interrupted before the reply to %s from %s (command id %s, which may "
+			 "still be carried out)",
+			 op, target, id);
+		return -1;
+	}
 	if (!c->reply) {
 		snprintf(err, errlen, "no reply to %s from %s within %g s", op, target,
 			 c->opts.timeout_s);
@@ -191,7 +207,7 @@ int client_snapshot(struct client *c, double extra_wait_s)
 	if (extra_wait_s > 0 || !c->loads->child) {
 		double w = extra_wait_s > 0 ? extra_wait_s : 0;
 		int64_t end = evloop_mono_ms() + (int64_t)(w * 1000);
-		while (evloop_mono_ms() < end)
+		while (evloop_mono_ms() < end && !stopped(c))
 			evloop_run_once(c->loop, 100);
 	}
 	return 0;

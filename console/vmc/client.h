@@ -4,6 +4,7 @@
 #define VMC_CLIENT_H
 
 #include <cjson/cJSON.h>
+#include <signal.h>
 
 #include "../../lib/msg.h"
 
@@ -16,6 +17,8 @@ struct client_opts {
 	const char *cafile, *certfile, *keyfile, *user, *password_file;
 	int protocol;      /* 0 auto, 4, 5 */
 	double timeout_s;  /* for connecting and for each reply */
+	/* set by the caller's signal handler: every wait ends early once it is non-zero */
+	volatile sig_atomic_t *stop;
 };
 
 struct client {

@@ -716,6 +716,7 @@ int main(int argc, char **argv)
 
 	struct client c;
 	int rc;
+	a.copts.stop = &got_signal;
 	if (client_open(&c, &a.copts, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vmc: %s\n", err);
 		rc = EXIT_NO_REPLY;

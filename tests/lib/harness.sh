@@ -26,7 +26,7 @@ declare -A HOST_PID=()
 BROKER_PID=""
 
 harness_init() {
-	T=$(mktemp -d /tmp/vmc-test.XXXXXX)
+	T=$(mktemp -d "${TMPDIR:-/tmp}/vmc-test.XXXXXX")
 	export T
 	trap harness_cleanup EXIT
 	trap 'exit 130' INT TERM

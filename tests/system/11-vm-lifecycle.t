@@ -2,7 +2,7 @@
 # Every VM command works end to end through vmc, and errors say what was wrong.
 . "$(dirname "$0")/../lib/harness.sh"
 harness_init
-plan 22
+plan 24
 
 harness_start_broker
 harness_start_host h1 --memory 8192
@@ -65,3 +65,15 @@ ok $? "vmc events follows events"
 kill $evpid 2>/dev/null
 is "$(grep vm.destroyed "$T/events.out" | head -1 | jq -r '"\(.type) \(.host) \(.vm)"')" \
 	"vm.destroyed h1 ev1" "events are JSON lines with type, host and vm"
+
+# a signal ends a vmc that waits for a reply nobody will send: at once, saying so
+"$VMC_BIN/vmc" --broker "$BROKER_URL" --timeout 600 call cmd/host/nosuch host.info \
+	>"$T/sig.out" 2>&1 &
+sigpid=$!
+sleep 1
+kill -TERM "$sigpid"
+wait_until 20 sh -c "! kill -0 $sigpid 2>/dev/null"
+ok $? "SIGTERM ends vmc while it waits for a reply (long before its 600 s timeout)"
+wait "$sigpid" 2>/dev/null
+like "$(cat "$T/sig.out")" "interrupted (before the reply to host.info .*command id|while connecting)" \
+	"and it says the command was interrupted, with the command's id"
