@@ -13,7 +13,7 @@ harness_start_broker
 tod() { date -d "@$(($1 / 1000))" +%T; }
 # 22:00:00 today in ms, as the agents count it: their clocks start at 21:50 today
 NIGHT=$(date -d "$(date +%F) 22:00:00" +%s000)
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/cluster.key"
+harness_cluster_key
 cat >"$T/rules" <<'RULES'
 rule overload { when cpu > high for hold  until cpu < low for hold  do balance }
 rule night { during 22:00-06:00  do consolidate }
@@ -26,8 +26,7 @@ for h in h1 h2; do harness_wait_host "$h" online 60 || break; done
 plan 9
 ok $? "two hosts online"
 
-vmcc events --json --wait 120 >"$T/events.json" 2>/dev/null &
-evpid=$!
+events_start "$T/events.json" 120
 vmcc create a1 --host h1 --memory 1024 --vcpus 1 --load 0.5 >/dev/null &&
 	vmcc create a2 --host h1 --memory 1024 --vcpus 1 --load 0.5 >/dev/null &&
 	vmcc create b1 --host h2 --memory 1024 --vcpus 1 --load 0.5 >/dev/null
@@ -52,8 +51,7 @@ like "$(vmcc --json call cmd/host/h2 balance.status | jq -c .result.actions)" \
 all_on_h1() { [ "$(vmcc vms --json | jq -r '[.[] | select(.host == "h1" and .state == "running")] | length')" = 3 ]; }
 wait_until 60 all_on_h1
 ok $? "h2 is emptied onto h1: 3 VMs on h1"
-kill "$evpid" 2>/dev/null
-wait "$evpid" 2>/dev/null
+events_stop
 finished=$(jq -c 'select(.type == "migration.finished" and .role == "source")' "$T/events.json")
 is "$(jq -r '"\(.vm) \(.from)->\(.to)"' <<<"$finished")" "b1 h2->h1" "one migration: b1 from h2 to h1"
 early=$(jq -s --argjson n "$NIGHT" 'map(select((.type | startswith("migration.") or

@@ -9,7 +9,7 @@
 harness_init
 
 harness_start_broker
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/cluster.key"
+harness_cluster_key
 common=(--time-scale 60 --interval 0.1 --migrate-port 0 --cluster-key-file "$T/cluster.key")
 harness_start_host h1 --cpus 4 --memory 65536 "${common[@]}"
 harness_start_host h2 --cpus 4 --memory 65536 "${common[@]}"
@@ -20,28 +20,22 @@ for h in h1 h2 h3 h4 h5; do harness_wait_host "$h" online 60 || break; done
 plan 10
 ok $? "five hosts online"
 
-vmcc events --json --wait 300 >"$T/events.json" 2>/dev/null &
-evpid=$!
+events_start "$T/events.json" 300
 # balancing off (cluster policy) while the VMs are created
-pub -r -t vmc/default/policy -m "{\"v\":1,\"from\":\"admin/test\",\"ts\":$(date +%s%3N),\"mode\":\"off\"}"
-mode_off() { vmcc call "cmd/host/$1" balance.status | jq -e '.result.mode == "off"'; }
-for h in h1 h2 h3 h4 h5; do wait_until 10 mode_off "$h"; done
+balancing_off h1 h2 h3 h4 h5
 mk() { vmcc create "$1" --host "$2" --memory "$3" --vcpus 1 --load "$4" ${5:+--tags "$5"} >/dev/null; }
 mk p1 h1 1024 1 pinned && mk p2 h1 1024 1 pinned &&
 	mk g1 h1 1024 1 anti.G && mk g2 h1 1024 1 anti.G && mk g3 h1 1024 1 anti.G &&
 	mk g0 h2 1024 0 anti.G && mk m1 h3 1536 0
 ok $? "p1, p2 (pinned) and g1..g3 (anti.G) busy on h1, g0 (anti.G) on h2, m1 fills h3"
-pub -r -n -t vmc/default/policy
+balancing_on
 
-per_host() { vmcc vms --json | jq -r '[.[] | select(.state == "running") | .host] | group_by(.) |
-	map("\(.[0])=\(length)") | join(" ")'; }
-settled() { [ "$(per_host)" = "h1=3 h2=1 h3=1 h4=1 h5=1" ]; }
+settled() { [ "$(vms_per_host)" = "h1=3 h2=1 h3=1 h4=1 h5=1" ]; }
 wait_until 120 settled
-ok $? "h1 sheds two VMs, to h4 and h5 ($(per_host))"
+ok $? "h1 sheds two VMs, to h4 and h5 ($(vms_per_host))"
 sleep 5 # 5 virtual minutes more: nothing else may move
-is "$(per_host)" "h1=3 h2=1 h3=1 h4=1 h5=1" "and nothing else moves"
-kill "$evpid" 2>/dev/null
-wait "$evpid" 2>/dev/null
+is "$(vms_per_host)" "h1=3 h2=1 h3=1 h4=1 h5=1" "and nothing else moves"
+events_stop
 
 vms=$(vmcc vms --json)
 host_of() { jq -r --arg n "$1" '.[] | select(.name == $n) | .host' <<<"$vms"; }

@@ -10,7 +10,7 @@
 harness_init
 
 harness_start_broker
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/cluster.key"
+harness_cluster_key
 for h in h1 h2; do
 	harness_start_host "$h" --cpus 4 --memory 65536 --time-scale 90 --interval 0.1 \
 		--migrate-port 0 --cluster-key-file "$T/cluster.key"
@@ -19,12 +19,9 @@ for h in h1 h2; do harness_wait_host "$h" online 60 || break; done
 plan 7
 ok $? "two hosts online"
 
-vmcc events --json --wait 300 >"$T/events.json" 2>/dev/null &
-evpid=$!
+events_start "$T/events.json" 300
 # balancing off (cluster policy) while the VMs are created
-pub -r -t vmc/default/policy -m "{\"v\":1,\"from\":\"admin/test\",\"ts\":$(date +%s%3N),\"mode\":\"off\"}"
-mode_off() { vmcc call "cmd/host/$1" balance.status | jq -e '.result.mode == "off"'; }
-for h in h1 h2; do wait_until 10 mode_off "$h"; done
+balancing_off h1 h2
 cat >"$T/s.cfg" <<'CFG'
 name = "s"
 memory = 1024
@@ -35,7 +32,7 @@ mk() { vmcc create "$1" --host "$2" --memory 1024 --vcpus 1 --load "$3" --tags p
 mk p1 h1 1 && mk p2 h1 1 && vmcc create s --host h1 --config "$T/s.cfg" >/dev/null &&
 	mk p3 h2 1 && mk p4 h2 0.5
 ok $? "p1, p2 and the swinging s on h1; p3 and p4 on h2"
-pub -r -n -t vmc/default/policy
+balancing_on
 
 vts() { vmcc --json call "cmd/host/$1" balance.status | jq -er .ts; }
 t0=$(vts h1)
@@ -43,8 +40,7 @@ ok $? "virtual start $(date -d "@$((t0 / 1000))" +%T)"
 hour_passed() { [ "$(vts h1)" -ge $((t0 + 3600000)) ]; }
 wait_until 120 hour_passed
 ok $? "a simulated hour passes"
-kill "$evpid" 2>/dev/null
-wait "$evpid" 2>/dev/null
+events_stop
 
 ons=$(jq -c 'select(.type == "balance.rule" and .rule == "overload" and .state == "on")' \
 	"$T/events.json" | grep -c .)
