@@ -5,6 +5,7 @@
 # VMs, h2 one, all lightly loaded. Before 22:00 (virtual) the agents report no
 # active consolidate rule and nothing moves; the night rule turns on at 22:00
 # virtual (the event's ts), and then, only then, h2 is emptied onto h1.
+# Also: --clock-start refuses malformed times, and drivers other than sim.
 . "$(dirname "$0")/../lib/harness.sh"
 harness_init
 
@@ -23,7 +24,7 @@ for h in h1 h2; do
 		--interval 0.2 --migrate-port 0 --cluster-key-file "$T/cluster.key" --rules "$T/rules"
 done
 for h in h1 h2; do harness_wait_host "$h" online 60 || break; done
-plan 9
+plan 11
 ok $? "two hosts online"
 
 events_start "$T/events.json" 120
@@ -57,3 +58,8 @@ is "$(jq -r '"\(.vm) \(.from)->\(.to)"' <<<"$finished")" "b1 h2->h1" "one migrat
 early=$(jq -s --argjson n "$NIGHT" 'map(select((.type | startswith("migration.") or
 	. == "balance.decision") and .ts < $n)) | length' "$T/events.json")
 is "$early" "0" "no balance decision and no migration before 22:00 virtual"
+
+bad=$(timeout 10 "$VMC_BIN/vmc-hostd" --name x --state-dir "$T/x" --clock-start 22:60 2>&1)
+like "$bad" 'clock-start "22:60": expected .*HH:MM' "--clock-start 22:60 is refused, naming the option"
+bad=$(timeout 10 "$VMC_BIN/vmc-hostd" --name x --state-dir "$T/x" --driver xen --clock-start 22:00 2>&1)
+like "$bad" 'clock-start.*--driver sim' "--clock-start is refused with another driver than sim"
