@@ -28,6 +28,8 @@ struct hostd_opts {
 	int cpus;
 	int64_t memory_mb;
 	double time_scale;
+	int clock_start_s;  /* sim only: the virtual clock starts today at this local
+	                       time of day (seconds since midnight); -1: at real now */
 	double interval_s; /* load publishing period, real seconds */
 	int keepalive;
 	int protocol; /* 0 auto, 4, 5 */

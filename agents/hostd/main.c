@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t got_signal;
@@ -34,7 +35,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: vmc-hostd --driver sim|xen --name NAME [--broker URL] [--cluster C]\n"
 		"                 [-c FILE] [--state-dir DIR] [--sim FILE] [--cpus N] [--memory MB]\n"
-		"                 [--time-scale N] [--interval SECONDS] [--keepalive SECONDS]\n"
+		"                 [--time-scale N] [--clock-start HH:MM[:SS]]\n"
+		"                 [--interval SECONDS] [--keepalive SECONDS]\n"
 		"                 [--protocol 5|3.1.1|auto] [--cafile F] [--cert F] [--key F]\n"
 		"                 [--user U] [--password-file F] [--migrate-port P]\n"
 		"                 [--migrate-addr ADDR] [--cluster-key-file F]\n"
@@ -49,7 +51,7 @@ enum {
 	OPT_MEMORY, OPT_TIME_SCALE, OPT_INTERVAL, OPT_KEEPALIVE, OPT_PROTOCOL, OPT_CAFILE,
 	OPT_CERT, OPT_KEY, OPT_USER, OPT_PASSWORD_FILE, OPT_MIGRATE_PORT, OPT_MIGRATE_ADDR,
 	OPT_CLUSTER_KEY, OPT_LOG_LEVEL, OPT_RULES, OPT_ADVISE, OPT_POWER_OFF_HOOK, OPT_POWER_ON_HOOK,
-	OPT_HELP, OPT_MAX_MIGRATIONS, OPT_MAX_CLUSTER_MIGRATIONS
+	OPT_HELP, OPT_MAX_MIGRATIONS, OPT_MAX_CLUSTER_MIGRATIONS, OPT_CLOCK_START
 };
 
 static const struct option long_opts[] = {
@@ -62,6 +64,7 @@ static const struct option long_opts[] = {
 	{"cpus", required_argument, NULL, OPT_CPUS},
 	{"memory", required_argument, NULL, OPT_MEMORY},
 	{"time-scale", required_argument, NULL, OPT_TIME_SCALE},
+	{"clock-start", required_argument, NULL, OPT_CLOCK_START},
 	{"interval", required_argument, NULL, OPT_INTERVAL},
 	{"keepalive", required_argument, NULL, OPT_KEEPALIVE},
 	{"protocol", required_argument, NULL, OPT_PROTOCOL},
@@ -83,6 +86,42 @@ static const struct option long_opts[] = {
 	{"max-cluster-migrations", required_argument, NULL, OPT_MAX_CLUSTER_MIGRATIONS},
 	{NULL, 0, NULL, 0},
 };
+
+/* Parses HH:MM[:SS] (two digits each) into seconds since midnight; 0 or -1. */
+static int parse_clock_start(const char *v, int *out)
+{
+	int f[3] = {0, 0, 0}, nf = 0;
+	const char *p = v;
+	for (;;) {
+		if (nf == 3 || p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9')
+			return -1;
+		f[nf++] = (p[0] - '0') * 10 + (p[1] - '0');
+		p += 2;
+		if (*p == '\0')
+			break;
+		if (*p++ != ':')
+			return -1;
+	}
+	if (nf < 2 || f[0] > 23 || f[1] > 59 || f[2] > 59)
+		return -1;
+	*out = f[0] * 3600 + f[1] * 60 + f[2];
+	return 0;
+}
+
+/* Real wall-clock ms of today's local time of day sec_of_day (the sim's --clock-start). */
+static int64_t clock_start_ms(int sec_of_day)
+{
+	time_t now = (time_t)(evloop_wall_ms() / 1000);
+	struct tm tm;
+	if (!localtime_r(&now, &tm))
+		return evloop_wall_ms();
+	tm.tm_hour = sec_of_day / 3600;
+	tm.tm_min = sec_of_day / 60 % 60;
+	tm.tm_sec = sec_of_day % 60;
+	tm.tm_isdst = -1;
+	time_t t = mktime(&tm);
+	return t == (time_t)-1 ? evloop_wall_ms() : (int64_t)t * 1000;
+}
 
 /* Applies one setting by its long option name; the config file and the command line share it. */
 static int apply_opt(struct hostd_opts *o, int id, const char *v, char *err, size_t errlen)
@@ -152,6 +191,15 @@ static int apply_opt(struct hostd_opts *o, int id, const char *v, char *err, siz
 		o->time_scale = strtod(v, &end);
 		if (*end || !(o->time_scale >= 1 && o->time_scale <= 100000)) {
 			snprintf(err, errlen, "time-scale \"%s\": expected a number from 1 to 100000", v);
+			return -1;
+		}
+		break;
+	case OPT_CLOCK_START:
+		if (parse_clock_start(v, &o->clock_start_s) < 0) {
+			snprintf(err, errlen,
+				 "clock-start \"%s\": expected a local time of day HH:MM or HH:MM:SS "
+				 "(00:00 to 23:59:59)",
+				 v);
 			return -1;
 		}
 		break;
@@ -348,6 +396,7 @@ int main(int argc, char **argv)
 	o->broker = "mqtt://127.0.0.1:1883";
 	o->cluster = "default";
 	o->time_scale = 1;
+	o->clock_start_s = -1;
 	o->interval_s = 2;
 	o->keepalive = 10;
 	o->migrate_addr = "127.0.0.1";
@@ -404,6 +453,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vmc-hostd: driver \"%s\": expected sim or xen\n", o->driver);
 		return 2;
 	}
+	if (o->clock_start_s >= 0 && strcmp(o->driver, "sim") != 0) {
+		fprintf(stderr, "vmc-hostd: --clock-start is a testing aid of the sim driver: "
+				"expected --driver sim, not %s\n",
+			o->driver);
+		return 2;
+	}
 	char host[256];
 	int port, tls;
 	if (bus_url_parse(o->broker, host, sizeof(host), &port, &tls, err, sizeof(err)) < 0) {
@@ -442,7 +497,8 @@ int main(int argc, char **argv)
 		fatalx("%s", err);
 	h.session = next_session(o->state_dir);
 	snprintf(h.sender, sizeof(h.sender), "host/%s", o->name);
-	vclock_init(&h.clock, o->time_scale, evloop_mono_ms(), evloop_wall_ms());
+	vclock_init(&h.clock, o->time_scale, evloop_mono_ms(),
+		    o->clock_start_s >= 0 ? clock_start_ms(o->clock_start_s) : evloop_wall_ms());
 
 	struct hv_open_args hargs = {
 		.host_name = o->name,

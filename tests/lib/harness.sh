@@ -181,3 +181,30 @@ sub_payloads() { grep '^{' "$1" || true; }
 # re-count on every try rather than be handed a count taken once)
 sub_has() { [ "$(sub_payloads "$1" | wc -l)" -ge "$2" ]; }
 pub() { mosquitto_pub -p "$BROKER_PORT" -h 127.0.0.1 -q 1 "$@"; }
+
+# --- balancing tests -------------------------------------------------------------
+# harness_cluster_key: a fresh migration key in $T/cluster.key (for --cluster-key-file)
+harness_cluster_key() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/cluster.key"; }
+# events_start FILE [WAIT-SECONDS]: records every event (JSON lines) in the background; events_stop
+events_start() {
+	vmcc events --json --wait "${2:-300}" >"$1" 2>/dev/null &
+	EV_PID=$!
+}
+events_stop() {
+	kill "$EV_PID" 2>/dev/null
+	wait "$EV_PID" 2>/dev/null || true
+}
+# balancing_off HOST...: retained cluster policy mode off, until every host reports it;
+# balancing_on removes the policy
+_mode_off() { vmcc call "cmd/host/$1" balance.status | jq -e '.result.mode == "off"'; }
+balancing_off() {
+	pub -r -t vmc/default/policy -m "{\"v\":1,\"from\":\"admin/test\",\"ts\":$(date +%s%3N),\"mode\":\"off\"}"
+	local h
+	for h in "$@"; do wait_until 10 _mode_off "$h" || return 1; done
+}
+balancing_on() { pub -r -n -t vmc/default/policy; }
+# vms_per_host: "h1=N h2=M ..." counting running VMs
+vms_per_host() {
+	vmcc vms --json | jq -r '[.[] | select(.state == "running") | .host] | group_by(.) |
+		map("\(.[0])=\(length)") | join(" ")'
+}
