@@ -61,6 +61,7 @@ static const char *const cfg_keys[] = {
     "name",   "type",    "uuid",        "memory",    "maxmem",   "vcpus",       "maxvcpus",
     "kernel", "ramdisk", "cmdline",     "root",      "extra",    "bootloader",  "bootloader_args",
     "disk",   "vif",     "on_poweroff", "on_reboot", "on_crash", "on_watchdog", "on_soft_reset",
+    "cpuid",
 };
 
 int xen_cfg_ignored(const char *text, char *buf, size_t len)
@@ -291,6 +292,43 @@ static int cfg_vcpus(struct cfg *p)
 		b->max_vcpus = (int)max;
 	else if (rn)
 		b->max_vcpus = (int)n;
+	return 0;
+}
+
+/* cpuid = "host,FEATURE=VALUE,...": the CPUID policy in libxl's string form, read as xl
+ * reads it (the host's, then one change per item); a nested or TCG host may need
+ * features hidden from guests. */
+static int cfg_cpuid(struct cfg *p)
+{
+	static const char *const why[] = {"", "invalid input format", "unknown CPUID flag name",
+	                                  "invalid flag value"};
+	const char *s;
+	char *copy, *item, *save = NULL;
+	int r = cfg_str(p, "cpuid", &s);
+
+	if (r <= 0)
+		return r;
+	copy = strdup(s);
+	if (!copy)
+		return cfg_fail(p, "out of memory for xl.cfg cpuid");
+	item = strtok_r(copy, ",", &save);
+	if (!item || strcmp(item, "host") != 0) {
+		free(copy);
+		return cfg_fail(p,
+		                "xl.cfg cpuid: \"%s\": expected \"host\" first, then "
+		                "FLAG=VALUE items (e.g. \"host,rdtscp=0\")",
+		                s);
+	}
+	while ((item = strtok_r(NULL, ",", &save))) {
+		int e = libxl_cpuid_parse_config(&p->dc->b_info.cpuid, item);
+		if (e) {
+			cfg_fail(p, "xl.cfg cpuid: \"%s\": %s", item,
+			         e > 0 && e < (int)NELEM(why) ? why[e] : "not understood");
+			free(copy);
+			return -1;
+		}
+	}
+	free(copy);
 	return 0;
 }
 
@@ -536,8 +574,8 @@ static int cfg_all(struct cfg *p, const char *text)
 	if (cfg_type(p) < 0 || cfg_name(p) < 0 || cfg_uuid(p) < 0)
 		return -1;
 	libxl_domain_build_info_init_type(&p->dc->b_info, p->dc->c_info.type);
-	if (cfg_memory(p) < 0 || cfg_vcpus(p) < 0 || cfg_boot(p) < 0 || cfg_actions_all(p) < 0 ||
-	    cfg_disks(p) < 0 || cfg_vifs(p) < 0)
+	if (cfg_memory(p) < 0 || cfg_vcpus(p) < 0 || cfg_boot(p) < 0 || cfg_cpuid(p) < 0 ||
+	    cfg_actions_all(p) < 0 || cfg_disks(p) < 0 || cfg_vifs(p) < 0)
 		return -1;
 	return 0;
 }

@@ -183,6 +183,13 @@ static void test_cfg_hvm_pvh(void **state)
 	    xen_cfg_parse("name='p'\ntype='pvh'\nkernel='/k'\n", &dc, NULL, err, sizeof err), 0);
 	assert_int_equal(dc.c_info.type, LIBXL_DOMAIN_TYPE_PVH);
 	libxl_domain_config_dispose(&dc);
+	/* the CPUID policy a nested PVH guest needs is read, not ignored */
+	const char *pvh = "name='p'\ntype='pvh'\nkernel='/k'\ncpuid='host,rdtscp=0'\n";
+	assert_int_equal(xen_cfg_parse(pvh, &dc, NULL, err, sizeof err), 0);
+	assert_non_null(dc.b_info.cpuid);
+	libxl_domain_config_dispose(&dc);
+	char buf[256];
+	assert_int_equal(xen_cfg_ignored(pvh, buf, sizeof buf), 0);
 }
 
 /* Each bad config fails with a message containing the given words. */
@@ -213,6 +220,9 @@ static const struct {
     {"name='g'\nkernel='/k'\nvif=['bridge']\n", "expected KEY=VALUE"},
     {"name='g'\nkernel = = 'x'\n", "xl.cfg:2: config parsing error"},
     {"name='g'\nkernel='/k'\nbootloader_args='x'\n", "bootloader_args"},
+    {"name='g'\nkernel='/k'\ncpuid='host,nosuchflag=0'\n",
+     "\"nosuchflag=0\": unknown CPUID flag name"},
+    {"name='g'\nkernel='/k'\ncpuid='rdtscp=0'\n", "expected \"host\" first"},
 };
 
 static void test_cfg_errors(void **state)
