@@ -7,7 +7,7 @@
 harness_init
 
 harness_start_broker
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/cluster.key"
+harness_cluster_key
 for h in h1 h2 h3 h4; do
 	harness_start_host "$h" --cpus 4 --memory 65536 --time-scale 60 --interval 0.1 \
 		--migrate-port "$(harness_free_port)" --cluster-key-file "$T/cluster.key"

@@ -8,7 +8,7 @@
 harness_init
 
 harness_start_broker
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/cluster.key"
+harness_cluster_key
 common=(--cpus 4 --time-scale 60 --interval 0.1 --migrate-port 0 --cluster-key-file "$T/cluster.key")
 harness_start_host h1 --memory 65536 "${common[@]}"
 harness_start_host h2 --memory 65536 "${common[@]}"
@@ -21,15 +21,13 @@ sub_start "$T/loads.txt" "vmc/default/host/h3/load"
 subpid=$SUB_PID
 # balancing off (cluster policy) while the VMs are created, so that both hosts find
 # themselves overloaded with all their VMs, and ask, at the same moment
-pub -r -t vmc/default/policy -m "{\"v\":1,\"from\":\"admin/test\",\"ts\":$(date +%s%3N),\"mode\":\"off\"}"
-mode_off() { vmcc call "cmd/host/$1" balance.status | jq -e '.result.mode == "off"'; }
-for h in h1 h2 h3; do wait_until 10 mode_off "$h"; done
+balancing_off h1 h2 h3
 for i in 1 2 3 4 5 6; do
 	vmcc create "a$i" --host h1 --memory 1024 --vcpus 1 --load 1 >/dev/null &&
 		vmcc create "b$i" --host h2 --memory 1024 --vcpus 1 --load 1 >/dev/null || break
 done
 ok $? "6 busy VMs on h1 and 6 on h2"
-pub -r -n -t vmc/default/policy
+balancing_on
 
 per_host() { vmcc vms --json | jq -r '[.[] | .host] | group_by(.) |
 	map("\(.[0])=\(length)") | join(" ")'; }
