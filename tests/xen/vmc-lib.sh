@@ -17,7 +17,7 @@ xen_vmc_up() {
 		[ -x "$VMC_BIN/$b" ] || xen_die "$VMC_BIN/$b missing (run make first)"
 	done
 	xen_init
-	xen_need_pkgs jq
+	xen_need_pkgs jq busybox-static cpio
 	xen_broker_start
 	# Balancing off: on these 1-CPU hosts the busy tick guest would be moved
 	# by the balancer on its own, racing the migrations the tests ask for.
@@ -111,4 +111,79 @@ running_copies() { awk '$3 !~ /[pscd]/' <<<"$1" | grep -c .; }
 max_tick() {
 	xc "$1" 60 'cat /var/log/xen/console/guest-tick*.log 2>/dev/null' |
 		tr -d '\r' | awk '/^tick [0-9]+$/ && $2 > n { n = $2 } END { print (n == "" ? -1 : n + 0) }'
+}
+
+# ---------------------------------------------------------------- guest agent
+# The guest "ga" runs vmc-guestd from a busybox initramfs with a vif on xenbr0.
+# The broker is reachable only from the dom0s (their restricted user-mode NIC),
+# so dom0 HOST relays TCP from its private address, port 1883, to the broker
+# (tests/xen/tcp-relay.py, started by xen_guest_agent_relay).
+
+# xen_guest_agent_initrd HOST IP BROKER_IP OUT: writes OUT, an initramfs with
+# busybox, vmc-guestd and its libraries (from the outer machine, the same
+# Debian 12), and dom0 HOST's xen-netfront module (the guest runs dom0's
+# kernel). Its /init sets the address IP on eth0 and keeps vmc-guestd running
+# against mqtt://BROKER_IP:1883 without --name: the name comes from xenstore.
+xen_guest_agent_initrd() {
+	local host=$1 ip=$2 broker=$3 out=$4 d lib
+	d=$(mktemp -d "$XEN_RUN/ga-initrd.XXXXXX")
+	mkdir -p "$d"/{bin,dev,proc,sys,tmp,etc,lib64,lib/x86_64-linux-gnu}
+	cp /bin/busybox "$d/bin/busybox" || return 1
+	cp "$VMC_BIN/vmc-guestd" "$d/bin/vmc-guestd" || return 1
+	for lib in $(ldd "$VMC_BIN/vmc-guestd" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }'); do
+		cp "$lib" "$d/lib/x86_64-linux-gnu/" || return 1
+	done
+	cp /lib64/ld-linux-x86-64.so.2 "$d/lib64/" || return 1
+	xc "$host" 60 'cp "/lib/modules/$(uname -r)/kernel/drivers/net/xen-netfront.ko" /share/' ||
+		return 1
+	mv "$XEN_SHARE/xen-netfront.ko" "$d/" || return 1
+	cat >"$d/init" <<INIT
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+[ -c /dev/hvc0 ] && exec </dev/hvc0 >/dev/hvc0 2>&1
+hostname not-the-vm-name
+insmod /xen-netfront.ko
+for i in 1 2 3 4 5 6 7 8 9 10; do [ -e /sys/class/net/eth0 ] && break; sleep 1; done
+ip link set lo up
+ip addr add $ip/24 dev eth0
+ip link set eth0 up
+echo "ga guest up: \$(ip -o -4 addr show eth0)"
+while :; do
+    /bin/vmc-guestd --broker mqtt://$broker:1883 --interval 2 --keepalive 10
+    echo "vmc-guestd exited with status \$?"
+    sleep 2
+done
+INIT
+	chmod 755 "$d/init"
+	(cd "$d" && find . | cpio -o -H newc --quiet | gzip -1) >"$out" || return 1
+	rm -rf "$d"
+}
+
+# xen_guest_agent_cfg NAME RAMDISK MAC: an xl.cfg for the guest-agent guest
+# (PVH like tick, 128 MiB, one vif on xenbr0).
+xen_guest_agent_cfg() {
+	cat <<CFG
+name = "$1"
+type = "pvh"
+memory = 128
+vcpus = 1
+kernel = "/var/lib/vmc-xen/guest-vmlinuz"
+ramdisk = "$2"
+extra = "console=hvc0 rdinit=/init"
+vif = [ "mac=$3,bridge=xenbr0" ]
+on_crash = "destroy"
+cpuid = "host,rdtscp=0"
+CFG
+}
+
+# xen_guest_agent_relay HOST: starts the relay in dom0 HOST (its private
+# address, port 1883, to the broker's guestfwd address).
+xen_guest_agent_relay() {
+	cp "$XEN_TOP/tests/xen/tcp-relay.py" "$XEN_SHARE/tcp-relay.py" || return 1
+	xc "$1" 60 'setsid python3 /share/tcp-relay.py "$VMC_IP" 1883 "$VMC_BROKER_HOST" "$VMC_BROKER_PORT" \
+    </dev/null >>"/share/out/$VMC_HOST/relay.log" 2>&1 &
+sleep 1; cat "/share/out/$VMC_HOST/relay.log"'
 }
