@@ -86,6 +86,23 @@ struct hostd {
 	void *vmjobs;   /* VM driver calls running on worker threads (vmjobs.c) */
 };
 
+/* --- hostd_msg.c: a bus message shared by the modules that read it ------------ */
+/* One delivery; on_message sets it up, hands it to each module in turn, then frees it. */
+struct hostd_msg {
+	const struct bus_msg *raw;
+	const char *rest;      /* the topic after vmc/<cluster>/ */
+	cJSON *json;           /* the payload parsed, once asked for; NULL before or if invalid */
+	int tried;             /* the payload has been parsed (or found invalid) */
+	char err[VMC_ERR_MAX]; /* why it is invalid */
+};
+/* Sets m up for raw; nothing is parsed yet. */
+void hostd_msg_init(struct hostd_msg *m, const struct bus_msg *raw, const char *rest);
+/* The payload as a JSON object (msg_parse), parsed on the first call only; NULL if it is
+ * not one (an empty payload included), with the reason in m->err. */
+const cJSON *hostd_msg_json(struct hostd_msg *m);
+/* Frees the parsed payload, if any. */
+void hostd_msg_free(struct hostd_msg *m);
+
 /* --- commands.c ---------------------------------------------------------- */
 enum hostd_op_result { HOSTD_REPLIED, HOSTD_PENDING };
 struct hostd_op {
