@@ -185,8 +185,8 @@ int hostd_balancer_start(struct hostd *h, char *err, size_t errlen);
 void hostd_balancer_stop(struct hostd *h);
 /* Subscribes to what the balancer reads; called on every (re)connect. */
 void hostd_balancer_connected(struct hostd *h);
-/* A message on one of those topics (rest: the topic after vmc/<cluster>/). */
-void hostd_balancer_message(struct hostd *h, const struct bus_msg *m, const char *rest);
+/* A message on one of those topics. */
+void hostd_balancer_message(struct hostd *h, struct hostd_msg *m);
 /* This host's load message, as just published. */
 void hostd_balancer_sample(struct hostd *h, const cJSON *load);
 /* A migration the balancer started has ended (ok: the VM runs at to now). */
@@ -199,7 +199,7 @@ int hostd_migrate_init(struct hostd *h, char *err, size_t errlen);
 /* After every (re)connect to the broker: the module's subscriptions. */
 void hostd_migrate_connected(struct hostd *h);
 /* Every message that is not a command. Returns 1 if it was the module's alone. */
-int hostd_migrate_message(struct hostd *h, const char *rest, const struct bus_msg *m);
+int hostd_migrate_message(struct hostd *h, struct hostd_msg *m);
 /* At exit: answers what waits, closes connections, waits briefly for driver calls. */
 void hostd_migrate_free(struct hostd *h);
 /* Starts a migration for the balancer; its end comes to hostd_balancer_migration_done
