@@ -320,31 +320,31 @@ void hostd_balancer_migration_done(struct hostd *h, const char *vm, const char *
 	}
 }
 
-static void on_policy(struct hostd *h, const struct bus_msg *m)
+static void on_policy(struct hostd *h, struct hostd_msg *m)
 {
 	struct balancer *b = bal(h);
 	char err[VMC_ERR_MAX];
-	if (m->len == 0) {
+	if (m->raw->len == 0) {
 		bn_set_policy(b->node, NULL);
 		log_info("balance: cluster policy removed");
 		return;
 	}
-	cJSON *j;
 	struct policy p;
-	if (msg_parse(m->payload, m->len, &j, err, sizeof(err)) != VMC_OK) {
-		log_warnx("balance: policy ignored: %s", err);
+	const cJSON *j = hostd_msg_json(m);
+	if (!j) {
+		log_warnx("balance: policy ignored: %s", m->err);
 		return;
 	}
 	if (policy_parse(j, &p, err, sizeof(err)) < 0)
 		log_warnx("balance: policy ignored: %s", err);
 	else
 		bn_set_policy(b->node, &p);
-	cJSON_Delete(j);
 }
 
-void hostd_balancer_message(struct hostd *h, const struct bus_msg *m, const char *rest)
+void hostd_balancer_message(struct hostd *h, struct hostd_msg *m)
 {
 	struct balancer *b = bal(h);
+	const char *rest = m->rest;
 	char seg[VMC_NAME_MAX + 1], kind[16], err[VMC_ERR_MAX];
 	if (!b)
 		return;
@@ -359,10 +359,10 @@ void hostd_balancer_message(struct hostd *h, const struct bus_msg *m, const char
 	    strncmp(rest, "balance/", 8) == 0 && topic_segment(rest, 1, kind, sizeof(kind)) == 0;
 	if (!host_msg && !bal_msg && strcmp(rest, "event") != 0)
 		return;
-	if (host_msg && m->len == 0)
+	if (host_msg && m->raw->len == 0)
 		return; /* a retained record being cleared */
-	cJSON *j;
-	if (msg_parse(m->payload, m->len, &j, err, sizeof(err)) != VMC_OK)
+	const cJSON *j = hostd_msg_json(m);
+	if (!j)
 		return;
 	int64_t now = hostd_now(h);
 	if (host_msg && strcmp(kind, "load") == 0 && strcmp(seg, h->opts.name) != 0) {
@@ -380,7 +380,6 @@ void hostd_balancer_message(struct hostd *h, const struct bus_msg *m, const char
 	} else if (strcmp(rest, "event") == 0) {
 		on_event(h, j);
 	}
-	cJSON_Delete(j);
 }
 
 /* --- commands --------------------------------------------------------------------------- */

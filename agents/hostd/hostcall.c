@@ -108,22 +108,21 @@ void hostcall_connected(struct migrate *m)
 	bus_subscribe(m->h->bus, m->calls->peer_topic, 1);
 }
 
-int hostcall_message(struct migrate *m, const char *rest, const struct bus_msg *msg)
+int hostcall_message(struct migrate *m, struct hostd_msg *msg)
 {
 	struct hostcall *hc = m->calls;
 	if (!hc)
 		return 0;
-	if (strcmp(msg->topic, hc->peer_topic) == 0) {
-		hostd_command_allowed(m->h, msg, hostcall_peer_ops, hc->peer_what);
+	if (strcmp(msg->raw->topic, hc->peer_topic) == 0) {
+		hostd_command_allowed(m->h, msg->raw, hostcall_peer_ops, hc->peer_what);
 		return 1;
 	}
-	if (strncmp(rest, "balance/peer/", 13) == 0)
+	if (strncmp(msg->rest, "balance/peer/", 13) == 0)
 		return 1; /* another host's requests (balance/# is read by the balancer) */
-	if (strcmp(msg->topic, hc->reply_topic) != 0)
+	if (strcmp(msg->raw->topic, hc->reply_topic) != 0)
 		return 0;
-	cJSON *j = NULL;
-	char err[VMC_ERR_MAX];
-	if (msg_parse(msg->payload, msg->len, &j, err, sizeof(err)) != VMC_OK)
+	const cJSON *j = hostd_msg_json(msg);
+	if (!j)
 		return 1;
 	const cJSON *id = cJSON_GetObjectItem(j, "id");
 	struct hostcall_wait *w = cJSON_IsString(id) ? hostcall_take(hc, id->valuestring) : NULL;
@@ -131,7 +130,6 @@ int hostcall_message(struct migrate *m, const char *rest, const struct bus_msg *
 		w->fn(m->h, w->ud, j, NULL);
 		free(w);
 	}
-	cJSON_Delete(j);
 	return 1;
 }
 

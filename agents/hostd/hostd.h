@@ -86,6 +86,23 @@ struct hostd {
 	void *vmjobs;   /* VM driver calls running on worker threads (vmjobs.c) */
 };
 
+/* --- hostd_msg.c: a bus message shared by the modules that read it ------------ */
+/* One delivery; on_message sets it up, hands it to each module in turn, then frees it. */
+struct hostd_msg {
+	const struct bus_msg *raw;
+	const char *rest;      /* the topic after vmc/<cluster>/ */
+	cJSON *json;           /* the payload parsed, once asked for; NULL before or if invalid */
+	int tried;             /* the payload has been parsed (or found invalid) */
+	char err[VMC_ERR_MAX]; /* why it is invalid */
+};
+/* Sets m up for raw; nothing is parsed yet. */
+void hostd_msg_init(struct hostd_msg *m, const struct bus_msg *raw, const char *rest);
+/* The payload as a JSON object (msg_parse), parsed on the first call only; NULL if it is
+ * not one (an empty payload included), with the reason in m->err. */
+const cJSON *hostd_msg_json(struct hostd_msg *m);
+/* Frees the parsed payload, if any. */
+void hostd_msg_free(struct hostd_msg *m);
+
 /* --- commands.c ---------------------------------------------------------- */
 enum hostd_op_result { HOSTD_REPLIED, HOSTD_PENDING };
 struct hostd_op {
@@ -168,8 +185,8 @@ int hostd_balancer_start(struct hostd *h, char *err, size_t errlen);
 void hostd_balancer_stop(struct hostd *h);
 /* Subscribes to what the balancer reads; called on every (re)connect. */
 void hostd_balancer_connected(struct hostd *h);
-/* A message on one of those topics (rest: the topic after vmc/<cluster>/). */
-void hostd_balancer_message(struct hostd *h, const struct bus_msg *m, const char *rest);
+/* A message on one of those topics. */
+void hostd_balancer_message(struct hostd *h, struct hostd_msg *m);
 /* This host's load message, as just published. */
 void hostd_balancer_sample(struct hostd *h, const cJSON *load);
 /* A migration the balancer started has ended (ok: the VM runs at to now). */
@@ -182,7 +199,7 @@ int hostd_migrate_init(struct hostd *h, char *err, size_t errlen);
 /* After every (re)connect to the broker: the module's subscriptions. */
 void hostd_migrate_connected(struct hostd *h);
 /* Every message that is not a command. Returns 1 if it was the module's alone. */
-int hostd_migrate_message(struct hostd *h, const char *rest, const struct bus_msg *m);
+int hostd_migrate_message(struct hostd *h, struct hostd_msg *m);
 /* At exit: answers what waits, closes connections, waits briefly for driver calls. */
 void hostd_migrate_free(struct hostd *h);
 /* Starts a migration for the balancer; its end comes to hostd_balancer_migration_done

@@ -370,8 +370,13 @@ static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
 		hostd_command(h, m);
 	else if (rest && topic_matches("guest/+/load", rest))
 		hostd_guests_message(h, m);
-	else if (rest && !hostd_migrate_message(h, rest, m))
-		hostd_balancer_message(h, m, rest);
+	else if (rest) {
+		struct hostd_msg msg;
+		hostd_msg_init(&msg, m, rest);
+		if (!hostd_migrate_message(h, &msg))
+			hostd_balancer_message(h, &msg);
+		hostd_msg_free(&msg);
+	}
 }
 
 static long load_timer(struct evloop *loop, long long id, void *ud)

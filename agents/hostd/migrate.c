@@ -310,13 +310,14 @@ static void state_check_own(struct hostd *h, const cJSON *msg)
 	}
 }
 
-int hostd_migrate_message(struct hostd *h, const char *rest, const struct bus_msg *msg)
+int hostd_migrate_message(struct hostd *h, struct hostd_msg *msg)
 {
 	struct migrate *m = migrate_of(h);
-	char host[VMC_NAME_MAX + 1], kind[16], err[VMC_ERR_MAX];
+	const char *rest = msg->rest;
+	char host[VMC_NAME_MAX + 1], kind[16];
 	if (!m)
 		return 0;
-	if (hostcall_message(m, rest, msg))
+	if (hostcall_message(m, msg))
 		return 1;
 	if (strncmp(rest, "host/", 5) != 0 || topic_segment(rest, 1, host, sizeof(host)) < 0 ||
 	    topic_segment(rest, 2, kind, sizeof(kind)) < 0)
@@ -324,13 +325,13 @@ int hostd_migrate_message(struct hostd *h, const char *rest, const struct bus_ms
 	int is_state = strcmp(kind, "state") == 0;
 	if (!is_state && strcmp(kind, "load") != 0)
 		return 0;
-	if (msg->len == 0) {
+	if (msg->raw->len == 0) {
 		if (is_state)
 			peers_on_state(m->peers, host, NULL);
 		return 0;
 	}
-	cJSON *j = NULL;
-	if (msg_parse(msg->payload, msg->len, &j, err, sizeof(err)) != VMC_OK)
+	const cJSON *j = hostd_msg_json(msg);
+	if (!j)
 		return 0;
 	if (is_state)
 		peers_on_state(m->peers, host, j);
@@ -338,7 +339,6 @@ int hostd_migrate_message(struct hostd *h, const char *rest, const struct bus_ms
 		peers_on_load(m->peers, host, j, evloop_mono_ms());
 	if (is_state && strcmp(host, h->opts.name) == 0)
 		state_check_own(h, j);
-	cJSON_Delete(j);
 	return 0;
 }
 

@@ -182,7 +182,7 @@ int hostcall_init(struct migrate *m);
 void hostcall_free(struct migrate *m);
 void hostcall_connected(struct migrate *m);
 /* Returns 1 if the message was a reply to us or a peer request (consumed). */
-int hostcall_message(struct migrate *m, const char *rest, const struct bus_msg *msg);
+int hostcall_message(struct migrate *m, struct hostd_msg *msg);
 /* Sends op to host; fn gets the reply, or NULL and a reason after timeout_ms. 0 or -1. */
 int hostcall_send(struct migrate *m, const char *host, const char *op, cJSON *args, long timeout_ms,
                   hostcall_fn *fn, void *ud);

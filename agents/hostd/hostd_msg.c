@@ -1,0 +1,29 @@
+/* hostd_msg.c - one bus message as the host agent's modules read it: its JSON is
+ * parsed once, on the first module's asking, and shared by every module after it
+ * (the migration module's peers table and the balancer's view both read each peer's
+ * host/<h>/state and host/<h>/load). */
+#include "hostd.h"
+
+#include <string.h>
+
+void hostd_msg_init(struct hostd_msg *m, const struct bus_msg *raw, const char *rest)
+{
+	memset(m, 0, sizeof(*m));
+	m->raw = raw;
+	m->rest = rest;
+}
+
+const cJSON *hostd_msg_json(struct hostd_msg *m)
+{
+	if (!m->tried) {
+		m->tried = 1; /* msg_parse leaves json NULL when it fails */
+		msg_parse(m->raw->payload, m->raw->len, &m->json, m->err, sizeof(m->err));
+	}
+	return m->json;
+}
+
+void hostd_msg_free(struct hostd_msg *m)
+{
+	cJSON_Delete(m->json);
+	m->json = NULL;
+}
