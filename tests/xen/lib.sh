@@ -289,6 +289,22 @@ xen_stop() {
     unset "XEN_PID[$name]"
 }
 
+# xen_reboot_pair [NAME_A NAME_B]: stop both nested hosts and boot them again
+# from the image (a fresh start: snapshot=on drops what dom0 wrote), keeping
+# the run directory, the broker and the boot scripts; the old serial logs are
+# kept as NAME.serial.1.  Returns 1 if a host does not come up.
+xen_reboot_pair() {
+    local a=${1:-xa} b=${2:-xb} n
+    for n in "$a" "$b"; do
+        xen_stop "$n"
+        mv -f "$XEN_LOGS/$n.serial" "$XEN_LOGS/$n.serial.1" 2>/dev/null || true
+        rm -rf "${XEN_SHARE:?}/out/$n" "${XEN_SHARE:?}/cmd/$n"
+    done
+    XEN_LINK_PORT=
+    xen_boot_pair "$a" "$b"
+    xen_wait_up "$a" && xen_wait_up "$b"
+}
+
 # xen_cleanup [RC]: stop every QEMU and the broker; keep logs on failure.
 xen_cleanup() {
     local rc=${1:-0} name

@@ -43,6 +43,24 @@ EOF
 	xen_wait_up xa && xen_wait_up xb
 }
 
+# xen_vmc_online [SECONDS]: both agents online in `vmc hosts` (default within
+# 180 s). If not, the boot is tried once more: the nested dom0 kernel has been
+# seen to hang in xenbus under load ("task xenbus_probe blocked"), and then
+# vmc-hostd, like xl, waits for xenstore forever. What was seen goes to stderr
+# and "# setup retried: ..." to stdout, so a retry never passes unnoticed.
+# Returns 1 if the agents are still not online after the second boot.
+xen_vmc_online() {
+	local t=${1:-180} h
+	wait_for "$t" hosts_online && return 0
+	echo "# setup retried: agents not online after $t s (xa $(host_field xa state), xb $(host_field xb state))"
+	for h in xa xb; do
+		xen_log "$h: hostd log and serial log tail before the second boot:"
+		tail -n 5 "$XEN_SHARE/out/$h/hostd.log" "$XEN_LOGS/$h.serial" >&2 2>/dev/null
+	done
+	xen_reboot_pair xa xb || return 1
+	wait_for "$t" hosts_online
+}
+
 # vmcx ARGS...: the outer vmc, on the run's broker.
 vmcx() { "$VMC_BIN/vmc" --broker "mqtt://127.0.0.1:$BROKER_PORT" "$@"; }
 
