@@ -53,6 +53,7 @@ struct bnode {
 	int64_t min_window_ms, min_reservation_ms, arrival_hold_ms;
 	struct rule_settings s;
 	enum policy_mode mode;
+	int mode_known; /* mode holds the last sample's mode (none before the first) */
 	unsigned actions;
 
 	/* requester */
@@ -773,7 +774,14 @@ void bn_sample(struct bnode *n, int64_t now, const struct bal_view *v,
 	if (s.reservation_ms < 2 * s.offer_window_ms)
 		s.reservation_ms = 2 * s.offer_window_ms;
 	n->s = s;
+	if (n->mode_known && mode != n->mode) {
+		/* a policy message or one of its windows changed the mode */
+		cJSON *e = event_new(n, now, "balance.mode");
+		cJSON_AddStringToObject(e, "mode", policy_mode_name(mode));
+		cJSON_AddStringToObject(e, "was", policy_mode_name(n->mode));
+	}
 	n->mode = mode;
+	n->mode_known = 1;
 	rule_eval_configure(n->eval, &s, n->utc_offset_s);
 	rule_eval_disable(n->eval, policy_disabled_actions(mode));
 	struct rule_sample rs;

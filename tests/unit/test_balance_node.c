@@ -223,10 +223,22 @@ static void test_policy_window_and_advise(void **state)
 	char json[2048];
 	assert_true(bsim_events(f.b, "balance.decision", 0, NULL, json, sizeof json) >= 1);
 	assert_non_null(strstr(json, "\"advise\":true"));
+	assert_int_equal(bsim_events(f.b, "balance.mode", 0, NULL, NULL, 0), 0);
 	bsim_run(f.b, NOON + 60 * MIN);
 	bsim_stats(f.b, &st);
 	assert_int_equal(st.migrations, 12);
 	assert_true(st.first_start >= NOON + 30 * MIN);
+	/* every host says when the window switched its mode, at the first sample of
+	 * 12:30 (advise to balance) and of 13:00 (back) */
+	int64_t when = 0;
+	bsim_run(f.b, NOON + 62 * MIN);
+	assert_int_equal(bsim_events(f.b, "balance.mode", 0, &when, json, sizeof json), 8);
+	assert_true(when >= NOON + 30 * MIN && when < NOON + 30 * MIN + 2000);
+	assert_non_null(strstr(json, "\"mode\":\"balance\""));
+	assert_non_null(strstr(json, "\"was\":\"advise\""));
+	bsim_events(f.b, "balance.mode", 7, &when, json, sizeof json);
+	assert_true(when >= NOON + 60 * MIN && when < NOON + 60 * MIN + 2000);
+	assert_non_null(strstr(json, "\"mode\":\"advise\""));
 	fix_free(&f);
 }
 
