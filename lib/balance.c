@@ -121,6 +121,14 @@ int64_t bal_host_room_mb(const struct bal_host *h, const struct rule_settings *s
 	return room;
 }
 
+int bal_host_find_vm(const struct bal_host *h, const char *name)
+{
+	for (size_t k = 0; k < h->nvms; k++)
+		if (strcmp(h->vms[k].name, name) == 0)
+			return (int)k;
+	return -1;
+}
+
 double bal_cluster_mean(const struct bal_view *v, const struct rule_settings *s)
 {
 	double work = 0, cpus = 0;

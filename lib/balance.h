@@ -105,6 +105,8 @@ double bal_vm_demand(const struct bal_host *h, const struct bal_vm *vm,
 double bal_host_load(const struct bal_host *h, const struct rule_settings *s);
 /* Memory a new VM can get: free - reserve - incoming promises (may be negative). */
 int64_t bal_host_room_mb(const struct bal_host *h, const struct rule_settings *s);
+/* The index of the VM named name among h's VMs, or -1. */
+int bal_host_find_vm(const struct bal_host *h, const char *name);
 /* The level every online host would be at with load spread evenly (CPU-weighted), %. */
 double bal_cluster_mean(const struct bal_view *v, const struct rule_settings *s);
 /* The most a destination may be filled to in balance mode: max(high, mean + margin/2). */

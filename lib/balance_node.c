@@ -287,17 +287,15 @@ static int local_view(struct bnode *n, const struct bal_view *v, struct bal_view
 	/* a promised VM already listed here (incoming, or arrived but not yet measured
 	 * for long) counts once, with the larger of its measured use and its promise */
 	size_t np = bp_table_promises(&n->table, vms + h->nvms, promised), nv = h->nvms;
+	h->vms = vms; /* searched over its first h->nvms, the VMs listed here */
 	for (size_t p = 0; p < np; p++) {
 		const struct bal_vm *pv = &vms[h->nvms + p];
-		size_t i = 0;
-		while (i < h->nvms && strcmp(vms[i].name, pv->name) != 0)
-			i++;
-		if (i == h->nvms)
+		int i = bal_host_find_vm(h, pv->name);
+		if (i < 0)
 			vms[nv++] = *pv;
 		else if (vms[i].cpu < pv->cpu)
 			vms[i].cpu = pv->cpu;
 	}
-	h->vms = vms;
 	h->nvms = nv;
 	return self;
 }

@@ -80,20 +80,12 @@ static void work_fix_demand(struct work *w)
 	}
 }
 
-static int find_vm(const struct bal_host *h, const char *name)
-{
-	for (size_t k = 0; k < h->nvms; k++)
-		if (strcmp(h->vms[k].name, name) == 0)
-			return (int)k;
-	return -1;
-}
-
 /* Moves a VM between hosts of the copy and records the move. */
 static void work_move(struct work *w, size_t from, size_t to, const char *vm, int unknown,
                       struct bal_plan *out, size_t *capm)
 {
 	struct bal_host *a = &w->v.hosts[from], *b = &w->v.hosts[to];
-	int k = find_vm(a, vm);
+	int k = bal_host_find_vm(a, vm);
 	if (k < 0)
 		return;
 	const struct rule_settings *s = w->s;
