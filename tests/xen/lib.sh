@@ -252,21 +252,21 @@ xen_cmd() {
     return "$(cat "$d/$job.rc")"
 }
 
-# xen_guest_cfg NAME [TYPE [MEMORY_MIB]]: print an xl.cfg for a "tick" test
-# guest (Debian kernel + busybox initramfs printing "tick N" to hvc0 every
-# second).  TYPE pvh (default: live-migratable) or pv (cannot be live-migrated
-# on Debian's Xen, built without shadow paging).  The kernel and initramfs
-# paths exist in every dom0.  Write it to the share, e.g.
+# xen_guest_cfg NAME [TYPE [MEMORY_MIB [RAMDISK]]]: print an xl.cfg for a "tick"
+# test guest (Debian kernel + busybox initramfs printing "tick N" to hvc0 every
+# second; RAMDISK, a dom0 path, replaces that initramfs).  TYPE pvh (default:
+# live-migratable) or pv (cannot be live-migrated on Debian's Xen, built
+# without shadow paging).  The kernel and initramfs paths exist in every dom0.  Write it to the share, e.g.
 #   xen_guest_cfg t1 >"$XEN_SHARE/t1.cfg"; xen_ssh xa xl create /share/t1.cfg
 xen_guest_cfg() {
-    local name=$1 type=${2:-pvh} mem=${3:-128}
+    local name=$1 type=${2:-pvh} mem=${3:-128} ramdisk=${4:-/var/lib/vmc-xen/guest-initrd.img}
     cat <<EOF
 name = "$name"
 type = "$type"
 memory = $mem
 vcpus = 1
 kernel = "/var/lib/vmc-xen/guest-vmlinuz"
-ramdisk = "/var/lib/vmc-xen/guest-initrd.img"
+ramdisk = "$ramdisk"
 extra = "console=hvc0 rdinit=/init"
 on_crash = "destroy"
 EOF

@@ -181,20 +181,10 @@ INIT
 }
 
 # xen_guest_agent_cfg NAME RAMDISK MAC: an xl.cfg for the guest-agent guest
-# (PVH like tick, 128 MiB, one vif on xenbr0).
+# (the tick guest's, PVH, 128 MiB, with RAMDISK and one vif on xenbr0).
 xen_guest_agent_cfg() {
-	cat <<CFG
-name = "$1"
-type = "pvh"
-memory = 128
-vcpus = 1
-kernel = "/var/lib/vmc-xen/guest-vmlinuz"
-ramdisk = "$2"
-extra = "console=hvc0 rdinit=/init"
-vif = [ "mac=$3,bridge=xenbr0" ]
-on_crash = "destroy"
-cpuid = "host,rdtscp=0"
-CFG
+	xen_guest_cfg "$1" pvh 128 "$2"
+	echo "vif = [ \"mac=$3,bridge=xenbr0\" ]"
 }
 
 # xen_guest_agent_relay HOST: starts the relay in dom0 HOST (its private
