@@ -169,7 +169,7 @@ host_state() { # NAME: prints the state vmc hosts shows
 _host_in_state() { [ "$(host_state "$1")" = "$2" ]; }
 
 harness_wait_host() { # NAME STATE [TIMEOUT]
-	wait_until "${3:-20}" _host_in_state "$1" "$2"
+	wait_until "${3:-60}" _host_in_state "$1" "$2"
 }
 
 # --- plain MQTT clients ---------------------------------------------------------
