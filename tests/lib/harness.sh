@@ -94,6 +94,8 @@ like() { # GOT ERE DESC
 # its start-up and a signal now means what the program says it means)
 sig_caught() {
 	local mask
+	# until it has exec'd, the child is a copy of this shell, with this shell's traps
+	[ "$(readlink "/proc/$1/exe")" != "$(readlink "/proc/$$/exe")" ] || return 1
 	mask=$(awk '/^SigCgt:/ { print $2 }' "/proc/$1/status" 2>/dev/null) || return 1
 	[ -n "$mask" ] && (((0x$mask >> ($2 - 1)) & 1))
 }
