@@ -183,10 +183,11 @@ static void reload(struct confd *cd)
 		log_error("reload: %s", err);
 	else {
 		const cJSON *e;
-		cJSON_ArrayForEach(e, errors)
-		log_warnx("reload: template %s: %s",
-		          cJSON_GetStringValue(cJSON_GetObjectItem(e, "name")),
-		          cJSON_GetStringValue(cJSON_GetObjectItem(e, "error")));
+		cJSON_ArrayForEach(e, errors) {
+			log_warnx("reload: template %s: %s",
+			          cJSON_GetStringValue(cJSON_GetObjectItem(e, "name")),
+			          cJSON_GetStringValue(cJSON_GetObjectItem(e, "error")));
+		}
 		log_info("reload: %d templates in %s, %d with errors", cJSON_GetArraySize(list),
 		         cd->opts.templates, cJSON_GetArraySize(errors));
 		cJSON_Delete(list);
