@@ -183,7 +183,8 @@ static void reload(struct confd *cd)
 		log_error("reload: %s", err);
 	else {
 		const cJSON *e;
-		cJSON_ArrayForEach(e, errors) {
+		cJSON_ArrayForEach(e, errors)
+		{
 			log_warnx("reload: template %s: %s",
 			          cJSON_GetStringValue(cJSON_GetObjectItem(e, "name")),
 			          cJSON_GetStringValue(cJSON_GetObjectItem(e, "error")));
