@@ -397,9 +397,13 @@ static void reload(struct hostd *h)
 {
 	char err[8192];
 	sdnotify_send("RELOADING=1");
-	if (hostd_balancer_reload_rules(h, err, sizeof(err)) < 0)
-		log_error("reload: %s; the rules in force stay", err);
-	else
+	if (hostd_balancer_reload_rules(h, err, sizeof(err)) < 0) {
+		size_t n = strlen(err);
+		if (n > 0 && err[n - 1] == '\n')
+			err[n - 1] = '\0';
+		log_error("reload: %s", err);
+		log_error("reload: the rules in force stay");
+	} else
 		log_info("reload: rules %s", h->opts.rules_file ? h->opts.rules_file : "built in");
 	sdnotify_send("READY=1");
 }
