@@ -189,8 +189,8 @@ static void reload(struct confd *cd)
 			          cJSON_GetStringValue(cJSON_GetObjectItem(e, "name")),
 			          cJSON_GetStringValue(cJSON_GetObjectItem(e, "error")));
 		}
-		log_info("reload: %d templates in %s, %d with errors", cJSON_GetArraySize(list),
-		         cd->opts.templates, cJSON_GetArraySize(errors));
+		log_info("reload: templates in %s: %d loaded, %d with errors", cd->opts.templates,
+		         cJSON_GetArraySize(list), cJSON_GetArraySize(errors));
 		cJSON_Delete(list);
 		cJSON_Delete(errors);
 	}
