@@ -67,8 +67,9 @@ UNIT_BINS = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC = $(wildcard tests/bench/*.c)
 BENCH_BINS = $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps check check-unit check-system check-valgrind check-xen check-deb deb bench demo \
-	install clean format
+.PHONY: all deps check check-unit check-system check-valgrind check-xen bench demo install \
+	clean format
+.PHONY: deb check-deb
 all: $(DEPS_STAMP) $(PROG_BINS)
 
 # Installs missing Debian packages (scripts/install-deps decides what is missing).
