@@ -89,6 +89,23 @@ static int reply_status(const cJSON *reply, int json)
 
 /* --- commands ---------------------------------------------------------------- */
 
+/* Whether host is in the retained host list; if not, says so. A command to a host nobody
+ * knows would only time out. */
+static int known_host(struct client *c, const char *host)
+{
+	client_snapshot(c, 0);
+	if (cJSON_GetObjectItemCaseSensitive(c->states, host))
+		return 1;
+	fprintf(stderr, "vmc: not_found: host %s is not known (vmc hosts lists the hosts)\n", host);
+	return 0;
+}
+
+/* The same for a target topic: cmd/host/NAME names a host. */
+static int known_target(struct client *c, const char *target)
+{
+	return strncmp(target, "cmd/host/", 9) != 0 || known_host(c, target + 9);
+}
+
 static cJSON *hosts_json(struct client *c)
 {
 	cJSON *arr = cJSON_CreateArray();
@@ -166,6 +183,8 @@ static cJSON *vms_json(struct client *c, const char *only_host)
 
 static int cmd_vms(struct client *c, struct vmc_args *a)
 {
+	if (a->host && !known_host(c, a->host))
+		return EXIT_ERROR_REPLY;
 	client_snapshot(c, a->wait_s);
 	cJSON *arr = vms_json(c, a->host);
 	if (a->json) {
@@ -189,6 +208,10 @@ static int call_and_report(struct client *c, struct vmc_args *a, const char *tar
 {
 	cJSON *reply;
 	char err[512];
+	if (!known_target(c, target)) {
+		cJSON_Delete(args);
+		return EXIT_ERROR_REPLY;
+	}
 	if (client_call(c, target, op, args, &reply, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vmc: %s\n", err);
 		return EXIT_NO_REPLY;
@@ -234,6 +257,10 @@ static int cmd_create(struct client *c, struct vmc_args *a)
 		for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
 			cJSON_AddItemToArray(tags, cJSON_CreateString(t));
 		free(copy);
+	}
+	if (a->host && !known_host(c, a->host)) {
+		cJSON_Delete(args);
+		return EXIT_ERROR_REPLY;
 	}
 	if (a->template_name) {
 		cJSON_AddStringToObject(args, "template", a->template_name);
@@ -320,6 +347,8 @@ static int cmd_info(struct client *c, struct vmc_args *a)
 	snprintf(target, sizeof(target), "cmd/host/%s", a->argv[0]);
 	cJSON *reply;
 	char err[512];
+	if (!known_target(c, target))
+		return EXIT_ERROR_REPLY;
 	if (client_call(c, target, "host.info", NULL, &reply, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vmc: %s\n", err);
 		return EXIT_NO_REPLY;
@@ -385,6 +414,10 @@ static int cmd_call(struct client *c, struct vmc_args *a)
 	}
 	cJSON *reply;
 	char err[512];
+	if (!known_target(c, a->argv[0])) {
+		cJSON_Delete(args);
+		return EXIT_ERROR_REPLY;
+	}
 	if (client_call(c, a->argv[0], a->argv[1], args, &reply, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vmc: %s\n", err);
 		return EXIT_NO_REPLY;
@@ -457,6 +490,10 @@ static int run_long(struct client *c, struct vmc_args *a, const char *host, cons
 {
 	char target[VMC_TOPIC_MAX];
 	snprintf(target, sizeof(target), "cmd/host/%s", host);
+	if (!known_host(c, host)) {
+		cJSON_Delete(args);
+		return EXIT_ERROR_REPLY;
+	}
 	if (!a->timeout_set)
 		c->opts.timeout_s = VMC_LONG_TIMEOUT_S;
 	struct progress_call pc = {target, op, args, filter, match, a->json};
@@ -474,6 +511,8 @@ static int cmd_migrate(struct client *c, struct vmc_args *a)
 			return EXIT_ERROR_REPLY;
 		}
 	}
+	if (!known_host(c, to))
+		return EXIT_ERROR_REPLY;
 	cJSON *args = cJSON_CreateObject();
 	cJSON_AddStringToObject(args, "name", name);
 	cJSON_AddStringToObject(args, "to", to);
@@ -492,6 +531,8 @@ static int cmd_undrain(struct client *c, struct vmc_args *a)
 
 static int cmd_plan(struct client *c, struct vmc_args *a)
 {
+	if (a->host && !known_host(c, a->host))
+		return EXIT_ERROR_REPLY;
 	return plan_run(c, a->host, a->argc > 0 ? a->argv[0] : NULL, a->json);
 }
 
