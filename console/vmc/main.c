@@ -2,7 +2,8 @@
  *
  * Each subcommand is an entry in a table {name, handler, min args, usage};
  * global options are shared. Exit status: 0 done, 1 the agent answered with
- * an error, 2 bad usage, 3 no broker or no reply. */
+ * an error (or a host or VM is not known), 2 bad usage, 3 no reply, 4 the broker
+ * cannot be reached, 5 the broker refused the credentials or a publish. */
 #include "client.h"
 #include "plan.h"
 #include "progress.h"
@@ -20,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { EXIT_OK = 0, EXIT_ERROR_REPLY = 1, EXIT_USAGE = 2, EXIT_NO_REPLY = 3 };
+enum { EXIT_OK = 0, EXIT_ERROR_REPLY = 1, EXIT_USAGE = 2 }; /* 3, 4, 5: client_fail_status */
 
 struct vmc_args {
 	struct client_opts copts;
@@ -73,6 +74,63 @@ static void print_json(const cJSON *j)
 	if (t)
 		printf("%s\n", t);
 	free(t);
+}
+
+static int by_name(const void *x, const void *y)
+{
+	const cJSON *const *a = x, *const *b = y;
+	return strcmp(str(*a, "name", ""), str(*b, "name", ""));
+}
+
+/* Sorts an array of objects by their "name" (hosts and VMs are listed that way). */
+static void sort_by_name(cJSON *arr)
+{
+	int n = cJSON_GetArraySize(arr);
+	cJSON **items = n > 0 ? calloc((size_t)n, sizeof(*items)) : NULL;
+	if (!items)
+		return;
+	for (int i = 0; i < n; i++)
+		items[i] = cJSON_DetachItemFromArray(arr, 0);
+	qsort(items, (size_t)n, sizeof(*items), by_name);
+	for (int i = 0; i < n; i++)
+		cJSON_AddItemToArray(arr, items[i]);
+	free(items);
+}
+
+/* A number as people read it: whole numbers without exponent or decimals. */
+static void fmt_number(char *buf, size_t len, double d)
+{
+	if (d == (double)(long long)d && d > -1e15 && d < 1e15)
+		snprintf(buf, len, "%lld", (long long)d);
+	else
+		snprintf(buf, len, "%.1f", d);
+}
+
+/* Prints an object's members as "key: value" lines, nested objects as "key.sub: value". */
+static void print_fields(const cJSON *o, const char *prefix)
+{
+	const cJSON *f;
+	cJSON_ArrayForEach(f, o)
+	{
+		char key[256], val[64];
+		snprintf(key, sizeof(key), "%s%s", prefix, f->string ? f->string : "?");
+		if (cJSON_IsObject(f)) {
+			strncat(key, ".", sizeof(key) - strlen(key) - 1);
+			print_fields(f, key);
+			continue;
+		}
+		printf("%-20s ", strcat(key, ":"));
+		if (cJSON_IsNumber(f)) {
+			fmt_number(val, sizeof(val), f->valuedouble);
+			printf("%s\n", val);
+		} else if (cJSON_IsString(f)) {
+			printf("%s\n", f->valuestring);
+		} else {
+			char *t = cJSON_PrintUnformatted(f);
+			printf("%s\n", t ? t : "?");
+			free(t);
+		}
+	}
 }
 
 /* Prints an error reply's message; returns the exit status for the reply. */
@@ -132,6 +190,7 @@ static cJSON *hosts_json(struct client *c)
 		cJSON_AddNumberToObject(o, "last_seen_ms", load ? num(load, "ts") : num(st, "ts"));
 		cJSON_AddItemToArray(arr, o);
 	}
+	sort_by_name(arr);
 	return arr;
 }
 
@@ -178,6 +237,7 @@ static cJSON *vms_json(struct client *c, const char *only_host)
 			cJSON_AddItemToArray(arr, o);
 		}
 	}
+	sort_by_name(arr);
 	return arr;
 }
 
@@ -214,7 +274,7 @@ static int call_and_report(struct client *c, struct vmc_args *a, const char *tar
 	}
 	if (client_call(c, target, op, args, &reply, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vmc: %s\n", err);
-		return EXIT_NO_REPLY;
+		return client_fail_status(c);
 	}
 	int rc = reply_status(reply, a->json);
 	if (rc == EXIT_OK) {
@@ -351,11 +411,13 @@ static int cmd_info(struct client *c, struct vmc_args *a)
 		return EXIT_ERROR_REPLY;
 	if (client_call(c, target, "host.info", NULL, &reply, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vmc: %s\n", err);
-		return EXIT_NO_REPLY;
+		return client_fail_status(c);
 	}
 	int rc = reply_status(reply, a->json);
-	if (rc == EXIT_OK)
+	if (rc == EXIT_OK && a->json)
 		print_json(cJSON_GetObjectItem(reply, "result"));
+	else if (rc == EXIT_OK)
+		print_fields(cJSON_GetObjectItem(reply, "result"), "");
 	cJSON_Delete(reply);
 	return rc;
 }
@@ -368,7 +430,7 @@ static int cmd_templates(struct client *c, struct vmc_args *a)
 	char err[512];
 	if (client_call(c, "cmd/confd", "template.list", NULL, &reply, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vmc: %s (is vmc-confd running?)\n", err);
-		return EXIT_NO_REPLY;
+		return client_fail_status(c);
 	}
 	int rc = reply_status(reply, a->json);
 	const cJSON *r = cJSON_GetObjectItem(reply, "result"), *t;
@@ -420,7 +482,7 @@ static int cmd_call(struct client *c, struct vmc_args *a)
 	}
 	if (client_call(c, a->argv[0], a->argv[1], args, &reply, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vmc: %s\n", err);
-		return EXIT_NO_REPLY;
+		return client_fail_status(c);
 	}
 	print_json(reply);
 	int rc = cJSON_IsTrue(cJSON_GetObjectItem(reply, "ok")) ? EXIT_OK : EXIT_ERROR_REPLY;
@@ -606,8 +668,11 @@ static int parse_number(const char *opt, const char *v, double min, double max, 
 	char *end;
 	double d = strtod(v, &end);
 	if (end == v || *end || !(d >= min && d <= max)) {
-		fprintf(stderr, "vmc: --%s \"%s\": expected a number from %g to %g\n", opt, v, min,
-			max);
+		char lo[64], hi[64];
+		fmt_number(lo, sizeof(lo), min);
+		fmt_number(hi, sizeof(hi), max);
+		fprintf(stderr, "vmc: --%s \"%s\": expected a number from %s to %s\n", opt, v, lo,
+		        hi);
 		return -1;
 	}
 	*out = d;
@@ -760,7 +825,7 @@ int main(int argc, char **argv)
 	a.copts.stop = &got_signal;
 	if (client_open(&c, &a.copts, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vmc: %s\n", err);
-		rc = EXIT_NO_REPLY;
+		rc = client_fail_status(&c);
 	} else {
 		rc = e->fn(&c, &a);
 	}

@@ -123,7 +123,7 @@ int progress_run(struct client *c, struct progress_call *pc)
 	c->on_message = NULL;
 	if (rc < 0) {
 		fprintf(stderr, "vmc: %s\n", err);
-		return 3;
+		return client_fail_status(c);
 	}
 	const cJSON *e = cJSON_GetObjectItem(reply, "error");
 	if (!cJSON_IsTrue(cJSON_GetObjectItem(reply, "ok"))) {

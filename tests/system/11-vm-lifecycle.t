@@ -47,7 +47,7 @@ like "$out" "not_found" "a VM that does not exist is not_found"
 out=$(vmcc destroy nosuch 2>&1)
 ok $(( $? == 1 ? 0 : 1 )) "vmc exits 1 when the VM is on no host"
 
-info=$(vmcc info h1)
+info=$(vmcc info h1 --json)
 is "$(jq -r '.name, .cpus, .mem_total_mb' <<<"$info" | tr '\n' ' ')" "h1 8 8192 " "vmc info shows the host"
 
 out=$(vmcc create x1 --host nohost --memory 64 --vcpus 1 --timeout 1 2>&1)
