@@ -500,17 +500,21 @@ static int bus_publish_props(struct bus *b, const char *topic, const void *paylo
 		return -1;
 	if (!b->connected && qos == 0)
 		return -1;
-	int mid = 0;
+	int mid = 0, counted = b->connected;
+	/* counted before the call: a QoS 0 message is often written, and its callback run,
+	 * inside it (counting after left one too many, and bus_flush waited its whole timeout) */
+	if (counted)
+		b->inflight++;
 	int rc = mosquitto_publish_v5(b->mosq, &mid, topic, (int)len, payload, qos, retain != 0,
 	                              b->protocol == 5 ? props : NULL);
+	if (rc != MOSQ_ERR_SUCCESS && counted && b->inflight > 0)
+		b->inflight--;
 	if (rc == MOSQ_ERR_SUCCESS && qos > 0)
 		bus_pending_add(b, mid, 0, topic);
 	if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN) {
 		log_warnx("publish to %s: %s", topic, mosquitto_strerror(rc));
 		return -1;
 	}
-	if (rc == MOSQ_ERR_SUCCESS && b->connected)
-		b->inflight++;
 	bus_before_poll(b->loop, b);
 	return rc == MOSQ_ERR_SUCCESS ? 0 : -1;
 }
