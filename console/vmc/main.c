@@ -6,6 +6,7 @@
  * cannot be reached, 5 the broker refused the credentials or a publish. */
 #include "client.h"
 #include "plan.h"
+#include "polcmd.h"
 #include "progress.h"
 
 #include "../../lib/conf.h"
@@ -598,6 +599,11 @@ static int cmd_plan(struct client *c, struct vmc_args *a)
 	return plan_run(c, a->host, a->argc > 0 ? a->argv[0] : NULL, a->json);
 }
 
+static int cmd_policy(struct client *c, struct vmc_args *a)
+{
+	return polcmd_run(c, a->argv[0], a->argc > 1 ? a->argv[1] : NULL, a->json);
+}
+
 static const struct vmc_cmd_entry commands[] = {
 	{"hosts", cmd_hosts, 0, "hosts [--json] [--wait S]"},
 	{"vms", cmd_vms, 0, "vms [--host H] [--json] [--wait S]"},
@@ -618,6 +624,8 @@ static const struct vmc_cmd_entry commands[] = {
 	{"migrate", cmd_migrate, 2, "migrate NAME HOST [--host FROM]   (waits up to 600 s)"},
 	{"drain", cmd_drain, 1, "drain HOST   (moves every VM off; HOST enters maintenance)"},
 	{"undrain", cmd_undrain, 1, "undrain HOST   (leaves maintenance; brings drained VMs back)"},
+	{"policy", cmd_policy, 1,
+	 "policy show | set FILE|-|JSON | clear   the cluster policy (retained)"},
 	{"plan", cmd_plan, 0,
 	 "plan [balance|consolidate|evacuate] [--host H] [--json]   what balancing would do now"},
 	{NULL, NULL, 0, NULL},
