@@ -78,7 +78,8 @@ int client_follow(struct client *c, const char *filter);
 /* vmc's exit status for c->fail: 3 no reply, 4 broker unreachable, 5 refused by the broker. */
 int client_fail_status(const struct client *c);
 
-/* Finds which host runs or defines vm (from the snapshot). NULL if none. */
+/* Finds which host runs or defines vm (from the snapshot). NULL if none. The name lives in
+ * the snapshot: copy it before anything else waits on the bus. */
 const char *client_vm_host(struct client *c, const char *vm);
 
 #endif

@@ -279,10 +279,12 @@ static int call_and_report(struct client *c, struct vmc_args *a, const char *tar
 	}
 	int rc = reply_status(reply, a->json);
 	if (rc == EXIT_OK) {
+		const cJSON *r = cJSON_GetObjectItem(reply, "result");
+		const char *on = str(r, "host", NULL); /* where vmc-confd placed it */
 		if (a->json)
-			print_json(cJSON_GetObjectItem(reply, "result"));
+			print_json(r);
 		else if (done)
-			printf("vm %s %s\n", name, done);
+			printf("vm %s %s%s%s\n", name, done, on ? " on " : "", on ? on : "");
 	}
 	cJSON_Delete(reply);
 	return rc;
@@ -370,19 +372,31 @@ static int cmd_create(struct client *c, struct vmc_args *a)
 	return call_and_report(c, a, target, "vm.create", args, "created", name);
 }
 
+/* The host of VM name: --host if given, else the host the snapshot shows it on, copied into
+ * buf (the snapshot changes under later waits). NULL, said on stderr, if none. */
+static const char *find_vm_host(struct client *c, const struct vmc_args *a, const char *name,
+                                char *buf, size_t len)
+{
+	if (a->host)
+		return a->host;
+	client_snapshot(c, 0);
+	const char *h = client_vm_host(c, name);
+	if (!h) {
+		fprintf(stderr, "vmc: vm %s: not found on any host (give --host)\n", name);
+		return NULL;
+	}
+	snprintf(buf, len, "%s", h);
+	return buf;
+}
+
 /* start, shutdown, destroy, pause, unpause, remove: one VM, its host found if not given. */
 static int cmd_vm_op(struct client *c, struct vmc_args *a, const char *op, const char *done)
 {
 	const char *name = a->argv[0];
-	const char *host = a->host;
-	if (!host) {
-		client_snapshot(c, 0);
-		host = client_vm_host(c, name);
-		if (!host) {
-			fprintf(stderr, "vmc: vm %s: not found on any host (give --host)\n", name);
-			return EXIT_ERROR_REPLY;
-		}
-	}
+	char buf[VMC_NAME_MAX + 1];
+	const char *host = find_vm_host(c, a, name, buf, sizeof(buf));
+	if (!host)
+		return EXIT_ERROR_REPLY;
 	char target[VMC_TOPIC_MAX];
 	snprintf(target, sizeof(target), "cmd/host/%s", host);
 	cJSON *args = cJSON_CreateObject();
@@ -441,8 +455,13 @@ static int cmd_templates(struct client *c, struct vmc_args *a)
 		printf("%-20s %8s %5s %9s  %s\n", "TEMPLATE", "MEM(MiB)", "VCPUS", "DISK(MiB)",
 		       "IMAGE");
 		cJSON_ArrayForEach(t, cJSON_GetObjectItem(r, "templates"))
-		printf("%-20s %8.0f %5.0f %9.0f  %s\n", str(t, "name", "?"), num(t, "memory_mb"),
-		       num(t, "vcpus"), num(t, "disk_size_mb"), str(t, "image", "?"));
+		{
+			char disk[32] = "-"; /* unset: the image's own size */
+			if (num(t, "disk_size_mb") > 0)
+				fmt_number(disk, sizeof(disk), num(t, "disk_size_mb"));
+			printf("%-20s %8.0f %5.0f %9s  %s\n", str(t, "name", "?"),
+			       num(t, "memory_mb"), num(t, "vcpus"), disk, str(t, "image", "?"));
+		}
 		cJSON_ArrayForEach(t, cJSON_GetObjectItem(r, "errors"))
 		fprintf(stderr, "vmc: template %s: %s\n", str(t, "name", "?"), str(t, "error", "?"));
 	}
@@ -565,15 +584,11 @@ static int run_long(struct client *c, struct vmc_args *a, const char *host, cons
 
 static int cmd_migrate(struct client *c, struct vmc_args *a)
 {
-	const char *name = a->argv[0], *to = a->argv[1], *host = a->host;
-	if (!host) {
-		client_snapshot(c, 0);
-		host = client_vm_host(c, name);
-		if (!host) {
-			fprintf(stderr, "vmc: vm %s: not found on any host (give --host)\n", name);
-			return EXIT_ERROR_REPLY;
-		}
-	}
+	const char *name = a->argv[0], *to = a->argv[1];
+	char buf[VMC_NAME_MAX + 1];
+	const char *host = find_vm_host(c, a, name, buf, sizeof(buf));
+	if (!host)
+		return EXIT_ERROR_REPLY;
 	if (!known_host(c, to))
 		return EXIT_ERROR_REPLY;
 	cJSON *args = cJSON_CreateObject();
