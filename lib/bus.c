@@ -268,8 +268,12 @@ static void bus_on_connect(struct mosquitto *mosq, void *ud, int rc, int flags,
 	b->got_connack = 1;
 	if (rc != 0) {
 		/* 1 (3.1.1) and 132 (5): unsupported protocol version */
-		if (b->opts.protocol == 0 && (rc == 1 || rc == MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION))
+		if (b->opts.protocol == 0 && (rc == 1 || rc == MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION)) {
 			b->got_connack = 0; /* makes the next attempt use the other version */
+			b->fail_told = 1;   /* not a failure to report: that attempt follows */
+			log_debug("broker %s:%d does not speak MQTT %s; trying the other version",
+			          b->host, b->port, b->protocol == 5 ? "5" : "3.1.1");
+		}
 		int auth = b->protocol == 5 ? rc == MQTT_RC_BAD_USERNAME_OR_PASSWORD ||
 		                                  rc == MQTT_RC_NOT_AUTHORIZED
 		                            : rc == 4 || rc == 5;
