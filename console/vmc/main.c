@@ -653,6 +653,9 @@ static void usage(FILE *f)
 		   "           [--user U] [--password-file F] COMMAND ...\ncommands:\n");
 	for (const struct vmc_cmd_entry *e = commands; e->name; e++)
 		fprintf(f, "  vmc %s\n", e->usage);
+	fprintf(f, "exit status: 0 done, 1 the agent refused or a host or VM is not known,\n"
+		   "  2 bad usage, 3 no reply, 4 the broker cannot be reached, 5 the broker\n"
+		   "  refused the credentials or the command (see vmc(1))\n");
 }
 
 enum {
