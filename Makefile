@@ -3,6 +3,7 @@
 #   make            build everything into bin/
 #   make check      build with ASan/UBSan and run every test (unit + system)
 #   make check-unit / check-system / check-valgrind / check-xen
+#   make check-repeat N=10   the whole suite N times, with per-file pass counts
 #   make bench      run the benchmarks in tests/bench/
 #   make demo       a private broker and four sim hosts (see README)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -60,7 +61,7 @@ UNIT_BINS = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC = $(wildcard tests/bench/*.c)
 BENCH_BINS = $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps check check-unit check-system check-valgrind check-xen bench demo install \
+.PHONY: all deps check check-unit check-system check-valgrind check-xen check-repeat bench demo install \
 	clean format
 all: $(DEPS_STAMP) $(PROG_BINS)
 
@@ -113,6 +114,13 @@ check-unit: $(UNIT_BINS)
 
 check-system: all
 	VMC_BIN=$(abspath $(BIN)) prove -f --timer tests/system/*.t
+
+# check-repeat N=10 [TESTS="tests/system/50-vmtop.t ..."]: the suite N times, per-file pass counts
+N ?= 10
+TESTS ?=
+check-repeat: $(DEPS_STAMP)
+	$(MAKE) SAN=1 all unit-bins
+	VMC_BIN=$(abspath build/san/bin) UNIT_DIR=$(abspath build/san/tests) tests/check-repeat $(N) $(TESTS)
 
 check-valgrind:
 	$(MAKE) all $(UNIT_BINS)

@@ -24,6 +24,7 @@ keys() { tm send-keys -t c "$@"; }
 typed() { tm send-keys -t c -l "$1"; } # literal text
 # the line number (1-based) on which a regex first matches, 0 if none
 line_of() { screen | grep -En -- "$1" | head -1 | cut -d: -f1 || true; }
+pane_is() { [ "$(tm display-message -p -t c '#{pane_width}x#{pane_height}')" = "$1" ]; }
 pane_alive() { [ "$(tm display-message -p -t "${1:-c}" '#{pane_dead}')" = 0 ]; }
 show_screen() { screen "${1:-c}" | sed 's/^/# | /'; }
 check() { # STATUS DESC [SESSION]: ok, and the screen when it failed
@@ -124,8 +125,12 @@ else
 	wait_until 5 screen_has 'Drain h2 .*\[y/N\]'
 	keys y
 	drained() { [ "$(vmcc vms --json | jq '[.[] | select(.host=="h2")] | length')" = 0 ]; }
-	wait_until 90 drained && wait_until 10 screen_has 'h2 +maintenance'
-	check $? "d on h2, y: h2 in maintenance, its VMs moved away"
+	# the drain is over when its reply is on the status line: the VMs can already run
+	# elsewhere while the agent still finishes the last move, and an undrain sent
+	# before then is refused as busy
+	wait_until 90 drained && wait_until 10 screen_has 'h2 +maintenance' &&
+		wait_until 30 screen_has 'drain h2: ok'
+	check $? "d on h2, y: h2 in maintenance, its VMs moved away, the drain answered ok"
 	keys : u n d r a i n Space h 2 Enter
 	wait_until 5 screen_has 'Undrain h2 .*\[y/N\]'
 	keys y
@@ -177,7 +182,7 @@ tm send-keys -t ro q
 for size in "80 24" "40 12" "200 60" "20 5" "80 24"; do
 	set -- $size
 	tm resize-window -t c -x "$1" -y "$2" 2>/dev/null
-	sleep 0.3
+	wait_until 5 pane_is "$1x$2"
 done
 wait_until 5 screen_has 'vmtop-cluster' && pane_alive
 check $? "it survives resizing to 80x24, 40x12, 200x60, 20x5 and back"
