@@ -258,6 +258,31 @@ static int start_bus(struct confd *cd, char *err, size_t errlen)
 	return cd->bus ? bus_start(cd->bus) : -1;
 }
 
+/* -n: every template of dir read as vm.create would; every error of each printed as
+ * FILE:LINE: message. Returns the number of broken templates, or -1. */
+static int check_templates(const char *dir)
+{
+	cJSON *list = NULL, *errors = NULL;
+	char err[1024];
+	if (templates_list(dir, &list, &errors, err, sizeof err) < 0) {
+		fprintf(stderr, "vmc-confd: %s\n", err);
+		return -1;
+	}
+	const cJSON *e;
+	cJSON_ArrayForEach(e, errors)
+	{
+		const char *msg = cJSON_GetStringValue(cJSON_GetObjectItem(e, "error"));
+		fprintf(stderr, "%s\n", msg ? msg : "?");
+	}
+	int bad = cJSON_GetArraySize(errors);
+	if (bad > 0)
+		fprintf(stderr, "vmc-confd: %d of %d templates in %s have errors\n", bad,
+		        bad + cJSON_GetArraySize(list), dir);
+	cJSON_Delete(list);
+	cJSON_Delete(errors);
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
 	struct confd cd;
@@ -293,9 +318,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (check_only) {
-		printf("configuration OK\n");
+		int bad = check_templates(o->templates);
+		if (bad == 0)
+			printf("configuration OK\n");
 		conf_free(conf);
-		return 0;
+		return bad == 0 ? 0 : 1;
 	}
 	snprintf(cd.sender, sizeof cd.sender, "%s", o->name);
 	snprintf(cd.client_id, sizeof cd.client_id, "confd-%s", o->name);

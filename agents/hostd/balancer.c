@@ -332,6 +332,16 @@ void hostd_balancer_migration_done(struct hostd *h, const char *vm, const char *
 	}
 }
 
+/* A policy this host cannot apply: logged, and told to the admins as a policy.rejected event
+ * (vmc events, the console) rather than only in the agent's log. */
+static void policy_rejected(struct hostd *h, const char *why)
+{
+	log_warnx("balance: policy ignored: %s", why);
+	cJSON *f = cJSON_CreateObject();
+	cJSON_AddStringToObject(f, "why", why);
+	hostd_event(h, "policy.rejected", NULL, f);
+}
+
 static void on_policy(struct hostd *h, struct hostd_msg *m)
 {
 	struct balancer *b = bal(h);
@@ -344,11 +354,11 @@ static void on_policy(struct hostd *h, struct hostd_msg *m)
 	struct policy p;
 	const cJSON *j = hostd_msg_json(m);
 	if (!j) {
-		log_warnx("balance: policy ignored: %s", m->err);
+		policy_rejected(h, m->err);
 		return;
 	}
 	if (policy_parse(j, &p, err, sizeof(err)) < 0)
-		log_warnx("balance: policy ignored: %s", err);
+		policy_rejected(h, err);
 	else
 		bn_set_policy(b->node, &p);
 }

@@ -39,6 +39,7 @@ struct hostd_opts {
 	const char *cluster_key_file;
 	/* balancer.c */
 	const char *rules_file;     /* NULL: the built-in rules */
+	int no_rules;               /* --no-rules: the built-in rules, not the default file */
 	int advise;                 /* decide and publish, never migrate */
 	const char *power_off_hook; /* programs run with the host name as argument */
 	const char *power_on_hook;

@@ -3,6 +3,7 @@
  * Runs in the foreground; one event loop carries the MQTT socket, timers and
  * migration sockets. See vmc-hostd(8). */
 #include "hostd.h"
+#include "statelock.h"
 #include "guests.h"
 
 #include "../../lib/conf.h"
@@ -36,18 +37,41 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: vmc-hostd --driver sim|xen --name NAME [--broker URL] [--cluster C]\n"
-		"                 [-c FILE] [--state-dir DIR] [--sim FILE] [--cpus N] [--memory MB]\n"
-		"                 [--time-scale N] [--clock-start HH:MM[:SS]]\n"
-		"                 [--interval SECONDS] [--keepalive SECONDS]\n"
-		"                 [--protocol 5|3.1.1|auto] [--cafile F] [--cert F] [--key F]\n"
-		"                 [--user U] [--password-file F] [--migrate-port P]\n"
-		"                 [--migrate-addr ADDR] [--cluster-key-file F]\n"
-		"                 [--max-migrations N] [--max-cluster-migrations N]\n"
-		"                 [--log-level error|warn|info|debug] [--rules FILE]\n"
-		"                 [--advise yes|no] [--power-off-hook PROG] [--power-on-hook PROG]\n"
-		"                 [-n]\n");
+	fputs("usage: vmc-hostd --driver sim|xen --name NAME [options]    (see vmc-hostd(8))\n"
+	      "  --driver sim|xen        the hypervisor driver (default sim)\n"
+	      "  --name NAME             this host's name in the cluster (required)\n"
+	      "  --broker URL            mqtt://HOST:PORT or mqtts://HOST:PORT\n"
+	      "                          (default mqtt://127.0.0.1:1883)\n"
+	      "  --cluster C             the cluster's name (default default)\n"
+	      "  -c FILE                 settings file: key = value, keys the long options\n"
+	      "  --state-dir DIR         where the agent keeps its state\n"
+	      "                          (default /var/lib/vmcluster/hostd-NAME)\n"
+	      "  --interval SECONDS      between load messages (default 2)\n"
+	      "  --keepalive SECONDS     MQTT keepalive (default 10)\n"
+	      "  --protocol 5|3.1.1|auto MQTT version (default auto)\n"
+	      "  --cafile F, --cert F, --key F   TLS CA, client certificate and key\n"
+	      "  --user U                broker user name (the host's name with the\n"
+	      "                          production ACL)\n"
+	      "  --password-file F       file holding the broker password\n"
+	      "  --log-level L           error, warn, info (default) or debug\n"
+	      "  -n                      check the settings and the rules, then exit\n"
+	      "  --rules FILE            balancing rules (default /etc/vmcluster/rules if it\n"
+	      "                          exists, else the built-in rules)\n"
+	      "  --no-rules              the built-in rules, even if /etc/vmcluster/rules exists\n"
+	      "  --advise yes|no         decide and publish, never migrate (default no)\n"
+	      "  --power-off-hook PROG   run with the host's name when consolidation empties it\n"
+	      "  --power-on-hook PROG    run with a standby host's name when room is short\n"
+	      "  --migrate-port P        migration channel TCP port (default 0: any)\n"
+	      "  --migrate-addr ADDR     migration channel address (default 127.0.0.1)\n"
+	      "  --cluster-key-file F    the cluster's shared secret (needed to migrate)\n"
+	      "  --max-migrations N      outgoing migrations at once (default 2)\n"
+	      "  --max-cluster-migrations N  migrations at once cluster-wide (default 8)\n"
+	      "  --sim FILE              sim: host description, VMs created at first start\n"
+	      "  --cpus N, --memory MB   sim: the host's capacity (default 8, 32768)\n"
+	      "  --time-scale N          sim: simulated time runs N times faster\n"
+	      "  --clock-start HH:MM[:SS]  sim: simulated time starts at that time today\n"
+	      "  -h, --help              this text\n",
+	      f);
 }
 
 enum {
@@ -55,7 +79,7 @@ enum {
 	OPT_MEMORY, OPT_TIME_SCALE, OPT_INTERVAL, OPT_KEEPALIVE, OPT_PROTOCOL, OPT_CAFILE,
 	OPT_CERT, OPT_KEY, OPT_USER, OPT_PASSWORD_FILE, OPT_MIGRATE_PORT, OPT_MIGRATE_ADDR,
 	OPT_CLUSTER_KEY, OPT_LOG_LEVEL, OPT_RULES, OPT_ADVISE, OPT_POWER_OFF_HOOK, OPT_POWER_ON_HOOK,
-	OPT_HELP, OPT_MAX_MIGRATIONS, OPT_MAX_CLUSTER_MIGRATIONS, OPT_CLOCK_START
+	OPT_HELP, OPT_MAX_MIGRATIONS, OPT_MAX_CLUSTER_MIGRATIONS, OPT_CLOCK_START, OPT_NO_RULES
 };
 
 static const struct option long_opts[] = {
@@ -82,6 +106,7 @@ static const struct option long_opts[] = {
 	{"cluster-key-file", required_argument, NULL, OPT_CLUSTER_KEY},
 	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 	{"rules", required_argument, NULL, OPT_RULES},
+	{"no-rules", no_argument, NULL, OPT_NO_RULES},
 	{"advise", required_argument, NULL, OPT_ADVISE},
 	{"power-off-hook", required_argument, NULL, OPT_POWER_OFF_HOOK},
 	{"power-on-hook", required_argument, NULL, OPT_POWER_ON_HOOK},
@@ -146,6 +171,7 @@ static int apply_opt(struct hostd_opts *o, int id, const char *v, char *err, siz
 	case OPT_MIGRATE_ADDR: o->migrate_addr = v; break;
 	case OPT_CLUSTER_KEY: o->cluster_key_file = v; break;
 	case OPT_RULES: o->rules_file = v; break;
+	case OPT_NO_RULES: o->no_rules = 1; break;
 	case OPT_POWER_OFF_HOOK: o->power_off_hook = v; break;
 	case OPT_POWER_ON_HOOK: o->power_on_hook = v; break;
 	case OPT_ADVISE:
@@ -249,6 +275,15 @@ bad_int:
 }
 
 /* Reads settings from a config file: each key is a long option name. */
+/* The documented default rules file, $VMC_SYSCONFDIR/rules (/etc/vmcluster/rules), when it
+ * exists; else NULL: the built-in rules. */
+static const char *default_rules_file(char *buf, size_t len)
+{
+	const char *dir = getenv("VMC_SYSCONFDIR");
+	snprintf(buf, len, "%s/rules", dir && *dir ? dir : "/etc/vmcluster");
+	return access(buf, F_OK) == 0 ? buf : NULL;
+}
+
 static int load_config_file(struct hostd_opts *o, const char *path, struct conf **out)
 {
 	char err[4096];
@@ -503,6 +538,13 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	char rules_buf[4096];
+	if (o->rules_file && o->no_rules) {
+		fprintf(stderr, "vmc-hostd: --rules and --no-rules exclude each other\n");
+		return 2;
+	}
+	if (!o->rules_file && !o->no_rules)
+		o->rules_file = default_rules_file(rules_buf, sizeof(rules_buf));
 	{
 		char rerr[8192];
 		struct rules *r;
@@ -524,6 +566,9 @@ int main(int argc, char **argv)
 		o->state_dir = state_dir_buf;
 	}
 	if (make_dirs(o->state_dir, err, sizeof(err)) < 0)
+		fatalx("%s", err);
+	int lock_fd = statelock_take(o->state_dir, STATELOCK_WAIT_MS, err, sizeof(err));
+	if (lock_fd < 0)
 		fatalx("%s", err);
 	h.session = next_session(o->state_dir);
 	snprintf(h.sender, sizeof(h.sender), "host/%s", o->name);
@@ -604,8 +649,9 @@ int main(int argc, char **argv)
 	if (sdnotify_watchdog_start(h.loop) < 0)
 		fatalx("out of memory");
 
-	log_info("host %s (driver %s, session %lld) starting; broker %s, cluster %s", o->name,
-		 o->driver, (long long)h.session, o->broker, o->cluster);
+	log_info("host %s (driver %s, session %lld) starting; broker %s, cluster %s, rules %s",
+		 o->name, o->driver, (long long)h.session, o->broker, o->cluster,
+		 o->rules_file ? o->rules_file : "built in");
 	bus_start(h.bus);
 	h.load_timer = evloop_add_timer(h.loop, (long)(o->interval_s * 1000), load_timer, &h);
 	evloop_run(h.loop);
@@ -636,5 +682,6 @@ int main(int argc, char **argv)
 	free(h.seen);
 	evloop_free(h.loop);
 	conf_free(conf);
+	close(lock_fd);
 	return 0;
 }

@@ -219,6 +219,12 @@ static int read_key(const char *path, unsigned char *key, size_t keymax, char *e
 		snprintf(err, errlen, "cluster key file %s: %s", path, strerror(errno));
 		return -1;
 	}
+	struct stat st;
+	if (fstat(fd, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
+		log_warnx("cluster key file %s is open to %s (mode %04o): whoever reads it can "
+		          "migrate VMs into and out of this cluster; chmod 600 %s",
+		          path, st.st_mode & S_IRWXO ? "every user" : "its group",
+		          (unsigned)(st.st_mode & 07777), path);
 	ssize_t n = read(fd, key, keymax);
 	close(fd);
 	if (n < 0) {

@@ -97,7 +97,9 @@ cJSON *hostd_vm_json(struct hostd *h, const struct hv_vm *vm, const char *state_
 	cJSON_AddStringToObject(o, "state", state_override ? state_override : hv_vm_state_name(vm->state));
 	cJSON_AddNumberToObject(o, "vcpus", vm->vcpus);
 	cJSON_AddNumberToObject(o, "mem_mb", (double)vm->mem_mb);
-	cJSON_AddNumberToObject(o, "cpu", vm->cpu_pct);
+	/* a paused or stopped VM runs nothing, whatever its last sampling window still holds */
+	cJSON_AddNumberToObject(o, "cpu",
+	                        state_override || vm->state == HV_VM_PAUSED ? 0 : vm->cpu_pct);
 	if (vm->has_io) {
 		cJSON_AddNumberToObject(o, "net_rx", (double)vm->net_rx_bytes);
 		cJSON_AddNumberToObject(o, "net_tx", (double)vm->net_tx_bytes);

@@ -49,6 +49,8 @@ struct vmtop {
 	int synced;       /* our sync marker came back: the retained messages are in */
 	int64_t start_ms; /* monotonic */
 	int64_t sync_ms;  /* monotonic time the marker came back */
+	char bus_why[512]; /* why the last connection attempt failed */
+	int bus_final;     /* a failure retrying will not cure (batch gives up) */
 	long printed;     /* snapshots or frames so far */
 	int curses;       /* the screen is up */
 	int quit;

@@ -229,8 +229,13 @@ static long on_batch_timer(struct evloop *loop, long long id, void *ud)
 		 * none, after one delay of live loads; without a broker, after the timeout */
 		int ready =
 		    t->synced && (cluster_model_host_count(t->model) || now - t->sync_ms >= delay);
-		if (!ready && now - t->start_ms < (int64_t)(t->o.timeout_s * 1000))
+		int waited = now - t->start_ms >= (int64_t)(t->o.timeout_s * 1000);
+		if (!ready && !waited && !t->bus_final)
 			return 50;
+		if (!ready && !bus_connected(t->bus)) { /* never reached: no empty snapshot */
+			t->quit = 1;
+			return -1;
+		}
 	}
 	batch_print(t, stdout);
 	t->printed++;
@@ -245,7 +250,10 @@ static int run_batch(struct vmtop *t)
 {
 	evloop_add_timer(t->loop, 50, on_batch_timer, t);
 	evloop_run(t->loop);
-	return t->synced ? EXIT_OK : EXIT_NO_BROKER;
+	if (!t->printed && !got_signal)
+		fprintf(stderr, "vmtop-cluster: no snapshot: %s\n",
+		        t->bus_why[0] ? t->bus_why : "the broker did not answer in time");
+	return t->printed ? EXIT_OK : EXIT_NO_BROKER;
 }
 
 /* --- options ------------------------------------------------------------------------ */
@@ -413,6 +421,16 @@ static int ui_setup(struct vmtop *t)
 	return 0;
 }
 
+/* A failed connection attempt: remembered for batch output, which stops on one that retrying
+ * will not cure (a closed connection may be a broker of the other MQTT version: once more). */
+static void on_connect_failed(struct bus *b, enum bus_fail kind, const char *why, void *ud)
+{
+	struct vmtop *t = ud;
+	int again = kind == BUS_FAIL_CLOSED && t->o.protocol == 0 && !t->bus_why[0];
+	snprintf(t->bus_why, sizeof(t->bus_why), "%s", why);
+	t->bus_final |= !again;
+}
+
 static int bus_setup(struct vmtop *t, char *password, size_t pwlen)
 {
 	static const struct {
@@ -450,6 +468,7 @@ static int bus_setup(struct vmtop *t, char *password, size_t pwlen)
 	    .on_connect = on_connect,
 	    .on_disconnect = on_disconnect,
 	    .on_message = on_message,
+	    .on_connect_failed = on_connect_failed,
 	    .ud = t,
 	};
 	t->loop = evloop_new();

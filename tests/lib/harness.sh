@@ -193,7 +193,7 @@ pub() { mosquitto_pub -p "$BROKER_PORT" -h 127.0.0.1 -q 1 "$@"; }
 
 # --- balancing tests -------------------------------------------------------------
 # harness_cluster_key: a fresh migration key in $T/cluster.key (for --cluster-key-file)
-harness_cluster_key() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/cluster.key"; }
+harness_cluster_key() { (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/cluster.key"); }
 # events_start FILE [WAIT-SECONDS]: records every event (JSON lines) in the background and
 # returns once the subscription is in place (vmc's "following" line); events_stop
 events_start() {
