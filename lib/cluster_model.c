@@ -286,6 +286,11 @@ static int vm_fill(struct cm_vm *v, const cJSON *o, const char *ctx, char *err, 
 	if (msg_get_num(o, ctx, "cpu", 0, 0, 1e7, &d, err, errlen) < 0)
 		return -1;
 	v->cpu = d;
+	/* optional; anything but a positive number means no hold */
+	const cJSON *hold = cJSON_GetObjectItemCaseSensitive(o, "hold_until");
+	v->hold_until_ms = cJSON_IsNumber(hold) && hold->valuedouble > 0 && hold->valuedouble < 1e15
+	                       ? (int64_t)hold->valuedouble
+	                       : 0;
 	static const struct {
 		const char *field;
 		size_t off;
@@ -540,6 +545,25 @@ static int apply_guest_load(struct apply_ctx *a)
 	return 1;
 }
 
+/* A number as people read it: whole numbers as they are, others to two decimals
+ * without trailing zeros ("226.58", "0.5"). */
+static void fmt_number(double d, char *out, size_t len)
+{
+	if (d > -1e15 && d < 1e15 && d == (double)(long long)d) {
+		snprintf(out, len, "%lld", (long long)d);
+		return;
+	}
+	snprintf(out, len, "%.2f", d);
+	char *dot = strchr(out, '.');
+	if (!dot || strchr(out, 'e'))
+		return;
+	char *end = out + strlen(out);
+	while (end > dot + 1 && end[-1] == '0')
+		*--end = '\0';
+	if (end == dot + 1)
+		*dot = '\0';
+}
+
 /* "key=value" for the fields an event carries beyond envelope, type, host and vm. */
 static void event_text(const cJSON *o, char *out, size_t len)
 {
@@ -562,7 +586,7 @@ static void event_text(const cJSON *o, char *out, size_t len)
 		if (cJSON_IsString(it))
 			copy_str(val, sizeof(val), it->valuestring);
 		else if (cJSON_IsNumber(it))
-			snprintf(val, sizeof(val), "%.15g", it->valuedouble);
+			fmt_number(it->valuedouble, val, sizeof(val));
 		else if (cJSON_IsBool(it))
 			copy_str(val, sizeof(val), cJSON_IsTrue(it) ? "true" : "false");
 		else
@@ -825,6 +849,14 @@ static int host_live(const struct cm_host *h)
 	return (h->state == CM_HOST_ONLINE || h->state == CM_HOST_MAINTENANCE) && !h->stale;
 }
 
+int cluster_model_vm_stale(const struct cluster_model *m, const struct cm_vm *v)
+{
+	const struct cm_host *h = v->load_host_;
+	if (!h && v->host[0])
+		h = nametab_find(&m->hosts, v->host);
+	return !h || !host_live(h);
+}
+
 void cluster_model_summary(const struct cluster_model *m, struct cm_summary *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -851,7 +883,9 @@ void cluster_model_summary(const struct cluster_model *m, struct cm_summary *s)
 	for (size_t i = 0; i < m->vms.n; i++) {
 		const struct cm_vm *v = m->vms.items[i];
 		s->vms++;
-		if (!strcmp(v->state, "running"))
+		if (cluster_model_vm_stale(m, v))
+			s->unknown++;
+		else if (!strcmp(v->state, "running"))
 			s->running++;
 		else if (!strcmp(v->state, "paused"))
 			s->paused++;
