@@ -263,6 +263,34 @@ static void tags_join(const cJSON *arr, char *out, size_t len)
 	}
 }
 
+/* A manual migration's hold: "held_until" (or "hold_until") of the VM object, in the
+ * clock of the host that sent msg, whose own ts says what time that clock showed
+ * (the sim driver's clock may run faster than the wall's). Anything but a positive
+ * number means no hold. */
+static void vm_hold(struct cm_vm *v, const cJSON *vo, const cJSON *msg, int64_t now)
+{
+	const cJSON *until = cJSON_GetObjectItemCaseSensitive(vo, "held_until");
+	if (!until)
+		until = cJSON_GetObjectItemCaseSensitive(vo, "hold_until");
+	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(msg, "ts");
+	double sent = cJSON_IsNumber(ts) && ts->valuedouble > 0 ? ts->valuedouble : (double)now;
+	v->hold_until_ms = 0;
+	v->hold_left_ms = 0;
+	if (!cJSON_IsNumber(until) || until->valuedouble <= 0 || until->valuedouble > 1e15 ||
+	    sent > 1e15)
+		return;
+	v->hold_until_ms = (int64_t)until->valuedouble;
+	v->hold_left_ms = v->hold_until_ms > (int64_t)sent ? v->hold_until_ms - (int64_t)sent : 0;
+	v->hold_seen_ms_ = now;
+}
+
+int64_t cluster_model_vm_hold_left(const struct cm_vm *v, int64_t now_ms)
+{
+	int64_t left =
+	    v->hold_left_ms - (now_ms > v->hold_seen_ms_ ? now_ms - v->hold_seen_ms_ : 0);
+	return v->hold_left_ms > 0 && left > 0 ? left : 0;
+}
+
 /* Fills a VM's figures from a VM object. ctx names it in errors ("load.vms[3]").
  * Returns 0, or -1 (v is then partly updated, which the next message repairs). */
 static int vm_fill(struct cm_vm *v, const cJSON *o, const char *ctx, char *err, size_t errlen)
@@ -286,11 +314,6 @@ static int vm_fill(struct cm_vm *v, const cJSON *o, const char *ctx, char *err, 
 	if (msg_get_num(o, ctx, "cpu", 0, 0, 1e7, &d, err, errlen) < 0)
 		return -1;
 	v->cpu = d;
-	/* optional; anything but a positive number means no hold */
-	const cJSON *hold = cJSON_GetObjectItemCaseSensitive(o, "hold_until");
-	v->hold_until_ms = cJSON_IsNumber(hold) && hold->valuedouble > 0 && hold->valuedouble < 1e15
-	                       ? (int64_t)hold->valuedouble
-	                       : 0;
 	static const struct {
 		const char *field;
 		size_t off;
@@ -480,6 +503,7 @@ static int apply_host_load(struct apply_ctx *a)
 			v->load_gen_ = gen;
 			copy_str(v->host, sizeof(v->host), h->name);
 			v->last_seen_ms = seen;
+			vm_hold(v, vo, o, a->now);
 			if (vm_fill(v, vo, ctx, verr, sizeof(verr)) == 0)
 				continue;
 		}
@@ -526,6 +550,7 @@ static int apply_vm_record(struct apply_ctx *a)
 		return 1;
 	copy_str(v->host, sizeof(v->host), host);
 	v->last_seen_ms = msg_seen(a->o, a->retained, a->now);
+	vm_hold(v, a->o, a->o, a->now);
 	return vm_fill(v, a->o, "vm", a->err, a->errlen) < 0 ? -1 : 1;
 }
 

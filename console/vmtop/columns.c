@@ -246,8 +246,8 @@ static double v_cpu(const struct row *r, const struct view_env *e)
 
 static double v_hold(const struct row *r, const struct view_env *e)
 {
-	int64_t left = VM(r)->hold_until_ms - e->now_ms;
-	return VM(r)->hold_until_ms && left > 0 ? (double)left / 1000.0 : NAN;
+	int64_t left = cluster_model_vm_hold_left(VM(r), e->now_ms);
+	return left > 0 ? (double)left / 1000.0 : NAN;
 }
 
 static void v_hold_text(const struct row *r, const struct view_env *e, char *b, size_t n)

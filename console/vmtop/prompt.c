@@ -119,9 +119,9 @@ void migrate_confirm(struct vmtop *t, struct pending *act)
 		snprintf(what, sizeof(what), "%zu VMs", act->nvms);
 	if (!isnan(after) && after > MIGRATE_WARN_PCT)
 		snprintf(label, sizeof(label),
-		         "WARNING: %s would be at %.0f%% CPU (over %d%%); the balancer may move "
-		         "VMs away again. Migrate %s to %s anyway?",
-		         act->to, after, MIGRATE_WARN_PCT, what, act->to);
+		         "WARNING: %s at %.0f%% CPU after the move (over %d%%): migrate %s "
+		         "anyway?",
+		         act->to, after, MIGRATE_WARN_PCT, what);
 	else
 		snprintf(label, sizeof(label), "Migrate %s to %s?", what, act->to);
 	prompt_confirm(&t->ui, act, label);

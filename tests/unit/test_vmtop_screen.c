@@ -156,6 +156,7 @@ static void test_hold_until(void **state)
 	load(m, T0, ",\"hold_until\":1700000300000"); /* T0 + 5 min */
 	const struct cm_vm *v = cluster_model_vm_find(m, "web1");
 	assert_int_equal(v->hold_until_ms, T0 + 300000);
+	assert_int_equal(v->hold_left_ms, 300000);
 	struct view_env e = {m, T0 + 60000, NULL, NULL};
 	struct row r = {ROW_VM, v};
 	assert_string_equal(column_print(&columns_vm[hold], &r, &e, 5, buf, sizeof(buf)), "4m");
@@ -170,6 +171,16 @@ static void test_hold_until(void **state)
 	load(m, T0 + 3000, ",\"hold_until\":1700000300000");
 	load(m, T0 + 4000, ""); /* released */
 	assert_int_equal(cluster_model_vm_find(m, "web1")->hold_until_ms, 0);
+
+	/* "held_until", in the host's own clock: a sim host 20 times faster than the wall
+	 * says 10 virtual minutes are left; the console counts down from there */
+	feed(m, "host/h1/load", 0, T0 + 5000,
+	     "{\"v\":1,\"from\":\"host/h1\",\"ts\":1800000000000,\"cpus\":4,\"cpu\":1,"
+	     "\"vms\":[{\"name\":\"web1\",\"state\":\"running\",\"held_until\":1800000600000}]}");
+	v = cluster_model_vm_find(m, "web1");
+	assert_int_equal(cluster_model_vm_hold_left(v, T0 + 5000), 600000);
+	assert_int_equal(cluster_model_vm_hold_left(v, T0 + 65000), 540000);
+	assert_int_equal(cluster_model_vm_hold_left(v, T0 + 700000), 0);
 	cluster_model_free(m);
 }
 
