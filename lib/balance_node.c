@@ -123,6 +123,14 @@ void bn_set_utc_offset(struct bnode *n, long utc_offset_s)
 	n->utc_offset_s = utc_offset_s;
 }
 
+void bn_set_rules(struct bnode *n, const struct rules *rules)
+{
+	rule_eval_free(n->eval);
+	n->rules = rules;
+	n->s = *rules_settings(rules);
+	n->eval = rule_eval_new(rules, &n->s, n->utc_offset_s);
+}
+
 unsigned bn_actions(const struct bnode *n)
 {
 	return n->actions;

@@ -65,6 +65,9 @@ void bn_free(struct bnode *n);
 /* Applies a cluster policy from now on (NULL removes it). */
 void bn_set_policy(struct bnode *n, const struct policy *p);
 void bn_set_utc_offset(struct bnode *n, long utc_offset_s);
+/* Replaces the rules (borrowed, like bn_config's; the old ones may be freed after the
+ * call). The rules' timers start again: a rule must hold anew for its duration. */
+void bn_set_rules(struct bnode *n, const struct rules *rules);
 
 /* A new load sample of this host: v is the cluster as last seen (this host included,
  * by name), guests the figures of its guest agents. Runs the rules and, if one asks

@@ -20,16 +20,21 @@
 #include "../../lib/evloop.h"
 #include "../../lib/idcache.h"
 #include "../../lib/log.h"
+#include "../../lib/sdnotify.h"
 #include "../../lib/topic.h"
 #include "cluster.h"
 #include "imagestore.h"
 #include "jobs.h"
+#include "templates.h"
 
-static volatile sig_atomic_t got_signal;
+static volatile sig_atomic_t got_signal, got_hup;
 
 static void on_signal(int sig)
 {
-	got_signal = sig;
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_signal = sig;
 }
 
 int64_t confd_now(void)
@@ -119,6 +124,7 @@ static void on_connect(struct bus *b, void *ud)
 	topic_fmt(t, sizeof t, cd->opts.cluster, "host/+/load");
 	bus_subscribe(b, t, 0);
 	publish_state(cd, "online");
+	sdnotify_sendf("READY=1\nSTATUS=%s online on %s", cd->opts.name, cd->opts.broker);
 }
 
 /* host/<h>/state and host/<h>/load */
@@ -166,10 +172,39 @@ static long expire_timer(struct evloop *loop, long long id, void *ud)
 	return 10000;
 }
 
+/* SIGHUP. Templates are read from their files at each use, so a changed template takes
+ * effect at once; this checks the directory again and logs what does not load. */
+static void reload(struct confd *cd)
+{
+	cJSON *list, *errors;
+	char err[2048];
+	sdnotify_send("RELOADING=1");
+	if (templates_list(cd->opts.templates, &list, &errors, err, sizeof err) < 0)
+		log_error("reload: %s", err);
+	else {
+		const cJSON *e;
+		cJSON_ArrayForEach(e, errors)
+		{
+			log_warnx("reload: template %s: %s",
+			          cJSON_GetStringValue(cJSON_GetObjectItem(e, "name")),
+			          cJSON_GetStringValue(cJSON_GetObjectItem(e, "error")));
+		}
+		log_info("reload: templates in %s: %d loaded, %d with errors", cd->opts.templates,
+		         cJSON_GetArraySize(list), cJSON_GetArraySize(errors));
+		cJSON_Delete(list);
+		cJSON_Delete(errors);
+	}
+	sdnotify_send("READY=1");
+}
+
 static void check_signals(struct evloop *loop, void *ud)
 {
 	if (got_signal)
 		evloop_stop(loop);
+	else if (got_hup) {
+		got_hup = 0;
+		reload(ud);
+	}
 }
 
 static int read_secret(const char *path, char *buf, size_t len)
@@ -285,14 +320,18 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	evloop_add_before_poll(cd.loop, check_signals, NULL);
+	evloop_add_before_poll(cd.loop, check_signals, &cd);
+	if (sdnotify_watchdog_start(cd.loop) < 0)
+		fatalx("out of memory");
 	evloop_add_timer(cd.loop, 10000, expire_timer, &cd);
 	log_info("%s starting: store %s, templates %s, broker %s, cluster %s", o->name,
 	         imgstore_root(cd.store), o->templates, o->broker, o->cluster);
 	evloop_run(cd.loop);
 
 	log_info("signal %d: stopping", (int)got_signal);
+	sdnotify_send("STOPPING=1");
 	jobs_free(cd.jobs); /* cancels downloads; their commands get their replies */
 	confd_calls_cancel(&cd);
 	if (bus_connected(cd.bus)) {

@@ -251,6 +251,18 @@ int hostd_balancer_start(struct hostd *h, char *err, size_t errlen)
 	return 0;
 }
 
+int hostd_balancer_reload_rules(struct hostd *h, char *err, size_t errlen)
+{
+	struct balancer *b = bal(h);
+	struct rules *r;
+	if (hostd_balancer_load_rules(h->opts.rules_file, &r, err, errlen) < 0)
+		return -1;
+	bn_set_rules(b->node, r);
+	rules_free(b->rules);
+	b->rules = r;
+	return 0;
+}
+
 void hostd_balancer_stop(struct hostd *h)
 {
 	struct balancer *b = bal(h);

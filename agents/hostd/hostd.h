@@ -182,6 +182,8 @@ struct rules;
 int hostd_balancer_load_rules(const char *path, struct rules **out, char *err, size_t errlen);
 /* Sets the balancer up (after the bus exists). Returns 0, or -1 with err. */
 int hostd_balancer_start(struct hostd *h, char *err, size_t errlen);
+/* Reads the rules file again (SIGHUP); on an error the rules in force stay. 0 or -1. */
+int hostd_balancer_reload_rules(struct hostd *h, char *err, size_t errlen);
 void hostd_balancer_stop(struct hostd *h);
 /* Subscribes to what the balancer reads; called on every (re)connect. */
 void hostd_balancer_connected(struct hostd *h);

@@ -10,6 +10,7 @@
 #include "../../lib/idcache.h"
 #include "../../lib/log.h"
 #include "../../lib/rules.h"
+#include "../../lib/sdnotify.h"
 #include "../../lib/topic.h"
 
 #include <errno.h>
@@ -23,11 +24,14 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t got_signal;
+static volatile sig_atomic_t got_signal, got_hup;
 
 static void on_signal(int sig)
 {
-	got_signal = sig;
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_signal = sig;
 }
 
 static void usage(FILE *f)
@@ -360,6 +364,7 @@ static void on_connect(struct bus *b, void *ud)
 	h->have_seen = 0;
 	hostd_publish_load(h);
 	hostd_event(h, "host.online", NULL, NULL);
+	sdnotify_sendf("READY=1\nSTATUS=host %s online on %s", h->opts.name, h->opts.broker);
 }
 
 static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
@@ -387,10 +392,30 @@ static long load_timer(struct evloop *loop, long long id, void *ud)
 	return (long)(h->opts.interval_s * 1000);
 }
 
+/* SIGHUP: the rules file again, keeping the bus connection and every VM. */
+static void reload(struct hostd *h)
+{
+	char err[8192];
+	sdnotify_send("RELOADING=1");
+	if (hostd_balancer_reload_rules(h, err, sizeof(err)) < 0) {
+		size_t n = strlen(err);
+		if (n > 0 && err[n - 1] == '\n')
+			err[n - 1] = '\0';
+		log_error("reload: %s", err);
+		log_error("reload: the rules in force stay");
+	} else
+		log_info("reload: rules %s", h->opts.rules_file ? h->opts.rules_file : "built in");
+	sdnotify_send("READY=1");
+}
+
 static void check_signals(struct evloop *loop, void *ud)
 {
 	if (got_signal)
 		evloop_stop(loop);
+	else if (got_hup) {
+		got_hup = 0;
+		reload(ud);
+	}
 }
 
 int main(int argc, char **argv)
@@ -573,8 +598,11 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	evloop_add_before_poll(h.loop, check_signals, NULL);
+	evloop_add_before_poll(h.loop, check_signals, &h);
+	if (sdnotify_watchdog_start(h.loop) < 0)
+		fatalx("out of memory");
 
 	log_info("host %s (driver %s, session %lld) starting; broker %s, cluster %s", o->name,
 		 o->driver, (long long)h.session, o->broker, o->cluster);
@@ -583,6 +611,7 @@ int main(int argc, char **argv)
 	evloop_run(h.loop);
 
 	log_info("signal %d: going offline", (int)got_signal);
+	sdnotify_send("STOPPING=1");
 	hostd_vmjobs_stop(&h);
 	hostd_migrate_free(&h);
 	if (bus_connected(h.bus)) {

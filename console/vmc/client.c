@@ -217,7 +217,10 @@ int client_follow(struct client *c, const char *filter)
 {
 	char f[VMC_TOPIC_MAX];
 	topic_fmt(f, sizeof(f), c->opts.cluster, "%s", filter);
-	return bus_subscribe(c->bus, f, 1);
+	if (bus_subscribe(c->bus, f, 1) < 0)
+		return -1;
+	client_sync(c);
+	return c->synced ? 0 : -1;
 }
 
 const char *client_vm_host(struct client *c, const char *vm)

@@ -57,7 +57,8 @@ int client_call(struct client *c, const char *target, const char *op, cJSON *arg
 int client_snapshot(struct client *c, double extra_wait_s);
 
 /* Subscribes to a filter under vmc/<cluster>/ and delivers each message to on_message
- * until the loop stops. */
+ * until the loop stops. Returns once the broker has the subscription (a round trip), so
+ * that nothing published after it returns is missed; -1 if that could not be made sure. */
 int client_follow(struct client *c, const char *filter);
 
 /* Finds which host runs or defines vm (from the snapshot). NULL if none. */

@@ -462,7 +462,8 @@ static int cmd_events(struct client *c, struct vmc_args *a)
 	struct events_state es = {.json = a->json, .count = a->count};
 	c->on_message = print_event;
 	c->ud = &es;
-	client_follow(c, "event");
+	if (client_follow(c, "event") == 0) /* scripts may wait for this line */
+		fprintf(stderr, "vmc: following the events of cluster %s\n", c->opts.cluster);
 	int64_t end = a->wait_s > 0 ? evloop_mono_ms() + (int64_t)(a->wait_s * 1000) : 0;
 	while (!got_signal && (es.count <= 0 || es.seen < es.count) &&
 	       (!end || evloop_mono_ms() < end))

@@ -187,7 +187,7 @@ static void action_done(struct vmtop *t, const char *label, int ok, const cJSON 
 		snprintf(text, sizeof(text), "%s: ok", label);
 	else
 		snprintf(text, sizeof(text), "%s: %s: %s", label, code, message);
-	ui_status(&t->ui, !ok, "%s", text);
+	ui_result(&t->ui, !ok, text);
 	cluster_model_note(t->model, evloop_wall_ms(), ok ? "command.ok" : "command.failed",
 	                   ab ? ab->host : "", ab ? ab->vm : "", text);
 	free(ab);

@@ -425,7 +425,8 @@ void keys_handle(struct vmtop *t, int key)
 		t->ui.help = 0; /* any other key closes the help page */
 		return;
 	}
-	t->ui.status[0] = '\0';
+	t->ui.status[0] = '\0'; /* a key press: the status line has been seen */
+	t->ui.status_result = 0;
 	for (size_t i = 0; i < sizeof(bindings) / sizeof(bindings[0]); i++) {
 		const struct key_binding *b = &bindings[i];
 		if (b->key != key)

@@ -222,8 +222,9 @@ struct ui {
 	struct marks marks;
 	struct prompt prompt;
 	int help;
-	char status[256];
+	char status[512];
 	int status_err;
+	int status_result; /* status holds replies the user has not yet seen past */
 	int read_only;
 	struct plan plan;
 };
@@ -245,6 +246,9 @@ int ui_sort_by(struct ui *ui, const char *name, char *err, size_t errlen);
 /* Sets the status line. */
 void ui_status(struct ui *ui, int is_err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Shows the outcome of a command. Outcomes that arrive before the next key press are
+ * shown together, errors first, so a refusal is never hidden by a later "ok". */
+void ui_result(struct ui *ui, int is_err, const char *text);
 
 /* --- the screen (draw.c) --------------------------------------------------- */
 

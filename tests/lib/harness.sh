@@ -90,6 +90,15 @@ like() { # GOT ERE DESC
 		diag "want match: /$2/"
 	fi
 }
+# sig_caught PID SIGNUM: true once the process has a handler for the signal (it is past
+# its start-up and a signal now means what the program says it means)
+sig_caught() {
+	local mask
+	# until it has exec'd, the child is a copy of this shell, with this shell's traps
+	[ "$(readlink "/proc/$1/exe")" != "$(readlink "/proc/$$/exe")" ] || return 1
+	mask=$(awk '/^SigCgt:/ { print $2 }' "/proc/$1/status" 2>/dev/null) || return 1
+	[ -n "$mask" ] && (((0x$mask >> ($2 - 1)) & 1))
+}
 wait_until() { # TIMEOUT-SECONDS CMD...
 	local deadline=$((SECONDS + $1))
 	shift
@@ -162,7 +171,7 @@ host_state() { # NAME: prints the state vmc hosts shows
 _host_in_state() { [ "$(host_state "$1")" = "$2" ]; }
 
 harness_wait_host() { # NAME STATE [TIMEOUT]
-	wait_until "${3:-20}" _host_in_state "$1" "$2"
+	wait_until "${3:-60}" _host_in_state "$1" "$2"
 }
 
 # --- plain MQTT clients ---------------------------------------------------------
@@ -185,10 +194,12 @@ pub() { mosquitto_pub -p "$BROKER_PORT" -h 127.0.0.1 -q 1 "$@"; }
 # --- balancing tests -------------------------------------------------------------
 # harness_cluster_key: a fresh migration key in $T/cluster.key (for --cluster-key-file)
 harness_cluster_key() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/cluster.key"; }
-# events_start FILE [WAIT-SECONDS]: records every event (JSON lines) in the background; events_stop
+# events_start FILE [WAIT-SECONDS]: records every event (JSON lines) in the background and
+# returns once the subscription is in place (vmc's "following" line); events_stop
 events_start() {
-	vmcc events --json --wait "${2:-300}" >"$1" 2>/dev/null &
+	vmcc events --json --wait "${2:-300}" >"$1" 2>"$1.err" &
 	EV_PID=$!
+	wait_until 30 grep -q 'following the events' "$1.err"
 }
 events_stop() {
 	kill "$EV_PID" 2>/dev/null

@@ -9,6 +9,7 @@
 #   line_of ERE                    line number (1-based) of the first match, 0 if none
 #   keys KEY...; typed TEXT        keys by name (send-keys), or literal text
 #   click X Y                      a left click at 0-based column X, line Y
+#   pane_is WxH; pane_alive [S]    the pane's size; its program still runs
 #   check STATUS DESC [S]          ok, and the screen when it failed
 
 tmux_init() {
@@ -22,6 +23,7 @@ screen_lacks() { ! screen "${2:-c}" | grep -Eq -- "$1"; }
 keys() { tm send-keys -t c "$@"; }
 typed() { tm send-keys -t c -l "$1"; } # literal text
 line_of() { screen | grep -En -- "$1" | head -1 | cut -d: -f1 || true; }
+pane_is() { [ "$(tm display-message -p -t c '#{pane_width}x#{pane_height}')" = "$1" ]; } # WxH
 pane_alive() { [ "$(tm display-message -p -t "${1:-c}" '#{pane_dead}')" = 0 ]; }
 show_screen() { screen "${1:-c}" | sed 's/^/# | /'; }
 check() { # STATUS DESC [SESSION]: ok, and the screen when it failed

@@ -270,9 +270,10 @@ denied g1 "$C/guest/g1/load" \
 allowed confd "$C/cmd/host/h1"
 allowed confd "$C/reply/vmc-test"
 allowed confd "$C/event"
+allowed confd "$C/confd/confd/state"
 denied confd "$C/event" \
 	"$C/host/confd/state" "$C/host/h1/state" "$C/vm/web1" "$C/policy" "$C/cmd/confd" \
-	"$C/guest/g1/load" "$C/balance/help"
+	"$C/guest/g1/load" "$C/balance/help" "$C/confd/other/state"
 
 # admins: commands and policy
 allowed admin "$C/cmd/host/h2"

@@ -2,7 +2,7 @@
 # Every VM command works end to end through vmc, and errors say what was wrong.
 . "$(dirname "$0")/../lib/harness.sh"
 harness_init
-plan 24
+plan 25
 
 harness_start_broker
 harness_start_host h1 --memory 8192
@@ -56,9 +56,10 @@ is "$rc" "3" "no reply from a host that does not exist: exit 3"
 like "$out" "no reply" "and it says no reply came"
 
 vmcc create ev1 --host h1 --memory 64 --vcpus 1 >/dev/null
-vmcc events --json --count 1 >"$T/events.out" 2>&1 &
+vmcc events --json --count 1 >"$T/events.out" 2>"$T/events.err" &
 evpid=$!
-sleep 1
+wait_until 30 grep -q 'following the events' "$T/events.err"
+ok $? "vmc events says when it follows"
 vmcc destroy ev1 >/dev/null
 wait_until 10 grep -q vm.destroyed "$T/events.out"
 ok $? "vmc events follows events"
@@ -70,7 +71,7 @@ is "$(grep vm.destroyed "$T/events.out" | head -1 | jq -r '"\(.type) \(.host) \(
 "$VMC_BIN/vmc" --broker "$BROKER_URL" --timeout 600 call cmd/host/nosuch host.info \
 	>"$T/sig.out" 2>&1 &
 sigpid=$!
-sleep 1
+wait_until 30 sig_caught "$sigpid" 15
 kill -TERM "$sigpid"
 wait_until 20 sh -c "! kill -0 $sigpid 2>/dev/null"
 ok $? "SIGTERM ends vmc while it waits for a reply (long before its 600 s timeout)"

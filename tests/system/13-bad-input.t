@@ -74,8 +74,8 @@ ok $([[ "$msg" != *"not accepted on"* ]] && echo 0 || echo 1) "vm.migrate from a
 kill $SUB_PID 2>/dev/null
 
 # MQTT 3.1.1, unreadable: nowhere to reply, so an event says it was rejected
-vmcc events --json --count 1 >"$T/ev" 2>&1 &
-sleep 1
+vmcc events --json --count 1 >"$T/ev" 2>"$T/ev.err" &
+wait_until 30 grep -q 'following the events' "$T/ev.err"
 pub -V mqttv311 -t "$C/cmd/host/h1" -m 'this is not json'
 wait_until 10 grep -q command.rejected "$T/ev"
 ok $? "an unreadable 3.1.1 command is reported as a command.rejected event"

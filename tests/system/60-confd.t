@@ -205,12 +205,12 @@ echo "4242.0 4000.0" >"$P/uptime"
 "$VMC_BIN/vmc-guestd" --broker "$BROKER_URL" --name web1 --proc "$P" --interval 0.3 \
 	>>"$T/guestd.log" 2>&1 &
 HOST_PID[guestd]=$!
-sleep 0.5
-echo "cpu  400 0 200 1100 0 0 0 100 0 0
-cpu0 400 0 200 1100 0 0 0 100 0 0" >"$P/stat"
 guest_seen() { [ "$(vm_field web1 .guest.mem_used_mb)" = 128 ]; }
 wait_until 15 guest_seen
 ok $? "guest figures appear in vmc vms --json"
+# its first sample is taken: the next one has a CPU delta
+echo "cpu  400 0 200 1100 0 0 0 100 0 0
+cpu0 400 0 200 1100 0 0 0 100 0 0" >"$P/stat"
 is "$(vm_field web1 '"\(.guest.load1) \(.guest.uptime_s)"')" "0.75 4242" "load and uptime as the guest sees them"
 like "$(vm_field web1 .guest.cpu)" "^[0-9.]+$" "and its CPU"
 
