@@ -110,7 +110,7 @@ static double cpu_after(const struct vmtop *t, const struct cm_host *h, const st
 
 void migrate_confirm(struct vmtop *t, struct pending *act)
 {
-	char label[512], what[80];
+	char label[sizeof(t->ui.prompt.label)], what[80];
 	const struct cm_host *h = cluster_model_host_find(t->model, act->to);
 	double after = h ? cpu_after(t, h, act) : NAN;
 	if (act->nvms == 1)
@@ -119,9 +119,8 @@ void migrate_confirm(struct vmtop *t, struct pending *act)
 		snprintf(what, sizeof(what), "%zu VMs", act->nvms);
 	if (!isnan(after) && after > MIGRATE_WARN_PCT)
 		snprintf(label, sizeof(label),
-		         "WARNING: %s at %.0f%% CPU after the move (over %d%%): migrate %s "
-		         "anyway?",
-		         act->to, after, MIGRATE_WARN_PCT, what);
+		         "WARNING: %s at %d%% CPU after the move (over %d%%): migrate %s anyway?",
+		         act->to, after < 9999 ? (int)(after + 0.5) : 9999, MIGRATE_WARN_PCT, what);
 	else
 		snprintf(label, sizeof(label), "Migrate %s to %s?", what, act->to);
 	prompt_confirm(&t->ui, act, label);
