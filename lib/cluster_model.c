@@ -263,6 +263,34 @@ static void tags_join(const cJSON *arr, char *out, size_t len)
 	}
 }
 
+/* A manual migration's hold: "held_until" (or "hold_until") of the VM object, in the
+ * clock of the host that sent msg, whose own ts says what time that clock showed
+ * (the sim driver's clock may run faster than the wall's). Anything but a positive
+ * number means no hold. */
+static void vm_hold(struct cm_vm *v, const cJSON *vo, const cJSON *msg, int64_t now)
+{
+	const cJSON *until = cJSON_GetObjectItemCaseSensitive(vo, "held_until");
+	if (!until)
+		until = cJSON_GetObjectItemCaseSensitive(vo, "hold_until");
+	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(msg, "ts");
+	double sent = cJSON_IsNumber(ts) && ts->valuedouble > 0 ? ts->valuedouble : (double)now;
+	v->hold_until_ms = 0;
+	v->hold_left_ms = 0;
+	if (!cJSON_IsNumber(until) || until->valuedouble <= 0 || until->valuedouble > 1e15 ||
+	    sent > 1e15)
+		return;
+	v->hold_until_ms = (int64_t)until->valuedouble;
+	v->hold_left_ms = v->hold_until_ms > (int64_t)sent ? v->hold_until_ms - (int64_t)sent : 0;
+	v->hold_seen_ms_ = now;
+}
+
+int64_t cluster_model_vm_hold_left(const struct cm_vm *v, int64_t now_ms)
+{
+	int64_t left =
+	    v->hold_left_ms - (now_ms > v->hold_seen_ms_ ? now_ms - v->hold_seen_ms_ : 0);
+	return v->hold_left_ms > 0 && left > 0 ? left : 0;
+}
+
 /* Fills a VM's figures from a VM object. ctx names it in errors ("load.vms[3]").
  * Returns 0, or -1 (v is then partly updated, which the next message repairs). */
 static int vm_fill(struct cm_vm *v, const cJSON *o, const char *ctx, char *err, size_t errlen)
@@ -475,6 +503,7 @@ static int apply_host_load(struct apply_ctx *a)
 			v->load_gen_ = gen;
 			copy_str(v->host, sizeof(v->host), h->name);
 			v->last_seen_ms = seen;
+			vm_hold(v, vo, o, a->now);
 			if (vm_fill(v, vo, ctx, verr, sizeof(verr)) == 0)
 				continue;
 		}
@@ -521,6 +550,7 @@ static int apply_vm_record(struct apply_ctx *a)
 		return 1;
 	copy_str(v->host, sizeof(v->host), host);
 	v->last_seen_ms = msg_seen(a->o, a->retained, a->now);
+	vm_hold(v, a->o, a->o, a->now);
 	return vm_fill(v, a->o, "vm", a->err, a->errlen) < 0 ? -1 : 1;
 }
 
@@ -538,6 +568,25 @@ static int apply_guest_load(struct apply_ctx *a)
 		return -1;
 	v->has_guest = 1;
 	return 1;
+}
+
+/* A number as people read it: whole numbers as they are, others to two decimals
+ * without trailing zeros ("226.58", "0.5"). */
+static void fmt_number(double d, char *out, size_t len)
+{
+	if (d > -1e15 && d < 1e15 && d == (double)(long long)d) {
+		snprintf(out, len, "%lld", (long long)d);
+		return;
+	}
+	snprintf(out, len, "%.2f", d);
+	char *dot = strchr(out, '.');
+	if (!dot || strchr(out, 'e'))
+		return;
+	char *end = out + strlen(out);
+	while (end > dot + 1 && end[-1] == '0')
+		*--end = '\0';
+	if (end == dot + 1)
+		*dot = '\0';
 }
 
 /* "key=value" for the fields an event carries beyond envelope, type, host and vm. */
@@ -562,7 +611,7 @@ static void event_text(const cJSON *o, char *out, size_t len)
 		if (cJSON_IsString(it))
 			copy_str(val, sizeof(val), it->valuestring);
 		else if (cJSON_IsNumber(it))
-			snprintf(val, sizeof(val), "%.15g", it->valuedouble);
+			fmt_number(it->valuedouble, val, sizeof(val));
 		else if (cJSON_IsBool(it))
 			copy_str(val, sizeof(val), cJSON_IsTrue(it) ? "true" : "false");
 		else
@@ -825,6 +874,14 @@ static int host_live(const struct cm_host *h)
 	return (h->state == CM_HOST_ONLINE || h->state == CM_HOST_MAINTENANCE) && !h->stale;
 }
 
+int cluster_model_vm_stale(const struct cluster_model *m, const struct cm_vm *v)
+{
+	const struct cm_host *h = v->load_host_;
+	if (!h && v->host[0])
+		h = nametab_find(&m->hosts, v->host);
+	return !h || !host_live(h);
+}
+
 void cluster_model_summary(const struct cluster_model *m, struct cm_summary *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -851,7 +908,9 @@ void cluster_model_summary(const struct cluster_model *m, struct cm_summary *s)
 	for (size_t i = 0; i < m->vms.n; i++) {
 		const struct cm_vm *v = m->vms.items[i];
 		s->vms++;
-		if (!strcmp(v->state, "running"))
+		if (cluster_model_vm_stale(m, v))
+			s->unknown++;
+		else if (!strcmp(v->state, "running"))
 			s->running++;
 		else if (!strcmp(v->state, "paused"))
 			s->paused++;

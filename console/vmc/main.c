@@ -222,6 +222,23 @@ static int cmd_hosts(struct client *c, struct vmc_args *a)
 	return EXIT_OK;
 }
 
+/* A VM of a host that is not online or in maintenance (offline: its Last Will) is not
+ * live: its state becomes "unknown" (the last one seen stays as last_state) and its CPU
+ * null, rather than the last load's figures shown as if current. */
+static void vm_mark_unknown(cJSON *vm, const char *host_state)
+{
+	if (!strcmp(host_state, "online") || !strcmp(host_state, "maintenance"))
+		return;
+	cJSON *state = cJSON_DetachItemFromObject(vm, "state");
+	if (state && cJSON_IsString(state))
+		cJSON_AddItemToObject(vm, "last_state", state);
+	else
+		cJSON_Delete(state);
+	cJSON_AddStringToObject(vm, "state", "unknown");
+	cJSON_DeleteItemFromObject(vm, "cpu");
+	cJSON_AddNullToObject(vm, "cpu");
+}
+
 static cJSON *vms_json(struct client *c, const char *only_host)
 {
 	cJSON *arr = cJSON_CreateArray();
@@ -238,6 +255,7 @@ static cJSON *vms_json(struct client *c, const char *only_host)
 			cJSON_DeleteItemFromObject(o, "host");
 			cJSON_AddStringToObject(o, "host", load->string);
 			cJSON_AddStringToObject(o, "host_state", str(st, "state", "unknown"));
+			vm_mark_unknown(o, str(st, "state", "unknown"));
 			cJSON_AddItemToArray(arr, o);
 		}
 	}
@@ -258,9 +276,14 @@ static int cmd_vms(struct client *c, struct vmc_args *a)
 		       "MEM(MiB)", "CPU%");
 		const cJSON *o;
 		cJSON_ArrayForEach(o, arr)
-		printf("%-24s %-16s %-10s %5.0f %8.0f %6.1f\n", str(o, "name", "?"),
-		       str(o, "host", "?"), str(o, "state", "?"), num(o, "vcpus"),
-		       num(o, "mem_mb"), num(o, "cpu"));
+		{
+			char cpu[16] = "-"; /* not live */
+			if (cJSON_IsNumber(cJSON_GetObjectItem(o, "cpu")))
+				snprintf(cpu, sizeof(cpu), "%.1f", num(o, "cpu"));
+			printf("%-24s %-16s %-10s %5.0f %8.0f %6s\n", str(o, "name", "?"),
+			       str(o, "host", "?"), str(o, "state", "?"), num(o, "vcpus"),
+			       num(o, "mem_mb"), cpu);
+		}
 	}
 	cJSON_Delete(arr);
 	return EXIT_OK;

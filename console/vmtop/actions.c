@@ -235,6 +235,7 @@ static const struct {
 } verbs[] = {
     {"vm.migrate", "migrate", 1}, {"vm.shutdown", "shut down", 0}, {"vm.destroy", "destroy", 0},
     {"host.drain", "drain", 1},   {"host.undrain", "undrain", 1},  {"vm.create", "create", 1},
+    {"vm.start", "start", 1},     {"vm.pause", "pause", 0},        {"vm.unpause", "unpause", 0},
 };
 
 static const char *verb_of(const char *op, double *timeout_s, double dflt)

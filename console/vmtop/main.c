@@ -41,7 +41,7 @@ static void on_winch(int sig)
 
 struct view_env vmtop_env(struct vmtop *t)
 {
-	return (struct view_env){t->model, evloop_wall_ms(), &t->ui.marks};
+	return (struct view_env){t->model, evloop_wall_ms(), &t->ui.marks, t->hist};
 }
 
 /* --- the bus ----------------------------------------------------------------------- */
@@ -158,6 +158,7 @@ static long on_frame_timer(struct evloop *loop, long long id, void *ud)
 {
 	struct vmtop *t = ud;
 	cluster_model_tick(t->model, evloop_wall_ms());
+	history_sample(t->hist, t->model, evloop_wall_ms());
 	marks_prune(&t->ui.marks, t->model);
 	frame(t);
 	if (t->o.iterations && ++t->printed >= t->o.iterations)
@@ -196,6 +197,7 @@ static int run_screen(struct vmtop *t)
 	set_escdelay(25);
 	curs_set(0);
 	draw_init(&t->scr, t->o.mono);
+	mouse_init();
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -507,6 +509,7 @@ int main(int argc, char **argv)
 		return rc < 0 ? EXIT_OK : rc;
 	}
 	t.model = cluster_model_new(0);
+	t.hist = history_new();
 	ui_init(&t.ui);
 	if (ui_setup(&t) < 0) {
 		rc = EXIT_USAGE;
@@ -536,6 +539,7 @@ out:
 	help_free(t.help, t.nhelp);
 	ui_free(&t.ui);
 	cluster_model_free(t.model);
+	history_free(t.hist);
 	conf_free(conf);
 	return rc;
 }

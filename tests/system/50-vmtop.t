@@ -6,6 +6,7 @@
 # itself; resizing does not crash it; q quits cleanly; batch output (-b --json,
 # columns, --csv) is parsed and checked; --read-only refuses actions.
 . "$(dirname "$0")/../lib/harness.sh"
+. "$(dirname "$0")/../lib/tmux.sh"
 harness_init
 if ! command -v tmux >/dev/null; then
 	echo "1..0 # SKIP tmux is not installed"
@@ -13,24 +14,7 @@ if ! command -v tmux >/dev/null; then
 fi
 plan 29
 
-SOCK="$T/tmux.sock"
-tm() { tmux -S "$SOCK" "$@"; }
-trap 'rc=$?; tm kill-server 2>/dev/null; (exit $rc); harness_cleanup' EXIT
-
-screen() { tm capture-pane -p -t "${1:-c}"; }
-screen_has() { screen "${2:-c}" | grep -Eq -- "$1"; }
-screen_lacks() { ! screen "${2:-c}" | grep -Eq -- "$1"; }
-keys() { tm send-keys -t c "$@"; }
-typed() { tm send-keys -t c -l "$1"; } # literal text
-# the line number (1-based) on which a regex first matches, 0 if none
-line_of() { screen | grep -En -- "$1" | head -1 | cut -d: -f1 || true; }
-pane_is() { [ "$(tm display-message -p -t c '#{pane_width}x#{pane_height}')" = "$1" ]; }
-pane_alive() { [ "$(tm display-message -p -t "${1:-c}" '#{pane_dead}')" = 0 ]; }
-show_screen() { screen "${1:-c}" | sed 's/^/# | /'; }
-check() { # STATUS DESC [SESSION]: ok, and the screen when it failed
-	ok "$1" "$2"
-	[ "$1" -eq 0 ] || show_screen "${3:-c}"
-}
+tmux_init
 
 harness_start_broker
 # agents that migrate (issue 3) need the cluster key; a fast clock makes migrations short
@@ -90,10 +74,10 @@ sorted_by_cpu() {
 	c=$(line_of '^ ?web1 ')
 	[ "$a" -gt 0 ] && [ "$a" -lt "$b" ] && [ "$b" -lt "$c" ]
 }
-wait_until 15 sorted_by_cpu && screen_has 'sort cpu desc'
+wait_until 15 sorted_by_cpu && screen_has 'sort CPU% desc'
 check $? "':sort cpu desc' orders web2, db1, web1"
 keys I
-wait_until 5 screen_has 'sort cpu asc'
+wait_until 5 screen_has 'sort CPU% asc'
 check $? "I inverts the sort"
 keys : s o r t Space n a m e Enter
 

@@ -489,7 +489,7 @@ static void test_filter(void **state)
 
 static void build(struct ui *ui, struct cluster_model *m)
 {
-	struct view_env e = {m, T0, &ui->marks};
+	struct view_env e = {m, T0, &ui->marks, NULL};
 	views_build(ui, &e);
 }
 
@@ -553,7 +553,7 @@ static void test_sort_and_filter_views(void **state)
 static void test_columns_print(void **state)
 {
 	struct cluster_model *m = sample_cluster();
-	struct view_env e = {m, T0 + 4000, NULL};
+	struct view_env e = {m, T0 + 4000, NULL, NULL};
 	struct row r = {ROW_HOST, cluster_model_host_find(m, "alpha")};
 	char buf[64];
 	int c = column_find(columns_host, columns_host_n, "mem_used_mb");
