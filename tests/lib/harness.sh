@@ -99,8 +99,11 @@ sig_caught() {
 	mask=$(awk '/^SigCgt:/ { print $2 }' "/proc/$1/status" 2>/dev/null) || return 1
 	[ -n "$mask" ] && (((0x$mask >> ($2 - 1)) & 1))
 }
+# The timeout is a limit, not a pause: a condition that holds ends the wait at once, so
+# the limits are stretched by VMC_WAIT_SCALE (default 3) for loaded machines, where ASan
+# builds of several agents share two cores with another test run.
 wait_until() { # TIMEOUT-SECONDS CMD...
-	local deadline=$((SECONDS + $1))
+	local deadline=$((SECONDS + $1 * ${VMC_WAIT_SCALE:-3}))
 	shift
 	while ! "$@" >/dev/null 2>&1; do
 		[ "$SECONDS" -ge "$deadline" ] && return 1

@@ -57,11 +57,15 @@ for name in '../x' 'a b' '$(reboot)' "$(printf 'v%.0s' $(seq 300))" '' '.hidden'
 done
 
 # peer requests (balance/peer/h1): only vm.migrate; anything else is refused, unrun
+# the reply is found by its id: a late reply to an earlier request cannot be taken for it
+reply_of() { sub_payloads "$T/r" | jq -c --arg id "$1" 'select(.id == $id)' | head -1; }
+has_reply() { [ -n "$(reply_of "$1")" ]; }
 askpeer() {
-	local n=$(($(sub_payloads "$T/r" | wc -l) + 1))
+	local id
+	id=$(jq -r .id <<<"$1")
 	pub -V mqttv5 -t "$C/balance/peer/h1" -m "$1"
-	wait_until 10 sub_has "$T/r" $n
-	sub_payloads "$T/r" | sed -n "${n}p"
+	wait_until 10 has_reply "$id"
+	reply_of "$id"
 }
 r=$(askpeer '{"id":"p1","op":"vm.destroy","args":{"name":"keep1"},"reply_to":"'"$C/reply/bad"'"}')
 like "$(err_of "$r")" "^false refused: .*vm.destroy.*balance/peer/h1" "a peer request for vm.destroy is refused, naming op and topic"
