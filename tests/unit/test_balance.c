@@ -382,6 +382,52 @@ static void test_consolidate(void **state)
 	bal_plan_free(&p);
 }
 
+/* Hosts as loaded as each other: the consolidation order is (load, name), the same for
+ * the plan, for offers and whatever order a host's view lists them in. */
+static void test_consolidate_order(void **state)
+{
+	assert_true(bal_consolidate_before(10, "h1", 10, "h3"));
+	assert_false(bal_consolidate_before(10, "h3", 10, "h1"));
+	assert_true(bal_consolidate_before(9, "h9", 10, "h1"));
+	assert_false(bal_consolidate_before(10, "h1", 10, "h1"));
+	struct model m;
+	for (int rev = 0; rev < 2; rev++) {
+		model_init(&m, 3, 4, 16384, 1);
+		for (int h = 0; h < 3; h++) {
+			/* rev: the view lists h3, h2, h1 */
+			snprintf(m.hosts[h].name, sizeof m.hosts[h].name, "h%d",
+			         rev ? 3 - h : h + 1);
+			for (int i = 0; i < 2; i++) {
+				char n[40];
+				snprintf(n, sizeof n, "v%d%d", h, i);
+				model_add(&m, h, n, 0.2, 1, 1024);
+			}
+		}
+		model_measure(&m);
+		struct bal_plan p;
+		bal_plan(&m.view, &m.s, BAL_MODE_CONSOLIDATE, SIZE_MAX, &p);
+		assert_int_equal(p.nemptied, 2);
+		assert_string_equal(m.hosts[p.emptied[0]].name, "h1");
+		assert_string_equal(m.hosts[p.emptied[1]].name, "h2");
+		for (size_t k = 0; k < p.n; k++)
+			assert_string_equal(m.hosts[p.moves[k].to].name, "h3");
+		bal_plan_free(&p);
+	}
+	/* offers: h3 takes from h1; h1 does not take from h3 (it empties first) */
+	size_t h1 = 2, h3 = 0; /* the reversed view */
+	struct bal_cand c[BAL_MAX_CANDS];
+	struct bal_take t;
+	size_t n = bal_candidates(&m.view, h1, &m.s, BAL_MODE_CONSOLIDATE, c, BAL_MAX_CANDS);
+	struct bal_request req = {
+	    "h1", BAL_MODE_CONSOLIDATE, bal_host_load(&m.hosts[h1], &m.s), 4, c, n, 0};
+	assert_int_equal(bal_offer(&m.view, h3, &req, &m.s, 100, &t), 2);
+	n = bal_candidates(&m.view, h3, &m.s, BAL_MODE_CONSOLIDATE, c, BAL_MAX_CANDS);
+	req.requester = "h3";
+	req.ncands = n;
+	assert_int_equal(bal_offer(&m.view, h1, &req, &m.s, 100, &t), 0);
+	assert_int_equal(bal_offer(&m.view, 1, &req, &m.s, 100, &t), 0); /* h2 */
+}
+
 static void test_evacuate(void **state)
 {
 	struct model m;
@@ -443,6 +489,7 @@ int main(void)
 	    cmocka_unit_test(test_thesis_without_steal),
 	    cmocka_unit_test(test_plan_dry_run),
 	    cmocka_unit_test(test_consolidate),
+	    cmocka_unit_test(test_consolidate_order),
 	    cmocka_unit_test(test_evacuate),
 	    cmocka_unit_test(test_power_on),
 	};
