@@ -164,6 +164,8 @@ int bal_vm_movable(const struct bal_vm *vm, enum bal_mode mode, int64_t now,
 		return 0;
 	if (mode == BAL_MODE_EVACUATE)
 		return 1;
+	if (vm->held_until > now)
+		return 0; /* moved by hand: held there */
 	if (vm->last_move_ms > 0 && now - vm->last_move_ms < s->cooldown_ms)
 		return 0;
 	return vm->moves_hour < s->moves_per_hour;

@@ -27,8 +27,9 @@
  *  - D is online (never in maintenance, offline or standby).
  * VMs of an affinity group on one host move together or not at all; pinned VMs
  * never move; excluded VMs ("nobalance") are left alone by balance and
- * consolidate but moved by evacuate; a moved VM waits `cooldown` and moves at
- * most `moves_per_hour` times an hour. */
+ * consolidate but moved by evacuate, and so are VMs held after a manual migration
+ * (held_until); a moved VM waits `cooldown` and moves at most `moves_per_hour`
+ * times an hour. */
 #ifndef VMC_BALANCE_H
 #define VMC_BALANCE_H
 
@@ -70,6 +71,8 @@ struct bal_vm {
 	char anti[VMC_NAME_MAX + 1];     /* group kept on different hosts; "" none */
 	int64_t last_move_ms;            /* virtual ms of its last move; 0 never */
 	int moves_hour;                  /* moves in the last hour */
+	int64_t held_until;              /* moved by hand: balance and consolidate leave it
+	                                  * alone until then (virtual ms); 0 not held */
 };
 
 /* Sets flags and groups from a VM's tags: "pinned", "nobalance", "affinity:GROUP",

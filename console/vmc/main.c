@@ -4,6 +4,7 @@
  * global options are shared. Exit status: 0 done, 1 the agent answered with
  * an error, 2 bad usage, 3 no broker or no reply. */
 #include "client.h"
+#include "hold.h"
 #include "plan.h"
 #include "progress.h"
 
@@ -33,6 +34,8 @@ struct vmc_args {
 	const char *config_file;
 	const char *template_name;
 	int yes;
+	int no_hold, force; /* migrate: no manual hold; move even onto an overloaded host */
+	double hold_s;      /* migrate: hold for this long (virtual s); < 0 the setting */
 	long count;
 	double wait_s;
 	int timeout_set; /* --timeout given: long commands keep it */
@@ -474,10 +477,28 @@ static int cmd_migrate(struct client *c, struct vmc_args *a)
 			return EXIT_ERROR_REPLY;
 		}
 	}
+	char why[512];
+	if (!a->force) {
+		client_snapshot(c, 0);
+		if (hold_move_overloads(c, name, host, to, why, sizeof(why))) {
+			fprintf(stderr, "vmc: %s; nothing moved (--force moves it anyway)\n", why);
+			return EXIT_ERROR_REPLY;
+		}
+	}
 	cJSON *args = cJSON_CreateObject();
 	cJSON_AddStringToObject(args, "name", name);
 	cJSON_AddStringToObject(args, "to", to);
+	if (a->no_hold)
+		cJSON_AddFalseToObject(args, "hold");
+	else if (a->hold_s >= 0)
+		cJSON_AddNumberToObject(args, "hold_s", a->hold_s);
 	return run_long(c, a, host, "vm.migrate", args, PROGRESS_VM, name);
+}
+
+/* Ends the manual hold of a VM: balancing may move it again. */
+static int cmd_release(struct client *c, struct vmc_args *a)
+{
+	return cmd_vm_op(c, a, "vm.release", "released");
 }
 
 static int cmd_drain(struct client *c, struct vmc_args *a)
@@ -512,7 +533,9 @@ static const struct vmc_cmd_entry commands[] = {
 	{"templates", cmd_templates, 0, "templates [--json]   the templates vmc-confd offers"},
 	{"delete", cmd_delete, 1, "delete NAME --yes   destroy a VM, remove its disk and config"},
 	{"call", cmd_call, 2, "call TARGET OP [JSON-ARGS]   e.g. call cmd/host/h1 host.info"},
-	{"migrate", cmd_migrate, 2, "migrate NAME HOST [--host FROM]   (waits up to 600 s)"},
+	{"migrate", cmd_migrate, 2,
+	 "migrate NAME HOST [--host FROM] [--no-hold | --hold S] [--force]   (waits up to 600 s)"},
+	{"release", cmd_release, 1, "release NAME [--host H]   (ends the hold of a VM moved by hand)"},
 	{"drain", cmd_drain, 1, "drain HOST   (moves every VM off; HOST enters maintenance)"},
 	{"undrain", cmd_undrain, 1, "undrain HOST   (leaves maintenance; brings drained VMs back)"},
 	{"plan", cmd_plan, 0,
@@ -532,7 +555,7 @@ static void usage(FILE *f)
 enum {
 	O_BROKER = 256, O_CLUSTER, O_JSON, O_TIMEOUT, O_PROTOCOL, O_CAFILE, O_CERT, O_KEY, O_USER,
 	O_PASSWORD_FILE, O_HOST, O_MEMORY, O_VCPUS, O_LOAD, O_TAGS, O_CONFIG, O_TEMPLATE, O_COUNT,
-	O_WAIT, O_HELP, O_YES
+	O_WAIT, O_HELP, O_YES, O_NO_HOLD, O_HOLD, O_FORCE
 };
 
 static const struct option long_opts[] = {
@@ -557,6 +580,9 @@ static const struct option long_opts[] = {
 	{"wait", required_argument, NULL, O_WAIT},
 	{"help", no_argument, NULL, O_HELP},
 	{"yes", no_argument, NULL, O_YES},
+	{"no-hold", no_argument, NULL, O_NO_HOLD},
+	{"hold", required_argument, NULL, O_HOLD},
+	{"force", no_argument, NULL, O_FORCE},
 	{NULL, 0, NULL, 0},
 };
 
@@ -610,6 +636,7 @@ int main(int argc, char **argv)
 	a.copts.cluster = "default";
 	a.copts.timeout_s = 10;
 	a.load = -1;
+	a.hold_s = -1;
 	log_init("vmc", LOG_LVL_WARN);
 
 	struct conf *conf = NULL;
@@ -634,6 +661,12 @@ int main(int argc, char **argv)
 		case O_CONFIG: a.config_file = optarg; break;
 		case O_TEMPLATE: a.template_name = optarg; break;
 		case O_YES: a.yes = 1; break;
+		case O_NO_HOLD: a.no_hold = 1; break;
+		case O_FORCE: a.force = 1; break;
+		case O_HOLD:
+			if (parse_number("hold", optarg, 0, 7 * 86400, &a.hold_s) < 0)
+				return EXIT_USAGE;
+			break;
 		case O_PROTOCOL:
 			if (!strcmp(optarg, "5"))
 				a.copts.protocol = 5;

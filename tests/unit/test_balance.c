@@ -207,6 +207,19 @@ static void test_candidates(void **state)
 	m.view.now_ms = NOW + m.s.cooldown_ms;
 	n = bal_candidates(&m.view, 0, &m.s, BAL_MODE_BALANCE, c, BAL_MAX_CANDS);
 	assert_int_equal(n, 5);
+	/* a VM moved by hand is held: balance and consolidate leave it, evacuate moves it,
+	 * and when the hold is over it may move again */
+	m.hosts[0].vms[0].held_until = m.view.now_ms + 1; /* "big" */
+	n = bal_candidates(&m.view, 0, &m.s, BAL_MODE_BALANCE, c, BAL_MAX_CANDS);
+	assert_int_equal(n, 4);
+	for (size_t i = 0; i < n; i++)
+		assert_string_not_equal(c[i].vm, "big");
+	assert_int_equal(bal_candidates(&m.view, 0, &m.s, BAL_MODE_CONSOLIDATE, c, BAL_MAX_CANDS),
+	                 4);
+	n = bal_candidates(&m.view, 0, &m.s, BAL_MODE_EVACUATE, c, BAL_MAX_CANDS);
+	assert_string_equal(c[0].vm, "big");
+	m.view.now_ms++;
+	assert_int_equal(bal_candidates(&m.view, 0, &m.s, BAL_MODE_BALANCE, c, BAL_MAX_CANDS), 5);
 }
 
 static void test_move_rule(void **state)
