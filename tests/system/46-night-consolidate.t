@@ -80,10 +80,12 @@ scenario() { # PREFIX NHOSTS MEMORY WANT
 	local ev="$T/events-$p.json" early twice
 	early=$(jq -s --argjson six "$SIX" 'map(select(.type == "balance.decision" and
 		.mode == "balance" and .ts < $six)) | length' "$ev")
+	refills=$(jq -s --argjson six "$SIX" 'map(select(.type == "migration.finished" and
+		.role == "source" and .ts >= $six)) | length' "$ev")
 	twice=$(jq -r --argjson six "$SIX" 'select(.type == "migration.finished" and
 		.role == "source" and .ts < $six) | .vm' "$ev" | sort | uniq -d | wc -l)
-	[ "$early" = 0 ] && [ "$twice" = 0 ]
-	ok $? "$n hosts: the refill starts at 06:00, and no VM moved twice in the night"
+	[ "$early" = 0 ] && [ "$twice" = 0 ] && [ "$refills" -gt 0 ]
+	ok $? "$n hosts: the refill ($refills migrations) starts at 06:00, and no VM moved twice in the night"
 	for i in $(seq 1 "$n"); do harness_kill_host "$p$i"; done
 	harness_stop_broker
 }
