@@ -46,8 +46,10 @@ int hold_move_overloads(struct client *c, const char *vm, const char *from, cons
 	const cJSON *src = cJSON_GetObjectItemCaseSensitive(c->loads, from);
 	const cJSON *dst = cJSON_GetObjectItemCaseSensitive(c->loads, to);
 	const cJSON *v = vm_in(src, vm);
-	if (!dst || !v)
-		return 0; /* figures unknown: the agents decide */
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(c->states, to), "state");
+	if (!dst || !v || !cJSON_IsString(st) || strcmp(st->valuestring, "online") != 0)
+		return 0; /* figures unknown, or no move possible: the agents decide */
 	double cpus = num(dst, "cpus", 1), before = num(dst, "cpu", 0);
 	double after = before + num(v, "cpu", 0) / (cpus > 0 ? cpus : 1);
 	double high = high_of(c, to);
