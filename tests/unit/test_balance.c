@@ -488,6 +488,21 @@ static void test_power_on(void **state)
 	assert_int_equal(bal_power_on_pick(&m.view, &m.s), 2);
 	m.hosts[2].state = BAL_OFFLINE;
 	assert_int_equal(bal_power_on_pick(&m.view, &m.s), -1);
+	/* load back on h1 alone (guests report steal): as many standby hosts as bring the
+	 * cluster under high - margin (75 %), first by name */
+	model_init(&m, 4, 4, 8192, 1);
+	m.hosts[1].state = m.hosts[2].state = m.hosts[3].state = BAL_STANDBY;
+	for (int i = 0; i < 6; i++)
+		model_add(&m, 0, i ? "x" : "y", 1.0, 1, 512);
+	model_measure(&m);
+	size_t pick[4];
+	assert_int_equal(bal_standby_needed(&m.view, &m.s, pick, 4), 1); /* 600 <= 75 x 8 */
+	assert_int_equal(pick[0], 1);
+	model_add(&m, 0, "z", 1.0, 1, 512);
+	model_measure(&m);
+	assert_int_equal(bal_standby_needed(&m.view, &m.s, pick, 4), 2); /* 700 > 600 */
+	assert_int_equal(pick[1], 2);
+	assert_int_equal(bal_standby_needed(&m.view, &m.s, pick, 1), 1);
 }
 
 int main(void)
