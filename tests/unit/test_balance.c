@@ -492,8 +492,11 @@ static void test_power_on(void **state)
 	 * cluster under high - margin (75 %), first by name */
 	model_init(&m, 4, 4, 8192, 1);
 	m.hosts[1].state = m.hosts[2].state = m.hosts[3].state = BAL_STANDBY;
-	for (int i = 0; i < 6; i++)
-		model_add(&m, 0, i ? "x" : "y", 1.0, 1, 512);
+	for (int i = 0; i < 6; i++) {
+		char n[24];
+		snprintf(n, sizeof n, "x%d", i);
+		model_add(&m, 0, n, 1.0, 1, 512);
+	}
 	model_measure(&m);
 	size_t pick[4];
 	assert_int_equal(bal_standby_needed(&m.view, &m.s, pick, 4), 1); /* 600 <= 75 x 8 */
