@@ -469,17 +469,19 @@ static int run_long(struct client *c, struct vmc_args *a, const char *host, cons
 static int cmd_migrate(struct client *c, struct vmc_args *a)
 {
 	const char *name = a->argv[0], *to = a->argv[1], *host = a->host;
-	if (!host) {
+	char from[VMC_NAME_MAX + 1], why[512];
+	if (!host || !a->force)
 		client_snapshot(c, 0);
+	if (!host) {
 		host = client_vm_host(c, name);
 		if (!host) {
 			fprintf(stderr, "vmc: vm %s: not found on any host (give --host)\n", name);
 			return EXIT_ERROR_REPLY;
 		}
 	}
-	char why[512];
+	snprintf(from, sizeof(from), "%s", host); /* the snapshot may change under calls */
+	host = from;
 	if (!a->force) {
-		client_snapshot(c, 0);
 		if (hold_move_overloads(c, name, host, to, why, sizeof(why))) {
 			fprintf(stderr, "vmc: %s; nothing moved (--force moves it anyway)\n", why);
 			return EXIT_ERROR_REPLY;
