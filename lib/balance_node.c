@@ -358,6 +358,24 @@ static size_t running_vms(const struct bal_host *h)
 	return c;
 }
 
+/* Powers standby hosts on when load has returned (bal_power_on_pick), or when this
+ * host is over high and no online host could take any of its VMs (no_offer): as many
+ * as bring the cluster under high - margin (bal_standby_needed), so that the load
+ * spreads once rather than host after host. */
+static void power_on_maybe(struct bnode *n, int64_t now, const struct bal_view *v, int no_offer)
+{
+	if (n->req.mode != BAL_MODE_BALANCE || now - n->last_power_on < POWER_ON_EVERY_MS)
+		return;
+	if (!no_offer && bal_power_on_pick(v, &n->s) < 0)
+		return;
+	size_t pick[64];
+	size_t np = bal_standby_needed(v, &n->s, pick, sizeof pick / sizeof pick[0]);
+	if (np)
+		n->last_power_on = now;
+	for (size_t i = 0; i < np; i++)
+		hook(n, BN_HOOK_POWER_ON, v->hosts[pick[i]].name);
+}
+
 static void ask(struct bnode *n, int64_t now, const struct bal_view *v)
 {
 	if (n->collect.active || n->nqueue || now < n->next_ask || now < n->settle_until)
@@ -409,8 +427,13 @@ static void ask(struct bnode *n, int64_t now, const struct bal_view *v)
 	r->excess = (r->load - bal_goal(&lv, &n->s)) * r->cpus;
 	r->ncands = bal_candidates(&lv, self, &n->s, mode, r->cands, BAL_MAX_CANDS);
 	local_free(&lv, self);
-	if (mode == BAL_MODE_BALANCE && (r->load <= n->s.high || r->excess <= 0))
-		return; /* under high, or the cluster is as even as it gets */
+	if (mode == BAL_MODE_BALANCE && (r->load <= n->s.high || r->excess <= 0)) {
+		/* under high, or the online hosts are as even as they get: over high, that
+		 * means a standby host is needed */
+		if (r->load > n->s.high)
+			power_on_maybe(n, now, v, 0);
+		return;
+	}
 	if (r->ncands == 0) {
 		back_off(n, now);
 		return;
@@ -471,17 +494,6 @@ static void accept_offer(struct bnode *n, int64_t now, const struct bp_offer *o,
 	publish(n, BN_ACCEPT, bp_accept_build(n->sender, now, &a));
 }
 
-static void power_on_maybe(struct bnode *n, int64_t now, const struct bal_view *v)
-{
-	if (n->req.mode != BAL_MODE_BALANCE || now - n->last_power_on < POWER_ON_EVERY_MS)
-		return;
-	int pick = bal_power_on_pick(v, &n->s);
-	if (pick < 0)
-		return;
-	n->last_power_on = now;
-	hook(n, BN_HOOK_POWER_ON, v->hosts[pick].name);
-}
-
 /* The offer window has closed: choose, accept, release the rest. */
 static void choose(struct bnode *n, int64_t now, const struct bal_view *v)
 {
@@ -518,7 +530,7 @@ static void choose(struct bnode *n, int64_t now, const struct bal_view *v)
 			release(n, now, &c->offers[i], 0, (int)i == best ? "advise" : "not chosen");
 	if (best < 0) {
 		back_off(n, now);
-		power_on_maybe(n, now, v);
+		power_on_maybe(n, now, v, 1);
 	} else {
 		decision_event(n, now, &n->req, &c->offers[best], &t);
 		if (advising(n)) {
@@ -599,6 +611,11 @@ static void on_help(struct bnode *n, int64_t now, const struct bp_help *h, const
 	                          h->ncands,
 	                          h->mode == BAL_MODE_BALANCE ? h->load - h->excess / h->cpus : 0};
 	struct bal_take t;
+	/* a host the consolidation plan empties gives, it does not take */
+	if (h->mode == BAL_MODE_CONSOLIDATE && should_empty(&lv, self, &n->s)) {
+		local_free(&lv, self);
+		return;
+	}
 	if (bal_offer(&lv, self, &req, &n->s, bal_target(&lv, &n->s), &t) > 0) {
 		struct bp_offer o = {.seq = h->seq,
 		                     .cpu = t.cpu,
@@ -748,6 +765,12 @@ static void rule_sample_of(const struct bal_view *v, int self, const struct rule
 	double cpu = 0, cpus = 0, mt = 0, mu = 0;
 	for (size_t i = 0; i < v->nhosts; i++) {
 		const struct bal_host *o = &v->hosts[i];
+		/* a host consolidation put on standby is still the cluster's capacity: the
+		 * night rule must not see the cluster busier for having emptied it */
+		if (o->state == BAL_STANDBY) {
+			cpus += o->cpus;
+			continue;
+		}
 		if (o->state != BAL_ONLINE)
 			continue;
 		rs->cluster_hosts++;

@@ -76,7 +76,9 @@ static int vm_parse(const cJSON *o, const char *ctx, struct bal_vm *vm, struct r
 	    msg_get_int(o, ctx, "mem_mb", 1, 0, INT64_C(1) << 40, &mem, err, errlen) < 0 ||
 	    msg_get_num(o, ctx, "cpu", 0, 0, BIG, &vm->cpu, err, errlen) < 0 ||
 	    msg_get_array(o, ctx, "tags", 0, &tags, err, errlen) < 0 ||
-	    msg_get_obj(o, ctx, "guest", 0, &guest, err, errlen) < 0)
+	    msg_get_obj(o, ctx, "guest", 0, &guest, err, errlen) < 0 ||
+	    msg_get_int(o, ctx, "held_until", 0, 0, INT64_C(1) << 52, &vm->held_until, err,
+	                errlen) < 0)
 		return -1;
 	snprintf(vm->name, sizeof vm->name, "%s", name);
 	vm->vcpus = (int)vcpus;

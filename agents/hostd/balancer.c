@@ -271,6 +271,7 @@ void hostd_balancer_stop(struct hostd *h)
 	evloop_del_timer(h->loop, b->timer);
 	bn_free(b->node);
 	bview_free(&b->view);
+	hostd_holds_free(h);
 	rules_free(b->rules);
 	free(b);
 	h->balancer = NULL;
@@ -381,6 +382,11 @@ void hostd_balancer_message(struct hostd *h, struct hostd_msg *m)
 	    strncmp(rest, "balance/", 8) == 0 && topic_segment(rest, 1, kind, sizeof(kind)) == 0;
 	if (!host_msg && !bal_msg && strcmp(rest, "event") != 0)
 		return;
+	if (bal_msg && strcmp(kind, "hold") == 0) {
+		if (topic_segment(rest, 2, seg, sizeof(seg)) == 0 && !strchr(rest + 13, '/'))
+			hostd_holds_message(h, seg, m);
+		return;
+	}
 	if (host_msg && m->raw->len == 0)
 		return; /* a retained record being cleared */
 	const cJSON *j = hostd_msg_json(m);
@@ -456,8 +462,15 @@ static enum hostd_op_result op_status(struct hostd *h, struct hostd_req *req)
 	return HOSTD_REPLIED;
 }
 
+int64_t hostd_balancer_manual_hold_ms(struct hostd *h)
+{
+	struct balancer *b = bal(h);
+	return b ? bn_settings(b->node)->manual_hold_ms : 0;
+}
+
 const struct hostd_op hostd_balance_ops[] = {
     {"balance.plan", op_plan},
     {"balance.status", op_status},
+    {"vm.release", hostd_holds_op_release},
     {NULL, NULL},
 };

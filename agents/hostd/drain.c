@@ -533,6 +533,7 @@ static void undrain_step(struct drain *d)
 		cJSON *args = cJSON_CreateObject();
 		cJSON_AddStringToObject(args, "name", v->name);
 		cJSON_AddStringToObject(args, "to", h->opts.name);
+		cJSON_AddFalseToObject(args, "hold"); /* coming home is not a manual placement */
 		if (hostcall_send(m, where, "vm.migrate", args, UNDRAIN_TIMEOUT_MS, undrain_reply,
 		                  v) < 0) {
 			v->not_before = now + 1000; /* not connected: later */

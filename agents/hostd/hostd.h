@@ -77,6 +77,7 @@ struct hostd {
 	struct hostd_seen {
 		char name[VMC_NAME_MAX + 1];
 		char state[16];
+		int64_t held_until; /* manual hold, 0 none */
 	} * seen;
 	size_t nseen;
 	int have_seen;
@@ -85,6 +86,7 @@ struct hostd {
 	void *balancer; /* rule engine's state (balancer.c) */
 	void *guests;   /* guest figures (guests.c) */
 	void *vmjobs;   /* VM driver calls running on worker threads (vmjobs.c) */
+	void *holds;    /* manual holds of VMs (holds.c) */
 };
 
 /* --- hostd_msg.c: a bus message shared by the modules that read it ------------ */
@@ -194,6 +196,22 @@ void hostd_balancer_message(struct hostd *h, struct hostd_msg *m);
 void hostd_balancer_sample(struct hostd *h, const cJSON *load);
 /* A migration the balancer started has ended (ok: the VM runs at to now). */
 void hostd_balancer_migration_done(struct hostd *h, const char *vm, const char *to, int ok);
+/* The manual_hold setting in force (virtual ms). */
+int64_t hostd_balancer_manual_hold_ms(struct hostd *h);
+
+/* --- holds.c: a VM moved by hand stays put (retained balance/hold/<vm>) ------- */
+/* The hold of vm as last read or set (virtual ms), or 0. */
+int64_t hostd_hold_get(struct hostd *h, const char *vm);
+/* The hold of a VM this host runs, or 0 if none or over (then cleared on the bus). */
+int64_t hostd_held_until(struct hostd *h, const char *vm);
+/* Holds vm until (virtual ms; 0 releases): publishes the retained hold. 0 or -1. */
+int hostd_hold_set(struct hostd *h, const char *vm, int64_t until, const char *by);
+/* A message on balance/hold/<vm>. */
+void hostd_holds_message(struct hostd *h, const char *vm, struct hostd_msg *m);
+/* The vm.release command. */
+enum hostd_op_result hostd_holds_op_release(struct hostd *h, struct hostd_req *req);
+void hostd_holds_free(struct hostd *h);
+
 /* --- migrate.c: live migration, drain and undrain (the migration module) ---- */
 /* At start, before the loop runs: cluster key, recovery of migrations a crash left
  * half done, the channel's listener (its port goes into opts.migrate_port).

@@ -107,6 +107,9 @@ cJSON *hostd_vm_json(struct hostd *h, const struct hv_vm *vm, const char *state_
 		cJSON_AddNumberToObject(o, "blk_wr", (double)vm->blk_wr_reqs);
 	}
 	cJSON_AddItemToObject(o, "tags", vmstore_tags(h->store, vm->name));
+	int64_t held = hostd_held_until(h, vm->name);
+	if (held > 0)
+		cJSON_AddNumberToObject(o, "held_until", (double)held);
 	if (hostd_guest_json) {
 		cJSON *g = hostd_guest_json(h, vm->name);
 		if (g)
@@ -196,7 +199,13 @@ cJSON *hostd_vms_json(struct hostd *h, struct hv_host *hi, char *err, size_t err
 	return arr;
 }
 
-/* Publishes vm/<vm> for VMs whose state is new or changed, and reports state changes
+static double num_or0(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+/* Publishes vm/<vm> for VMs whose state or manual hold is new or changed, and reports state changes
  * nobody commanded (crash, guest halt) as vm.state events. */
 static void publish_vm_changes(struct hostd *h, const cJSON *vmarr)
 {
@@ -207,10 +216,13 @@ static void publish_vm_changes(struct hostd *h, const cJSON *vmarr)
 		const char *name = cJSON_GetObjectItem(vm, "name")->valuestring;
 		const char *state = cJSON_GetObjectItem(vm, "state")->valuestring;
 		const char *old = NULL;
+		int64_t held_was = 0, held = (int64_t)num_or0(vm, "held_until");
 		for (size_t i = 0; h->have_seen && i < h->nseen; i++)
-			if (strcmp(h->seen[i].name, name) == 0)
+			if (strcmp(h->seen[i].name, name) == 0) {
 				old = h->seen[i].state;
-		if (old && strcmp(old, state) == 0)
+				held_was = h->seen[i].held_until;
+			}
+		if (old && strcmp(old, state) == 0 && held_was == held)
 			continue;
 		cJSON *m = msg_new(h->sender, hostd_now(h));
 		for (const cJSON *f = vm->child; f; f = f->next)
@@ -218,7 +230,7 @@ static void publish_vm_changes(struct hostd *h, const cJSON *vmarr)
 		if (topic_fmt(t, sizeof(t), h->opts.cluster, "vm/%s", name) == 0)
 			bus_publish_json(h->bus, t, m, 1, 1);
 		cJSON_Delete(m);
-		if (old) {
+		if (old && strcmp(old, state) != 0) {
 			cJSON *f = cJSON_CreateObject();
 			cJSON_AddStringToObject(f, "from", old);
 			cJSON_AddStringToObject(f, "to", state);
@@ -243,6 +255,7 @@ static void remember_vms(struct hostd *h, const cJSON *vmarr)
 			 cJSON_GetObjectItem(vm, "name")->valuestring);
 		snprintf(seen[i].state, sizeof(seen[i].state), "%s",
 			 cJSON_GetObjectItem(vm, "state")->valuestring);
+		seen[i].held_until = (int64_t)num_or0(vm, "held_until");
 		i++;
 	}
 	for (size_t j = 0; h->have_seen && j < h->nseen; j++) {

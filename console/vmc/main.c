@@ -5,6 +5,7 @@
  * an error (or a host or VM is not known), 2 bad usage, 3 no reply, 4 the broker
  * cannot be reached, 5 the broker refused the credentials or a publish. */
 #include "client.h"
+#include "hold.h"
 #include "plan.h"
 #include "polcmd.h"
 #include "progress.h"
@@ -35,6 +36,8 @@ struct vmc_args {
 	const char *config_file;
 	const char *template_name;
 	int yes;
+	int no_hold, force; /* migrate: no manual hold; move even onto an overloaded host */
+	double hold_s;      /* migrate: hold for this long (virtual s); < 0 the setting */
 	long count;
 	double wait_s;
 	int timeout_set; /* --timeout given: long commands keep it */
@@ -612,16 +615,30 @@ static int run_long(struct client *c, struct vmc_args *a, const char *host, cons
 static int cmd_migrate(struct client *c, struct vmc_args *a)
 {
 	const char *name = a->argv[0], *to = a->argv[1];
-	char buf[VMC_NAME_MAX + 1];
+	char buf[VMC_NAME_MAX + 1], why[512];
 	const char *host = find_vm_host(c, a, name, buf, sizeof(buf));
 	if (!host)
 		return EXIT_ERROR_REPLY;
 	if (!known_host(c, to))
 		return EXIT_ERROR_REPLY;
+	if (!a->force && hold_move_overloads(c, name, host, to, why, sizeof(why))) {
+		fprintf(stderr, "vmc: %s; nothing moved (--force moves it anyway)\n", why);
+		return EXIT_ERROR_REPLY;
+	}
 	cJSON *args = cJSON_CreateObject();
 	cJSON_AddStringToObject(args, "name", name);
 	cJSON_AddStringToObject(args, "to", to);
+	if (a->no_hold)
+		cJSON_AddFalseToObject(args, "hold");
+	else if (a->hold_s >= 0)
+		cJSON_AddNumberToObject(args, "hold_s", a->hold_s);
 	return run_long(c, a, host, "vm.migrate", args, PROGRESS_VM, name);
+}
+
+/* Ends the manual hold of a VM: balancing may move it again. */
+static int cmd_release(struct client *c, struct vmc_args *a)
+{
+	return cmd_vm_op(c, a, "vm.release", "released");
 }
 
 static int cmd_drain(struct client *c, struct vmc_args *a)
@@ -663,7 +680,9 @@ static const struct vmc_cmd_entry commands[] = {
 	{"templates", cmd_templates, 0, "templates [--json]   the templates vmc-confd offers"},
 	{"delete", cmd_delete, 1, "delete NAME --yes   destroy a VM, remove its disk and config"},
 	{"call", cmd_call, 2, "call TARGET OP [JSON-ARGS]   e.g. call cmd/host/h1 host.info"},
-	{"migrate", cmd_migrate, 2, "migrate NAME HOST [--host FROM]   (waits up to 600 s)"},
+	{"migrate", cmd_migrate, 2,
+	 "migrate NAME HOST [--host FROM] [--no-hold | --hold S] [--force]   (waits up to 600 s)"},
+	{"release", cmd_release, 1, "release NAME [--host H]   (ends the hold of a VM moved by hand)"},
 	{"drain", cmd_drain, 1, "drain HOST   (moves every VM off; HOST enters maintenance)"},
 	{"undrain", cmd_undrain, 1, "undrain HOST   (leaves maintenance; brings drained VMs back)"},
 	{"policy", cmd_policy, 1,
@@ -688,7 +707,7 @@ static void usage(FILE *f)
 enum {
 	O_BROKER = 256, O_CLUSTER, O_JSON, O_TIMEOUT, O_PROTOCOL, O_CAFILE, O_CERT, O_KEY, O_USER,
 	O_PASSWORD_FILE, O_HOST, O_MEMORY, O_VCPUS, O_LOAD, O_TAGS, O_CONFIG, O_TEMPLATE, O_COUNT,
-	O_WAIT, O_HELP, O_YES
+	O_WAIT, O_HELP, O_YES, O_NO_HOLD, O_HOLD, O_FORCE
 };
 
 static const struct option long_opts[] = {
@@ -713,6 +732,9 @@ static const struct option long_opts[] = {
 	{"wait", required_argument, NULL, O_WAIT},
 	{"help", no_argument, NULL, O_HELP},
 	{"yes", no_argument, NULL, O_YES},
+	{"no-hold", no_argument, NULL, O_NO_HOLD},
+	{"hold", required_argument, NULL, O_HOLD},
+	{"force", no_argument, NULL, O_FORCE},
 	{NULL, 0, NULL, 0},
 };
 
@@ -769,6 +791,7 @@ int main(int argc, char **argv)
 	a.copts.cluster = "default";
 	a.copts.timeout_s = 10;
 	a.load = -1;
+	a.hold_s = -1;
 	log_init("vmc", LOG_LVL_WARN);
 
 	struct conf *conf = NULL;
@@ -793,6 +816,12 @@ int main(int argc, char **argv)
 		case O_CONFIG: a.config_file = optarg; break;
 		case O_TEMPLATE: a.template_name = optarg; break;
 		case O_YES: a.yes = 1; break;
+		case O_NO_HOLD: a.no_hold = 1; break;
+		case O_FORCE: a.force = 1; break;
+		case O_HOLD:
+			if (parse_number("hold", optarg, 0, 7 * 86400, &a.hold_s) < 0)
+				return EXIT_USAGE;
+			break;
 		case O_PROTOCOL:
 			if (!strcmp(optarg, "5"))
 				a.copts.protocol = 5;

@@ -3,6 +3,7 @@
 #include "progress.h"
 
 #include "client.h"
+#include "hold.h"
 #include "progview.h"
 
 #include <stdio.h>
@@ -86,6 +87,9 @@ static void progress_print(const struct progress_call *pc, const cJSON *r)
 		       pstr(r, "vm", "?"), pstr(r, "from", "?"), pstr(r, "to", "?"),
 		       pnum(r, "total_ms") / 1000.0, pnum(r, "downtime_ms"),
 		       pnum(r, "bytes") / 1048576.0);
+		if (pnum(r, "held_until") > 0)
+			hold_print_until(pstr(r, "vm", "?"), pstr(r, "to", "?"),
+			                 pnum(r, "held_until"));
 		return;
 	}
 	const cJSON *moved = cJSON_GetObjectItem(r, "moved");

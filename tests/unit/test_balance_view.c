@@ -17,7 +17,8 @@ static const char *load_h1 =
     "{\"name\":\"a\",\"state\":\"running\",\"vcpus\":1,\"mem_mb\":1024,\"cpu\":50,"
     "\"tags\":[\"pinned\",\"anti-affinity:db\"],\"guest\":{\"cpu\":50,\"steal\":50,"
     "\"load1\":1.5}},"
-    "{\"name\":\"b\",\"state\":\"outgoing\",\"vcpus\":2,\"mem_mb\":2048,\"cpu\":150},"
+    "{\"name\":\"b\",\"state\":\"outgoing\",\"vcpus\":2,\"mem_mb\":2048,\"cpu\":150,"
+    "\"held_until\":90000},"
     "{\"name\":\"c\",\"state\":\"stopped\",\"vcpus\":1,\"mem_mb\":512,\"cpu\":0}]}";
 
 static void test_load_and_state(void **state)
@@ -45,6 +46,8 @@ static void test_load_and_state(void **state)
 	assert_true(h->vms[0].steal == 50);
 	assert_true(h->vms[1].steal < 0);
 	assert_true(h->vms[1].flags & BAL_VM_MIGRATING);
+	assert_int_equal(h->vms[0].held_until, 0);
+	assert_int_equal(h->vms[1].held_until, 90000);
 	struct rule_settings s;
 	rule_settings_default(&s);
 	/* 400 measured - 200 used by the VMs = 200 overhead; a: 50 use + 50 steal; b: no
@@ -84,6 +87,9 @@ static void test_bad_loads(void **state)
 	    {"{\"cpus\":4,\"cpu\":1,\"mem_total_mb\":1,\"mem_free_mb\":1,\"vms\":[{\"name\":"
 	     "\"x\",\"state\":\"running\",\"vcpus\":1,\"mem_mb\":1,\"guest\":{\"steal\":-3}}]}",
 	     "vms[0].guest.steal"},
+	    {"{\"cpus\":4,\"cpu\":1,\"mem_total_mb\":1,\"mem_free_mb\":1,\"vms\":[{\"name\":"
+	     "\"x\",\"state\":\"running\",\"vcpus\":1,\"mem_mb\":1,\"held_until\":-1}]}",
+	     "vms[0].held_until"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		cJSON *m = cJSON_Parse(cases[i].json);
