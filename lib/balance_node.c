@@ -5,12 +5,14 @@
 #include <string.h>
 
 #include "balance_node.h"
+#include "avoid.h"
 
 #define HOUR_MS 3600000LL
 #define HIST_MAX 8
 #define QUEUE_MAX BAL_MAX_CANDS
 #define POWER_ON_EVERY_MS 600000LL
 #define ADVISE_EVERY_MS 300000LL
+#define AVOID_BASE_MS 10000LL /* a failed destination's first wait, doubling after */
 
 static const char *const topic_names[BN_TOPIC__COUNT] = {"help", "offer", "accept", "release"};
 
@@ -65,6 +67,8 @@ struct bnode {
 	size_t nqueue;
 	int powered_off;
 
+	struct avoid avoid; /* destinations whose migrations failed lately */
+
 	/* offerer */
 	struct bp_table table;
 
@@ -96,6 +100,7 @@ struct bnode *bn_new(const struct bn_config *cfg)
 	n->last_power_on = INT64_MIN / 2;
 	bp_collect_init(&n->collect);
 	bp_table_init(&n->table, cfg->host);
+	avoid_init(&n->avoid, AVOID_BASE_MS, n->backoff_max_ms);
 	return n;
 }
 
@@ -324,9 +329,10 @@ static void back_off(struct bnode *n, int64_t now)
 
 static int cluster_busy(const struct bal_view *v, const struct rule_settings *s)
 {
-	int total = 0;
+	int64_t total = 0; /* each host's figure is bounded by the view (lib/limits.h) */
 	for (size_t i = 0; i < v->nhosts; i++)
-		total += v->hosts[i].migrations_out;
+		if (v->hosts[i].state != BAL_OFFLINE && v->hosts[i].state != BAL_STANDBY)
+			total += v->hosts[i].migrations_out;
 	return total >= s->cluster_migrations;
 }
 
@@ -561,8 +567,15 @@ void bn_migration_done(struct bnode *n, int64_t now, const char *vm, const char 
 			break;
 		}
 	}
-	if (!ok)
+	if (!ok) {
 		back_off(n, now);
+		int64_t wait = avoid_failed(&n->avoid, to, now);
+		cJSON *e = event_new(n, now, "balance.avoid");
+		cJSON_AddStringToObject(e, "target", to);
+		cJSON_AddNumberToObject(e, "for_ms", (double)wait);
+	} else {
+		avoid_ok(&n->avoid, to);
+	}
 	if (n->nqueue == 0)
 		n->settle_until = now + n->s.settle_ms;
 	start_migrations(n);
@@ -573,6 +586,9 @@ void bn_migration_done(struct bnode *n, int64_t now, const char *vm, const char 
 static void on_help(struct bnode *n, int64_t now, const struct bp_help *h, const struct bal_view *v)
 {
 	if (strcmp(h->requester, n->host) == 0 || bp_table_has(&n->table, h->requester, h->seq))
+		return;
+	/* only a host the view knows (its own state message and load) gets room */
+	if (bal_view_find(v, h->requester) < 0)
 		return;
 	/* a host asking for help itself, or moving VMs out, does not take more */
 	if (n->collect.active || n->nqueue ||
@@ -649,6 +665,21 @@ static void on_release(struct bnode *n, const struct bp_release *r)
 	}
 }
 
+/* Why an offer to this host is not taken, or NULL: the offerer must be a host the view
+ * knows as online (its own state message, its load), not one avoided after a failure. */
+static const char *offer_refused(const struct bnode *n, int64_t now, const struct bp_offer *o,
+                                 const struct bal_view *v)
+{
+	int i = bal_view_find(v, o->offerer);
+	if (i < 0)
+		return "unknown host";
+	if (v->hosts[i].state != BAL_ONLINE)
+		return "host not online";
+	if (avoid_is(&n->avoid, o->offerer, now))
+		return "avoided after a failed migration";
+	return NULL;
+}
+
 void bn_message(struct bnode *n, int64_t now, enum bn_topic topic, const cJSON *msg,
                 const struct bal_view *v)
 {
@@ -668,8 +699,12 @@ void bn_message(struct bnode *n, int64_t now, enum bn_topic topic, const cJSON *
 	case BN_OFFER: {
 		struct bp_offer o;
 		rc = bp_offer_parse(msg, &o, err, sizeof err);
-		if (rc == 0 && strcmp(o.requester, n->host) == 0 &&
-		    bp_collect_add(&n->collect, now, &o) < 0)
+		if (rc != 0 || strcmp(o.requester, n->host) != 0)
+			break;
+		const char *why = offer_refused(n, now, &o, v);
+		if (why)
+			release(n, now, &o, 0, why);
+		else if (bp_collect_add(&n->collect, now, &o) < 0)
 			release(n, now, &o, 0, "late");
 		break;
 	}

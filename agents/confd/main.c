@@ -138,8 +138,9 @@ static void on_host(struct confd *cd, const struct bus_msg *m, const char *rest)
 		rc = cluster_on_state(cd->cl, host, msg, confd_now(), err, sizeof err);
 	else if (strcmp(kind, "load") == 0 && msg)
 		rc = cluster_on_load(cd->cl, host, msg, confd_now(), err, sizeof err);
-	if (rc < 0)
-		log_debug("%s: %s", m->topic, err);
+	if (rc != 0)
+		ratelog_warn(&cd->bad_input, evloop_mono_ms(), "%s: %s%s", m->topic, err,
+		             rc > 0 ? "" : " (message ignored)");
 	cJSON_Delete(msg);
 }
 

@@ -10,6 +10,7 @@
 #include "../../lib/balance_view.h"
 #include "../../lib/evloop.h"
 #include "../../lib/log.h"
+#include "../../lib/ratelog.h"
 #include "../../lib/topic.h"
 
 #include <curl/curl.h>
@@ -41,6 +42,7 @@ struct balancer {
 		char to[VMC_NAME_MAX + 1];
 	} pending[PENDING_MAX];
 	size_t npending;
+	struct ratelog bad_load; /* loads out of bounds (lib/limits.h), own or others' */
 	pid_t kids[KIDS_MAX]; /* hooks and webhooks running; reaped by pid, never with
 	                         waitpid(-1): libxl's helpers are children too */
 	size_t nkids;
@@ -282,10 +284,12 @@ void hostd_balancer_sample(struct hostd *h, const cJSON *load)
 	char err[VMC_ERR_MAX];
 	if (!b)
 		return;
-	if (bview_load(&b->view, h->opts.name, load, err, sizeof(err)) < 0) {
-		log_warnx("balance: own load: %s", err);
+	int rc = bview_load(&b->view, h->opts.name, load, err, sizeof(err));
+	if (rc != 0)
+		ratelog_warn(&b->bad_load, evloop_mono_ms(), "balance: own load: %s%s", err,
+		             rc < 0 ? " (sample ignored)" : "");
+	if (rc < 0)
 		return;
-	}
 	int64_t now = hostd_now(h);
 	bn_set_utc_offset(b->node, utc_offset(now));
 	size_t ng;
@@ -366,8 +370,10 @@ void hostd_balancer_message(struct hostd *h, struct hostd_msg *m)
 		return;
 	int64_t now = hostd_now(h);
 	if (host_msg && strcmp(kind, "load") == 0 && strcmp(seg, h->opts.name) != 0) {
-		if (bview_load(&b->view, seg, j, err, sizeof(err)) < 0)
-			log_debug("balance: load of %s ignored: %s", seg, err);
+		int rc = bview_load(&b->view, seg, j, err, sizeof(err));
+		if (rc != 0)
+			ratelog_warn(&b->bad_load, evloop_mono_ms(), "balance: load of %s: %s%s",
+			             seg, err, rc < 0 ? " (message ignored)" : "");
 	} else if (host_msg && strcmp(kind, "state") == 0) {
 		const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "state");
 		bview_state(&b->view, seg, cJSON_IsString(st) ? st->valuestring : "offline");
