@@ -159,8 +159,11 @@ int peers_on_load(struct peers *p, const char *host, const cJSON *msg, int64_t n
 	double out = lim_clamp(LIM_HOST, "migrations_out", peers_num(msg, "migrations_out", 0));
 	h->migrations_out = out > (double)leaving ? (int)leaving : (int)out;
 	h->migrations_in = (int)lim_clamp(LIM_HOST, "migrations_in", peers_num(msg, "migrations_in", 0));
+	/* only the host's own state message (its birth) makes it known or offline; a load
+	 * says maintenance or online of a host already up */
 	const char *state = peers_str(msg, "state");
-	if (state && strcmp(h->state, "offline") != 0)
+	if (state && h->state[0] && strcmp(h->state, "offline") != 0 &&
+	    strcmp(state, "offline") != 0)
 		snprintf(h->state, sizeof(h->state), "%s", state);
 	peers_expire(p, host, now);
 	return 0;
