@@ -249,12 +249,19 @@ int main(int argc, char **argv)
 		conf_free(conf);
 		return r > 0 ? 0 : 2;
 	}
-	char host[256];
+	char host[256], where[4200];
 	int port, tls;
-	if (vmc_name_check(o->name, "name", err, sizeof err) < 0 ||
-	    vmc_name_check(o->cluster, "cluster name", err, sizeof err) < 0 ||
-	    bus_url_parse(o->broker, host, sizeof host, &port, &tls, err, sizeof err) < 0) {
-		fprintf(stderr, "vmc-confd: %s\n", err);
+	const char *bad = NULL;
+	if (vmc_name_check(o->name, "name", err, sizeof err) < 0)
+		bad = o->name;
+	else if (vmc_name_check(o->cluster, "cluster name", err, sizeof err) < 0)
+		bad = o->cluster;
+	else if (bus_url_parse(o->broker, host, sizeof host, &port, &tls, err, sizeof err) < 0)
+		bad = o->broker;
+	if (bad) {
+		/* FILE:LINE when the setting came from -c FILE */
+		fprintf(stderr, "%s: %s\n", conf_where(conf, bad, "vmc-confd", where, sizeof where),
+		        err);
 		conf_free(conf);
 		return 2;
 	}

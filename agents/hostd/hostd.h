@@ -25,6 +25,7 @@ struct hostd_opts {
 	const char *cluster;
 	const char *state_dir;
 	const char *sim_file;
+	const char *sim_traces; /* sim: the directory trace profiles in commands come from */
 	int cpus;
 	int64_t memory_mb;
 	double time_scale;

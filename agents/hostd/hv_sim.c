@@ -34,6 +34,7 @@ struct sim_hv {
 	struct sim_host host;
 	struct vclock clock;
 	char *dir;
+	char *traces; /* --sim-traces, or NULL: no trace profiles in commands */
 	int lock_fd;
 	double wire_scale, default_dirty;
 	int sends;          /* migrations sending now: they share the bandwidth */
@@ -117,6 +118,7 @@ static void sim_free(struct sim_hv *s)
 	sim_host_free(&s->host);
 	pthread_mutex_destroy(&s->mu);
 	free(s->dir);
+	free(s->traces);
 	free(s);
 }
 
@@ -146,6 +148,7 @@ static int sim_open(const struct hv_open_args *a, struct hv **out, char *err, si
 	s->lock_fd = -1;
 	pthread_mutex_init(&s->mu, NULL);
 	s->dir = strdup(a->state_dir);
+	s->traces = a->sim_traces ? strdup(a->sim_traces) : NULL;
 	s->wire_scale = hf.wire_scale;
 	s->default_dirty = hf.default_dirty;
 	if (a->clock != NULL)
@@ -286,7 +289,7 @@ static int sim_create(struct hv *h, const char *text, int paused, char *err, siz
 	struct sim_vm t;
 	int rc = -1;
 
-	if (sim_vm_from_xlcfg(text, s->default_dirty, &t, err, errlen) < 0)
+	if (sim_vm_from_xlcfg(text, s->default_dirty, s->traces, &t, err, errlen) < 0)
 		goto out;
 	t.state = paused ? SIM_PAUSED : SIM_RUNNING;
 	pthread_mutex_lock(&s->mu);
