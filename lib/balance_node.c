@@ -680,8 +680,18 @@ static const char *offer_refused(const struct bnode *n, int64_t now, const struc
 	return NULL;
 }
 
-void bn_message(struct bnode *n, int64_t now, enum bn_topic topic, const cJSON *msg,
-                const struct bal_view *v)
+/* -1 with err unless the host the message speaks for (what) is sender. */
+static int speaks_for(const char *sender, const char *field, const char *what, char *err,
+                      size_t errlen)
+{
+	if (!sender || strcmp(sender, what) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: %s is not %s, whose topic it is", field, what, sender);
+	return -1;
+}
+
+void bn_message(struct bnode *n, int64_t now, enum bn_topic topic, const char *sender,
+                const cJSON *msg, const struct bal_view *v)
 {
 	char err[VMC_ERR_MAX];
 	int rc = -1;
@@ -692,6 +702,8 @@ void bn_message(struct bnode *n, int64_t now, enum bn_topic topic, const cJSON *
 			abort();
 		rc = bp_help_parse(msg, h, err, sizeof err);
 		if (rc == 0)
+			rc = speaks_for(sender, "requester", h->requester, err, sizeof err);
+		if (rc == 0)
 			on_help(n, now, h, v);
 		free(h);
 		break;
@@ -699,6 +711,8 @@ void bn_message(struct bnode *n, int64_t now, enum bn_topic topic, const cJSON *
 	case BN_OFFER: {
 		struct bp_offer o;
 		rc = bp_offer_parse(msg, &o, err, sizeof err);
+		if (rc == 0)
+			rc = speaks_for(sender, "offerer", o.offerer, err, sizeof err);
 		if (rc != 0 || strcmp(o.requester, n->host) != 0)
 			break;
 		const char *why = offer_refused(n, now, &o, v);
@@ -712,12 +726,17 @@ void bn_message(struct bnode *n, int64_t now, enum bn_topic topic, const cJSON *
 		struct bp_accept a;
 		rc = bp_accept_parse(msg, &a, err, sizeof err);
 		if (rc == 0)
+			rc = speaks_for(sender, "requester", a.requester, err, sizeof err);
+		if (rc == 0)
 			on_accept(n, now, &a);
 		break;
 	}
 	case BN_RELEASE: {
 		struct bp_release r;
 		rc = bp_release_parse(msg, &r, err, sizeof err);
+		if (rc == 0)
+			rc = speaks_for(sender, r.by_offerer ? "offerer" : "requester",
+			                r.by_offerer ? r.offerer : r.requester, err, sizeof err);
 		if (rc == 0)
 			on_release(n, &r);
 		break;

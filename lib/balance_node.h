@@ -71,9 +71,12 @@ void bn_set_utc_offset(struct bnode *n, long utc_offset_s);
  * for it, the requester. */
 void bn_sample(struct bnode *n, int64_t now, const struct bal_view *v,
                const struct rule_guest *guests, size_t nguests);
-/* A message from balance/<topic>. Invalid messages are dropped (see bn_last_error). */
-void bn_message(struct bnode *n, int64_t now, enum bn_topic topic, const cJSON *msg,
-                const struct bal_view *v);
+/* A message from balance/<topic>/<sender>. Invalid messages are dropped (see
+ * bn_last_error), and so is one that speaks for a host other than sender (a help or an
+ * accept whose requester, an offer whose offerer, a release whose releasing side is not
+ * sender); sender NULL checks nothing (an in-memory bus). */
+void bn_message(struct bnode *n, int64_t now, enum bn_topic topic, const char *sender,
+                const cJSON *msg, const struct bal_view *v);
 /* Timers: the end of an offer window, reservation expiry, queued migrations. Call at
  * least every 100 ms of virtual time, or at bn_next_deadline(). */
 void bn_tick(struct bnode *n, int64_t now, const struct bal_view *v);

@@ -8,6 +8,7 @@
 #include "../../lib/limits.h"
 #include "../../lib/msg.h"
 #include "../../lib/ratelog.h"
+#include "../../lib/topic.h"
 
 #define NBUCKETS 1024
 
@@ -130,8 +131,13 @@ int guests_on_load(struct guests *g, const char *vm, const void *payload, size_t
 		return -1;
 	if (msg_parse(payload, len, &m, err, errlen) != VMC_OK)
 		return -1;
-	int rc =
-	    msg_check_envelope(m, err, errlen) < 0 || read_fields(m, &f, err, errlen) < 0 ? -1 : 0;
+	char topic[VMC_NAME_MAX + 16];
+	snprintf(topic, sizeof topic, "guest/%s/load", vm);
+	int rc = msg_check_envelope(m, err, errlen) < 0 ||
+	                 topic_check_sender(topic, m, err, errlen) < 0 ||
+	                 read_fields(m, &f, err, errlen) < 0
+	             ? -1
+	             : 0;
 	cJSON_Delete(m);
 	if (rc < 0)
 		return -1;

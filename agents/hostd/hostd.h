@@ -11,6 +11,7 @@
 
 #include "../../lib/bus.h"
 #include "../../lib/msg.h"
+#include "../../lib/ratelog.h"
 #include "../../lib/vclock.h"
 #include "hv.h"
 
@@ -52,6 +53,7 @@ struct hostd_req {
 	char id[VMC_ID_MAX + 1];
 	char op[VMC_OP_MAX + 1];
 	char reply_to[VMC_TOPIC_MAX + 1];
+	int peer;             /* came from another host (balance/peer/...), not an admin */
 	char *response_topic; /* MQTT 5, may be NULL */
 	void *correlation;
 	size_t correlation_len;
@@ -85,6 +87,7 @@ struct hostd {
 	void *balancer; /* rule engine's state (balancer.c) */
 	void *guests;   /* guest figures (guests.c) */
 	void *vmjobs;   /* VM driver calls running on worker threads (vmjobs.c) */
+	struct ratelog forged; /* warnings of messages speaking for another sender */
 };
 
 /* --- hostd_msg.c: a bus message shared by the modules that read it ------------ */
@@ -94,6 +97,7 @@ struct hostd_msg {
 	const char *rest;      /* the topic after vmc/<cluster>/ */
 	cJSON *json;           /* the payload parsed, once asked for; NULL before or if invalid */
 	int tried;             /* the payload has been parsed (or found invalid) */
+	int forged;            /* its "from" is not the sender its topic names */
 	char err[VMC_ERR_MAX]; /* why it is invalid */
 };
 /* Sets m up for raw; nothing is parsed yet. */
@@ -172,6 +176,8 @@ int vmstore_put(struct vmstore *s, const char *name, const char *xlcfg, const cJ
 char *vmstore_get(struct vmstore *s, const char *name);
 /* The stored tags (a new JSON array, empty if none). */
 cJSON *vmstore_tags(struct vmstore *s, const char *name);
+/* 1 if the VM's stored tags include tag, else 0. */
+int vmstore_has_tag(struct vmstore *s, const char *name, const char *tag);
 int vmstore_remove(struct vmstore *s, const char *name);
 /* Names of every stored VM; *names malloc'ed array of malloc'ed strings. */
 int vmstore_list(struct vmstore *s, char ***names, size_t *n);

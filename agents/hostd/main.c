@@ -378,6 +378,8 @@ static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
 		hostd_msg_init(&msg, m, rest);
 		if (!hostd_migrate_message(h, &msg))
 			hostd_balancer_message(h, &msg);
+		if (msg.forged)
+			ratelog_warn(&h->forged, evloop_mono_ms(), "%s: %s", m->topic, msg.err);
 		hostd_msg_free(&msg);
 	}
 }

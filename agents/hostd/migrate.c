@@ -195,6 +195,12 @@ static enum hostd_op_result op_migrate(struct hostd *h, struct hostd_req *req)
 		                "%s", err);
 		return HOSTD_REPLIED;
 	}
+	if (req->peer && vmstore_has_tag(h->store, name, "pinned")) {
+		/* a pinned VM never moves at another host's asking */
+		hostd_reply_err(h, req, VMC_E_REFUSED,
+		                "vm %s is pinned: another host may not move it", name);
+		return HOSTD_REPLIED;
+	}
 	enum vmc_err rc = migrate_start(h, name, to, op_migrate_done, req, err, sizeof(err));
 	if (rc != VMC_OK) {
 		hostd_reply_err(h, req, rc, "%s", err);

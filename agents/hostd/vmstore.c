@@ -193,3 +193,16 @@ void vmstore_names_free(char **names, size_t n)
 		free(names[i]);
 	free(names);
 }
+
+int vmstore_has_tag(struct vmstore *s, const char *name, const char *tag)
+{
+	cJSON *tags = vmstore_tags(s, name);
+	const cJSON *t;
+	int has = 0;
+	cJSON_ArrayForEach(t, tags)
+	{
+		has |= cJSON_IsString(t) && strcmp(t->valuestring, tag) == 0;
+	}
+	cJSON_Delete(tags);
+	return has;
+}

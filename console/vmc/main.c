@@ -209,7 +209,7 @@ static void show_image_progress(struct client *c, const char *rest, const cJSON 
 {
 	const char *type = str(msg, "type", "");
 	int tty = isatty(STDERR_FILENO);
-	if (strcmp(rest, "event") != 0)
+	if (!topic_is_event(rest))
 		return;
 	if (strcmp(type, "image.progress") == 0) {
 		double total = num(msg, "total");
@@ -248,7 +248,7 @@ static int cmd_create(struct client *c, struct vmc_args *a)
 			cJSON_AddNumberToObject(args, "load", a->load);
 		if (!a->json) {
 			c->on_message = show_image_progress;
-			client_follow(c, "event");
+			client_follow(c, "event/#");
 		}
 		return call_and_report(c, a, "cmd/confd", "vm.create", args, "created",
 				       name);
@@ -404,7 +404,7 @@ struct events_state {
 static void print_event(struct client *c, const char *rest, const cJSON *msg, void *ud)
 {
 	struct events_state *es = ud;
-	if (strcmp(rest, "event") != 0)
+	if (!topic_is_event(rest))
 		return;
 	if (es->json) {
 		char *t = cJSON_PrintUnformatted(msg);
@@ -439,7 +439,7 @@ static int cmd_events(struct client *c, struct vmc_args *a)
 	struct events_state es = {.json = a->json, .count = a->count};
 	c->on_message = print_event;
 	c->ud = &es;
-	client_follow(c, "event");
+	client_follow(c, "event/#");
 	int64_t end = a->wait_s > 0 ? evloop_mono_ms() + (int64_t)(a->wait_s * 1000) : 0;
 	while (!got_signal && (es.count <= 0 || es.seen < es.count) &&
 	       (!end || evloop_mono_ms() < end))

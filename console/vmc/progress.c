@@ -1,5 +1,6 @@
 /* progress.c - migrate, drain and undrain as seen from vmc: the events of the
  * migrations involved are printed as they come, then the reply. */
+#include "../../lib/topic.h"
 #include "progress.h"
 
 #include "client.h"
@@ -45,7 +46,7 @@ static int progress_wanted(const struct progress_call *pc, const cJSON *ev)
 static void progress_on_message(struct client *c, const char *rest, const cJSON *msg, void *ud)
 {
 	struct progress_call *pc = ud;
-	if (strcmp(rest, "event") != 0 || !progress_wanted(pc, msg))
+	if (!topic_is_event(rest) || !progress_wanted(pc, msg))
 		return;
 	FILE *out = pc->json ? stderr : stdout;
 	const char *type = pstr(msg, "type", "") + 10, *vm = pstr(msg, "vm", "?");
@@ -116,7 +117,7 @@ int progress_run(struct client *c, struct progress_call *pc)
 {
 	c->on_message = progress_on_message;
 	c->ud = pc;
-	client_follow(c, "event");
+	client_follow(c, "event/#");
 	cJSON *reply;
 	char err[512];
 	int rc = client_call(c, pc->target, pc->op, pc->args, &reply, err, sizeof(err));

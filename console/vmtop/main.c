@@ -419,8 +419,8 @@ static int bus_setup(struct vmtop *t, char *password, size_t pwlen)
 		const char *rest;
 		int qos;
 	} subs[] = {
-	    {"host/+/state", 1}, {"host/+/load", 0}, {"vm/+", 1},
-	    {"guest/+/load", 0}, {"event", 1},       {"policy", 1},
+	    {"host/+/state", 1}, {"host/+/load", 0}, {"host/+/vm/+", 1},
+	    {"guest/+/load", 0}, {"event/#", 1},     {"policy", 1},
 	};
 	char err[512], topic[VMC_TOPIC_MAX];
 	unsigned rnd = 0;

@@ -59,7 +59,7 @@ static void offer_reason(struct bnode *n, const struct bal_view *v, const char *
 	snprintf(o.reservation, sizeof o.reservation, "r1");
 	snprintf(o.vms[0], sizeof o.vms[0], "vm1");
 	cJSON *m = bp_offer_build("host/x", now, &o);
-	bn_message(n, now, BN_OFFER, m, v);
+	bn_message(n, now, BN_OFFER, NULL, m, v);
 	cJSON_Delete(m);
 	struct bn_out *out;
 	size_t k = bn_take(n, &out);

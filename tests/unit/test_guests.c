@@ -13,9 +13,15 @@
 #include "../../lib/balance_view.h"
 #include "../../lib/limits.h"
 
+/* Feeds json as vm's report; GOOD's sender "guest/web1" becomes "guest/<vm>". */
 static int feed(struct guests *g, const char *vm, const char *json, int64_t now)
 {
-	char err[256];
+	char err[256], buf[1024];
+	const char *at = strstr(json, "guest/web1");
+	if (at && strcmp(vm, "web1") != 0) {
+		snprintf(buf, sizeof buf, "%.*sguest/%s%s", (int)(at - json), json, vm, at + 10);
+		json = buf;
+	}
 	return guests_on_load(g, vm, json, strlen(json), now, err, sizeof err);
 }
 
@@ -46,7 +52,7 @@ static void test_keep_and_attach(void **state)
 	cJSON_Delete(o);
 	assert_null(guests_json(g, "other", 1000));
 	/* a partial message: only what it carries */
-	assert_int_equal(feed(g, "db", "{\"v\":1,\"from\":\"x\",\"ts\":1,\"cpu\":5}", 1000), 0);
+	assert_int_equal(feed(g, "db", "{\"v\":1,\"from\":\"guest/db\",\"ts\":1,\"cpu\":5}", 1000), 0);
 	o = guests_json(g, "db", 1000);
 	assert_null(cJSON_GetObjectItem(o, "load1"));
 	assert_non_null(cJSON_GetObjectItem(o, "cpu"));
@@ -70,6 +76,9 @@ static void test_rejected(void **state)
 	    "{\"v\":1,\"from\":\"x\",\"ts\":1,\"mem_used_mb\":-1}",
 	    "{\"v\":1,\"from\":\"x\",\"ts\":1,\"vcpus\":0}",
 	    "{\"v\":2,\"from\":\"x\",\"ts\":1}",
+	    /* a report speaking for another guest */
+	    "{\"v\":1,\"from\":\"guest/db\",\"ts\":1,\"cpu\":5}",
+	    "{\"v\":1,\"from\":\"host/web1\",\"ts\":1,\"cpu\":5}",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		assert_int_equal(feed(g, "web1", bad[i], 1), -1);
