@@ -298,8 +298,9 @@ void hostd_balancer_sample(struct hostd *h, const cJSON *load)
 	outputs(h);
 }
 
-/* host.standby: a host consolidation powered off stays standby, not offline. */
-static void on_event(struct hostd *h, const cJSON *m)
+/* host.standby: a host consolidation powered off stays standby, not offline. Only a
+ * host the view knows (born, with a load) may say so. */
+static void on_event(struct hostd *h, const char *sender, const cJSON *m)
 {
 	struct balancer *b = bal(h);
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(m, "type");
@@ -310,6 +311,8 @@ static void on_event(struct hostd *h, const cJSON *m)
 	/* consolidation powers off only empty hosts: a standby claimed for a host whose own
 	 * load still lists VMs is false, whoever says it */
 	const struct bal_view *v = bview_get(&b->view, hostd_now(h));
+	if (bal_view_find(v, sender) < 0)
+		return;
 	int i = bal_view_find(v, target->valuestring);
 	if (i >= 0 && v->hosts[i].nvms > 0 && v->hosts[i].state != BAL_OFFLINE) {
 		ratelog_warn(&b->bad_load, evloop_mono_ms(),
@@ -398,8 +401,8 @@ void hostd_balancer_message(struct hostd *h, struct hostd_msg *m)
 		if (bn_last_error(b->node)[0])
 			log_debug("balance: %s", bn_last_error(b->node));
 		outputs(h);
-	} else if (ev_msg) {
-		on_event(h, j);
+	} else if (ev_msg && topic_segment(rest, 2, seg, sizeof(seg)) == 0) {
+		on_event(h, seg, j);
 	}
 }
 
