@@ -293,8 +293,11 @@ static int sim_create(struct hv *h, const char *text, int paused, char *err, siz
 		goto out;
 	t.state = paused ? SIM_PAUSED : SIM_RUNNING;
 	pthread_mutex_lock(&s->mu);
-	if (sim_host_add(&s->host, &t, sim_now(s), NULL, err, errlen) != NULL)
+	if (sim_host_add(&s->host, &t, sim_now(s), NULL, err, errlen) != NULL) {
 		rc = sim_save(s, err, errlen);
+		if (rc < 0) /* not recorded: the VM must not run either */
+			sim_host_remove(&s->host, t.name, sim_now(s));
+	}
 	pthread_mutex_unlock(&s->mu);
 out:
 	sim_load_free(&t.load);
@@ -309,9 +312,18 @@ static int sim_apply(struct hv *h, const char *name, enum sim_op op, char *err, 
 	int rc;
 
 	pthread_mutex_lock(&s->mu);
+	/* the VM as it was, to put back if the change cannot be recorded */
+	struct sim_vm *vm = sim_host_find(&s->host, name), was;
+	int have = vm != NULL && (was = *vm, sim_load_copy(&was.load, &vm->load) == 0);
 	rc = sim_host_apply(&s->host, name, op, sim_now(s), NULL, err, errlen);
-	if (rc == 0)
-		rc = sim_save(s, err, errlen);
+	if (rc == 0 && (rc = sim_save(s, err, errlen)) < 0 && have) {
+		char e[256];
+		sim_host_remove(&s->host, name, sim_now(s));
+		if (sim_host_add(&s->host, &was, sim_now(s), NULL, e, sizeof(e)) == NULL)
+			log_warnx("sim: vm %s could not be put back: %s", name, e);
+	}
+	if (have)
+		sim_load_free(&was.load);
 	pthread_mutex_unlock(&s->mu);
 	return rc;
 }
