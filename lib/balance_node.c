@@ -559,6 +559,14 @@ static void queue_remove(struct bnode *n, size_t i)
 	n->nqueue--;
 }
 
+void bn_reconnected(struct bnode *n)
+{
+	n->backoff_ms = 0;
+	if (!advising(n))
+		n->next_ask = 0;
+	avoid_init(&n->avoid, AVOID_BASE_MS, n->backoff_max_ms);
+}
+
 void bn_migration_done(struct bnode *n, int64_t now, const char *vm, const char *to, int ok)
 {
 	for (size_t i = 0; i < n->nqueue; i++) {

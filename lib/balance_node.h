@@ -82,6 +82,10 @@ void bn_message(struct bnode *n, int64_t now, enum bn_topic topic, const char *s
 void bn_tick(struct bnode *n, int64_t now, const struct bal_view *v);
 /* The earliest virtual time bn_tick has something to do, or INT64_MAX. */
 int64_t bn_next_deadline(const struct bnode *n);
+/* The bus connection came back (after a broker restart, say): failures seen while it
+ * was away say nothing of the other hosts, so the requester's back-off and the
+ * destinations avoided are forgotten and the node may ask again at once. */
+void bn_reconnected(struct bnode *n);
 /* The migration of vm to `to` that this node asked for has ended. */
 void bn_migration_done(struct bnode *n, int64_t now, const char *vm, const char *to, int ok);
 

@@ -276,6 +276,8 @@ void hostd_balancer_connected(struct hostd *h)
 		topic_fmt(t, sizeof(t), h->opts.cluster, "%s", topics[i]);
 		bus_subscribe(h->bus, t, 1);
 	}
+	if (bal(h))
+		bn_reconnected(bal(h)->node);
 }
 
 void hostd_balancer_sample(struct hostd *h, const cJSON *load)

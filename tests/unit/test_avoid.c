@@ -110,6 +110,15 @@ static void test_offers_refused(void **state)
 	bn_migration_done(n, 40000, "vm1", "h2", 1);
 	offer_reason(n, &v, "h2", 40001, why, sizeof why);
 	assert_string_equal(why, "late");
+	/* and so does a new connection to the broker: failures while it was away say
+	 * nothing of h2 */
+	bn_migration_done(n, 50000, "vm1", "h2", 0);
+	bn_migration_done(n, 50001, "vm1", "h2", 0);
+	offer_reason(n, &v, "h2", 50002, why, sizeof why);
+	assert_string_equal(why, "avoided after a failed migration");
+	bn_reconnected(n);
+	offer_reason(n, &v, "h2", 50003, why, sizeof why);
+	assert_string_equal(why, "late");
 	struct bn_out *out;
 	bn_outs_free(out, bn_take(n, &out));
 	bn_free(n);
