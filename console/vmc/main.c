@@ -7,6 +7,7 @@
 #include "plan.h"
 #include "progress.h"
 
+#include "../../lib/bus.h"
 #include "../../lib/conf.h"
 #include "../../lib/evloop.h"
 #include "../../lib/log.h"
@@ -701,9 +702,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: vmc %s\n", e->usage);
 		return EXIT_USAGE;
 	}
-	char err[512];
-	if (vmc_name_check(a.copts.cluster, "cluster name", err, sizeof(err)) < 0) {
-		fprintf(stderr, "vmc: %s\n", err);
+	char err[512], where[4200], host[256];
+	int port, tls;
+	const char *bad = NULL; /* FILE:LINE when the setting came from -c FILE */
+	if (vmc_name_check(a.copts.cluster, "cluster name", err, sizeof(err)) < 0)
+		bad = a.copts.cluster;
+	else if (bus_url_parse(a.copts.broker, host, sizeof(host), &port, &tls, err,
+	                       sizeof(err)) < 0)
+		bad = a.copts.broker;
+	if (bad) {
+		fprintf(stderr, "%s: %s\n", conf_where(conf, bad, "vmc", where, sizeof(where)), err);
+		conf_free(conf);
 		return EXIT_USAGE;
 	}
 

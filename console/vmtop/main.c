@@ -290,13 +290,21 @@ static void usage(FILE *f)
 }
 
 /* Checks what the settings say together. Returns 0, or EXIT_USAGE after saying why. */
-static int check_opts(struct vmtop_opts *o)
+static int check_opts(struct vmtop_opts *o, const struct conf *conf)
 {
-	char err[256];
+	char err[256], where[4200], host[256];
+	int port, tls;
 	o->fmt = o->json ? BATCH_JSON : o->csv ? BATCH_CSV : BATCH_TEXT;
 	o->batch |= o->json || o->csv;
-	if (vmc_name_check(o->cluster, "cluster name", err, sizeof(err)) < 0) {
-		fprintf(stderr, "vmtop-cluster: %s\n", err);
+	/* FILE:LINE when the setting came from -c FILE */
+	const char *bad = NULL;
+	if (vmc_name_check(o->cluster, "cluster name", err, sizeof(err)) < 0)
+		bad = o->cluster;
+	else if (bus_url_parse(o->broker, host, sizeof(host), &port, &tls, err, sizeof(err)) < 0)
+		bad = o->broker;
+	if (bad) {
+		fprintf(stderr, "%s: %s\n", conf_where(conf, bad, "vmtop-cluster", where, sizeof(where)),
+		        err);
 		return EXIT_USAGE;
 	}
 	const struct view *vw = o->view ? view_find(o->view) : NULL;
@@ -361,7 +369,7 @@ static int parse_args(struct vmtop_opts *o, int argc, char **argv, struct conf *
 		fprintf(stderr, "vmtop-cluster: unexpected argument \"%s\"\n", argv[optind]);
 		return EXIT_USAGE;
 	}
-	int rc = check_opts(o);
+	int rc = check_opts(o, *conf);
 	return rc == 0 && check_only ? -1 : rc; /* -n: the settings are fine; stop here */
 }
 

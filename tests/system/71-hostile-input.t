@@ -5,7 +5,7 @@
 # settings from -c FILE and --sim FILE are reported as FILE:LINE.
 . "$(dirname "$0")/../lib/harness.sh"
 harness_init
-plan 16
+plan 18
 
 harness_start_broker
 mkdir -p "$T/traces"
@@ -64,6 +64,11 @@ like "$out" "h.conf:1: broker URL" "a bad broker in -c FILE: FILE:LINE"
 printf '# two\nname = "a b"\n' >"$T/c.conf"
 out=$("$VMC_BIN/vmc-confd" -n -c "$T/c.conf" 2>&1)
 like "$out" "c.conf:2: name" "a bad name in confd's -c FILE: FILE:LINE"
+printf 'cluster = "a b"\n' >"$T/v.conf"
+out=$("$VMC_BIN/vmc" -c "$T/v.conf" hosts 2>&1)
+like "$out" "v.conf:1: cluster name" "a bad cluster in vmc's -c FILE: FILE:LINE"
+out=$("$VMC_BIN/vmtop-cluster" -b -c "$T/v.conf" 2>&1)
+like "$out" "v.conf:1: cluster name" "a bad cluster in vmtop-cluster's -c FILE: FILE:LINE"
 printf 'cpus = 2\n[vm a]\nload = "trace missing.trace"\n' >"$T/h.sim"
 out=$("$VMC_BIN/vmc-hostd" --name x --driver sim --sim "$T/h.sim" --state-dir "$T/simx" --broker "$BROKER_URL" 2>&1)
 like "$out" "h.sim:3: .*missing.trace" "a bad trace in --sim FILE: FILE:LINE"
