@@ -64,8 +64,8 @@ static const struct {
                  {"incoming", BAL_VM_MIGRATING}};
 
 /* The guest agent's figures of a VM, within lib/limits.c's bounds. 0, or -1 with err. */
-static int guest_parse(const cJSON *guest, const char *ctx, struct bal_vm *vm,
-                       struct rule_guest *g, char *err, size_t errlen)
+static int guest_parse(const cJSON *guest, const char *ctx, struct bal_vm *vm, struct rule_guest *g,
+                       char *err, size_t errlen)
 {
 	char gctx[80];
 	snprintf(gctx, sizeof gctx, "%s.guest", ctx);
@@ -75,8 +75,8 @@ static int guest_parse(const cJSON *guest, const char *ctx, struct bal_vm *vm,
 	    lim_get_num(guest, LIM_GUEST, gctx, "load1", 0, &g->load1, err, errlen) < 0 ||
 	    lim_get_num(guest, LIM_GUEST, gctx, "mem_used_mb", 0, &g->mem_used_mb, err, errlen) <
 	        0 ||
-	    lim_get_num(guest, LIM_GUEST, gctx, "mem_total_mb", 0, &g->mem_total_mb, err,
-	                errlen) < 0) {
+	    lim_get_num(guest, LIM_GUEST, gctx, "mem_total_mb", 0, &g->mem_total_mb, err, errlen) <
+	        0) {
 		memset(g, 0, sizeof *g);
 		return -1;
 	}

@@ -150,15 +150,17 @@ int peers_on_load(struct peers *p, const char *host, const cJSON *msg, int64_t n
 	h->load_rx = now;
 	h->cpus = (int)lim_clamp(LIM_HOST, "cpus", peers_num(msg, "cpus", h->cpus));
 	h->cpu = lim_clamp(LIM_HOST, "cpu", peers_num(msg, "cpu", 0));
-	h->mem_total_mb = (int64_t)lim_clamp(LIM_HOST, "mem_total_mb",
-	                                     peers_num(msg, "mem_total_mb", (double)h->mem_total_mb));
-	h->mem_free_mb = (int64_t)lim_clamp(LIM_HOST, "mem_free_mb", peers_num(msg, "mem_free_mb", 0));
+	h->mem_total_mb = (int64_t)lim_clamp(
+	    LIM_HOST, "mem_total_mb", peers_num(msg, "mem_total_mb", (double)h->mem_total_mb));
+	h->mem_free_mb =
+	    (int64_t)lim_clamp(LIM_HOST, "mem_free_mb", peers_num(msg, "mem_free_mb", 0));
 	if (h->mem_free_mb > h->mem_total_mb)
 		h->mem_free_mb = h->mem_total_mb;
 	/* a host runs no more outgoing migrations than the VMs it lists as leaving */
 	double out = lim_clamp(LIM_HOST, "migrations_out", peers_num(msg, "migrations_out", 0));
 	h->migrations_out = out > (double)leaving ? (int)leaving : (int)out;
-	h->migrations_in = (int)lim_clamp(LIM_HOST, "migrations_in", peers_num(msg, "migrations_in", 0));
+	h->migrations_in =
+	    (int)lim_clamp(LIM_HOST, "migrations_in", peers_num(msg, "migrations_in", 0));
 	/* only the host's own state message (its birth) makes it known or offline; a load
 	 * says maintenance or online of a host already up */
 	const char *state = peers_str(msg, "state");

@@ -269,8 +269,8 @@ void hostd_balancer_stop(struct hostd *h)
 
 void hostd_balancer_connected(struct hostd *h)
 {
-	static const char *const topics[] = {"balance/+/+", "host/+/load", "host/+/state",
-	                                     "policy", "event/host/+"};
+	static const char *const topics[] = {"balance/+/+", "host/+/load", "host/+/state", "policy",
+	                                     "event/host/+"};
 	char t[VMC_TOPIC_MAX];
 	for (size_t i = 0; i < sizeof(topics) / sizeof(topics[0]); i++) {
 		topic_fmt(t, sizeof(t), h->opts.cluster, "%s", topics[i]);

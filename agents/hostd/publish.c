@@ -213,7 +213,8 @@ static void publish_vm_changes(struct hostd *h, const cJSON *vmarr)
 		cJSON *m = msg_new(h->sender, hostd_now(h));
 		for (const cJSON *f = vm->child; f; f = f->next)
 			cJSON_AddItemToObject(m, f->string, cJSON_Duplicate(f, 1));
-		if (topic_fmt(t, sizeof(t), h->opts.cluster, "host/%s/vm/%s", h->opts.name, name) == 0)
+		if (topic_fmt(t, sizeof(t), h->opts.cluster, "host/%s/vm/%s", h->opts.name, name) ==
+		    0)
 			bus_publish_json(h->bus, t, m, 1, 1);
 		cJSON_Delete(m);
 		if (old) {

@@ -102,8 +102,8 @@ toolong:
 	return -1;
 }
 
-int sim_vm_from_xlcfg(const char *text, double default_dirty, const char *traces,
-                      struct sim_vm *t, char *err, size_t errlen)
+int sim_vm_from_xlcfg(const char *text, double default_dirty, const char *traces, struct sim_vm *t,
+                      char *err, size_t errlen)
 {
 	struct xlcfg *cfg;
 	const char *name, *load;

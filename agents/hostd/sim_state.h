@@ -60,8 +60,8 @@ char *sim_vm_to_xlcfg(const struct sim_vm *vm);
  * vmc_tags optional; a trace profile's file is read from the directory traces, see
  * sim_trace_read_in). Fills t (zeroed first; t->load to
  * be freed by the caller, even on error). Returns 0, or -1 with err naming the key. */
-int sim_vm_from_xlcfg(const char *text, double default_dirty, const char *traces,
-                      struct sim_vm *t, char *err, size_t errlen);
+int sim_vm_from_xlcfg(const char *text, double default_dirty, const char *traces, struct sim_vm *t,
+                      char *err, size_t errlen);
 
 /* Writes the host's VMs to DIR/sim-state.json atomically (temporary file, fsync,
  * rename, fsync of the directory). Returns 0, or -1 with err. */

@@ -707,11 +707,12 @@ int main(int argc, char **argv)
 	const char *bad = NULL; /* FILE:LINE when the setting came from -c FILE */
 	if (vmc_name_check(a.copts.cluster, "cluster name", err, sizeof(err)) < 0)
 		bad = a.copts.cluster;
-	else if (bus_url_parse(a.copts.broker, host, sizeof(host), &port, &tls, err,
-	                       sizeof(err)) < 0)
+	else if (bus_url_parse(a.copts.broker, host, sizeof(host), &port, &tls, err, sizeof(err)) <
+	         0)
 		bad = a.copts.broker;
 	if (bad) {
-		fprintf(stderr, "%s: %s\n", conf_where(conf, bad, "vmc", where, sizeof(where)), err);
+		fprintf(stderr, "%s: %s\n", conf_where(conf, bad, "vmc", where, sizeof(where)),
+		        err);
 		conf_free(conf);
 		return EXIT_USAGE;
 	}

@@ -303,8 +303,8 @@ static int check_opts(struct vmtop_opts *o, const struct conf *conf)
 	else if (bus_url_parse(o->broker, host, sizeof(host), &port, &tls, err, sizeof(err)) < 0)
 		bad = o->broker;
 	if (bad) {
-		fprintf(stderr, "%s: %s\n", conf_where(conf, bad, "vmtop-cluster", where, sizeof(where)),
-		        err);
+		fprintf(stderr, "%s: %s\n",
+		        conf_where(conf, bad, "vmtop-cluster", where, sizeof(where)), err);
 		return EXIT_USAGE;
 	}
 	const struct view *vw = o->view ? view_find(o->view) : NULL;

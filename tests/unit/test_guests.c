@@ -52,7 +52,8 @@ static void test_keep_and_attach(void **state)
 	cJSON_Delete(o);
 	assert_null(guests_json(g, "other", 1000));
 	/* a partial message: only what it carries */
-	assert_int_equal(feed(g, "db", "{\"v\":1,\"from\":\"guest/db\",\"ts\":1,\"cpu\":5}", 1000), 0);
+	assert_int_equal(feed(g, "db", "{\"v\":1,\"from\":\"guest/db\",\"ts\":1,\"cpu\":5}", 1000),
+	                 0);
 	o = guests_json(g, "db", 1000);
 	assert_null(cJSON_GetObjectItem(o, "load1"));
 	assert_non_null(cJSON_GetObjectItem(o, "cpu"));

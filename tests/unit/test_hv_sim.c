@@ -778,15 +778,17 @@ static void test_traces_directory(void **state)
 	    {"none.trace", "trace none.trace: No such file"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		snprintf(cfg, sizeof(cfg), "name = \"t%zu\"\nmemory = 256\nsim_load = \"trace %s\"\n",
-		         i, bad[i].trace);
+		snprintf(cfg, sizeof(cfg),
+		         "name = \"t%zu\"\nmemory = 256\nsim_load = \"trace %s\"\n", i,
+		         bad[i].trace);
 		err[0] = '\0';
 		if (hv_create(h, cfg, 0, err, sizeof(err)) == 0)
 			fail_msg("trace %s was accepted", bad[i].trace);
 		if (strstr(err, bad[i].msg) == NULL || strstr(err, "root") != NULL)
 			fail_msg("trace %s: \"%s\" lacks \"%s\"", bad[i].trace, err, bad[i].msg);
 	}
-	snprintf(cfg, sizeof(cfg), "name = \"ok\"\nmemory = 256\nsim_load = \"trace busy.trace\"\n");
+	snprintf(cfg, sizeof(cfg),
+	         "name = \"ok\"\nmemory = 256\nsim_load = \"trace busy.trace\"\n");
 	if (hv_create(h, cfg, 0, err, sizeof(err)) < 0)
 		fail_msg("busy.trace: %s", err);
 	hv_close(h);

@@ -125,10 +125,8 @@ static void test_migrations_bounded(void **state)
 	assert_int_equal(peers_find(p, "liar")->migrations_out, 0);
 	assert_int_equal(peers_migrations_out(p, NULL, 2, 1000), 0);
 	/* absurd counts, from two hosts: clamped to what they list, no overflow */
-	on_load(p, "h1", LOAD(100, 2147483647, "{\"name\":\"a\",\"state\":\"outgoing\"}"),
-	        1);
-	on_load(p, "h2", LOAD(100, 2147483647, "{\"name\":\"b\",\"state\":\"outgoing\"}"),
-	        1);
+	on_load(p, "h1", LOAD(100, 2147483647, "{\"name\":\"a\",\"state\":\"outgoing\"}"), 1);
+	on_load(p, "h2", LOAD(100, 2147483647, "{\"name\":\"b\",\"state\":\"outgoing\"}"), 1);
 	on_load(p, "h3", LOAD(100, 1e300, "{\"name\":\"c\",\"state\":\"outgoing\"}"), 1);
 	assert_int_equal(peers_migrations_out(p, NULL, 2, 1000), 3);
 	/* a count not refreshed within the ttl no longer counts */

@@ -210,8 +210,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_least_loaded),  cmocka_unit_test(test_excluded_hosts),
 	    cmocka_unit_test(test_anti_affinity), cmocka_unit_test(test_reservations),
-	    cmocka_unit_test(test_bad_messages),
-	    cmocka_unit_test(test_bounds_and_birth),
+	    cmocka_unit_test(test_bad_messages),  cmocka_unit_test(test_bounds_and_birth),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

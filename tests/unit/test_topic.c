@@ -152,13 +152,20 @@ static void test_sender(void **state)
 	const struct {
 		const char *rest, *want;
 	} cases[] = {
-	    {"host/h1/load", "host/h1"},          {"host/h1/vm/web1", "host/h1"},
-	    {"guest/web1/load", "guest/web1"},    {"balance/offer/h2", "host/h2"},
-	    {"balance/peer/h1/h2", "host/h2"},    {"event/host/h3", "host/h3"},
-	    {"event/confd", "confd"},             {"balance/offer", NULL},
-	    {"balance/peer/h1", NULL},            {"balance/offer/h2/x", NULL},
-	    {"event", NULL},                      {"cmd/host/h1", NULL},
-	    {"reply/vmc-1", NULL},                {"policy", NULL},
+	    {"host/h1/load", "host/h1"},
+	    {"host/h1/vm/web1", "host/h1"},
+	    {"guest/web1/load", "guest/web1"},
+	    {"balance/offer/h2", "host/h2"},
+	    {"balance/peer/h1/h2", "host/h2"},
+	    {"event/host/h3", "host/h3"},
+	    {"event/confd", "confd"},
+	    {"balance/offer", NULL},
+	    {"balance/peer/h1", NULL},
+	    {"balance/offer/h2/x", NULL},
+	    {"event", NULL},
+	    {"cmd/host/h1", NULL},
+	    {"reply/vmc-1", NULL},
+	    {"policy", NULL},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		int r = topic_sender(cases[i].rest, b, sizeof b);
@@ -182,12 +189,9 @@ static void test_sender(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_sender),
-	    cmocka_unit_test(test_fmt),
-	    cmocka_unit_test(test_fmt_too_long),
-	    cmocka_unit_test(test_rest),
-	    cmocka_unit_test(test_segment),
-	    cmocka_unit_test(test_segment_rejected),
+	    cmocka_unit_test(test_sender),       cmocka_unit_test(test_fmt),
+	    cmocka_unit_test(test_fmt_too_long), cmocka_unit_test(test_rest),
+	    cmocka_unit_test(test_segment),      cmocka_unit_test(test_segment_rejected),
 	    cmocka_unit_test(test_matches),
 	};
 	return cmocka_run_group_tests_name("topic", tests, NULL, NULL);

@@ -159,8 +159,8 @@ static void test_vm_record_outlives_load(void **state)
 	assert_string_equal(v->host, "h1");
 	assert_int_equal(cluster_model_host_find(m, "h1")->nvms, 0);
 	/* an empty retained payload deletes the record, and the VM with it */
-	assert_int_equal(cluster_model_apply(m, "host/h1/vm/web1", "", 0, 0, T0 + 3000, err, sizeof(err)),
-	                 1);
+	assert_int_equal(
+	    cluster_model_apply(m, "host/h1/vm/web1", "", 0, 0, T0 + 3000, err, sizeof(err)), 1);
 	assert_null(cluster_model_vm_find(m, "web1"));
 	cluster_model_free(m);
 }
@@ -334,7 +334,8 @@ static void test_guest_policy_and_removal(void **state)
 	assert_int_equal(v->guest_mem_used_mb, 300);
 	/* a guest whose VM nobody lists yet is ignored, not an error */
 	assert_int_equal(
-	    feed(m, "guest/zz/load", "{\"v\":1,\"from\":\"guest/zz\",\"ts\":1,\"cpu\":1}", 0, T0), 0);
+	    feed(m, "guest/zz/load", "{\"v\":1,\"from\":\"guest/zz\",\"ts\":1,\"cpu\":1}", 0, T0),
+	    0);
 	/* one speaking for another guest is refused */
 	assert_int_equal(
 	    feed(m, "guest/web1/load", "{\"v\":1,\"from\":\"guest/zz\",\"ts\":1,\"cpu\":1}", 0, T0),
@@ -403,13 +404,13 @@ static void test_bad_messages(void **state)
 	                      "{\"v\":1,\"from\":\"x\",\"ts\":1,\"state\":\"online\"}", 0, T0),
 	                 -1);
 	assert_int_equal(feed(m, "host/h1/state",
-	                      "{\"v\":1,\"from\":\"host/h1\",\"ts\":1,\"state\":\"sleepy\"}", 0, T0),
+	                      "{\"v\":1,\"from\":\"host/h1\",\"ts\":1,\"state\":\"sleepy\"}", 0,
+	                      T0),
 	                 -1);
 	assert_non_null(strstr(err, "state"));
-	assert_int_equal(
-	    feed(m, "host/h1/load", "{\"v\":1,\"from\":\"host/h1\",\"ts\":1,\"cpu\":\"lots\"}", 0,
-	         T0),
-	    -1);
+	assert_int_equal(feed(m, "host/h1/load",
+	                      "{\"v\":1,\"from\":\"host/h1\",\"ts\":1,\"cpu\":\"lots\"}", 0, T0),
+	                 -1);
 	assert_non_null(strstr(err, "cpu"));
 	assert_int_equal(feed(m, "event", "{\"v\":1,\"from\":\"x\",\"ts\":1}", 0, T0), -1);
 	assert_non_null(strstr(err, "type"));
