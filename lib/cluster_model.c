@@ -362,6 +362,7 @@ static int vm_fill(struct cm_vm *v, const cJSON *o, const char *ctx, char *err, 
 struct apply_ctx {
 	struct cluster_model *m;
 	char name[VMC_NAME_MAX + 1]; /* the host or VM the topic names */
+	const char *rest;            /* the topic after vmc/<cluster>/ */
 	const cJSON *o;              /* NULL for an empty (deleting) payload */
 	int retained;
 	int64_t now;
@@ -524,7 +525,13 @@ static int apply_vm_record(struct apply_ctx *a)
 {
 	struct cluster_model *m = a->m;
 	struct cm_vm *v = nametab_find(&m->vms, a->name);
+	char owner[VMC_NAME_MAX + 1]; /* host/<owner>/vm/<vm>: only that host writes it */
+	if (topic_segment(a->rest, 1, owner, sizeof(owner)) < 0)
+		return -1;
 	if (!a->o) {
+		/* a host clearing its record of a VM that another host now records */
+		if (v && v->in_record_ && strcmp(v->rec_host_, owner) != 0)
+			return 0;
 		if (v && v->in_record_) {
 			v->in_record_ = 0;
 			if (!v->in_load_) {
@@ -538,6 +545,11 @@ static int apply_vm_record(struct apply_ctx *a)
 	if (msg_get_name(a->o, "vm", "host", 0, &host, a->err, a->errlen) < 0 ||
 	    msg_get_name(a->o, "vm", "name", 0, &name, a->err, a->errlen) < 0)
 		return -1;
+	if (host && strcmp(host, owner) != 0) {
+		snprintf(a->err, a->errlen, "vm.host: \"%s\" is not the topic's host \"%s\"", host,
+		         owner);
+		return -1;
+	}
 	if (name && strcmp(name, a->name) != 0) {
 		snprintf(a->err, a->errlen, "vm.name: \"%s\" differs from the topic's \"%s\"", name,
 		         a->name);
@@ -700,17 +712,22 @@ static const struct {
 } handlers[] = {
     {"host/+/state", 1, apply_host_state},
     {"host/+/load", 1, apply_host_load},
-    {"vm/+", 1, apply_vm_record},
+    {"host/+/vm/+", 3, apply_vm_record},
     {"guest/+/load", 1, apply_guest_load},
     {"event", -1, apply_event},
+    {"event/#", -1, apply_event},
     {"policy", -1, apply_policy},
 };
 
 int cluster_model_apply(struct cluster_model *m, const char *rest, const void *payload, size_t len,
                         int retained, int64_t now_ms, char *err, size_t errlen)
 {
-	struct apply_ctx a = {
-	    .m = m, .retained = retained, .now = now_ms, .err = err, .errlen = errlen};
+	struct apply_ctx a = {.m = m,
+	                      .rest = rest,
+	                      .retained = retained,
+	                      .now = now_ms,
+	                      .err = err,
+	                      .errlen = errlen};
 	size_t k = 0;
 	while (k < sizeof(handlers) / sizeof(handlers[0]) &&
 	       !topic_matches(handlers[k].filter, rest))
@@ -730,7 +747,8 @@ int cluster_model_apply(struct cluster_model *m, const char *rest, const void *p
 	if (len > 0) {
 		if (msg_parse(payload, len, &o, err, errlen) != VMC_OK)
 			return -1;
-		if (msg_check_envelope(o, err, errlen) < 0) {
+		if (msg_check_envelope(o, err, errlen) < 0 ||
+		    topic_check_sender(rest, o, err, errlen) < 0) {
 			cJSON_Delete(o);
 			return -1;
 		}

@@ -144,8 +144,9 @@ static void on_host(struct confd *cd, const struct bus_msg *m, const char *rest)
 		rc = cluster_on_state(cd->cl, host, msg, confd_now(), err, sizeof err);
 	else if (strcmp(kind, "load") == 0 && msg)
 		rc = cluster_on_load(cd->cl, host, msg, confd_now(), err, sizeof err);
-	if (rc < 0)
-		log_debug("%s: %s", m->topic, err);
+	if (rc != 0)
+		ratelog_warn(&cd->bad_input, evloop_mono_ms(), "%s: %s%s", m->topic, err,
+		             rc > 0 ? "" : " (message ignored)");
 	cJSON_Delete(msg);
 }
 
@@ -308,21 +309,28 @@ int main(int argc, char **argv)
 		conf_free(conf);
 		return r > 0 ? 0 : 2;
 	}
-	char host[256];
+	char host[256], where[4200];
 	int port, tls;
-	if (vmc_name_check(o->name, "name", err, sizeof err) < 0 ||
-	    vmc_name_check(o->cluster, "cluster name", err, sizeof err) < 0 ||
-	    bus_url_parse(o->broker, host, sizeof host, &port, &tls, err, sizeof err) < 0) {
-		fprintf(stderr, "vmc-confd: %s\n", err);
+	const char *bad = NULL;
+	if (vmc_name_check(o->name, "name", err, sizeof err) < 0)
+		bad = o->name;
+	else if (vmc_name_check(o->cluster, "cluster name", err, sizeof err) < 0)
+		bad = o->cluster;
+	else if (bus_url_parse(o->broker, host, sizeof host, &port, &tls, err, sizeof err) < 0)
+		bad = o->broker;
+	if (bad) {
+		/* FILE:LINE when the setting came from -c FILE */
+		fprintf(stderr, "%s: %s\n", conf_where(conf, bad, "vmc-confd", where, sizeof where),
+		        err);
 		conf_free(conf);
 		return 2;
 	}
 	if (check_only) {
-		int bad = check_templates(o->templates);
-		if (bad == 0)
+		int broken = check_templates(o->templates);
+		if (broken == 0)
 			printf("configuration OK\n");
 		conf_free(conf);
-		return bad == 0 ? 0 : 1;
+		return broken == 0 ? 0 : 1;
 	}
 	snprintf(cd.sender, sizeof cd.sender, "%s", o->name);
 	snprintf(cd.client_id, sizeof cd.client_id, "confd-%s", o->name);

@@ -270,11 +270,18 @@ int main(int argc, char **argv)
 	int port, tls;
 	int r = cliopts_parse(&g.opts, settings, NSETTINGS, argc, argv, "vmc-guestd", &check_only,
 	                      &conf);
-	if (r != 0 || vmc_name_check(g.opts.cluster, "cluster name", err, sizeof err) < 0 ||
-	    bus_url_parse(g.opts.broker, host, sizeof host, &port, &tls, err, sizeof err) < 0 ||
-	    find_name(&g, err, sizeof err) < 0) {
+	const char *bad = NULL;
+	char where[4200];
+	if (r == 0 && vmc_name_check(g.opts.cluster, "cluster name", err, sizeof err) < 0)
+		bad = g.opts.cluster;
+	else if (r == 0 &&
+	         bus_url_parse(g.opts.broker, host, sizeof host, &port, &tls, err, sizeof err) < 0)
+		bad = g.opts.broker;
+	if (r != 0 || bad || find_name(&g, err, sizeof err) < 0) {
+		/* FILE:LINE when the setting came from -c FILE */
 		if (r == 0)
-			fprintf(stderr, "vmc-guestd: %s\n", err);
+			fprintf(stderr, "%s: %s\n",
+			        conf_where(conf, bad, "vmc-guestd", where, sizeof where), err);
 		conf_free(conf);
 		return r > 0 ? 0 : 2;
 	}

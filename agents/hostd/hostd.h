@@ -11,6 +11,7 @@
 
 #include "../../lib/bus.h"
 #include "../../lib/msg.h"
+#include "../../lib/ratelog.h"
 #include "../../lib/vclock.h"
 #include "hv.h"
 
@@ -25,6 +26,7 @@ struct hostd_opts {
 	const char *cluster;
 	const char *state_dir;
 	const char *sim_file;
+	const char *sim_traces; /* sim: the directory trace profiles in commands come from */
 	int cpus;
 	int64_t memory_mb;
 	double time_scale;
@@ -52,6 +54,7 @@ struct hostd_req {
 	char id[VMC_ID_MAX + 1];
 	char op[VMC_OP_MAX + 1];
 	char reply_to[VMC_TOPIC_MAX + 1];
+	int peer;             /* came from another host (balance/peer/...), not an admin */
 	char *response_topic; /* MQTT 5, may be NULL */
 	void *correlation;
 	size_t correlation_len;
@@ -87,6 +90,7 @@ struct hostd {
 	void *guests;   /* guest figures (guests.c) */
 	void *vmjobs;   /* VM driver calls running on worker threads (vmjobs.c) */
 	void *holds;    /* manual holds of VMs (holds.c) */
+	struct ratelog forged; /* warnings of messages speaking for another sender */
 };
 
 /* --- hostd_msg.c: a bus message shared by the modules that read it ------------ */
@@ -96,6 +100,7 @@ struct hostd_msg {
 	const char *rest;      /* the topic after vmc/<cluster>/ */
 	cJSON *json;           /* the payload parsed, once asked for; NULL before or if invalid */
 	int tried;             /* the payload has been parsed (or found invalid) */
+	int forged;            /* its "from" is not the sender its topic names */
 	char err[VMC_ERR_MAX]; /* why it is invalid */
 };
 /* Sets m up for raw; nothing is parsed yet. */
@@ -174,6 +179,8 @@ int vmstore_put(struct vmstore *s, const char *name, const char *xlcfg, const cJ
 char *vmstore_get(struct vmstore *s, const char *name);
 /* The stored tags (a new JSON array, empty if none). */
 cJSON *vmstore_tags(struct vmstore *s, const char *name);
+/* 1 if the VM's stored tags include tag, else 0. */
+int vmstore_has_tag(struct vmstore *s, const char *name, const char *tag);
 int vmstore_remove(struct vmstore *s, const char *name);
 /* Names of every stored VM; *names malloc'ed array of malloc'ed strings. */
 int vmstore_list(struct vmstore *s, char ***names, size_t *n);

@@ -67,6 +67,7 @@ static void usage(FILE *f)
 	      "  --max-migrations N      outgoing migrations at once (default 2)\n"
 	      "  --max-cluster-migrations N  migrations at once cluster-wide (default 8)\n"
 	      "  --sim FILE              sim: host description, VMs created at first start\n"
+	      "  --sim-traces DIR        sim: where load traces named in commands are read\n"
 	      "  --cpus N, --memory MB   sim: the host's capacity (default 8, 32768)\n"
 	      "  --time-scale N          sim: simulated time runs N times faster\n"
 	      "  --clock-start HH:MM[:SS]  sim: simulated time starts at that time today\n"
@@ -79,7 +80,8 @@ enum {
 	OPT_MEMORY, OPT_TIME_SCALE, OPT_INTERVAL, OPT_KEEPALIVE, OPT_PROTOCOL, OPT_CAFILE,
 	OPT_CERT, OPT_KEY, OPT_USER, OPT_PASSWORD_FILE, OPT_MIGRATE_PORT, OPT_MIGRATE_ADDR,
 	OPT_CLUSTER_KEY, OPT_LOG_LEVEL, OPT_RULES, OPT_ADVISE, OPT_POWER_OFF_HOOK, OPT_POWER_ON_HOOK,
-	OPT_HELP, OPT_MAX_MIGRATIONS, OPT_MAX_CLUSTER_MIGRATIONS, OPT_CLOCK_START, OPT_NO_RULES
+	OPT_HELP, OPT_MAX_MIGRATIONS, OPT_MAX_CLUSTER_MIGRATIONS, OPT_CLOCK_START, OPT_NO_RULES,
+	OPT_SIM_TRACES
 };
 
 static const struct option long_opts[] = {
@@ -89,6 +91,7 @@ static const struct option long_opts[] = {
 	{"cluster", required_argument, NULL, OPT_CLUSTER},
 	{"state-dir", required_argument, NULL, OPT_STATE_DIR},
 	{"sim", required_argument, NULL, OPT_SIM},
+	{"sim-traces", required_argument, NULL, OPT_SIM_TRACES},
 	{"cpus", required_argument, NULL, OPT_CPUS},
 	{"memory", required_argument, NULL, OPT_MEMORY},
 	{"time-scale", required_argument, NULL, OPT_TIME_SCALE},
@@ -163,6 +166,7 @@ static int apply_opt(struct hostd_opts *o, int id, const char *v, char *err, siz
 	case OPT_CLUSTER: o->cluster = v; break;
 	case OPT_STATE_DIR: o->state_dir = v; break;
 	case OPT_SIM: o->sim_file = v; break;
+	case OPT_SIM_TRACES: o->sim_traces = v; break;
 	case OPT_CAFILE: o->cafile = v; break;
 	case OPT_CERT: o->certfile = v; break;
 	case OPT_KEY: o->keyfile = v; break;
@@ -415,6 +419,8 @@ static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
 		hostd_msg_init(&msg, m, rest);
 		if (!hostd_migrate_message(h, &msg))
 			hostd_balancer_message(h, &msg);
+		if (msg.forged)
+			ratelog_warn(&h->forged, evloop_mono_ms(), "%s: %s", m->topic, msg.err);
 		hostd_msg_free(&msg);
 	}
 }
@@ -506,16 +512,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vmc-hostd: --name is required\n");
 		return 2;
 	}
+	char where[4200]; /* FILE:LINE when a setting came from -c FILE */
+#define WHERE(value) conf_where(conf, (value), "vmc-hostd", where, sizeof(where))
 	if (vmc_name_check(o->name, "host name", err, sizeof(err)) < 0 ||
 	    vmc_name_check(o->cluster, "cluster name", err, sizeof(err)) < 0) {
-		fprintf(stderr, "vmc-hostd: %s\n", err);
+		fprintf(stderr, "%s: %s\n",
+			WHERE(vmc_name_check(o->name, NULL, NULL, 0) < 0 ? o->name : o->cluster),
+			err);
 		return 2;
 	}
 	if (!o->driver)
 		o->driver = "sim";
 	const struct hv_ops *ops = hv_find(o->driver);
 	if (!ops) {
-		fprintf(stderr, "vmc-hostd: driver \"%s\": expected sim or xen\n", o->driver);
+		fprintf(stderr, "%s: driver \"%s\": expected sim or xen\n", WHERE(o->driver),
+			o->driver);
 		return 2;
 	}
 	if (o->clock_start_s >= 0 && strcmp(o->driver, "sim") != 0) {
@@ -527,14 +538,14 @@ int main(int argc, char **argv)
 	char host[256];
 	int port, tls;
 	if (bus_url_parse(o->broker, host, sizeof(host), &port, &tls, err, sizeof(err)) < 0) {
-		fprintf(stderr, "vmc-hostd: %s\n", err);
+		fprintf(stderr, "%s: %s\n", WHERE(o->broker), err);
 		return 2;
 	}
 	const char *hooks[] = {o->power_off_hook, o->power_on_hook};
 	for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
 		if (hooks[i] && (hooks[i][0] != '/' || access(hooks[i], X_OK) < 0)) {
-			fprintf(stderr, "vmc-hostd: hook \"%s\": expected an executable's absolute path\n",
-				hooks[i]);
+			fprintf(stderr, "%s: hook \"%s\": expected an executable's absolute path\n",
+				WHERE(hooks[i]), hooks[i]);
 			return 2;
 		}
 	}
@@ -549,7 +560,12 @@ int main(int argc, char **argv)
 		char rerr[8192];
 		struct rules *r;
 		if (hostd_balancer_load_rules(o->rules_file, &r, rerr, sizeof(rerr)) < 0) {
-			fprintf(stderr, "%s\n", rerr);
+			/* the rules' own errors are RULES-FILE:LINE:COL; a file that cannot be
+			 * read is the setting's error */
+			if (strncmp(rerr, "rules file ", 11) == 0)
+				fprintf(stderr, "%s: %s\n", WHERE(o->rules_file), rerr);
+			else
+				fprintf(stderr, "%s\n", rerr);
 			return 2;
 		}
 		rules_free(r);
@@ -579,6 +595,7 @@ int main(int argc, char **argv)
 		.host_name = o->name,
 		.state_dir = o->state_dir,
 		.sim_file = o->sim_file,
+		.sim_traces = o->sim_traces,
 		.cpus = o->cpus,
 		.memory_mb = o->memory_mb,
 		.clock = &h.clock,

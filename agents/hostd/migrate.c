@@ -224,6 +224,12 @@ static enum hostd_op_result op_migrate(struct hostd *h, struct hostd_req *req)
 		                "%s", err);
 		return HOSTD_REPLIED;
 	}
+	if (req->peer && vmstore_has_tag(h->store, name, "pinned")) {
+		/* a pinned VM never moves at another host's asking */
+		hostd_reply_err(h, req, VMC_E_REFUSED,
+		                "vm %s is pinned: another host may not move it", name);
+		return HOSTD_REPLIED;
+	}
 	int64_t until = hold_until(h, req->args, err, sizeof(err));
 	if (until < 0) {
 		hostd_reply_err(h, req, VMC_E_BAD_REQUEST, "%s", err);

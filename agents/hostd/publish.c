@@ -41,7 +41,7 @@ void hostd_publish_state(struct hostd *h)
 void hostd_event(struct hostd *h, const char *type, const char *vm, cJSON *fields)
 {
 	char t[VMC_TOPIC_MAX];
-	topic_fmt(t, sizeof(t), h->opts.cluster, "event");
+	topic_fmt(t, sizeof(t), h->opts.cluster, "event/%s", h->sender);
 	cJSON *m = msg_new(h->sender, hostd_now(h));
 	cJSON_AddStringToObject(m, "type", type);
 	cJSON_AddStringToObject(m, "host", h->opts.name);
@@ -65,7 +65,7 @@ void hostd_event(struct hostd *h, const char *type, const char *vm, cJSON *field
 void hostd_publish_vm_gone(struct hostd *h, const char *vm)
 {
 	char t[VMC_TOPIC_MAX];
-	if (topic_fmt(t, sizeof(t), h->opts.cluster, "vm/%s", vm) == 0)
+	if (topic_fmt(t, sizeof(t), h->opts.cluster, "host/%s/vm/%s", h->opts.name, vm) == 0)
 		bus_publish(h->bus, t, "", 0, 1, 1);
 }
 
@@ -227,7 +227,8 @@ static void publish_vm_changes(struct hostd *h, const cJSON *vmarr)
 		cJSON *m = msg_new(h->sender, hostd_now(h));
 		for (const cJSON *f = vm->child; f; f = f->next)
 			cJSON_AddItemToObject(m, f->string, cJSON_Duplicate(f, 1));
-		if (topic_fmt(t, sizeof(t), h->opts.cluster, "vm/%s", name) == 0)
+		if (topic_fmt(t, sizeof(t), h->opts.cluster, "host/%s/vm/%s", h->opts.name, name) ==
+		    0)
 			bus_publish_json(h->bus, t, m, 1, 1);
 		cJSON_Delete(m);
 		if (old && strcmp(old, state) != 0) {

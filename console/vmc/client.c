@@ -29,6 +29,10 @@ static void client_on_message(struct bus *b, const struct bus_msg *m, void *ud)
 	char err[VMC_ERR_MAX];
 	if (m->len > 0 && msg_parse(m->payload, m->len, &msg, err, sizeof(err)) != VMC_OK)
 		return; /* someone else's garbage is not ours to report */
+	if (msg && topic_check_sender(rest, msg, err, sizeof(err)) < 0) {
+		cJSON_Delete(msg); /* it speaks for another sender than its topic's */
+		return;
+	}
 	if (c->want_id && strncmp(rest, "reply/", 6) == 0 && msg) {
 		const cJSON *id = cJSON_GetObjectItem(msg, "id");
 		if (cJSON_IsString(id) && strcmp(id->valuestring, c->want_id) == 0 && !c->reply) {

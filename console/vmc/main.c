@@ -10,6 +10,7 @@
 #include "polcmd.h"
 #include "progress.h"
 
+#include "../../lib/bus.h"
 #include "../../lib/conf.h"
 #include "../../lib/evloop.h"
 #include "../../lib/log.h"
@@ -324,7 +325,7 @@ static void show_image_progress(struct client *c, const char *rest, const cJSON 
 {
 	const char *type = str(msg, "type", "");
 	int tty = isatty(STDERR_FILENO);
-	if (strcmp(rest, "event") != 0)
+	if (!topic_is_event(rest))
 		return;
 	if (strcmp(type, "image.progress") == 0) {
 		double total = num(msg, "total");
@@ -367,7 +368,7 @@ static int cmd_create(struct client *c, struct vmc_args *a)
 			cJSON_AddNumberToObject(args, "load", a->load);
 		if (!a->json) {
 			c->on_message = show_image_progress;
-			client_follow(c, "event");
+			client_follow(c, "event/#");
 		}
 		return call_and_report(c, a, "cmd/confd", "vm.create", args, "created",
 				       name);
@@ -548,7 +549,7 @@ struct events_state {
 static void print_event(struct client *c, const char *rest, const cJSON *msg, void *ud)
 {
 	struct events_state *es = ud;
-	if (strcmp(rest, "event") != 0)
+	if (!topic_is_event(rest))
 		return;
 	if (es->json) {
 		char *t = cJSON_PrintUnformatted(msg);
@@ -583,7 +584,7 @@ static int cmd_events(struct client *c, struct vmc_args *a)
 	struct events_state es = {.json = a->json, .count = a->count};
 	c->on_message = print_event;
 	c->ud = &es;
-	if (client_follow(c, "event") == 0) /* scripts may wait for this line */
+	if (client_follow(c, "event/#") == 0) /* scripts may wait for this line */
 		fprintf(stderr, "vmc: following the events of cluster %s\n", c->opts.cluster);
 	int64_t end = a->wait_s > 0 ? evloop_mono_ms() + (int64_t)(a->wait_s * 1000) : 0;
 	while (!got_signal && (es.count <= 0 || es.seen < es.count) &&
@@ -889,9 +890,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: vmc %s\n", e->usage);
 		return EXIT_USAGE;
 	}
-	char err[512];
-	if (vmc_name_check(a.copts.cluster, "cluster name", err, sizeof(err)) < 0) {
-		fprintf(stderr, "vmc: %s\n", err);
+	char err[512], where[4200], host[256];
+	int port, tls;
+	const char *bad = NULL; /* FILE:LINE when the setting came from -c FILE */
+	if (vmc_name_check(a.copts.cluster, "cluster name", err, sizeof(err)) < 0)
+		bad = a.copts.cluster;
+	else if (bus_url_parse(a.copts.broker, host, sizeof(host), &port, &tls, err, sizeof(err)) <
+	         0)
+		bad = a.copts.broker;
+	if (bad) {
+		fprintf(stderr, "%s: %s\n", conf_where(conf, bad, "vmc", where, sizeof(where)),
+		        err);
+		conf_free(conf);
 		return EXIT_USAGE;
 	}
 

@@ -1,5 +1,6 @@
 /* progress.c - migrate, drain and undrain as seen from vmc: the events of the
  * migrations involved are printed as they come, then the reply. */
+#include "../../lib/topic.h"
 #include "progress.h"
 
 #include "client.h"
@@ -53,7 +54,7 @@ struct progress_wait {
 static void progress_on_message(struct client *c, const char *rest, const cJSON *msg, void *ud)
 {
 	struct progress_wait *w = ud;
-	if (strcmp(rest, "event") != 0 || !progress_wanted(w->pc, msg))
+	if (!topic_is_event(rest) || !progress_wanted(w->pc, msg))
 		return;
 	progview_event(w->view, pstr(msg, "type", "") + 10, msg);
 }
@@ -114,7 +115,7 @@ int progress_run(struct client *c, struct progress_call *pc)
 	struct progress_wait w = {pc, progview_new(out, isatty(fileno(out)), table)};
 	c->on_message = w.view ? progress_on_message : NULL;
 	c->ud = &w;
-	client_follow(c, "event");
+	client_follow(c, "event/#");
 	cJSON *reply;
 	char err[512];
 	int rc = client_call(c, pc->target, pc->op, pc->args, &reply, err, sizeof(err));

@@ -300,13 +300,21 @@ static void usage(FILE *f)
 }
 
 /* Checks what the settings say together. Returns 0, or EXIT_USAGE after saying why. */
-static int check_opts(struct vmtop_opts *o)
+static int check_opts(struct vmtop_opts *o, const struct conf *conf)
 {
-	char err[256];
+	char err[256], where[4200], host[256];
+	int port, tls;
 	o->fmt = o->json ? BATCH_JSON : o->csv ? BATCH_CSV : BATCH_TEXT;
 	o->batch |= o->json || o->csv;
-	if (vmc_name_check(o->cluster, "cluster name", err, sizeof(err)) < 0) {
-		fprintf(stderr, "vmtop-cluster: %s\n", err);
+	/* FILE:LINE when the setting came from -c FILE */
+	const char *bad = NULL;
+	if (vmc_name_check(o->cluster, "cluster name", err, sizeof(err)) < 0)
+		bad = o->cluster;
+	else if (bus_url_parse(o->broker, host, sizeof(host), &port, &tls, err, sizeof(err)) < 0)
+		bad = o->broker;
+	if (bad) {
+		fprintf(stderr, "%s: %s\n",
+		        conf_where(conf, bad, "vmtop-cluster", where, sizeof(where)), err);
 		return EXIT_USAGE;
 	}
 	const struct view *vw = o->view ? view_find(o->view) : NULL;
@@ -371,7 +379,7 @@ static int parse_args(struct vmtop_opts *o, int argc, char **argv, struct conf *
 		fprintf(stderr, "vmtop-cluster: unexpected argument \"%s\"\n", argv[optind]);
 		return EXIT_USAGE;
 	}
-	int rc = check_opts(o);
+	int rc = check_opts(o, *conf);
 	return rc == 0 && check_only ? -1 : rc; /* -n: the settings are fine; stop here */
 }
 
@@ -439,8 +447,8 @@ static int bus_setup(struct vmtop *t, char *password, size_t pwlen)
 		const char *rest;
 		int qos;
 	} subs[] = {
-	    {"host/+/state", 1}, {"host/+/load", 0}, {"vm/+", 1},
-	    {"guest/+/load", 0}, {"event", 1},       {"policy", 1},
+	    {"host/+/state", 1}, {"host/+/load", 0}, {"host/+/vm/+", 1},
+	    {"guest/+/load", 0}, {"event/#", 1},     {"policy", 1},
 	};
 	char err[512], topic[VMC_TOPIC_MAX];
 	unsigned rnd = 0;

@@ -34,8 +34,8 @@ is "$(vmcc call cmd/host/h2 host.vms | jq -r '.result.vms[] | select(.name=="v1"
 	"web,blue" "its tags moved with it"
 is "$(vmcc call cmd/host/h1 vm.start '{"name":"v1"}' | jq -r .error.code)" "not_found" \
 	"its definition left h1 (vm.start there: not_found)"
-wait_until 10 sh -c "mosquitto_sub -p $BROKER_PORT -h 127.0.0.1 -t vmc/default/vm/v1 -C 1 -W 2 | jq -e '.host == \"h2\"'"
-ok $? "the retained vm/v1 record says h2"
+wait_until 10 sh -c "mosquitto_sub -p $BROKER_PORT -h 127.0.0.1 -t vmc/default/host/h2/vm/v1 -C 1 -W 2 | jq -e '.host == \"h2\"'"
+ok $? "the retained host/h2/vm/v1 record says h2"
 wait_until 10 grep -q '"migration.finished".*"role":"source"' "$T/events"
 fin=$(grep '"migration.finished"' "$T/events" | grep '"role":"source"' | head -1)
 is "$(jq -r '[.vm, .from, .to] | join(" ")' <<<"$fin")" "v1 h1 h2" \
