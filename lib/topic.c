@@ -112,9 +112,14 @@ int topic_sender(const char *rest, char *buf, size_t len)
 		return snprintf(buf, len, "%s/%s", b, a) < (int)len;
 	}
 	if (strncmp(rest, "balance/", 8) == 0) {
-		int peer = topic_segment(rest, 1, a, sizeof a) == 0 && strcmp(a, "peer") == 0;
+		/* balance/<kind>/<sender>, balance/peer/<to>/<sender>, balance/hold/<sender>/<vm> */
+		int peer = 0, hold = 0;
+		if (topic_segment(rest, 1, a, sizeof a) == 0) {
+			peer = strcmp(a, "peer") == 0;
+			hold = strcmp(a, "hold") == 0;
+		}
 		if (topic_segment(rest, peer ? 3 : 2, a, sizeof a) < 0 ||
-		    topic_segment(rest, peer ? 4 : 3, b, sizeof b) == 0)
+		    topic_segment(rest, peer || hold ? 4 : 3, b, sizeof b) == 0)
 			return 0;
 		return snprintf(buf, len, "host/%s", a) < (int)len;
 	}

@@ -282,8 +282,8 @@ void hostd_balancer_stop(struct hostd *h)
 
 void hostd_balancer_connected(struct hostd *h)
 {
-	static const char *const topics[] = {"balance/+/+", "host/+/load", "host/+/state", "policy",
-	                                     "event/host/+"};
+	static const char *const topics[] = {"balance/+/+",   "balance/hold/+/+", "host/+/load",
+	                                     "host/+/state",  "policy",           "event/host/+"};
 	char t[VMC_TOPIC_MAX];
 	for (size_t i = 0; i < sizeof(topics) / sizeof(topics[0]); i++) {
 		topic_fmt(t, sizeof(t), h->opts.cluster, "%s", topics[i]);
@@ -404,13 +404,15 @@ void hostd_balancer_message(struct hostd *h, struct hostd_msg *m)
 	              topic_segment(rest, 2, sender, sizeof(sender)) == 0 &&
 	              topic_segment(rest, 3, seg, sizeof(seg)) < 0;
 	int ev_msg = strncmp(rest, "event/host/", 11) == 0;
-	if (!host_msg && !bal_msg && !ev_msg)
-		return;
-	if (bal_msg && strcmp(kind, "hold") == 0) {
-		if (topic_segment(rest, 2, seg, sizeof(seg)) == 0 && !strchr(rest + 13, '/'))
-			hostd_holds_message(h, seg, m);
+	if (strncmp(rest, "balance/hold/", 13) == 0) { /* balance/hold/<host>/<vm> */
+		if (topic_segment(rest, 2, sender, sizeof(sender)) == 0 &&
+		    topic_segment(rest, 3, seg, sizeof(seg)) == 0 &&
+		    topic_segment(rest, 4, kind, sizeof(kind)) < 0)
+			hostd_holds_message(h, sender, seg, m);
 		return;
 	}
+	if (!host_msg && !bal_msg && !ev_msg)
+		return;
 	if (host_msg && m->raw->len == 0)
 		return; /* a retained record being cleared */
 	const cJSON *j = hostd_msg_json(m);

@@ -206,15 +206,16 @@ void hostd_balancer_migration_done(struct hostd *h, const char *vm, const char *
 /* The manual_hold setting in force (virtual ms). */
 int64_t hostd_balancer_manual_hold_ms(struct hostd *h);
 
-/* --- holds.c: a VM moved by hand stays put (retained balance/hold/<vm>) ------- */
+/* --- holds.c: a VM moved by hand stays put (retained balance/hold/<host>/<vm>) ------- */
 /* The hold of vm as last read or set (virtual ms), or 0. */
 int64_t hostd_hold_get(struct hostd *h, const char *vm);
 /* The hold of a VM this host runs, or 0 if none or over (then cleared on the bus). */
 int64_t hostd_held_until(struct hostd *h, const char *vm);
 /* Holds vm until (virtual ms; 0 releases): publishes the retained hold. 0 or -1. */
 int hostd_hold_set(struct hostd *h, const char *vm, int64_t until, const char *by);
-/* A message on balance/hold/<vm>. */
-void hostd_holds_message(struct hostd *h, const char *vm, struct hostd_msg *m);
+/* A message on balance/hold/<host>/<vm> (host: its writer). */
+void hostd_holds_message(struct hostd *h, const char *host, const char *vm,
+                         struct hostd_msg *m);
 /* The vm.release command. */
 enum hostd_op_result hostd_holds_op_release(struct hostd *h, struct hostd_req *req);
 void hostd_holds_free(struct hostd *h);

@@ -255,12 +255,13 @@ allowed h1 "$C/reply/vmc-test"
 allowed h1 "$C/reply/host/h2"
 for k in help offer accept release; do allowed h1 "$C/balance/$k/h1"; done
 allowed h1 "$C/balance/peer/h2/h1"
+allowed h1 "$C/balance/hold/h1/web1"
 denied h1 "$C/host/h1/state" \
 	"$C/host/h2/state" "$C/host/h2/load" "$C/host/h2" "$C/host/h2/vm/web1" "$C/vm/web1" \
 	"$C/event" "$C/event/host/h2" "$C/event/confd" \
 	"$C/balance/help" "$C/balance/help/h2" "$C/balance/offer/h2" "$C/balance/accept/h2" \
 	"$C/balance/release/h2" "$C/balance/peer/h2" "$C/balance/peer/h2/h2" \
-	"$C/balance/peer/h1/h2" \
+	"$C/balance/peer/h1/h2" "$C/balance/hold/h2/web1" "$C/balance/hold/web1" \
 	"$C/cmd/host/h2" "$C/cmd/host/h1" "$C/cmd/confd" "$C/cmd/x/y" \
 	"$C/policy" "$C/guest/g1/load" "$C/guest/h1/load" \
 	"vmc/other/host/h2/state" "vmc/other/cmd/host/h2"
