@@ -25,7 +25,8 @@ vmcc create v1 --host h1 --memory 4096 --vcpus 1 --load 0.5 >/dev/null
 ok $? "v1 (4 GiB) runs on h1"
 
 # not a terminal
-VMC_TIMEOUT=300 vmcc migrate v1 h2 >"$T/plain.out" 2>&1
+# --no-hold: no hold line after the result (holds are 47's)
+VMC_TIMEOUT=300 vmcc migrate v1 h2 --no-hold >"$T/plain.out" 2>&1
 ok $? "vmc migrate v1 h2 (output to a file)"
 n=$(grep -Ec '^v1: +[0-9]+%' "$T/plain.out")
 ok $((n >= 1 && n <= 11 ? 0 : 1)) "progress as plain lines, at most one per 10 % ($n)"
@@ -44,7 +45,7 @@ run_pane() { # NAME CMD...: runs vmc in a fresh 100x20 pane, waits for it to end
 }
 screen() { tm capture-pane -p -t "$1" | sed '/^$/d'; }
 VMC="$VMC_BIN/vmc --broker $BROKER_URL"
-run_pane mig "$VMC migrate v1 h3"
+run_pane mig "$VMC migrate v1 h3 --no-hold"
 is "$(cat "$T/mig.rc")" 0 "on a terminal: vmc migrate v1 h3 exits 0"
 is "$(screen mig)" "$(screen mig | grep '^vm v1 migrated from h2 to h3')" \
 	"the screen shows the result line only: the progress line was updated in place, then erased"
