@@ -4,6 +4,7 @@
  * global options are shared. Exit status: 0 done, 1 the agent answered with
  * an error, 2 bad usage, 3 no broker or no reply. */
 #include "client.h"
+#include "ha.h"
 #include "plan.h"
 #include "progress.h"
 
@@ -496,6 +497,11 @@ static int cmd_plan(struct client *c, struct vmc_args *a)
 	return plan_run(c, a->host, a->argc > 0 ? a->argv[0] : NULL, a->json);
 }
 
+static int cmd_ha(struct client *c, struct vmc_args *a)
+{
+	return ha_run(c, a->host, a->argc, a->argv, a->json);
+}
+
 static const struct vmc_cmd_entry commands[] = {
 	{"hosts", cmd_hosts, 0, "hosts [--json] [--wait S]"},
 	{"vms", cmd_vms, 0, "vms [--host H] [--json] [--wait S]"},
@@ -516,6 +522,7 @@ static const struct vmc_cmd_entry commands[] = {
 	{"migrate", cmd_migrate, 2, "migrate NAME HOST [--host FROM]   (waits up to 600 s)"},
 	{"drain", cmd_drain, 1, "drain HOST   (moves every VM off; HOST enters maintenance)"},
 	{"undrain", cmd_undrain, 1, "undrain HOST   (leaves maintenance; brings drained VMs back)"},
+	{"ha", cmd_ha, 1, "ha status [HOST] | ha enable VM | ha disable VM   (restarts of dead hosts' VMs)"},
 	{"plan", cmd_plan, 0,
 	 "plan [balance|consolidate|evacuate] [--host H] [--json]   what balancing would do now"},
 	{NULL, NULL, 0, NULL},
