@@ -148,7 +148,8 @@ static void ha_probe_start(struct ha_ctx *a, struct ha_watch *w)
 
 static void ha_claim_set(struct ha_ctx *a, struct ha_claim *c, const char *state)
 {
-	snprintf(c->state, sizeof(c->state), "%s", state);
+	if (state != c->state)
+		snprintf(c->state, sizeof(c->state), "%s", state);
 	c->ts = evloop_wall_ms();
 	if (ha_claim_put(a->dir, c, 0) < 0)
 		log_warnx("ha: claim on host %s: cannot write it: %s", c->host, strerror(errno));
@@ -199,7 +200,6 @@ static long ha_fence_poll(struct evloop *loop, long long id, void *ud)
 	pid_t r = waitpid(a->fence_pid, &status, WNOHANG);
 	if (r == 0 && evloop_mono_ms() < a->fence_deadline)
 		return 100;
-	a->fence_timer = 0;
 	if (r == 0) {
 		kill(-a->fence_pid, SIGKILL);
 		waitpid(a->fence_pid, &status, 0);
@@ -255,7 +255,7 @@ static void ha_fence_start(struct ha_ctx *a, const char *host, const char *addr)
 	log_info("ha: fencing host %s (%s): %s %s %s", host, ip, hook, host, ip);
 	a->fence_pid = pid;
 	a->fence_deadline = evloop_mono_ms() + (int64_t)a->h->opts.fence_timeout_s * 1000;
-	a->fence_timer = evloop_add_timer(a->h->loop, 100, ha_fence_poll, a);
+	evloop_add_timer(a->h->loop, 100, ha_fence_poll, a);
 }
 
 /* --- the plan ---------------------------------------------------------------------- */
@@ -274,8 +274,8 @@ static int ha_reported(struct ha_ctx *a, const char *vm)
 }
 
 /* The VMs to place if host died now (records naming it, not stopped there, not running
- * elsewhere), and the restarts already assigned elsewhere but not yet in their target's
- * load. *out malloc'ed. */
+ * elsewhere), and every restart already assigned (their memory is taken even before their
+ * target's load shows them). *out malloc'ed. */
 static size_t ha_candidates(struct ha_ctx *a, const char *host, struct ha_rec *recs, size_t nr,
                             struct ha_plan_vm **out)
 {
@@ -285,7 +285,8 @@ static size_t ha_candidates(struct ha_ctx *a, const char *host, struct ha_rec *r
 	*out = v;
 	for (size_t i = 0; v && i < nr; i++) {
 		const struct ha_rec *r = &recs[i];
-		int pending = r->from[0] && strcmp(r->from, host) == 0;
+		/* a restart already assigned (from this dead host or another) holds its memory */
+		int pending = r->from[0] != '\0';
 		if (!pending && strcmp(r->host, host) != 0)
 			continue;
 		if (!pending) {
@@ -420,6 +421,14 @@ static void ha_host_back(struct ha_ctx *a, struct ha_watch *w, const struct peer
 	}
 }
 
+/* A claim this host took (as coordinator then) stays its own to finish, so that a lower
+ * named host coming back does not leave it half done. */
+static int ha_claimed_by_me(struct ha_ctx *a, const char *host)
+{
+	struct ha_claim c;
+	return ha_claim_get(a->dir, host, &c) == 1 && strcmp(c.by, a->h->opts.name) == 0;
+}
+
 static void ha_watch_host(struct ha_ctx *a, const struct peer *p, int64_t now)
 {
 	struct ha_watch *w = ha_watch_get(a, p->name);
@@ -446,7 +455,7 @@ static void ha_watch_host(struct ha_ctx *a, const struct peer *p, int64_t now)
 	if (!w->dead_since)
 		w->dead_since = now;
 	if (now - w->dead_since >= timeout && a->policy_on && bus_connected(a->h->bus) &&
-	    ha_coordinator(a))
+	    (ha_coordinator(a) || ha_claimed_by_me(a, p->name)))
 		ha_handle_dead(a, w, p);
 }
 
@@ -488,7 +497,7 @@ int hostd_ha_start(struct hostd *h, char *err, size_t errlen)
 	a->h = h;
 	a->dir = h->opts.shared_store;
 	h->ha = a;
-	a->timer = evloop_add_timer(h->loop, (long)(h->opts.interval_s * 1000), ha_tick, a);
+	evloop_add_timer(h->loop, (long)(h->opts.interval_s * 1000), ha_tick, a);
 	log_info("ha: shared store %s; fence hook %s; timeout %g s", a->dir,
 	         h->opts.fence_hook ? h->opts.fence_hook : "(none)", h->opts.ha_timeout_s);
 	return 0;
@@ -499,10 +508,8 @@ void hostd_ha_stop(struct hostd *h)
 	struct ha_ctx *a = ha_of(h);
 	if (!a)
 		return;
+	/* called once the loop no longer runs: its timers die with it */
 	worker_free(a->pool, 3000);
-	if (a->fence_timer)
-		evloop_del_timer(h->loop, a->fence_timer);
-	evloop_del_timer(h->loop, a->timer);
 	peers_free(a->peers);
 	bview_free(a->view);
 	free(a->view);

@@ -30,14 +30,12 @@ struct ha_ctx {
 	struct bview *view;
 	struct worker_pool *pool;
 	int policy_on;
-	long long timer;
 	struct ha_watch *w; /* one per other host seen */
 	size_t nw;
 	/* the fence hook running now, if any */
 	int fence_pid;
 	char fence_host[VMC_NAME_MAX + 1];
 	int64_t fence_deadline;
-	long long fence_timer;
 	int restarting;                     /* restarts running on this host */
 	char (*reported)[VMC_NAME_MAX + 1]; /* VMs whose failed placement was reported */
 	size_t nreported;

@@ -108,6 +108,8 @@ static cJSON *ha_cmd_plan(struct ha_ctx *a, const char *host)
 	cJSON *rs = cJSON_AddArrayToObject(o, "restarts");
 	cJSON *un = cJSON_AddArrayToObject(o, "unplaced");
 	for (size_t i = 0; v && i < n; i++) {
+		if (v[i].assigned)
+			continue; /* a restart under way, not part of this plan */
 		cJSON *e = cJSON_CreateObject();
 		cJSON_AddStringToObject(e, "vm", v[i].name);
 		if (v[i].target[0]) {

@@ -220,6 +220,7 @@ int hostd_migrate_start(struct hostd *h, const char *vm, const char *to, char *e
 /* --- ha.c: restarts of a dead host's VMs (vmc-hostd(8) HIGH AVAILABILITY) ---------- */
 /* After the bus exists: the shared store, the tick. 0, or -1 with err. */
 int hostd_ha_start(struct hostd *h, char *err, size_t errlen);
+/* At exit, once the loop no longer runs. */
 void hostd_ha_stop(struct hostd *h);
 /* Every message that is not a command (host states and loads, the policy). */
 void hostd_ha_message(struct hostd *h, struct hostd_msg *m);

@@ -608,7 +608,6 @@ int main(int argc, char **argv)
 	evloop_run(h.loop);
 
 	log_info("signal %d: going offline", (int)got_signal);
-	hostd_ha_stop(&h);
 	hostd_vmjobs_stop(&h);
 	hostd_migrate_free(&h);
 	if (bus_connected(h.bus)) {
@@ -626,6 +625,7 @@ int main(int argc, char **argv)
 	bus_disconnect(h.bus);
 	hostd_balancer_stop(&h);
 	bus_free(h.bus);
+	hostd_ha_stop(&h); /* its timers may run until the bus is flushed */
 	hostd_guests_stop(&h);
 	hv_close(h.hv);
 	vmstore_close(h.store);
