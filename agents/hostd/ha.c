@@ -538,6 +538,10 @@ void hostd_ha_message(struct hostd *h, struct hostd_msg *m)
 	    vmc_name_check(host, "host", err, sizeof(err)) < 0)
 		return;
 	const cJSON *j = hostd_msg_json(m);
+	if (!j && m->raw->len > 0) {
+		log_debug("ha: %s: %s", m->rest, m->err);
+		return; /* malformed: what was known of the host stays */
+	}
 	if (strcmp(kind, "state") == 0) {
 		peers_on_state(a->peers, host, j);
 		if (j) {

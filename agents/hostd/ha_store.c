@@ -105,6 +105,16 @@ static int ha_rec_from_json(const cJSON *o, struct ha_rec *r, const char *path, 
 		snprintf(err, errlen, "%s: %s", path, e);
 		return -1;
 	}
+	const cJSON *t;
+	int nt = 0;
+	cJSON_ArrayForEach(t, tags)
+	{
+		if (!cJSON_IsString(t) || ++nt > 32 ||
+		    vmc_name_check(t->valuestring, "tag", e, sizeof(e)) < 0) {
+			snprintf(err, errlen, "%s: tags: expected at most 32 valid names", path);
+			return -1;
+		}
+	}
 	r->mem_mb = mem;
 	r->vcpus = (int)vcpus;
 	r->tags = tags ? cJSON_Duplicate(tags, 1) : cJSON_CreateArray();

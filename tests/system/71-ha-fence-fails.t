@@ -5,7 +5,7 @@
 . "$(dirname "$0")/../lib/migrate.sh"
 . "$(dirname "$0")/../lib/ha.sh"
 harness_init
-plan 7
+plan 8
 
 harness_start_broker
 ha_setup
@@ -16,8 +16,13 @@ ha_policy_on h1 h2 h3 h4
 vmcc create a3 --host h3 --memory 1024 --tags ha >/dev/null &&
 	vmcc create a4 --host h4 --memory 1024 --tags ha >/dev/null
 ok $? "an HA VM on h3 and one on h4"
+# hostile files in the shared store are reported and skipped
+echo 'not json' >"$T/shared/junk.json"
+echo '{"vm":"../etc","host":"h1","mem_mb":1}' >"$T/shared/evil.json"
+echo '{"vm":"evil2","host":"h1","mem_mb":"lots","tags":[1]}' >"$T/shared/evil2.json"
 _protected() { vmcc ha status --json | jq -e '.protected | length == 2'; }
 wait_until 10 _protected
+ok $? "malformed records are skipped; the two HA VMs are protected"
 events_start "$T/events.json"
 
 echo fail >"$T/fence-mode"
