@@ -158,18 +158,20 @@ static void ha_reconcile(struct ha_ctx *a, const char *vm, const struct hv_vm *v
 		log_warnx("ha: %s", err);
 		return;
 	}
-	if (rc == 0 || (here && !r.from[0] && strcmp(r.host, h->opts.name) != 0 &&
-	                st != HV_VM_INCOMING && st != HV_VM_OUTGOING)) {
+	int mine = rc == 1 && strcmp(r.host, h->opts.name) == 0;
+	int migrating = here && (st == HV_VM_INCOMING || st == HV_VM_OUTGOING);
+	if (mine || migrating) {
+		/* nothing to do; a migration's destination takes the record once it runs */
+	} else if (rc == 0 || (here && !r.from[0])) {
 		if (rc == 1)
 			log_info("ha: vm %s runs here now, not on %s: its record follows", vm,
 			         r.host);
 		if (ha_restart_record(a, vm, err, sizeof(err)) < 0)
 			log_warnx("ha: vm %s: %s", vm, err);
-	} else if (strcmp(r.host, h->opts.name) != 0 && here) {
+	} else if (here) {
 		log_error("ha: vm %s runs here but was restarted on %s: fencing failed to stop it",
 		          vm, r.host);
-	} else if (strcmp(r.host, h->opts.name) != 0 && !hostd_vm_busy(h, vm) &&
-	           !h->migrations_in && !h->migrations_out) {
+	} else if (!h->migrations_in && !h->migrations_out) {
 		log_info("ha: vm %s belongs to host %s now: its definition here is dropped", vm,
 		         r.host);
 		vmstore_remove(h->store, vm);
