@@ -18,11 +18,12 @@
 /* Every module's ops; the first table with a matching op wins. */
 extern const struct hostd_op hostd_migrate_ops[] __attribute__((weak));
 extern const struct hostd_op hostd_balance_ops[] __attribute__((weak));
+extern const struct hostd_op hostd_ha_ops[];
 
 static const struct hostd_op *commands_find(const char *op)
 {
 	const struct hostd_op *tables[] = {hostd_vm_ops, hostd_host_ops, hostd_migrate_ops,
-	                                   hostd_balance_ops};
+	                                   hostd_balance_ops, hostd_ha_ops};
 	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
 		for (const struct hostd_op *o = tables[t]; o && o->op; o++)
 			if (strcmp(o->op, op) == 0)

@@ -333,6 +333,11 @@ static enum hostd_op_result op_create(struct hostd *h, struct hostd_req *req)
 	char *config = vm_build_config(h, req, name);
 	if (!config)
 		return HOSTD_REPLIED;
+	if (hostd_ha_check_create(h, name, config, tags, err, sizeof(err)) < 0) {
+		free(config);
+		hostd_reply_err(h, req, VMC_E_REFUSED, "%s", err);
+		return HOSTD_REPLIED;
+	}
 	return vm_start_config(h, req, name, config, tags, 1);
 }
 
@@ -561,6 +566,7 @@ static enum hostd_op_result op_remove(struct hostd *h, struct hostd_req *req)
 				h->opts.name);
 		return HOSTD_REPLIED;
 	}
+	hostd_ha_forget(h, name);
 	hostd_publish_vm_gone(h, name);
 	hostd_event(h, "vm.removed", name, NULL);
 	hostd_publish_load(h);

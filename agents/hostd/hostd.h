@@ -16,6 +16,7 @@
 #include "hv.h"
 
 struct evloop;
+struct ha_ctx;
 struct idcache;
 struct vmstore;
 
@@ -47,6 +48,11 @@ struct hostd_opts {
 	const char *power_on_hook;
 	int max_migrations_out;     /* per host; 0: the default (2) */
 	int max_cluster_migrations; /* per cluster; 0: the default (8), -1: no cap */
+	/* ha.c */
+	const char *shared_store; /* NULL: no HA on this host */
+	const char *fence_hook;
+	double ha_timeout_s;
+	int fence_timeout_s;
 };
 
 /* A command being answered, possibly later (shutdowns, migrations). */
@@ -91,6 +97,7 @@ struct hostd {
 	void *vmjobs;   /* VM driver calls running on worker threads (vmjobs.c) */
 	void *holds;    /* manual holds of VMs (holds.c) */
 	struct ratelog forged; /* warnings of messages speaking for another sender */
+	struct ha_ctx *ha; /* restarts of dead hosts' VMs (ha.c); NULL without a shared store */
 };
 
 /* --- hostd_msg.c: a bus message shared by the modules that read it ------------ */
@@ -185,6 +192,10 @@ int vmstore_remove(struct vmstore *s, const char *name);
 /* Names of every stored VM; *names malloc'ed array of malloc'ed strings. */
 int vmstore_list(struct vmstore *s, char ***names, size_t *n);
 void vmstore_names_free(char **names, size_t n);
+/* Writes a whole file atomically (temporary file, fsync, rename). 0, or -1 with err. */
+int vmstore_write_file(const char *path, const char *text, char *err, size_t errlen);
+/* A file of at most 1 MiB, malloc'ed and NUL-terminated, or NULL. */
+char *vmstore_read_file(const char *path);
 
 /* --- balancer.c: rules, balancing protocol, balance.plan ------------------------------ */
 struct rules;
@@ -234,6 +245,19 @@ void hostd_migrate_free(struct hostd *h);
 /* Starts a migration for the balancer; its end comes to hostd_balancer_migration_done
  * once the migration has let go of its slot. 0 or -1 with err. */
 int hostd_migrate_start(struct hostd *h, const char *vm, const char *to, char *err, size_t errlen);
+
+/* --- ha.c: restarts of a dead host's VMs (vmc-hostd(8) HIGH AVAILABILITY) ---------- */
+/* After the bus exists: the shared store, the tick. 0, or -1 with err. */
+int hostd_ha_start(struct hostd *h, char *err, size_t errlen);
+/* At exit, once the loop no longer runs. */
+void hostd_ha_stop(struct hostd *h);
+/* Every message that is not a command (host states and loads, the policy). */
+void hostd_ha_message(struct hostd *h, struct hostd_msg *m);
+/* A vm.create with the tag "ha": 0, or -1 with err if its config is not shared. */
+int hostd_ha_check_create(struct hostd *h, const char *name, const char *config,
+                          const cJSON *tags, char *err, size_t errlen);
+/* A VM defined here is removed or unprotected: its shared record goes. */
+void hostd_ha_forget(struct hostd *h, const char *vm);
 
 /* Virtual now, in ms. */
 int64_t hostd_now(const struct hostd *h);

@@ -27,6 +27,10 @@
 
 #define SIM_SAVE_EVERY_MS 10000     /* real ms between saves of the CPU accumulators */
 #define SIM_SAMPLE_MIN_REAL_MS 500 /* shortest sample window, real ms */
+/* The sim's power switch: a file of this name in the state directory (a fence hook
+ * makes it) powers the host off: a running agent dies at its next sample, and its VMs
+ * are gone when it starts again. */
+#define SIM_POWER_OFF_FILE "power-off"
 
 struct sim_hv {
 	struct hv base; /* first: the hv_* wrappers see this */
@@ -65,9 +69,23 @@ static int sim_save(struct sim_hv *s, char *err, size_t errlen)
 	return -1;
 }
 
+/* 1 if the host's power switch is off. */
+static int sim_powered_off(const struct sim_hv *s)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", s->dir, SIM_POWER_OFF_FILE);
+	return access(path, F_OK) == 0;
+}
+
 /* Samples the model at now; saves when VMs went away or the accumulators are old. */
 static void sim_sample(struct sim_hv *s)
 {
+	if (sim_powered_off(s)) {
+		log_error("sim: the host was powered off");
+		_exit(137);
+	}
+
 	int64_t min_window = (int64_t)llround(SIM_SAMPLE_MIN_REAL_MS * s->clock.scale);
 
 	if (sim_host_sample(&s->host, sim_now(s), min_window) > 0 ||
@@ -164,6 +182,15 @@ static int sim_open(const struct hv_open_args *a, struct hv **out, char *err, si
 	if (loaded < 0 ||
 	    (loaded == 0 && sim_seed(s, &hf, a->sim_file ? a->sim_file : "", err, errlen) < 0))
 		goto fail;
+	if (sim_powered_off(s)) {
+		char path[PATH_MAX];
+
+		log_warnx("sim: the host was powered off: its %d VMs are gone", (int)s->host.n);
+		while (s->host.n > 0)
+			sim_host_remove(&s->host, s->host.vms[0].name, sim_now(s));
+		snprintf(path, sizeof(path), "%s/%s", s->dir, SIM_POWER_OFF_FILE);
+		unlink(path);
+	}
 	sim_host_sample(&s->host, sim_now(s), 0);
 	if (sim_save(s, err, errlen) < 0)
 		goto fail;

@@ -71,6 +71,11 @@ static void usage(FILE *f)
 	      "  --cpus N, --memory MB   sim: the host's capacity (default 8, 32768)\n"
 	      "  --time-scale N          sim: simulated time runs N times faster\n"
 	      "  --clock-start HH:MM[:SS]  sim: simulated time starts at that time today\n"
+	      "  --shared-store DIR      HA: the store every host sees (VM configs, owners)\n"
+	      "  --fence-hook PROG       HA: run with a dead host's name and address; must\n"
+	      "                          exit 0 before its VMs restart elsewhere\n"
+	      "  --ha-timeout SECONDS    HA: silence after which a host may be dead\n"
+	      "  --fence-timeout SECONDS HA: the fence hook's time limit (default 60)\n"
 	      "  -h, --help              this text\n",
 	      f);
 }
@@ -81,7 +86,7 @@ enum {
 	OPT_CERT, OPT_KEY, OPT_USER, OPT_PASSWORD_FILE, OPT_MIGRATE_PORT, OPT_MIGRATE_ADDR,
 	OPT_CLUSTER_KEY, OPT_LOG_LEVEL, OPT_RULES, OPT_ADVISE, OPT_POWER_OFF_HOOK, OPT_POWER_ON_HOOK,
 	OPT_HELP, OPT_MAX_MIGRATIONS, OPT_MAX_CLUSTER_MIGRATIONS, OPT_CLOCK_START, OPT_NO_RULES,
-	OPT_SIM_TRACES
+	OPT_SIM_TRACES, OPT_SHARED_STORE, OPT_FENCE_HOOK, OPT_HA_TIMEOUT, OPT_FENCE_TIMEOUT
 };
 
 static const struct option long_opts[] = {
@@ -116,6 +121,10 @@ static const struct option long_opts[] = {
 	{"help", no_argument, NULL, OPT_HELP},
 	{"max-migrations", required_argument, NULL, OPT_MAX_MIGRATIONS},
 	{"max-cluster-migrations", required_argument, NULL, OPT_MAX_CLUSTER_MIGRATIONS},
+	{"shared-store", required_argument, NULL, OPT_SHARED_STORE},
+	{"fence-hook", required_argument, NULL, OPT_FENCE_HOOK},
+	{"ha-timeout", required_argument, NULL, OPT_HA_TIMEOUT},
+	{"fence-timeout", required_argument, NULL, OPT_FENCE_TIMEOUT},
 	{NULL, 0, NULL, 0},
 };
 
@@ -178,6 +187,20 @@ static int apply_opt(struct hostd_opts *o, int id, const char *v, char *err, siz
 	case OPT_NO_RULES: o->no_rules = 1; break;
 	case OPT_POWER_OFF_HOOK: o->power_off_hook = v; break;
 	case OPT_POWER_ON_HOOK: o->power_on_hook = v; break;
+	case OPT_SHARED_STORE: o->shared_store = v; break;
+	case OPT_FENCE_HOOK: o->fence_hook = v; break;
+	case OPT_HA_TIMEOUT:
+		o->ha_timeout_s = strtod(v, &end);
+		if (*end || !(o->ha_timeout_s >= 1 && o->ha_timeout_s <= 3600)) {
+			snprintf(err, errlen, "ha-timeout \"%s\": expected seconds from 1 to 3600", v);
+			return -1;
+		}
+		break;
+	case OPT_FENCE_TIMEOUT:
+		o->fence_timeout_s = (int)strtol(v, &end, 10);
+		if (*end || o->fence_timeout_s < 1 || o->fence_timeout_s > 3600)
+			goto bad_int;
+		break;
 	case OPT_ADVISE:
 		if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
 			o->advise = 1;
@@ -417,6 +440,7 @@ static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
 	else if (rest) {
 		struct hostd_msg msg;
 		hostd_msg_init(&msg, m, rest);
+		hostd_ha_message(h, &msg);
 		if (!hostd_migrate_message(h, &msg))
 			hostd_balancer_message(h, &msg);
 		if (msg.forged)
@@ -471,6 +495,8 @@ int main(int argc, char **argv)
 	o->interval_s = 2;
 	o->keepalive = 10;
 	o->migrate_addr = "127.0.0.1";
+	o->ha_timeout_s = 20;
+	o->fence_timeout_s = 60;
 	log_init("vmc-hostd", LOG_LVL_INFO);
 
 	/* first pass: -c FILE, so that the command line overrides the file */
@@ -541,7 +567,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", WHERE(o->broker), err);
 		return 2;
 	}
-	const char *hooks[] = {o->power_off_hook, o->power_on_hook};
+	const char *hooks[] = {o->power_off_hook, o->power_on_hook, o->fence_hook};
 	for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
 		if (hooks[i] && (hooks[i][0] != '/' || access(hooks[i], X_OK) < 0)) {
 			fprintf(stderr, "%s: hook \"%s\": expected an executable's absolute path\n",
@@ -654,6 +680,8 @@ int main(int argc, char **argv)
 		fatalx("%s", err);
 	if (hostd_balancer_start(&h, err, sizeof(err)) < 0)
 		fatalx("%s", err);
+	if (hostd_ha_start(&h, err, sizeof(err)) < 0)
+		fatalx("%s", err);
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -692,6 +720,7 @@ int main(int argc, char **argv)
 	bus_disconnect(h.bus);
 	hostd_balancer_stop(&h);
 	bus_free(h.bus);
+	hostd_ha_stop(&h); /* its timers may run until the bus is flushed */
 	hostd_guests_stop(&h);
 	hv_close(h.hv);
 	vmstore_close(h.store);

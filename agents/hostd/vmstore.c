@@ -49,11 +49,11 @@ static int vmstore_path(const struct vmstore *s, const char *name, const char *e
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
-/* Writes a whole file atomically: temp file, fsync, rename. */
-static int write_atomic(const char *path, const char *text, char *err, size_t errlen)
+int vmstore_write_file(const char *path, const char *text, char *err, size_t errlen)
 {
 	char tmp[4200];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	/* the pid keeps two hosts writing one file of a shared store apart */
+	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd < 0)
 		goto fail;
@@ -99,7 +99,7 @@ fail:
 	return -1;
 }
 
-static char *read_file(const char *path)
+char *vmstore_read_file(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -130,13 +130,13 @@ int vmstore_put(struct vmstore *s, const char *name, const char *xlcfg, const cJ
 	}
 	if (tags) {
 		char *t = cJSON_PrintUnformatted(tags);
-		int rc = t ? write_atomic(path, t, err, errlen) : -1;
+		int rc = t ? vmstore_write_file(path, t, err, errlen) : -1;
 		free(t);
 		if (rc < 0)
 			return -1;
 	}
 	vmstore_path(s, name, "cfg", path, sizeof(path));
-	return write_atomic(path, xlcfg, err, errlen);
+	return vmstore_write_file(path, xlcfg, err, errlen);
 }
 
 char *vmstore_get(struct vmstore *s, const char *name)
@@ -144,7 +144,7 @@ char *vmstore_get(struct vmstore *s, const char *name)
 	char path[4096];
 	if (vmstore_path(s, name, "cfg", path, sizeof(path)) < 0)
 		return NULL;
-	return read_file(path);
+	return vmstore_read_file(path);
 }
 
 cJSON *vmstore_tags(struct vmstore *s, const char *name)
@@ -152,7 +152,7 @@ cJSON *vmstore_tags(struct vmstore *s, const char *name)
 	char path[4096];
 	cJSON *tags = NULL;
 	if (vmstore_path(s, name, "tags", path, sizeof(path)) == 0) {
-		char *text = read_file(path);
+		char *text = vmstore_read_file(path);
 		if (text)
 			tags = cJSON_Parse(text);
 		free(text);

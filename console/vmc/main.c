@@ -5,6 +5,7 @@
  * an error (or a host or VM is not known), 2 bad usage, 3 no reply, 4 the broker
  * cannot be reached, 5 the broker refused the credentials or a publish. */
 #include "client.h"
+#include "ha.h"
 #include "hold.h"
 #include "plan.h"
 #include "polcmd.h"
@@ -664,6 +665,11 @@ static int cmd_policy(struct client *c, struct vmc_args *a)
 	return polcmd_run(c, a->argv[0], a->argc > 1 ? a->argv[1] : NULL, a->json);
 }
 
+static int cmd_ha(struct client *c, struct vmc_args *a)
+{
+	return ha_run(c, a->host, a->argc, a->argv, a->json);
+}
+
 static const struct vmc_cmd_entry commands[] = {
 	{"hosts", cmd_hosts, 0, "hosts [--json] [--wait S]"},
 	{"vms", cmd_vms, 0, "vms [--host H] [--json] [--wait S]"},
@@ -688,6 +694,8 @@ static const struct vmc_cmd_entry commands[] = {
 	{"undrain", cmd_undrain, 1, "undrain HOST   (leaves maintenance; brings drained VMs back)"},
 	{"policy", cmd_policy, 1,
 	 "policy show | set FILE|-|JSON | clear   the cluster policy (retained)"},
+	{"ha", cmd_ha, 1,
+	 "ha status [HOST] | ha enable VM | ha disable VM   (restarts of dead hosts' VMs)"},
 	{"plan", cmd_plan, 0,
 	 "plan [balance|consolidate|evacuate] [--host H] [--json]   what balancing would do now"},
 	{NULL, NULL, 0, NULL},

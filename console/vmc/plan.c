@@ -61,23 +61,22 @@ static void print_plan(const cJSON *r)
 		printf("%.0f VM(s) could not be placed\n", num(r, "unplaced"));
 }
 
-int plan_run(struct client *c, const char *host, const char *mode, int json)
+int plan_ask(struct client *c, const char *host, const char *op, cJSON *args,
+             void (*print)(const cJSON *result), int json)
 {
 	client_snapshot(c, 0);
 	if (!host)
 		host = online_host(c);
 	if (!host) {
-		fprintf(stderr, "vmc: plan: no host is online to ask\n");
+		fprintf(stderr, "vmc: %s: no host is online to ask\n", op);
+		cJSON_Delete(args);
 		return 3;
 	}
 	char target[300];
 	snprintf(target, sizeof(target), "cmd/host/%s", host);
-	cJSON *args = cJSON_CreateObject();
-	if (mode)
-		cJSON_AddStringToObject(args, "mode", mode);
 	cJSON *reply;
 	char err[512];
-	if (client_call(c, target, "balance.plan", args, &reply, err, sizeof(err)) < 0) {
+	if (client_call(c, target, op, args, &reply, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vmc: %s\n", err);
 		return client_fail_status(c);
 	}
@@ -94,8 +93,16 @@ int plan_run(struct client *c, const char *host, const char *mode, int json)
 			printf("%s\n", t);
 		free(t);
 	} else {
-		print_plan(r);
+		print(r);
 	}
 	cJSON_Delete(reply);
 	return rc;
+}
+
+int plan_run(struct client *c, const char *host, const char *mode, int json)
+{
+	cJSON *args = cJSON_CreateObject();
+	if (mode)
+		cJSON_AddStringToObject(args, "mode", mode);
+	return plan_ask(c, host, "balance.plan", args, print_plan, json);
 }

@@ -11,4 +11,10 @@ struct client;
  * no reply. */
 int plan_run(struct client *c, const char *host, const char *mode, int json);
 
+#include <cjson/cJSON.h>
+/* Sends op with args (ownership passes) to `host` (NULL: the first online host), prints
+ * the result with print, or as JSON; the same exit statuses as plan_run. */
+int plan_ask(struct client *c, const char *host, const char *op, cJSON *args,
+             void (*print)(const cJSON *result), int json);
+
 #endif
