@@ -1,0 +1,36 @@
+# tests/chaos/lib.sh - shared by the fault scenarios; source after tests/lib/harness.sh
+# and tests/lib/migrate.sh.
+#
+#   chaos_size SHORT FULL       prints SHORT or FULL after $CHAOS_FORM (default short)
+#   chaos_census HOST... -- VM...   sets CENSUS_LOST and CENSUS_DOUBLED: VMs on no listed
+#                               host (by each agent's own inventory) and on more than one;
+#                               a diag line names each
+#   chaos_report FAULTS LOST DOUBLED   the line tests/chaos/run adds up
+#   chaos_delay MAX-MS          sleeps a random time up to MAX-MS
+
+chaos_size() { [ "${CHAOS_FORM:-short}" = full ] && echo "$2" || echo "$1"; }
+
+chaos_census() {
+	local hosts=() vm p n
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do hosts+=("$1"); shift; done
+	shift
+	CENSUS_LOST=0 CENSUS_DOUBLED=0
+	for vm in "$@"; do
+		p=$(vm_places "$vm" "${hosts[@]}")
+		n=$(printf '%s\n' "$p" | grep -c .)
+		if [ "$n" -eq 0 ]; then
+			CENSUS_LOST=$((CENSUS_LOST + 1))
+			diag "$vm: on no host"
+		elif [ "$n" -gt 1 ]; then
+			CENSUS_DOUBLED=$((CENSUS_DOUBLED + 1))
+			diag "$vm: on several hosts: $(echo $p)"
+		fi
+	done
+}
+
+chaos_report() { diag "chaos: faults=$1 lost=$2 doubled=$3"; }
+
+chaos_delay() { # MAX-MS
+	local d=$((RANDOM % ($1 + 1)))
+	sleep "$(printf '%d.%03d' $((d / 1000)) $((d % 1000)))"
+}
