@@ -40,6 +40,7 @@ static void usage(FILE *f)
 		"                 [--protocol 5|3.1.1|auto] [--cafile F] [--cert F] [--key F]\n"
 		"                 [--user U] [--password-file F] [--migrate-port P]\n"
 		"                 [--migrate-addr ADDR] [--cluster-key-file F]\n"
+		"                 [--channel-cert F --channel-key F --channel-ca F]\n"
 		"                 [--max-migrations N] [--max-cluster-migrations N]\n"
 		"                 [--log-level error|warn|info|debug] [--rules FILE]\n"
 		"                 [--advise yes|no] [--power-off-hook PROG] [--power-on-hook PROG]\n"
@@ -51,7 +52,8 @@ enum {
 	OPT_MEMORY, OPT_TIME_SCALE, OPT_INTERVAL, OPT_KEEPALIVE, OPT_PROTOCOL, OPT_CAFILE,
 	OPT_CERT, OPT_KEY, OPT_USER, OPT_PASSWORD_FILE, OPT_MIGRATE_PORT, OPT_MIGRATE_ADDR,
 	OPT_CLUSTER_KEY, OPT_LOG_LEVEL, OPT_RULES, OPT_ADVISE, OPT_POWER_OFF_HOOK, OPT_POWER_ON_HOOK,
-	OPT_HELP, OPT_MAX_MIGRATIONS, OPT_MAX_CLUSTER_MIGRATIONS, OPT_CLOCK_START
+	OPT_HELP, OPT_MAX_MIGRATIONS, OPT_MAX_CLUSTER_MIGRATIONS, OPT_CLOCK_START,
+	OPT_CHANNEL_CERT, OPT_CHANNEL_KEY, OPT_CHANNEL_CA
 };
 
 static const struct option long_opts[] = {
@@ -76,6 +78,9 @@ static const struct option long_opts[] = {
 	{"migrate-port", required_argument, NULL, OPT_MIGRATE_PORT},
 	{"migrate-addr", required_argument, NULL, OPT_MIGRATE_ADDR},
 	{"cluster-key-file", required_argument, NULL, OPT_CLUSTER_KEY},
+	{"channel-cert", required_argument, NULL, OPT_CHANNEL_CERT},
+	{"channel-key", required_argument, NULL, OPT_CHANNEL_KEY},
+	{"channel-ca", required_argument, NULL, OPT_CHANNEL_CA},
 	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 	{"rules", required_argument, NULL, OPT_RULES},
 	{"advise", required_argument, NULL, OPT_ADVISE},
@@ -141,6 +146,9 @@ static int apply_opt(struct hostd_opts *o, int id, const char *v, char *err, siz
 	case OPT_PASSWORD_FILE: o->password_file = v; break;
 	case OPT_MIGRATE_ADDR: o->migrate_addr = v; break;
 	case OPT_CLUSTER_KEY: o->cluster_key_file = v; break;
+	case OPT_CHANNEL_CERT: o->channel_cert = v; break;
+	case OPT_CHANNEL_KEY: o->channel_key = v; break;
+	case OPT_CHANNEL_CA: o->channel_ca = v; break;
 	case OPT_RULES: o->rules_file = v; break;
 	case OPT_POWER_OFF_HOOK: o->power_off_hook = v; break;
 	case OPT_POWER_ON_HOOK: o->power_on_hook = v; break;

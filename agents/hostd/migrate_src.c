@@ -522,7 +522,10 @@ static enum vmc_err src_check_peer(struct migrate *m, const char *vm, int64_t me
 		return VMC_E_REFUSED;
 	}
 	if (!p->migrate_addr[0]) {
-		snprintf(msg, msglen, "host %s publishes no migration address", to);
+		snprintf(msg, msglen,
+		         "host %s publishes no migration address (it has no cluster key or channel "
+		         "certificate)",
+		         to);
 		return VMC_E_REFUSED;
 	}
 	if (p->driver[0] && strcmp(p->driver, m->h->hv->ops->name) != 0) {

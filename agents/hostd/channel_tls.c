@@ -1,0 +1,255 @@
+/* channel_tls.c - TLS 1.3 under the migration channel: the two contexts (accepting and
+ * connecting) made from the host's credentials, the non-blocking handshake, and reads
+ * and writes that tell the event loop what TLS waits for.
+ *
+ * Certificates: each end presents its host certificate and requires the peer's, signed
+ * by the cluster's CA (channel_open.c then checks that it names the host the peer says
+ * it is). Cluster key only: both ends use the external PSK chw_psk(key) under the
+ * identity CHW_PSK_IDENTITY, always with an (EC)DHE exchange (psk_dhe_ke; psk_ke is
+ * never allowed), so a recorded connection stays secret even if the key leaks later.
+ * TLS 1.3 only, no session tickets, no renegotiation to think of. */
+#include "channel.h"
+#include "channel_int.h"
+
+#include "../../lib/chanwire.h"
+#include "../../lib/evloop.h"
+
+#include <errno.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <string.h>
+
+/* the PSK's ciphersuite: its hash must be the one the session names (SHA-256) */
+static const unsigned char tls_psk_suite_id[2] = {0x13, 0x01}; /* TLS_AES_128_GCM_SHA256 */
+#define TLS_PSK_SUITES "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256"
+
+/* The first error libssl queued, as a sentence; the queue is emptied. */
+static void tls_error(char *buf, size_t len, const char *fallback)
+{
+	unsigned long e = ERR_get_error();
+	if (e) {
+		const char *r = ERR_reason_error_string(e);
+		snprintf(buf, len, "%s", r ? r : fallback);
+	} else {
+		snprintf(buf, len, "%s", fallback);
+	}
+	ERR_clear_error();
+}
+
+static SSL_SESSION *tls_psk_session(SSL *ssl)
+{
+	struct chan_ctx *x = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+	const SSL_CIPHER *cipher = SSL_CIPHER_find(ssl, tls_psk_suite_id);
+	SSL_SESSION *s = cipher ? SSL_SESSION_new() : NULL;
+	if (!s)
+		return NULL;
+	if (!SSL_SESSION_set1_master_key(s, x->psk, CHW_PSK_LEN) ||
+	    !SSL_SESSION_set_cipher(s, cipher) ||
+	    !SSL_SESSION_set_protocol_version(s, TLS1_3_VERSION)) {
+		SSL_SESSION_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Client: offers the cluster key's PSK. */
+static int tls_psk_use(SSL *ssl, const EVP_MD *md, const unsigned char **id, size_t *idlen,
+                       SSL_SESSION **sess)
+{
+	SSL_SESSION *s = tls_psk_session(ssl);
+	if (!s)
+		return 0;
+	if (md && SSL_CIPHER_get_handshake_digest(SSL_SESSION_get0_cipher(s)) != md) {
+		/* after a HelloRetryRequest with another hash: no PSK to offer */
+		SSL_SESSION_free(s);
+		*sess = NULL;
+		return 1;
+	}
+	*id = (const unsigned char *)CHW_PSK_IDENTITY;
+	*idlen = strlen(CHW_PSK_IDENTITY);
+	*sess = s;
+	return 1;
+}
+
+/* Server: the PSK for our identity; any other identity finds none (and fails). */
+static int tls_psk_find(SSL *ssl, const unsigned char *id, size_t idlen, SSL_SESSION **sess)
+{
+	*sess = NULL;
+	if (idlen != strlen(CHW_PSK_IDENTITY) || memcmp(id, CHW_PSK_IDENTITY, idlen) != 0)
+		return 1;
+	*sess = tls_psk_session(ssl);
+	return *sess ? 1 : 0;
+}
+
+/* Our own certificate must name this host, or peers would refuse us. */
+static int tls_check_own_cert(SSL_CTX *ctx, const char *name, const char *file, char *err,
+                              size_t errlen)
+{
+	X509 *cert = SSL_CTX_get0_certificate(ctx);
+	if (!cert || X509_check_host(cert, name, 0, X509_CHECK_FLAG_NO_WILDCARDS, NULL) != 1) {
+		snprintf(err, errlen,
+		         "%s: the certificate does not name host %s (neither its CN nor a DNS "
+		         "subjectAltName)",
+		         file, name);
+		return -1;
+	}
+	return 0;
+}
+
+static SSL_CTX *tls_ctx_new(struct chan_ctx *x, int server, const struct chan_creds *cr, char *err,
+                            size_t errlen)
+{
+	SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
+	if (!ctx) {
+		tls_error(err, errlen, "cannot set up TLS (libssl)");
+		return NULL;
+	}
+	SSL_CTX_set_app_data(ctx, x);
+	SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+	SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
+	SSL_CTX_set_num_tickets(ctx, 0);
+	SSL_CTX_clear_options(ctx, SSL_OP_ALLOW_NO_DHE_KEX); /* (EC)DHE always: forward secrecy */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_IGNORE_UNEXPECTED_EOF);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	if (x->certs) {
+		const char *bad = NULL;
+		if (SSL_CTX_use_certificate_chain_file(ctx, cr->cert) != 1)
+			bad = cr->cert;
+		else if (SSL_CTX_use_PrivateKey_file(ctx, cr->cert_key, SSL_FILETYPE_PEM) != 1 ||
+		         SSL_CTX_check_private_key(ctx) != 1)
+			bad = cr->cert_key;
+		else if (SSL_CTX_load_verify_locations(ctx, cr->ca, NULL) != 1)
+			bad = cr->ca;
+		if (bad) {
+			char why[200];
+			tls_error(why, sizeof(why), "cannot be read");
+			snprintf(err, errlen, "migration channel: %s: %s", bad, why);
+			SSL_CTX_free(ctx);
+			return NULL;
+		}
+		if (tls_check_own_cert(ctx, x->name, cr->cert, err, errlen) < 0) {
+			SSL_CTX_free(ctx);
+			return NULL;
+		}
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	} else {
+		SSL_CTX_set_ciphersuites(ctx, TLS_PSK_SUITES);
+		if (server)
+			SSL_CTX_set_psk_find_session_callback(ctx, tls_psk_find);
+		else
+			SSL_CTX_set_psk_use_session_callback(ctx, tls_psk_use);
+	}
+	return ctx;
+}
+
+int chan_tls_setup(struct chan_ctx *x, const struct chan_creds *cr, char *err, size_t errlen)
+{
+	if (!cr || (!cr->cert && (!cr->key || !cr->keylen)))
+		return 0; /* no credentials: no TLS, no migrations */
+	if (cr->cert && (!cr->cert_key || !cr->ca)) {
+		snprintf(err, errlen, "migration channel: a certificate needs its key and the CA");
+		return -1;
+	}
+	x->certs = cr->cert != NULL;
+	if (!x->certs && chw_psk(cr->key, cr->keylen, x->psk) < 0) {
+		snprintf(err, errlen, "migration channel: cannot derive the PSK (libcrypto)");
+		return -1;
+	}
+	x->tls_srv = tls_ctx_new(x, 1, cr, err, errlen);
+	x->tls_cli = x->tls_srv ? tls_ctx_new(x, 0, cr, err, errlen) : NULL;
+	if (!x->tls_cli) {
+		chan_tls_free(x);
+		return -1;
+	}
+	return 0;
+}
+
+void chan_tls_free(struct chan_ctx *x)
+{
+	SSL_CTX_free(x->tls_srv);
+	SSL_CTX_free(x->tls_cli);
+	x->tls_srv = x->tls_cli = NULL;
+	OPENSSL_cleanse(x->psk, sizeof(x->psk));
+}
+
+int chan_tls_new(struct chan *c)
+{
+	SSL_CTX *ctx = c->server ? c->x->tls_srv : c->x->tls_cli;
+	c->ssl = ctx ? SSL_new(ctx) : NULL;
+	if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1)
+		return -1;
+	if (c->server)
+		SSL_set_accept_state(c->ssl);
+	else
+		SSL_set_connect_state(c->ssl);
+	return 0;
+}
+
+/* What a failed call waits for: 0 and rd/wr want set, or -1 with why. */
+static int tls_result(struct chan *c, int r, int *want, char *why, size_t whylen)
+{
+	int e = SSL_get_error(c->ssl, r);
+	switch (e) {
+	case SSL_ERROR_WANT_READ:
+		*want = EV_READ;
+		ERR_clear_error();
+		return 0;
+	case SSL_ERROR_WANT_WRITE:
+		*want = EV_WRITE;
+		ERR_clear_error();
+		return 0;
+	case SSL_ERROR_ZERO_RETURN:
+		snprintf(why, whylen, "the peer closed the connection");
+		break;
+	case SSL_ERROR_SYSCALL:
+		if (errno && errno != EPIPE && errno != ECONNRESET)
+			snprintf(why, whylen, "%s", strerror(errno));
+		else
+			snprintf(why, whylen, "the peer closed the connection");
+		ERR_clear_error();
+		break;
+	default:
+		tls_error(why, whylen, "TLS error");
+	}
+	return -1;
+}
+
+int chan_tls_handshake(struct chan *c, char *why, size_t whylen)
+{
+	ERR_clear_error();
+	int r = SSL_do_handshake(c->ssl);
+	if (r == 1) {
+		c->tls_want = 0;
+		return 1;
+	}
+	return tls_result(c, r, &c->tls_want, why, whylen);
+}
+
+long chan_tls_read(struct chan *c, void *buf, size_t len, char *why, size_t whylen)
+{
+	size_t n = 0;
+	ERR_clear_error();
+	int r = SSL_read_ex(c->ssl, buf, len, &n);
+	if (r == 1) {
+		c->tls_want = 0;
+		return (long)n;
+	}
+	return tls_result(c, r, &c->tls_want, why, whylen);
+}
+
+long chan_tls_write(struct chan *c, const void *buf, size_t len, char *why, size_t whylen)
+{
+	size_t n = 0;
+	ERR_clear_error();
+	int r = SSL_write_ex(c->ssl, buf, len, &n);
+	if (r == 1)
+		return (long)n;
+	return tls_result(c, r, &c->tls_want, why, whylen);
+}
+
+int chan_tls_pending(const struct chan *c)
+{
+	return c->ssl && SSL_pending(c->ssl) > 0;
+}
