@@ -20,6 +20,11 @@ standard input and come back on its standard output.
   chanclient.py ADDR replay KEYFILE        records a whole TLS conversation through a
                                            relay, then plays the client's bytes again
                                            on a new connection; prints "replay: ..."
+  chanclient.py ADDR cert CRT KEY CA NAME FROM VM
+                                           with host certificates (Python's ssl): says
+                                           hello as NAME, offers vm VM "from" FROM;
+                                           prints "welcome" and the agent's answer, or
+                                           "refused: WHY"
 Exit status 0 when the conversation went as described (the test checks the output).
 """
 import hashlib
@@ -27,6 +32,7 @@ import hmac
 import json
 import os
 import select
+import ssl
 import socket
 import struct
 import subprocess
@@ -271,10 +277,64 @@ def cmd_replay(addr, keyfile):
     print("replay: closed after %d bytes back" % len(got))
 
 
+class CertTls:
+    """A TLS 1.3 client with a host certificate (Python's ssl module)."""
+
+    def __init__(self, addr, crt, key, ca):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        ctx.check_hostname = False  # the agent is reached by address; its name comes next
+        ctx.load_cert_chain(crt, key)
+        ctx.load_verify_locations(ca)
+        self.s = ctx.wrap_socket(connect(addr))
+
+    def send(self, data):
+        self.s.sendall(data)
+
+    def recv_exact(self, n):
+        b = b""
+        while len(b) < n:
+            c = self.s.recv(n - len(b))
+            if not c:
+                raise EOFError("closed after %d of %d bytes" % (len(b), n))
+            b += c
+        return b
+
+    def read_frame(self):
+        hdr = self.recv_exact(5)
+        return chr(hdr[0]), self.recv_exact(struct.unpack(">I", hdr[1:])[0])
+
+
+def cmd_cert(addr, crt, key, ca, name, sender, vm):
+    try:
+        t = CertTls(addr, crt, key, ca)
+        t.send(frame("H", MAGIC + name.encode()))
+        kind, body = t.read_frame()
+    except (ssl.SSLError, OSError, EOFError) as e:
+        print("refused: TLS: %s" % e)
+        return
+    if kind != "H":
+        print("refused: " + body.decode(errors="replace"))
+        return
+    offer = {"op": "migrate", "id": "chanclient.2." + vm, "vm": vm, "from": sender,
+             "to": body[8:].decode(), "driver": "sim", "mem_mb": 256,
+             "config": 'name = "%s"\nmemory = 256\nvcpus = 1\n' % vm, "tags": []}
+    try:
+        t.send(frame("C", json.dumps(offer).encode()))
+        kind, body = t.read_frame()
+    except (ssl.SSLError, OSError, EOFError) as e:
+        print("refused: closed: %s" % e)
+        return
+    if kind == "R":
+        print("refused: " + body.decode(errors="replace"))
+    else:
+        print("welcome; answer:", body.decode(errors="replace"))
+
+
 def main():
     addr, mode, args = sys.argv[1], sys.argv[2], sys.argv[3:]
     {"random": cmd_random, "auth": cmd_auth, "hold": cmd_hold,
-     "truncate": cmd_truncate, "replay": cmd_replay}[mode](addr, *args)
+     "truncate": cmd_truncate, "replay": cmd_replay, "cert": cmd_cert}[mode](addr, *args)
 
 
 if __name__ == "__main__":
