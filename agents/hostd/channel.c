@@ -76,6 +76,7 @@ void chan_ctx_timeouts(struct chan_ctx *x, long auth_ms, long idle_ms, long ping
 static void chan_free(struct chan *c)
 {
 	SSL_free(c->ssl);
+	free(c->tls_out);
 	free(c->in);
 	free(c->out);
 	free(c->sink);
@@ -226,24 +227,31 @@ int chan_queue(struct chan *c, int type, const void *payload, uint32_t len)
 	return 0;
 }
 
+/* Sends the TLS records waiting, then encrypts queued frames a chunk at a time (frames
+ * wait for the TLS handshake) while the socket takes them. */
 void chan_write_out(struct chan *c)
 {
-	if (c->st < CH_WAIT_HELLO)
-		return; /* TLS is not up yet: what is queued goes once it is */
-	while (c->out_off < c->out_len) {
-		char why[200];
-		long n = chan_tls_write(c, c->out + c->out_off, c->out_len - c->out_off, why,
-		                        sizeof(why));
-		if (n < 0) {
+	char why[200];
+	for (;;) {
+		int r = chan_tls_flush(c, why, sizeof(why));
+		if (r < 0) {
 			chan_fail(c, "send: %s", why);
 			return;
 		}
-		if (n == 0)
+		if (r == 0 || c->st < CH_WAIT_HELLO || c->out_off == c->out_len)
 			break;
-		c->out_off += (size_t)n;
-		c->last_tx = evloop_mono_ms();
+		size_t n = c->out_len - c->out_off;
+		long w = chan_tls_write(c, c->out + c->out_off,
+		                        n < CHAN_TLS_CHUNK ? n : CHAN_TLS_CHUNK, why, sizeof(why));
+		if (w < 0) {
+			chan_fail(c, "TLS: %s", why);
+			return;
+		}
+		if (w == 0)
+			break;
+		c->out_off += (size_t)w;
 	}
-	if (c->out_off == c->out_len) {
+	if (!chan_out_pending(c)) {
 		c->out_off = c->out_len = 0;
 		if (c->st == CH_FLUSHING) {
 			chan_kill(c);
@@ -548,12 +556,12 @@ void chan_update(struct chan *c)
 	if (c->st == CH_DEAD)
 		return;
 	struct evloop *loop = c->x->loop;
-	int pending = c->out_off < c->out_len;
+	int pending = chan_out_pending(c);
 	int ev = 0;
 	if (c->st == CH_CONNECTING)
 		ev = EV_WRITE;
 	else if (c->st == CH_TLS)
-		ev = c->tls_want ? c->tls_want : EV_READ;
+		ev = EV_READ | (pending ? EV_WRITE : 0);
 	else {
 		if (pending)
 			ev |= EV_WRITE;
@@ -671,7 +679,7 @@ void chan_close_after(struct chan *c, const char *why)
 	c->deadline = evloop_mono_ms() + 5000;
 	chan_close_fd(c->x->loop, &c->src_fd);
 	chan_close_fd(c->x->loop, &c->sink_fd);
-	if (c->out_off == c->out_len)
+	if (!chan_out_pending(c))
 		chan_kill(c);
 	else
 		chan_update(c);
@@ -680,12 +688,12 @@ void chan_close_after(struct chan *c, const char *why)
 int chan_flush(struct chan *c, long timeout_ms)
 {
 	int64_t end = evloop_mono_ms() + timeout_ms;
-	while (c->st != CH_DEAD && c->out_off < c->out_len && evloop_mono_ms() < end) {
+	while (c->st != CH_DEAD && chan_out_pending(c) && evloop_mono_ms() < end) {
 		struct pollfd p = {.fd = c->fd, .events = POLLOUT};
 		if (poll(&p, 1, 50) > 0)
 			chan_write_out(c);
 	}
-	return c->st != CH_DEAD && c->out_off == c->out_len ? 0 : -1;
+	return c->st != CH_DEAD && !chan_out_pending(c) ? 0 : -1;
 }
 
 const char *chan_peer(const struct chan *c)

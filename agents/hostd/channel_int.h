@@ -15,6 +15,7 @@
 
 #define CHAN_OUT_HIGH (512u << 10)  /* the stream is read while less waits to be sent */
 #define CHAN_SINK_HIGH (512u << 10) /* the socket is read while less waits for the sink */
+#define CHAN_TLS_CHUNK (256u << 10) /* frames encrypted at once, at most */
 
 enum chan_state {
 	CH_CONNECTING, /* client: TCP connect in progress */
@@ -42,9 +43,11 @@ struct chan {
 	uint32_t in_len;
 	unsigned char *in;
 	size_t in_cap, in_got;
-	/* queued output */
+	/* queued output: frames, then TLS records ready for the socket */
 	unsigned char *out;
 	size_t out_len, out_off, out_cap;
+	unsigned char *tls_out;
+	size_t tls_out_len, tls_out_off, tls_out_cap;
 	/* the driver stream */
 	int src_fd, src_eof;
 	int sink_fd, sink_end, sink_broken;
@@ -62,6 +65,7 @@ struct chan_ctx {
 	struct evloop *loop;
 	char name[CHW_NAME_MAX + 1];
 	SSL_CTX *tls_srv, *tls_cli; /* NULL: no credentials, no migrations */
+	BIO_METHOD *tls_out_bio;    /* TLS writes records into chan.tls_out */
 	int certs;                  /* 1: certificates; 0: the cluster key's PSK */
 	unsigned char psk[CHW_PSK_LEN];
 	int listen_fd;
@@ -111,10 +115,16 @@ int chan_tls_new(struct chan *c);
 /* One step of the handshake: 1 done (cert_name filled with certificates), 0 waiting
  * (tls_want set), -1 failed with why. */
 int chan_tls_handshake(struct chan *c, char *why, size_t whylen);
-/* Reads or writes through TLS: bytes moved (> 0), 0 when it would block (tls_want set),
- * -1 on the end of the connection or an error, with why. */
+/* Reads through TLS: bytes read (> 0), 0 when it would block (tls_want set), -1 on the end
+ * of the connection or an error, with why. */
 long chan_tls_read(struct chan *c, void *buf, size_t len, char *why, size_t whylen);
+/* Encrypts len bytes into TLS records queued in tls_out (so that many records leave in
+ * one send(2)). Returns len, or -1 with why. */
 long chan_tls_write(struct chan *c, const void *buf, size_t len, char *why, size_t whylen);
+/* Sends the queued records: 1 all sent, 0 the socket is full, -1 with why. */
+int chan_tls_flush(struct chan *c, char *why, size_t whylen);
+/* Whether anything waits to be sent: frames or records. */
+int chan_out_pending(const struct chan *c);
 /* Whether TLS holds decrypted bytes not read yet. */
 int chan_tls_pending(const struct chan *c);
 

@@ -77,7 +77,16 @@ void chan_start(struct chan *c)
 			return;
 		}
 	}
-	int r = chan_tls_handshake(c, why, sizeof(why));
+	int r = chan_tls_flush(c, why, sizeof(why));
+	if (r < 0) {
+		chan_fail(c, "send: %s", why);
+		return;
+	}
+	r = chan_tls_handshake(c, why, sizeof(why));
+	if (r >= 0 && chan_tls_flush(c, why, sizeof(why)) < 0) {
+		chan_fail(c, "send: %s", why);
+		return;
+	}
 	if (r < 0) {
 		if (c->server)
 			log_warnx("migration channel: a client failed authentication (TLS: %s)",
