@@ -83,8 +83,10 @@ void chan_start(struct chan *c)
 		return;
 	}
 	r = chan_tls_handshake(c, why, sizeof(why));
-	if (r >= 0 && chan_tls_flush(c, why, sizeof(why)) < 0) {
-		chan_fail(c, "send: %s", why);
+	/* what TLS said goes out even when it failed: its alert tells the peer why */
+	char ferr[200];
+	if (chan_tls_flush(c, ferr, sizeof(ferr)) < 0 && r >= 0) {
+		chan_fail(c, "send: %s", ferr);
 		return;
 	}
 	if (r < 0) {
