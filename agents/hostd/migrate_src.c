@@ -607,7 +607,8 @@ enum vmc_err migrate_start(struct hostd *h, const char *vm, const char *to, mig_
 	enum vmc_err rc;
 	if (!chan_ctx_has_key(m->chans)) {
 		snprintf(msg, msglen,
-		         "host %s has no cluster key (--cluster-key-file): it cannot migrate",
+		         "host %s has no cluster key nor channel certificate (--cluster-key-file, "
+		         "--channel-cert): it cannot migrate",
 		         h->opts.name);
 		return VMC_E_REFUSED;
 	}
