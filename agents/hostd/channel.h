@@ -7,8 +7,7 @@
  * or from a local file descriptor (a socketpair whose other end a driver reads or
  * writes on a worker thread), the stream's end, and pings. Anything that breaks the
  * rules - a wrong key or certificate, a failed TLS record, an unknown or oversized
- * frame, silence past the timeouts - closes that connection and nothing else.
- * The process must ignore SIGPIPE: TLS writes to a peer that is gone. */
+ * frame, silence past the timeouts - closes that connection and nothing else. */
 #ifndef VMC_CHANNEL_H
 #define VMC_CHANNEL_H
 

@@ -33,7 +33,6 @@ struct chan {
 	int server;
 	enum chan_state st;
 	SSL *ssl;
-	int tls_want; /* EV_READ / EV_WRITE the TLS layer waits for, beyond our own */
 	char peer[CHW_NAME_MAX + 1];
 	char cert_name[CHW_NAME_MAX + 1]; /* certificates: the name the peer proved */
 	/* the frame being read: header, then payload */
@@ -112,11 +111,10 @@ int chan_tls_setup(struct chan_ctx *x, const struct chan_creds *cr, char *err, s
 void chan_tls_free(struct chan_ctx *x);
 /* The connection's TLS object on its socket. 0 or -1. */
 int chan_tls_new(struct chan *c);
-/* One step of the handshake: 1 done (cert_name filled with certificates), 0 waiting
- * (tls_want set), -1 failed with why. */
+/* One step of the handshake: 1 done, 0 waiting for the peer, -1 failed with why. */
 int chan_tls_handshake(struct chan *c, char *why, size_t whylen);
-/* Reads through TLS: bytes read (> 0), 0 when it would block (tls_want set), -1 on the end
- * of the connection or an error, with why. */
+/* Reads through TLS: bytes read (> 0), 0 when it would block, -1 on the end of the
+ * connection or an error, with why. */
 long chan_tls_read(struct chan *c, void *buf, size_t len, char *why, size_t whylen);
 /* Encrypts len bytes into TLS records queued in tls_out (so that many records leave in
  * one send(2)). Returns len, or -1 with why. */

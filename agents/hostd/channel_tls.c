@@ -1,6 +1,6 @@
 /* channel_tls.c - TLS 1.3 under the migration channel: the two contexts (accepting and
- * connecting) made from the host's credentials, the non-blocking handshake, and reads
- * and writes that tell the event loop what TLS waits for.
+ * connecting) made from the host's credentials, the non-blocking handshake, reads, and
+ * writes queued for the socket.
  *
  * Certificates: each end presents its host certificate and requires the peer's, signed
  * by the cluster's CA (channel_open.c then checks that it names the host the peer says
@@ -281,17 +281,13 @@ int chan_tls_new(struct chan *c)
 	return 0;
 }
 
-/* What a failed call waits for: 0 and rd/wr want set, or -1 with why. */
-static int tls_result(struct chan *c, int r, int *want, char *why, size_t whylen)
+/* A failed call: 0 if it only waits for the peer (writes never block: tls_out takes
+ * them), or -1 with why. */
+static int tls_result(struct chan *c, int r, char *why, size_t whylen)
 {
-	int e = SSL_get_error(c->ssl, r);
-	switch (e) {
+	switch (SSL_get_error(c->ssl, r)) {
 	case SSL_ERROR_WANT_READ:
-		*want = EV_READ;
-		ERR_clear_error();
-		return 0;
 	case SSL_ERROR_WANT_WRITE:
-		*want = EV_WRITE;
 		ERR_clear_error();
 		return 0;
 	case SSL_ERROR_ZERO_RETURN:
@@ -314,11 +310,7 @@ int chan_tls_handshake(struct chan *c, char *why, size_t whylen)
 {
 	ERR_clear_error();
 	int r = SSL_do_handshake(c->ssl);
-	if (r == 1) {
-		c->tls_want = 0;
-		return 1;
-	}
-	return tls_result(c, r, &c->tls_want, why, whylen);
+	return r == 1 ? 1 : tls_result(c, r, why, whylen);
 }
 
 long chan_tls_read(struct chan *c, void *buf, size_t len, char *why, size_t whylen)
@@ -326,11 +318,7 @@ long chan_tls_read(struct chan *c, void *buf, size_t len, char *why, size_t whyl
 	size_t n = 0;
 	ERR_clear_error();
 	int r = SSL_read_ex(c->ssl, buf, len, &n);
-	if (r == 1) {
-		c->tls_want = 0;
-		return (long)n;
-	}
-	return tls_result(c, r, &c->tls_want, why, whylen);
+	return r == 1 ? (long)n : tls_result(c, r, why, whylen);
 }
 
 long chan_tls_write(struct chan *c, const void *buf, size_t len, char *why, size_t whylen)
@@ -338,9 +326,7 @@ long chan_tls_write(struct chan *c, const void *buf, size_t len, char *why, size
 	size_t n = 0;
 	ERR_clear_error();
 	int r = SSL_write_ex(c->ssl, buf, len, &n);
-	if (r == 1)
-		return (long)n;
-	return tls_result(c, r, &c->tls_want, why, whylen);
+	return r == 1 ? (long)n : tls_result(c, r, why, whylen);
 }
 
 int chan_tls_pending(const struct chan *c)
