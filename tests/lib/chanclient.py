@@ -201,19 +201,26 @@ def cmd_truncate(addr, keyfile, vm, host, mode):
         data = os.urandom(5000)
     else:
         data = b"VMCSIM01" + bytes([ord("H")]) + struct.pack(">I", 100000) + b"{" * 3000
-    t.send(frame("D", data))
+    try:
+        t.send(frame("D", data))
+    except OSError:
+        print("closed: the connection was gone before the data")
+        t.close()
+        return
     if mode == "cut":
         time.sleep(0.5)
         t.close()
         print("cut")
         return
     total = len(data) + (7 if mode == "badend" else 0)
-    t.send(frame("E", struct.pack(">Q", total)))
     try:
+        t.send(frame("E", struct.pack(">Q", total)))
         kind, body = t.read_frame()
         print("answer:", kind, body.decode(errors="replace"))
     except EOFError as e:
         print("closed:", e)
+    except OSError:  # the agent closed first and s_client with it: a broken pipe
+        print("closed: the connection was gone before the end frame")
     t.close()
 
 
