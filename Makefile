@@ -131,7 +131,7 @@ check: $(DEPS_STAMP)
 
 fuzz-bins: $(FUZZ_BINS)
 
-# The reliability suite (tests/chaos/README): fuzzers for a fixed number of runs, then the
+# The reliability suite (tests/chaos/run): fuzzers for a fixed number of runs, then the
 # fault scenarios (broker restarts, kill -9 during migrations, full and read-only disks)
 # on the sanitizer build; prints the counts at the end. check-chaos-short is check's part.
 check-fuzz: $(DEPS_STAMP)
