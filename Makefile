@@ -1,15 +1,19 @@
 # vmcluster - top-level Makefile.
 #
 #   make            build everything into bin/
-#   make check      build with ASan/UBSan and run every test (unit + system)
+#   make check      build with ASan/UBSan and run every test (unit + system), then the
+#                   short reliability suite
 #   make check-unit / check-system / check-valgrind / check-xen
+#   make check-chaos  the reliability suite (CHAOS_FORM=short|full, default full);
+#   make check-fuzz   its libFuzzer targets alone (FUZZ_RUNS=N inputs each)
 #   make bench      run the benchmarks in tests/bench/
 #   make demo       a private broker and four sim hosts (see README)
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # Sources are found by directory: lib/*.c make libvmc.a; each program's
 # directory holds main.c plus its modules; tests/unit/test_*.c are cmocka
-# programs; tests/system/*.t are TAP scripts run by prove.
+# programs; tests/system/*.t are TAP scripts run by prove; tests/fuzz/fuzz_*.c are
+# libFuzzer targets (built by clang with FUZZ=1 into build/fuzz).
 
 PREFIX ?= /usr/local
 DESTDIR ?=
