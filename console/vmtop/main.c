@@ -41,7 +41,7 @@ static void on_winch(int sig)
 
 struct view_env vmtop_env(struct vmtop *t)
 {
-	return (struct view_env){t->model, evloop_wall_ms(), &t->ui.marks};
+	return (struct view_env){t->model, evloop_wall_ms(), &t->ui.marks, t->hist};
 }
 
 /* --- the bus ----------------------------------------------------------------------- */
@@ -158,6 +158,7 @@ static long on_frame_timer(struct evloop *loop, long long id, void *ud)
 {
 	struct vmtop *t = ud;
 	cluster_model_tick(t->model, evloop_wall_ms());
+	history_sample(t->hist, t->model, evloop_wall_ms());
 	marks_prune(&t->ui.marks, t->model);
 	frame(t);
 	if (t->o.iterations && ++t->printed >= t->o.iterations)
@@ -196,6 +197,7 @@ static int run_screen(struct vmtop *t)
 	set_escdelay(25);
 	curs_set(0);
 	draw_init(&t->scr, t->o.mono);
+	mouse_init();
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -229,8 +231,13 @@ static long on_batch_timer(struct evloop *loop, long long id, void *ud)
 		 * none, after one delay of live loads; without a broker, after the timeout */
 		int ready =
 		    t->synced && (cluster_model_host_count(t->model) || now - t->sync_ms >= delay);
-		if (!ready && now - t->start_ms < (int64_t)(t->o.timeout_s * 1000))
+		int waited = now - t->start_ms >= (int64_t)(t->o.timeout_s * 1000);
+		if (!ready && !waited && !t->bus_final)
 			return 50;
+		if (!ready && !bus_connected(t->bus)) { /* never reached: no empty snapshot */
+			t->quit = 1;
+			return -1;
+		}
 	}
 	batch_print(t, stdout);
 	t->printed++;
@@ -245,7 +252,10 @@ static int run_batch(struct vmtop *t)
 {
 	evloop_add_timer(t->loop, 50, on_batch_timer, t);
 	evloop_run(t->loop);
-	return t->synced ? EXIT_OK : EXIT_NO_BROKER;
+	if (!t->printed && !got_signal)
+		fprintf(stderr, "vmtop-cluster: no snapshot: %s\n",
+		        t->bus_why[0] ? t->bus_why : "the broker did not answer in time");
+	return t->printed ? EXIT_OK : EXIT_NO_BROKER;
 }
 
 /* --- options ------------------------------------------------------------------------ */
@@ -290,13 +300,21 @@ static void usage(FILE *f)
 }
 
 /* Checks what the settings say together. Returns 0, or EXIT_USAGE after saying why. */
-static int check_opts(struct vmtop_opts *o)
+static int check_opts(struct vmtop_opts *o, const struct conf *conf)
 {
-	char err[256];
+	char err[256], where[4200], host[256];
+	int port, tls;
 	o->fmt = o->json ? BATCH_JSON : o->csv ? BATCH_CSV : BATCH_TEXT;
 	o->batch |= o->json || o->csv;
-	if (vmc_name_check(o->cluster, "cluster name", err, sizeof(err)) < 0) {
-		fprintf(stderr, "vmtop-cluster: %s\n", err);
+	/* FILE:LINE when the setting came from -c FILE */
+	const char *bad = NULL;
+	if (vmc_name_check(o->cluster, "cluster name", err, sizeof(err)) < 0)
+		bad = o->cluster;
+	else if (bus_url_parse(o->broker, host, sizeof(host), &port, &tls, err, sizeof(err)) < 0)
+		bad = o->broker;
+	if (bad) {
+		fprintf(stderr, "%s: %s\n",
+		        conf_where(conf, bad, "vmtop-cluster", where, sizeof(where)), err);
 		return EXIT_USAGE;
 	}
 	const struct view *vw = o->view ? view_find(o->view) : NULL;
@@ -361,7 +379,7 @@ static int parse_args(struct vmtop_opts *o, int argc, char **argv, struct conf *
 		fprintf(stderr, "vmtop-cluster: unexpected argument \"%s\"\n", argv[optind]);
 		return EXIT_USAGE;
 	}
-	int rc = check_opts(o);
+	int rc = check_opts(o, *conf);
 	return rc == 0 && check_only ? -1 : rc; /* -n: the settings are fine; stop here */
 }
 
@@ -413,14 +431,24 @@ static int ui_setup(struct vmtop *t)
 	return 0;
 }
 
+/* A failed connection attempt: remembered for batch output, which stops on one that retrying
+ * will not cure (a closed connection may be a broker of the other MQTT version: once more). */
+static void on_connect_failed(struct bus *b, enum bus_fail kind, const char *why, void *ud)
+{
+	struct vmtop *t = ud;
+	int again = kind == BUS_FAIL_CLOSED && t->o.protocol == 0 && !t->bus_why[0];
+	snprintf(t->bus_why, sizeof(t->bus_why), "%s", why);
+	t->bus_final |= !again;
+}
+
 static int bus_setup(struct vmtop *t, char *password, size_t pwlen)
 {
 	static const struct {
 		const char *rest;
 		int qos;
 	} subs[] = {
-	    {"host/+/state", 1}, {"host/+/load", 0}, {"vm/+", 1},
-	    {"guest/+/load", 0}, {"event", 1},       {"policy", 1},
+	    {"host/+/state", 1}, {"host/+/load", 0}, {"host/+/vm/+", 1},
+	    {"guest/+/load", 0}, {"event/#", 1},     {"policy", 1},
 	};
 	char err[512], topic[VMC_TOPIC_MAX];
 	unsigned rnd = 0;
@@ -450,6 +478,7 @@ static int bus_setup(struct vmtop *t, char *password, size_t pwlen)
 	    .on_connect = on_connect,
 	    .on_disconnect = on_disconnect,
 	    .on_message = on_message,
+	    .on_connect_failed = on_connect_failed,
 	    .ud = t,
 	};
 	t->loop = evloop_new();
@@ -488,6 +517,7 @@ int main(int argc, char **argv)
 		return rc < 0 ? EXIT_OK : rc;
 	}
 	t.model = cluster_model_new(0);
+	t.hist = history_new();
 	ui_init(&t.ui);
 	if (ui_setup(&t) < 0) {
 		rc = EXIT_USAGE;
@@ -517,6 +547,7 @@ out:
 	help_free(t.help, t.nhelp);
 	ui_free(&t.ui);
 	cluster_model_free(t.model);
+	history_free(t.hist);
 	conf_free(conf);
 	return rc;
 }

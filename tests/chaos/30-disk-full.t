@@ -18,11 +18,11 @@ fi
 . "$(dirname "$0")/../lib/migrate.sh"
 . "$(dirname "$0")/lib.sh"
 harness_init
-plan 22
-# the agent still changes the hypervisor before it records the change: a failed record
-# leaves the VM created or destroyed behind a "failed" reply, and a kill -9 then loses
-# what was not recorded
-STATE_TODO="the agent acts before its state is recorded"
+plan 24
+# the sim's hypervisor keeps its own state in the same directory: with it full it cannot
+# destroy the copy a failed migration received, which stays (incoming, never running)
+# until the agent restarts
+SIM_TODO="the sim cannot destroy a received copy without its state directory"
 
 harness_start_broker
 mig_setup
@@ -63,13 +63,19 @@ destroy_truth() {
 	diag "destroy $1: exit $rc ($out) but running: $runs"
 	return 1
 }
+# runs_once VM: exactly one running or paused copy on h1 and h2 (an uncommitted incoming
+# copy left behind is checked apart)
+runs_once() { [ "$(vm_places "$1" h1 h2 | grep -cE ':(running|paused)$')" = 1 ]; }
 # migrate_once VM TO: migrates it, waits until it settles; 0 if it runs exactly once
 migrate_once() {
 	vmcc --timeout 60 migrate "$1" "$2" >/dev/null 2>&1
 	faults=$((faults + 1))
-	wait_until 60 vm_settled "$1" h1 h2
+	wait_until 60 runs_once "$1"
 }
-inventory() { host_vms h1 | sort | tr '\n' ' '; }
+# no_leftover: no received copy of a failed migration stays on h1
+no_leftover() { ! host_vms h1 | grep -q ':incoming$'; }
+# what h1 holds, but the copies of failed migrations (checked apart)
+inventory() { host_vms h1 | grep -v ':incoming$' | sort | tr '\n' ' '; }
 # restart_h1_same: h1 restarted with space back keeps the inventory it had
 restart_h1_same() {
 	local before after
@@ -99,19 +105,21 @@ ALL="d1 d2 m1 m2 r1 r2"
 dd if=/dev/zero of="$T/state-h1/filler" bs=64k 2>/dev/null
 ok $(($(df --output=avail "$T/state-h1" | tail -n 1) == 0 ? 0 : 1)) "h1's state directory is full"
 create_truth f1 f2 f3 f4 f5
-todo_ok $? "full: every create's reply tells whether the VM runs" "$STATE_TODO"
+ok $? "full: every create's reply tells whether the VM runs"
 destroy_truth d1
-todo_ok $? "full: the destroy's reply tells whether the VM still runs" "$STATE_TODO"
+ok $? "full: the destroy's reply tells whether the VM still runs"
 migrate_once m1 h1
 ok $? "full: m1 migrated into h1 runs exactly once"
 migrate_once m2 h2
 ok $? "full: m2 migrated out of h1 runs exactly once"
+wait_until 10 no_leftover
+todo_ok $? "full: no received copy of a failed migration stays on h1" "$SIM_TODO"
 chaos_census h1 h2 -- $ALL
 lost=$CENSUS_LOST doubled=$CENSUS_DOUBLED
 ok $((CENSUS_LOST + CENSUS_DOUBLED)) "full: every VM runs exactly once"
 rm -f "$T/state-h1/filler"
 restart_h1_same
-todo_ok $? "space back, h1 killed and restarted: the same VMs as before" "$STATE_TODO"
+ok $? "space back, h1 killed and restarted: the same VMs as before"
 chaos_census h1 h2 -- $ALL
 lost=$((lost + CENSUS_LOST)) doubled=$((doubled + CENSUS_DOUBLED))
 ok $((CENSUS_LOST + CENSUS_DOUBLED)) "and every VM still runs exactly once"
@@ -124,20 +132,22 @@ ok $? "commands work again ($out)"
 mount --bind "$T/state-h1" "$T/state-h1" && mount -o remount,bind,ro "$T/state-h1"
 ok $? "h1's state directory made read-only"
 create_truth ro1 ro2 ro3
-todo_ok $? "read-only: every create's reply tells whether the VM runs" "$STATE_TODO"
+ok $? "read-only: every create's reply tells whether the VM runs"
 destroy_truth d2
-todo_ok $? "read-only: the destroy's reply tells whether the VM still runs" "$STATE_TODO"
+ok $? "read-only: the destroy's reply tells whether the VM still runs"
 migrate_once r1 h1
 ok $? "read-only: r1 migrated into h1 runs exactly once"
 migrate_once r2 h2
 ok $? "read-only: r2 migrated out of h1 runs exactly once"
+wait_until 10 no_leftover
+todo_ok $? "read-only: no received copy of a failed migration stays on h1" "$SIM_TODO"
 chaos_census h1 h2 -- $ALL
 lost=$((lost + CENSUS_LOST)) doubled=$((doubled + CENSUS_DOUBLED))
 ok $((CENSUS_LOST + CENSUS_DOUBLED)) "read-only: every VM runs exactly once"
 umount "$T/state-h1"
 ok $? "writable again"
 restart_h1_same
-todo_ok $? "h1 killed and restarted: the same VMs as before" "$STATE_TODO"
+ok $? "h1 killed and restarted: the same VMs as before"
 chaos_census h1 h2 -- $ALL
 lost=$((lost + CENSUS_LOST)) doubled=$((doubled + CENSUS_DOUBLED))
 ok $((CENSUS_LOST + CENSUS_DOUBLED)) "and every VM still runs exactly once"

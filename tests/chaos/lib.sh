@@ -3,8 +3,9 @@
 #
 #   chaos_size SHORT FULL       prints SHORT or FULL after $CHAOS_FORM (default short)
 #   chaos_census HOST... -- VM...   sets CENSUS_LOST and CENSUS_DOUBLED: VMs on no listed
-#                               host (by each agent's own inventory) and on more than one;
-#                               a diag line names each
+#                               host (by each agent's own inventory) and on more than one,
+#                               and CENSUS_LEFTOVER: uncommitted received copies (incoming)
+#                               still there; a diag line names each
 #   chaos_report FAULTS LOST DOUBLED   the line tests/chaos/run adds up
 #   chaos_delay MAX-MS          sleeps a random time up to MAX-MS
 
@@ -14,9 +15,15 @@ chaos_census() {
 	local hosts=() vm p n
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do hosts+=("$1"); shift; done
 	shift
-	CENSUS_LOST=0 CENSUS_DOUBLED=0
+	CENSUS_LOST=0 CENSUS_DOUBLED=0 CENSUS_LEFTOVER=0
 	for vm in "$@"; do
 		p=$(vm_places "$vm" "${hosts[@]}")
+		# a received copy never committed (incoming) is not the VM: counted apart
+		if printf '%s\n' "$p" | grep -q ':incoming$'; then
+			CENSUS_LEFTOVER=$((CENSUS_LEFTOVER + 1))
+			diag "$vm: an uncommitted received copy is left: $(echo $p)"
+			p=$(printf '%s\n' "$p" | grep -v ':incoming$')
+		fi
 		n=$(printf '%s\n' "$p" | grep -c .)
 		if [ "$n" -eq 0 ]; then
 			CENSUS_LOST=$((CENSUS_LOST + 1))
