@@ -1,8 +1,11 @@
 # vmcluster - top-level Makefile.
 #
 #   make            build everything into bin/
-#   make check      build with ASan/UBSan and run every test (unit + system)
+#   make check      build with ASan/UBSan and run every test (unit + system), then the
+#                   short reliability suite
 #   make check-unit / check-system / check-valgrind / check-xen
+#   make check-chaos  the reliability suite (CHAOS_FORM=short|full, default full);
+#   make check-fuzz   its libFuzzer targets alone (FUZZ_RUNS=N inputs each)
 #   make check-repeat N=10   the whole suite N times, with per-file pass counts
 #   make bench      run the benchmarks in tests/bench/
 #   make demo       a private broker and four sim hosts (see README)
@@ -14,7 +17,8 @@
 #
 # Sources are found by directory: lib/*.c make libvmc.a; each program's
 # directory holds main.c plus its modules; tests/unit/test_*.c are cmocka
-# programs; tests/system/*.t are TAP scripts run by prove.
+# programs; tests/system/*.t are TAP scripts run by prove; tests/fuzz/fuzz_*.c are
+# libFuzzer targets (built by clang with FUZZ=1 into build/fuzz).
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -22,8 +26,19 @@ DESTDIR ?=
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 UNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
 SAN ?= 0
+FUZZ ?= 0
 
-ifeq ($(SAN),1)
+ifeq ($(FUZZ),1)
+# libFuzzer targets (tests/fuzz/): everything built by clang with the fuzzer's coverage
+# hooks and ASan/UBSan; only the fuzz programs link the fuzzer's main.
+override CC = clang
+BUILD ?= build/fuzz
+SANFLAGS = -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+OPT = -O1 -g
+# clang's -Wformat=2 also flags the va_list printf wrappers gcc accepts
+WARN_EXTRA = -Wno-format-nonliteral
+else ifeq ($(SAN),1)
 BUILD ?= build/san
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 OPT = -O1 -g
@@ -40,7 +55,7 @@ DEPS_STAMP = $(if $(filter 1,$(VMC_NO_DEPS)),,build/.deps-ok)
 CC ?= cc
 CFLAGS ?= $(OPT)
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
-	-Wshadow -Wformat=2 -MMD -MP $(SANFLAGS) \
+	-Wshadow -Wformat=2 $(WARN_EXTRA) -MMD -MP $(SANFLAGS) \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 override LDFLAGS += $(SANFLAGS)
 LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
@@ -67,9 +82,15 @@ UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC = $(wildcard tests/bench/*.c)
 BENCH_BINS = $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+# executions per fuzzer: the short form in check, the long one in check-chaos
+FUZZ_RUNS_SHORT ?= 100000
+FUZZ_RUNS ?= 2000000
+CHAOS_FORM ?= full
 
 .PHONY: all deps check check-unit check-system check-valgrind check-xen check-repeat bench demo install \
-	clean format
+	clean format fuzz-bins check-fuzz check-chaos check-chaos-short
 .PHONY: deb check-deb
 all: $(DEPS_STAMP) $(PROG_BINS)
 
@@ -112,10 +133,35 @@ $(BUILD)/bench/%: tests/bench/%.c $(PROG_ARCHIVES) $(LIBVMC)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PROG_ARCHIVES) $(LIBVMC) $(LIBS)
 
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(BUILD)/agents/confd/libprog.a $(LIBVMC)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/agents/confd/libprog.a \
+		$(LIBVMC) $(LIBS)
+
 # --- tests ---------------------------------------------------------------
 check: $(DEPS_STAMP)
 	$(MAKE) SAN=1 all unit-bins
 	$(MAKE) SAN=1 check-unit check-system
+	$(MAKE) check-chaos-short
+
+fuzz-bins: $(FUZZ_BINS)
+
+# The reliability suite (tests/chaos/run): fuzzers for a fixed number of runs, then the
+# fault scenarios (broker restarts, kill -9 during migrations, full and read-only disks)
+# on the sanitizer build; prints the counts at the end. check-chaos-short is check's part.
+check-fuzz: $(DEPS_STAMP)
+	$(MAKE) FUZZ=1 fuzz-bins
+	@tests/fuzz/run --bin $(abspath build/fuzz/fuzz) --runs $(FUZZ_RUNS)
+
+check-chaos: $(DEPS_STAMP)
+	$(MAKE) FUZZ=1 fuzz-bins
+	$(MAKE) SAN=1 all
+	@VMC_BIN=$(abspath build/san/bin) tests/chaos/run --form $(CHAOS_FORM) \
+		--fuzz-bin $(abspath build/fuzz/fuzz) \
+		--fuzz-runs $(if $(filter short,$(CHAOS_FORM)),$(FUZZ_RUNS_SHORT),$(FUZZ_RUNS))
+
+check-chaos-short:
+	$(MAKE) CHAOS_FORM=short check-chaos
 
 unit-bins: $(UNIT_BINS)
 

@@ -1,28 +1,19 @@
-/* chanwire.c - frames, MACs and the challenge-response of the migration channel. */
+/* chanwire.c - frames and hellos of the migration channel, and its PSK. */
 #include "chanwire.h"
 
-#include <openssl/core_names.h>
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
+#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct chw_mac {
-	EVP_MAC *mac;
-	EVP_MAC_CTX *ctx;
-};
-
 static const struct chw_type_info {
 	int type;
 	const char *name;
-	uint32_t max_pre;  /* before authentication; 0: not allowed */
+	uint32_t max_pre;  /* before the peer's hello; 0: not allowed */
 	uint32_t max_post; /* after it */
 } chw_types[] = {
     {CHW_HELLO, "hello", CHW_HELLO_MAX, 0},
-    {CHW_AUTH, "auth", CHW_AUTH_MAX, 0},
-    {CHW_WELCOME, "welcome", CHW_MAC_LEN, 0},
     {CHW_REFUSE, "refuse", CHW_REFUSE_MAX, CHW_REFUSE_MAX},
     {CHW_CTRL, "control", 0, CHW_CTRL_MAX},
     {CHW_DATA, "data", 0, CHW_DATA_MAX},
@@ -90,7 +81,7 @@ int chw_hdr_get(const unsigned char *in, int authed, int *type, uint32_t *len, c
 	uint32_t max = authed ? t->max_post : t->max_pre;
 	int allowed = authed ? (t->max_post > 0 || t->type == CHW_PING) : t->max_pre > 0;
 	if (!allowed) {
-		snprintf(err, errlen, "%s frame not allowed %s authentication", t->name,
+		snprintf(err, errlen, "%s frame not allowed %s the hello", t->name,
 		         authed ? "after" : "before");
 		return -1;
 	}
@@ -102,138 +93,47 @@ int chw_hdr_get(const unsigned char *in, int authed, int *type, uint32_t *len, c
 	return 0;
 }
 
-struct chw_mac *chw_mac_new(const unsigned char *key, size_t keylen)
+int chw_psk(const unsigned char *key, size_t keylen, unsigned char out[CHW_PSK_LEN])
 {
-	if (!key || !keylen)
-		return NULL;
-	struct chw_mac *m = calloc(1, sizeof(*m));
-	if (!m)
-		return NULL;
-	char digest[] = "SHA256";
-	OSSL_PARAM params[] = {
-	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-	    OSSL_PARAM_construct_end(),
-	};
-	m->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	m->ctx = m->mac ? EVP_MAC_CTX_new(m->mac) : NULL;
-	if (!m->ctx || !EVP_MAC_init(m->ctx, key, keylen, params)) {
-		chw_mac_free(m);
-		return NULL;
-	}
-	return m;
-}
-
-void chw_mac_free(struct chw_mac *m)
-{
-	if (!m)
-		return;
-	EVP_MAC_CTX_free(m->ctx);
-	EVP_MAC_free(m->mac);
-	free(m);
-}
-
-int chw_mac_parts(struct chw_mac *m, unsigned char *out, const void *p1, size_t l1, const void *p2,
-                  size_t l2, const void *p3, size_t l3, const void *p4, size_t l4)
-{
-	const void *p[4] = {p1, p2, p3, p4};
-	size_t l[4] = {l1, l2, l3, l4};
-	/* a NULL key re-uses the key given to chw_mac_new */
-	if (!EVP_MAC_init(m->ctx, NULL, 0, NULL))
+	static const char label[] = "vmc-mig tls13 psk";
+	unsigned int n = 0;
+	if (!key || keylen == 0 ||
+	    !HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)label, sizeof(label) - 1,
+	          out, &n))
 		return -1;
-	for (int i = 0; i < 4; i++)
-		if (p[i] && l[i] && !EVP_MAC_update(m->ctx, p[i], l[i]))
+	return n == CHW_PSK_LEN ? 0 : -1;
+}
+
+size_t chw_hello_put(unsigned char *out, const char *name)
+{
+	size_t nl = strnlen(name, CHW_NAME_MAX);
+	memcpy(out, CHW_MAGIC, CHW_MAGIC_LEN);
+	memcpy(out + CHW_MAGIC_LEN, name, nl);
+	return CHW_MAGIC_LEN + nl;
+}
+
+int chw_hello_get(const unsigned char *in, uint32_t len, char *name, char *err, size_t errlen)
+{
+	if (len < CHW_MAGIC_LEN || memcmp(in, CHW_MAGIC, CHW_MAGIC_LEN) != 0) {
+		snprintf(err, errlen, "the peer is not a vmcluster migration channel (bad hello)");
+		return -1;
+	}
+	size_t nl = len - CHW_MAGIC_LEN;
+	if (nl == 0 || nl > CHW_NAME_MAX || in[CHW_MAGIC_LEN] == '.' || in[CHW_MAGIC_LEN] == '-') {
+		snprintf(err, errlen, "the peer's hello has no valid host name");
+		return -1;
+	}
+	for (size_t i = 0; i < nl; i++) {
+		unsigned char ch = in[CHW_MAGIC_LEN + i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-')) {
+			snprintf(err, errlen, "the peer's hello has no valid host name");
 			return -1;
-	size_t outl = 0;
-	if (!EVP_MAC_final(m->ctx, out, &outl, CHW_MAC_LEN) || outl != CHW_MAC_LEN)
-		return -1;
-	return 0;
-}
-
-struct chw_aead {
-	EVP_CIPHER_CTX *enc, *dec;
-};
-
-struct chw_aead *chw_aead_new(const unsigned char *key)
-{
-	struct chw_aead *a = calloc(1, sizeof(*a));
-	if (!a)
-		return NULL;
-	a->enc = EVP_CIPHER_CTX_new();
-	a->dec = EVP_CIPHER_CTX_new();
-	if (!a->enc || !a->dec || !EVP_EncryptInit_ex(a->enc, EVP_aes_256_gcm(), NULL, key, NULL) ||
-	    !EVP_DecryptInit_ex(a->dec, EVP_aes_256_gcm(), NULL, key, NULL)) {
-		chw_aead_free(a);
-		return NULL;
+		}
+		name[i] = (char)ch;
 	}
-	return a;
-}
-
-void chw_aead_free(struct chw_aead *a)
-{
-	if (!a)
-		return;
-	EVP_CIPHER_CTX_free(a->enc);
-	EVP_CIPHER_CTX_free(a->dec);
-	free(a);
-}
-
-static void chw_nonce(unsigned char *iv, int dir, uint64_t seq)
-{
-	memset(iv, 0, 4);
-	iv[0] = (unsigned char)dir;
-	chw_put64(iv + 4, seq);
-}
-
-int chw_seal(struct chw_aead *a, int dir, uint64_t seq, const unsigned char *hdr,
-             unsigned char *payload, uint32_t len, unsigned char *tag)
-{
-	unsigned char iv[12];
-	int outl;
-	chw_nonce(iv, dir, seq);
-	if (!EVP_EncryptInit_ex(a->enc, NULL, NULL, NULL, iv) ||
-	    !EVP_EncryptUpdate(a->enc, NULL, &outl, hdr, CHW_HDR_LEN) ||
-	    (len && !EVP_EncryptUpdate(a->enc, payload, &outl, payload, (int)len)) ||
-	    !EVP_EncryptFinal_ex(a->enc, payload + len, &outl) ||
-	    !EVP_CIPHER_CTX_ctrl(a->enc, EVP_CTRL_GCM_GET_TAG, CHW_TAG_LEN, tag))
-		return -1;
+	name[nl] = '\0';
 	return 0;
-}
-
-int chw_open(struct chw_aead *a, int dir, uint64_t seq, const unsigned char *hdr,
-             unsigned char *payload, uint32_t len, const unsigned char *tag)
-{
-	unsigned char iv[12], t[CHW_TAG_LEN];
-	int outl;
-	chw_nonce(iv, dir, seq);
-	memcpy(t, tag, sizeof(t));
-	if (!EVP_DecryptInit_ex(a->dec, NULL, NULL, NULL, iv) ||
-	    !EVP_DecryptUpdate(a->dec, NULL, &outl, hdr, CHW_HDR_LEN) ||
-	    (len && !EVP_DecryptUpdate(a->dec, payload, &outl, payload, (int)len)) ||
-	    !EVP_CIPHER_CTX_ctrl(a->dec, EVP_CTRL_GCM_SET_TAG, CHW_TAG_LEN, t) ||
-	    EVP_DecryptFinal_ex(a->dec, payload + len, &outl) <= 0)
-		return -1;
-	return 0;
-}
-
-int chw_equal(const void *a, const void *b, size_t len)
-{
-	return CRYPTO_memcmp(a, b, len) == 0;
-}
-
-int chw_random(unsigned char *buf, size_t len)
-{
-	return RAND_bytes(buf, (int)len) == 1 ? 0 : -1;
-}
-
-int chw_proof(struct chw_mac *key, const char *which, const unsigned char *nonce_s,
-              const unsigned char *nonce_c, unsigned char *out)
-{
-	char label[32];
-	int n = snprintf(label, sizeof(label), "vmc-mig %s", which);
-	if (n < 0 || (size_t)n >= sizeof(label))
-		return -1;
-	return chw_mac_parts(key, out, label, (size_t)n, nonce_s, CHW_NONCE_LEN, nonce_c,
-	                     CHW_NONCE_LEN, NULL, 0);
 }
 
 long chw_key_check(unsigned char *key, size_t len, char *err, size_t errlen)

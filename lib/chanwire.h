@@ -1,57 +1,48 @@
-/* chanwire.h - the migration channel's wire format: frames, the challenge-response
- * and the per-frame MACs. Pure: no I/O (libcrypto for HMAC-SHA256 and random bytes).
+/* chanwire.h - the migration channel's wire format inside TLS 1.3: frames and the
+ * names the two ends announce. Pure: no I/O (libcrypto for the PSK derivation).
  *
- * A frame is
- *   type (1 byte) | length (4 bytes, big-endian) | payload (length bytes) | tag
- * where tag is absent before authentication. After it, every payload is encrypted
- * and authenticated with AES-256-GCM under the session key: the 12-byte nonce is the
- * direction ('c' client to server, 's' server to client, then 3 zero bytes) and the
- * frame's sequence number (8 bytes, big-endian; each direction counts from 0), the
- * header is additional authenticated data, the tag is GCM's 16 bytes. A frame that was
- * altered, replayed, reordered, reflected or cut fails its tag.
- *
- * Authentication (K = the cluster key, both ends must hold it):
- *   server -> client  HELLO    magic (8) | nonce_s (32) | server name
- *   client -> server  AUTH     nonce_c (32) | HMAC(K, "vmc-mig client" | nonce_s | nonce_c)
- *                              | client name
- *   server -> client  WELCOME  HMAC(K, "vmc-mig server" | nonce_s | nonce_c)
- *   or                REFUSE   a sentence, and the server closes
- * and then session key = HMAC(K, "vmc-mig session" | nonce_s | nonce_c). */
+ * The connection is TLS 1.3 (agents/hostd/channel_tls.c): with certificates, each
+ * end proves its host name with a certificate of the cluster's CA; with only a cluster
+ * key K, both ends use the external PSK chw_psk(K) with an (EC)DHE key exchange
+ * (psk_dhe_ke), so that K alone does not decrypt a recorded connection. TLS protects
+ * every byte; on top of it a frame is
+ *   type (1 byte) | length (4 bytes, big-endian) | payload (length bytes)
+ * Each end first sends
+ *   HELLO  magic "VMCMIG02" (8) | its host name
+ * and nothing else until the peer's hello arrived (with certificates, the name must be
+ * the one the peer's certificate holds); then control messages, the driver stream,
+ * its end and pings flow. REFUSE (a sentence) may come at any time, and its sender
+ * closes. */
 #ifndef VMC_CHANWIRE_H
 #define VMC_CHANWIRE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define CHW_MAGIC "VMCMIG01"
+#define CHW_MAGIC "VMCMIG02"
 #define CHW_MAGIC_LEN 8
-#define CHW_NONCE_LEN 32
-#define CHW_MAC_LEN 32 /* full HMAC-SHA256, in the handshake */
-#define CHW_TAG_LEN 16 /* AES-256-GCM tag, on every later frame */
+#define CHW_PSK_LEN 32 /* the TLS external PSK derived from the cluster key */
 #define CHW_HDR_LEN 5
 #define CHW_KEY_MIN 16 /* bytes a cluster key must have at least */
 #define CHW_KEY_MAX 4096
 
 /* Frame types, and the largest payload each may carry. */
 enum chw_type {
-	CHW_HELLO = 'H',   /* pre-auth, server first */
-	CHW_AUTH = 'A',    /* pre-auth, client's answer */
-	CHW_WELCOME = 'W', /* pre-auth, server's proof */
-	CHW_REFUSE = 'R',  /* pre-auth or after: why the sender closes (text) */
-	CHW_CTRL = 'C',    /* a control message (JSON object) */
-	CHW_DATA = 'D',    /* driver stream bytes */
-	CHW_END = 'E',     /* end of the driver stream: total bytes (8) */
-	CHW_PING = 'P',    /* keeps an idle connection alive; empty */
+	CHW_HELLO = 'H',  /* first frame each way: magic and host name */
+	CHW_REFUSE = 'R', /* before or after the hellos: why the sender closes (text) */
+	CHW_CTRL = 'C',   /* a control message (JSON object) */
+	CHW_DATA = 'D',   /* driver stream bytes */
+	CHW_END = 'E',    /* end of the driver stream: total bytes (8) */
+	CHW_PING = 'P',   /* keeps an idle connection alive; empty */
 };
 #define CHW_NAME_MAX 64
-#define CHW_HELLO_MAX (CHW_MAGIC_LEN + CHW_NONCE_LEN + CHW_NAME_MAX)
-#define CHW_AUTH_MAX (CHW_NONCE_LEN + CHW_MAC_LEN + CHW_NAME_MAX)
+#define CHW_HELLO_MAX (CHW_MAGIC_LEN + CHW_NAME_MAX)
 #define CHW_REFUSE_MAX 512
 #define CHW_CTRL_MAX (256u << 10)
 #define CHW_DATA_MAX (64u << 10)
 
-/* Largest payload for a type in a phase (authenticated or not); 0 if the type is not
- * allowed then. */
+/* Largest payload for a type in a phase (authed: after the peer's hello, or not); 0 if
+ * the type is not allowed then. */
 uint32_t chw_type_max(int type, int authed);
 /* "hello", "auth", ... or "?" for an unknown type. */
 const char *chw_type_name(int type);
@@ -63,35 +54,17 @@ void chw_hdr_put(unsigned char *out, int type, uint32_t len);
 int chw_hdr_get(const unsigned char *in, int authed, int *type, uint32_t *len, char *err,
                 size_t errlen);
 
-/* HMAC-SHA256 state with a fixed key, reused for every MAC. */
-struct chw_mac;
-/* NULL on failure (key empty or libcrypto out of memory). */
-struct chw_mac *chw_mac_new(const unsigned char *key, size_t keylen);
-void chw_mac_free(struct chw_mac *m);
-/* HMAC over the concatenation of up to 4 parts (NULL parts are skipped) into out
- * (CHW_MAC_LEN bytes). Returns 0 or -1. */
-int chw_mac_parts(struct chw_mac *m, unsigned char *out, const void *p1, size_t l1, const void *p2,
-                  size_t l2, const void *p3, size_t l3, const void *p4, size_t l4);
-/* AES-256-GCM with a session key, for the frames after authentication. */
-struct chw_aead;
-/* key: CHW_MAC_LEN (32) bytes. NULL on failure. */
-struct chw_aead *chw_aead_new(const unsigned char *key);
-void chw_aead_free(struct chw_aead *a);
-/* Encrypts payload in place and writes its tag (CHW_TAG_LEN bytes). 0 or -1. */
-int chw_seal(struct chw_aead *a, int dir, uint64_t seq, const unsigned char *hdr,
-             unsigned char *payload, uint32_t len, unsigned char *tag);
-/* Decrypts payload in place; -1 if the tag does not match (payload is then garbage). */
-int chw_open(struct chw_aead *a, int dir, uint64_t seq, const unsigned char *hdr,
-             unsigned char *payload, uint32_t len, const unsigned char *tag);
-/* Constant-time comparison; 1 if equal. */
-int chw_equal(const void *a, const void *b, size_t len);
+/* The TLS 1.3 external PSK for a cluster key: HMAC-SHA256(key, "vmc-mig tls13 psk"), so
+ * that the key file's bytes are never the PSK itself. Returns 0 or -1. */
+int chw_psk(const unsigned char *key, size_t keylen, unsigned char out[CHW_PSK_LEN]);
+/* The PSK identity both ends use. */
+#define CHW_PSK_IDENTITY "vmc-mig cluster key"
 
-/* Fills buf with len random bytes. Returns 0 or -1. */
-int chw_random(unsigned char *buf, size_t len);
-
-/* The three handshake MACs; which: "client", "server" or "session". Returns 0 or -1. */
-int chw_proof(struct chw_mac *key, const char *which, const unsigned char *nonce_s,
-              const unsigned char *nonce_c, unsigned char *out);
+/* Hello payload (CHW_HELLO_MAX bytes at most) for a host name; returns its length. */
+size_t chw_hello_put(unsigned char *out, const char *name);
+/* Reads a hello into name (CHW_NAME_MAX + 1 bytes). Returns 0, or -1 with err (bad magic,
+ * or a name outside [A-Za-z0-9_.-]{1,64}). */
+int chw_hello_get(const unsigned char *in, uint32_t len, char *name, char *err, size_t errlen);
 
 /* Checks a cluster key read from a file: trailing white space is dropped, then it must
  * be CHW_KEY_MIN..CHW_KEY_MAX bytes. Returns the length, or -1 with err. */

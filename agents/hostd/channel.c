@@ -1,8 +1,8 @@
 /* channel.c - migration channel connections in the agent's event loop.
  *
- * Every socket is non-blocking; a connection buffers what it could not write yet and
- * reads a frame header, then its payload and tag, checking each against the limits
- * of its type before buffering a byte more. The source fd is read only while the
+ * Every socket is non-blocking and carries TLS (channel_tls.c); a connection buffers
+ * what it could not write yet and reads a frame header, then its payload, checking each
+ * against the limits of its type before buffering a byte more. The source fd is read only while the
  * output buffer is below CHAN_OUT_HIGH and the socket is read only while the sink
  * buffer is below CHAN_SINK_HIGH, so memory stays bounded whatever the peer does.
  * Connections begin in channel_open.c. */
@@ -31,8 +31,8 @@
 
 static long chan_tick(struct evloop *loop, long long id, void *ud);
 
-struct chan_ctx *chan_ctx_new(struct evloop *loop, const char *name, const unsigned char *key,
-                              size_t keylen, char *err, size_t errlen)
+struct chan_ctx *chan_ctx_new(struct evloop *loop, const char *name, const struct chan_creds *cr,
+                              char *err, size_t errlen)
 {
 	struct chan_ctx *x = calloc(1, sizeof(*x));
 	if (!x) {
@@ -45,13 +45,9 @@ struct chan_ctx *chan_ctx_new(struct evloop *loop, const char *name, const unsig
 	x->auth_ms = CHAN_AUTH_TIMEOUT_MS;
 	x->idle_ms = CHAN_IDLE_TIMEOUT_MS;
 	x->ping_ms = CHAN_PING_MS;
-	if (key && keylen) {
-		x->key = chw_mac_new(key, keylen);
-		if (!x->key) {
-			snprintf(err, errlen, "cannot set up HMAC-SHA256 (libcrypto)");
-			free(x);
-			return NULL;
-		}
+	if (chan_tls_setup(x, cr, err, errlen) < 0) {
+		free(x);
+		return NULL;
 	}
 	x->timer = evloop_add_timer(loop, 250, chan_tick, x);
 	return x;
@@ -59,7 +55,12 @@ struct chan_ctx *chan_ctx_new(struct evloop *loop, const char *name, const unsig
 
 int chan_ctx_has_key(const struct chan_ctx *x)
 {
-	return x->key != NULL;
+	return x->tls_srv != NULL;
+}
+
+int chan_ctx_certs(const struct chan_ctx *x)
+{
+	return x->certs;
 }
 
 void chan_ctx_timeouts(struct chan_ctx *x, long auth_ms, long idle_ms, long ping_ms)
@@ -74,7 +75,8 @@ void chan_ctx_timeouts(struct chan_ctx *x, long auth_ms, long idle_ms, long ping
 
 static void chan_free(struct chan *c)
 {
-	chw_aead_free(c->sess);
+	SSL_free(c->ssl);
+	free(c->tls_out);
 	free(c->in);
 	free(c->out);
 	free(c->sink);
@@ -112,7 +114,7 @@ void chan_ctx_free(struct chan_ctx *x)
 	evloop_del_timer(x->loop, x->timer);
 	if (x->reaper)
 		evloop_del_timer(x->loop, x->reaper);
-	chw_mac_free(x->key);
+	chan_tls_free(x);
 	free(x);
 }
 
@@ -200,18 +202,17 @@ static int chan_reserve(unsigned char **buf, size_t *cap, size_t need)
 	return 0;
 }
 
-/* Queues one frame (tagged once authenticated). Returns 0 or -1 (the connection fails). */
+/* Queues one frame. Returns 0 or -1 (the connection fails). */
 int chan_queue(struct chan *c, int type, const void *payload, uint32_t len)
 {
 	if (c->out_off > 0 && c->out_off == c->out_len)
 		c->out_off = c->out_len = 0;
-	int tagged = c->sess != NULL;
-	size_t need = c->out_len + CHW_HDR_LEN + len + (tagged ? CHW_TAG_LEN : 0);
+	size_t need = c->out_len + CHW_HDR_LEN + len;
 	if (c->out_off > 0 && need > c->out_cap) {
 		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
 		c->out_len -= c->out_off;
 		c->out_off = 0;
-		need = c->out_len + CHW_HDR_LEN + len + (tagged ? CHW_TAG_LEN : 0);
+		need = c->out_len + CHW_HDR_LEN + len;
 	}
 	if (chan_reserve(&c->out, &c->out_cap, need) < 0) {
 		chan_fail(c, "out of memory");
@@ -221,32 +222,36 @@ int chan_queue(struct chan *c, int type, const void *payload, uint32_t len)
 	chw_hdr_put(h, type, len);
 	if (len)
 		memcpy(h + CHW_HDR_LEN, payload, len);
-	if (tagged && chw_seal(c->sess, c->server ? 's' : 'c', c->seq_out++, h, h + CHW_HDR_LEN,
-	                       len, h + CHW_HDR_LEN + len) < 0) {
-		chan_fail(c, "cannot seal a frame");
-		return -1;
-	}
 	c->out_len = need;
 	chan_update(c);
 	return 0;
 }
 
+/* Sends the TLS records waiting, then encrypts queued frames a chunk at a time (frames
+ * wait for the TLS handshake) while the socket takes them. */
 void chan_write_out(struct chan *c)
 {
-	while (c->out_off < c->out_len) {
-		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
-			chan_fail(c, "send: %s", strerror(errno));
+	char why[200];
+	for (;;) {
+		int r = chan_tls_flush(c, why, sizeof(why));
+		if (r < 0) {
+			chan_fail(c, "send: %s", why);
 			return;
 		}
-		c->out_off += (size_t)n;
-		c->last_tx = evloop_mono_ms();
+		if (r == 0 || c->st < CH_WAIT_HELLO || c->out_off == c->out_len)
+			break;
+		size_t n = c->out_len - c->out_off;
+		long w = chan_tls_write(c, c->out + c->out_off,
+		                        n < CHAN_TLS_CHUNK ? n : CHAN_TLS_CHUNK, why, sizeof(why));
+		if (w < 0) {
+			chan_fail(c, "TLS: %s", why);
+			return;
+		}
+		if (w == 0)
+			break;
+		c->out_off += (size_t)w;
 	}
-	if (c->out_off == c->out_len) {
+	if (!chan_out_pending(c)) {
 		c->out_off = c->out_len = 0;
 		if (c->st == CH_FLUSHING) {
 			chan_kill(c);
@@ -322,18 +327,6 @@ static void chan_on_frame(struct chan *c, int type, const unsigned char *p, uint
 		else
 			chan_fail(c, "unexpected hello frame");
 		return;
-	case CHW_AUTH:
-		if (c->st == CH_WAIT_AUTH)
-			chan_on_auth(c, p, len);
-		else
-			chan_fail(c, "unexpected auth frame");
-		return;
-	case CHW_WELCOME:
-		if (c->st == CH_WAIT_WELCOME)
-			chan_on_welcome(c, p, len);
-		else
-			chan_fail(c, "unexpected welcome frame");
-		return;
 	case CHW_PING:
 		return;
 	case CHW_CTRL: {
@@ -376,19 +369,11 @@ static void chan_on_frame(struct chan *c, int type, const unsigned char *p, uint
 	}
 }
 
-/* Handles a frame whose header and payload (and tag) are all in. */
+/* Handles a frame whose header and payload are all in. */
 static void chan_frame_done(struct chan *c)
 {
 	c->hdr_got = 0;
 	c->in_got = 0;
-	if (c->sess) {
-		if (chw_open(c->sess, c->server ? 'c' : 's', c->seq_in++, c->hdr, c->in, c->in_len,
-		             c->in + c->in_len) < 0) {
-			chan_fail(c, "a %s frame failed its authentication tag",
-			          chw_type_name(c->in_type));
-			return;
-		}
-	}
 	chan_on_frame(c, c->in_type, c->in, c->in_len);
 }
 
@@ -396,12 +381,11 @@ static void chan_frame_done(struct chan *c)
 static int chan_hdr_done(struct chan *c)
 {
 	char err[200];
-	if (chw_hdr_get(c->hdr, c->sess != NULL, &c->in_type, &c->in_len, err, sizeof(err)) < 0) {
+	if (chw_hdr_get(c->hdr, c->st == CH_OPEN, &c->in_type, &c->in_len, err, sizeof(err)) < 0) {
 		chan_fail(c, "%s", err);
 		return -1;
 	}
-	size_t need = c->in_len + (c->sess ? CHW_TAG_LEN : 0);
-	if (chan_reserve(&c->in, &c->in_cap, need ? need : 1) < 0) {
+	if (chan_reserve(&c->in, &c->in_cap, c->in_len ? c->in_len : 1) < 0) {
 		chan_fail(c, "out of memory");
 		return -1;
 	}
@@ -409,29 +393,28 @@ static int chan_hdr_done(struct chan *c)
 	return 0;
 }
 
-/* Reads the socket: a header, then straight into the payload buffer, a few frames per
- * call; handles every whole frame. */
-static void chan_read(struct chan *c)
+/* Reads through TLS: a header, then straight into the payload buffer, a few frames per
+ * call (and whatever TLS already decrypted, which no poll would announce); handles
+ * every whole frame. */
+void chan_read(struct chan *c)
 {
-	for (int round = 0; round < 32; round++) {
-		if (c->st == CH_DEAD || c->st == CH_FLUSHING ||
+	for (int round = 0; round < 32 || chan_tls_pending(c); round++) {
+		if (c->st == CH_DEAD || c->st == CH_FLUSHING || c->st < CH_WAIT_HELLO ||
 		    c->sink_len - c->sink_off >= CHAN_SINK_HIGH)
 			break;
 		int in_hdr = c->hdr_got < CHW_HDR_LEN;
-		size_t need = in_hdr ? CHW_HDR_LEN - c->hdr_got
-		                     : c->in_len + (c->sess ? CHW_TAG_LEN : 0) - c->in_got;
-		ssize_t n = 0;
+		size_t need = in_hdr ? CHW_HDR_LEN - c->hdr_got : c->in_len - c->in_got;
+		long n = 0;
 		if (need > 0) {
-			n = recv(c->fd, in_hdr ? c->hdr + c->hdr_got : c->in + c->in_got, need, 0);
+			char why[200];
+			n = chan_tls_read(c, in_hdr ? c->hdr + c->hdr_got : c->in + c->in_got, need,
+			                  why, sizeof(why));
 			if (n < 0) {
-				if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-					chan_fail(c, "recv: %s", strerror(errno));
-				break;
-			}
-			if (n == 0) {
-				chan_fail(c, "the peer closed the connection");
+				chan_fail(c, "%s", why);
 				return;
 			}
+			if (n == 0)
+				break;
 			c->last_rx = evloop_mono_ms();
 		}
 		if (in_hdr) {
@@ -439,13 +422,13 @@ static void chan_read(struct chan *c)
 			if (c->hdr_got == CHW_HDR_LEN && chan_hdr_done(c) < 0)
 				return;
 			if (c->hdr_got < CHW_HDR_LEN)
-				break;
-			if (c->in_len + (c->sess ? CHW_TAG_LEN : 0) > 0)
+				continue;
+			if (c->in_len > 0)
 				continue;
 		} else {
 			c->in_got += (size_t)n;
 			if ((size_t)n < need)
-				break;
+				continue;
 		}
 		chan_frame_done(c);
 	}
@@ -461,7 +444,7 @@ static void chan_src_read(struct chan *c)
 	while (c->st == CH_OPEN && c->src_fd >= 0 && c->out_len - c->out_off < CHAN_OUT_HIGH) {
 		if (c->out_off > 0 && c->out_off == c->out_len)
 			c->out_off = c->out_len = 0;
-		size_t room = CHW_HDR_LEN + CHW_DATA_MAX + CHW_TAG_LEN;
+		size_t room = CHW_HDR_LEN + CHW_DATA_MAX;
 		if (chan_reserve(&c->out, &c->out_cap, c->out_len + room) < 0) {
 			chan_fail(c, "out of memory");
 			return;
@@ -481,12 +464,7 @@ static void chan_src_read(struct chan *c)
 			break;
 		}
 		chw_hdr_put(h, CHW_DATA, (uint32_t)n);
-		if (chw_seal(c->sess, c->server ? 's' : 'c', c->seq_out++, h, h + CHW_HDR_LEN,
-		             (uint32_t)n, h + CHW_HDR_LEN + n) < 0) {
-			chan_fail(c, "cannot seal a frame");
-			return;
-		}
-		c->out_len += CHW_HDR_LEN + (size_t)n + CHW_TAG_LEN;
+		c->out_len += CHW_HDR_LEN + (size_t)n;
 		c->stream_out += (uint64_t)n;
 	}
 	if (c->st != CH_DEAD && c->out_off < c->out_len)
@@ -512,6 +490,9 @@ static void chan_sink_write(struct chan *c)
 		c->sink_off += (size_t)n;
 	}
 	chan_sink_finish(c);
+	/* frames TLS already decrypted wait for no poll: read them now there is room */
+	if (c->st != CH_DEAD && c->sink_len - c->sink_off < CHAN_SINK_HIGH && chan_tls_pending(c))
+		chan_read(c);
 	if (c->st != CH_DEAD)
 		chan_update(c);
 }
@@ -528,8 +509,7 @@ static void chan_connected(struct chan *c)
 		chan_fail(c, "connect: %s", strerror(e));
 		return;
 	}
-	c->st = CH_WAIT_HELLO;
-	chan_update(c);
+	chan_start(c);
 }
 
 void chan_on_sock(struct evloop *loop, int fd, int ev, void *ud)
@@ -538,6 +518,10 @@ void chan_on_sock(struct evloop *loop, int fd, int ev, void *ud)
 	if (c->st == CH_CONNECTING) {
 		if (ev & (EV_WRITE | EV_READ))
 			chan_connected(c);
+		return;
+	}
+	if (c->st == CH_TLS) {
+		chan_start(c);
 		return;
 	}
 	if ((ev & EV_WRITE) && c->st != CH_DEAD)
@@ -572,10 +556,12 @@ void chan_update(struct chan *c)
 	if (c->st == CH_DEAD)
 		return;
 	struct evloop *loop = c->x->loop;
-	int pending = c->out_off < c->out_len;
+	int pending = chan_out_pending(c);
 	int ev = 0;
 	if (c->st == CH_CONNECTING)
 		ev = EV_WRITE;
+	else if (c->st == CH_TLS)
+		ev = EV_READ | (pending ? EV_WRITE : 0);
 	else {
 		if (pending)
 			ev |= EV_WRITE;
@@ -683,13 +669,17 @@ void chan_close_after(struct chan *c, const char *why)
 			return;
 	}
 	c->ops = NULL;
+	if (c->st < CH_WAIT_HELLO) {
+		chan_kill(c); /* no TLS yet: nothing can be said */
+		return;
+	}
 	if (c->st < CH_OPEN)
 		c->x->nunauth--; /* chan_unlink counts a flushing connection as authenticated */
 	c->st = CH_FLUSHING;
 	c->deadline = evloop_mono_ms() + 5000;
 	chan_close_fd(c->x->loop, &c->src_fd);
 	chan_close_fd(c->x->loop, &c->sink_fd);
-	if (c->out_off == c->out_len)
+	if (!chan_out_pending(c))
 		chan_kill(c);
 	else
 		chan_update(c);
@@ -698,12 +688,12 @@ void chan_close_after(struct chan *c, const char *why)
 int chan_flush(struct chan *c, long timeout_ms)
 {
 	int64_t end = evloop_mono_ms() + timeout_ms;
-	while (c->st != CH_DEAD && c->out_off < c->out_len && evloop_mono_ms() < end) {
+	while (c->st != CH_DEAD && chan_out_pending(c) && evloop_mono_ms() < end) {
 		struct pollfd p = {.fd = c->fd, .events = POLLOUT};
 		if (poll(&p, 1, 50) > 0)
 			chan_write_out(c);
 	}
-	return c->st != CH_DEAD && c->out_off == c->out_len ? 0 : -1;
+	return c->st != CH_DEAD && !chan_out_pending(c) ? 0 : -1;
 }
 
 const char *chan_peer(const struct chan *c)

@@ -1,12 +1,13 @@
-/* channel.h - the migration channel: authenticated, framed TCP connections between
- * host agents, driven by the agent's event loop (lib/chanwire.h has the wire format).
+/* channel.h - the migration channel: TLS 1.3 connections between host agents, framed,
+ * driven by the agent's event loop without blocking (lib/chanwire.h has the frames).
  *
- * A connection authenticates both ends with the cluster key (challenge-response),
- * then carries control messages (JSON objects), a driver's stream as data frames
- * copied to or from a local file descriptor (a socketpair whose other end a driver
- * reads or writes on a worker thread), the stream's end, and pings. Anything that
- * breaks the rules - a wrong key, an unknown or oversized frame, a bad MAC, silence
- * past the timeouts - closes that connection and nothing else. */
+ * A connection authenticates both ends - with certificates of the cluster's CA naming
+ * each host, or with a PSK derived from the cluster key and an (EC)DHE exchange - then
+ * carries control messages (JSON objects), a driver's stream as data frames copied to
+ * or from a local file descriptor (a socketpair whose other end a driver reads or
+ * writes on a worker thread), the stream's end, and pings. Anything that breaks the
+ * rules - a wrong key or certificate, a failed TLS record, an unknown or oversized
+ * frame, silence past the timeouts - closes that connection and nothing else. */
 #ifndef VMC_CHANNEL_H
 #define VMC_CHANNEL_H
 
@@ -42,16 +43,29 @@ struct chan_ops {
 /* Called for each accepted connection before its handshake; the owner sets its ops. */
 typedef void chan_accept_fn(struct chan *c, void *ud);
 
-/* A context: our name, the cluster key (NULL: refuse everyone, connect to no one),
- * timeouts. Returns NULL with err. */
-struct chan_ctx *chan_ctx_new(struct evloop *loop, const char *name, const unsigned char *key,
-                              size_t keylen, char *err, size_t errlen);
+/* How this host proves itself. With cert set (a PEM certificate naming this host as
+ * its CN or a DNS subjectAltName, its key, and the CA that signed every host's):
+ * certificates, and a peer is the host its certificate names. Else with a cluster key:
+ * the key's PSK (any holder of the key may connect). Neither: refuse everyone, connect
+ * to no one. */
+struct chan_creds {
+	const unsigned char *key; /* the cluster key's bytes */
+	size_t keylen;
+	const char *cert, *cert_key, *ca; /* PEM files */
+};
+
+/* A context: our name, our credentials (NULL: none), timeouts. Returns NULL with err
+ * (an unreadable file, a certificate that does not name this host). */
+struct chan_ctx *chan_ctx_new(struct evloop *loop, const char *name, const struct chan_creds *cr,
+                              char *err, size_t errlen);
 /* Closes every connection (no callbacks) and the listener. */
 void chan_ctx_free(struct chan_ctx *x);
 /* Overrides the timeouts (ms; 0 keeps the default). For tests. */
 void chan_ctx_timeouts(struct chan_ctx *x, long auth_ms, long idle_ms, long ping_ms);
-/* Whether the context has a cluster key. */
+/* Whether the context has credentials (certificates or a cluster key). */
 int chan_ctx_has_key(const struct chan_ctx *x);
+/* Whether peers are authenticated by certificates (1) or the cluster key's PSK (0). */
+int chan_ctx_certs(const struct chan_ctx *x);
 
 /* Listens on addr:port (port 0: any free port). Returns the port, or -1 with err. */
 int chan_listen(struct chan_ctx *x, const char *addr, int port, chan_accept_fn *fn, void *ud,
@@ -82,7 +96,8 @@ void chan_close_after(struct chan *c, const char *why);
 /* Blocks until what is queued has been written (or timeout_ms passes). 0 or -1. */
 int chan_flush(struct chan *c, long timeout_ms);
 
-/* The peer's name as it announced itself (after authentication), and figures. */
+/* The peer's name (once open): with certificates the one its certificate proves, with
+ * the cluster key the one it announced. And figures. */
 const char *chan_peer(const struct chan *c);
 uint64_t chan_stream_bytes(const struct chan *c); /* stream bytes sent or received */
 int chan_is_open(const struct chan *c);

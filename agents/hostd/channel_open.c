@@ -1,6 +1,7 @@
 /* channel_open.c - how migration channel connections begin: the listener (with the
- * eviction of connections that do not authenticate), outgoing connections, and the
- * challenge-response that authenticates both ends and derives the session key. */
+ * eviction of connections that do not authenticate), outgoing connections, the TLS
+ * handshake step by step (channel_tls.c does TLS itself) and the hellos that name
+ * both ends. */
 #include "channel.h"
 #include "channel_int.h"
 
@@ -14,6 +15,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,34 +23,6 @@
 #include <unistd.h>
 
 /* --- the handshake -------------------------------------------------------------------- */
-
-static void chan_send_hello(struct chan *c)
-{
-	unsigned char p[CHW_HELLO_MAX];
-	size_t nl = strlen(c->x->name);
-	memcpy(p, CHW_MAGIC, CHW_MAGIC_LEN);
-	memcpy(p + CHW_MAGIC_LEN, c->nonce_s, CHW_NONCE_LEN);
-	memcpy(p + CHW_MAGIC_LEN + CHW_NONCE_LEN, c->x->name, nl);
-	chan_queue(c, CHW_HELLO, p, (uint32_t)(CHW_MAGIC_LEN + CHW_NONCE_LEN + nl));
-}
-
-static void chan_copy_name(char *dst, const unsigned char *src, size_t len)
-{
-	size_t j = 0;
-	for (size_t i = 0; i < len && j < CHW_NAME_MAX; i++)
-		dst[j++] = (src[i] >= 0x21 && src[i] < 0x7f) ? (char)src[i] : '?';
-	dst[j] = '\0';
-}
-
-static int chan_make_session(struct chan *c)
-{
-	unsigned char k[CHW_MAC_LEN];
-	if (chw_proof(c->x->key, "session", c->nonce_s, c->nonce_c, k) < 0)
-		return -1;
-	c->sess = chw_aead_new(k);
-	explicit_bzero(k, sizeof(k));
-	return c->sess ? 0 : -1;
-}
 
 static void chan_opened(struct chan *c)
 {
@@ -58,69 +32,81 @@ static void chan_opened(struct chan *c)
 		c->ops->on_ready(c, c->ud);
 }
 
-/* Client: the server's hello. */
+/* The peer's hello: with certificates, the name must be one its certificate holds. */
 void chan_on_hello(struct chan *c, const unsigned char *p, uint32_t len)
 {
-	if (len < CHW_MAGIC_LEN + CHW_NONCE_LEN || memcmp(p, CHW_MAGIC, CHW_MAGIC_LEN) != 0) {
-		chan_fail(c, "the peer is not a vmcluster migration channel (bad hello)");
+	char name[CHW_NAME_MAX + 1], err[200];
+	if (chw_hello_get(p, len, name, err, sizeof(err)) < 0) {
+		chan_close_after(c, err);
 		return;
 	}
-	memcpy(c->nonce_s, p + CHW_MAGIC_LEN, CHW_NONCE_LEN);
-	chan_copy_name(c->peer, p + CHW_MAGIC_LEN + CHW_NONCE_LEN,
-	               len - CHW_MAGIC_LEN - CHW_NONCE_LEN);
-	unsigned char a[CHW_AUTH_MAX];
-	size_t nl = strlen(c->x->name);
-	if (chw_random(c->nonce_c, CHW_NONCE_LEN) < 0 ||
-	    chw_proof(c->x->key, "client", c->nonce_s, c->nonce_c, a + CHW_NONCE_LEN) < 0) {
-		chan_fail(c, "cannot compute the authentication proof");
-		return;
+	if (c->x->certs) {
+		X509 *cert = SSL_get0_peer_certificate(c->ssl);
+		if (!cert ||
+		    X509_check_host(cert, name, 0, X509_CHECK_FLAG_NO_WILDCARDS, NULL) != 1) {
+			char why[300];
+			snprintf(why, sizeof(why),
+			         "authentication failed: the certificate presented does not name "
+			         "host %s",
+			         name);
+			log_warnx(
+			    "migration channel: a peer calling itself %s failed authentication: "
+			    "its certificate names another host",
+			    name);
+			chan_close_after(c, why);
+			return;
+		}
 	}
-	memcpy(a, c->nonce_c, CHW_NONCE_LEN);
-	memcpy(a + CHW_NONCE_LEN + CHW_MAC_LEN, c->x->name, nl);
-	c->st = CH_WAIT_WELCOME;
-	chan_queue(c, CHW_AUTH, a, (uint32_t)(CHW_NONCE_LEN + CHW_MAC_LEN + nl));
-}
-
-/* Server: the client's proof. */
-void chan_on_auth(struct chan *c, const unsigned char *p, uint32_t len)
-{
-	unsigned char want[CHW_MAC_LEN];
-	if (len < CHW_NONCE_LEN + CHW_MAC_LEN) {
-		chan_close_after(c, "authentication failed: short auth frame");
-		return;
-	}
-	memcpy(c->nonce_c, p, CHW_NONCE_LEN);
-	chan_copy_name(c->peer, p + CHW_NONCE_LEN + CHW_MAC_LEN, len - CHW_NONCE_LEN - CHW_MAC_LEN);
-	if (chw_proof(c->x->key, "client", c->nonce_s, c->nonce_c, want) < 0 ||
-	    !chw_equal(want, p + CHW_NONCE_LEN, CHW_MAC_LEN)) {
-		log_warnx("migration channel: a client claiming to be %s failed authentication",
-		          c->peer[0] ? c->peer : "nobody");
-		chan_close_after(c, "authentication failed: wrong cluster key");
-		return;
-	}
-	if (chw_proof(c->x->key, "server", c->nonce_s, c->nonce_c, want) < 0 ||
-	    chan_queue(c, CHW_WELCOME, want, CHW_MAC_LEN) < 0 || chan_make_session(c) < 0) {
-		chan_fail(c, "cannot complete the handshake");
-		return;
-	}
+	snprintf(c->peer, sizeof(c->peer), "%s", name);
 	chan_opened(c);
 }
 
-/* Client: the server's proof. */
-void chan_on_welcome(struct chan *c, const unsigned char *p, uint32_t len)
+/* TLS, one step at a time; once up, our hello goes first and reading begins. */
+void chan_start(struct chan *c)
 {
-	unsigned char want[CHW_MAC_LEN];
-	if (len != CHW_MAC_LEN ||
-	    chw_proof(c->x->key, "server", c->nonce_s, c->nonce_c, want) < 0 ||
-	    !chw_equal(want, p, CHW_MAC_LEN)) {
-		chan_fail(c, "host %s did not prove that it holds the cluster key", c->peer);
+	char why[200];
+	if (c->st != CH_TLS) {
+		c->st = CH_TLS;
+		if (!c->x->tls_srv) {
+			/* no credentials: this host takes no migrations (it says so in its log) */
+			chan_kill(c);
+			return;
+		}
+		if (chan_tls_new(c) < 0) {
+			chan_fail(c, "cannot set up TLS");
+			return;
+		}
+	}
+	int r = chan_tls_flush(c, why, sizeof(why));
+	if (r < 0) {
+		chan_fail(c, "send: %s", why);
 		return;
 	}
-	if (chan_make_session(c) < 0) {
-		chan_fail(c, "cannot derive the session key");
+	r = chan_tls_handshake(c, why, sizeof(why));
+	/* what TLS said goes out even when it failed: its alert tells the peer why */
+	char ferr[200];
+	if (chan_tls_flush(c, ferr, sizeof(ferr)) < 0 && r >= 0) {
+		chan_fail(c, "send: %s", ferr);
 		return;
 	}
-	chan_opened(c);
+	if (r < 0) {
+		if (c->server)
+			log_warnx("migration channel: a client failed authentication (TLS: %s)",
+			          why);
+		chan_fail(c, "TLS handshake: %s", why);
+		return;
+	}
+	if (r == 0) {
+		chan_update(c);
+		return;
+	}
+	unsigned char h[CHW_HELLO_MAX];
+	c->st = CH_WAIT_HELLO;
+	if (chan_queue(c, CHW_HELLO, h, (uint32_t)chw_hello_put(h, c->x->name)) < 0)
+		return;
+	chan_write_out(c);
+	if (c->st == CH_WAIT_HELLO)
+		chan_read(c);
 }
 
 /* --- creating connections ---------------------------------------------------------------- */
@@ -153,24 +139,6 @@ static void chan_sock_setup(int fd)
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-}
-
-/* Server side of a new connection: hello, or a refusal without a key. */
-void chan_server_start(struct chan *c)
-{
-	c->st = CH_WAIT_AUTH;
-	if (!c->x->key) {
-		char why[200];
-		snprintf(why, sizeof(why), "host %s has no cluster key: it takes no migrations",
-		         c->x->name);
-		chan_close_after(c, why);
-		return;
-	}
-	if (chw_random(c->nonce_s, CHW_NONCE_LEN) < 0) {
-		chan_kill(c);
-		return;
-	}
-	chan_send_hello(c);
 }
 
 /* Too many connections have not authenticated yet: the oldest makes room, so that
@@ -208,7 +176,7 @@ static void chan_on_listen(struct evloop *loop, int lfd, int ev, void *ud)
 		}
 		if (x->on_accept)
 			x->on_accept(c, x->accept_ud);
-		chan_server_start(c);
+		chan_start(c);
 	}
 }
 
@@ -279,8 +247,9 @@ static int chan_split_addr(const char *s, char *host, size_t hl, char *port, siz
 struct chan *chan_connect(struct chan_ctx *x, const char *addr, const struct chan_ops *ops,
                           void *ud, char *err, size_t errlen)
 {
-	if (!x->key) {
-		snprintf(err, errlen, "no cluster key: migrations need --cluster-key-file");
+	if (!x->tls_srv) {
+		snprintf(err, errlen,
+		         "no credentials: migrations need --cluster-key-file or --channel-cert");
 		return NULL;
 	}
 	char host[128], port[16];
@@ -315,7 +284,7 @@ struct chan *chan_connect(struct chan_ctx *x, const char *addr, const struct cha
 	}
 	c->ops = ops;
 	c->ud = ud;
-	c->st = rc == 0 ? CH_WAIT_HELLO : CH_CONNECTING;
+	c->st = CH_CONNECTING; /* TLS begins once the socket is writable */
 	chan_update(c);
 	return c;
 }
@@ -329,12 +298,7 @@ struct chan *chan_adopt(struct chan_ctx *x, int fd, int server, const struct cha
 		return NULL;
 	c->ops = ops;
 	c->ud = ud;
-	if (server) {
-		chan_server_start(c);
-	} else {
-		c->st = CH_WAIT_HELLO;
-		chan_update(c);
-	}
+	chan_start(c);
 	return c;
 }
 

@@ -439,8 +439,9 @@ enum hostd_op_result drain_op_drain(struct hostd *h, struct hostd_req *req)
 			free(vms);
 			if (n > 0) {
 				hostd_reply_err(h, req, VMC_E_REFUSED,
-				                "host %s has no cluster key (--cluster-key-file): "
-				                "it cannot migrate its VMs away",
+				                "host %s has no cluster key nor channel certificate "
+				                "(--cluster-key-file, --channel-cert): it cannot "
+				                "migrate its VMs away",
 				                h->opts.name);
 				return HOSTD_REPLIED;
 			}

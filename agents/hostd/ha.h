@@ -13,8 +13,8 @@
 /* Monotonic ms (evloop's clock), for the probe thread too. */
 int64_t ha_mono_ms(void);
 
-/* Connects to a peer's migration channel at addr ("ADDR:PORT") and waits for its HELLO
- * naming `name`. 1 if it came within timeout_ms, else 0. Blocking. */
+/* Connects to a peer's migration channel at addr ("ADDR:PORT"): 1 if the connection
+ * was accepted within timeout_ms, else 0. Blocking. */
 int ha_probe(const char *addr, const char *name, long timeout_ms);
 
 struct peers;

@@ -40,6 +40,8 @@ struct hostd_opts {
 	int migrate_port;         /* 0: none */
 	const char *migrate_addr; /* address peers use to reach us; default 127.0.0.1 */
 	const char *cluster_key_file;
+	/* the migration channel's certificates (all three, or none: the cluster key's PSK) */
+	const char *channel_cert, *channel_key, *channel_ca;
 	/* balancer.c */
 	const char *rules_file;     /* NULL: the built-in rules */
 	int no_rules;               /* --no-rules: the built-in rules, not the default file */

@@ -63,7 +63,10 @@ static void usage(FILE *f)
 	      "  --power-on-hook PROG    run with a standby host's name when room is short\n"
 	      "  --migrate-port P        migration channel TCP port (default 0: any)\n"
 	      "  --migrate-addr ADDR     migration channel address (default 127.0.0.1)\n"
-	      "  --cluster-key-file F    the cluster's shared secret (needed to migrate)\n"
+	      "  --cluster-key-file F    the cluster's shared secret (migrations, development)\n"
+	      "  --channel-cert F, --channel-key F, --channel-ca F\n"
+	      "                          this host's certificate, key and the cluster's CA:\n"
+	      "                          the migration channel's authentication\n"
 	      "  --max-migrations N      outgoing migrations at once (default 2)\n"
 	      "  --max-cluster-migrations N  migrations at once cluster-wide (default 8)\n"
 	      "  --sim FILE              sim: host description, VMs created at first start\n"
@@ -86,7 +89,8 @@ enum {
 	OPT_CERT, OPT_KEY, OPT_USER, OPT_PASSWORD_FILE, OPT_MIGRATE_PORT, OPT_MIGRATE_ADDR,
 	OPT_CLUSTER_KEY, OPT_LOG_LEVEL, OPT_RULES, OPT_ADVISE, OPT_POWER_OFF_HOOK, OPT_POWER_ON_HOOK,
 	OPT_HELP, OPT_MAX_MIGRATIONS, OPT_MAX_CLUSTER_MIGRATIONS, OPT_CLOCK_START, OPT_NO_RULES,
-	OPT_SIM_TRACES, OPT_SHARED_STORE, OPT_FENCE_HOOK, OPT_HA_TIMEOUT, OPT_FENCE_TIMEOUT
+	OPT_SIM_TRACES, OPT_SHARED_STORE, OPT_FENCE_HOOK, OPT_HA_TIMEOUT, OPT_FENCE_TIMEOUT,
+	OPT_CHANNEL_CERT, OPT_CHANNEL_KEY, OPT_CHANNEL_CA
 };
 
 static const struct option long_opts[] = {
@@ -112,6 +116,9 @@ static const struct option long_opts[] = {
 	{"migrate-port", required_argument, NULL, OPT_MIGRATE_PORT},
 	{"migrate-addr", required_argument, NULL, OPT_MIGRATE_ADDR},
 	{"cluster-key-file", required_argument, NULL, OPT_CLUSTER_KEY},
+	{"channel-cert", required_argument, NULL, OPT_CHANNEL_CERT},
+	{"channel-key", required_argument, NULL, OPT_CHANNEL_KEY},
+	{"channel-ca", required_argument, NULL, OPT_CHANNEL_CA},
 	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 	{"rules", required_argument, NULL, OPT_RULES},
 	{"no-rules", no_argument, NULL, OPT_NO_RULES},
@@ -183,6 +190,9 @@ static int apply_opt(struct hostd_opts *o, int id, const char *v, char *err, siz
 	case OPT_PASSWORD_FILE: o->password_file = v; break;
 	case OPT_MIGRATE_ADDR: o->migrate_addr = v; break;
 	case OPT_CLUSTER_KEY: o->cluster_key_file = v; break;
+	case OPT_CHANNEL_CERT: o->channel_cert = v; break;
+	case OPT_CHANNEL_KEY: o->channel_key = v; break;
+	case OPT_CHANNEL_CA: o->channel_ca = v; break;
 	case OPT_RULES: o->rules_file = v; break;
 	case OPT_NO_RULES: o->no_rules = 1; break;
 	case OPT_POWER_OFF_HOOK: o->power_off_hook = v; break;

@@ -306,15 +306,23 @@ int hostd_migrate_init(struct hostd *h, char *err, size_t errlen)
 	                                                : MIG_DEFAULT_MAX_CLUSTER;
 	unsigned char key[CHW_KEY_MAX + 1];
 	int keylen = 0;
-	if (h->opts.cluster_key_file &&
-	    (keylen = read_key(h->opts.cluster_key_file, key, sizeof(key), err, errlen)) < 0)
+	const struct hostd_opts *o = &h->opts;
+	if (!o->channel_cert != !o->channel_key || !o->channel_cert != !o->channel_ca) {
+		snprintf(err, errlen, "--channel-cert, --channel-key and --channel-ca go together");
 		return -1;
-	m->chans =
-	    chan_ctx_new(h->loop, h->opts.name, keylen ? key : NULL, (size_t)keylen, err, errlen);
+	}
+	if (!o->channel_cert && o->cluster_key_file &&
+	    (keylen = read_key(o->cluster_key_file, key, sizeof(key), err, errlen)) < 0)
+		return -1;
+	struct chan_creds cr = {keylen ? key : NULL, (size_t)keylen, o->channel_cert,
+	                        o->channel_key, o->channel_ca};
+	m->chans = chan_ctx_new(h->loop, o->name, &cr, err, errlen);
 	explicit_bzero(key, sizeof(key));
+	if (!m->chans)
+		return -1;
 	m->workers = worker_new(h->loop);
 	m->peers = peers_new();
-	if (!m->chans || !m->workers || !m->peers) {
+	if (!m->workers || !m->peers) {
 		snprintf(err, errlen, "cannot set up the migration module");
 		return -1;
 	}
@@ -330,14 +338,20 @@ int hostd_migrate_init(struct hostd *h, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot set up the drain state in %s", h->opts.state_dir);
 		return -1;
 	}
+	if (!chan_ctx_has_key(m->chans)) {
+		/* no channel to offer: no listener, and no migration address published */
+		h->opts.migrate_port = 0;
+		log_warnx("no --cluster-key-file or --channel-cert: this host neither sends nor "
+		          "accepts migrations");
+		return 0;
+	}
 	int port = chan_listen(m->chans, h->opts.migrate_addr, h->opts.migrate_port, mig_dst_accept,
 	                       m, err, errlen);
 	if (port < 0)
 		return -1;
 	h->opts.migrate_port = port;
-	if (!keylen)
-		log_warnx("no --cluster-key-file: this host neither sends nor accepts migrations");
-	log_info("migration channel on %s:%d", h->opts.migrate_addr, port);
+	log_info("migration channel on %s:%d (TLS 1.3, %s)", h->opts.migrate_addr, port,
+	         chan_ctx_certs(m->chans) ? "host certificates" : "cluster key PSK with (EC)DHE");
 	return 0;
 }
 

@@ -278,7 +278,8 @@ static void dst_on_close(struct chan *c, const char *why, void *ud)
 /* --- a new migration ----------------------------------------------------------------- */
 
 /* Checks an offer. VMC_OK, or a code with msg. */
-static enum vmc_err dst_check(struct migrate *m, const cJSON *o, char *msg, size_t msglen)
+static enum vmc_err dst_check(struct migrate *m, struct chan *c, const cJSON *o, char *msg,
+                              size_t msglen)
 {
 	struct hostd *h = m->h;
 	const char *id = ctrl_str(o, "id"), *vm = ctrl_str(o, "vm"), *from = ctrl_str(o, "from"),
@@ -296,6 +297,13 @@ static enum vmc_err dst_check(struct migrate *m, const cJSON *o, char *msg, size
 		if (!vm || !from)
 			snprintf(msg, msglen, "migrate: vm and from: expected names");
 		return VMC_E_BAD_NAME;
+	}
+	/* the channel authenticated the peer (with certificates, as the host it names): an
+	 * offer speaks only for its sender */
+	if (strcmp(from, chan_peer(c)) != 0) {
+		snprintf(msg, msglen, "migrate: from %s, but this connection is from host %s", from,
+		         chan_peer(c));
+		return VMC_E_REFUSED;
 	}
 	if (!cJSON_IsNumber(mem) || mem->valuedouble < 1 || mem->valuedouble > 4194304 || !config ||
 	    strlen(config) > DST_CONFIG_MAX || (tags && !cJSON_IsArray(tags))) {
@@ -356,7 +364,7 @@ static void dst_offer(struct migrate *m, struct chan *c, const cJSON *o)
 {
 	struct hostd *h = m->h;
 	char msg[VMC_ERR_MAX * 2];
-	enum vmc_err rc = dst_check(m, o, msg, sizeof(msg));
+	enum vmc_err rc = dst_check(m, c, o, msg, sizeof(msg));
 	if (rc != VMC_OK) {
 		log_info("migration from %s refused: %s", chan_peer(c), msg);
 		dst_send(c, "refuse", vmc_err_code(rc), msg);
@@ -408,6 +416,12 @@ static void dst_status(struct migrate *m, struct chan *c, const cJSON *o)
 		return;
 	}
 	struct mig *g = mig_find_id(m, id);
+	if (g && g->role == MIG_DST && strcmp(g->peer, chan_peer(c)) != 0) {
+		log_warnx("migration %s: host %s asks how it ended, but it comes from %s", id,
+		          chan_peer(c), g->peer);
+		chan_close_after(c, "status: not your migration");
+		return;
+	}
 	if (g && g->role == MIG_DST) {
 		state = "pending";
 		/* the source gave up on the connection it had: nothing will say go there */

@@ -522,7 +522,10 @@ static enum vmc_err src_check_peer(struct migrate *m, const char *vm, int64_t me
 		return VMC_E_REFUSED;
 	}
 	if (!p->migrate_addr[0]) {
-		snprintf(msg, msglen, "host %s publishes no migration address", to);
+		snprintf(msg, msglen,
+		         "host %s publishes no migration address (it has no cluster key or channel "
+		         "certificate)",
+		         to);
 		return VMC_E_REFUSED;
 	}
 	if (p->driver[0] && strcmp(p->driver, m->h->hv->ops->name) != 0) {
@@ -608,7 +611,8 @@ enum vmc_err migrate_start(struct hostd *h, const char *vm, const char *to, mig_
 	enum vmc_err rc;
 	if (!chan_ctx_has_key(m->chans)) {
 		snprintf(msg, msglen,
-		         "host %s has no cluster key (--cluster-key-file): it cannot migrate",
+		         "host %s has no cluster key nor channel certificate (--cluster-key-file, "
+		         "--channel-cert): it cannot migrate",
 		         h->opts.name);
 		return VMC_E_REFUSED;
 	}

@@ -1,16 +1,22 @@
 /* channel.c - migration channel throughput on loopback, against a plain TCP copy of
- * the same bytes in the same run.
+ * the same bytes and against the channel it replaced, in the same run.
  *
  * Each transfer runs between two processes: the parent sends, a forked child
  * receives. "tcp" writes the bytes straight into a TCP socket and the child reads
- * them; "channel" authenticates both ends with a cluster key and carries the bytes (encrypted)
- * as a driver's stream does - a thread writes them into a socketpair, the channel
- * frames and MACs them over TCP, the child's channel checks them and hands them to a
- * socketpair a thread reads. Prints MB/s for each (best and median of the runs) and
- * the ratio. Usage: channel [MiB per run, default 256] [runs, default 3] */
+ * them; "channel" authenticates both ends with a cluster key and carries the bytes
+ * (encrypted) as a driver's stream does - a thread writes them into a socketpair, the
+ * channel frames them over TCP, the child's channel hands them to a socketpair a thread
+ * reads. It runs twice: today's channel (TLS 1.3 with the cluster key's PSK and ECDHE)
+ * and the one before it (its own HMAC handshake and AES-256-GCM frames), kept frozen in
+ * tests/bench/legacy/ for this comparison only. Prints MB/s for each (best and median of
+ * the runs) and the ratios. Usage: channel [MiB per run, default 256] [runs, default 3] */
 #include "../../agents/hostd/channel.h"
 #include "../../lib/evloop.h"
 #include "../../lib/log.h"
+/* the channel before TLS 1.3, its names prefixed lchan_ / lchw_ */
+#include "legacy/chanwire.c"
+#include "legacy/channel.c"
+#include "legacy/channel_open.c"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -132,109 +138,29 @@ static double run_tcp(void)
 	return wait_child(pid, t0);
 }
 
-/* --- the channel ----------------------------------------------------------------------- */
+/* --- the channel: TLS 1.3 (today's), and the one before it (legacy/) ------------------ */
 
-struct side {
-	struct evloop *loop;
-	int done;
-	int failed;
-	pthread_t th;
-	struct reader_arg r;
-	int wfd;
-};
+#define CH(name) chan_##name
+#define CHT chan
+#define RN(name) tls_##name
+#define CTX_NEW(loop, name, err, errlen) chan_ctx_new(loop, name, &TLS_CREDS, err, errlen)
+static const struct chan_creds TLS_CREDS = {KEY, sizeof(KEY) - 1, NULL, NULL, NULL};
+#include "channel_run.h"
+#undef CH
+#undef CHT
+#undef RN
+#undef CTX_NEW
 
-static void rx_ready(struct chan *c, void *ud)
-{
-	struct side *s = ud;
-	int sv[2];
-	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
-	s->r.fd = sv[1];
-	pthread_create(&s->th, NULL, reader, &s->r);
-	chan_stream_to(c, sv[0]);
-}
-
-static void rx_end(struct chan *c, uint64_t bytes, void *ud)
-{
-	((struct side *)ud)->done = 1;
-}
-
-static void any_close(struct chan *c, const char *why, void *ud)
-{
-	struct side *s = ud;
-	fprintf(stderr, "bench: channel closed: %s\n", why);
-	s->failed = s->done = 1;
-}
-
-static const struct chan_ops rx_ops = {rx_ready, NULL, rx_end, NULL, any_close};
-
-static void rx_accept(struct chan *c, void *ud)
-{
-	chan_set_ops(c, &rx_ops, ud);
-}
-
-static void tx_ready(struct chan *c, void *ud)
-{
-	struct side *s = ud;
-	int sv[2];
-	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
-	s->wfd = sv[1];
-	pthread_create(&s->th, NULL, writer, &s->wfd);
-	chan_stream_from(c, sv[0]);
-}
-
-static void tx_eof(struct chan *c, void *ud)
-{
-	chan_stream_end(c);
-	chan_flush(c, 10000);
-	((struct side *)ud)->done = 1;
-}
-
-static const struct chan_ops tx_ops = {tx_ready, NULL, NULL, tx_eof, any_close};
-
-static double run_channel(void)
-{
-	int pfd[2];
-	if (pipe(pfd) < 0)
-		return -1;
-	pid_t pid = fork();
-	if (pid == 0) {
-		char err[256];
-		struct side s = {.loop = evloop_new()};
-		struct chan_ctx *x =
-		    chan_ctx_new(s.loop, "bench-rx", KEY, sizeof(KEY) - 1, err, sizeof(err));
-		int port = chan_listen(x, "127.0.0.1", 0, rx_accept, &s, err, sizeof(err));
-		if (write(pfd[1], &port, sizeof(port)) != sizeof(port))
-			_exit(1);
-		while (!s.done)
-			evloop_run_once(s.loop, 100);
-		pthread_join(s.th, NULL);
-		int ok = !s.failed && s.r.got == total_bytes;
-		chan_ctx_free(x);
-		evloop_free(s.loop);
-		_exit(ok ? 0 : 1);
-	}
-	int port;
-	if (read(pfd[0], &port, sizeof(port)) != sizeof(port) || port <= 0)
-		return -1;
-	close(pfd[0]);
-	close(pfd[1]);
-	char err[256], addr[64];
-	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
-	struct side s = {.loop = evloop_new()};
-	struct chan_ctx *x =
-	    chan_ctx_new(s.loop, "bench-tx", KEY, sizeof(KEY) - 1, err, sizeof(err));
-	int64_t t0 = evloop_mono_ms();
-	struct chan *c = chan_connect(x, addr, &tx_ops, &s, err, sizeof(err));
-	if (!c)
-		return -1;
-	while (!s.done)
-		evloop_run_once(s.loop, 100);
-	double secs = wait_child(pid, t0);
-	pthread_join(s.th, NULL);
-	chan_ctx_free(x);
-	evloop_free(s.loop);
-	return s.failed ? -1 : secs;
-}
+#define CH(name) lchan_##name
+#define CHT lchan
+#define RN(name) legacy_##name
+#define CTX_NEW(loop, name, err, errlen)                                                           \
+	lchan_ctx_new(loop, name, KEY, sizeof(KEY) - 1, err, errlen)
+#include "channel_run.h"
+#undef CH
+#undef CHT
+#undef RN
+#undef CTX_NEW
 
 /* CPU seconds used so far by this process and its waited-for children. */
 static double cpu_now(void)
@@ -266,34 +192,44 @@ int main(int argc, char **argv)
 	log_init("bench", LOG_LVL_ERROR);
 	signal(SIGPIPE, SIG_IGN);
 	total_bytes = (uint64_t)mib << 20;
-	double tcp[50], ch[50], cpu_tcp = 0, cpu_ch = 0;
+	double tcp[50], tls[50], old[50], cpu_tcp = 0, cpu_tls = 0, cpu_old = 0;
 	for (int i = 0; i < runs; i++) {
 		double c0 = cpu_now();
 		double a = run_tcp();
 		double c1 = cpu_now();
-		double b = run_channel();
+		double b = legacy_run_channel();
 		double c2 = cpu_now();
-		if (a <= 0 || b <= 0) {
+		double t = tls_run_channel();
+		double c3 = cpu_now();
+		if (a <= 0 || b <= 0 || t <= 0) {
 			fprintf(stderr, "bench: a run failed\n");
 			return 1;
 		}
 		cpu_tcp += c1 - c0;
-		cpu_ch += c2 - c1;
+		cpu_old += c2 - c1;
+		cpu_tls += c3 - c2;
 		tcp[i] = (double)total_bytes / 1e6 / a;
-		ch[i] = (double)total_bytes / 1e6 / b;
+		old[i] = (double)total_bytes / 1e6 / b;
+		tls[i] = (double)total_bytes / 1e6 / t;
 	}
 	qsort(tcp, (size_t)runs, sizeof(double), cmp_double);
-	qsort(ch, (size_t)runs, sizeof(double), cmp_double);
+	qsort(old, (size_t)runs, sizeof(double), cmp_double);
+	qsort(tls, (size_t)runs, sizeof(double), cmp_double);
 	printf("migration channel throughput on loopback, %ld MiB per run, %d runs (MB/s)\n", mib,
 	       runs);
-	printf("  %-44s best %8.0f  median %8.0f\n", "plain TCP copy", tcp[runs - 1],
+	printf("  %-50s best %8.0f  median %8.0f\n", "plain TCP copy", tcp[runs - 1],
 	       tcp[runs / 2]);
-	printf("  %-44s best %8.0f  median %8.0f\n",
-	       "channel (AES-256-GCM frames, via socketpairs)", ch[runs - 1], ch[runs / 2]);
-	printf("  channel / plain: %.2f (median)\n", ch[runs / 2] / tcp[runs / 2]);
+	printf("  %-50s best %8.0f  median %8.0f\n",
+	       "old channel (HMAC handshake, AES-256-GCM frames)", old[runs - 1], old[runs / 2]);
+	printf("  %-50s best %8.0f  median %8.0f\n", "channel (TLS 1.3, PSK + ECDHE, AES-128-GCM)",
+	       tls[runs - 1], tls[runs / 2]);
+	printf("  channel / plain: %.2f, channel / old channel: %.2f (medians)\n",
+	       tls[runs / 2] / tcp[runs / 2], tls[runs / 2] / old[runs / 2]);
 	double gib = (double)total_bytes * runs / (1 << 30);
-	printf("  CPU seconds per GiB moved (both ends, all threads): plain %.2f, channel %.2f\n",
-	       cpu_tcp / gib, cpu_ch / gib);
+	printf(
+	    "  CPU seconds per GiB moved (both ends, all threads): plain %.2f, old channel %.2f, "
+	    "channel %.2f\n",
+	    cpu_tcp / gib, cpu_old / gib, cpu_tls / gib);
 	double load[1];
 	if (getloadavg(load, 1) == 1)
 		printf("  (load average during the run: %.1f on %ld CPUs)\n", load[0],

@@ -72,7 +72,7 @@ harness_wait_host h3 offline 10
 out=$(vmcc migrate v1 h3 2>&1)
 like "$out" "refused.*host h3 is offline" "to an offline host: refused"
 out=$(vmcc migrate v1 nokey 2>&1)
-like "$out" "has no cluster key" "to a host without the cluster key: refused by its channel"
+like "$out" "has no cluster key" "to a host without the cluster key: refused (it publishes no migration address)"
 vmcc create nk1 --host nokey --memory 256 --vcpus 1 >/dev/null
 out=$(vmcc migrate nk1 h2 2>&1)
 like "$out" "refused.*no cluster key" "from a host without the cluster key: refused"

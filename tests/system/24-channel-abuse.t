@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The migration channel against clients that do not play by the rules: a wrong cluster
-# key is refused; random bytes, connections that never authenticate, truncated and
-# garbled streams close that connection only - the agents keep running, their VMs run
-# exactly once, and genuine migrations still work, even during the abuse.
+# key is refused (TLS 1.3 with the key's PSK); a recorded conversation played again is
+# refused; random bytes, connections that never authenticate, truncated and garbled
+# streams close that connection only - the agents keep running, their VMs run exactly
+# once, and genuine migrations still work, even during the abuse.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/migrate.sh"
 harness_init
-plan 19
+plan 22
 
 CC="python3 $(dirname "$0")/../lib/chanclient.py"
 harness_start_broker
@@ -25,12 +26,17 @@ P1=${HOST_PID[h1]}
 P2=${HOST_PID[h2]}
 
 head -c 48 /dev/urandom | base64 >"$T/wrong-key"
-is "$($CC "$A2" auth "$T/wrong-key" 2>&1)" "refused: authentication failed: wrong cluster key" \
-	"a client with another key is refused"
+like "$($CC "$A2" auth "$T/wrong-key" 2>&1)" "^refused: TLS alert" \
+	"a client with another key is refused by TLS"
 is "$($CC "$A2" auth "$T/key" 2>&1)" "welcome" "the same client with the cluster key is let in"
 grep -q "failed authentication" "$T/host-h2.log"
 ok $? "the refusal is logged"
 
+out=$($CC "$A2" replay "$T/key" 2>&1)
+like "$out" "recorded: an answer" "a genuine conversation recorded through a relay"
+like "$out" "replay: closed" "played again, it is closed"
+is "$(grep -c 'chanclient asks how it ended' "$T/host-h2.log")" 1 \
+	"and the replayed question is never read (answered once, for the original)"
 is "$($CC "$A1" random 100000 2>&1)" "closed" "random bytes: the connection is closed"
 is "$($CC "$A1" random 5 2>&1)" "closed" "a few random bytes too"
 
