@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "../../lib/bus.h"
+#include "../../lib/cliopts.h"
 #include "../../lib/msg.h"
 
 struct evloop;
@@ -22,7 +23,7 @@ struct jobs;
 
 struct confd_opts {
 	const char *name; /* agent name; default "confd" */
-	const char *broker;
+	struct cliopts_list broker;
 	const char *cluster;
 	const char *store;     /* the image store directory */
 	const char *templates; /* the templates directory */

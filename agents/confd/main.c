@@ -42,7 +42,7 @@ int64_t confd_now(void)
 #define S(f) offsetof(struct confd_opts, f)
 static const struct cliopts_def settings[] = {
     {"name", CLIOPTS_STR, S(name), 0, 0, "agent name (default confd)"},
-    {"broker", CLIOPTS_STR, S(broker), 0, 0, "mqtt://HOST:PORT or mqtts://HOST:PORT"},
+    {"broker", CLIOPTS_LIST, S(broker), 0, 0, "mqtt://HOST:PORT or mqtts://HOST:PORT; a list (A,B or repeated) is the nodes of a clustered broker"},
     {"cluster", CLIOPTS_STR, S(cluster), 0, 0, "cluster name (default default)"},
     {"store", CLIOPTS_STR, S(store), 0, 0, "image store directory"},
     {"templates", CLIOPTS_STR, S(templates), 0, 0, "templates directory"},
@@ -201,7 +201,7 @@ static int start_bus(struct confd *cd, char *err, size_t errlen)
 	char *will_text = msg_print(will);
 	cJSON_Delete(will);
 	struct bus_opts bo = {
-	    .url = o->broker,
+	    .url = o->broker.text,
 	    .client_id = cd->client_id,
 	    .username = o->user,
 	    .password = o->password_file ? password : NULL,
@@ -230,7 +230,7 @@ int main(int argc, char **argv)
 	struct confd_opts *o = &cd.opts;
 	*o = (struct confd_opts){
 	    .name = "confd",
-	    .broker = "mqtt://127.0.0.1:1883",
+	    .broker = {.text = "mqtt://127.0.0.1:1883"},
 	    .cluster = "default",
 	    .store = "/var/lib/vmcluster/store",
 	    .templates = "/etc/vmcluster/templates",
@@ -248,11 +248,9 @@ int main(int argc, char **argv)
 		conf_free(conf);
 		return r > 0 ? 0 : 2;
 	}
-	char host[256];
-	int port, tls;
 	if (vmc_name_check(o->name, "name", err, sizeof err) < 0 ||
 	    vmc_name_check(o->cluster, "cluster name", err, sizeof err) < 0 ||
-	    bus_url_parse(o->broker, host, sizeof host, &port, &tls, err, sizeof err) < 0) {
+	    bus_urls_check(o->broker.text, err, sizeof err) < 0) {
 		fprintf(stderr, "vmc-confd: %s\n", err);
 		conf_free(conf);
 		return 2;
@@ -289,7 +287,7 @@ int main(int argc, char **argv)
 	evloop_add_before_poll(cd.loop, check_signals, NULL);
 	evloop_add_timer(cd.loop, 10000, expire_timer, &cd);
 	log_info("%s starting: store %s, templates %s, broker %s, cluster %s", o->name,
-	         imgstore_root(cd.store), o->templates, o->broker, o->cluster);
+	         imgstore_root(cd.store), o->templates, o->broker.text, o->cluster);
 	evloop_run(cd.loop);
 
 	log_info("signal %d: stopping", (int)got_signal);

@@ -5,6 +5,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "../../lib/cliopts.h"
 #include "vmtop.h"
 
 struct evloop;
@@ -14,7 +15,8 @@ struct actions;
 enum batch_fmt { BATCH_TEXT, BATCH_JSON, BATCH_CSV };
 
 struct vmtop_opts {
-	const char *broker;
+	const char *broker; /* broker_list.text once the options are read */
+	struct cliopts_list broker_list;
 	const char *cluster;
 	const char *config;
 	const char *user, *password_file, *cafile, *certfile, *keyfile;
@@ -49,6 +51,7 @@ struct vmtop {
 	int synced;       /* our sync marker came back: the retained messages are in */
 	int64_t start_ms; /* monotonic */
 	int64_t sync_ms;  /* monotonic time the marker came back */
+	size_t sync_hosts; /* hosts known then: 0 if the broker kept no retained message for us */
 	long printed;     /* snapshots or frames so far */
 	int curses;       /* the screen is up */
 	int quit;

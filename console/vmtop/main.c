@@ -27,6 +27,10 @@
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_NO_BROKER = 3 };
 
+/* One load interval of the host agents (2 s by default) and a margin: every host's
+ * periodic load has come by then. */
+#define VMTOP_LOAD_WAIT_MS 2500
+
 static volatile sig_atomic_t got_signal, got_winch;
 
 static void on_signal(int sig)
@@ -76,6 +80,7 @@ static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
 		if (!t->synced) {
 			t->synced = 1;
 			t->sync_ms = evloop_mono_ms();
+			t->sync_hosts = cluster_model_host_count(t->model);
 			t->redraw = 1;
 		}
 		return;
@@ -226,9 +231,11 @@ static long on_batch_timer(struct evloop *loop, long long id, void *ud)
 	cluster_model_tick(t->model, evloop_wall_ms());
 	if (!t->printed) {
 		/* the first snapshot: once the retained messages are in, or, if there were
-		 * none, after one delay of live loads; without a broker, after the timeout */
-		int ready =
-		    t->synced && (cluster_model_host_count(t->model) || now - t->sync_ms >= delay);
+		 * none (a clustered broker keeps them on one node, RabbitMQ gives none to
+		 * wildcard subscriptions), after one delay of live loads; without a broker,
+		 * after the timeout */
+		long wait = delay > VMTOP_LOAD_WAIT_MS ? delay : VMTOP_LOAD_WAIT_MS;
+		int ready = t->synced && (t->sync_hosts || now - t->sync_ms >= wait);
 		if (!ready && now - t->start_ms < (int64_t)(t->o.timeout_s * 1000))
 			return 50;
 	}
@@ -257,7 +264,7 @@ static int run_batch(struct vmtop *t)
 
 /* One table serves the command line (--NAME) and -c FILE (NAME = VALUE). */
 static const struct cliopts_def opt_defs[] = {
-    OPT("broker", CLIOPTS_STR, broker, 0, 0, "broker URL (default mqtt://127.0.0.1:1883)"),
+    OPT("broker", CLIOPTS_LIST, broker_list, 0, 0, "broker URL (default mqtt://127.0.0.1:1883); a list (A,B or repeated) is the nodes of a clustered broker"),
     OPT("cluster", CLIOPTS_STR, cluster, 0, 0, "cluster name (default default)"),
     OPT("batch", CLIOPTS_FLAG, batch, 0, 0, "-b: print snapshots to stdout, no screen"),
     OPT("json", CLIOPTS_FLAG, json, 0, 0, "batch output as one JSON object a line"),
@@ -476,7 +483,7 @@ int main(int argc, char **argv)
 	char password[512];
 	int rc;
 	memset(&t, 0, sizeof(t));
-	t.o.broker = "mqtt://127.0.0.1:1883";
+	t.o.broker_list.text = "mqtt://127.0.0.1:1883";
 	t.o.cluster = "default";
 	t.o.delay_s = 2;
 	t.o.timeout_s = 10;
@@ -487,6 +494,7 @@ int main(int argc, char **argv)
 		conf_free(conf);
 		return rc < 0 ? EXIT_OK : rc;
 	}
+	t.o.broker = t.o.broker_list.text;
 	t.model = cluster_model_new(0);
 	ui_init(&t.ui);
 	if (ui_setup(&t) < 0) {
