@@ -45,6 +45,7 @@ struct bus {
 	int protocol;     /* of the current or next attempt: 5 or 4 */
 	int tried_other;  /* this address was tried with both versions in a row */
 	int last_ok;      /* the version some address of the list last accepted, 0 if none */
+	char mosq_id[300]; /* the client id of the current address (bus_addr_client_id) */
 	int connected;
 	int got_connack;  /* in this attempt */
 	int watched_fd;   /* the socket the evloop watches, -1 if none */
@@ -170,6 +171,8 @@ int bus_urls_check(const char *urls, char *err, size_t errlen)
 }
 
 static void bus_schedule_reconnect(struct bus *b);
+static void bus_addr_client_id(const struct bus *b, char *id, size_t len);
+static int bus_mosq_setup(struct bus *b, char *err, size_t errlen);
 
 /* Keeps the evloop watching whatever socket libmosquitto has now, for the events it wants. */
 static void bus_fd_ready(struct evloop *loop, int fd, int events, void *ud);
@@ -233,6 +236,17 @@ static void bus_next_addr(struct bus *b)
 
 static void bus_connect_now(struct bus *b)
 {
+	char id[sizeof(b->mosq_id)], err[256];
+	bus_addr_client_id(b, id, sizeof(id));
+	if (strcmp(id, b->mosq_id) != 0) {
+		memcpy(b->mosq_id, id, sizeof(id));
+		b->inflight = 0;
+		if (bus_mosq_setup(b, err, sizeof(err)) < 0) {
+			log_warnx("broker %s:%d: %s", b->host, b->port, err);
+			bus_schedule_reconnect(b);
+			return;
+		}
+	}
 	mosquitto_int_option(b->mosq, MOSQ_OPT_PROTOCOL_VERSION,
 			     b->protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
 	b->got_connack = 0;
@@ -368,6 +382,61 @@ static void bus_on_message(struct mosquitto *mosq, void *ud, const struct mosqui
 	free(corr);
 }
 
+/* The client id on the current address: with a list, one per address ("ID-nI"), since
+ * RabbitMQ keeps a QoS 1 subscription's queue (durable, named after the client id) on the
+ * node that made it, and refuses that id on every other node while that node is down. */
+static void bus_addr_client_id(const struct bus *b, char *id, size_t len)
+{
+	if (b->naddrs > 1)
+		snprintf(id, len, "%s-n%zu", b->client_id, b->cur + 1);
+	else
+		snprintf(id, len, "%s", b->client_id);
+}
+
+/* Sets up b->mosq for the client id b->mosq_id: creates it, or starts it afresh (what it
+ * had queued is dropped). Returns 0, or -1 with the reason in err. */
+static int bus_mosq_setup(struct bus *b, char *err, size_t errlen)
+{
+	if (!b->mosq)
+		b->mosq = mosquitto_new(b->mosq_id, true, b);
+	else if (mosquitto_reinitialise(b->mosq, b->mosq_id, true, b) != MOSQ_ERR_SUCCESS) {
+		snprintf(err, errlen, "cannot set up the MQTT client as %s", b->mosq_id);
+		return -1;
+	}
+	if (!b->mosq) {
+		snprintf(err, errlen, "cannot create the MQTT client");
+		return -1;
+	}
+	mosquitto_int_option(b->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+	mosquitto_connect_v5_callback_set(b->mosq, bus_on_connect);
+	mosquitto_disconnect_v5_callback_set(b->mosq, bus_on_disconnect);
+	mosquitto_message_v5_callback_set(b->mosq, bus_on_message);
+	mosquitto_publish_v5_callback_set(b->mosq, bus_on_publish);
+	if (b->username && mosquitto_username_pw_set(b->mosq, b->username, b->password) != 0) {
+		snprintf(err, errlen, "bad MQTT user name or password");
+		return -1;
+	}
+	if (b->tls) {
+		int rc = mosquitto_tls_set(b->mosq, b->cafile, NULL, b->certfile, b->keyfile, NULL);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			snprintf(err, errlen, "TLS set-up with CA %s: %s", b->cafile,
+				 mosquitto_strerror(rc));
+			return -1;
+		}
+	}
+	if (b->will_topic) {
+		const char *wp = b->will_payload ? b->will_payload : "";
+		int rc = mosquitto_will_set(b->mosq, b->will_topic, (int)strlen(wp), wp, 1,
+					    b->opts.will_retain != 0);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			snprintf(err, errlen, "Last Will on %s: %s", b->will_topic,
+				 mosquitto_strerror(rc));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Reads the broker list of b->url into b->addrs and starts at its first address. */
 static int bus_addrs_init(struct bus *b, char *err, size_t errlen)
 {
@@ -434,38 +503,9 @@ struct bus *bus_new(struct evloop *loop, const struct bus_opts *opts, char *err,
 		goto fail;
 	}
 	mosquitto_lib_init();
-	b->mosq = mosquitto_new(b->client_id, true, b);
-	if (!b->mosq) {
-		snprintf(err, errlen, "cannot create the MQTT client");
+	bus_addr_client_id(b, b->mosq_id, sizeof(b->mosq_id));
+	if (bus_mosq_setup(b, err, errlen) < 0)
 		goto fail;
-	}
-	mosquitto_int_option(b->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
-	mosquitto_connect_v5_callback_set(b->mosq, bus_on_connect);
-	mosquitto_disconnect_v5_callback_set(b->mosq, bus_on_disconnect);
-	mosquitto_message_v5_callback_set(b->mosq, bus_on_message);
-	mosquitto_publish_v5_callback_set(b->mosq, bus_on_publish);
-	if (b->username && mosquitto_username_pw_set(b->mosq, b->username, b->password) != 0) {
-		snprintf(err, errlen, "bad MQTT user name or password");
-		goto fail;
-	}
-	if (b->tls) {
-		int rc = mosquitto_tls_set(b->mosq, b->cafile, NULL, b->certfile, b->keyfile, NULL);
-		if (rc != MOSQ_ERR_SUCCESS) {
-			snprintf(err, errlen, "TLS set-up with CA %s: %s", b->cafile,
-				 mosquitto_strerror(rc));
-			goto fail;
-		}
-	}
-	if (b->will_topic) {
-		const char *wp = b->will_payload ? b->will_payload : "";
-		int rc = mosquitto_will_set(b->mosq, b->will_topic, (int)strlen(wp), wp, 1,
-					    b->opts.will_retain != 0);
-		if (rc != MOSQ_ERR_SUCCESS) {
-			snprintf(err, errlen, "Last Will on %s: %s", b->will_topic,
-				 mosquitto_strerror(rc));
-			goto fail;
-		}
-	}
 	if (evloop_add_before_poll(loop, bus_before_poll, b) < 0) {
 		snprintf(err, errlen, "event loop has no room for another client");
 		goto fail;

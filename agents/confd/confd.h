@@ -58,6 +58,7 @@ struct confd {
 	struct imgstore *store;
 	struct cluster *cl;
 	struct jobs *jobs;
+	int refused; /* --shared on a broker that speaks only MQTT 3.1.1: exit status 1 */
 	char sender[VMC_NAME_MAX + 1];     /* "confd" */
 	char client_id[VMC_NAME_MAX + 16]; /* "confd-<name>" */
 	char reply_topic[VMC_TOPIC_MAX];   /* vmc/<cluster>/reply/<client_id> */

@@ -42,7 +42,7 @@ int64_t confd_now(void)
 #define S(f) offsetof(struct confd_opts, f)
 static const struct cliopts_def settings[] = {
     {"name", CLIOPTS_STR, S(name), 0, 0, "agent name (default confd)"},
-    {"broker", CLIOPTS_LIST, S(broker), 0, 0, "mqtt://HOST:PORT or mqtts://HOST:PORT; a list (A,B or repeated) is the nodes of a clustered broker"},
+    {"broker", CLIOPTS_LIST, S(broker), 0, 0, "mqtt[s]://HOST:PORT[,...] (nodes of a cluster)"},
     {"cluster", CLIOPTS_STR, S(cluster), 0, 0, "cluster name (default default)"},
     {"store", CLIOPTS_STR, S(store), 0, 0, "image store directory"},
     {"templates", CLIOPTS_STR, S(templates), 0, 0, "templates directory"},
@@ -106,6 +106,13 @@ static void on_connect(struct bus *b, void *ud)
 {
 	struct confd *cd = ud;
 	char t[VMC_TOPIC_MAX];
+	if (cd->opts.shared && bus_protocol(b) != 5) {
+		log_error("--shared needs MQTT 5 shared subscriptions; the broker speaks "
+		          "MQTT 3.1.1 only: run one vmc-confd without --shared on it");
+		cd->refused = 1;
+		evloop_stop(cd->loop);
+		return;
+	}
 	if (cd->opts.shared)
 		snprintf(t, sizeof t, "$share/vmc-confd/vmc/%s/cmd/confd", cd->opts.cluster);
 	else
@@ -255,6 +262,12 @@ int main(int argc, char **argv)
 		conf_free(conf);
 		return 2;
 	}
+	if (o->shared && o->protocol == 4) {
+		fprintf(stderr, "vmc-confd: --shared needs MQTT 5 shared subscriptions, which "
+		                "--protocol 3.1.1 does not have\n");
+		conf_free(conf);
+		return 2;
+	}
 	if (check_only) {
 		printf("configuration OK\n");
 		conf_free(conf);
@@ -290,7 +303,8 @@ int main(int argc, char **argv)
 	         imgstore_root(cd.store), o->templates, o->broker.text, o->cluster);
 	evloop_run(cd.loop);
 
-	log_info("signal %d: stopping", (int)got_signal);
+	if (!cd.refused)
+		log_info("signal %d: stopping", (int)got_signal);
 	jobs_free(cd.jobs); /* cancels downloads; their commands get their replies */
 	confd_calls_cancel(&cd);
 	if (bus_connected(cd.bus)) {
@@ -306,5 +320,5 @@ int main(int argc, char **argv)
 	evloop_free(cd.loop);
 	conf_free(conf);
 	curl_global_cleanup();
-	return 0;
+	return cd.refused ? 1 : 0;
 }

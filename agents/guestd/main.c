@@ -56,7 +56,7 @@ struct guestd {
 #define S(f) offsetof(struct guestd_opts, f)
 static const struct cliopts_def settings[] = {
     {"name", CLIOPTS_STR, S(name), 0, 0, "the VM's name (default: xenstore, else hostname)"},
-    {"broker", CLIOPTS_LIST, S(broker), 0, 0, "mqtt://HOST:PORT or mqtts://HOST:PORT; a list (A,B or repeated) is the nodes of a clustered broker"},
+    {"broker", CLIOPTS_LIST, S(broker), 0, 0, "mqtt[s]://HOST:PORT[,...] (nodes of a cluster)"},
     {"cluster", CLIOPTS_STR, S(cluster), 0, 0, "cluster name (default default)"},
     {"interval", CLIOPTS_NUM, S(interval_s), 0.05, 3600, "seconds between loads (default 2)"},
     {"proc", CLIOPTS_STR, S(proc), 0, 0, "where /proc is (default /proc)"},

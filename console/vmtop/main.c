@@ -264,7 +264,7 @@ static int run_batch(struct vmtop *t)
 
 /* One table serves the command line (--NAME) and -c FILE (NAME = VALUE). */
 static const struct cliopts_def opt_defs[] = {
-    OPT("broker", CLIOPTS_LIST, broker_list, 0, 0, "broker URL (default mqtt://127.0.0.1:1883); a list (A,B or repeated) is the nodes of a clustered broker"),
+    OPT("broker", CLIOPTS_LIST, broker_list, 0, 0, "broker URL(s), default mqtt://127.0.0.1:1883"),
     OPT("cluster", CLIOPTS_STR, cluster, 0, 0, "cluster name (default default)"),
     OPT("batch", CLIOPTS_FLAG, batch, 0, 0, "-b: print snapshots to stdout, no screen"),
     OPT("json", CLIOPTS_FLAG, json, 0, 0, "batch output as one JSON object a line"),
