@@ -62,9 +62,13 @@ VMTOP_PID=$!
 EV_PID=$!
 
 # --- 1. the thesis experiment -----------------------------------------------------------------
-for i in $(seq -w 1 16); do
-	vmcc create "a$i" --host h1 --memory 1024 --vcpus 1 --load 1 >/dev/null || break
-done
+create_busy() { # PREFIX HOST: 16 VMs busy on one CPU each; fails at the first refused
+	local i
+	for i in $(seq -w 1 16); do
+		vmcc create "$1$i" --host "$2" --memory 1024 --vcpus 1 --load 1 >/dev/null || return 1
+	done
+}
+create_busy a h1
 ok $? "16 busy VMs created on h1 through node 1"
 spread() { [ "$(vms_per_host)" = "$1" ]; }
 wait_until 240 spread "h1=4 h2=4 h3=4 h4=4"
@@ -104,9 +108,7 @@ while read -r vm host; do
 	vmcc destroy "$vm" --host "$host" >/dev/null || bad=$((bad + 1))
 done <<<"$placed"
 is "$bad" 0 "the first 16 VMs stopped"
-for i in $(seq -w 1 16); do
-	vmcc create "b$i" --host h2 --memory 1024 --vcpus 1 --load 1 >/dev/null || break
-done
+create_busy b h2
 ok $? "16 new busy VMs created on h2"
 some_moved() { [ "$(finished_src | grep -c .)" -ge 14 ]; }
 wait_until 120 some_moved

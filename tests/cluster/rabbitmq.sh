@@ -66,7 +66,7 @@ CONF
 rmq_beam_pid() {
 	local p
 	for p in $(pgrep -u "$(id -u)" beam.smp); do
-		if tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "-home $T/rmq/n$1/home "; then
+		if tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -qF -- "-home $T/rmq/n$1/home "; then
 			echo "$p"
 			return 0
 		fi
