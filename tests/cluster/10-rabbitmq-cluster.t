@@ -4,7 +4,8 @@
 # ports. Four time-scaled sim host agents spread over the nodes, each given the whole node
 # list in its own order; vmc, vmc events and vmtop-cluster -b on other connections.
 #   1. the thesis experiment: 16 busy VMs on h1 spread to 4/4/4/4 in exactly 12 migrations
-#   2. commands sent through each node get exactly one reply
+#   2. commands sent through each node get exactly one reply; vmc-confd --shared refuses
+#      to run on MQTT 3.1.1
 #   3. those VMs stopped, 16 new busy VMs on h2; mid-balancing node 3 (h3's and h4's) is
 #      killed with -9: they move to surviving nodes, no VM is lost or doubled, balancing
 #      completes at 4/4/4/4, and no console shows a host offline once a keepalive has
@@ -29,7 +30,7 @@ cluster_cleanup() {
 	harness_cleanup
 }
 trap cluster_cleanup EXIT
-plan 13
+plan 14
 
 KEEPALIVE=5
 rmq_start 3
@@ -99,6 +100,13 @@ one_each() {
 }
 wait_until 10 one_each
 ok $? "and exactly one reply per command (seen from node 2)"
+
+# vmc-confd --shared needs MQTT 5 shared subscriptions: it says so and exits
+mkdir -p "$T/store" "$T/templates"
+timeout 60 "$VMC_BIN/vmc-confd" --broker "${RMQ_URL[1]}" --store "$T/store" --templates "$T/templates" \
+	--shared >"$T/confd.log" 2>&1 </dev/null
+is "$? $(grep -c 'needs MQTT 5 shared subscriptions' "$T/confd.log")" "1 1" \
+	"vmc-confd --shared on MQTT 3.1.1 refuses clearly (exit 1)"
 
 # --- 3. a node killed mid-balancing -------------------------------------------------------
 # the first 16 VMs stop (they stay defined, on their hosts), 16 new busy ones start on h2
