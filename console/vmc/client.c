@@ -44,6 +44,8 @@ static void client_on_message(struct bus *b, const struct bus_msg *m, void *ud)
 			cJSON *into = strcmp(kind, "state") == 0  ? c->states
 				      : strcmp(kind, "load") == 0 ? c->loads
 								  : NULL;
+			if (into == c->loads && m->retain)
+				c->retained_loads++;
 			if (into) {
 				cJSON_DeleteItemFromObject(into, host);
 				if (msg) {
@@ -224,8 +226,9 @@ int client_snapshot(struct client *c, double extra_wait_s)
 	bus_subscribe(c->bus, f, 0);
 	client_sync(c);
 	/* brokers that kept no retained load for us (RabbitMQ keeps them on one node and gives
-	 * none to wildcard subscriptions): wait one load interval for the periodic ones */
-	double w = extra_wait_s > 0 ? extra_wait_s : !c->loads->child ? CLIENT_LOAD_WAIT_S : 0;
+	 * none to wildcard subscriptions): wait one load interval for the periodic ones, which
+	 * may have begun to come (live) before the sync marker */
+	double w = extra_wait_s > 0 ? extra_wait_s : !c->retained_loads ? CLIENT_LOAD_WAIT_S : 0;
 	int64_t end = evloop_mono_ms() + (int64_t)(w * 1000);
 	while (evloop_mono_ms() < end && !stopped(c))
 		evloop_run_once(c->loop, 100);

@@ -51,7 +51,8 @@ struct vmtop {
 	int synced;       /* our sync marker came back: the retained messages are in */
 	int64_t start_ms; /* monotonic */
 	int64_t sync_ms;  /* monotonic time the marker came back */
-	size_t sync_hosts; /* hosts known then: 0 if the broker kept no retained message for us */
+	size_t retained_hosts; /* retained host/... messages received (live ones do not count) */
+	size_t sync_hosts; /* retained_hosts then: 0 if the broker kept none for us */
 	long printed;     /* snapshots or frames so far */
 	int curses;       /* the screen is up */
 	int quit;

@@ -80,7 +80,7 @@ static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
 		if (!t->synced) {
 			t->synced = 1;
 			t->sync_ms = evloop_mono_ms();
-			t->sync_hosts = cluster_model_host_count(t->model);
+			t->sync_hosts = t->retained_hosts;
 			t->redraw = 1;
 		}
 		return;
@@ -89,6 +89,8 @@ static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
 		actions_on_reply(t->act, m->payload, m->len);
 		return;
 	}
+	if (m->retain && !strncmp(rest, "host/", 5))
+		t->retained_hosts++;
 	if (cluster_model_apply(t->model, rest, m->payload, m->len, m->retain, evloop_wall_ms(),
 	                        err, sizeof(err)) < 0)
 		log_debug("%s: %s", m->topic, err);
