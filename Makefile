@@ -3,9 +3,9 @@
 #   make            build everything into bin/
 #   make check      build with ASan/UBSan and run every test (unit + system)
 #   make check-unit / check-system / check-valgrind / check-xen
-#   make check-cluster  the agents on a private 3-node RabbitMQ cluster (installs it)
 #   make bench      run the benchmarks in tests/bench/
 #   make demo       a private broker and four sim hosts (see README)
+#   make check-cluster  the agents on a private 3-node RabbitMQ cluster (installs it)
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # Sources are found by directory: lib/*.c make libvmc.a; each program's
@@ -61,8 +61,7 @@ UNIT_BINS = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC = $(wildcard tests/bench/*.c)
 BENCH_BINS = $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps check check-unit check-system check-valgrind check-xen check-cluster bench \
-	demo install \
+.PHONY: all deps check check-unit check-system check-valgrind check-xen bench demo install \
 	clean format
 all: $(DEPS_STAMP) $(PROG_BINS)
 
@@ -121,6 +120,7 @@ check-valgrind:
 	@tests/run-unit --valgrind $(UNIT_BINS)
 
 # RabbitMQ is installed only here, so that make and make check stay light.
+.PHONY: check-cluster
 check-cluster: all
 	@scripts/install-deps --cluster
 	VMC_BIN=$(abspath $(BIN)) prove -v --timer tests/cluster/*.t
