@@ -58,8 +58,9 @@ loopback_users = none
 log.console = false
 log.file.level = warning
 CONF
-	_rmq_run "$i" setsid "$RMQ_SBIN/rabbitmq-server" >>"$T/rmq$i.log" 2>&1 &
+	_rmq_run "$i" setsid "$RMQ_SBIN/rabbitmq-server" >>"$T/rmq$i.log" 2>&1 </dev/null &
 	RMQ_PID[$i]=$!
+	disown # its end (killed, or stopped at the end) is no job notice of ours
 }
 
 # the beam process of node I (the Erlang VM itself, not its shell wrapper)
