@@ -30,7 +30,7 @@ cluster_cleanup() {
 	harness_cleanup
 }
 trap cluster_cleanup EXIT
-plan 14
+plan 15
 
 KEEPALIVE=5
 rmq_start 3
@@ -113,7 +113,10 @@ is "$? $(grep -c 'needs MQTT 5 shared subscriptions' "$T/confd.log")" "1 1" \
 	"vmc-confd --shared on MQTT 3.1.1 refuses clearly (exit 1)"
 
 # --- 3. a node killed mid-balancing -------------------------------------------------------
-# the first 16 VMs stop (they stay defined, on their hosts), 16 new busy ones start on h2
+# balancing off (a cluster policy, published live to every host) while the first 16 VMs
+# stop (they stay defined, on their hosts) and 16 new busy ones start on h2
+balancing_off h1 h2 h3 h4
+ok $? "balancing turned off by the cluster policy on every host"
 placed=$(vmcc vms --json | jq -r '.[] | "\(.name) \(.host)"')
 bad=0
 while read -r vm host; do
@@ -122,6 +125,7 @@ done <<<"$placed"
 is "$bad" 0 "the first 16 VMs stopped"
 create_busy b h2
 ok $? "16 new busy VMs created on h2"
+balancing_on
 some_moved() { [ "$(finished_src | grep -c .)" -ge 14 ]; }
 wait_until 120 some_moved
 connected_count() { grep -c "connected to broker" "$T/host-$1.log"; }
