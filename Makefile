@@ -3,10 +3,15 @@
 #   make            build everything into bin/
 #   make check      build with ASan/UBSan and run every test (unit + system)
 #   make check-unit / check-system / check-valgrind / check-xen
+#   make check-repeat N=10   the whole suite N times, with per-file pass counts
 #   make bench      run the benchmarks in tests/bench/
 #   make demo       a private broker and four sim hosts (see README)
 #   make check-cluster  the agents on a private 3-node RabbitMQ cluster (installs it)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (SYSCONFDIR, UNITDIR: see below)
+#   make deb        Debian packages into build/deb/ (see debian/)
+#   make check-deb  the packages installed into a Debian 12 chroot and checked
+#
+# VMC_NO_DEPS=1 skips scripts/install-deps (package builds: no apt from inside them).
 #
 # Sources are found by directory: lib/*.c make libvmc.a; each program's
 # directory holds main.c plus its modules; tests/unit/test_*.c are cmocka
@@ -14,6 +19,9 @@
 
 PREFIX ?= /usr/local
 DESTDIR ?=
+# configuration and systemd units: /etc and /lib/systemd/system for PREFIX=/usr
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
 SAN ?= 0
 
 ifeq ($(SAN),1)
@@ -28,7 +36,7 @@ endif
 BIN ?= $(if $(filter 1,$(SAN)),$(BUILD)/bin,bin)
 
 PKGS = libmosquitto libcjson libcurl ncursesw libcrypto libssl xenlight xenstat xlutil xentoollog
-DEPS_STAMP = build/.deps-ok
+DEPS_STAMP = $(if $(filter 1,$(VMC_NO_DEPS)),,build/.deps-ok)
 
 CC ?= cc
 CFLAGS ?= $(OPT)
@@ -61,20 +69,23 @@ UNIT_BINS = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC = $(wildcard tests/bench/*.c)
 BENCH_BINS = $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps check check-unit check-system check-valgrind check-xen bench demo install \
+.PHONY: all deps check check-unit check-system check-valgrind check-xen check-repeat bench demo install \
 	clean format
+.PHONY: deb check-deb
 all: $(DEPS_STAMP) $(PROG_BINS)
 
 # Installs missing Debian packages (scripts/install-deps decides what is missing).
+ifneq ($(DEPS_STAMP),)
 $(DEPS_STAMP): scripts/install-deps
 	@scripts/install-deps
 	@mkdir -p $(dir $@) && touch $@
+endif
 deps:
 	@scripts/install-deps
 
 $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(LIBVMC): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -115,6 +126,13 @@ check-unit: $(UNIT_BINS)
 check-system: all
 	VMC_BIN=$(abspath $(BIN)) prove -f --timer tests/system/*.t
 
+# check-repeat N=10 [TESTS="tests/system/50-vmtop.t ..."]: the suite N times, per-file pass counts
+N ?= 10
+TESTS ?=
+check-repeat: $(DEPS_STAMP)
+	$(MAKE) SAN=1 all unit-bins
+	VMC_BIN=$(abspath build/san/bin) UNIT_DIR=$(abspath build/san/tests) tests/check-repeat $(N) $(TESTS)
+
 check-valgrind:
 	$(MAKE) all $(UNIT_BINS)
 	@tests/run-unit --valgrind $(UNIT_BINS)
@@ -146,6 +164,22 @@ install: all
 	for m in man/*.[1-8]; do \
 		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}/; done
 	install -m 644 broker-conf/* $(DESTDIR)$(PREFIX)/share/vmcluster/broker-conf/
+	install -d $(DESTDIR)$(SYSCONFDIR)/vmcluster/templates $(DESTDIR)$(UNITDIR)
+	install -m 644 etc/*.conf etc/*.rules etc/*.json $(DESTDIR)$(SYSCONFDIR)/vmcluster/
+	install -m 644 etc/templates/*.tmpl $(DESTDIR)$(SYSCONFDIR)/vmcluster/templates/
+	install -m 644 broker-conf/mosquitto-prod.conf $(DESTDIR)$(SYSCONFDIR)/vmcluster/mosquitto.conf
+	for u in systemd/*.service; do \
+		sed -e 's|/usr/sbin/vmc|$(PREFIX)/sbin/vmc|' -e 's|/etc/vmcluster/|$(SYSCONFDIR)/vmcluster/|' \
+			$$u >$(DESTDIR)$(UNITDIR)/$${u##*/} && chmod 644 $(DESTDIR)$(UNITDIR)/$${u##*/}; done
+
+# Debian packages, built from a copy of the tree (git's files) in build/deb/src:
+# the .debs land in build/deb/ and the tree stays as it was.
+deb:
+	@scripts/install-deps --deb
+	scripts/make-deb build/deb
+
+check-deb: deb
+	tests/deb/check-deb build/deb
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -134,6 +134,8 @@ double bal_cluster_mean(const struct bal_view *v, const struct rule_settings *s)
 	double work = 0, cpus = 0;
 	for (size_t i = 0; i < v->nhosts; i++) {
 		const struct bal_host *h = &v->hosts[i];
+		if (h->state == BAL_STANDBY)
+			cpus += host_cpus(h); /* empty capacity, there to be powered on */
 		if (h->state != BAL_ONLINE)
 			continue;
 		work += bal_host_load(h, s) * host_cpus(h);
@@ -162,6 +164,8 @@ int bal_vm_movable(const struct bal_vm *vm, enum bal_mode mode, int64_t now,
 		return 0;
 	if (mode == BAL_MODE_EVACUATE)
 		return 1;
+	if (vm->held_until > now)
+		return 0; /* moved by hand: held there */
 	if (vm->last_move_ms > 0 && now - vm->last_move_ms < s->cooldown_ms)
 		return 0;
 	return vm->moves_hour < s->moves_per_hour;
@@ -384,6 +388,13 @@ void bal_dst_of(const struct bal_host *h, const struct rule_settings *s, const c
 	d->nanti = nanti;
 }
 
+int bal_consolidate_before(double load_a, const char *a, double load_b, const char *b)
+{
+	if (load_a != load_b)
+		return load_a < load_b;
+	return strcmp(a, b) < 0;
+}
+
 size_t bal_offer(const struct bal_view *v, size_t self, const struct bal_request *req,
                  const struct rule_settings *s, double target, struct bal_take *out)
 {
@@ -393,7 +404,7 @@ size_t bal_offer(const struct bal_view *v, size_t self, const struct bal_request
 		return 0;
 	double load = bal_host_load(h, s);
 	if (req->mode == BAL_MODE_CONSOLIDATE &&
-	    (load < req->load || (load == req->load && strcmp(h->name, req->requester) < 0)))
+	    bal_consolidate_before(load, h->name, req->load, req->requester))
 		return 0; /* the less loaded host empties, the more loaded one fills */
 	const char **anti = calloc(h->nvms ? h->nvms : 1, sizeof *anti);
 	if (!anti)
@@ -421,7 +432,8 @@ static int better(enum bal_mode mode, const struct bal_take *a, const char *an,
 	} else if (fabs(a->dst_after - b->dst_after) > BAL_EPS) {
 		return a->dst_after < b->dst_after;
 	}
-	return strcmp(an, bn) < 0;
+	/* consolidate: the host that comes last in the consolidation order keeps its VMs */
+	return mode == BAL_MODE_CONSOLIDATE ? strcmp(an, bn) > 0 : strcmp(an, bn) < 0;
 }
 
 int bal_choose(const struct bal_request *req, const struct bal_offer_view *offers, size_t n,

@@ -27,8 +27,9 @@
  *  - D is online (never in maintenance, offline or standby).
  * VMs of an affinity group on one host move together or not at all; pinned VMs
  * never move; excluded VMs ("nobalance") are left alone by balance and
- * consolidate but moved by evacuate; a moved VM waits `cooldown` and moves at
- * most `moves_per_hour` times an hour. */
+ * consolidate but moved by evacuate, and so are VMs held after a manual migration
+ * (held_until); a moved VM waits `cooldown` and moves at most `moves_per_hour`
+ * times an hour. */
 #ifndef VMC_BALANCE_H
 #define VMC_BALANCE_H
 
@@ -70,6 +71,8 @@ struct bal_vm {
 	char anti[VMC_NAME_MAX + 1];     /* group kept on different hosts; "" none */
 	int64_t last_move_ms;            /* virtual ms of its last move; 0 never */
 	int moves_hour;                  /* moves in the last hour */
+	int64_t held_until;              /* moved by hand: balance and consolidate leave it
+	                                  * alone until then (virtual ms); 0 not held */
 };
 
 /* Sets flags and groups from a VM's tags: "pinned", "nobalance", "affinity:GROUP",
@@ -107,7 +110,9 @@ double bal_host_load(const struct bal_host *h, const struct rule_settings *s);
 int64_t bal_host_room_mb(const struct bal_host *h, const struct rule_settings *s);
 /* The index of the VM named name among h's VMs, or -1. */
 int bal_host_find_vm(const struct bal_host *h, const char *name);
-/* The level every online host would be at with load spread evenly (CPU-weighted), %. */
+/* The level every online host would be at with load spread evenly (CPU-weighted), %.
+ * Standby hosts count as empty capacity: when load returns, the online hosts take no
+ * more than their share of the whole cluster and the rest waits for a power-on. */
 double bal_cluster_mean(const struct bal_view *v, const struct rule_settings *s);
 /* The most a destination may be filled to in balance mode: max(high, mean + margin/2). */
 double bal_target(const struct bal_view *v, const struct rule_settings *s);
@@ -155,12 +160,17 @@ struct bal_take {
 	double dst_after;  /* destination's predicted load after */
 };
 
+/* The consolidation order: 1 if host a (at load_a) empties before host b, that is, it
+ * is less loaded, or as loaded with a name that sorts first. Every host and the plan use
+ * this one order, so that of two hosts exactly one asks and the other takes. */
+int bal_consolidate_before(double load_a, const char *a, double load_b, const char *b);
+
 /* What host `self` can offer for a request: the candidates (whole affinity groups) it
  * takes, in request order, at most `batch` VMs, each move keeping the rules above
- * (consolidate: the destination stays under consolidate_max and is more loaded than
- * the requester, ties by name; evacuate: memory and anti-affinity; CPU is soft: one VM
- * whatever the load, more while under the target).
- * target is bal_target(). Returns the number taken (0: no offer). */
+ * (consolidate: the destination stays under consolidate_max and comes after the
+ * requester in bal_consolidate_before's order; evacuate: memory and anti-affinity; CPU is soft: one
+ * VM whatever the load, more while under the target). target is bal_target(). Returns the number
+ * taken (0: no offer). */
 size_t bal_offer(const struct bal_view *v, size_t self, const struct bal_request *req,
                  const struct rule_settings *s, double target, struct bal_take *out);
 
@@ -176,8 +186,8 @@ struct bal_offer_view {
 /* The requester's choice among offers: re-checks each offer's VMs against the rules
  * from its own side, then picks the one that leaves the requester least loaded
  * (consolidate/evacuate: the one taking most VMs), ties by the offerer's load, then
- * name. Returns the index of the best offer with the accepted candidates in *take,
- * or -1 if none is acceptable. */
+ * name (consolidate: the name that sorts last, the host emptied last). Returns the index of the
+ * best offer with the accepted candidates in *take, or -1 if none is acceptable. */
 int bal_choose(const struct bal_request *req, const struct bal_offer_view *offers, size_t n,
                const struct rule_settings *s, double target, struct bal_take *take);
 
@@ -222,5 +232,10 @@ int bal_lower_bound(const struct bal_view *v, const struct rule_settings *s);
 /* The standby host to power on because load has returned (the cluster mean is over
  * high - margin, or a host is over high and no online host is under low), or -1. */
 int bal_power_on_pick(const struct bal_view *v, const struct rule_settings *s);
+/* The standby hosts (indices in out, first by name, at most max) whose CPUs bring the
+ * online hosts' load down to high - margin, at least one if there is any. Returns the
+ * count. */
+size_t bal_standby_needed(const struct bal_view *v, const struct rule_settings *s, size_t *out,
+                          size_t max);
 
 #endif

@@ -5,12 +5,14 @@
 #include <string.h>
 
 #include "balance_node.h"
+#include "avoid.h"
 
 #define HOUR_MS 3600000LL
 #define HIST_MAX 8
 #define QUEUE_MAX BAL_MAX_CANDS
 #define POWER_ON_EVERY_MS 600000LL
 #define ADVISE_EVERY_MS 300000LL
+#define AVOID_BASE_MS 10000LL /* a failed destination's first wait, doubling after */
 
 static const char *const topic_names[BN_TOPIC__COUNT] = {"help", "offer", "accept", "release"};
 
@@ -65,6 +67,8 @@ struct bnode {
 	size_t nqueue;
 	int powered_off;
 
+	struct avoid avoid; /* destinations whose migrations failed lately */
+
 	/* offerer */
 	struct bp_table table;
 
@@ -96,6 +100,7 @@ struct bnode *bn_new(const struct bn_config *cfg)
 	n->last_power_on = INT64_MIN / 2;
 	bp_collect_init(&n->collect);
 	bp_table_init(&n->table, cfg->host);
+	avoid_init(&n->avoid, AVOID_BASE_MS, n->backoff_max_ms);
 	return n;
 }
 
@@ -121,6 +126,14 @@ void bn_set_policy(struct bnode *n, const struct policy *p)
 void bn_set_utc_offset(struct bnode *n, long utc_offset_s)
 {
 	n->utc_offset_s = utc_offset_s;
+}
+
+void bn_set_rules(struct bnode *n, const struct rules *rules)
+{
+	rule_eval_free(n->eval);
+	n->rules = rules;
+	n->s = *rules_settings(rules);
+	n->eval = rule_eval_new(rules, &n->s, n->utc_offset_s);
 }
 
 unsigned bn_actions(const struct bnode *n)
@@ -324,9 +337,10 @@ static void back_off(struct bnode *n, int64_t now)
 
 static int cluster_busy(const struct bal_view *v, const struct rule_settings *s)
 {
-	int total = 0;
+	int64_t total = 0; /* each host's figure is bounded by the view (lib/limits.h) */
 	for (size_t i = 0; i < v->nhosts; i++)
-		total += v->hosts[i].migrations_out;
+		if (v->hosts[i].state != BAL_OFFLINE && v->hosts[i].state != BAL_STANDBY)
+			total += v->hosts[i].migrations_out;
 	return total >= s->cluster_migrations;
 }
 
@@ -348,6 +362,24 @@ static size_t running_vms(const struct bal_host *h)
 	for (size_t i = 0; i < h->nvms; i++)
 		c += !(h->vms[i].flags & BAL_VM_INCOMING);
 	return c;
+}
+
+/* Powers standby hosts on when load has returned (bal_power_on_pick), or when this
+ * host is over high and no online host could take any of its VMs (no_offer): as many
+ * as bring the cluster under high - margin (bal_standby_needed), so that the load
+ * spreads once rather than host after host. */
+static void power_on_maybe(struct bnode *n, int64_t now, const struct bal_view *v, int no_offer)
+{
+	if (n->req.mode != BAL_MODE_BALANCE || now - n->last_power_on < POWER_ON_EVERY_MS)
+		return;
+	if (!no_offer && bal_power_on_pick(v, &n->s) < 0)
+		return;
+	size_t pick[64];
+	size_t np = bal_standby_needed(v, &n->s, pick, sizeof pick / sizeof pick[0]);
+	if (np)
+		n->last_power_on = now;
+	for (size_t i = 0; i < np; i++)
+		hook(n, BN_HOOK_POWER_ON, v->hosts[pick[i]].name);
 }
 
 static void ask(struct bnode *n, int64_t now, const struct bal_view *v)
@@ -401,8 +433,13 @@ static void ask(struct bnode *n, int64_t now, const struct bal_view *v)
 	r->excess = (r->load - bal_goal(&lv, &n->s)) * r->cpus;
 	r->ncands = bal_candidates(&lv, self, &n->s, mode, r->cands, BAL_MAX_CANDS);
 	local_free(&lv, self);
-	if (mode == BAL_MODE_BALANCE && (r->load <= n->s.high || r->excess <= 0))
-		return; /* under high, or the cluster is as even as it gets */
+	if (mode == BAL_MODE_BALANCE && (r->load <= n->s.high || r->excess <= 0)) {
+		/* under high, or the online hosts are as even as they get: over high, that
+		 * means a standby host is needed */
+		if (r->load > n->s.high)
+			power_on_maybe(n, now, v, 0);
+		return;
+	}
 	if (r->ncands == 0) {
 		back_off(n, now);
 		return;
@@ -463,17 +500,6 @@ static void accept_offer(struct bnode *n, int64_t now, const struct bp_offer *o,
 	publish(n, BN_ACCEPT, bp_accept_build(n->sender, now, &a));
 }
 
-static void power_on_maybe(struct bnode *n, int64_t now, const struct bal_view *v)
-{
-	if (n->req.mode != BAL_MODE_BALANCE || now - n->last_power_on < POWER_ON_EVERY_MS)
-		return;
-	int pick = bal_power_on_pick(v, &n->s);
-	if (pick < 0)
-		return;
-	n->last_power_on = now;
-	hook(n, BN_HOOK_POWER_ON, v->hosts[pick].name);
-}
-
 /* The offer window has closed: choose, accept, release the rest. */
 static void choose(struct bnode *n, int64_t now, const struct bal_view *v)
 {
@@ -510,7 +536,7 @@ static void choose(struct bnode *n, int64_t now, const struct bal_view *v)
 			release(n, now, &c->offers[i], 0, (int)i == best ? "advise" : "not chosen");
 	if (best < 0) {
 		back_off(n, now);
-		power_on_maybe(n, now, v);
+		power_on_maybe(n, now, v, 1);
 	} else {
 		decision_event(n, now, &n->req, &c->offers[best], &t);
 		if (advising(n)) {
@@ -553,6 +579,14 @@ static void queue_remove(struct bnode *n, size_t i)
 	n->nqueue--;
 }
 
+void bn_reconnected(struct bnode *n)
+{
+	n->backoff_ms = 0;
+	if (!advising(n))
+		n->next_ask = 0;
+	avoid_init(&n->avoid, AVOID_BASE_MS, n->backoff_max_ms);
+}
+
 void bn_migration_done(struct bnode *n, int64_t now, const char *vm, const char *to, int ok)
 {
 	for (size_t i = 0; i < n->nqueue; i++) {
@@ -561,8 +595,15 @@ void bn_migration_done(struct bnode *n, int64_t now, const char *vm, const char 
 			break;
 		}
 	}
-	if (!ok)
+	if (!ok) {
 		back_off(n, now);
+		int64_t wait = avoid_failed(&n->avoid, to, now);
+		cJSON *e = event_new(n, now, "balance.avoid");
+		cJSON_AddStringToObject(e, "target", to);
+		cJSON_AddNumberToObject(e, "for_ms", (double)wait);
+	} else {
+		avoid_ok(&n->avoid, to);
+	}
 	if (n->nqueue == 0)
 		n->settle_until = now + n->s.settle_ms;
 	start_migrations(n);
@@ -573,6 +614,9 @@ void bn_migration_done(struct bnode *n, int64_t now, const char *vm, const char 
 static void on_help(struct bnode *n, int64_t now, const struct bp_help *h, const struct bal_view *v)
 {
 	if (strcmp(h->requester, n->host) == 0 || bp_table_has(&n->table, h->requester, h->seq))
+		return;
+	/* only a host the view knows (its own state message and load) gets room */
+	if (bal_view_find(v, h->requester) < 0)
 		return;
 	/* a host asking for help itself, or moving VMs out, does not take more */
 	if (n->collect.active || n->nqueue ||
@@ -591,6 +635,11 @@ static void on_help(struct bnode *n, int64_t now, const struct bp_help *h, const
 	                          h->ncands,
 	                          h->mode == BAL_MODE_BALANCE ? h->load - h->excess / h->cpus : 0};
 	struct bal_take t;
+	/* a host the consolidation plan empties gives, it does not take */
+	if (h->mode == BAL_MODE_CONSOLIDATE && should_empty(&lv, self, &n->s)) {
+		local_free(&lv, self);
+		return;
+	}
 	if (bal_offer(&lv, self, &req, &n->s, bal_target(&lv, &n->s), &t) > 0) {
 		struct bp_offer o = {.seq = h->seq,
 		                     .cpu = t.cpu,
@@ -649,8 +698,33 @@ static void on_release(struct bnode *n, const struct bp_release *r)
 	}
 }
 
-void bn_message(struct bnode *n, int64_t now, enum bn_topic topic, const cJSON *msg,
-                const struct bal_view *v)
+/* Why an offer to this host is not taken, or NULL: the offerer must be a host the view
+ * knows as online (its own state message, its load), not one avoided after a failure. */
+static const char *offer_refused(const struct bnode *n, int64_t now, const struct bp_offer *o,
+                                 const struct bal_view *v)
+{
+	int i = bal_view_find(v, o->offerer);
+	if (i < 0)
+		return "unknown host";
+	if (v->hosts[i].state != BAL_ONLINE)
+		return "host not online";
+	if (avoid_is(&n->avoid, o->offerer, now))
+		return "avoided after a failed migration";
+	return NULL;
+}
+
+/* -1 with err unless the host the message speaks for (what) is sender. */
+static int speaks_for(const char *sender, const char *field, const char *what, char *err,
+                      size_t errlen)
+{
+	if (!sender || strcmp(sender, what) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: %s is not %s, whose topic it is", field, what, sender);
+	return -1;
+}
+
+void bn_message(struct bnode *n, int64_t now, enum bn_topic topic, const char *sender,
+                const cJSON *msg, const struct bal_view *v)
 {
 	char err[VMC_ERR_MAX];
 	int rc = -1;
@@ -661,6 +735,8 @@ void bn_message(struct bnode *n, int64_t now, enum bn_topic topic, const cJSON *
 			abort();
 		rc = bp_help_parse(msg, h, err, sizeof err);
 		if (rc == 0)
+			rc = speaks_for(sender, "requester", h->requester, err, sizeof err);
+		if (rc == 0)
 			on_help(n, now, h, v);
 		free(h);
 		break;
@@ -668,8 +744,14 @@ void bn_message(struct bnode *n, int64_t now, enum bn_topic topic, const cJSON *
 	case BN_OFFER: {
 		struct bp_offer o;
 		rc = bp_offer_parse(msg, &o, err, sizeof err);
-		if (rc == 0 && strcmp(o.requester, n->host) == 0 &&
-		    bp_collect_add(&n->collect, now, &o) < 0)
+		if (rc == 0)
+			rc = speaks_for(sender, "offerer", o.offerer, err, sizeof err);
+		if (rc != 0 || strcmp(o.requester, n->host) != 0)
+			break;
+		const char *why = offer_refused(n, now, &o, v);
+		if (why)
+			release(n, now, &o, 0, why);
+		else if (bp_collect_add(&n->collect, now, &o) < 0)
 			release(n, now, &o, 0, "late");
 		break;
 	}
@@ -677,12 +759,17 @@ void bn_message(struct bnode *n, int64_t now, enum bn_topic topic, const cJSON *
 		struct bp_accept a;
 		rc = bp_accept_parse(msg, &a, err, sizeof err);
 		if (rc == 0)
+			rc = speaks_for(sender, "requester", a.requester, err, sizeof err);
+		if (rc == 0)
 			on_accept(n, now, &a);
 		break;
 	}
 	case BN_RELEASE: {
 		struct bp_release r;
 		rc = bp_release_parse(msg, &r, err, sizeof err);
+		if (rc == 0)
+			rc = speaks_for(sender, r.by_offerer ? "offerer" : "requester",
+			                r.by_offerer ? r.offerer : r.requester, err, sizeof err);
 		if (rc == 0)
 			on_release(n, &r);
 		break;
@@ -740,6 +827,12 @@ static void rule_sample_of(const struct bal_view *v, int self, const struct rule
 	double cpu = 0, cpus = 0, mt = 0, mu = 0;
 	for (size_t i = 0; i < v->nhosts; i++) {
 		const struct bal_host *o = &v->hosts[i];
+		/* a host consolidation put on standby is still the cluster's capacity: the
+		 * night rule must not see the cluster busier for having emptied it */
+		if (o->state == BAL_STANDBY) {
+			cpus += o->cpus;
+			continue;
+		}
 		if (o->state != BAL_ONLINE)
 			continue;
 		rs->cluster_hosts++;

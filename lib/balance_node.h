@@ -65,20 +65,30 @@ void bn_free(struct bnode *n);
 /* Applies a cluster policy from now on (NULL removes it). */
 void bn_set_policy(struct bnode *n, const struct policy *p);
 void bn_set_utc_offset(struct bnode *n, long utc_offset_s);
+/* Replaces the rules (borrowed, like bn_config's; the old ones may be freed after the
+ * call). The rules' timers start again: a rule must hold anew for its duration. */
+void bn_set_rules(struct bnode *n, const struct rules *rules);
 
 /* A new load sample of this host: v is the cluster as last seen (this host included,
  * by name), guests the figures of its guest agents. Runs the rules and, if one asks
  * for it, the requester. */
 void bn_sample(struct bnode *n, int64_t now, const struct bal_view *v,
                const struct rule_guest *guests, size_t nguests);
-/* A message from balance/<topic>. Invalid messages are dropped (see bn_last_error). */
-void bn_message(struct bnode *n, int64_t now, enum bn_topic topic, const cJSON *msg,
-                const struct bal_view *v);
+/* A message from balance/<topic>/<sender>. Invalid messages are dropped (see
+ * bn_last_error), and so is one that speaks for a host other than sender (a help or an
+ * accept whose requester, an offer whose offerer, a release whose releasing side is not
+ * sender); sender NULL checks nothing (an in-memory bus). */
+void bn_message(struct bnode *n, int64_t now, enum bn_topic topic, const char *sender,
+                const cJSON *msg, const struct bal_view *v);
 /* Timers: the end of an offer window, reservation expiry, queued migrations. Call at
  * least every 100 ms of virtual time, or at bn_next_deadline(). */
 void bn_tick(struct bnode *n, int64_t now, const struct bal_view *v);
 /* The earliest virtual time bn_tick has something to do, or INT64_MAX. */
 int64_t bn_next_deadline(const struct bnode *n);
+/* The bus connection came back (after a broker restart, say): failures seen while it
+ * was away say nothing of the other hosts, so the requester's back-off and the
+ * destinations avoided are forgotten and the node may ask again at once. */
+void bn_reconnected(struct bnode *n);
 /* The migration of vm to `to` that this node asked for has ended. */
 void bn_migration_done(struct bnode *n, int64_t now, const char *vm, const char *to, int ok);
 

@@ -174,6 +174,13 @@ static int load_desc(const struct work *w, size_t a, size_t b)
 	return strcmp(w->v.hosts[a].name, w->v.hosts[b].name) < 0;
 }
 
+static int consolidate_before(const struct work *w, size_t a, size_t b)
+{
+	const struct bal_host *ha = &w->v.hosts[a], *hb = &w->v.hosts[b];
+	return bal_consolidate_before(bal_host_load(ha, w->s), ha->name, bal_host_load(hb, w->s),
+	                              hb->name);
+}
+
 static void plan_balance(struct work *w, size_t only, struct bal_plan *out, size_t *capm)
 {
 	const struct rule_settings *s = w->s;
@@ -242,8 +249,13 @@ static size_t place_all(struct work *w, size_t src, enum bal_mode mode, const ch
 			free(anti);
 			if (got != nu)
 				continue;
-			int fitter = mode == BAL_MODE_EVACUATE ? t.dst_after < best_after
-			                                       : t.dst_after > best_after;
+			/* ties by name, not by the order hosts happen to be in this view */
+			int cmp = best < 0 ? 0 : strcmp(dh->name, w->v.hosts[best].name);
+			int fitter =
+			    mode == BAL_MODE_EVACUATE
+			        ? t.dst_after < best_after || (t.dst_after == best_after && cmp < 0)
+			        : t.dst_after > best_after ||
+			              (t.dst_after == best_after && cmp > 0);
 			if (best < 0 || fitter) {
 				best = (int)d;
 				best_after = t.dst_after;
@@ -284,7 +296,7 @@ static void plan_consolidate(struct work *w, size_t only, struct bal_plan *out, 
 	}
 	/* least loaded first: they are the ones to empty */
 	for (size_t i = 1; i < n; i++)
-		for (size_t j = i; j > 0 && load_desc(w, order[j - 1], order[j]); j--) {
+		for (size_t j = i; j > 0 && consolidate_before(w, order[j], order[j - 1]); j--) {
 			size_t t = order[j];
 			order[j] = order[j - 1];
 			order[j - 1] = t;
@@ -352,13 +364,49 @@ void bal_plan_free(struct bal_plan *p)
 	p->n = 0;
 }
 
-int bal_power_on_pick(const struct bal_view *v, const struct rule_settings *s)
+/* The first standby host by name not in taken (NULL: none taken), or -1. */
+static int standby_next(const struct bal_view *v, const char *taken)
 {
 	int pick = -1;
 	for (size_t i = 0; i < v->nhosts; i++)
-		if (v->hosts[i].state == BAL_STANDBY &&
+		if (v->hosts[i].state == BAL_STANDBY && !(taken && taken[i]) &&
 		    (pick < 0 || strcmp(v->hosts[i].name, v->hosts[pick].name) < 0))
 			pick = (int)i;
+	return pick;
+}
+
+size_t bal_standby_needed(const struct bal_view *v, const struct rule_settings *s, size_t *out,
+                          size_t max)
+{
+	double work = 0, cpus = 0;
+	for (size_t i = 0; i < v->nhosts; i++) {
+		const struct bal_host *h = &v->hosts[i];
+		if (h->state != BAL_ONLINE)
+			continue;
+		int c = h->cpus > 0 ? h->cpus : 1;
+		work += bal_host_load(h, s) * c;
+		cpus += c;
+	}
+	char *taken = calloc(v->nhosts ? v->nhosts : 1, 1);
+	if (!taken)
+		abort();
+	size_t n = 0;
+	double level = s->high - s->margin > 1 ? s->high - s->margin : 1;
+	while (n < max && (n == 0 || work > level * cpus)) {
+		int pick = standby_next(v, taken);
+		if (pick < 0)
+			break;
+		taken[pick] = 1;
+		out[n++] = (size_t)pick;
+		cpus += v->hosts[pick].cpus > 0 ? v->hosts[pick].cpus : 1;
+	}
+	free(taken);
+	return n;
+}
+
+int bal_power_on_pick(const struct bal_view *v, const struct rule_settings *s)
+{
+	int pick = standby_next(v, NULL);
 	if (pick < 0)
 		return -1;
 	if (bal_cluster_mean(v, s) >= s->high - s->margin)

@@ -420,7 +420,7 @@ void bsim_run(struct bsim *b, int64_t until_ms)
 				continue;
 			cJSON *j = cJSON_Parse(batch[i].text);
 			for (size_t h = 0; j && h < b->view.nhosts; h++) {
-				bn_message(b->h[h].node, b->now, batch[i].topic, j, &b->view);
+				bn_message(b->h[h].node, b->now, batch[i].topic, NULL, j, &b->view);
 				outputs(b, h);
 			}
 			cJSON_Delete(j);

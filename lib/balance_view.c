@@ -4,8 +4,7 @@
 #include <string.h>
 
 #include "balance_view.h"
-
-#define BIG 1e9
+#include "limits.h"
 
 void bview_init(struct bview *v)
 {
@@ -50,6 +49,8 @@ void bview_state(struct bview *v, const char *host, const char *state)
 	if (h->h.state == BAL_STANDBY && (s < 0 || s == BAL_OFFLINE))
 		return; /* powered off by consolidation: standby until it comes back */
 	h->h.state = s < 0 ? BAL_OFFLINE : s;
+	if (h->h.state != BAL_OFFLINE)
+		h->born = 1;
 }
 
 /* States of VMs that hold CPU and memory; the last ones are being migrated. */
@@ -62,6 +63,31 @@ static const struct {
                  {"outgoing", BAL_VM_MIGRATING},
                  {"incoming", BAL_VM_MIGRATING}};
 
+/* The guest agent's figures of a VM, within lib/limits.c's bounds. 0, or -1 with err. */
+static int guest_parse(const cJSON *guest, const char *ctx, struct bal_vm *vm, struct rule_guest *g,
+                       char *err, size_t errlen)
+{
+	char gctx[80];
+	snprintf(gctx, sizeof gctx, "%s.guest", ctx);
+	double steal = -1;
+	if (lim_get_num(guest, LIM_GUEST, gctx, "steal", 0, &steal, err, errlen) < 0 ||
+	    lim_get_num(guest, LIM_GUEST, gctx, "cpu", 0, &g->cpu, err, errlen) < 0 ||
+	    lim_get_num(guest, LIM_GUEST, gctx, "load1", 0, &g->load1, err, errlen) < 0 ||
+	    lim_get_num(guest, LIM_GUEST, gctx, "mem_used_mb", 0, &g->mem_used_mb, err, errlen) <
+	        0 ||
+	    lim_get_num(guest, LIM_GUEST, gctx, "mem_total_mb", 0, &g->mem_total_mb, err, errlen) <
+	        0) {
+		memset(g, 0, sizeof *g);
+		return -1;
+	}
+	vm->steal = steal;
+	g->steal = steal >= 0 ? steal : 0;
+	g->known = 1;
+	return 0;
+}
+
+/* One VM of a load message. Returns 0; 1 if its guest figures were dropped (err says
+ * why; the VM stays, as if it had no guest agent); -1 if the VM itself is bad. */
 static int vm_parse(const cJSON *o, const char *ctx, struct bal_vm *vm, struct rule_guest *g,
                     int *holds, char *err, size_t errlen)
 {
@@ -72,11 +98,13 @@ static int vm_parse(const cJSON *o, const char *ctx, struct bal_vm *vm, struct r
 	memset(g, 0, sizeof *g);
 	if (msg_get_name(o, ctx, "name", 1, &name, err, errlen) < 0 ||
 	    msg_get_str(o, ctx, "state", 1, 32, &state, err, errlen) < 0 ||
-	    msg_get_int(o, ctx, "vcpus", 1, 0, 4096, &vcpus, err, errlen) < 0 ||
-	    msg_get_int(o, ctx, "mem_mb", 1, 0, INT64_C(1) << 40, &mem, err, errlen) < 0 ||
-	    msg_get_num(o, ctx, "cpu", 0, 0, BIG, &vm->cpu, err, errlen) < 0 ||
+	    lim_get_int(o, LIM_VM, ctx, "vcpus", 1, &vcpus, err, errlen) < 0 ||
+	    lim_get_int(o, LIM_VM, ctx, "mem_mb", 1, &mem, err, errlen) < 0 ||
+	    lim_get_num(o, LIM_VM, ctx, "cpu", 0, &vm->cpu, err, errlen) < 0 ||
 	    msg_get_array(o, ctx, "tags", 0, &tags, err, errlen) < 0 ||
-	    msg_get_obj(o, ctx, "guest", 0, &guest, err, errlen) < 0)
+	    msg_get_obj(o, ctx, "guest", 0, &guest, err, errlen) < 0 ||
+	    msg_get_int(o, ctx, "held_until", 0, 0, INT64_C(1) << 52, &vm->held_until, err,
+	                errlen) < 0)
 		return -1;
 	snprintf(vm->name, sizeof vm->name, "%s", name);
 	vm->vcpus = (int)vcpus;
@@ -98,40 +126,47 @@ static int vm_parse(const cJSON *o, const char *ctx, struct bal_vm *vm, struct r
 			list[n++] = t->valuestring;
 	}
 	bal_vm_tags(vm, list, n);
-	if (guest) {
-		char gctx[80];
-		snprintf(gctx, sizeof gctx, "%s.guest", ctx);
-		double steal = -1;
-		if (msg_get_num(guest, gctx, "steal", 0, 0, BIG, &steal, err, errlen) < 0 ||
-		    msg_get_num(guest, gctx, "cpu", 0, 0, BIG, &g->cpu, err, errlen) < 0 ||
-		    msg_get_num(guest, gctx, "load1", 0, 0, BIG, &g->load1, err, errlen) < 0 ||
-		    msg_get_num(guest, gctx, "mem_used_mb", 0, 0, BIG, &g->mem_used_mb, err,
-		                errlen) < 0 ||
-		    msg_get_num(guest, gctx, "mem_total_mb", 0, 0, BIG, &g->mem_total_mb, err,
-		                errlen) < 0)
-			return -1;
-		vm->steal = steal;
-		g->steal = steal >= 0 ? steal : 0;
-		g->known = 1;
+	if (guest && guest_parse(guest, ctx, vm, g, err, errlen) < 0)
+		return 1;
+	return 0;
+}
+
+/* The host's own figures of a load message. 0, or -1 with err. */
+static int host_parse(const cJSON *load, struct bal_host *hh, const char **state, char *err,
+                      size_t errlen)
+{
+	int64_t cpus, total, freemb, mout = 0, min = 0;
+	double cpu = 0;
+	*state = "online";
+	if (msg_get_str(load, NULL, "state", 0, 32, state, err, errlen) < 0 ||
+	    lim_get_int(load, LIM_HOST, NULL, "cpus", 1, &cpus, err, errlen) < 0 ||
+	    lim_get_num(load, LIM_HOST, NULL, "cpu", 1, &cpu, err, errlen) < 0 ||
+	    lim_get_int(load, LIM_HOST, NULL, "mem_total_mb", 1, &total, err, errlen) < 0 ||
+	    lim_get_int(load, LIM_HOST, NULL, "mem_free_mb", 1, &freemb, err, errlen) < 0 ||
+	    lim_get_int(load, LIM_HOST, NULL, "migrations_out", 0, &mout, err, errlen) < 0 ||
+	    lim_get_int(load, LIM_HOST, NULL, "migrations_in", 0, &min, err, errlen) < 0)
+		return -1;
+	if (freemb > total) {
+		snprintf(err, errlen, "mem_free_mb: %lld is more than mem_total_mb %lld",
+		         (long long)freemb, (long long)total);
+		return -1;
 	}
+	hh->cpus = (int)cpus;
+	hh->cpu = cpu;
+	hh->mem_total_mb = total;
+	hh->mem_free_mb = freemb;
+	hh->migrations_out = (int)mout;
+	hh->migrations_in = (int)min;
 	return 0;
 }
 
 int bview_load(struct bview *v, const char *host, const cJSON *load, char *err, size_t errlen)
 {
-	const char *state = "online";
-	int64_t cpus, total, freemb, mout = 0, min = 0;
-	double cpu = 0;
+	const char *state;
 	const cJSON *arr;
-	if (msg_get_str(load, NULL, "state", 0, 32, &state, err, errlen) < 0 ||
-	    msg_get_int(load, NULL, "cpus", 1, 1, 65536, &cpus, err, errlen) < 0 ||
-	    msg_get_num(load, NULL, "cpu", 1, 0, 100.0001, &cpu, err, errlen) < 0 ||
-	    msg_get_int(load, NULL, "mem_total_mb", 1, 0, INT64_C(1) << 42, &total, err, errlen) <
-	        0 ||
-	    msg_get_int(load, NULL, "mem_free_mb", 1, 0, INT64_C(1) << 42, &freemb, err, errlen) <
-	        0 ||
-	    msg_get_int(load, NULL, "migrations_out", 0, 0, 100000, &mout, err, errlen) < 0 ||
-	    msg_get_int(load, NULL, "migrations_in", 0, 0, 100000, &min, err, errlen) < 0 ||
+	struct bal_host hh;
+	memset(&hh, 0, sizeof hh);
+	if (host_parse(load, &hh, &state, err, errlen) < 0 ||
 	    msg_get_array(load, NULL, "vms", 1, &arr, err, errlen) < 0)
 		return -1;
 	size_t n = (size_t)cJSON_GetArraySize(arr);
@@ -139,19 +174,20 @@ int bview_load(struct bview *v, const char *host, const cJSON *load, char *err, 
 	struct rule_guest *gs = calloc(n + 1, sizeof *gs);
 	if (!vms || !gs)
 		abort();
-	size_t k = 0;
+	size_t k = 0, i = 0;
+	int dropped = 0;
+	char why[VMC_ERR_MAX];
 	const cJSON *o;
 	cJSON_ArrayForEach(o, arr)
 	{
 		char ctx[32];
 		int holds;
-		snprintf(ctx, sizeof ctx, "vms[%zu]", k);
-		if (vm_parse(o, ctx, &vms[k], &gs[k], &holds, err, errlen) < 0) {
-			free(vms);
-			free(gs);
-			return -1;
-		}
-		if (holds)
+		snprintf(ctx, sizeof ctx, "vms[%zu]", i++);
+		int r = vm_parse(o, ctx, &vms[k], &gs[k], &holds, why, sizeof why);
+		if (r != 0 && !dropped++) /* the first one is reported */
+			snprintf(err, errlen, "%s (%s dropped)", why,
+			         r > 0 ? "its guest figures" : "the vm");
+		if (r >= 0 && holds)
 			k++;
 	}
 	struct bview_host *h = host_get(v, host);
@@ -160,20 +196,30 @@ int bview_load(struct bview *v, const char *host, const cJSON *load, char *err, 
 	h->vms = vms;
 	h->guests = gs;
 	h->nguests = k;
-	for (size_t i = 0; i < k; i++)
+	for (i = 0; i < k; i++)
 		gs[i].vm = vms[i].name;
 	int st = bal_host_state_parse(state);
-	h->h.state = st < 0 ? BAL_OFFLINE : st;
-	h->h.cpus = (int)cpus;
-	h->h.cpu = cpu;
-	h->h.mem_total_mb = total;
-	h->h.mem_free_mb = freemb;
-	h->h.migrations_out = (int)mout;
-	h->h.migrations_in = (int)min;
+	/* the state message says whether the host is up; the load only which way */
+	if (h->h.state != BAL_OFFLINE && h->h.state != BAL_STANDBY)
+		h->h.state = st < 0 || st == BAL_OFFLINE || st == BAL_STANDBY ? BAL_OFFLINE : st;
+	hh.state = h->h.state;
+	snprintf(hh.name, sizeof hh.name, "%s", h->h.name);
+	hh.mem_reserve_mb = h->h.mem_reserve_mb;
+	/* a host runs no more outgoing migrations than the VMs it lists as leaving */
+	int leaving = 0;
+	cJSON_ArrayForEach(o, arr)
+	{
+		const cJSON *vs = cJSON_GetObjectItemCaseSensitive(o, "state");
+		leaving += cJSON_IsString(vs) && (strcmp(vs->valuestring, "outgoing") == 0 ||
+		                                  strcmp(vs->valuestring, "migrating") == 0);
+	}
+	if (hh.migrations_out > leaving)
+		hh.migrations_out = leaving;
+	h->h = hh;
 	h->h.vms = vms;
 	h->h.nvms = k;
 	h->loaded = 1;
-	return 0;
+	return dropped ? 1 : 0;
 }
 
 const struct bal_view *bview_get(struct bview *v, int64_t now)
@@ -184,7 +230,7 @@ const struct bal_view *bview_get(struct bview *v, int64_t now)
 		abort();
 	size_t k = 0;
 	for (size_t i = 0; i < v->n; i++)
-		if (v->hosts[i].loaded)
+		if (v->hosts[i].loaded && v->hosts[i].born)
 			v->flat[k++] = v->hosts[i].h;
 	v->view = (struct bal_view){v->flat, k, now};
 	return &v->view;

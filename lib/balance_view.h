@@ -5,8 +5,10 @@
  * hold resources (running, paused, migrating; stopped ones do not count), with
  * their tags (pinned, nobalance, affinity:G, anti-affinity:G) and the guest
  * agent's figures when the VM object carries a "guest" object (steal is what
- * turns use into demand). A state message sets the host's state; a host never
- * heard of is not in the view. */
+ * turns use into demand). A state message sets the host's state; a host is in the
+ * view only once both its load and a state message saying it is up (its birth) were
+ * seen: a load alone names no host that can take a VM. Every figure is bounded by
+ * lib/limits.c. */
 #ifndef VMC_BALANCE_VIEW_H
 #define VMC_BALANCE_VIEW_H
 
@@ -23,6 +25,7 @@ struct bview_host {
 	struct rule_guest *guests;
 	size_t nguests;
 	int loaded; /* a load message was seen */
+	int born;   /* a state message of its own said it is up (at least once) */
 };
 
 struct bview {
@@ -34,8 +37,10 @@ struct bview {
 
 void bview_init(struct bview *v);
 void bview_free(struct bview *v);
-/* Replaces the entry of host from its load message. Returns 0, or -1 with the field
- * named in err (the entry is then left as it was). */
+/* Replaces the entry of host from its load message. Returns 0; 1 if some VMs or their
+ * guest figures were out of bounds and dropped (the rest is taken; err names the first
+ * one); or -1 with the field named in err if the host's own figures are bad (the entry
+ * is then left as it was). */
 int bview_load(struct bview *v, const char *host, const cJSON *load, char *err, size_t errlen);
 /* Sets a host's state from its state message's "state" ("online", "offline",
  * "maintenance", "standby"; anything else counts as offline). A standby host stays

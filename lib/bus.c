@@ -8,8 +8,11 @@
 #include "evloop.h"
 #include "log.h"
 
+#include <errno.h>
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
+#include <netdb.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +20,7 @@
 #define BUS_BACKOFF_MIN_MS 500
 #define BUS_BACKOFF_MAX_MS 30000
 #define BUS_MISC_MS 250
+#define BUS_PENDING 64 /* publishes and subscriptions remembered for naming a refusal */
 
 struct bus_sub {
 	char *filter;
@@ -28,6 +32,13 @@ struct bus_addr {
 	char host[256];
 	int port;
 	int protocol;
+};
+
+/* A message id the broker will acknowledge, and what it was for. */
+struct bus_pending {
+	int mid;
+	int subscribe;
+	char topic[256];
 };
 
 struct bus {
@@ -48,6 +59,8 @@ struct bus {
 	char mosq_id[300]; /* the client id of the current address (bus_addr_client_id) */
 	int connected;
 	int got_connack;  /* in this attempt */
+	int fail_told;    /* this attempt's failure was reported */
+	size_t fails_in_row; /* attempts failed since the last connection */
 	int watched_fd;   /* the socket the evloop watches, -1 if none */
 	int stopped;      /* bus_disconnect called: no more reconnects */
 	long backoff_ms;
@@ -56,6 +69,7 @@ struct bus {
 	int inflight;     /* publishes not yet acknowledged (QoS 1) or sent (QoS 0) */
 	struct bus_sub *subs;
 	size_t nsubs;
+	struct bus_pending pending[BUS_PENDING]; /* a ring, by mid */
 };
 
 static char *bus_strdup(const char *s)
@@ -174,6 +188,73 @@ static void bus_schedule_reconnect(struct bus *b);
 static void bus_addr_client_id(const struct bus *b, char *id, size_t len);
 static int bus_mosq_setup(struct bus *b, char *err, size_t errlen);
 
+/* Reports why this connection attempt failed, once: to the owner, or in the log with the
+ * delay before the next attempt. */
+static void VMC_PRINTF(3, 4) bus_fail(struct bus *b, enum bus_fail kind, const char *fmt, ...)
+{
+	char why[512];
+	va_list ap;
+	if (b->fail_told || b->stopped)
+		return;
+	b->fail_told = 1;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	/* with a list, the owner hears of it once every address failed with both versions */
+	if (b->naddrs > 1 && ++b->fails_in_row < 2 * b->naddrs) {
+		log_debug("%s; trying the next address", why);
+		return;
+	}
+	if (b->opts.on_connect_failed)
+		b->opts.on_connect_failed(b, kind, why, b->opts.ud);
+	else
+		log_warnx("%s; trying again in %.1f s", why, b->backoff_ms / 1000.0);
+}
+
+/* An attempt ended before the broker accepted it: rc from libmosquitto, e its errno. */
+static void bus_fail_rc(struct bus *b, int rc, int e)
+{
+	if (rc == MOSQ_ERR_EAI)
+		bus_fail(b, BUS_FAIL_RESOLVE, "cannot resolve the broker's host name %s: %s",
+		         b->host, gai_strerror(e));
+	else if (rc == MOSQ_ERR_ERRNO && e != 0)
+		bus_fail(b, BUS_FAIL_CONNECT, "cannot connect to the broker at %s:%d: %s", b->host,
+		         b->port, strerror(e));
+	else if (rc == MOSQ_ERR_TLS)
+		bus_fail(
+		    b, BUS_FAIL_TLS,
+		    "TLS handshake with the broker at %s:%d failed (a plain mqtt:// port, or a "
+		    "certificate the CA file does not vouch for)",
+		    b->host, b->port);
+	else
+		bus_fail(b, BUS_FAIL_CLOSED,
+		         "the broker at %s:%d closed the connection before answering (%s)%s",
+		         b->host, b->port, mosquitto_strerror(rc),
+		         b->tls ? "" : "; if that port speaks TLS, use mqtts:// and a CA file");
+}
+
+/* Remembers what message id mid was for, to name it if the broker refuses it. */
+static void bus_pending_add(struct bus *b, int mid, int subscribe, const char *topic)
+{
+	struct bus_pending *p = &b->pending[(unsigned)mid % BUS_PENDING];
+	p->mid = mid;
+	p->subscribe = subscribe;
+	snprintf(p->topic, sizeof(p->topic), "%s", topic);
+}
+
+static void bus_refused(struct bus *b, int mid, int reason)
+{
+	const struct bus_pending *p = &b->pending[(unsigned)mid % BUS_PENDING];
+	char why[512];
+	snprintf(why, sizeof(why), "the broker refused the %s %s: %s (MQTT reason code %d)",
+	         p->mid == mid && p->subscribe ? "subscription to" : "publish to",
+	         p->mid == mid ? p->topic : "a topic", mosquitto_reason_string(reason), reason);
+	if (b->opts.on_refused)
+		b->opts.on_refused(b, p->mid == mid ? p->topic : NULL, reason, why, b->opts.ud);
+	else
+		log_warnx("%s", why);
+}
+
 /* Keeps the evloop watching whatever socket libmosquitto has now, for the events it wants. */
 static void bus_fd_ready(struct evloop *loop, int fd, int events, void *ud);
 static void bus_before_poll(struct evloop *loop, void *ud)
@@ -199,9 +280,13 @@ static void bus_fd_ready(struct evloop *loop, int fd, int events, void *ud)
 		rc = mosquitto_loop_read(b->mosq, 10);
 	if (rc == MOSQ_ERR_SUCCESS && (events & EV_WRITE) && mosquitto_socket(b->mosq) >= 0)
 		rc = mosquitto_loop_write(b->mosq, 10);
+	int e = errno;
 	if (rc != MOSQ_ERR_SUCCESS && mosquitto_socket(b->mosq) < 0 && !b->connected &&
-	    !b->reconnect_timer && !b->stopped)
+	    !b->reconnect_timer && !b->stopped) {
+		if (!b->got_connack)
+			bus_fail_rc(b, rc, e);
 		bus_schedule_reconnect(b); /* lost before the disconnect callback could run */
+	}
 	bus_before_poll(loop, b);
 }
 
@@ -250,10 +335,11 @@ static void bus_connect_now(struct bus *b)
 	mosquitto_int_option(b->mosq, MOSQ_OPT_PROTOCOL_VERSION,
 			     b->protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
 	b->got_connack = 0;
+	b->fail_told = 0;
+	errno = 0;
 	int rc = mosquitto_connect_async(b->mosq, b->host, b->port, b->opts.keepalive);
 	if (rc != MOSQ_ERR_SUCCESS) {
-		log_debug("broker %s:%d: connect: %s", b->host, b->port,
-			  rc == MOSQ_ERR_ERRNO ? "connection failed" : mosquitto_strerror(rc));
+		bus_fail_rc(b, rc, errno);
 		bus_schedule_reconnect(b);
 		return;
 	}
@@ -300,21 +386,38 @@ static void bus_on_connect(struct mosquitto *mosq, void *ud, int rc, int flags,
 		if (b->opts.protocol == 0 && (rc == 1 || rc == MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION)) {
 			b->got_connack = 0; /* makes the next attempt use the other version */
 			b->addrs[b->cur].protocol = 0;
+			b->fail_told = 1;   /* not a failure to report: that attempt follows */
+			log_debug("broker %s:%d does not speak MQTT %s; trying the other version",
+			          b->host, b->port, b->protocol == 5 ? "5" : "3.1.1");
 		}
-		log_warnx("broker %s:%d refused the connection: %s", b->host, b->port,
-			  b->protocol == 5 ? mosquitto_reason_string(rc) : mosquitto_connack_string(rc));
+		int auth = b->protocol == 5 ? rc == MQTT_RC_BAD_USERNAME_OR_PASSWORD ||
+		                                  rc == MQTT_RC_NOT_AUTHORIZED
+		                            : rc == 4 || rc == 5;
+		if (b->got_connack)
+			bus_fail(
+			    b, auth ? BUS_FAIL_AUTH : BUS_FAIL_REFUSED,
+			    "the broker at %s:%d refused the connection%s: %s (CONNACK code %d)",
+			    b->host, b->port, b->username ? "" : " (no user name given)",
+			    b->protocol == 5 ? mosquitto_reason_string(rc)
+			                     : mosquitto_connack_string(rc),
+			    rc);
 		return; /* the broker closes the socket; the disconnect path reconnects */
 	}
 	b->connected = 1;
 	b->backoff_ms = BUS_BACKOFF_MIN_MS;
+	b->fails_in_row = 0;
 	b->addrs[b->cur].protocol = b->protocol;
 	b->last_ok = b->protocol;
 	b->got_connack = 0; /* a loss of this connection moves on to the next address */
 	b->tried_other = 1;
 	log_info("connected to broker %s:%d (MQTT %s)", b->host, b->port,
 		 b->protocol == 5 ? "5" : "3.1.1");
-	for (size_t i = 0; i < b->nsubs; i++)
-		mosquitto_subscribe(mosq, NULL, b->subs[i].filter, b->subs[i].qos);
+	for (size_t i = 0; i < b->nsubs; i++) {
+		int mid = 0;
+		if (mosquitto_subscribe(mosq, &mid, b->subs[i].filter, b->subs[i].qos) ==
+		    MOSQ_ERR_SUCCESS)
+			bus_pending_add(b, mid, 1, b->subs[i].filter);
+	}
 	if (b->opts.on_connect)
 		b->opts.on_connect(b, b->opts.ud);
 }
@@ -323,8 +426,10 @@ static void bus_on_disconnect(struct mosquitto *mosq, void *ud, int rc,
 			      const mosquitto_property *props)
 {
 	struct bus *b = ud;
-	int was = b->connected;
+	int was = b->connected, e = errno;
 	b->connected = 0;
+	if (!was && !b->got_connack)
+		bus_fail_rc(b, rc, e);
 	b->inflight = 0; /* clean start: nothing will be acknowledged after this */
 	if (was && !b->stopped) {
 		b->backoff_ms = BUS_BACKOFF_MIN_MS;
@@ -349,8 +454,17 @@ static void bus_on_publish(struct mosquitto *mosq, void *ud, int mid, int rc,
 	/* MQTT 5 tells us when the broker dropped a publish (e.g. 135: not authorised);
 	 * 3.1.1 brokers drop such messages silently */
 	if (rc >= 128)
-		log_warnx("the broker refused a publish (message %d): %s", mid,
-			  mosquitto_reason_string(rc));
+		bus_refused(b, mid, rc);
+}
+
+static void bus_on_subscribe(struct mosquitto *mosq, void *ud, int mid, int count,
+                             const int *granted, const mosquitto_property *props)
+{
+	for (int i = 0; i < count; i++)
+		if (granted[i] >= 128) {
+			bus_refused(ud, mid, granted[i]);
+			return;
+		}
 }
 
 static void bus_on_message(struct mosquitto *mosq, void *ud, const struct mosquitto_message *m,
@@ -412,6 +526,7 @@ static int bus_mosq_setup(struct bus *b, char *err, size_t errlen)
 	mosquitto_disconnect_v5_callback_set(b->mosq, bus_on_disconnect);
 	mosquitto_message_v5_callback_set(b->mosq, bus_on_message);
 	mosquitto_publish_v5_callback_set(b->mosq, bus_on_publish);
+	mosquitto_subscribe_v5_callback_set(b->mosq, bus_on_subscribe);
 	if (b->username && mosquitto_username_pw_set(b->mosq, b->username, b->password) != 0) {
 		snprintf(err, errlen, "bad MQTT user name or password");
 		return -1;
@@ -539,8 +654,12 @@ int bus_subscribe(struct bus *b, const char *filter, int qos)
 	if (!b->subs[b->nsubs].filter)
 		return -1;
 	b->nsubs++;
-	if (b->connected)
-		return mosquitto_subscribe(b->mosq, NULL, filter, qos) == MOSQ_ERR_SUCCESS ? 0 : -1;
+	int mid = 0;
+	if (!b->connected)
+		return 0;
+	if (mosquitto_subscribe(b->mosq, &mid, filter, qos) != MOSQ_ERR_SUCCESS)
+		return -1;
+	bus_pending_add(b, mid, 1, filter);
 	return 0;
 }
 
@@ -565,14 +684,21 @@ static int bus_publish_props(struct bus *b, const char *topic, const void *paylo
 		return -1;
 	if (!b->connected && qos == 0)
 		return -1;
-	int rc = mosquitto_publish_v5(b->mosq, NULL, topic, (int)len, payload, qos, retain != 0,
-				      b->protocol == 5 ? props : NULL);
+	int mid = 0, counted = b->connected;
+	/* counted before the call: a QoS 0 message is often written, and its callback run,
+	 * inside it (counting after left one too many, and bus_flush waited its whole timeout) */
+	if (counted)
+		b->inflight++;
+	int rc = mosquitto_publish_v5(b->mosq, &mid, topic, (int)len, payload, qos, retain != 0,
+	                              b->protocol == 5 ? props : NULL);
+	if (rc != MOSQ_ERR_SUCCESS && counted && b->inflight > 0)
+		b->inflight--;
+	if (rc == MOSQ_ERR_SUCCESS && qos > 0)
+		bus_pending_add(b, mid, 0, topic);
 	if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN) {
 		log_warnx("publish to %s: %s", topic, mosquitto_strerror(rc));
 		return -1;
 	}
-	if (rc == MOSQ_ERR_SUCCESS && b->connected)
-		b->inflight++;
 	bus_before_poll(b->loop, b);
 	return rc == MOSQ_ERR_SUCCESS ? 0 : -1;
 }

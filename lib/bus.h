@@ -32,6 +32,16 @@ struct bus_msg {
 	size_t correlation_len;
 };
 
+/* Why a connection attempt failed (see bus_opts.on_connect_failed). */
+enum bus_fail {
+	BUS_FAIL_RESOLVE = 1, /* the broker's host name did not resolve (getaddrinfo) */
+	BUS_FAIL_CONNECT,     /* the TCP connection failed (errno: refused, unreachable) */
+	BUS_FAIL_TLS,         /* the TLS handshake failed */
+	BUS_FAIL_CLOSED,      /* the broker closed the connection before its CONNACK */
+	BUS_FAIL_REFUSED,     /* CONNACK refused the connection (server busy, banned...) */
+	BUS_FAIL_AUTH,        /* CONNACK: bad user name or password, or not authorised */
+};
+
 struct bus_opts {
 	const char *url;       /* mqtt://HOST:PORT or mqtts://HOST:PORT, or a comma-separated
 	                        * list of them; default mqtt://127.0.0.1:1883 */
@@ -49,6 +59,14 @@ struct bus_opts {
 	void (*on_connect)(struct bus *b, void *ud);
 	void (*on_disconnect)(struct bus *b, void *ud);
 	void (*on_message)(struct bus *b, const struct bus_msg *m, void *ud);
+	/* Optional: each failed connection attempt, why being a sentence naming the broker and
+	 * the reason (getaddrinfo, errno, TLS, CONNACK code). When NULL the bus logs it as a
+	 * warning, with the delay before the next attempt. */
+	void (*on_connect_failed)(struct bus *b, enum bus_fail kind, const char *why, void *ud);
+	/* Optional: the broker refused a publish or a subscription (MQTT 5 reason code >= 128,
+	 * e.g. 135 not authorized); topic is the publish's topic or the subscription's filter
+	 * (NULL if forgotten), why a sentence naming it and the reason. When NULL, logged. */
+	void (*on_refused)(struct bus *b, const char *topic, int reason, const char *why, void *ud);
 	void *ud;
 };
 

@@ -263,6 +263,34 @@ static void tags_join(const cJSON *arr, char *out, size_t len)
 	}
 }
 
+/* A manual migration's hold: "held_until" (or "hold_until") of the VM object, in the
+ * clock of the host that sent msg, whose own ts says what time that clock showed
+ * (the sim driver's clock may run faster than the wall's). Anything but a positive
+ * number means no hold. */
+static void vm_hold(struct cm_vm *v, const cJSON *vo, const cJSON *msg, int64_t now)
+{
+	const cJSON *until = cJSON_GetObjectItemCaseSensitive(vo, "held_until");
+	if (!until)
+		until = cJSON_GetObjectItemCaseSensitive(vo, "hold_until");
+	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(msg, "ts");
+	double sent = cJSON_IsNumber(ts) && ts->valuedouble > 0 ? ts->valuedouble : (double)now;
+	v->hold_until_ms = 0;
+	v->hold_left_ms = 0;
+	if (!cJSON_IsNumber(until) || until->valuedouble <= 0 || until->valuedouble > 1e15 ||
+	    sent > 1e15)
+		return;
+	v->hold_until_ms = (int64_t)until->valuedouble;
+	v->hold_left_ms = v->hold_until_ms > (int64_t)sent ? v->hold_until_ms - (int64_t)sent : 0;
+	v->hold_seen_ms_ = now;
+}
+
+int64_t cluster_model_vm_hold_left(const struct cm_vm *v, int64_t now_ms)
+{
+	int64_t left =
+	    v->hold_left_ms - (now_ms > v->hold_seen_ms_ ? now_ms - v->hold_seen_ms_ : 0);
+	return v->hold_left_ms > 0 && left > 0 ? left : 0;
+}
+
 /* Fills a VM's figures from a VM object. ctx names it in errors ("load.vms[3]").
  * Returns 0, or -1 (v is then partly updated, which the next message repairs). */
 static int vm_fill(struct cm_vm *v, const cJSON *o, const char *ctx, char *err, size_t errlen)
@@ -334,6 +362,7 @@ static int vm_fill(struct cm_vm *v, const cJSON *o, const char *ctx, char *err, 
 struct apply_ctx {
 	struct cluster_model *m;
 	char name[VMC_NAME_MAX + 1]; /* the host or VM the topic names */
+	const char *rest;            /* the topic after vmc/<cluster>/ */
 	const cJSON *o;              /* NULL for an empty (deleting) payload */
 	int retained;
 	int64_t now;
@@ -489,6 +518,7 @@ static int apply_host_load(struct apply_ctx *a)
 			v->load_gen_ = gen;
 			copy_str(v->host, sizeof(v->host), h->name);
 			v->last_seen_ms = seen;
+			vm_hold(v, vo, o, a->now);
 			if (vm_fill(v, vo, ctx, verr, sizeof(verr)) == 0)
 				continue;
 		}
@@ -509,7 +539,13 @@ static int apply_vm_record(struct apply_ctx *a)
 {
 	struct cluster_model *m = a->m;
 	struct cm_vm *v = nametab_find(&m->vms, a->name);
+	char owner[VMC_NAME_MAX + 1]; /* host/<owner>/vm/<vm>: only that host writes it */
+	if (topic_segment(a->rest, 1, owner, sizeof(owner)) < 0)
+		return -1;
 	if (!a->o) {
+		/* a host clearing its record of a VM that another host now records */
+		if (v && v->in_record_ && strcmp(v->rec_host_, owner) != 0)
+			return 0;
 		if (v && v->in_record_) {
 			v->in_record_ = 0;
 			if (!v->in_load_) {
@@ -523,6 +559,11 @@ static int apply_vm_record(struct apply_ctx *a)
 	if (msg_get_name(a->o, "vm", "host", 0, &host, a->err, a->errlen) < 0 ||
 	    msg_get_name(a->o, "vm", "name", 0, &name, a->err, a->errlen) < 0)
 		return -1;
+	if (host && strcmp(host, owner) != 0) {
+		snprintf(a->err, a->errlen, "vm.host: \"%s\" is not the topic's host \"%s\"", host,
+		         owner);
+		return -1;
+	}
 	if (name && strcmp(name, a->name) != 0) {
 		snprintf(a->err, a->errlen, "vm.name: \"%s\" differs from the topic's \"%s\"", name,
 		         a->name);
@@ -535,6 +576,7 @@ static int apply_vm_record(struct apply_ctx *a)
 		return 1;
 	copy_str(v->host, sizeof(v->host), host);
 	v->last_seen_ms = msg_seen(a->o, a->retained, a->now);
+	vm_hold(v, a->o, a->o, a->now);
 	return vm_fill(v, a->o, "vm", a->err, a->errlen) < 0 ? -1 : 1;
 }
 
@@ -552,6 +594,25 @@ static int apply_guest_load(struct apply_ctx *a)
 		return -1;
 	v->has_guest = 1;
 	return 1;
+}
+
+/* A number as people read it: whole numbers as they are, others to two decimals
+ * without trailing zeros ("226.58", "0.5"). */
+static void fmt_number(double d, char *out, size_t len)
+{
+	if (d > -1e15 && d < 1e15 && d == (double)(long long)d) {
+		snprintf(out, len, "%lld", (long long)d);
+		return;
+	}
+	snprintf(out, len, "%.2f", d);
+	char *dot = strchr(out, '.');
+	if (!dot || strchr(out, 'e'))
+		return;
+	char *end = out + strlen(out);
+	while (end > dot + 1 && end[-1] == '0')
+		*--end = '\0';
+	if (end == dot + 1)
+		*dot = '\0';
 }
 
 /* "key=value" for the fields an event carries beyond envelope, type, host and vm. */
@@ -576,7 +637,7 @@ static void event_text(const cJSON *o, char *out, size_t len)
 		if (cJSON_IsString(it))
 			copy_str(val, sizeof(val), it->valuestring);
 		else if (cJSON_IsNumber(it))
-			snprintf(val, sizeof(val), "%.15g", it->valuedouble);
+			fmt_number(it->valuedouble, val, sizeof(val));
 		else if (cJSON_IsBool(it))
 			copy_str(val, sizeof(val), cJSON_IsTrue(it) ? "true" : "false");
 		else
@@ -665,17 +726,22 @@ static const struct {
 } handlers[] = {
     {"host/+/state", 1, apply_host_state},
     {"host/+/load", 1, apply_host_load},
-    {"vm/+", 1, apply_vm_record},
+    {"host/+/vm/+", 3, apply_vm_record},
     {"guest/+/load", 1, apply_guest_load},
     {"event", -1, apply_event},
+    {"event/#", -1, apply_event},
     {"policy", -1, apply_policy},
 };
 
 int cluster_model_apply(struct cluster_model *m, const char *rest, const void *payload, size_t len,
                         int retained, int64_t now_ms, char *err, size_t errlen)
 {
-	struct apply_ctx a = {
-	    .m = m, .retained = retained, .now = now_ms, .err = err, .errlen = errlen};
+	struct apply_ctx a = {.m = m,
+	                      .rest = rest,
+	                      .retained = retained,
+	                      .now = now_ms,
+	                      .err = err,
+	                      .errlen = errlen};
 	size_t k = 0;
 	while (k < sizeof(handlers) / sizeof(handlers[0]) &&
 	       !topic_matches(handlers[k].filter, rest))
@@ -695,7 +761,8 @@ int cluster_model_apply(struct cluster_model *m, const char *rest, const void *p
 	if (len > 0) {
 		if (msg_parse(payload, len, &o, err, errlen) != VMC_OK)
 			return -1;
-		if (msg_check_envelope(o, err, errlen) < 0) {
+		if (msg_check_envelope(o, err, errlen) < 0 ||
+		    topic_check_sender(rest, o, err, errlen) < 0) {
 			cJSON_Delete(o);
 			return -1;
 		}
@@ -839,6 +906,14 @@ static int host_live(const struct cm_host *h)
 	return (h->state == CM_HOST_ONLINE || h->state == CM_HOST_MAINTENANCE) && !h->stale;
 }
 
+int cluster_model_vm_stale(const struct cluster_model *m, const struct cm_vm *v)
+{
+	const struct cm_host *h = v->load_host_;
+	if (!h && v->host[0])
+		h = nametab_find(&m->hosts, v->host);
+	return !h || !host_live(h);
+}
+
 void cluster_model_summary(const struct cluster_model *m, struct cm_summary *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -865,7 +940,9 @@ void cluster_model_summary(const struct cluster_model *m, struct cm_summary *s)
 	for (size_t i = 0; i < m->vms.n; i++) {
 		const struct cm_vm *v = m->vms.items[i];
 		s->vms++;
-		if (!strcmp(v->state, "running"))
+		if (cluster_model_vm_stale(m, v))
+			s->unknown++;
+		else if (!strcmp(v->state, "running"))
 			s->running++;
 		else if (!strcmp(v->state, "paused"))
 			s->paused++;

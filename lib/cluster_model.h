@@ -67,8 +67,12 @@ struct cm_vm {
 	int has_guest;          /* guest-agent figures below are known */
 	double guest_cpu, guest_steal, guest_load1;
 	int64_t guest_mem_used_mb;
+	/* A manual migration's hold, during which balancers leave the VM alone: its end in
+	 * the clock of the host that reported it (0: none), and what was left of it then. */
+	int64_t hold_until_ms, hold_left_ms;
 	int64_t last_seen_ms;
 	/* private */
+	int64_t hold_seen_ms_;
 	int in_record_;
 	int in_load_;
 	char rec_host_[VMC_NAME_MAX + 1];
@@ -99,6 +103,7 @@ struct cm_event {
 struct cm_summary {
 	int hosts, online, offline, maintenance, stale;
 	int vms, running, paused, stopped, other;
+	int unknown;      /* VMs on hosts that are offline, stale or unknown (not in the above) */
 	double cpus_used; /* CPUs busy on online hosts */
 	int cpus_total;
 	int64_t mem_used_mb, mem_total_mb;
@@ -150,6 +155,14 @@ const struct cm_migration *cluster_model_migration_find(const struct cluster_mod
 /* Events, i = 0 the newest. */
 size_t cluster_model_event_count(const struct cluster_model *m);
 const struct cm_event *cluster_model_event_at(const struct cluster_model *m, size_t i);
+
+/* 1 if what the model says of v is not live: the host that lists it is offline, stale
+ * or unknown, so its state and load are only the last ones seen. */
+int cluster_model_vm_stale(const struct cluster_model *m, const struct cm_vm *v);
+
+/* What is left at now_ms (the reader's clock) of v's hold: what its host said was left,
+ * less the time since. 0 for none. */
+int64_t cluster_model_vm_hold_left(const struct cm_vm *v, int64_t now_ms);
 
 /* Fills the header figures. */
 void cluster_model_summary(const struct cluster_model *m, struct cm_summary *out);

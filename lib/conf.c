@@ -269,6 +269,17 @@ static void parse_entry(struct parser *p, char *s)
 	c->entries[c->n++] = (struct conf_entry){p->section, p->arg, key, val, p->line, 0};
 }
 
+const char *conf_where(const struct conf *c, const char *value, const char *fallback, char *buf,
+                       size_t len)
+{
+	for (size_t i = 0; c && value && i < c->n; i++)
+		if (c->entries[i].value == value) {
+			snprintf(buf, len, "%s:%d", c->file, c->entries[i].line);
+			return buf;
+		}
+	return fallback;
+}
+
 void conf_free(struct conf *c)
 {
 	if (!c)

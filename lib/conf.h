@@ -42,6 +42,11 @@ int conf_parse_string(const char *text, const char *file, struct conf **out, cha
 /* Reads and parses a file (max 1 MiB). */
 int conf_parse_file(const char *path, struct conf **out, char *err, size_t errlen);
 void conf_free(struct conf *c);
+/* Where a setting's value came from, for error messages: "FILE:LINE" if value is the very
+ * string of one of c's entries (read from the file, not given on the command line), else
+ * fallback (e.g. the program's name). c may be NULL. Returns buf or fallback. */
+const char *conf_where(const struct conf *c, const char *value, const char *fallback, char *buf,
+                       size_t len);
 
 /* Last value of key in the given section (section "" and arg NULL = any argument). */
 const struct conf_entry *conf_find(struct conf *c, const char *section, const char *arg,

@@ -184,6 +184,19 @@ static void line_col(const char *text, size_t off, int *line, int *col)
 	}
 }
 
+size_t msg_nul_escape(const void *text, size_t len)
+{
+	const char *p = text;
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (p[i] != '\\')
+			continue;
+		if (p[i + 1] == 'u' && i + 5 < len && memcmp(p + i + 2, "0000", 4) == 0)
+			return i;
+		i++; /* the escaped character, which may be a backslash */
+	}
+	return len;
+}
+
 enum vmc_err msg_parse(const void *payload, size_t len, cJSON **out, char *err, size_t errlen)
 {
 	char d[32];
@@ -201,6 +214,13 @@ enum vmc_err msg_parse(const void *payload, size_t len, cJSON **out, char *err, 
 	if (nul) {
 		fill(err, errlen, "not JSON: a NUL byte at offset %zu",
 		     (size_t)(nul - (const char *)payload));
+		return VMC_E_BAD_JSON;
+	}
+	size_t esc = msg_nul_escape(payload, len);
+	if (esc < len) {
+		/* C strings would end there: "keep1\u0000x" would read as "keep1" */
+		fill(err, errlen, "a \\u0000 (NUL) inside a string at offset %zu is not allowed",
+		     esc);
 		return VMC_E_BAD_JSON;
 	}
 	/* cJSON needs a terminated string to reject trailing garbage. */

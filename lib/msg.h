@@ -52,8 +52,11 @@ void msg_set_seq(cJSON *m, uint64_t seq);
 char *msg_print(const cJSON *m);
 
 /* Parses a payload into a JSON object. Returns VMC_OK, VMC_E_TOO_LARGE or VMC_E_BAD_JSON
- * (err says where). */
+ * (err says where; a NUL byte, or a \u0000 escape, anywhere is refused). */
 enum vmc_err msg_parse(const void *payload, size_t len, cJSON **out, char *err, size_t errlen);
+/* The offset of the first \u0000 escape in JSON text, or len if none. No string of a
+ * message may hold a NUL: C code would see it cut short there, so msg_parse refuses it. */
+size_t msg_nul_escape(const void *text, size_t len);
 /* Checks "v" (== VMC_SCHEMA), "from" (string) and "ts" (number). */
 int msg_check_envelope(const cJSON *m, char *err, size_t errlen);
 

@@ -1,6 +1,9 @@
 /* peers.c - the other hosts as their messages describe them. */
 #include "peers.h"
 
+#include "limits.h"
+
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,7 +123,7 @@ int peers_on_load(struct peers *p, const char *host, const cJSON *msg, int64_t n
 	struct peer_vm *list = calloc(n ? n : 1, sizeof(*list));
 	if (!list)
 		return -1;
-	size_t k = 0;
+	size_t k = 0, leaving = 0;
 	const cJSON *v;
 	cJSON_ArrayForEach(v, vms)
 	{
@@ -130,7 +133,9 @@ int peers_on_load(struct peers *p, const char *host, const cJSON *msg, int64_t n
 		snprintf(list[k].name, sizeof(list[k].name), "%s", name);
 		const char *st = peers_str(v, "state");
 		snprintf(list[k].state, sizeof(list[k].state), "%s", st ? st : "");
-		list[k].mem_mb = (int64_t)peers_num(v, "mem_mb", 0);
+		list[k].mem_mb = (int64_t)lim_clamp(LIM_VM, "mem_mb", peers_num(v, "mem_mb", 0));
+		if (st && (strcmp(st, "outgoing") == 0 || strcmp(st, "migrating") == 0))
+			leaving++;
 		k++;
 	}
 	struct peer *h = peers_get(p, host, 1);
@@ -143,14 +148,24 @@ int peers_on_load(struct peers *p, const char *host, const cJSON *msg, int64_t n
 	h->nvms = k;
 	h->have_load = 1;
 	h->load_rx = now;
-	h->cpus = (int)peers_num(msg, "cpus", h->cpus);
-	h->cpu = peers_num(msg, "cpu", 0);
-	h->mem_total_mb = (int64_t)peers_num(msg, "mem_total_mb", (double)h->mem_total_mb);
-	h->mem_free_mb = (int64_t)peers_num(msg, "mem_free_mb", 0);
-	h->migrations_out = (int)peers_num(msg, "migrations_out", 0);
-	h->migrations_in = (int)peers_num(msg, "migrations_in", 0);
+	h->cpus = (int)lim_clamp(LIM_HOST, "cpus", peers_num(msg, "cpus", h->cpus));
+	h->cpu = lim_clamp(LIM_HOST, "cpu", peers_num(msg, "cpu", 0));
+	h->mem_total_mb = (int64_t)lim_clamp(
+	    LIM_HOST, "mem_total_mb", peers_num(msg, "mem_total_mb", (double)h->mem_total_mb));
+	h->mem_free_mb =
+	    (int64_t)lim_clamp(LIM_HOST, "mem_free_mb", peers_num(msg, "mem_free_mb", 0));
+	if (h->mem_free_mb > h->mem_total_mb)
+		h->mem_free_mb = h->mem_total_mb;
+	/* a host runs no more outgoing migrations than the VMs it lists as leaving */
+	double out = lim_clamp(LIM_HOST, "migrations_out", peers_num(msg, "migrations_out", 0));
+	h->migrations_out = out > (double)leaving ? (int)leaving : (int)out;
+	h->migrations_in =
+	    (int)lim_clamp(LIM_HOST, "migrations_in", peers_num(msg, "migrations_in", 0));
+	/* only the host's own state message (its birth) makes it known or offline; a load
+	 * says maintenance or online of a host already up */
 	const char *state = peers_str(msg, "state");
-	if (state && strcmp(h->state, "offline") != 0)
+	if (state && h->state[0] && strcmp(h->state, "offline") != 0 &&
+	    strcmp(state, "offline") != 0)
 		snprintf(h->state, sizeof(h->state), "%s", state);
 	peers_expire(p, host, now);
 	return 0;
@@ -183,14 +198,20 @@ int64_t peers_free_mb(const struct peers *p, const char *host)
 	return free_mb;
 }
 
-int peers_migrations_out(const struct peers *p, const char *self)
+int peers_migrations_out(const struct peers *p, const char *self, int64_t now, int64_t ttl_ms)
 {
-	int n = 0;
-	for (size_t i = 0; i < p->n; i++)
-		if (!self || strcmp(p->hosts[i].name, self) != 0)
-			if (strcmp(p->hosts[i].state, "offline") != 0)
-				n += p->hosts[i].migrations_out;
-	return n;
+	int64_t n = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct peer *h = &p->hosts[i];
+		if (self && strcmp(h->name, self) == 0)
+			continue;
+		if (!h->have_load || strcmp(h->state, "offline") == 0 || now - h->load_rx > ttl_ms)
+			continue; /* a count nobody refreshes is stale, not busy */
+		n += h->migrations_out;
+		if (n > INT_MAX / 2)
+			return INT_MAX / 2;
+	}
+	return (int)n;
 }
 
 const char *peers_vm_host(const struct peers *p, const char *vm, const char *skip)

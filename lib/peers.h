@@ -57,8 +57,11 @@ const struct peer *peers_at(const struct peers *p, size_t i);
 
 /* Free memory of a host as its last load says, less its reservations; -1 without a load. */
 int64_t peers_free_mb(const struct peers *p, const char *host);
-/* Sum of migrations_out over every host but `self`, from their last loads. */
-int peers_migrations_out(const struct peers *p, const char *self);
+/* Sum of migrations_out over every host but `self`, from their last loads, counting
+ * only loads received less than ttl_ms before now. Each host's figure is bounded when
+ * read (lib/limits.h, and no more than the VMs its load lists as leaving); the sum
+ * cannot overflow. */
+int peers_migrations_out(const struct peers *p, const char *self, int64_t now, int64_t ttl_ms);
 /* The host whose last load lists the VM (not counting `skip`, may be NULL), or NULL. */
 const char *peers_vm_host(const struct peers *p, const char *vm, const char *skip);
 

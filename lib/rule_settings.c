@@ -33,6 +33,7 @@ static const struct setting_def settings[] = {
     {"offer_window", KIND_DUR, S(offer_window_ms), 10, 600000},
     {"reservation", KIND_DUR, S(reservation_ms), 100, 3600000},
     {"settle", KIND_DUR, S(settle_ms), 0, 3600000},
+    {"manual_hold", KIND_DUR, S(manual_hold_ms), 0, 7 * 86400000.0},
 };
 #undef S
 #define NSETTINGS (sizeof settings / sizeof settings[0])
@@ -56,13 +57,14 @@ void rule_settings_default(struct rule_settings *s)
 	s->offer_window_ms = 1000;
 	s->reservation_ms = 5000;
 	s->settle_ms = 10000;
+	s->manual_hold_ms = 1800000;
 }
 
 const char *rule_settings_names(void)
 {
 	return "high low hold margin saturated consolidate_max night_cpu cooldown moves_per_hour "
 	       "host_migrations cluster_migrations batch mem_reserve offer_window reservation "
-	       "settle";
+	       "settle manual_hold";
 }
 
 int rule_setting_find(const char *name)

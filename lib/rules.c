@@ -166,8 +166,15 @@ static int parse_or(struct parser *p, int *guest);
 static int parse_unary(struct parser *p, int *guest)
 {
 	if (is_word(p, "not")) {
+		/* a chain of nots nests like parentheses: bounded, or the stack is the limit */
+		if (++p->depth > MAX_DEPTH) {
+			perr_at(p, p->lx.tok.line, p->lx.tok.col,
+			        "expected at most %d nested 'not's and parentheses", MAX_DEPTH);
+			return -1;
+		}
 		rlex_next(&p->lx);
 		int a = parse_unary(p, guest);
+		p->depth--;
 		if (a < 0)
 			return -1;
 		struct rule_node n = {.kind = RN_NOT, .a = a, .b = -1};
@@ -176,7 +183,7 @@ static int parse_unary(struct parser *p, int *guest)
 	if (p->lx.tok.t == T_LPAREN) {
 		if (++p->depth > MAX_DEPTH) {
 			perr_at(p, p->lx.tok.line, p->lx.tok.col,
-			        "expected at most %d nested parentheses", MAX_DEPTH);
+			        "expected at most %d nested 'not's and parentheses", MAX_DEPTH);
 			return -1;
 		}
 		rlex_next(&p->lx);

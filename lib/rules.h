@@ -54,6 +54,7 @@ struct rule_settings {
 	int64_t offer_window_ms; /* how long a requester collects offers (1 s) */
 	int64_t reservation_ms;  /* how long an offer's reservation lives (5 s) */
 	int64_t settle_ms;       /* wait after migrations before asking again (10 s) */
+	int64_t manual_hold_ms;  /* a VM moved by hand stays put this long (30 min) */
 };
 void rule_settings_default(struct rule_settings *s);
 /* Sets one setting from its text, as in a rules file. Returns 0, or -1 with

@@ -1,6 +1,8 @@
 /* topic.c - building and matching topics under "vmc/<cluster>/". */
 #include "topic.h"
 
+#include "msg.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -91,4 +93,51 @@ int topic_matches(const char *filter, const char *topic)
 		f++;
 		t++;
 	}
+}
+
+int topic_is_event(const char *rest)
+{
+	return rest && strncmp(rest, "event", 5) == 0 && (rest[5] == '\0' || rest[5] == '/');
+}
+
+int topic_sender(const char *rest, char *buf, size_t len)
+{
+	char a[VMC_NAME_MAX + 1], b[VMC_NAME_MAX + 1];
+	if (!rest || len == 0)
+		return 0;
+	if (strncmp(rest, "host/", 5) == 0 || strncmp(rest, "guest/", 6) == 0) {
+		if (topic_segment(rest, 0, b, sizeof b) < 0 ||
+		    topic_segment(rest, 1, a, sizeof a) < 0)
+			return 0;
+		return snprintf(buf, len, "%s/%s", b, a) < (int)len;
+	}
+	if (strncmp(rest, "balance/", 8) == 0) {
+		int peer = topic_segment(rest, 1, a, sizeof a) == 0 && strcmp(a, "peer") == 0;
+		if (topic_segment(rest, peer ? 3 : 2, a, sizeof a) < 0 ||
+		    topic_segment(rest, peer ? 4 : 3, b, sizeof b) == 0)
+			return 0;
+		return snprintf(buf, len, "host/%s", a) < (int)len;
+	}
+	if (strncmp(rest, "event/", 6) == 0 && rest[6])
+		return snprintf(buf, len, "%s", rest + 6) < (int)len;
+	return 0;
+}
+
+int topic_check_sender(const char *rest, const cJSON *msg, char *err, size_t errlen)
+{
+	char want[2 * VMC_NAME_MAX + 16];
+	if (!topic_sender(rest, want, sizeof want))
+		return 0;
+	const char *field = "from";
+	if (strncmp(rest, "event/host/", 11) == 0) {
+		/* a host's events name it in "host": their "from" is a migration's source */
+		field = "host";
+		snprintf(want, sizeof want, "%s", rest + 11);
+	}
+	const cJSON *from = cJSON_GetObjectItemCaseSensitive(msg, field);
+	if (cJSON_IsString(from) && strcmp(from->valuestring, want) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: \"%.64s\" is not %s, whose topic it is (message ignored)", field,
+	         cJSON_IsString(from) ? from->valuestring : "", want);
+	return -1;
 }

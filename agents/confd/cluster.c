@@ -2,6 +2,8 @@
 #include "cluster.h"
 #include "place.h"
 
+#include "../../lib/limits.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,9 +81,9 @@ int cluster_on_state(struct cluster *cl, const char *host, const cJSON *msg, int
 	}
 	snprintf(h->state, sizeof h->state, "%s", state);
 	int64_t v;
-	if (msg_get_int(msg, "", "cpus", 0, 1, 1 << 20, &v, err, errlen) == 0)
+	if (lim_get_int(msg, LIM_HOST, "", "cpus", 0, &v, err, errlen) == 0)
 		h->cpus = (int)v;
-	if (msg_get_int(msg, "", "mem_total_mb", 0, 0, INT64_MAX / 2, &v, err, errlen) == 0)
+	if (lim_get_int(msg, LIM_HOST, "", "mem_total_mb", 0, &v, err, errlen) == 0)
 		h->mem_total_mb = v;
 	h->updated_ms = now_ms;
 	return 0;
@@ -128,12 +130,17 @@ static int read_vm(const cJSON *o, size_t idx, struct cl_vm *v, char *err, size_
 	snprintf(v->name, sizeof v->name, "%s", s);
 	if (msg_get_str(o, ctx, "state", 0, 15, &s, err, errlen) == 0)
 		snprintf(v->state, sizeof v->state, "%s", s);
-	if (msg_get_int(o, ctx, "mem_mb", 0, 0, INT64_MAX / 2, &n, err, errlen) == 0)
-		v->mem_mb = n;
-	if (msg_get_int(o, ctx, "vcpus", 0, 0, 1 << 16, &n, err, errlen) == 0)
-		v->vcpus = (int)n;
-	if (msg_get_num(o, ctx, "cpu", 0, 0, 1e9, &d, err, errlen) == 0)
-		v->cpu = d;
+	/* a figure out of bounds is absurd or forged: the VM is refused */
+	int r = lim_get_int(o, LIM_VM, ctx, "mem_mb", 0, &n, err, errlen);
+	if (r < 0)
+		return -1;
+	v->mem_mb = r == 0 ? n : 0;
+	if ((r = lim_get_int(o, LIM_VM, ctx, "vcpus", 0, &n, err, errlen)) < 0)
+		return -1;
+	v->vcpus = r == 0 ? (int)n : 0;
+	if ((r = lim_get_num(o, LIM_VM, ctx, "cpu", 0, &d, err, errlen)) < 0)
+		return -1;
+	v->cpu = r == 0 ? d : 0;
 	const cJSON *tags = cJSON_GetObjectItemCaseSensitive(o, "tags");
 	const cJSON *t;
 	if (cJSON_IsArray(tags))
@@ -160,14 +167,17 @@ int cluster_on_load(struct cluster *cl, const char *host, const cJSON *msg, int6
 		return -1;
 	}
 	const cJSON *o;
+	size_t k = 0;
+	int dropped = 0;
 	cJSON_ArrayForEach(o, vms)
 	{
-		if (read_vm(o, idx, &list[idx], err, errlen) < 0) {
-			free(list);
-			return -1;
-		}
-		idx++;
+		/* a bad VM is left out, not the whole host; err keeps the first */
+		if (read_vm(o, idx++, &list[k], dropped ? NULL : err, dropped ? 0 : errlen) == 0)
+			k++;
+		else
+			dropped++;
 	}
+	nv = k;
 	struct cl_host *h = get_host(cl, host);
 	if (!h) {
 		free(list);
@@ -177,20 +187,24 @@ int cluster_on_load(struct cluster *cl, const char *host, const cJSON *msg, int6
 	int64_t v;
 	double d;
 	const char *s;
-	if (msg_get_str(msg, "", "state", 0, 15, &s, err, errlen) == 0)
+	/* only the host's own state message (its birth) makes it online or not; a load
+	 * says maintenance or online of a host already up */
+	if (msg_get_str(msg, "", "state", 0, 15, &s, err, errlen) == 0 && h->state[0] &&
+	    strcmp(h->state, "offline") != 0 && strcmp(s, "offline") != 0)
 		snprintf(h->state, sizeof h->state, "%s", s);
-	if (msg_get_int(msg, "", "cpus", 0, 1, 1 << 20, &v, err, errlen) == 0)
+	if (lim_get_int(msg, LIM_HOST, "", "cpus", 0, &v, err, errlen) == 0)
 		h->cpus = (int)v;
-	if (msg_get_int(msg, "", "mem_total_mb", 0, 0, INT64_MAX / 2, &v, err, errlen) == 0)
+	if (lim_get_int(msg, LIM_HOST, "", "mem_total_mb", 0, &v, err, errlen) == 0)
 		h->mem_total_mb = v;
-	if (msg_get_int(msg, "", "mem_used_mb", 0, 0, INT64_MAX / 2, &v, err, errlen) == 0)
+	if (lim_get_int(msg, LIM_HOST, "", "mem_used_mb", 0, &v, err, errlen) == 0)
 		h->mem_used_mb = v;
-	if (msg_get_int(msg, "", "mem_free_mb", 0, INT64_MIN / 2, INT64_MAX / 2, &v, err, errlen) ==
-	    0)
+	if (lim_get_int(msg, LIM_HOST, "", "mem_free_mb", 0, &v, err, errlen) == 0)
 		h->mem_free_mb = v;
 	else
 		h->mem_free_mb = h->mem_total_mb - h->mem_used_mb;
-	if (msg_get_num(msg, "", "cpu", 0, 0, 1e6, &d, err, errlen) == 0)
+	if (h->mem_free_mb > h->mem_total_mb)
+		h->mem_free_mb = h->mem_total_mb;
+	if (lim_get_num(msg, LIM_HOST, "", "cpu", 0, &d, err, errlen) == 0)
 		h->cpu = d;
 	/* Reservations the new list does not show yet carry over. */
 	for (size_t i = 0; i < h->nvms; i++) {
@@ -212,7 +226,7 @@ int cluster_on_load(struct cluster *cl, const char *host, const cJSON *msg, int6
 	h->nvms = nv;
 	h->have_load = 1;
 	h->updated_ms = now_ms;
-	return 0;
+	return dropped ? 1 : 0;
 }
 
 const struct cl_host *cluster_vm_host(const struct cluster *cl, const char *vm)

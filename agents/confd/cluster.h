@@ -52,7 +52,10 @@ void cluster_free(struct cluster *cl);
 int cluster_on_state(struct cluster *cl, const char *host, const cJSON *msg, int64_t now_ms,
                      char *err, size_t errlen);
 /* Applies a host/<host>/load message: figures and the VM list (reservations the list now
- * shows end). Returns 0 or -1 with err. */
+ * shows end). Figures are bounded by lib/limits.h. Returns 0; 1 if some VMs were out of
+ * bounds and left out (err names the first); -1 with err if the message is unusable.
+ * Only the host's state message makes it online: a load of a host never born, or
+ * offline, keeps it out of placement. */
 int cluster_on_load(struct cluster *cl, const char *host, const cJSON *msg, int64_t now_ms,
                     char *err, size_t errlen);
 

@@ -92,7 +92,7 @@ void confd_event(struct confd *cd, const char *type, const char *vm, cJSON *fiel
 		}
 		cJSON_Delete(fields);
 	}
-	if (topic_fmt(t, sizeof t, cd->opts.cluster, "event") == 0)
+	if (topic_fmt(t, sizeof t, cd->opts.cluster, "event/%s", cd->sender) == 0)
 		bus_publish_json(cd->bus, t, m, 0, 0);
 	cJSON_Delete(m);
 }

@@ -14,6 +14,7 @@
 #include "../../lib/bus.h"
 #include "../../lib/cliopts.h"
 #include "../../lib/msg.h"
+#include "../../lib/ratelog.h"
 
 struct evloop;
 struct idcache;
@@ -67,6 +68,7 @@ struct confd {
 	/* names of VMs being created or deleted, so two commands never work on one VM */
 	char (*busy)[VMC_NAME_MAX + 1];
 	size_t nbusy;
+	struct ratelog bad_input; /* warnings of hosts' messages out of bounds */
 };
 
 /* --- commands.c: cmd/confd ------------------------------------------------ */

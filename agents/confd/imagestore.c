@@ -466,6 +466,7 @@ int imgstore_verify_locked(struct imgstore *s, const char *name, const char *sha
 	if (strcmp(sha, sha256) != 0) {
 		snprintf(err, errlen, "images/%s: sha256 mismatch: expected %s, got %s", name,
 		         sha256, sha);
+		rc = 2;
 		goto out;
 	}
 	if (size)
@@ -488,7 +489,7 @@ int imgstore_verify(struct imgstore *s, const char *name, const char *sha256, ch
 		return -1;
 	int rc = imgstore_verify_locked(s, name, want, NULL, err, errlen);
 	imgstore_unlock_image(s, name, lk);
-	return rc;
+	return rc == 2 ? -1 : rc;
 }
 
 int imgstore_image_size(struct imgstore *s, const char *name, uint64_t *size, char *err,

@@ -94,7 +94,9 @@ struct imgstore_fetch_result {
 
 /* Makes images/NAME hold the verified image: reuses a present, matching file; otherwise
  * downloads into .NAME.part (continuing a partial one with a Range request), checks the
- * sha256 and renames it into place. A mismatch removes the file and fails. On a final
+ * sha256 and renames it into place. A download whose sum does not match is removed and
+ * fails. An image already in images/ with another sum is kept, and nothing is downloaded
+ * over it (only verified files are ever renamed in, so another template may use it). On a final
  * failure a non-empty .part of a transfer that was cut off is kept for the next attempt,
  * everything else is removed. Returns 0, or -1 with a sentence in err. */
 int imgstore_fetch(struct imgstore *s, const struct imgstore_fetch_opts *o,

@@ -14,7 +14,8 @@ int imgstore_lock_image(struct imgstore *s, const char *name, char *err, size_t 
 /* Removes the lock file and releases the lock. */
 void imgstore_unlock_image(struct imgstore *s, const char *name, int fd);
 /* imgstore_verify with the lock held and sha256 already checked; *size set on a match.
- * Returns 0 on a match, 1 if absent, -1 on a mismatch or an error. */
+ * Returns 0 on a match, 1 if absent, 2 on a mismatch (err names both sums), -1 on an
+ * error. */
 int imgstore_verify_locked(struct imgstore *s, const char *name, const char *sha256, uint64_t *size,
                            char *err, size_t errlen);
 /* SHA-256 of an open file, from the verified cache when the same file was hashed before. */

@@ -212,6 +212,16 @@ int imgstore_fetch(struct imgstore *s, const struct imgstore_fetch_opts *o,
 		rc = 0;
 		goto out;
 	}
+	if (v == 2) {
+		/* Only verified downloads are renamed into images/, so the file there is an image
+		 * some template (or the admin) vouched for: never replaced by another sum's. */
+		snprintf(err, errlen,
+		         "%s; images/%s is kept (another template's verified image, or one put "
+		         "there by hand) and %s is not downloaded over it: fix the template's "
+		         "sha256, or remove images/%s if nothing needs the old image any more",
+		         e2, o->name, o->url, o->name);
+		goto out;
+	}
 	if (v < 0 && unlinkat(dfd, o->name, 0) < 0 && errno != ENOENT) {
 		snprintf(err, errlen,
 		         "images/%s is not the wanted image (%s) and cannot be "

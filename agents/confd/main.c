@@ -20,16 +20,21 @@
 #include "../../lib/evloop.h"
 #include "../../lib/idcache.h"
 #include "../../lib/log.h"
+#include "../../lib/sdnotify.h"
 #include "../../lib/topic.h"
 #include "cluster.h"
 #include "imagestore.h"
 #include "jobs.h"
+#include "templates.h"
 
-static volatile sig_atomic_t got_signal;
+static volatile sig_atomic_t got_signal, got_hup;
 
 static void on_signal(int sig)
 {
-	got_signal = sig;
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_signal = sig;
 }
 
 int64_t confd_now(void)
@@ -126,6 +131,7 @@ static void on_connect(struct bus *b, void *ud)
 	topic_fmt(t, sizeof t, cd->opts.cluster, "host/+/load");
 	bus_subscribe(b, t, 0);
 	publish_state(cd, "online");
+	sdnotify_sendf("READY=1\nSTATUS=%s online on %s", cd->opts.name, cd->opts.broker.text);
 }
 
 /* host/<h>/state and host/<h>/load */
@@ -145,8 +151,9 @@ static void on_host(struct confd *cd, const struct bus_msg *m, const char *rest)
 		rc = cluster_on_state(cd->cl, host, msg, confd_now(), err, sizeof err);
 	else if (strcmp(kind, "load") == 0 && msg)
 		rc = cluster_on_load(cd->cl, host, msg, confd_now(), err, sizeof err);
-	if (rc < 0)
-		log_debug("%s: %s", m->topic, err);
+	if (rc != 0)
+		ratelog_warn(&cd->bad_input, evloop_mono_ms(), "%s: %s%s", m->topic, err,
+		             rc > 0 ? "" : " (message ignored)");
 	cJSON_Delete(msg);
 }
 
@@ -173,10 +180,39 @@ static long expire_timer(struct evloop *loop, long long id, void *ud)
 	return 10000;
 }
 
+/* SIGHUP. Templates are read from their files at each use, so a changed template takes
+ * effect at once; this checks the directory again and logs what does not load. */
+static void reload(struct confd *cd)
+{
+	cJSON *list, *errors;
+	char err[2048];
+	sdnotify_send("RELOADING=1");
+	if (templates_list(cd->opts.templates, &list, &errors, err, sizeof err) < 0)
+		log_error("reload: %s", err);
+	else {
+		const cJSON *e;
+		cJSON_ArrayForEach(e, errors)
+		{
+			log_warnx("reload: template %s: %s",
+			          cJSON_GetStringValue(cJSON_GetObjectItem(e, "name")),
+			          cJSON_GetStringValue(cJSON_GetObjectItem(e, "error")));
+		}
+		log_info("reload: templates in %s: %d loaded, %d with errors", cd->opts.templates,
+		         cJSON_GetArraySize(list), cJSON_GetArraySize(errors));
+		cJSON_Delete(list);
+		cJSON_Delete(errors);
+	}
+	sdnotify_send("READY=1");
+}
+
 static void check_signals(struct evloop *loop, void *ud)
 {
 	if (got_signal)
 		evloop_stop(loop);
+	else if (got_hup) {
+		got_hup = 0;
+		reload(ud);
+	}
 }
 
 static int read_secret(const char *path, char *buf, size_t len)
@@ -230,6 +266,31 @@ static int start_bus(struct confd *cd, char *err, size_t errlen)
 	return cd->bus ? bus_start(cd->bus) : -1;
 }
 
+/* -n: every template of dir read as vm.create would; every error of each printed as
+ * FILE:LINE: message. Returns the number of broken templates, or -1. */
+static int check_templates(const char *dir)
+{
+	cJSON *list = NULL, *errors = NULL;
+	char err[1024];
+	if (templates_list(dir, &list, &errors, err, sizeof err) < 0) {
+		fprintf(stderr, "vmc-confd: %s\n", err);
+		return -1;
+	}
+	const cJSON *e;
+	cJSON_ArrayForEach(e, errors)
+	{
+		const char *msg = cJSON_GetStringValue(cJSON_GetObjectItem(e, "error"));
+		fprintf(stderr, "%s\n", msg ? msg : "?");
+	}
+	int bad = cJSON_GetArraySize(errors);
+	if (bad > 0)
+		fprintf(stderr, "vmc-confd: %d of %d templates in %s have errors\n", bad,
+		        bad + cJSON_GetArraySize(list), dir);
+	cJSON_Delete(list);
+	cJSON_Delete(errors);
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
 	struct confd cd;
@@ -255,10 +316,18 @@ int main(int argc, char **argv)
 		conf_free(conf);
 		return r > 0 ? 0 : 2;
 	}
-	if (vmc_name_check(o->name, "name", err, sizeof err) < 0 ||
-	    vmc_name_check(o->cluster, "cluster name", err, sizeof err) < 0 ||
-	    bus_urls_check(o->broker.text, err, sizeof err) < 0) {
-		fprintf(stderr, "vmc-confd: %s\n", err);
+	char where[4200];
+	const char *bad = NULL;
+	if (vmc_name_check(o->name, "name", err, sizeof err) < 0)
+		bad = o->name;
+	else if (vmc_name_check(o->cluster, "cluster name", err, sizeof err) < 0)
+		bad = o->cluster;
+	else if (bus_urls_check(o->broker.text, err, sizeof err) < 0)
+		bad = o->broker.text;
+	if (bad) {
+		/* FILE:LINE when the setting came from -c FILE */
+		fprintf(stderr, "%s: %s\n", conf_where(conf, bad, "vmc-confd", where, sizeof where),
+		        err);
 		conf_free(conf);
 		return 2;
 	}
@@ -269,9 +338,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (check_only) {
-		printf("configuration OK\n");
+		int broken = check_templates(o->templates);
+		if (broken == 0)
+			printf("configuration OK\n");
 		conf_free(conf);
-		return 0;
+		return broken == 0 ? 0 : 1;
 	}
 	snprintf(cd.sender, sizeof cd.sender, "%s", o->name);
 	snprintf(cd.client_id, sizeof cd.client_id, "confd-%s", o->name);
@@ -296,8 +367,11 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	evloop_add_before_poll(cd.loop, check_signals, NULL);
+	evloop_add_before_poll(cd.loop, check_signals, &cd);
+	if (sdnotify_watchdog_start(cd.loop) < 0)
+		fatalx("out of memory");
 	evloop_add_timer(cd.loop, 10000, expire_timer, &cd);
 	log_info("%s starting: store %s, templates %s, broker %s, cluster %s", o->name,
 	         imgstore_root(cd.store), o->templates, o->broker.text, o->cluster);
@@ -305,6 +379,7 @@ int main(int argc, char **argv)
 
 	if (!cd.refused)
 		log_info("signal %d: stopping", (int)got_signal);
+	sdnotify_send("STOPPING=1");
 	jobs_free(cd.jobs); /* cancels downloads; their commands get their replies */
 	confd_calls_cancel(&cd);
 	if (bus_connected(cd.bus)) {

@@ -19,17 +19,21 @@
 #include "../../lib/evloop.h"
 #include "../../lib/log.h"
 #include "../../lib/msg.h"
+#include "../../lib/sdnotify.h"
 #include "../../lib/topic.h"
 #include "procstat.h"
 #include "xsname.h"
 
 #define GUESTD_VERSION "1"
 
-static volatile sig_atomic_t got_signal;
+static volatile sig_atomic_t got_signal, got_hup;
 
 static void on_signal(int sig)
 {
-	got_signal = sig;
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_signal = sig;
 }
 
 struct guestd_opts {
@@ -171,13 +175,19 @@ static long load_timer(struct evloop *loop, long long id, void *ud)
 
 static void on_connect(struct bus *b, void *ud)
 {
-	publish_state(ud, "online");
+	struct guestd *g = ud;
+	publish_state(g, "online");
+	sdnotify_sendf("READY=1\nSTATUS=vm %s online on %s", g->vm, g->opts.broker.text);
 }
 
 static void check_signals(struct evloop *loop, void *ud)
 {
 	if (got_signal)
 		evloop_stop(loop);
+	else if (got_hup) {
+		got_hup = 0;
+		log_info("reload: nothing to read again (settings apply at start)");
+	}
 }
 
 /* --once: two samples an interval apart, printed. */
@@ -260,11 +270,17 @@ int main(int argc, char **argv)
 	char err[1024];
 	int r = cliopts_parse(&g.opts, settings, NSETTINGS, argc, argv, "vmc-guestd", &check_only,
 	                      &conf);
-	if (r != 0 || vmc_name_check(g.opts.cluster, "cluster name", err, sizeof err) < 0 ||
-	    bus_urls_check(g.opts.broker.text, err, sizeof err) < 0 ||
-	    find_name(&g, err, sizeof err) < 0) {
+	const char *bad = NULL;
+	char where[4200];
+	if (r == 0 && vmc_name_check(g.opts.cluster, "cluster name", err, sizeof err) < 0)
+		bad = g.opts.cluster;
+	else if (r == 0 && bus_urls_check(g.opts.broker.text, err, sizeof err) < 0)
+		bad = g.opts.broker.text;
+	if (r != 0 || bad || find_name(&g, err, sizeof err) < 0) {
+		/* FILE:LINE when the setting came from -c FILE */
 		if (r == 0)
-			fprintf(stderr, "vmc-guestd: %s\n", err);
+			fprintf(stderr, "%s: %s\n",
+			        conf_where(conf, bad, "vmc-guestd", where, sizeof where), err);
 		conf_free(conf);
 		return r > 0 ? 0 : 2;
 	}
@@ -289,8 +305,11 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	evloop_add_before_poll(g.loop, check_signals, NULL);
+	if (sdnotify_watchdog_start(g.loop) < 0)
+		fatalx("out of memory");
 	sample_load(&g); /* the baseline for the first interval's CPU figures */
 	evloop_add_timer(g.loop, (long)(g.opts.interval_s * 1000), load_timer, &g);
 	log_info("vm %s (name from the %s): publishing every %g s to %s, cluster %s", g.vm,
@@ -298,6 +317,7 @@ int main(int argc, char **argv)
 	evloop_run(g.loop);
 
 	log_info("signal %d: going offline", (int)got_signal);
+	sdnotify_send("STOPPING=1");
 	if (bus_connected(g.bus)) {
 		publish_state(&g, "offline");
 		bus_flush(g.bus, 2000);

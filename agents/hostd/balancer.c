@@ -10,6 +10,7 @@
 #include "../../lib/balance_view.h"
 #include "../../lib/evloop.h"
 #include "../../lib/log.h"
+#include "../../lib/ratelog.h"
 #include "../../lib/topic.h"
 
 #include <curl/curl.h>
@@ -41,6 +42,7 @@ struct balancer {
 		char to[VMC_NAME_MAX + 1];
 	} pending[PENDING_MAX];
 	size_t npending;
+	struct ratelog bad_load; /* loads out of bounds (lib/limits.h), own or others' */
 	pid_t kids[KIDS_MAX]; /* hooks and webhooks running; reaped by pid, never with
 	                         waitpid(-1): libxl's helpers are children too */
 	size_t nkids;
@@ -177,12 +179,12 @@ static void outputs(struct hostd *h)
 	for (size_t i = 0; i < n; i++) {
 		switch (o[i].kind) {
 		case BN_PUBLISH:
-			topic_fmt(t, sizeof(t), h->opts.cluster, "balance/%s",
-			          bn_topic_name(o[i].topic));
+			topic_fmt(t, sizeof(t), h->opts.cluster, "balance/%s/%s",
+			          bn_topic_name(o[i].topic), h->opts.name);
 			bus_publish_json(h->bus, t, o[i].msg, 1, 0);
 			break;
 		case BN_EVENT: {
-			topic_fmt(t, sizeof(t), h->opts.cluster, "event");
+			topic_fmt(t, sizeof(t), h->opts.cluster, "event/%s", h->sender);
 			bus_publish_json(h->bus, t, o[i].msg, 1, 0);
 			const cJSON *url = cJSON_GetObjectItemCaseSensitive(o[i].msg, "webhook");
 			if (cJSON_IsString(url)) {
@@ -251,6 +253,18 @@ int hostd_balancer_start(struct hostd *h, char *err, size_t errlen)
 	return 0;
 }
 
+int hostd_balancer_reload_rules(struct hostd *h, char *err, size_t errlen)
+{
+	struct balancer *b = bal(h);
+	struct rules *r;
+	if (hostd_balancer_load_rules(h->opts.rules_file, &r, err, errlen) < 0)
+		return -1;
+	bn_set_rules(b->node, r);
+	rules_free(b->rules);
+	b->rules = r;
+	return 0;
+}
+
 void hostd_balancer_stop(struct hostd *h)
 {
 	struct balancer *b = bal(h);
@@ -259,6 +273,7 @@ void hostd_balancer_stop(struct hostd *h)
 	evloop_del_timer(h->loop, b->timer);
 	bn_free(b->node);
 	bview_free(&b->view);
+	hostd_holds_free(h);
 	rules_free(b->rules);
 	free(b);
 	h->balancer = NULL;
@@ -267,13 +282,15 @@ void hostd_balancer_stop(struct hostd *h)
 
 void hostd_balancer_connected(struct hostd *h)
 {
-	static const char *const topics[] = {"balance/#", "host/+/load", "host/+/state", "policy",
-	                                     "event"};
+	static const char *const topics[] = {"balance/+/+", "host/+/load", "host/+/state", "policy",
+	                                     "event/host/+"};
 	char t[VMC_TOPIC_MAX];
 	for (size_t i = 0; i < sizeof(topics) / sizeof(topics[0]); i++) {
 		topic_fmt(t, sizeof(t), h->opts.cluster, "%s", topics[i]);
 		bus_subscribe(h->bus, t, 1);
 	}
+	if (bal(h))
+		bn_reconnected(bal(h)->node);
 }
 
 void hostd_balancer_sample(struct hostd *h, const cJSON *load)
@@ -282,10 +299,12 @@ void hostd_balancer_sample(struct hostd *h, const cJSON *load)
 	char err[VMC_ERR_MAX];
 	if (!b)
 		return;
-	if (bview_load(&b->view, h->opts.name, load, err, sizeof(err)) < 0) {
-		log_warnx("balance: own load: %s", err);
+	int rc = bview_load(&b->view, h->opts.name, load, err, sizeof(err));
+	if (rc != 0)
+		ratelog_warn(&b->bad_load, evloop_mono_ms(), "balance: own load: %s%s", err,
+		             rc < 0 ? " (sample ignored)" : "");
+	if (rc < 0)
 		return;
-	}
 	int64_t now = hostd_now(h);
 	bn_set_utc_offset(b->node, utc_offset(now));
 	size_t ng;
@@ -294,15 +313,29 @@ void hostd_balancer_sample(struct hostd *h, const cJSON *load)
 	outputs(h);
 }
 
-/* host.standby: a host consolidation powered off stays standby, not offline. */
-static void on_event(struct hostd *h, const cJSON *m)
+/* host.standby: a host consolidation powered off stays standby, not offline. Only a
+ * host the view knows (born, with a load) may say so. */
+static void on_event(struct hostd *h, const char *sender, const cJSON *m)
 {
 	struct balancer *b = bal(h);
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(m, "type");
 	const cJSON *target = cJSON_GetObjectItemCaseSensitive(m, "target");
-	if (cJSON_IsString(type) && strcmp(type->valuestring, "host.standby") == 0 &&
-	    cJSON_IsString(target))
-		bview_state(&b->view, target->valuestring, "standby");
+	if (!cJSON_IsString(type) || strcmp(type->valuestring, "host.standby") != 0 ||
+	    !cJSON_IsString(target))
+		return;
+	/* consolidation powers off only empty hosts: a standby claimed for a host whose own
+	 * load still lists VMs is false, whoever says it */
+	const struct bal_view *v = bview_get(&b->view, hostd_now(h));
+	if (bal_view_find(v, sender) < 0)
+		return;
+	int i = bal_view_find(v, target->valuestring);
+	if (i >= 0 && v->hosts[i].nvms > 0 && v->hosts[i].state != BAL_OFFLINE) {
+		ratelog_warn(&b->bad_load, evloop_mono_ms(),
+		             "balance: host.standby of %s ignored: it runs %zu VMs",
+		             target->valuestring, v->hosts[i].nvms);
+		return;
+	}
+	bview_state(&b->view, target->valuestring, "standby");
 }
 
 void hostd_balancer_migration_done(struct hostd *h, const char *vm, const char *to, int ok)
@@ -320,6 +353,16 @@ void hostd_balancer_migration_done(struct hostd *h, const char *vm, const char *
 	}
 }
 
+/* A policy this host cannot apply: logged, and told to the admins as a policy.rejected event
+ * (vmc events, the console) rather than only in the agent's log. */
+static void policy_rejected(struct hostd *h, const char *why)
+{
+	log_warnx("balance: policy ignored: %s", why);
+	cJSON *f = cJSON_CreateObject();
+	cJSON_AddStringToObject(f, "why", why);
+	hostd_event(h, "policy.rejected", NULL, f);
+}
+
 static void on_policy(struct hostd *h, struct hostd_msg *m)
 {
 	struct balancer *b = bal(h);
@@ -332,11 +375,11 @@ static void on_policy(struct hostd *h, struct hostd_msg *m)
 	struct policy p;
 	const cJSON *j = hostd_msg_json(m);
 	if (!j) {
-		log_warnx("balance: policy ignored: %s", m->err);
+		policy_rejected(h, m->err);
 		return;
 	}
 	if (policy_parse(j, &p, err, sizeof(err)) < 0)
-		log_warnx("balance: policy ignored: %s", err);
+		policy_rejected(h, err);
 	else
 		bn_set_policy(b->node, &p);
 }
@@ -345,7 +388,7 @@ void hostd_balancer_message(struct hostd *h, struct hostd_msg *m)
 {
 	struct balancer *b = bal(h);
 	const char *rest = m->rest;
-	char seg[VMC_NAME_MAX + 1], kind[16], err[VMC_ERR_MAX];
+	char seg[VMC_NAME_MAX + 1], kind[16], err[VMC_ERR_MAX], sender[VMC_NAME_MAX + 1];
 	if (!b)
 		return;
 	if (strcmp(rest, "policy") == 0) {
@@ -355,10 +398,19 @@ void hostd_balancer_message(struct hostd *h, struct hostd_msg *m)
 	int host_msg = strncmp(rest, "host/", 5) == 0 &&
 	               topic_segment(rest, 1, seg, sizeof(seg)) == 0 &&
 	               topic_segment(rest, 2, kind, sizeof(kind)) == 0;
-	int bal_msg =
-	    strncmp(rest, "balance/", 8) == 0 && topic_segment(rest, 1, kind, sizeof(kind)) == 0;
-	if (!host_msg && !bal_msg && strcmp(rest, "event") != 0)
+	/* balance/<kind>/<sender>: hostd_msg_json checks that the envelope is the sender's */
+	int bal_msg = strncmp(rest, "balance/", 8) == 0 &&
+	              topic_segment(rest, 1, kind, sizeof(kind)) == 0 &&
+	              topic_segment(rest, 2, sender, sizeof(sender)) == 0 &&
+	              topic_segment(rest, 3, seg, sizeof(seg)) < 0;
+	int ev_msg = strncmp(rest, "event/host/", 11) == 0;
+	if (!host_msg && !bal_msg && !ev_msg)
 		return;
+	if (bal_msg && strcmp(kind, "hold") == 0) {
+		if (topic_segment(rest, 2, seg, sizeof(seg)) == 0 && !strchr(rest + 13, '/'))
+			hostd_holds_message(h, seg, m);
+		return;
+	}
 	if (host_msg && m->raw->len == 0)
 		return; /* a retained record being cleared */
 	const cJSON *j = hostd_msg_json(m);
@@ -366,19 +418,21 @@ void hostd_balancer_message(struct hostd *h, struct hostd_msg *m)
 		return;
 	int64_t now = hostd_now(h);
 	if (host_msg && strcmp(kind, "load") == 0 && strcmp(seg, h->opts.name) != 0) {
-		if (bview_load(&b->view, seg, j, err, sizeof(err)) < 0)
-			log_debug("balance: load of %s ignored: %s", seg, err);
+		int rc = bview_load(&b->view, seg, j, err, sizeof(err));
+		if (rc != 0)
+			ratelog_warn(&b->bad_load, evloop_mono_ms(), "balance: load of %s: %s%s",
+			             seg, err, rc < 0 ? " (message ignored)" : "");
 	} else if (host_msg && strcmp(kind, "state") == 0) {
 		const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "state");
 		bview_state(&b->view, seg, cJSON_IsString(st) ? st->valuestring : "offline");
 	} else if (bal_msg && bn_topic_parse(kind) >= 0) {
-		bn_message(b->node, now, (enum bn_topic)bn_topic_parse(kind), j,
+		bn_message(b->node, now, (enum bn_topic)bn_topic_parse(kind), sender, j,
 		           bview_get(&b->view, now));
 		if (bn_last_error(b->node)[0])
 			log_debug("balance: %s", bn_last_error(b->node));
 		outputs(h);
-	} else if (strcmp(rest, "event") == 0) {
-		on_event(h, j);
+	} else if (ev_msg && topic_segment(rest, 2, seg, sizeof(seg)) == 0) {
+		on_event(h, seg, j);
 	}
 }
 
@@ -434,8 +488,15 @@ static enum hostd_op_result op_status(struct hostd *h, struct hostd_req *req)
 	return HOSTD_REPLIED;
 }
 
+int64_t hostd_balancer_manual_hold_ms(struct hostd *h)
+{
+	struct balancer *b = bal(h);
+	return b ? bn_settings(b->node)->manual_hold_ms : 0;
+}
+
 const struct hostd_op hostd_balance_ops[] = {
     {"balance.plan", op_plan},
     {"balance.status", op_status},
+    {"vm.release", hostd_holds_op_release},
     {NULL, NULL},
 };

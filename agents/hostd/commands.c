@@ -151,6 +151,7 @@ void hostd_command_allowed(struct hostd *h, const struct bus_msg *m, const char 
 	}
 
 	req->args = cJSON_Duplicate(cmd.args, 1);
+	req->peer = allow != NULL;
 	cmd_free(&cmd);
 	if (!commands_allowed(allow, req->op)) {
 		hostd_reply_err(h, req, VMC_E_REFUSED, "op \"%s\" is not accepted on %s", req->op,

@@ -220,12 +220,12 @@ static void vm_create_run(void *ud)
 static void vm_create_done(struct hostd *h, void *ud)
 {
 	struct vm_call *c = ud;
-	char err[VMC_ERR_MAX * 2];
 	if (c->rc < 0) {
+		/* the VM does not exist: withdraw the definition recorded for it */
+		if (c->create && vmstore_remove(h->store, c->name) < 0)
+			log_warn("vm %s was not created but its definition stays", c->name);
 		hostd_reply_err(h, c->req, VMC_E_FAILED, "vm %s: %s", c->name, c->err);
 	} else if (c->create) {
-		if (vmstore_put(h->store, c->name, c->config, c->tags, err, sizeof(err)) < 0)
-			log_warnx("vm %s runs but its definition was not saved: %s", c->name, err);
 		log_info("vm %s created", c->name);
 		hostd_event(h, "vm.created", c->name, NULL);
 		hostd_publish_load(h);
@@ -278,6 +278,17 @@ static enum hostd_op_result vm_start_config(struct hostd *h, struct hostd_req *r
 	c->config = config;
 	c->tags = tags;
 	c->create = create;
+	/* state before acting: the definition is on disk before the hypervisor is asked,
+	 * so that a restart finds every VM the hypervisor runs; if it cannot be written,
+	 * nothing is created and the reply says why */
+	if (create && vmstore_put(h->store, name, config, tags, err, sizeof(err)) < 0) {
+		vmstore_remove(h->store, name);
+		hostd_reply_err(h, req, VMC_E_FAILED,
+		                "vm %s: its definition cannot be recorded, nothing was created: %s",
+		                name, err);
+		vm_call_free(c);
+		return HOSTD_REPLIED;
+	}
 	return vm_call_start(c, mem, vm_create_run, vm_create_done);
 }
 

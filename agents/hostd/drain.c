@@ -412,13 +412,23 @@ static long drain_tick(struct evloop *loop, long long id, void *ud)
 	return -1;
 }
 
+/* Refuses a drain or undrain while the other (or the same) still runs, saying what. */
+static void drain_busy(struct hostd *h, struct drain *d, struct hostd_req *req)
+{
+	int moving = dvm_count(d, DV_MOVING), queued = dvm_count(d, DV_QUEUED);
+	hostd_reply_err(h, req, VMC_E_BUSY,
+	                "host %s: %s is still running (%d VM%s moving, %d queued); "
+	                "try again once it has answered",
+	                h->opts.name, d->undrain ? "an undrain" : "a drain", moving,
+	                moving == 1 ? "" : "s", queued);
+}
+
 enum hostd_op_result drain_op_drain(struct hostd *h, struct hostd_req *req)
 {
 	struct migrate *m = migrate_of(h);
 	struct drain *d = m->drain;
 	if (d->req) {
-		hostd_reply_err(h, req, VMC_E_BUSY, "host %s: an %s is already running",
-		                h->opts.name, d->undrain ? "undrain" : "drain");
+		drain_busy(h, d, req);
 		return HOSTD_REPLIED;
 	}
 	if (!chan_ctx_has_key(m->chans)) {
@@ -523,6 +533,7 @@ static void undrain_step(struct drain *d)
 		cJSON *args = cJSON_CreateObject();
 		cJSON_AddStringToObject(args, "name", v->name);
 		cJSON_AddStringToObject(args, "to", h->opts.name);
+		cJSON_AddFalseToObject(args, "hold"); /* coming home is not a manual placement */
 		if (hostcall_send(m, where, "vm.migrate", args, UNDRAIN_TIMEOUT_MS, undrain_reply,
 		                  v) < 0) {
 			v->not_before = now + 1000; /* not connected: later */
@@ -563,8 +574,7 @@ enum hostd_op_result drain_op_undrain(struct hostd *h, struct hostd_req *req)
 	struct migrate *m = migrate_of(h);
 	struct drain *d = m->drain;
 	if (d->req) {
-		hostd_reply_err(h, req, VMC_E_BUSY, "host %s: an %s is already running",
-		                h->opts.name, d->undrain ? "undrain" : "drain");
+		drain_busy(h, d, req);
 		return HOSTD_REPLIED;
 	}
 	d->maintenance = 0;

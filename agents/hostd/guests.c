@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../lib/limits.h"
 #include "../../lib/msg.h"
+#include "../../lib/ratelog.h"
+#include "../../lib/topic.h"
 
 #define NBUCKETS 1024
 
@@ -21,6 +24,7 @@ struct guests {
 	struct entry *buckets[NBUCKETS];
 	size_t n;
 	unsigned long msgs;
+	struct ratelog warn;
 };
 
 static unsigned hash(const char *s)
@@ -63,10 +67,10 @@ static int64_t max_age(const struct guest_figures *f)
 	return a > GUESTS_MIN_AGE_MS ? a : GUESTS_MIN_AGE_MS;
 }
 
-/* One optional number of the message, range-checked into *out; sets bit in *has. */
+/* One optional number of the message, within the bounds of lib/limits.c (the balancer
+ * reads the same figures with the same bounds); sets bit in *has. */
 struct field {
 	const char *name;
-	double min, max;
 	size_t off; /* a double in struct guest_figures, or (with is_int) an int64_t */
 	int is_int;
 	unsigned bit;
@@ -74,15 +78,15 @@ struct field {
 
 #define F(x) offsetof(struct guest_figures, x)
 static const struct field fields[] = {
-    {"cpu", 0, 100.5, F(cpu), 0, GUEST_HAS_CPU},
-    {"steal", 0, 409600, F(steal), 0, GUEST_HAS_STEAL},
-    {"mem_total_mb", 0, 1e12, F(mem_total_mb), 1, GUEST_HAS_MEM},
-    {"mem_used_mb", 0, 1e12, F(mem_used_mb), 1, GUEST_HAS_MEM},
-    {"load1", 0, 1e7, F(load1), 0, GUEST_HAS_LOAD},
-    {"load5", 0, 1e7, F(load5), 0, GUEST_HAS_LOAD},
-    {"load15", 0, 1e7, F(load15), 0, GUEST_HAS_LOAD},
-    {"disk_used_pct", 0, 100.5, F(disk_used_pct), 0, GUEST_HAS_DISK},
-    {"uptime_s", 0, 1e11, F(uptime_s), 0, GUEST_HAS_UPTIME},
+    {"cpu", F(cpu), 0, GUEST_HAS_CPU},
+    {"steal", F(steal), 0, GUEST_HAS_STEAL},
+    {"mem_total_mb", F(mem_total_mb), 1, GUEST_HAS_MEM},
+    {"mem_used_mb", F(mem_used_mb), 1, GUEST_HAS_MEM},
+    {"load1", F(load1), 0, GUEST_HAS_LOAD},
+    {"load5", F(load5), 0, GUEST_HAS_LOAD},
+    {"load15", F(load15), 0, GUEST_HAS_LOAD},
+    {"disk_used_pct", F(disk_used_pct), 0, GUEST_HAS_DISK},
+    {"uptime_s", F(uptime_s), 0, GUEST_HAS_UPTIME},
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
@@ -90,8 +94,7 @@ static int read_fields(const cJSON *m, struct guest_figures *f, char *err, size_
 {
 	for (size_t i = 0; i < NFIELDS; i++) {
 		double v;
-		int r = msg_get_num(m, "", fields[i].name, 0, fields[i].min, fields[i].max, &v, err,
-		                    errlen);
+		int r = lim_get_num(m, LIM_GUEST, "", fields[i].name, 0, &v, err, errlen);
 		if (r < 0)
 			return -1;
 		if (r == 1)
@@ -103,12 +106,18 @@ static int read_fields(const cJSON *m, struct guest_figures *f, char *err, size_
 		f->has |= fields[i].bit;
 	}
 	int64_t n;
-	int r = msg_get_int(m, "", "vcpus", 0, 1, 4096, &n, err, errlen);
+	int r = lim_get_int(m, LIM_GUEST, "", "vcpus", 0, &n, err, errlen);
 	if (r < 0)
 		return -1;
 	f->vcpus = r == 0 ? (int)n : 0;
 	if (msg_get_int(m, "", "seq", 0, 0, INT64_MAX, &n, err, errlen) == 0)
 		f->seq = (uint64_t)n;
+	if ((f->has & GUEST_HAS_MEM) && f->mem_used_mb > f->mem_total_mb &&
+	    cJSON_GetObjectItemCaseSensitive(m, "mem_total_mb")) {
+		snprintf(err, errlen, "mem_used_mb: %lld is more than mem_total_mb %lld",
+		         (long long)f->mem_used_mb, (long long)f->mem_total_mb);
+		return -1;
+	}
 	return 0;
 }
 
@@ -122,8 +131,13 @@ int guests_on_load(struct guests *g, const char *vm, const void *payload, size_t
 		return -1;
 	if (msg_parse(payload, len, &m, err, errlen) != VMC_OK)
 		return -1;
-	int rc =
-	    msg_check_envelope(m, err, errlen) < 0 || read_fields(m, &f, err, errlen) < 0 ? -1 : 0;
+	char topic[VMC_NAME_MAX + 16];
+	snprintf(topic, sizeof topic, "guest/%s/load", vm);
+	int rc = msg_check_envelope(m, err, errlen) < 0 ||
+	                 topic_check_sender(topic, m, err, errlen) < 0 ||
+	                 read_fields(m, &f, err, errlen) < 0
+	             ? -1
+	             : 0;
 	cJSON_Delete(m);
 	if (rc < 0)
 		return -1;
@@ -214,4 +228,9 @@ size_t guests_prune(struct guests *g, int64_t now_ms)
 size_t guests_count(const struct guests *g)
 {
 	return g->n;
+}
+
+struct ratelog *guests_ratelog(struct guests *g)
+{
+	return &g->warn;
 }

@@ -55,6 +55,8 @@ void guests_forget(struct guests *g, const char *vm);
 /* Drops every VM whose figures are stale at now_ms. Returns how many. */
 size_t guests_prune(struct guests *g, int64_t now_ms);
 size_t guests_count(const struct guests *g);
+/* The rate limit of this table's warnings about bad guest reports. */
+struct ratelog *guests_ratelog(struct guests *g);
 
 /* --- the host agent's use of it (hostd_guests.c) ---------------------------------
  * vmc-hostd calls hostd_guests_start once before its loop (it subscribes to

@@ -30,7 +30,7 @@ static const char *const hostcall_peer_ops[] = {"vm.migrate", NULL};
 
 struct hostcall {
 	char reply_topic[VMC_TOPIC_MAX];
-	char peer_topic[VMC_TOPIC_MAX];     /* balance/peer/<name>: requests to us */
+	char peer_topic[VMC_TOPIC_MAX];     /* balance/peer/<name>/+: requests to us */
 	char peer_what[VMC_TOPIC_MAX + 64]; /* names it in refusals */
 	struct hostcall_wait *waits;
 	unsigned long next;
@@ -77,7 +77,7 @@ int hostcall_init(struct migrate *m)
 		return -1;
 	topic_fmt(hc->reply_topic, sizeof(hc->reply_topic), m->h->opts.cluster, "reply/host/%s",
 	          m->h->opts.name);
-	topic_fmt(hc->peer_topic, sizeof(hc->peer_topic), m->h->opts.cluster, "balance/peer/%s",
+	topic_fmt(hc->peer_topic, sizeof(hc->peer_topic), m->h->opts.cluster, "balance/peer/%s/+",
 	          m->h->opts.name);
 	snprintf(hc->peer_what, sizeof(hc->peer_what), "%s (peer hosts may ask only vm.migrate)",
 	         hc->peer_topic);
@@ -113,8 +113,11 @@ int hostcall_message(struct migrate *m, struct hostd_msg *msg)
 	struct hostcall *hc = m->calls;
 	if (!hc)
 		return 0;
-	if (strcmp(msg->raw->topic, hc->peer_topic) == 0) {
-		hostd_command_allowed(m->h, msg->raw, hostcall_peer_ops, hc->peer_what);
+	if (topic_matches(hc->peer_topic, msg->raw->topic)) {
+		/* balance/peer/<us>/<sender>: the request must be the sender's own */
+		hostd_msg_json(msg);
+		if (!msg->forged)
+			hostd_command_allowed(m->h, msg->raw, hostcall_peer_ops, hc->peer_what);
 		return 1;
 	}
 	if (strncmp(msg->rest, "balance/peer/", 13) == 0)
@@ -140,7 +143,8 @@ int hostcall_send(struct migrate *m, const char *host, const char *op, cJSON *ar
 	struct hostcall *hc = m->calls;
 	char topic[VMC_TOPIC_MAX];
 	struct hostcall_wait *w = calloc(1, sizeof(*w));
-	if (!w || topic_fmt(topic, sizeof(topic), h->opts.cluster, "balance/peer/%s", host) < 0) {
+	if (!w || topic_fmt(topic, sizeof(topic), h->opts.cluster, "balance/peer/%s/%s", host,
+	                    h->opts.name) < 0) {
 		free(w);
 		cJSON_Delete(args);
 		return -1;

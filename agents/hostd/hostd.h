@@ -12,6 +12,7 @@
 #include "../../lib/bus.h"
 #include "../../lib/cliopts.h"
 #include "../../lib/msg.h"
+#include "../../lib/ratelog.h"
 #include "../../lib/vclock.h"
 #include "hv.h"
 
@@ -27,6 +28,7 @@ struct hostd_opts {
 	const char *cluster;
 	const char *state_dir;
 	const char *sim_file;
+	const char *sim_traces; /* sim: the directory trace profiles in commands come from */
 	int cpus;
 	int64_t memory_mb;
 	double time_scale;
@@ -41,6 +43,7 @@ struct hostd_opts {
 	const char *cluster_key_file;
 	/* balancer.c */
 	const char *rules_file;     /* NULL: the built-in rules */
+	int no_rules;               /* --no-rules: the built-in rules, not the default file */
 	int advise;                 /* decide and publish, never migrate */
 	const char *power_off_hook; /* programs run with the host name as argument */
 	const char *power_on_hook;
@@ -53,6 +56,7 @@ struct hostd_req {
 	char id[VMC_ID_MAX + 1];
 	char op[VMC_OP_MAX + 1];
 	char reply_to[VMC_TOPIC_MAX + 1];
+	int peer;             /* came from another host (balance/peer/...), not an admin */
 	char *response_topic; /* MQTT 5, may be NULL */
 	void *correlation;
 	size_t correlation_len;
@@ -78,6 +82,7 @@ struct hostd {
 	struct hostd_seen {
 		char name[VMC_NAME_MAX + 1];
 		char state[16];
+		int64_t held_until; /* manual hold, 0 none */
 	} * seen;
 	size_t nseen;
 	int have_seen;
@@ -86,6 +91,8 @@ struct hostd {
 	void *balancer; /* rule engine's state (balancer.c) */
 	void *guests;   /* guest figures (guests.c) */
 	void *vmjobs;   /* VM driver calls running on worker threads (vmjobs.c) */
+	void *holds;    /* manual holds of VMs (holds.c) */
+	struct ratelog forged; /* warnings of messages speaking for another sender */
 };
 
 /* --- hostd_msg.c: a bus message shared by the modules that read it ------------ */
@@ -95,6 +102,7 @@ struct hostd_msg {
 	const char *rest;      /* the topic after vmc/<cluster>/ */
 	cJSON *json;           /* the payload parsed, once asked for; NULL before or if invalid */
 	int tried;             /* the payload has been parsed (or found invalid) */
+	int forged;            /* its "from" is not the sender its topic names */
 	char err[VMC_ERR_MAX]; /* why it is invalid */
 };
 /* Sets m up for raw; nothing is parsed yet. */
@@ -173,6 +181,8 @@ int vmstore_put(struct vmstore *s, const char *name, const char *xlcfg, const cJ
 char *vmstore_get(struct vmstore *s, const char *name);
 /* The stored tags (a new JSON array, empty if none). */
 cJSON *vmstore_tags(struct vmstore *s, const char *name);
+/* 1 if the VM's stored tags include tag, else 0. */
+int vmstore_has_tag(struct vmstore *s, const char *name, const char *tag);
 int vmstore_remove(struct vmstore *s, const char *name);
 /* Names of every stored VM; *names malloc'ed array of malloc'ed strings. */
 int vmstore_list(struct vmstore *s, char ***names, size_t *n);
@@ -184,6 +194,8 @@ struct rules;
 int hostd_balancer_load_rules(const char *path, struct rules **out, char *err, size_t errlen);
 /* Sets the balancer up (after the bus exists). Returns 0, or -1 with err. */
 int hostd_balancer_start(struct hostd *h, char *err, size_t errlen);
+/* Reads the rules file again (SIGHUP); on an error the rules in force stay. 0 or -1. */
+int hostd_balancer_reload_rules(struct hostd *h, char *err, size_t errlen);
 void hostd_balancer_stop(struct hostd *h);
 /* Subscribes to what the balancer reads; called on every (re)connect. */
 void hostd_balancer_connected(struct hostd *h);
@@ -193,6 +205,22 @@ void hostd_balancer_message(struct hostd *h, struct hostd_msg *m);
 void hostd_balancer_sample(struct hostd *h, const cJSON *load);
 /* A migration the balancer started has ended (ok: the VM runs at to now). */
 void hostd_balancer_migration_done(struct hostd *h, const char *vm, const char *to, int ok);
+/* The manual_hold setting in force (virtual ms). */
+int64_t hostd_balancer_manual_hold_ms(struct hostd *h);
+
+/* --- holds.c: a VM moved by hand stays put (retained balance/hold/<vm>) ------- */
+/* The hold of vm as last read or set (virtual ms), or 0. */
+int64_t hostd_hold_get(struct hostd *h, const char *vm);
+/* The hold of a VM this host runs, or 0 if none or over (then cleared on the bus). */
+int64_t hostd_held_until(struct hostd *h, const char *vm);
+/* Holds vm until (virtual ms; 0 releases): publishes the retained hold. 0 or -1. */
+int hostd_hold_set(struct hostd *h, const char *vm, int64_t until, const char *by);
+/* A message on balance/hold/<vm>. */
+void hostd_holds_message(struct hostd *h, const char *vm, struct hostd_msg *m);
+/* The vm.release command. */
+enum hostd_op_result hostd_holds_op_release(struct hostd *h, struct hostd_req *req);
+void hostd_holds_free(struct hostd *h);
+
 /* --- migrate.c: live migration, drain and undrain (the migration module) ---- */
 /* At start, before the loop runs: cluster key, recovery of migrations a crash left
  * half done, the channel's listener (its port goes into opts.migrate_port).

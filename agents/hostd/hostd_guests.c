@@ -8,6 +8,7 @@
 
 #include "../../lib/evloop.h"
 #include "../../lib/log.h"
+#include "../../lib/ratelog.h"
 #include "../../lib/topic.h"
 
 int hostd_guests_start(struct hostd *h)
@@ -31,7 +32,8 @@ void hostd_guests_message(struct hostd *h, const struct bus_msg *m)
 		return;
 	int64_t now = evloop_mono_ms();
 	if (guests_on_load(g, vm, m->payload, m->len, now, err, sizeof err) < 0)
-		log_debug("guest %s: ignored a load message: %s", vm, err);
+		ratelog_warn(guests_ratelog(g), now, "guest %s: ignored a load message: %s", vm,
+		             err);
 }
 
 void hostd_guests_stop(struct hostd *h)

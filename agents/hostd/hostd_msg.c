@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include "../../lib/topic.h"
+
 void hostd_msg_init(struct hostd_msg *m, const struct bus_msg *raw, const char *rest)
 {
 	memset(m, 0, sizeof(*m));
@@ -18,6 +20,11 @@ const cJSON *hostd_msg_json(struct hostd_msg *m)
 	if (!m->tried) {
 		m->tried = 1; /* msg_parse leaves json NULL when it fails */
 		msg_parse(m->raw->payload, m->raw->len, &m->json, m->err, sizeof(m->err));
+		if (m->json && topic_check_sender(m->rest, m->json, m->err, sizeof(m->err)) < 0) {
+			cJSON_Delete(m->json); /* it speaks for another sender */
+			m->json = NULL;
+			m->forged = 1;
+		}
 	}
 	return m->json;
 }

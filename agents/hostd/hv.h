@@ -59,6 +59,7 @@ struct hv_open_args {
 	const char *host_name;
 	const char *state_dir;   /* where the driver may keep state; exists */
 	const char *sim_file;    /* sim: host description file, or NULL */
+	const char *sim_traces;  /* sim: directory of the traces commands may name, or NULL */
 	int cpus;                /* sim: 0 = default or from sim_file */
 	int64_t memory_mb;       /* sim: 0 = default or from sim_file */
 	const struct vclock *clock; /* time as the agent sees it */

@@ -34,6 +34,7 @@ struct sim_hv {
 	struct sim_host host;
 	struct vclock clock;
 	char *dir;
+	char *traces; /* --sim-traces, or NULL: no trace profiles in commands */
 	int lock_fd;
 	double wire_scale, default_dirty;
 	int sends;          /* migrations sending now: they share the bandwidth */
@@ -117,6 +118,7 @@ static void sim_free(struct sim_hv *s)
 	sim_host_free(&s->host);
 	pthread_mutex_destroy(&s->mu);
 	free(s->dir);
+	free(s->traces);
 	free(s);
 }
 
@@ -146,6 +148,7 @@ static int sim_open(const struct hv_open_args *a, struct hv **out, char *err, si
 	s->lock_fd = -1;
 	pthread_mutex_init(&s->mu, NULL);
 	s->dir = strdup(a->state_dir);
+	s->traces = a->sim_traces ? strdup(a->sim_traces) : NULL;
 	s->wire_scale = hf.wire_scale;
 	s->default_dirty = hf.default_dirty;
 	if (a->clock != NULL)
@@ -286,12 +289,15 @@ static int sim_create(struct hv *h, const char *text, int paused, char *err, siz
 	struct sim_vm t;
 	int rc = -1;
 
-	if (sim_vm_from_xlcfg(text, s->default_dirty, &t, err, errlen) < 0)
+	if (sim_vm_from_xlcfg(text, s->default_dirty, s->traces, &t, err, errlen) < 0)
 		goto out;
 	t.state = paused ? SIM_PAUSED : SIM_RUNNING;
 	pthread_mutex_lock(&s->mu);
-	if (sim_host_add(&s->host, &t, sim_now(s), NULL, err, errlen) != NULL)
+	if (sim_host_add(&s->host, &t, sim_now(s), NULL, err, errlen) != NULL) {
 		rc = sim_save(s, err, errlen);
+		if (rc < 0) /* not recorded: the VM must not run either */
+			sim_host_remove(&s->host, t.name, sim_now(s));
+	}
 	pthread_mutex_unlock(&s->mu);
 out:
 	sim_load_free(&t.load);
@@ -306,9 +312,18 @@ static int sim_apply(struct hv *h, const char *name, enum sim_op op, char *err, 
 	int rc;
 
 	pthread_mutex_lock(&s->mu);
+	/* the VM as it was, to put back if the change cannot be recorded */
+	struct sim_vm *vm = sim_host_find(&s->host, name), was;
+	int have = vm != NULL && (was = *vm, sim_load_copy(&was.load, &vm->load) == 0);
 	rc = sim_host_apply(&s->host, name, op, sim_now(s), NULL, err, errlen);
-	if (rc == 0)
-		rc = sim_save(s, err, errlen);
+	if (rc == 0 && (rc = sim_save(s, err, errlen)) < 0 && have) {
+		char e[256];
+		sim_host_remove(&s->host, name, sim_now(s));
+		if (sim_host_add(&s->host, &was, sim_now(s), NULL, e, sizeof(e)) == NULL)
+			log_warnx("sim: vm %s could not be put back: %s", name, e);
+	}
+	if (have)
+		sim_load_free(&was.load);
 	pthread_mutex_unlock(&s->mu);
 	return rc;
 }

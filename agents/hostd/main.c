@@ -3,6 +3,7 @@
  * Runs in the foreground; one event loop carries the MQTT socket, timers and
  * migration sockets. See vmc-hostd(8). */
 #include "hostd.h"
+#include "statelock.h"
 #include "guests.h"
 
 #include "../../lib/conf.h"
@@ -10,6 +11,7 @@
 #include "../../lib/idcache.h"
 #include "../../lib/log.h"
 #include "../../lib/rules.h"
+#include "../../lib/sdnotify.h"
 #include "../../lib/topic.h"
 
 #include <errno.h>
@@ -23,27 +25,54 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t got_signal;
+static volatile sig_atomic_t got_signal, got_hup;
 
 static void on_signal(int sig)
 {
-	got_signal = sig;
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_signal = sig;
 }
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: vmc-hostd --driver sim|xen --name NAME [--broker URL] [--cluster C]\n"
-		"                 [-c FILE] [--state-dir DIR] [--sim FILE] [--cpus N] [--memory MB]\n"
-		"                 [--time-scale N] [--clock-start HH:MM[:SS]]\n"
-		"                 [--interval SECONDS] [--keepalive SECONDS]\n"
-		"                 [--protocol 5|3.1.1|auto] [--cafile F] [--cert F] [--key F]\n"
-		"                 [--user U] [--password-file F] [--migrate-port P]\n"
-		"                 [--migrate-addr ADDR] [--cluster-key-file F]\n"
-		"                 [--max-migrations N] [--max-cluster-migrations N]\n"
-		"                 [--log-level error|warn|info|debug] [--rules FILE]\n"
-		"                 [--advise yes|no] [--power-off-hook PROG] [--power-on-hook PROG]\n"
-		"                 [-n]\n");
+	fputs("usage: vmc-hostd --driver sim|xen --name NAME [options]    (see vmc-hostd(8))\n"
+	      "  --driver sim|xen        the hypervisor driver (default sim)\n"
+	      "  --name NAME             this host's name in the cluster (required)\n"
+	      "  --broker URL            mqtt://HOST:PORT or mqtts://HOST:PORT\n"
+	      "                          (default mqtt://127.0.0.1:1883)\n"
+	      "  --cluster C             the cluster's name (default default)\n"
+	      "  -c FILE                 settings file: key = value, keys the long options\n"
+	      "  --state-dir DIR         where the agent keeps its state\n"
+	      "                          (default /var/lib/vmcluster/hostd-NAME)\n"
+	      "  --interval SECONDS      between load messages (default 2)\n"
+	      "  --keepalive SECONDS     MQTT keepalive (default 10)\n"
+	      "  --protocol 5|3.1.1|auto MQTT version (default auto)\n"
+	      "  --cafile F, --cert F, --key F   TLS CA, client certificate and key\n"
+	      "  --user U                broker user name (the host's name with the\n"
+	      "                          production ACL)\n"
+	      "  --password-file F       file holding the broker password\n"
+	      "  --log-level L           error, warn, info (default) or debug\n"
+	      "  -n                      check the settings and the rules, then exit\n"
+	      "  --rules FILE            balancing rules (default /etc/vmcluster/rules if it\n"
+	      "                          exists, else the built-in rules)\n"
+	      "  --no-rules              the built-in rules, even if /etc/vmcluster/rules exists\n"
+	      "  --advise yes|no         decide and publish, never migrate (default no)\n"
+	      "  --power-off-hook PROG   run with the host's name when consolidation empties it\n"
+	      "  --power-on-hook PROG    run with a standby host's name when room is short\n"
+	      "  --migrate-port P        migration channel TCP port (default 0: any)\n"
+	      "  --migrate-addr ADDR     migration channel address (default 127.0.0.1)\n"
+	      "  --cluster-key-file F    the cluster's shared secret (needed to migrate)\n"
+	      "  --max-migrations N      outgoing migrations at once (default 2)\n"
+	      "  --max-cluster-migrations N  migrations at once cluster-wide (default 8)\n"
+	      "  --sim FILE              sim: host description, VMs created at first start\n"
+	      "  --sim-traces DIR        sim: where load traces named in commands are read\n"
+	      "  --cpus N, --memory MB   sim: the host's capacity (default 8, 32768)\n"
+	      "  --time-scale N          sim: simulated time runs N times faster\n"
+	      "  --clock-start HH:MM[:SS]  sim: simulated time starts at that time today\n"
+	      "  -h, --help              this text\n",
+	      f);
 }
 
 enum {
@@ -51,7 +80,8 @@ enum {
 	OPT_MEMORY, OPT_TIME_SCALE, OPT_INTERVAL, OPT_KEEPALIVE, OPT_PROTOCOL, OPT_CAFILE,
 	OPT_CERT, OPT_KEY, OPT_USER, OPT_PASSWORD_FILE, OPT_MIGRATE_PORT, OPT_MIGRATE_ADDR,
 	OPT_CLUSTER_KEY, OPT_LOG_LEVEL, OPT_RULES, OPT_ADVISE, OPT_POWER_OFF_HOOK, OPT_POWER_ON_HOOK,
-	OPT_HELP, OPT_MAX_MIGRATIONS, OPT_MAX_CLUSTER_MIGRATIONS, OPT_CLOCK_START
+	OPT_HELP, OPT_MAX_MIGRATIONS, OPT_MAX_CLUSTER_MIGRATIONS, OPT_CLOCK_START, OPT_NO_RULES,
+	OPT_SIM_TRACES
 };
 
 static const struct option long_opts[] = {
@@ -61,6 +91,7 @@ static const struct option long_opts[] = {
 	{"cluster", required_argument, NULL, OPT_CLUSTER},
 	{"state-dir", required_argument, NULL, OPT_STATE_DIR},
 	{"sim", required_argument, NULL, OPT_SIM},
+	{"sim-traces", required_argument, NULL, OPT_SIM_TRACES},
 	{"cpus", required_argument, NULL, OPT_CPUS},
 	{"memory", required_argument, NULL, OPT_MEMORY},
 	{"time-scale", required_argument, NULL, OPT_TIME_SCALE},
@@ -78,6 +109,7 @@ static const struct option long_opts[] = {
 	{"cluster-key-file", required_argument, NULL, OPT_CLUSTER_KEY},
 	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 	{"rules", required_argument, NULL, OPT_RULES},
+	{"no-rules", no_argument, NULL, OPT_NO_RULES},
 	{"advise", required_argument, NULL, OPT_ADVISE},
 	{"power-off-hook", required_argument, NULL, OPT_POWER_OFF_HOOK},
 	{"power-on-hook", required_argument, NULL, OPT_POWER_ON_HOOK},
@@ -138,6 +170,7 @@ static int apply_opt(struct hostd_opts *o, int id, const char *v, char *err, siz
 	case OPT_CLUSTER: o->cluster = v; break;
 	case OPT_STATE_DIR: o->state_dir = v; break;
 	case OPT_SIM: o->sim_file = v; break;
+	case OPT_SIM_TRACES: o->sim_traces = v; break;
 	case OPT_CAFILE: o->cafile = v; break;
 	case OPT_CERT: o->certfile = v; break;
 	case OPT_KEY: o->keyfile = v; break;
@@ -146,6 +179,7 @@ static int apply_opt(struct hostd_opts *o, int id, const char *v, char *err, siz
 	case OPT_MIGRATE_ADDR: o->migrate_addr = v; break;
 	case OPT_CLUSTER_KEY: o->cluster_key_file = v; break;
 	case OPT_RULES: o->rules_file = v; break;
+	case OPT_NO_RULES: o->no_rules = 1; break;
 	case OPT_POWER_OFF_HOOK: o->power_off_hook = v; break;
 	case OPT_POWER_ON_HOOK: o->power_on_hook = v; break;
 	case OPT_ADVISE:
@@ -249,6 +283,15 @@ bad_int:
 }
 
 /* Reads settings from a config file: each key is a long option name. */
+/* The documented default rules file, $VMC_SYSCONFDIR/rules (/etc/vmcluster/rules), when it
+ * exists; else NULL: the built-in rules. */
+static const char *default_rules_file(char *buf, size_t len)
+{
+	const char *dir = getenv("VMC_SYSCONFDIR");
+	snprintf(buf, len, "%s/rules", dir && *dir ? dir : "/etc/vmcluster");
+	return access(buf, F_OK) == 0 ? buf : NULL;
+}
+
 static int load_config_file(struct hostd_opts *o, const char *path, struct conf **out)
 {
 	char err[4096];
@@ -364,6 +407,7 @@ static void on_connect(struct bus *b, void *ud)
 	h->have_seen = 0;
 	hostd_publish_load(h);
 	hostd_event(h, "host.online", NULL, NULL);
+	sdnotify_sendf("READY=1\nSTATUS=host %s online on %s", h->opts.name, h->opts.broker);
 }
 
 static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
@@ -379,6 +423,8 @@ static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
 		hostd_msg_init(&msg, m, rest);
 		if (!hostd_migrate_message(h, &msg))
 			hostd_balancer_message(h, &msg);
+		if (msg.forged)
+			ratelog_warn(&h->forged, evloop_mono_ms(), "%s: %s", m->topic, msg.err);
 		hostd_msg_free(&msg);
 	}
 }
@@ -391,10 +437,30 @@ static long load_timer(struct evloop *loop, long long id, void *ud)
 	return (long)(h->opts.interval_s * 1000);
 }
 
+/* SIGHUP: the rules file again, keeping the bus connection and every VM. */
+static void reload(struct hostd *h)
+{
+	char err[8192];
+	sdnotify_send("RELOADING=1");
+	if (hostd_balancer_reload_rules(h, err, sizeof(err)) < 0) {
+		size_t n = strlen(err);
+		if (n > 0 && err[n - 1] == '\n')
+			err[n - 1] = '\0';
+		log_error("reload: %s", err);
+		log_error("reload: the rules in force stay");
+	} else
+		log_info("reload: rules %s", h->opts.rules_file ? h->opts.rules_file : "built in");
+	sdnotify_send("READY=1");
+}
+
 static void check_signals(struct evloop *loop, void *ud)
 {
 	if (got_signal)
 		evloop_stop(loop);
+	else if (got_hup) {
+		got_hup = 0;
+		reload(ud);
+	}
 }
 
 int main(int argc, char **argv)
@@ -452,16 +518,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vmc-hostd: --name is required\n");
 		return 2;
 	}
+	char where[4200]; /* FILE:LINE when a setting came from -c FILE */
+#define WHERE(value) conf_where(conf, (value), "vmc-hostd", where, sizeof(where))
 	if (vmc_name_check(o->name, "host name", err, sizeof(err)) < 0 ||
 	    vmc_name_check(o->cluster, "cluster name", err, sizeof(err)) < 0) {
-		fprintf(stderr, "vmc-hostd: %s\n", err);
+		fprintf(stderr, "%s: %s\n",
+			WHERE(vmc_name_check(o->name, NULL, NULL, 0) < 0 ? o->name : o->cluster),
+			err);
 		return 2;
 	}
 	if (!o->driver)
 		o->driver = "sim";
 	const struct hv_ops *ops = hv_find(o->driver);
 	if (!ops) {
-		fprintf(stderr, "vmc-hostd: driver \"%s\": expected sim or xen\n", o->driver);
+		fprintf(stderr, "%s: driver \"%s\": expected sim or xen\n", WHERE(o->driver),
+			o->driver);
 		return 2;
 	}
 	if (o->clock_start_s >= 0 && strcmp(o->driver, "sim") != 0) {
@@ -471,22 +542,34 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (bus_urls_check(o->broker, err, sizeof(err)) < 0) {
-		fprintf(stderr, "vmc-hostd: %s\n", err);
+		fprintf(stderr, "%s: %s\n", WHERE(o->broker), err);
 		return 2;
 	}
 	const char *hooks[] = {o->power_off_hook, o->power_on_hook};
 	for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
 		if (hooks[i] && (hooks[i][0] != '/' || access(hooks[i], X_OK) < 0)) {
-			fprintf(stderr, "vmc-hostd: hook \"%s\": expected an executable's absolute path\n",
-				hooks[i]);
+			fprintf(stderr, "%s: hook \"%s\": expected an executable's absolute path\n",
+				WHERE(hooks[i]), hooks[i]);
 			return 2;
 		}
 	}
+	char rules_buf[4096];
+	if (o->rules_file && o->no_rules) {
+		fprintf(stderr, "vmc-hostd: --rules and --no-rules exclude each other\n");
+		return 2;
+	}
+	if (!o->rules_file && !o->no_rules)
+		o->rules_file = default_rules_file(rules_buf, sizeof(rules_buf));
 	{
 		char rerr[8192];
 		struct rules *r;
 		if (hostd_balancer_load_rules(o->rules_file, &r, rerr, sizeof(rerr)) < 0) {
-			fprintf(stderr, "%s\n", rerr);
+			/* the rules' own errors are RULES-FILE:LINE:COL; a file that cannot be
+			 * read is the setting's error */
+			if (strncmp(rerr, "rules file ", 11) == 0)
+				fprintf(stderr, "%s: %s\n", WHERE(o->rules_file), rerr);
+			else
+				fprintf(stderr, "%s\n", rerr);
 			return 2;
 		}
 		rules_free(r);
@@ -504,6 +587,9 @@ int main(int argc, char **argv)
 	}
 	if (make_dirs(o->state_dir, err, sizeof(err)) < 0)
 		fatalx("%s", err);
+	int lock_fd = statelock_take(o->state_dir, STATELOCK_WAIT_MS, err, sizeof(err));
+	if (lock_fd < 0)
+		fatalx("%s", err);
 	h.session = next_session(o->state_dir);
 	snprintf(h.sender, sizeof(h.sender), "host/%s", o->name);
 	vclock_init(&h.clock, o->time_scale, evloop_mono_ms(),
@@ -513,6 +599,7 @@ int main(int argc, char **argv)
 		.host_name = o->name,
 		.state_dir = o->state_dir,
 		.sim_file = o->sim_file,
+		.sim_traces = o->sim_traces,
 		.cpus = o->cpus,
 		.memory_mb = o->memory_mb,
 		.clock = &h.clock,
@@ -577,16 +664,21 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	evloop_add_before_poll(h.loop, check_signals, NULL);
+	evloop_add_before_poll(h.loop, check_signals, &h);
+	if (sdnotify_watchdog_start(h.loop) < 0)
+		fatalx("out of memory");
 
-	log_info("host %s (driver %s, session %lld) starting; broker %s, cluster %s", o->name,
-		 o->driver, (long long)h.session, o->broker, o->cluster);
+	log_info("host %s (driver %s, session %lld) starting; broker %s, cluster %s, rules %s",
+		 o->name, o->driver, (long long)h.session, o->broker, o->cluster,
+		 o->rules_file ? o->rules_file : "built in");
 	bus_start(h.bus);
 	h.load_timer = evloop_add_timer(h.loop, (long)(o->interval_s * 1000), load_timer, &h);
 	evloop_run(h.loop);
 
 	log_info("signal %d: going offline", (int)got_signal);
+	sdnotify_send("STOPPING=1");
 	hostd_vmjobs_stop(&h);
 	hostd_migrate_free(&h);
 	if (bus_connected(h.bus)) {
@@ -611,5 +703,6 @@ int main(int argc, char **argv)
 	free(h.seen);
 	evloop_free(h.loop);
 	conf_free(conf);
+	close(lock_fd);
 	return 0;
 }

@@ -171,15 +171,44 @@ void mig_forget_seen(struct hostd *h, const char *vm)
 
 /* --- vm.migrate ------------------------------------------------------------------------ */
 
+/* A vm.migrate command and its manual hold (set before the VM leaves, so that the
+ * destination knows it when the VM arrives; put back as it was if the move fails). */
+struct manual_move {
+	struct hostd_req *req;
+	int64_t until, was; /* the hold set (0: none) and the one before */
+};
+
 static void op_migrate_done(struct hostd *h, void *ud, const char *vm, enum vmc_err code,
                             const char *message, cJSON *result)
 {
-	struct hostd_req *req = ud;
-	if (code == VMC_OK)
-		hostd_reply_ok(h, req, result);
-	else
-		hostd_reply_err(h, req, code, "vm %s: %s", vm, message);
-	hostd_req_free(req);
+	struct manual_move *mm = ud;
+	if (code == VMC_OK) {
+		if (mm->until > 0 && result) {
+			cJSON_AddNumberToObject(result, "held_until", (double)mm->until);
+			cJSON *f = cJSON_CreateObject();
+			cJSON_AddNumberToObject(f, "until", (double)mm->until);
+			hostd_event(h, "vm.held", vm, f);
+		}
+		hostd_reply_ok(h, mm->req, result);
+	} else {
+		if (mm->until > 0)
+			hostd_hold_set(h, vm, mm->was, NULL);
+		hostd_reply_err(h, mm->req, code, "vm %s: %s", vm, message);
+	}
+	hostd_req_free(mm->req);
+	free(mm);
+}
+
+/* args.hold (default true) and args.hold_s (default: the manual_hold setting): the
+ * hold's end in virtual ms, 0 for none. -1 with err if they are bad. */
+static int64_t hold_until(struct hostd *h, const cJSON *args, char *err, size_t errlen)
+{
+	int hold = 1;
+	double secs = (double)hostd_balancer_manual_hold_ms(h) / 1000;
+	if (msg_get_bool(args, "args", "hold", 0, &hold, err, errlen) < 0 ||
+	    msg_get_num(args, "args", "hold_s", 0, 0, 7 * 86400, &secs, err, errlen) < 0)
+		return -1;
+	return hold && secs > 0 ? hostd_now(h) + (int64_t)(secs * 1000) : 0;
 }
 
 static enum hostd_op_result op_migrate(struct hostd *h, struct hostd_req *req)
@@ -195,8 +224,31 @@ static enum hostd_op_result op_migrate(struct hostd *h, struct hostd_req *req)
 		                "%s", err);
 		return HOSTD_REPLIED;
 	}
-	enum vmc_err rc = migrate_start(h, name, to, op_migrate_done, req, err, sizeof(err));
+	if (req->peer && vmstore_has_tag(h->store, name, "pinned")) {
+		/* a pinned VM never moves at another host's asking */
+		hostd_reply_err(h, req, VMC_E_REFUSED,
+		                "vm %s is pinned: another host may not move it", name);
+		return HOSTD_REPLIED;
+	}
+	int64_t until = hold_until(h, req->args, err, sizeof(err));
+	if (until < 0) {
+		hostd_reply_err(h, req, VMC_E_BAD_REQUEST, "%s", err);
+		return HOSTD_REPLIED;
+	}
+	struct manual_move *mm = calloc(1, sizeof(*mm));
+	if (!mm)
+		abort();
+	mm->req = req;
+	mm->was = hostd_hold_get(h, name);
+	if (mm->was <= hostd_now(h))
+		mm->was = 0;
+	if (until > 0 && hostd_hold_set(h, name, until, req->reply_to) == 0)
+		mm->until = until;
+	enum vmc_err rc = migrate_start(h, name, to, op_migrate_done, mm, err, sizeof(err));
 	if (rc != VMC_OK) {
+		if (mm->until > 0)
+			hostd_hold_set(h, name, mm->was, NULL);
+		free(mm);
 		hostd_reply_err(h, req, rc, "%s", err);
 		return HOSTD_REPLIED;
 	}
@@ -219,6 +271,12 @@ static int read_key(const char *path, unsigned char *key, size_t keymax, char *e
 		snprintf(err, errlen, "cluster key file %s: %s", path, strerror(errno));
 		return -1;
 	}
+	struct stat st;
+	if (fstat(fd, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
+		log_warnx("cluster key file %s is open to %s (mode %04o): whoever reads it can "
+		          "migrate VMs into and out of this cluster; chmod 600 %s",
+		          path, st.st_mode & S_IRWXO ? "every user" : "its group",
+		          (unsigned)(st.st_mode & 07777), path);
 	ssize_t n = read(fd, key, keymax);
 	close(fd);
 	if (n < 0) {

@@ -554,7 +554,11 @@ static enum vmc_err src_check_caps(struct migrate *m, char *msg, size_t msglen)
 		         h->opts.name, out, out == 1 ? "" : "s", m->max_out);
 		return VMC_E_BUSY;
 	}
-	int cluster = peers_migrations_out(m->peers, h->opts.name) + out;
+	/* other hosts' counts from loads of the last three intervals (at least 10 s) */
+	int64_t ttl = (int64_t)(h->opts.interval_s * 3000);
+	int cluster = peers_migrations_out(m->peers, h->opts.name, evloop_mono_ms(),
+	                                   ttl > 10000 ? ttl : 10000) +
+	              out;
 	if (m->max_cluster > 0 && cluster >= m->max_cluster) {
 		snprintf(msg, msglen, "the cluster already runs %d migrations (the cap is %d)",
 		         cluster, m->max_cluster);

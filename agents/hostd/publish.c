@@ -48,7 +48,7 @@ void hostd_publish_state(struct hostd *h)
 void hostd_event(struct hostd *h, const char *type, const char *vm, cJSON *fields)
 {
 	char t[VMC_TOPIC_MAX];
-	topic_fmt(t, sizeof(t), h->opts.cluster, "event");
+	topic_fmt(t, sizeof(t), h->opts.cluster, "event/%s", h->sender);
 	cJSON *m = msg_new(h->sender, hostd_now(h));
 	cJSON_AddStringToObject(m, "type", type);
 	cJSON_AddStringToObject(m, "host", h->opts.name);
@@ -72,7 +72,7 @@ void hostd_event(struct hostd *h, const char *type, const char *vm, cJSON *field
 void hostd_publish_vm_gone(struct hostd *h, const char *vm)
 {
 	char t[VMC_TOPIC_MAX];
-	if (topic_fmt(t, sizeof(t), h->opts.cluster, "vm/%s", vm) == 0)
+	if (topic_fmt(t, sizeof(t), h->opts.cluster, "host/%s/vm/%s", h->opts.name, vm) == 0)
 		bus_publish(h->bus, t, "", 0, 1, 1);
 }
 
@@ -104,7 +104,9 @@ cJSON *hostd_vm_json(struct hostd *h, const struct hv_vm *vm, const char *state_
 	cJSON_AddStringToObject(o, "state", state_override ? state_override : hv_vm_state_name(vm->state));
 	cJSON_AddNumberToObject(o, "vcpus", vm->vcpus);
 	cJSON_AddNumberToObject(o, "mem_mb", (double)vm->mem_mb);
-	cJSON_AddNumberToObject(o, "cpu", vm->cpu_pct);
+	/* a paused or stopped VM runs nothing, whatever its last sampling window still holds */
+	cJSON_AddNumberToObject(o, "cpu",
+	                        state_override || vm->state == HV_VM_PAUSED ? 0 : vm->cpu_pct);
 	if (vm->has_io) {
 		cJSON_AddNumberToObject(o, "net_rx", (double)vm->net_rx_bytes);
 		cJSON_AddNumberToObject(o, "net_tx", (double)vm->net_tx_bytes);
@@ -112,6 +114,9 @@ cJSON *hostd_vm_json(struct hostd *h, const struct hv_vm *vm, const char *state_
 		cJSON_AddNumberToObject(o, "blk_wr", (double)vm->blk_wr_reqs);
 	}
 	cJSON_AddItemToObject(o, "tags", vmstore_tags(h->store, vm->name));
+	int64_t held = hostd_held_until(h, vm->name);
+	if (held > 0)
+		cJSON_AddNumberToObject(o, "held_until", (double)held);
 	if (hostd_guest_json) {
 		cJSON *g = hostd_guest_json(h, vm->name);
 		if (g)
@@ -201,7 +206,13 @@ cJSON *hostd_vms_json(struct hostd *h, struct hv_host *hi, char *err, size_t err
 	return arr;
 }
 
-/* Publishes vm/<vm> for VMs whose state is new or changed, and reports state changes
+static double num_or0(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+/* Publishes vm/<vm> for VMs whose state or manual hold is new or changed, and reports state changes
  * nobody commanded (crash, guest halt) as vm.state events. */
 static void publish_vm_changes(struct hostd *h, const cJSON *vmarr)
 {
@@ -212,18 +223,22 @@ static void publish_vm_changes(struct hostd *h, const cJSON *vmarr)
 		const char *name = cJSON_GetObjectItem(vm, "name")->valuestring;
 		const char *state = cJSON_GetObjectItem(vm, "state")->valuestring;
 		const char *old = NULL;
+		int64_t held_was = 0, held = (int64_t)num_or0(vm, "held_until");
 		for (size_t i = 0; h->have_seen && i < h->nseen; i++)
-			if (strcmp(h->seen[i].name, name) == 0)
+			if (strcmp(h->seen[i].name, name) == 0) {
 				old = h->seen[i].state;
-		if (old && strcmp(old, state) == 0)
+				held_was = h->seen[i].held_until;
+			}
+		if (old && strcmp(old, state) == 0 && held_was == held)
 			continue;
 		cJSON *m = msg_new(h->sender, hostd_now(h));
 		for (const cJSON *f = vm->child; f; f = f->next)
 			cJSON_AddItemToObject(m, f->string, cJSON_Duplicate(f, 1));
-		if (topic_fmt(t, sizeof(t), h->opts.cluster, "vm/%s", name) == 0)
+		if (topic_fmt(t, sizeof(t), h->opts.cluster, "host/%s/vm/%s", h->opts.name, name) ==
+		    0)
 			bus_publish_json(h->bus, t, m, 1, 1);
 		cJSON_Delete(m);
-		if (old) {
+		if (old && strcmp(old, state) != 0) {
 			cJSON *f = cJSON_CreateObject();
 			cJSON_AddStringToObject(f, "from", old);
 			cJSON_AddStringToObject(f, "to", state);
@@ -248,6 +263,7 @@ static void remember_vms(struct hostd *h, const cJSON *vmarr)
 			 cJSON_GetObjectItem(vm, "name")->valuestring);
 		snprintf(seen[i].state, sizeof(seen[i].state), "%s",
 			 cJSON_GetObjectItem(vm, "state")->valuestring);
+		seen[i].held_until = (int64_t)num_or0(vm, "held_until");
 		i++;
 	}
 	for (size_t j = 0; h->have_seen && j < h->nseen; j++) {

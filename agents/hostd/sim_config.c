@@ -102,8 +102,8 @@ toolong:
 	return -1;
 }
 
-int sim_vm_from_xlcfg(const char *text, double default_dirty, struct sim_vm *t, char *err,
-                      size_t errlen)
+int sim_vm_from_xlcfg(const char *text, double default_dirty, const char *traces, struct sim_vm *t,
+                      char *err, size_t errlen)
 {
 	struct xlcfg *cfg;
 	const char *name, *load;
@@ -151,7 +151,7 @@ int sim_vm_from_xlcfg(const char *text, double default_dirty, struct sim_vm *t, 
 	    cfg_tags(cfg, t->tags, sizeof(t->tags), err, errlen) < 0)
 		goto out;
 	if (t->load.kind == SIM_LOAD_TRACE &&
-	    sim_trace_read(t->load.file, NULL, &t->load, err, errlen) < 0)
+	    sim_trace_read_in(traces, t->load.file, &t->load, err, errlen) < 0)
 		goto out;
 	rc = 0;
 out:

@@ -36,18 +36,18 @@ static void err_append(char *err, size_t errlen, const char *fmt, ...)
 
 /* --- files ----------------------------------------------------------------- */
 
-/* Reads a whole file of at most max bytes, NUL-terminated. Returns it (malloc'ed), or NULL
- * with err; *missing is set when the file does not exist. */
-static char *file_read(const char *path, size_t max, int *missing, char *err, size_t errlen)
+/* Reads the whole of the open fd (closed here) of at most max bytes, NUL-terminated; only a
+ * regular file (never a FIFO, device or directory, which could block or never end).
+ * label names it in errors. Returns it (malloc'ed), or NULL with err. */
+static char *fd_read(int fd, const char *label, size_t max, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
+	struct stat st;
 
-	if (missing != NULL)
-		*missing = fd < 0 && errno == ENOENT;
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", label);
+		close(fd);
 		return NULL;
 	}
 	for (;;) {
@@ -58,14 +58,14 @@ static char *file_read(const char *path, size_t max, int *missing, char *err, si
 			char *nb;
 
 			if (cap > max) {
-				snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
+				snprintf(err, errlen, "%s: larger than %zu bytes", label, max);
 				goto fail;
 			}
 			if (ncap > max + 1)
 				ncap = max + 1;
 			nb = realloc(buf, ncap + 1); /* room for the NUL */
 			if (nb == NULL) {
-				snprintf(err, errlen, "%s: out of memory", path);
+				snprintf(err, errlen, "%s: out of memory", label);
 				goto fail;
 			}
 			buf = nb;
@@ -75,7 +75,7 @@ static char *file_read(const char *path, size_t max, int *missing, char *err, si
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			snprintf(err, errlen, "%s: %s", label, strerror(errno));
 			goto fail;
 		}
 		if (n == 0)
@@ -83,13 +83,13 @@ static char *file_read(const char *path, size_t max, int *missing, char *err, si
 		len += (size_t)n;
 	}
 	if (buf == NULL && (buf = malloc(1)) == NULL) {
-		snprintf(err, errlen, "%s: out of memory", path);
+		snprintf(err, errlen, "%s: out of memory", label);
 		goto fail;
 	}
 	close(fd);
 	buf[len] = '\0';
 	if (strlen(buf) != len) {
-		snprintf(err, errlen, "%s: holds a NUL byte; expected text", path);
+		snprintf(err, errlen, "%s: holds a NUL byte; expected text", label);
 		free(buf);
 		return NULL;
 	}
@@ -98,6 +98,22 @@ fail:
 	close(fd);
 	free(buf);
 	return NULL;
+}
+
+/* Reads a whole file of at most max bytes (see fd_read). *missing is set when the file
+ * does not exist. */
+static char *file_read(const char *path, size_t max, int *missing, char *err, size_t errlen)
+{
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+
+	if (missing != NULL)
+		*missing = fd < 0 && errno == ENOENT;
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	return fd_read(fd, path, max, err, errlen);
 }
 
 int sim_trace_read(const char *path, const char *base_dir, struct sim_load *l, char *err,
@@ -115,6 +131,44 @@ int sim_trace_read(const char *path, const char *base_dir, struct sim_load *l, c
 	if (text == NULL)
 		return -1;
 	rc = sim_trace_parse(text, full, l, err, errlen);
+	free(text);
+	return rc;
+}
+
+int sim_trace_read_in(const char *traces, const char *name, struct sim_load *l, char *err,
+                      size_t errlen)
+{
+	char label[VMC_NAME_MAX + 32], e[VMC_ERR_MAX];
+	if (traces == NULL) {
+		snprintf(err, errlen,
+		         "trace %.64s: trace profiles need the agent's traces directory "
+		         "(--sim-traces DIR)",
+		         name);
+		return -1;
+	}
+	if (vmc_name_check(name, "trace", e, sizeof(e)) < 0) {
+		snprintf(err, errlen, "%s: expected a file name in the traces directory", e);
+		return -1;
+	}
+	snprintf(label, sizeof(label), "trace %s", name);
+	int dfd = open(traces, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		snprintf(err, errlen, "%s: the traces directory cannot be opened: %s", label,
+		         strerror(errno));
+		return -1;
+	}
+	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	int saved = errno;
+	close(dfd);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", label,
+		         saved == ELOOP ? "a symbolic link, not followed" : strerror(saved));
+		return -1;
+	}
+	char *text = fd_read(fd, label, SIM_TRACE_FILE_MAX, err, errlen);
+	if (text == NULL)
+		return -1;
+	int rc = sim_trace_parse(text, label, l, err, errlen);
 	free(text);
 	return rc;
 }

@@ -39,6 +39,12 @@ void sim_hostfile_free(struct sim_hostfile *hf);
  * paths are taken from base_dir when it is not NULL. Returns 0, or -1 with err. */
 int sim_trace_read(const char *path, const char *base_dir, struct sim_load *l, char *err,
                    size_t errlen);
+/* Reads trace name from the directory traces only (the traces a command may name):
+ * name is a file name ([A-Za-z0-9_.-], no '/', not starting with '.'); a symbolic link,
+ * FIFO or anything but a regular file is refused, and so is every trace when traces is
+ * NULL. Errors name the trace, never what lies outside the directory. */
+int sim_trace_read_in(const char *traces, const char *name, struct sim_load *l, char *err,
+                      size_t errlen);
 
 /* The VM record as JSON: name, domid, state, resume_state, vcpus, mem_mb, dirty, load,
  * trace points (for traces), tags, shutdown_at, cpu_ms, steal_ms, demand_ms. */
@@ -51,10 +57,11 @@ int sim_vm_from_json(const cJSON *o, struct sim_vm *out, char *err, size_t errle
  * or NULL when out of memory. */
 char *sim_vm_to_xlcfg(const struct sim_vm *vm);
 /* Reads a VM from xl.cfg text (name and memory required; vcpus, sim_load, sim_dirty,
- * vmc_tags optional; a trace profile's file is read). Fills t (zeroed first; t->load to
+ * vmc_tags optional; a trace profile's file is read from the directory traces, see
+ * sim_trace_read_in). Fills t (zeroed first; t->load to
  * be freed by the caller, even on error). Returns 0, or -1 with err naming the key. */
-int sim_vm_from_xlcfg(const char *text, double default_dirty, struct sim_vm *t, char *err,
-                      size_t errlen);
+int sim_vm_from_xlcfg(const char *text, double default_dirty, const char *traces, struct sim_vm *t,
+                      char *err, size_t errlen);
 
 /* Writes the host's VMs to DIR/sim-state.json atomically (temporary file, fsync,
  * rename, fsync of the directory). Returns 0, or -1 with err. */

@@ -72,12 +72,28 @@ static int write_atomic(const char *path, const char *text, char *err, size_t er
 		close(fd);
 		goto fail_unlink;
 	}
-	close(fd);
-	if (rename(tmp, path) < 0)
+	if (close(fd) < 0 || rename(tmp, path) < 0)
 		goto fail_unlink;
+	/* the rename itself is durable only once the directory is */
+	char dir[4200];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) < 0) {
+		int e = errno;
+		if (dfd >= 0)
+			close(dfd);
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -1;
+	}
+	close(dfd);
 	return 0;
-fail_unlink:
+fail_unlink:;
+	int saved = errno;
 	unlink(tmp);
+	errno = saved;
 fail:
 	snprintf(err, errlen, "%s: %s", path, strerror(errno));
 	return -1;
@@ -192,4 +208,17 @@ void vmstore_names_free(char **names, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
+}
+
+int vmstore_has_tag(struct vmstore *s, const char *name, const char *tag)
+{
+	cJSON *tags = vmstore_tags(s, name);
+	const cJSON *t;
+	int has = 0;
+	cJSON_ArrayForEach(t, tags)
+	{
+		has |= cJSON_IsString(t) && strcmp(t->valuestring, tag) == 0;
+	}
+	cJSON_Delete(tags);
+	return has;
 }

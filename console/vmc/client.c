@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#define CLIENT_SYNC_FALLBACK_MS 500
 /* One load interval of the host agents (2 s by default) and a margin. */
 #define CLIENT_LOAD_WAIT_S 2.5
 
@@ -30,6 +31,10 @@ static void client_on_message(struct bus *b, const struct bus_msg *m, void *ud)
 	char err[VMC_ERR_MAX];
 	if (m->len > 0 && msg_parse(m->payload, m->len, &msg, err, sizeof(err)) != VMC_OK)
 		return; /* someone else's garbage is not ours to report */
+	if (msg && topic_check_sender(rest, msg, err, sizeof(err)) < 0) {
+		cJSON_Delete(msg); /* it speaks for another sender than its topic's */
+		return;
+	}
 	if (c->want_id && strncmp(rest, "reply/", 6) == 0 && msg) {
 		const cJSON *id = cJSON_GetObjectItem(msg, "id");
 		if (cJSON_IsString(id) && strcmp(id->valuestring, c->want_id) == 0 && !c->reply) {
@@ -58,6 +63,53 @@ static void client_on_message(struct bus *b, const struct bus_msg *m, void *ud)
 	if (c->on_message && msg)
 		c->on_message(c, rest, msg, c->ud);
 	cJSON_Delete(msg);
+}
+
+/* A connection attempt failed: remembered for client_open, which decides when to stop. */
+static void client_on_connect_failed(struct bus *b, enum bus_fail kind, const char *why, void *ud)
+{
+	struct client *c = ud;
+	c->connect_failures++;
+	c->closed_failures += kind == BUS_FAIL_CLOSED;
+	c->fail = kind == BUS_FAIL_AUTH ? CLIENT_FAIL_DENIED : CLIENT_FAIL_UNREACHABLE;
+	snprintf(c->why, sizeof(c->why), "%s", why);
+}
+
+static void client_on_refused(struct bus *b, const char *topic, int reason, const char *why,
+                              void *ud)
+{
+	struct client *c = ud;
+	if (topic && strcmp(topic, c->sync_topic) == 0) {
+		c->sync_refused = 1; /* a read-only user: reading still works */
+		return;
+	}
+	if (!c->refused)
+		snprintf(c->why, sizeof(c->why), "%s", why);
+	c->refused = 1;
+}
+
+/* Whether the failed attempts so far tell enough: a connection closed before the broker
+ * answered may be a broker of the other MQTT version, tried next when the version is not
+ * forced; every other failure is final for a command-line client. */
+static int client_connect_hopeless(const struct client *c)
+{
+	if (c->connect_failures == 0)
+		return 0;
+	if (c->connect_failures > c->closed_failures)
+		return 1;
+	return c->closed_failures >= (c->opts.protocol == 0 ? 2 : 1);
+}
+
+int client_fail_status(const struct client *c)
+{
+	switch (c->fail) {
+	case CLIENT_FAIL_UNREACHABLE:
+		return 4;
+	case CLIENT_FAIL_DENIED:
+		return 5;
+	default:
+		return 3;
+	}
 }
 
 static int read_password(const char *path, char *buf, size_t len, char *err, size_t errlen)
@@ -108,17 +160,19 @@ int client_open(struct client *c, const struct client_opts *o, char *err, size_t
 					      errlen) < 0)
 		return -1;
 	struct bus_opts bo = {
-		.url = o->broker,
-		.client_id = c->id,
-		.username = o->user,
-		.password = o->password_file ? password : NULL,
-		.cafile = o->cafile,
-		.certfile = o->certfile,
-		.keyfile = o->keyfile,
-		.keepalive = 10,
-		.protocol = o->protocol,
-		.on_message = client_on_message,
-		.ud = c,
+	    .url = o->broker,
+	    .client_id = c->id,
+	    .username = o->user,
+	    .password = o->password_file ? password : NULL,
+	    .cafile = o->cafile,
+	    .certfile = o->certfile,
+	    .keyfile = o->keyfile,
+	    .keepalive = 10,
+	    .protocol = o->protocol,
+	    .on_message = client_on_message,
+	    .on_connect_failed = client_on_connect_failed,
+	    .on_refused = client_on_refused,
+	    .ud = c,
 	};
 	c->bus = bus_new(c->loop, &bo, err, errlen);
 	if (!c->bus)
@@ -127,13 +181,20 @@ int client_open(struct client *c, const struct client_opts *o, char *err, size_t
 	bus_subscribe(c->bus, c->sync_topic, 1);
 	bus_start(c->bus);
 	int64_t end = evloop_mono_ms() + (int64_t)(c->opts.timeout_s * 1000);
-	while (!bus_connected(c->bus) && evloop_mono_ms() < end && !stopped(c))
+	while (!bus_connected(c->bus) && evloop_mono_ms() < end && !stopped(c) &&
+	       !client_connect_hopeless(c))
 		evloop_run_once(c->loop, 100);
 	if (!bus_connected(c->bus) && stopped(c)) {
+		c->fail = CLIENT_FAIL_NO_REPLY;
 		snprintf(err, errlen, "interrupted while connecting to the broker");
 		return -1;
 	}
+	if (!bus_connected(c->bus) && client_connect_hopeless(c)) {
+		snprintf(err, errlen, "%s", c->why);
+		return -1;
+	}
 	if (!bus_connected(c->bus)) {
+		c->fail = CLIENT_FAIL_UNREACHABLE;
 		snprintf(err, errlen, "cannot reach the broker at %s within %g s",
 			 o->broker ? o->broker : "mqtt://127.0.0.1:1883", c->opts.timeout_s);
 		return -1;
@@ -159,10 +220,17 @@ void client_close(struct client *c)
 static void client_sync(struct client *c)
 {
 	c->synced = 0;
-	bus_publish(c->bus, c->sync_topic, "{}", 2, 1, 0);
+	if (!c->sync_refused)
+		bus_publish(c->bus, c->sync_topic, "{}", 2, 1, 0);
 	int64_t end = evloop_mono_ms() + (int64_t)(c->opts.timeout_s * 1000);
-	while (!c->synced && evloop_mono_ms() < end && !stopped(c))
+	while (!c->synced && !c->sync_refused && evloop_mono_ms() < end && !stopped(c) &&
+	       !c->refused)
 		evloop_run_once(c->loop, 100);
+	/* credentials that may not publish the sync message: the retained messages come at
+	 * once after the subscription; give them a moment instead */
+	end = evloop_mono_ms() + CLIENT_SYNC_FALLBACK_MS;
+	while (!c->synced && c->sync_refused && evloop_mono_ms() < end && !stopped(c))
+		evloop_run_once(c->loop, 50);
 }
 
 int client_call(struct client *c, const char *target, const char *op, cJSON *args,
@@ -179,9 +247,15 @@ int client_call(struct client *c, const char *target, const char *op, cJSON *arg
 	bus_publish_request(c->bus, topic, cmd, c->reply_topic, id, strlen(id));
 	cJSON_Delete(cmd);
 	int64_t end = evloop_mono_ms() + (int64_t)(c->opts.timeout_s * 1000);
-	while (!c->reply && evloop_mono_ms() < end && !stopped(c))
+	while (!c->reply && evloop_mono_ms() < end && !stopped(c) && !c->refused)
 		evloop_run_once(c->loop, 100);
 	c->want_id = NULL;
+	if (!c->reply && c->refused) {
+		c->fail = CLIENT_FAIL_DENIED;
+		snprintf(err, errlen, "%s: %s to %s not sent", c->why, op, target);
+		return -1;
+	}
+	c->fail = CLIENT_FAIL_NO_REPLY;
 	if (!c->reply && stopped(c)) {
 		snprintf(err, errlen,
 			 "interrupted before the reply to %s from %s (command id %s, which may "
@@ -190,8 +264,13 @@ int client_call(struct client *c, const char *target, const char *op, cJSON *arg
 		return -1;
 	}
 	if (!c->reply) {
-		snprintf(err, errlen, "no reply to %s from %s within %g s", op, target,
-			 c->opts.timeout_s);
+		snprintf(
+		    err, errlen, "no reply to %s from %s within %g s%s", op, target,
+		    c->opts.timeout_s,
+		    bus_protocol(c->bus) == 4
+		        ? " (over MQTT 3.1.1 a publish the broker refuses is dropped without a "
+		          "word: check the user's rights)"
+		        : "");
 		return -1;
 	}
 	*reply = c->reply;
@@ -240,7 +319,10 @@ int client_follow(struct client *c, const char *filter)
 {
 	char f[VMC_TOPIC_MAX];
 	topic_fmt(f, sizeof(f), c->opts.cluster, "%s", filter);
-	return bus_subscribe(c->bus, f, 1);
+	if (bus_subscribe(c->bus, f, 1) < 0)
+		return -1;
+	client_sync(c);
+	return c->synced ? 0 : -1;
 }
 
 const char *client_vm_host(struct client *c, const char *vm)

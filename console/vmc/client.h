@@ -11,6 +11,14 @@
 struct evloop;
 struct bus;
 
+/* Why the last connect or call failed; vmc's exit statuses follow it. */
+enum client_fail {
+	CLIENT_FAIL_NONE = 0,
+	CLIENT_FAIL_NO_REPLY,    /* no reply within the timeout, or interrupted */
+	CLIENT_FAIL_UNREACHABLE, /* the broker could not be reached or dropped the connection */
+	CLIENT_FAIL_DENIED, /* the broker refused our credentials, a publish or a subscription */
+};
+
 struct client_opts {
 	const char *broker;
 	const char *cluster;
@@ -42,6 +50,13 @@ struct client {
 	/* following */
 	void (*on_message)(struct client *c, const char *rest, const cJSON *msg, void *ud);
 	void *ud;
+	/* failures reported by the bus */
+	enum client_fail fail;
+	int connect_failures;
+	int closed_failures; /* of those, connections closed before the broker answered */
+	int refused;         /* the broker refused a publish or subscription */
+	int sync_refused;    /* read-only credentials: the sync message cannot be sent */
+	char why[512];
 };
 
 /* Connects and waits for the broker (up to timeout). Returns 0, or -1 with err. */
@@ -58,10 +73,15 @@ int client_call(struct client *c, const char *target, const char *op, cJSON *arg
 int client_snapshot(struct client *c, double extra_wait_s);
 
 /* Subscribes to a filter under vmc/<cluster>/ and delivers each message to on_message
- * until the loop stops. */
+ * until the loop stops. Returns once the broker has the subscription (a round trip), so
+ * that nothing published after it returns is missed; -1 if that could not be made sure. */
 int client_follow(struct client *c, const char *filter);
 
-/* Finds which host runs or defines vm (from the snapshot). NULL if none. */
+/* vmc's exit status for c->fail: 3 no reply, 4 broker unreachable, 5 refused by the broker. */
+int client_fail_status(const struct client *c);
+
+/* Finds which host runs or defines vm (from the snapshot). NULL if none. The name lives in
+ * the snapshot: copy it before anything else waits on the bus. */
 const char *client_vm_host(struct client *c, const char *vm);
 
 #endif

@@ -2,11 +2,15 @@
  *
  * Each subcommand is an entry in a table {name, handler, min args, usage};
  * global options are shared. Exit status: 0 done, 1 the agent answered with
- * an error, 2 bad usage, 3 no broker or no reply. */
+ * an error (or a host or VM is not known), 2 bad usage, 3 no reply, 4 the broker
+ * cannot be reached, 5 the broker refused the credentials or a publish. */
 #include "client.h"
+#include "hold.h"
 #include "plan.h"
+#include "polcmd.h"
 #include "progress.h"
 
+#include "../../lib/bus.h"
 #include "../../lib/cliopts.h"
 #include "../../lib/conf.h"
 #include "../../lib/evloop.h"
@@ -21,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { EXIT_OK = 0, EXIT_ERROR_REPLY = 1, EXIT_USAGE = 2, EXIT_NO_REPLY = 3 };
+enum { EXIT_OK = 0, EXIT_ERROR_REPLY = 1, EXIT_USAGE = 2 }; /* 3, 4, 5: client_fail_status */
 
 struct vmc_args {
 	struct client_opts copts;
@@ -35,6 +39,8 @@ struct vmc_args {
 	const char *config_file;
 	const char *template_name;
 	int yes;
+	int no_hold, force; /* migrate: no manual hold; move even onto an overloaded host */
+	double hold_s;      /* migrate: hold for this long (virtual s); < 0 the setting */
 	long count;
 	double wait_s;
 	int timeout_set; /* --timeout given: long commands keep it */
@@ -77,6 +83,63 @@ static void print_json(const cJSON *j)
 	free(t);
 }
 
+static int by_name(const void *x, const void *y)
+{
+	const cJSON *const *a = x, *const *b = y;
+	return strcmp(str(*a, "name", ""), str(*b, "name", ""));
+}
+
+/* Sorts an array of objects by their "name" (hosts and VMs are listed that way). */
+static void sort_by_name(cJSON *arr)
+{
+	int n = cJSON_GetArraySize(arr);
+	cJSON **items = n > 0 ? calloc((size_t)n, sizeof(*items)) : NULL;
+	if (!items)
+		return;
+	for (int i = 0; i < n; i++)
+		items[i] = cJSON_DetachItemFromArray(arr, 0);
+	qsort(items, (size_t)n, sizeof(*items), by_name);
+	for (int i = 0; i < n; i++)
+		cJSON_AddItemToArray(arr, items[i]);
+	free(items);
+}
+
+/* A number as people read it: whole numbers without exponent or decimals. */
+static void fmt_number(char *buf, size_t len, double d)
+{
+	if (d == (double)(long long)d && d > -1e15 && d < 1e15)
+		snprintf(buf, len, "%lld", (long long)d);
+	else
+		snprintf(buf, len, "%.1f", d);
+}
+
+/* Prints an object's members as "key: value" lines, nested objects as "key.sub: value". */
+static void print_fields(const cJSON *o, const char *prefix)
+{
+	const cJSON *f;
+	cJSON_ArrayForEach(f, o)
+	{
+		char key[256], val[64];
+		snprintf(key, sizeof(key), "%s%s", prefix, f->string ? f->string : "?");
+		if (cJSON_IsObject(f)) {
+			strncat(key, ".", sizeof(key) - strlen(key) - 1);
+			print_fields(f, key);
+			continue;
+		}
+		printf("%-20s ", strcat(key, ":"));
+		if (cJSON_IsNumber(f)) {
+			fmt_number(val, sizeof(val), f->valuedouble);
+			printf("%s\n", val);
+		} else if (cJSON_IsString(f)) {
+			printf("%s\n", f->valuestring);
+		} else {
+			char *t = cJSON_PrintUnformatted(f);
+			printf("%s\n", t ? t : "?");
+			free(t);
+		}
+	}
+}
+
 /* Prints an error reply's message; returns the exit status for the reply. */
 static int reply_status(const cJSON *reply, int json)
 {
@@ -90,6 +153,26 @@ static int reply_status(const cJSON *reply, int json)
 }
 
 /* --- commands ---------------------------------------------------------------- */
+
+/* Whether host is in the retained host list; if not, says so. A command to a host nobody
+ * knows would only time out. */
+static int known_host(struct client *c, const char *host)
+{
+	client_snapshot(c, 0);
+	if (cJSON_GetObjectItemCaseSensitive(c->states, host) ||
+	    cJSON_GetObjectItemCaseSensitive(c->loads, host))
+		return 1;
+	if (!c->states->child && !c->loads->child)
+		return 1; /* a broker that keeps no retained messages: nothing to judge by */
+	fprintf(stderr, "vmc: not_found: host %s is not known (vmc hosts lists the hosts)\n", host);
+	return 0;
+}
+
+/* The same for a target topic: cmd/host/NAME names a host. */
+static int known_target(struct client *c, const char *target)
+{
+	return strncmp(target, "cmd/host/", 9) != 0 || known_host(c, target + 9);
+}
 
 static cJSON *hosts_json(struct client *c)
 {
@@ -117,6 +200,7 @@ static cJSON *hosts_json(struct client *c)
 		cJSON_AddNumberToObject(o, "last_seen_ms", load ? num(load, "ts") : num(st, "ts"));
 		cJSON_AddItemToArray(arr, o);
 	}
+	sort_by_name(arr);
 	return arr;
 }
 
@@ -144,6 +228,23 @@ static int cmd_hosts(struct client *c, struct vmc_args *a)
 	return EXIT_OK;
 }
 
+/* A VM of a host that is not online or in maintenance (offline: its Last Will) is not
+ * live: its state becomes "unknown" (the last one seen stays as last_state) and its CPU
+ * null, rather than the last load's figures shown as if current. */
+static void vm_mark_unknown(cJSON *vm, const char *host_state)
+{
+	if (!strcmp(host_state, "online") || !strcmp(host_state, "maintenance"))
+		return;
+	cJSON *state = cJSON_DetachItemFromObject(vm, "state");
+	if (state && cJSON_IsString(state))
+		cJSON_AddItemToObject(vm, "last_state", state);
+	else
+		cJSON_Delete(state);
+	cJSON_AddStringToObject(vm, "state", "unknown");
+	cJSON_DeleteItemFromObject(vm, "cpu");
+	cJSON_AddNullToObject(vm, "cpu");
+}
+
 static cJSON *vms_json(struct client *c, const char *only_host)
 {
 	cJSON *arr = cJSON_CreateArray();
@@ -160,14 +261,18 @@ static cJSON *vms_json(struct client *c, const char *only_host)
 			cJSON_DeleteItemFromObject(o, "host");
 			cJSON_AddStringToObject(o, "host", load->string);
 			cJSON_AddStringToObject(o, "host_state", str(st, "state", "unknown"));
+			vm_mark_unknown(o, str(st, "state", "unknown"));
 			cJSON_AddItemToArray(arr, o);
 		}
 	}
+	sort_by_name(arr);
 	return arr;
 }
 
 static int cmd_vms(struct client *c, struct vmc_args *a)
 {
+	if (a->host && !known_host(c, a->host))
+		return EXIT_ERROR_REPLY;
 	client_snapshot(c, a->wait_s);
 	cJSON *arr = vms_json(c, a->host);
 	if (a->json) {
@@ -177,9 +282,14 @@ static int cmd_vms(struct client *c, struct vmc_args *a)
 		       "MEM(MiB)", "CPU%");
 		const cJSON *o;
 		cJSON_ArrayForEach(o, arr)
-		printf("%-24s %-16s %-10s %5.0f %8.0f %6.1f\n", str(o, "name", "?"),
-		       str(o, "host", "?"), str(o, "state", "?"), num(o, "vcpus"),
-		       num(o, "mem_mb"), num(o, "cpu"));
+		{
+			char cpu[16] = "-"; /* not live */
+			if (cJSON_IsNumber(cJSON_GetObjectItem(o, "cpu")))
+				snprintf(cpu, sizeof(cpu), "%.1f", num(o, "cpu"));
+			printf("%-24s %-16s %-10s %5.0f %8.0f %6s\n", str(o, "name", "?"),
+			       str(o, "host", "?"), str(o, "state", "?"), num(o, "vcpus"),
+			       num(o, "mem_mb"), cpu);
+		}
 	}
 	cJSON_Delete(arr);
 	return EXIT_OK;
@@ -191,16 +301,22 @@ static int call_and_report(struct client *c, struct vmc_args *a, const char *tar
 {
 	cJSON *reply;
 	char err[512];
+	if (!known_target(c, target)) {
+		cJSON_Delete(args);
+		return EXIT_ERROR_REPLY;
+	}
 	if (client_call(c, target, op, args, &reply, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vmc: %s\n", err);
-		return EXIT_NO_REPLY;
+		return client_fail_status(c);
 	}
 	int rc = reply_status(reply, a->json);
 	if (rc == EXIT_OK) {
+		const cJSON *r = cJSON_GetObjectItem(reply, "result");
+		const char *on = str(r, "host", NULL); /* where vmc-confd placed it */
 		if (a->json)
-			print_json(cJSON_GetObjectItem(reply, "result"));
+			print_json(r);
 		else if (done)
-			printf("vm %s %s\n", name, done);
+			printf("vm %s %s%s%s\n", name, done, on ? " on " : "", on ? on : "");
 	}
 	cJSON_Delete(reply);
 	return rc;
@@ -211,7 +327,7 @@ static void show_image_progress(struct client *c, const char *rest, const cJSON 
 {
 	const char *type = str(msg, "type", "");
 	int tty = isatty(STDERR_FILENO);
-	if (strcmp(rest, "event") != 0)
+	if (!topic_is_event(rest))
 		return;
 	if (strcmp(type, "image.progress") == 0) {
 		double total = num(msg, "total");
@@ -237,6 +353,10 @@ static int cmd_create(struct client *c, struct vmc_args *a)
 			cJSON_AddItemToArray(tags, cJSON_CreateString(t));
 		free(copy);
 	}
+	if (a->host && !known_host(c, a->host)) {
+		cJSON_Delete(args);
+		return EXIT_ERROR_REPLY;
+	}
 	if (a->template_name) {
 		cJSON_AddStringToObject(args, "template", a->template_name);
 		if (a->host)
@@ -250,7 +370,7 @@ static int cmd_create(struct client *c, struct vmc_args *a)
 			cJSON_AddNumberToObject(args, "load", a->load);
 		if (!a->json) {
 			c->on_message = show_image_progress;
-			client_follow(c, "event");
+			client_follow(c, "event/#");
 		}
 		return call_and_report(c, a, "cmd/confd", "vm.create", args, "created",
 				       name);
@@ -284,19 +404,31 @@ static int cmd_create(struct client *c, struct vmc_args *a)
 	return call_and_report(c, a, target, "vm.create", args, "created", name);
 }
 
+/* The host of VM name: --host if given, else the host the snapshot shows it on, copied into
+ * buf (the snapshot changes under later waits). NULL, said on stderr, if none. */
+static const char *find_vm_host(struct client *c, const struct vmc_args *a, const char *name,
+                                char *buf, size_t len)
+{
+	if (a->host)
+		return a->host;
+	client_snapshot(c, 0);
+	const char *h = client_vm_host(c, name);
+	if (!h) {
+		fprintf(stderr, "vmc: vm %s: not found on any host (give --host)\n", name);
+		return NULL;
+	}
+	snprintf(buf, len, "%s", h);
+	return buf;
+}
+
 /* start, shutdown, destroy, pause, unpause, remove: one VM, its host found if not given. */
 static int cmd_vm_op(struct client *c, struct vmc_args *a, const char *op, const char *done)
 {
 	const char *name = a->argv[0];
-	const char *host = a->host;
-	if (!host) {
-		client_snapshot(c, 0);
-		host = client_vm_host(c, name);
-		if (!host) {
-			fprintf(stderr, "vmc: vm %s: not found on any host (give --host)\n", name);
-			return EXIT_ERROR_REPLY;
-		}
-	}
+	char buf[VMC_NAME_MAX + 1];
+	const char *host = find_vm_host(c, a, name, buf, sizeof(buf));
+	if (!host)
+		return EXIT_ERROR_REPLY;
 	char target[VMC_TOPIC_MAX];
 	snprintf(target, sizeof(target), "cmd/host/%s", host);
 	cJSON *args = cJSON_CreateObject();
@@ -322,13 +454,17 @@ static int cmd_info(struct client *c, struct vmc_args *a)
 	snprintf(target, sizeof(target), "cmd/host/%s", a->argv[0]);
 	cJSON *reply;
 	char err[512];
+	if (!known_target(c, target))
+		return EXIT_ERROR_REPLY;
 	if (client_call(c, target, "host.info", NULL, &reply, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vmc: %s\n", err);
-		return EXIT_NO_REPLY;
+		return client_fail_status(c);
 	}
 	int rc = reply_status(reply, a->json);
-	if (rc == EXIT_OK)
+	if (rc == EXIT_OK && a->json)
 		print_json(cJSON_GetObjectItem(reply, "result"));
+	else if (rc == EXIT_OK)
+		print_fields(cJSON_GetObjectItem(reply, "result"), "");
 	cJSON_Delete(reply);
 	return rc;
 }
@@ -341,7 +477,7 @@ static int cmd_templates(struct client *c, struct vmc_args *a)
 	char err[512];
 	if (client_call(c, "cmd/confd", "template.list", NULL, &reply, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vmc: %s (is vmc-confd running?)\n", err);
-		return EXIT_NO_REPLY;
+		return client_fail_status(c);
 	}
 	int rc = reply_status(reply, a->json);
 	const cJSON *r = cJSON_GetObjectItem(reply, "result"), *t;
@@ -351,8 +487,13 @@ static int cmd_templates(struct client *c, struct vmc_args *a)
 		printf("%-20s %8s %5s %9s  %s\n", "TEMPLATE", "MEM(MiB)", "VCPUS", "DISK(MiB)",
 		       "IMAGE");
 		cJSON_ArrayForEach(t, cJSON_GetObjectItem(r, "templates"))
-		printf("%-20s %8.0f %5.0f %9.0f  %s\n", str(t, "name", "?"), num(t, "memory_mb"),
-		       num(t, "vcpus"), num(t, "disk_size_mb"), str(t, "image", "?"));
+		{
+			char disk[32] = "-"; /* unset: the image's own size */
+			if (num(t, "disk_size_mb") > 0)
+				fmt_number(disk, sizeof(disk), num(t, "disk_size_mb"));
+			printf("%-20s %8.0f %5.0f %9s  %s\n", str(t, "name", "?"),
+			       num(t, "memory_mb"), num(t, "vcpus"), disk, str(t, "image", "?"));
+		}
 		cJSON_ArrayForEach(t, cJSON_GetObjectItem(r, "errors"))
 		fprintf(stderr, "vmc: template %s: %s\n", str(t, "name", "?"), str(t, "error", "?"));
 	}
@@ -387,9 +528,13 @@ static int cmd_call(struct client *c, struct vmc_args *a)
 	}
 	cJSON *reply;
 	char err[512];
+	if (!known_target(c, a->argv[0])) {
+		cJSON_Delete(args);
+		return EXIT_ERROR_REPLY;
+	}
 	if (client_call(c, a->argv[0], a->argv[1], args, &reply, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vmc: %s\n", err);
-		return EXIT_NO_REPLY;
+		return client_fail_status(c);
 	}
 	print_json(reply);
 	int rc = cJSON_IsTrue(cJSON_GetObjectItem(reply, "ok")) ? EXIT_OK : EXIT_ERROR_REPLY;
@@ -406,7 +551,7 @@ struct events_state {
 static void print_event(struct client *c, const char *rest, const cJSON *msg, void *ud)
 {
 	struct events_state *es = ud;
-	if (strcmp(rest, "event") != 0)
+	if (!topic_is_event(rest))
 		return;
 	if (es->json) {
 		char *t = cJSON_PrintUnformatted(msg);
@@ -441,7 +586,8 @@ static int cmd_events(struct client *c, struct vmc_args *a)
 	struct events_state es = {.json = a->json, .count = a->count};
 	c->on_message = print_event;
 	c->ud = &es;
-	client_follow(c, "event");
+	if (client_follow(c, "event/#") == 0) /* scripts may wait for this line */
+		fprintf(stderr, "vmc: following the events of cluster %s\n", c->opts.cluster);
 	int64_t end = a->wait_s > 0 ? evloop_mono_ms() + (int64_t)(a->wait_s * 1000) : 0;
 	while (!got_signal && (es.count <= 0 || es.seen < es.count) &&
 	       (!end || evloop_mono_ms() < end))
@@ -459,6 +605,10 @@ static int run_long(struct client *c, struct vmc_args *a, const char *host, cons
 {
 	char target[VMC_TOPIC_MAX];
 	snprintf(target, sizeof(target), "cmd/host/%s", host);
+	if (!known_host(c, host)) {
+		cJSON_Delete(args);
+		return EXIT_ERROR_REPLY;
+	}
 	if (!a->timeout_set)
 		c->opts.timeout_s = VMC_LONG_TIMEOUT_S;
 	struct progress_call pc = {target, op, args, filter, match, a->json};
@@ -467,19 +617,31 @@ static int run_long(struct client *c, struct vmc_args *a, const char *host, cons
 
 static int cmd_migrate(struct client *c, struct vmc_args *a)
 {
-	const char *name = a->argv[0], *to = a->argv[1], *host = a->host;
-	if (!host) {
-		client_snapshot(c, 0);
-		host = client_vm_host(c, name);
-		if (!host) {
-			fprintf(stderr, "vmc: vm %s: not found on any host (give --host)\n", name);
-			return EXIT_ERROR_REPLY;
-		}
+	const char *name = a->argv[0], *to = a->argv[1];
+	char buf[VMC_NAME_MAX + 1], why[512];
+	const char *host = find_vm_host(c, a, name, buf, sizeof(buf));
+	if (!host)
+		return EXIT_ERROR_REPLY;
+	if (!known_host(c, to))
+		return EXIT_ERROR_REPLY;
+	if (!a->force && hold_move_overloads(c, name, host, to, why, sizeof(why))) {
+		fprintf(stderr, "vmc: %s; nothing moved (--force moves it anyway)\n", why);
+		return EXIT_ERROR_REPLY;
 	}
 	cJSON *args = cJSON_CreateObject();
 	cJSON_AddStringToObject(args, "name", name);
 	cJSON_AddStringToObject(args, "to", to);
+	if (a->no_hold)
+		cJSON_AddFalseToObject(args, "hold");
+	else if (a->hold_s >= 0)
+		cJSON_AddNumberToObject(args, "hold_s", a->hold_s);
 	return run_long(c, a, host, "vm.migrate", args, PROGRESS_VM, name);
+}
+
+/* Ends the manual hold of a VM: balancing may move it again. */
+static int cmd_release(struct client *c, struct vmc_args *a)
+{
+	return cmd_vm_op(c, a, "vm.release", "released");
 }
 
 static int cmd_drain(struct client *c, struct vmc_args *a)
@@ -494,7 +656,14 @@ static int cmd_undrain(struct client *c, struct vmc_args *a)
 
 static int cmd_plan(struct client *c, struct vmc_args *a)
 {
+	if (a->host && !known_host(c, a->host))
+		return EXIT_ERROR_REPLY;
 	return plan_run(c, a->host, a->argc > 0 ? a->argv[0] : NULL, a->json);
+}
+
+static int cmd_policy(struct client *c, struct vmc_args *a)
+{
+	return polcmd_run(c, a->argv[0], a->argc > 1 ? a->argv[1] : NULL, a->json);
 }
 
 static const struct vmc_cmd_entry commands[] = {
@@ -514,9 +683,13 @@ static const struct vmc_cmd_entry commands[] = {
 	{"templates", cmd_templates, 0, "templates [--json]   the templates vmc-confd offers"},
 	{"delete", cmd_delete, 1, "delete NAME --yes   destroy a VM, remove its disk and config"},
 	{"call", cmd_call, 2, "call TARGET OP [JSON-ARGS]   e.g. call cmd/host/h1 host.info"},
-	{"migrate", cmd_migrate, 2, "migrate NAME HOST [--host FROM]   (waits up to 600 s)"},
+	{"migrate", cmd_migrate, 2,
+	 "migrate NAME HOST [--host FROM] [--no-hold | --hold S] [--force]   (waits up to 600 s)"},
+	{"release", cmd_release, 1, "release NAME [--host H]   (ends the hold of a VM moved by hand)"},
 	{"drain", cmd_drain, 1, "drain HOST   (moves every VM off; HOST enters maintenance)"},
 	{"undrain", cmd_undrain, 1, "undrain HOST   (leaves maintenance; brings drained VMs back)"},
+	{"policy", cmd_policy, 1,
+	 "policy show | set FILE|-|JSON | clear   the cluster policy (retained)"},
 	{"plan", cmd_plan, 0,
 	 "plan [balance|consolidate|evacuate] [--host H] [--json]   what balancing would do now"},
 	{NULL, NULL, 0, NULL},
@@ -529,12 +702,15 @@ static void usage(FILE *f)
 		   "           [--user U] [--password-file F] COMMAND ...\ncommands:\n");
 	for (const struct vmc_cmd_entry *e = commands; e->name; e++)
 		fprintf(f, "  vmc %s\n", e->usage);
+	fprintf(f, "exit status: 0 done, 1 the agent refused or a host or VM is not known,\n"
+		   "  2 bad usage, 3 no reply, 4 the broker cannot be reached, 5 the broker\n"
+		   "  refused the credentials or the command (see vmc(1))\n");
 }
 
 enum {
 	O_BROKER = 256, O_CLUSTER, O_JSON, O_TIMEOUT, O_PROTOCOL, O_CAFILE, O_CERT, O_KEY, O_USER,
 	O_PASSWORD_FILE, O_HOST, O_MEMORY, O_VCPUS, O_LOAD, O_TAGS, O_CONFIG, O_TEMPLATE, O_COUNT,
-	O_WAIT, O_HELP, O_YES
+	O_WAIT, O_HELP, O_YES, O_NO_HOLD, O_HOLD, O_FORCE
 };
 
 static const struct option long_opts[] = {
@@ -559,6 +735,9 @@ static const struct option long_opts[] = {
 	{"wait", required_argument, NULL, O_WAIT},
 	{"help", no_argument, NULL, O_HELP},
 	{"yes", no_argument, NULL, O_YES},
+	{"no-hold", no_argument, NULL, O_NO_HOLD},
+	{"hold", required_argument, NULL, O_HOLD},
+	{"force", no_argument, NULL, O_FORCE},
 	{NULL, 0, NULL, 0},
 };
 
@@ -567,8 +746,11 @@ static int parse_number(const char *opt, const char *v, double min, double max, 
 	char *end;
 	double d = strtod(v, &end);
 	if (end == v || *end || !(d >= min && d <= max)) {
-		fprintf(stderr, "vmc: --%s \"%s\": expected a number from %g to %g\n", opt, v, min,
-			max);
+		char lo[64], hi[64];
+		fmt_number(lo, sizeof(lo), min);
+		fmt_number(hi, sizeof(hi), max);
+		fprintf(stderr, "vmc: --%s \"%s\": expected a number from %s to %s\n", opt, v, lo,
+		        hi);
 		return -1;
 	}
 	*out = d;
@@ -625,6 +807,7 @@ int main(int argc, char **argv)
 	a.copts.cluster = "default";
 	a.copts.timeout_s = 10;
 	a.load = -1;
+	a.hold_s = -1;
 	log_init("vmc", LOG_LVL_WARN);
 
 	struct conf *conf = NULL;
@@ -658,6 +841,12 @@ int main(int argc, char **argv)
 		case O_CONFIG: a.config_file = optarg; break;
 		case O_TEMPLATE: a.template_name = optarg; break;
 		case O_YES: a.yes = 1; break;
+		case O_NO_HOLD: a.no_hold = 1; break;
+		case O_FORCE: a.force = 1; break;
+		case O_HOLD:
+			if (parse_number("hold", optarg, 0, 7 * 86400, &a.hold_s) < 0)
+				return EXIT_USAGE;
+			break;
 		case O_PROTOCOL:
 			if (!strcmp(optarg, "5"))
 				a.copts.protocol = 5;
@@ -725,9 +914,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: vmc %s\n", e->usage);
 		return EXIT_USAGE;
 	}
-	char err[512];
-	if (vmc_name_check(a.copts.cluster, "cluster name", err, sizeof(err)) < 0) {
-		fprintf(stderr, "vmc: %s\n", err);
+	char err[512], where[4200];
+	const char *bad = NULL; /* FILE:LINE when the setting came from -c FILE */
+	if (vmc_name_check(a.copts.cluster, "cluster name", err, sizeof(err)) < 0)
+		bad = a.copts.cluster;
+	else if (bus_urls_check(a.copts.broker, err, sizeof(err)) < 0)
+		bad = a.copts.broker;
+	if (bad) {
+		fprintf(stderr, "%s: %s\n", conf_where(conf, bad, "vmc", where, sizeof(where)),
+		        err);
+		conf_free(conf);
 		return EXIT_USAGE;
 	}
 
@@ -743,7 +939,7 @@ int main(int argc, char **argv)
 	a.copts.stop = &got_signal;
 	if (client_open(&c, &a.copts, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vmc: %s\n", err);
-		rc = EXIT_NO_REPLY;
+		rc = client_fail_status(&c);
 	} else {
 		rc = e->fn(&c, &a);
 	}

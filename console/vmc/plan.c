@@ -79,7 +79,7 @@ int plan_run(struct client *c, const char *host, const char *mode, int json)
 	char err[512];
 	if (client_call(c, target, "balance.plan", args, &reply, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vmc: %s\n", err);
-		return 3;
+		return client_fail_status(c);
 	}
 	int rc = 0;
 	const cJSON *r = cJSON_GetObjectItem(reply, "result");

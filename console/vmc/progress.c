@@ -1,12 +1,16 @@
 /* progress.c - migrate, drain and undrain as seen from vmc: the events of the
  * migrations involved are printed as they come, then the reply. */
+#include "../../lib/topic.h"
 #include "progress.h"
 
 #include "client.h"
+#include "hold.h"
+#include "progview.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *pstr(const cJSON *o, const char *k, const char *dflt)
 {
@@ -42,28 +46,17 @@ static int progress_wanted(const struct progress_call *pc, const cJSON *ev)
 	return 0;
 }
 
+struct progress_wait {
+	const struct progress_call *pc;
+	struct progview *view;
+};
+
 static void progress_on_message(struct client *c, const char *rest, const cJSON *msg, void *ud)
 {
-	struct progress_call *pc = ud;
-	if (strcmp(rest, "event") != 0 || !progress_wanted(pc, msg))
+	struct progress_wait *w = ud;
+	if (!topic_is_event(rest) || !progress_wanted(w->pc, msg))
 		return;
-	FILE *out = pc->json ? stderr : stdout;
-	const char *type = pstr(msg, "type", "") + 10, *vm = pstr(msg, "vm", "?");
-	if (strcmp(type, "started") == 0) {
-		fprintf(out, "%s: migrating from %s to %s\n", vm, pstr(msg, "from", "?"),
-		        pstr(msg, "to", "?"));
-	} else if (strcmp(type, "progress") == 0) {
-		fprintf(out, "%s: %3.0f%%  %.0f of %.0f MiB sent, round %.0f\n", vm,
-		        pnum(msg, "percent"), pnum(msg, "bytes") / 1048576.0,
-		        pnum(msg, "total") / 1048576.0, pnum(msg, "round"));
-	} else if (strcmp(type, "finished") == 0) {
-		fprintf(out, "%s: now on %s (%.1f s, downtime %.0f ms)\n", vm, pstr(msg, "to", "?"),
-		        pnum(msg, "total_ms") / 1000.0, pnum(msg, "downtime_ms"));
-	} else if (strcmp(type, "failed") == 0) {
-		fprintf(out, "%s: failed at %s on %s: %s\n", vm, pstr(msg, "stage", "?"),
-		        pstr(msg, "host", "?"), pstr(msg, "why", "?"));
-	}
-	fflush(out);
+	progview_event(w->view, pstr(msg, "type", "") + 10, msg);
 }
 
 /* Prints a list of {vm, host-key, why} objects on one line. */
@@ -95,6 +88,9 @@ static void progress_print(const struct progress_call *pc, const cJSON *r)
 		       pstr(r, "vm", "?"), pstr(r, "from", "?"), pstr(r, "to", "?"),
 		       pnum(r, "total_ms") / 1000.0, pnum(r, "downtime_ms"),
 		       pnum(r, "bytes") / 1048576.0);
+		if (pnum(r, "held_until") > 0)
+			hold_print_until(pstr(r, "vm", "?"), pstr(r, "to", "?"),
+			                 pnum(r, "held_until"));
 		return;
 	}
 	const cJSON *moved = cJSON_GetObjectItem(r, "moved");
@@ -114,16 +110,21 @@ static void progress_print(const struct progress_call *pc, const cJSON *r)
 
 int progress_run(struct client *c, struct progress_call *pc)
 {
-	c->on_message = progress_on_message;
-	c->ud = pc;
-	client_follow(c, "event");
+	FILE *out = pc->json ? stderr : stdout;
+	int table = strcmp(pc->op, "vm.migrate") != 0;
+	struct progress_wait w = {pc, progview_new(out, isatty(fileno(out)), table)};
+	c->on_message = w.view ? progress_on_message : NULL;
+	c->ud = &w;
+	client_follow(c, "event/#");
 	cJSON *reply;
 	char err[512];
 	int rc = client_call(c, pc->target, pc->op, pc->args, &reply, err, sizeof(err));
 	c->on_message = NULL;
+	/* a single migration's line gives way to the result; a drain's table stays */
+	progview_end(w.view, table || rc < 0);
 	if (rc < 0) {
 		fprintf(stderr, "vmc: %s\n", err);
-		return 3;
+		return client_fail_status(c);
 	}
 	const cJSON *e = cJSON_GetObjectItem(reply, "error");
 	if (!cJSON_IsTrue(cJSON_GetObjectItem(reply, "ok"))) {

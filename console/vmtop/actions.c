@@ -187,7 +187,7 @@ static void action_done(struct vmtop *t, const char *label, int ok, const cJSON 
 		snprintf(text, sizeof(text), "%s: ok", label);
 	else
 		snprintf(text, sizeof(text), "%s: %s: %s", label, code, message);
-	ui_status(&t->ui, !ok, "%s", text);
+	ui_result(&t->ui, !ok, text);
 	cluster_model_note(t->model, evloop_wall_ms(), ok ? "command.ok" : "command.failed",
 	                   ab ? ab->host : "", ab ? ab->vm : "", text);
 	free(ab);
@@ -235,6 +235,7 @@ static const struct {
 } verbs[] = {
     {"vm.migrate", "migrate", 1}, {"vm.shutdown", "shut down", 0}, {"vm.destroy", "destroy", 0},
     {"host.drain", "drain", 1},   {"host.undrain", "undrain", 1},  {"vm.create", "create", 1},
+    {"vm.start", "start", 1},     {"vm.pause", "pause", 0},        {"vm.unpause", "unpause", 0},
 };
 
 static const char *verb_of(const char *op, double *timeout_s, double dflt)

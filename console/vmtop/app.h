@@ -38,6 +38,7 @@ struct vmtop_opts {
 struct vmtop {
 	struct vmtop_opts o;
 	struct cluster_model *model;
+	struct history *hist; /* the hosts' load over the last minutes */
 	struct ui ui;
 	struct screen scr;
 	struct evloop *loop;
@@ -51,6 +52,8 @@ struct vmtop {
 	int synced;       /* our sync marker came back: the retained messages are in */
 	int64_t start_ms; /* monotonic */
 	int64_t sync_ms;  /* monotonic time the marker came back */
+	char bus_why[512]; /* why the last connection attempt failed */
+	int bus_final;     /* a failure retrying will not cure (batch gives up) */
 	size_t retained_hosts; /* retained host/... messages received (live ones do not count) */
 	size_t sync_hosts; /* retained_hosts then: 0 if the broker kept none for us */
 	long printed;     /* snapshots or frames so far */
@@ -92,7 +95,12 @@ void actions_request_plan(struct vmtop *t);
 void prompt_open(struct ui *ui, enum prompt_mode mode, const char *label, const char *text);
 /* Asks "label [y/N]" before running act (ownership of act's VM list passes). */
 void prompt_confirm(struct ui *ui, struct pending *act, const char *label);
-/* Offers the hosts a VM could go to; picking one leads to a confirmation. */
+/* Asks to confirm migrating act's VMs to act->to (ownership of act's VM list passes),
+ * with a warning when that host would then be over MIGRATE_WARN_PCT % CPU. */
+#define MIGRATE_WARN_PCT 80
+void migrate_confirm(struct vmtop *t, struct pending *act);
+/* Offers the hosts a VM could go to, with their CPU and free memory; picking one leads
+ * to a confirmation. */
 int prompt_pick_host(struct vmtop *t, struct pending *act, char *err, size_t errlen);
 /* Handles a key while a prompt is open. */
 void prompt_key(struct vmtop *t, int key);
@@ -101,6 +109,14 @@ void pending_clear(struct pending *p);
 /* Fills act's VM list: the marked VMs, or the one under the cursor. Returns their count,
  * or 0 with err saying why there is none. */
 size_t pending_vms(struct vmtop *t, struct pending *act, char *err, size_t errlen);
+
+/* --- mouse.c: clicks ---------------------------------------------------------------- */
+
+/* Turns the mouse on (unless the terminal has none). */
+void mouse_init(void);
+/* Handles a KEY_MOUSE: a click on a row selects it, on a column title sorts by it, on
+ * a tab opens its view; the wheel moves the cursor. */
+void mouse_handle(struct vmtop *t);
 
 /* --- keys.c: the key table ------------------------------------------------------- */
 

@@ -155,6 +155,7 @@ static cJSON *json_summary(const struct cluster_model *m, int64_t now_ms)
 	    {"paused", offsetof(struct cm_summary, paused)},
 	    {"stopped", offsetof(struct cm_summary, stopped)},
 	    {"other", offsetof(struct cm_summary, other)},
+	    {"unknown", offsetof(struct cm_summary, unknown)},
 	    {"cpus_total", offsetof(struct cm_summary, cpus_total)},
 	    {"migrations", offsetof(struct cm_summary, migrations)},
 	};

@@ -89,14 +89,12 @@ static int add_vm(struct pending *p, const char *name)
 static int c_migrate(struct vmtop *t, int argc, char **argv, char *err, size_t errlen)
 {
 	struct pending act = {0};
-	char label[200];
 	if (check_vm(t, argv[1], err, errlen) < 0 || check_host(t, argv[2], err, errlen) < 0)
 		return -1;
 	snprintf(act.op, sizeof(act.op), "vm.migrate");
 	snprintf(act.to, sizeof(act.to), "%s", argv[2]);
 	add_vm(&act, argv[1]);
-	snprintf(label, sizeof(label), "Migrate %s to %s?", argv[1], argv[2]);
-	prompt_confirm(&t->ui, &act, label);
+	migrate_confirm(t, &act);
 	return 0;
 }
 
@@ -104,7 +102,11 @@ static int c_vms_op(struct vmtop *t, int argc, char **argv, char *err, size_t er
 {
 	static const struct {
 		const char *cmd, *op, *verb;
-	} ops[] = {{"shutdown", "vm.shutdown", "Shut down"}, {"destroy", "vm.destroy", "Destroy"}};
+	} ops[] = {{"shutdown", "vm.shutdown", "Shut down"},
+	           {"destroy", "vm.destroy", "Destroy"},
+	           {"start", "vm.start", "Start"},
+	           {"pause", "vm.pause", "Pause"},
+	           {"unpause", "vm.unpause", "Resume (unpause)"}};
 	struct pending act = {0};
 	char label[200];
 	size_t k = 0;
@@ -232,6 +234,10 @@ static const struct command commands[] = {
     {"shutdown", "[VM...]", "shut down VMs (default: marked or selected)", 0, -1, C_ACTION,
      c_vms_op},
     {"destroy", "[VM...]", "destroy VMs (default: marked or selected)", 0, -1, C_ACTION, c_vms_op},
+    {"start", "[VM...]", "start VMs (default: marked or selected)", 0, -1, C_ACTION, c_vms_op},
+    {"pause", "[VM...]", "pause VMs (default: marked or selected)", 0, -1, C_ACTION, c_vms_op},
+    {"unpause", "[VM...]", "resume paused VMs (default: marked or selected)", 0, -1, C_ACTION,
+     c_vms_op},
     {"create", "NAME TEMPLATE", "create a VM from a template (configuration agent)", 2, 2, C_ACTION,
      c_create},
     {"sort", "COLUMN [asc|desc]", "sort by a column (id or header)", 1, 2, 0, c_sort},

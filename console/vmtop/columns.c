@@ -81,9 +81,14 @@ void fmt_summary(const struct cluster_model *m, int64_t now_ms, char *hosts, siz
 	         s.online, s.offline, s.maintenance, s.stale, s.cpus_used, s.cpus_total,
 	         s.cpus_total ? 100.0 * s.cpus_used / s.cpus_total : 0.0, used, total,
 	         s.mem_total_mb ? 100.0 * (double)s.mem_used_mb / (double)s.mem_total_mb : 0.0);
-	char other[32] = "";
-	if (s.other) /* crashed, migrating, ...: rare, so only when there are some */
-		snprintf(other, sizeof(other), " %d other", s.other);
+	char other[64] = "";
+	size_t o = 0;
+	/* crashed, migrating, ...: rare, so only when there are some; unknown: the VMs of
+	 * hosts that are offline or stale, whose last state is not live */
+	if (s.other)
+		o += (size_t)snprintf(other, sizeof(other), " %d other", s.other);
+	if (s.unknown)
+		snprintf(other + o, sizeof(other) - o, " %d unknown", s.unknown);
 	snprintf(load, llen, "VMs: %d running %d paused %d stopped%s  Migrating %d  Balance %s%s%s",
 	         s.running, s.paused, s.stopped, other, s.migrations, mode, window[0] ? " " : "",
 	         window);
@@ -101,9 +106,11 @@ static const char *h_name(const struct row *r, const struct view_env *e)
 	return HOST(r)->name;
 }
 
+/* What the header counts it as: an online or maintenance host without recent loads is
+ * "stale". */
 static const char *h_state(const struct row *r, const struct view_env *e)
 {
-	return cm_host_state_name(HOST(r)->state);
+	return host_is_stale(HOST(r)) ? "stale" : cm_host_state_name(HOST(r)->state);
 }
 
 static double h_stale(const struct row *r, const struct view_env *e)
@@ -226,14 +233,30 @@ static const char *v_host(const struct row *r, const struct view_env *e)
 	return VM(r)->host[0] ? VM(r)->host : "-";
 }
 
+/* A VM whose host is offline or stale is "unknown": its last state is not live. */
 static const char *v_state(const struct row *r, const struct view_env *e)
 {
-	return VM(r)->state;
+	return cluster_model_vm_stale(e->m, VM(r)) ? "unknown" : VM(r)->state;
 }
 
 static double v_cpu(const struct row *r, const struct view_env *e)
 {
-	return VM(r)->cpu;
+	return cluster_model_vm_stale(e->m, VM(r)) ? NAN : VM(r)->cpu;
+}
+
+static double v_hold(const struct row *r, const struct view_env *e)
+{
+	int64_t left = cluster_model_vm_hold_left(VM(r), e->now_ms);
+	return left > 0 ? (double)left / 1000.0 : NAN;
+}
+
+static void v_hold_text(const struct row *r, const struct view_env *e, char *b, size_t n)
+{
+	double left = v_hold(r, e);
+	if (isnan(left))
+		snprintf(b, n, "-");
+	else
+		fmt_age((int64_t)(left * 1000), b, n);
 }
 
 static double v_vcpus(const struct row *r, const struct view_env *e)
@@ -317,6 +340,7 @@ const struct column columns_vm[] = {
     {"vcpus", "VCPUS", 5, COL_DESC, v_vcpus, 0, NULL, NULL},
     {"mem_mb", "MEM(M)", 7, COL_DESC, v_mem, 0, NULL, NULL},
     {"mem_pct", "MEM%", 5, COL_DESC, v_mem_pct, 1, NULL, NULL},
+    {"hold", "HOLD", 5, COL_DESC, v_hold, 0, NULL, v_hold_text},
     {"guest_cpu", "GCPU%", 5, COL_DESC, v_gcpu, 0, NULL, NULL},
     {"steal", "STEAL", 5, COL_DESC, v_steal, 0, NULL, NULL},
     {"load1", "LOAD1", 5, COL_DESC, v_load1, 2, NULL, NULL},

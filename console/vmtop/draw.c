@@ -4,13 +4,15 @@
 #include <curses.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "vmtop.h"
 
 #define HEADER_LINES 5 /* title, hosts/VMs, CPU/memory, tabs, column headers */
-#define MAX_VISIBLE_COLS 32
+#define MAX_VISIBLE_COLS SCREEN_COLS_MAX
+#define SPARK_LINES 2 /* the hosts view's CPU and memory history of the host selected */
 
 enum {
 	PAIR_TITLE = 1,
@@ -61,15 +63,19 @@ void draw_init(struct screen *s, int mono)
 	    [ROLE_ERROR] = A_REVERSE | A_BOLD,
 	};
 	memset(s, 0, sizeof(*s));
-	s->colors = !mono && has_colors() && COLORS >= 8 && COLOR_PAIRS > PAIR_DIM;
+	s->utf8 = MB_CUR_MAX > 1;
 	for (int r = 0; r < ROLE__COUNT; r++)
 		s->attr[r] = mono_attr[r];
+	/* COLORS and COLOR_PAIRS are known only once start_color() has run */
+	if (mono || !has_colors() || start_color() == ERR)
+		return;
+	s->colors = COLORS >= 8 && COLOR_PAIRS > PAIR_DIM;
 	if (!s->colors)
 		return;
-	start_color();
-	use_default_colors();
+	/* without the terminal's own background, black stands in for it */
+	short dflt = use_default_colors() == OK ? -1 : COLOR_BLACK;
 	for (size_t i = 0; i < sizeof(palette) / sizeof(palette[0]); i++) {
-		init_pair(palette[i].pair, palette[i].fg, palette[i].bg);
+		init_pair(palette[i].pair, palette[i].fg, palette[i].bg < 0 ? dflt : palette[i].bg);
 		s->attr[palette[i].role] = (int)COLOR_PAIR(palette[i].pair) | palette[i].extra;
 	}
 }
@@ -148,8 +154,11 @@ static void draw_tabs(struct screen *s, const struct ui *ui)
 			snprintf(tab, sizeof(tab), " %zu VMs on %s ", i + 1, ui->host);
 		else
 			snprintf(tab, sizeof(tab), " %zu %s ", i + 1, views[order[i]].title);
+		s->map.tab_x[i] = x;
 		x += put(3, x, COLS, cur ? s->attr[ROLE_TAB] : s->attr[ROLE_NORMAL], tab);
+		s->map.tab_end[i] = x;
 	}
+	s->map.ntabs = (int)(sizeof(order) / sizeof(order[0]));
 	const struct view *vw = &views[ui->view];
 	const struct sortspec *ss = &ui->sort[ui->view];
 	size_t used = 0;
@@ -159,8 +168,10 @@ static void draw_tabs(struct screen *s, const struct ui *ui)
 	if (ui->marks.n && used < sizeof(right))
 		used += (size_t)snprintf(right + used, sizeof(right) - used, "marked %zu  ",
 		                         ui->marks.n);
-	if (ss->col >= 0 && used < sizeof(right))
-		snprintf(right + used, sizeof(right) - used, "sort %s %s", vw->cols[ss->col].id,
+	if (ss->col >= 0 && used < sizeof(right)) /* as the column's title says it */
+		snprintf(right + used, sizeof(right) - used, "sort %s %s",
+		         vw->cols[ss->col].header[0] ? vw->cols[ss->col].header
+		                                     : vw->cols[ss->col].id,
 		         ss->desc ? "desc" : "asc");
 	int rw = (int)strlen(right);
 	if (x + 2 + rw > COLS)
@@ -238,6 +249,7 @@ static enum role state_role(const char *state)
 	    {"online", ROLE_GOOD},    {"running", ROLE_GOOD},  {"maintenance", ROLE_WARN},
 	    {"paused", ROLE_WARN},    {"incoming", ROLE_WARN}, {"outgoing", ROLE_WARN},
 	    {"migrating", ROLE_WARN}, {"offline", ROLE_BAD},   {"crashed", ROLE_BAD},
+	    {"stale", ROLE_WARN},     {"unknown", ROLE_DIM},
 	};
 	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
 		if (!strcmp(roles[i].state, state))
@@ -292,6 +304,48 @@ static void draw_row(struct screen *s, int y, const struct view *vw, const struc
 	}
 }
 
+/* Under the hosts table: the selected host's CPU and memory over the last minutes. */
+static void draw_sparks(struct screen *s, const struct ui *ui, const struct view_env *e, int y)
+{
+	static const struct {
+		enum hist_series which;
+		const char *label;
+	} lines[SPARK_LINES] = {{HIST_CPU, "CPU%"}, {HIST_MEM, "MEM%"}};
+	const struct row *r = ui_current(ui);
+	const char *host = r && r->kind == ROW_HOST ? ((const struct cm_host *)r->p)->name : NULL;
+	double v[HIST_POINTS];
+	char head[128], spark[HIST_POINTS * 4 + 1], tail[32];
+	for (int i = 0; i < SPARK_LINES; i++) {
+		move(y + i, 0);
+		clrtoeol();
+		if (!host)
+			continue;
+		/* as many points as fit, at most the whole history */
+		int n = COLS - 20 - (int)strlen(host) - 1;
+		if (n > HIST_POINTS)
+			n = HIST_POINTS;
+		if (n < 4)
+			return;
+		size_t have =
+		    history_series(e->hist, host, lines[i].which, e->now_ms, v, (size_t)n);
+		double last = NAN;
+		for (int k = 0; k < n; k++)
+			last = isnan(v[k]) ? last : v[k];
+		snprintf(head, sizeof(head), " %s %s %dm ", host, lines[i].label,
+		         n * HIST_STEP_MS / 60000 ? n * HIST_STEP_MS / 60000 : 1);
+		int x = put(y + i, 0, COLS, s->attr[ROLE_LABEL], head);
+		fmt_spark(v, (size_t)n, s->utf8, spark, sizeof(spark));
+		attron(s->attr[load_role(last)]);
+		mvaddstr(y + i, x, spark); /* UTF-8 blocks: one column each */
+		attroff(s->attr[load_role(last)]);
+		if (have)
+			snprintf(tail, sizeof(tail), " %5.1f", last);
+		else
+			snprintf(tail, sizeof(tail), " (no history yet)");
+		put(y + i, x + n, COLS - x - n, s->attr[ROLE_LABEL], tail);
+	}
+}
+
 static void draw_table(struct screen *s, struct ui *ui, const struct view_env *e)
 {
 	const struct view *vw = &views[ui->view];
@@ -302,13 +356,22 @@ static void draw_table(struct screen *s, struct ui *ui, const struct view_env *e
 	attron(s->attr[ROLE_COLHDR]);
 	mvhline(y, 0, ' ', COLS);
 	attroff(s->attr[ROLE_COLHDR]);
+	s->map.header_y = y;
+	s->map.ncols = lo.n;
 	for (int i = 0; i < lo.n; i++) {
 		const struct column *c = &vw->cols[lo.col[i]];
 		int sorted = ui->sort[ui->view].col == lo.col[i];
 		put_cell(y, lo.x[i], lo.w[i], s->attr[sorted ? ROLE_SORTHDR : ROLE_COLHDR], c,
 		         c->header);
+		s->map.col[i] = lo.col[i];
+		s->map.col_x[i] = lo.x[i];
+		s->map.col_w[i] = lo.w[i];
 	}
 	y++;
+	if (ui->view == VIEW_HOSTS && rows > SPARK_LINES + 2) {
+		rows -= SPARK_LINES;
+		draw_sparks(s, ui, e, y + rows);
+	}
 
 	if (ui->view == VIEW_PLAN) { /* what the dry run said, above its moves */
 		const char *msg = ui->plan.message[0]
@@ -317,6 +380,8 @@ static void draw_table(struct screen *s, struct ui *ui, const struct view_env *e
 		put_line(y++, s->attr[ui->plan.state == PLAN_FAILED ? ROLE_BAD : ROLE_LABEL], msg);
 		rows--;
 	}
+	s->map.body_y = y;
+	s->map.body_rows = ui->nrows ? rows : 0;
 	if (!ui->nrows) {
 		static const char *const empty[VIEW__COUNT] = {
 		    [VIEW_HOSTS] = "  No hosts yet: waiting for host state and load messages.",
@@ -344,6 +409,30 @@ static void draw_table(struct screen *s, struct ui *ui, const struct view_env *e
 
 /* --- status line, picker, help ---------------------------------------------------- */
 
+/* The key bar: the most wanted keys first, as many as fit. */
+static void draw_keybar(struct screen *s, int y, int read_only)
+{
+	static const struct {
+		const char *text;
+		int action;
+	} items[] = {
+	    {"q quit", 0},     {"? help", 0},   {"m migrate", 1},      {"d drain", 1},
+	    {"Space mark", 1}, {"/ filter", 0}, {": command", 0},      {"Tab view", 0},
+	    {"Enter open", 0}, {"< > sort", 0}, {"s/S start/stop", 1}, {"P/R pause/resume", 1},
+	};
+	char line[512] = "";
+	size_t used = 0;
+	for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+		size_t n = strlen(items[i].text) + (used ? 2 : 0);
+		if ((items[i].action && read_only) || (int)(used + n) >= COLS ||
+		    used + n >= sizeof(line))
+			continue;
+		used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s", used ? "  " : "",
+		                         items[i].text);
+	}
+	put(y, 0, COLS, s->attr[ROLE_DIM], line);
+}
+
 static void draw_status(struct screen *s, const struct ui *ui, const struct draw_info *di)
 {
 	char line[512];
@@ -361,7 +450,10 @@ static void draw_status(struct screen *s, const struct ui *ui, const struct draw
 		return;
 	case PROMPT_CONFIRM:
 		snprintf(line, sizeof(line), "%s [y/N]", p->label);
-		put_line(y, s->attr[ROLE_WARN] | (int)A_BOLD, line);
+		put_line(y,
+		         strncmp(p->label, "WARNING", 7) ? s->attr[ROLE_WARN] | (int)A_BOLD
+		                                         : s->attr[ROLE_ERROR],
+		         line);
 		break;
 	case PROMPT_PICK:
 		put_line(y, s->attr[ROLE_LABEL], "Up/Down choose, Enter picks, Esc cancels");
@@ -370,11 +462,7 @@ static void draw_status(struct screen *s, const struct ui *ui, const struct draw
 		if (ui->status[0]) {
 			put_line(y, s->attr[ui->status_err ? ROLE_ERROR : ROLE_NORMAL], ui->status);
 		} else {
-			snprintf(line, sizeof(line),
-			         "q quit  ? help  / filter  : command  Tab view  "
-			         "Enter open  < > sort%s",
-			         di->read_only ? "" : "  Space mark  m migrate  d drain");
-			put(y, 0, COLS, s->attr[ROLE_DIM], line);
+			draw_keybar(s, y, di->read_only);
 		}
 		break;
 	}

@@ -290,6 +290,21 @@ static void k_destroy(struct vmtop *t)
 	vm_action(t, "vm.destroy", "Destroy (power off at once)");
 }
 
+static void k_start(struct vmtop *t)
+{
+	vm_action(t, "vm.start", "Start");
+}
+
+static void k_pause(struct vmtop *t)
+{
+	vm_action(t, "vm.pause", "Pause");
+}
+
+static void k_unpause(struct vmtop *t)
+{
+	vm_action(t, "vm.unpause", "Resume (unpause)");
+}
+
 /* The host an action on hosts means here: the one under the cursor or being shown. */
 static const char *current_host(struct vmtop *t)
 {
@@ -382,11 +397,16 @@ static const struct key_binding {
     {'a', "a", "mark every VM shown (again: unmark them)", K_ACTION, k_mark_all},
     {'U', "U", "unmark all VMs", K_ACTION, k_unmark},
     {'m', "m", "migrate the VM(s) to a host you choose", K_ACTION, k_migrate},
+    {'s', "s", "start the VM(s)", K_ACTION, k_start},
     {'S', "S", "shut down the VM(s)", K_ACTION, k_shutdown},
+    {'P', "P", "pause the VM(s)", K_ACTION, k_pause},
+    {'R', "R", "resume (unpause) the VM(s)", K_ACTION, k_unpause},
     {'X', "X", "destroy the VM(s) (power off at once)", K_ACTION, k_destroy},
     {'d', "d", "drain the host (maintenance: its VMs move away)", K_ACTION, k_drain},
     {'u', "u", "undrain the host (its VMs come back)", K_ACTION, k_undrain},
     {'c', "c", "create a VM from a template (:create NAME TEMPLATE)", K_ACTION, k_create},
+    {KEY_MOUSE, "mouse", "click a row: select it; a column title: sort; a tab: open it", 0,
+     mouse_handle},
     {KEY_CTRL('l'), "^L", "redraw the screen", 0, k_redraw},
     {'?', "? F1", "this help (arrows scroll it; any other key closes it)", 0, k_help},
     {KEY_F(1), NULL, NULL, 0, k_help},
@@ -405,7 +425,8 @@ void keys_handle(struct vmtop *t, int key)
 		t->ui.help = 0; /* any other key closes the help page */
 		return;
 	}
-	t->ui.status[0] = '\0';
+	t->ui.status[0] = '\0'; /* a key press: the status line has been seen */
+	t->ui.status_result = 0;
 	for (size_t i = 0; i < sizeof(bindings) / sizeof(bindings[0]); i++) {
 		const struct key_binding *b = &bindings[i];
 		if (b->key != key)

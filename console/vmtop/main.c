@@ -45,7 +45,7 @@ static void on_winch(int sig)
 
 struct view_env vmtop_env(struct vmtop *t)
 {
-	return (struct view_env){t->model, evloop_wall_ms(), &t->ui.marks};
+	return (struct view_env){t->model, evloop_wall_ms(), &t->ui.marks, t->hist};
 }
 
 /* --- the bus ----------------------------------------------------------------------- */
@@ -165,6 +165,7 @@ static long on_frame_timer(struct evloop *loop, long long id, void *ud)
 {
 	struct vmtop *t = ud;
 	cluster_model_tick(t->model, evloop_wall_ms());
+	history_sample(t->hist, t->model, evloop_wall_ms());
 	marks_prune(&t->ui.marks, t->model);
 	frame(t);
 	if (t->o.iterations && ++t->printed >= t->o.iterations)
@@ -203,6 +204,7 @@ static int run_screen(struct vmtop *t)
 	set_escdelay(25);
 	curs_set(0);
 	draw_init(&t->scr, t->o.mono);
+	mouse_init();
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -238,8 +240,13 @@ static long on_batch_timer(struct evloop *loop, long long id, void *ud)
 		 * after the timeout */
 		long wait = delay > VMTOP_LOAD_WAIT_MS ? delay : VMTOP_LOAD_WAIT_MS;
 		int ready = t->synced && (t->sync_hosts || now - t->sync_ms >= wait);
-		if (!ready && now - t->start_ms < (int64_t)(t->o.timeout_s * 1000))
+		int waited = now - t->start_ms >= (int64_t)(t->o.timeout_s * 1000);
+		if (!ready && !waited && !t->bus_final)
 			return 50;
+		if (!ready && !bus_connected(t->bus)) { /* never reached: no empty snapshot */
+			t->quit = 1;
+			return -1;
+		}
 	}
 	batch_print(t, stdout);
 	t->printed++;
@@ -254,7 +261,10 @@ static int run_batch(struct vmtop *t)
 {
 	evloop_add_timer(t->loop, 50, on_batch_timer, t);
 	evloop_run(t->loop);
-	return t->synced ? EXIT_OK : EXIT_NO_BROKER;
+	if (!t->printed && !got_signal)
+		fprintf(stderr, "vmtop-cluster: no snapshot: %s\n",
+		        t->bus_why[0] ? t->bus_why : "the broker did not answer in time");
+	return t->printed ? EXIT_OK : EXIT_NO_BROKER;
 }
 
 /* --- options ------------------------------------------------------------------------ */
@@ -299,13 +309,21 @@ static void usage(FILE *f)
 }
 
 /* Checks what the settings say together. Returns 0, or EXIT_USAGE after saying why. */
-static int check_opts(struct vmtop_opts *o)
+static int check_opts(struct vmtop_opts *o, const struct conf *conf)
 {
-	char err[256];
+	char err[256], where[4200];
+	o->broker = o->broker_list.text;
 	o->fmt = o->json ? BATCH_JSON : o->csv ? BATCH_CSV : BATCH_TEXT;
 	o->batch |= o->json || o->csv;
-	if (vmc_name_check(o->cluster, "cluster name", err, sizeof(err)) < 0) {
-		fprintf(stderr, "vmtop-cluster: %s\n", err);
+	/* FILE:LINE when the setting came from -c FILE */
+	const char *bad = NULL;
+	if (vmc_name_check(o->cluster, "cluster name", err, sizeof(err)) < 0)
+		bad = o->cluster;
+	else if (bus_urls_check(o->broker, err, sizeof(err)) < 0)
+		bad = o->broker;
+	if (bad) {
+		fprintf(stderr, "%s: %s\n",
+		        conf_where(conf, bad, "vmtop-cluster", where, sizeof(where)), err);
 		return EXIT_USAGE;
 	}
 	const struct view *vw = o->view ? view_find(o->view) : NULL;
@@ -345,6 +363,7 @@ static int parse_args(struct vmtop_opts *o, int argc, char **argv, struct conf *
 	lo[NOPTS] = (struct option){"help", no_argument, NULL, 'h'};
 	lo[NOPTS + 1] = (struct option){NULL, 0, NULL, 0};
 	int check_only = 0;
+	o->broker_list.pass = 2; /* a --broker replaces the file's list */
 	while ((ch = getopt_long(argc, argv, "bc:d:i:hn", lo, NULL)) != -1) {
 		const struct cliopts_def *d = ch >= 256 ? &opt_defs[ch - 256] : NULL;
 		for (size_t k = 0; !d && k < sizeof(shorts) / sizeof(shorts[0]); k++)
@@ -370,7 +389,7 @@ static int parse_args(struct vmtop_opts *o, int argc, char **argv, struct conf *
 		fprintf(stderr, "vmtop-cluster: unexpected argument \"%s\"\n", argv[optind]);
 		return EXIT_USAGE;
 	}
-	int rc = check_opts(o);
+	int rc = check_opts(o, *conf);
 	return rc == 0 && check_only ? -1 : rc; /* -n: the settings are fine; stop here */
 }
 
@@ -422,14 +441,24 @@ static int ui_setup(struct vmtop *t)
 	return 0;
 }
 
+/* A failed connection attempt: remembered for batch output, which stops on one that retrying
+ * will not cure (a closed connection may be a broker of the other MQTT version: once more). */
+static void on_connect_failed(struct bus *b, enum bus_fail kind, const char *why, void *ud)
+{
+	struct vmtop *t = ud;
+	int again = kind == BUS_FAIL_CLOSED && t->o.protocol == 0 && !t->bus_why[0];
+	snprintf(t->bus_why, sizeof(t->bus_why), "%s", why);
+	t->bus_final |= !again;
+}
+
 static int bus_setup(struct vmtop *t, char *password, size_t pwlen)
 {
 	static const struct {
 		const char *rest;
 		int qos;
 	} subs[] = {
-	    {"host/+/state", 1}, {"host/+/load", 0}, {"vm/+", 1},
-	    {"guest/+/load", 0}, {"event", 1},       {"policy", 1},
+	    {"host/+/state", 1}, {"host/+/load", 0}, {"host/+/vm/+", 1},
+	    {"guest/+/load", 0}, {"event/#", 1},     {"policy", 1},
 	};
 	char err[512], topic[VMC_TOPIC_MAX];
 	unsigned rnd = 0;
@@ -459,6 +488,7 @@ static int bus_setup(struct vmtop *t, char *password, size_t pwlen)
 	    .on_connect = on_connect,
 	    .on_disconnect = on_disconnect,
 	    .on_message = on_message,
+	    .on_connect_failed = on_connect_failed,
 	    .ud = t,
 	};
 	t->loop = evloop_new();
@@ -498,6 +528,7 @@ int main(int argc, char **argv)
 	}
 	t.o.broker = t.o.broker_list.text;
 	t.model = cluster_model_new(0);
+	t.hist = history_new();
 	ui_init(&t.ui);
 	if (ui_setup(&t) < 0) {
 		rc = EXIT_USAGE;
@@ -527,6 +558,7 @@ out:
 	help_free(t.help, t.nhelp);
 	ui_free(&t.ui);
 	cluster_model_free(t.model);
+	history_free(t.hist);
 	conf_free(conf);
 	return rc;
 }

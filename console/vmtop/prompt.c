@@ -2,6 +2,7 @@
  * type), the command line (':'), a y/N confirmation in front of every action, and the
  * host picker a migration starts with. */
 #include <curses.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,39 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Host h's CPU percent once the VMs of act that are elsewhere run on it too, or NAN
+ * when its CPU count is unknown. */
+static double cpu_after(const struct vmtop *t, const struct cm_host *h, const struct pending *act)
+{
+	double pct = h->cpu;
+	if (h->cpus <= 0)
+		return NAN;
+	for (size_t k = 0; k < act->nvms; k++) {
+		const struct cm_vm *v = cluster_model_vm_find(t->model, act->vms[k]);
+		if (v && strcmp(v->host, h->name) != 0)
+			pct += v->cpu / h->cpus; /* a VM's CPU is percent of one CPU */
+	}
+	return pct;
+}
+
+void migrate_confirm(struct vmtop *t, struct pending *act)
+{
+	char label[sizeof(t->ui.prompt.label)], what[80];
+	const struct cm_host *h = cluster_model_host_find(t->model, act->to);
+	double after = h ? cpu_after(t, h, act) : NAN;
+	if (act->nvms == 1)
+		snprintf(what, sizeof(what), "%s", act->vms[0]);
+	else
+		snprintf(what, sizeof(what), "%zu VMs", act->nvms);
+	if (!isnan(after) && after > MIGRATE_WARN_PCT)
+		snprintf(label, sizeof(label),
+		         "WARNING: %s at %d%% CPU after the move (over %d%%): migrate %s anyway?",
+		         act->to, after < 9999 ? (int)(after + 0.5) : 9999, MIGRATE_WARN_PCT, what);
+	else
+		snprintf(label, sizeof(label), "Migrate %s to %s?", what, act->to);
+	prompt_confirm(&t->ui, act, label);
+}
+
 int prompt_pick_host(struct vmtop *t, struct pending *act, char *err, size_t errlen)
 {
 	char **items = NULL;
@@ -105,8 +139,13 @@ int prompt_pick_host(struct vmtop *t, struct pending *act, char *err, size_t err
 			const struct cm_vm *v = cluster_model_vm_find(t->model, act->vms[k]);
 			on += v && !strcmp(v->host, h->name);
 		}
-		if (on < act->nvms)
-			push_name(&items, &n, h->name);
+		if (on < act->nvms) { /* the name first: picking reads it back */
+			char item[128], fr[16];
+			fmt_mem(h->mem_free_mb, fr, sizeof(fr));
+			snprintf(item, sizeof(item), "%-12s CPU %5.1f%%  free %6s", h->name, h->cpu,
+			         fr);
+			push_name(&items, &n, item);
+		}
 	}
 	if (!n) {
 		snprintf(err, errlen, "no other online host to migrate to");
@@ -215,14 +254,10 @@ static void pick_key(struct vmtop *t, int key)
 		p->sel = p->nitems ? p->nitems - 1 : 0;
 	} else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
 		struct pending act = p->act;
-		char label[160];
 		memset(&p->act, 0, sizeof(act));
-		snprintf(act.to, sizeof(act.to), "%s", p->items[p->sel]);
-		if (act.nvms == 1)
-			snprintf(label, sizeof(label), "Migrate %s to %s?", act.vms[0], act.to);
-		else
-			snprintf(label, sizeof(label), "Migrate %zu VMs to %s?", act.nvms, act.to);
-		prompt_confirm(&t->ui, &act, label);
+		snprintf(act.to, sizeof(act.to), "%.*s", (int)strcspn(p->items[p->sel], " "),
+		         p->items[p->sel]);
+		migrate_confirm(t, &act);
 	} else if (key == KEY_ESC || key == 'q') {
 		prompt_close(&t->ui);
 		ui_status(&t->ui, 0, "cancelled");

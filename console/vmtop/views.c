@@ -182,6 +182,30 @@ void ui_status(struct ui *ui, int is_err, const char *fmt, ...)
 	vsnprintf(ui->status, sizeof(ui->status), fmt, ap);
 	va_end(ap);
 	ui->status_err = is_err;
+	ui->status_result = 0;
+}
+
+void ui_result(struct ui *ui, int is_err, const char *text)
+{
+	if (!ui->status_result || !ui->status[0]) {
+		snprintf(ui->status, sizeof(ui->status), "%s", text);
+		ui->status_err = is_err;
+		ui->status_result = 1;
+		return;
+	}
+	char prev[sizeof(ui->status)];
+	memcpy(prev, ui->status, sizeof(prev));
+	int error_first = ui->status_err && !is_err; /* the error shown stays in front */
+	const char *a = error_first ? prev : text, *b = error_first ? text : prev;
+	size_t n = strnlen(a, sizeof(ui->status) - 1);
+	memcpy(ui->status, a, n);
+	ui->status[n] = '\0';
+	size_t room = sizeof(ui->status) - n;
+	if (room > 4) {
+		memcpy(ui->status + n, " | ", 4);
+		snprintf(ui->status + n + 3, room - 3, "%s", b);
+	}
+	ui->status_err |= is_err;
 }
 
 void ui_set_view(struct ui *ui, enum view_id v, const char *host)

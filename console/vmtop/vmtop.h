@@ -20,11 +20,14 @@ struct row {
 	const void *p; /* cm_host, cm_vm, cm_migration, cm_event or plan_move */
 };
 
+struct history;
+
 /* What printing a row may need besides the row. */
 struct view_env {
 	const struct cluster_model *m;
 	int64_t now_ms;
-	const struct marks *marks; /* NULL: nothing marked */
+	const struct marks *marks;  /* NULL: nothing marked */
+	const struct history *hist; /* NULL: no load history */
 };
 
 #define COL_LEFT 1  /* left-aligned text */
@@ -71,6 +74,26 @@ void fmt_summary(const struct cluster_model *m, int64_t now_ms, char *hosts, siz
 long local_utc_offset(int64_t now_ms);
 /* A bar of pct (0-100) in width characters: '|' filled, ' ' empty. */
 void fmt_bar(double pct, int width, char *buf, size_t len);
+
+/* --- load history (history.c) ------------------------------------------------- */
+
+#define HIST_STEP_MS 5000 /* one point of a host's history: the mean over 5 s */
+#define HIST_POINTS 60    /* kept: the last 5 minutes */
+
+enum hist_series { HIST_CPU, HIST_MEM };
+
+/* A new empty history (NULL when out of memory: the console shows none). */
+struct history *history_new(void);
+void history_free(struct history *h);
+/* Adds what the model says now of every host with a live load. */
+void history_sample(struct history *h, const struct cluster_model *m, int64_t now_ms);
+/* The last n points (n <= HIST_POINTS) of a host's CPU or memory percent, oldest
+ * first, NAN where nothing was seen. Returns how many hold a value. */
+size_t history_series(const struct history *h, const char *host, enum hist_series which,
+                      int64_t now_ms, double *out, size_t n);
+/* The points as a sparkline of n cells, 0-100 %: UTF-8 blocks (U+2581-U+2588) when
+ * utf8, else ASCII ".:-=+*#@"; a blank where there is no value. Returns buf. */
+const char *fmt_spark(const double *v, size_t n, int utf8, char *buf, size_t len);
 
 /* --- marks (marks.c) ----------------------------------------------------------- */
 
@@ -178,7 +201,7 @@ struct pending {
 
 struct prompt {
 	enum prompt_mode mode;
-	char label[160];
+	char label[256];
 	char buf[256];
 	size_t len;
 	char **items; /* PROMPT_PICK choices */
@@ -199,8 +222,9 @@ struct ui {
 	struct marks marks;
 	struct prompt prompt;
 	int help;
-	char status[256];
+	char status[512];
 	int status_err;
+	int status_result; /* status holds replies the user has not yet seen past */
 	int read_only;
 	struct plan plan;
 };
@@ -222,6 +246,9 @@ int ui_sort_by(struct ui *ui, const char *name, char *err, size_t errlen);
 /* Sets the status line. */
 void ui_status(struct ui *ui, int is_err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Shows the outcome of a command. Outcomes that arrive before the next key press are
+ * shown together, errors first, so a refusal is never hidden by a later "ok". */
+void ui_result(struct ui *ui, int is_err, const char *text);
 
 /* --- the screen (draw.c) --------------------------------------------------- */
 
@@ -242,10 +269,25 @@ enum role {
 	ROLE__COUNT
 };
 
+#define SCREEN_COLS_MAX 32
+
+/* Where the last frame put things, for the mouse. */
+struct screen_map {
+	int tab_x[5], tab_end[5]; /* the tabs' columns, in tab order (hosts, VMs, events, plan) */
+	int ntabs;
+	int header_y;             /* the column titles' line */
+	int col[SCREEN_COLS_MAX]; /* the columns shown: index in the view's table, x, width */
+	int col_x[SCREEN_COLS_MAX], col_w[SCREEN_COLS_MAX];
+	int ncols;
+	int body_y, body_rows; /* the table's rows: first line and how many */
+};
+
 struct screen {
 	int colors; /* 0: monochrome attributes only */
 	int attr[ROLE__COUNT];
 	int help_top; /* first help line shown */
+	int utf8;     /* the locale writes UTF-8: sparklines in blocks */
+	struct screen_map map;
 };
 
 /* What the header shows besides the model. */

@@ -128,6 +128,7 @@ def cmd_hold(addr, n, seconds):
         s.sendall(b"A")
         s.setblocking(False)
         socks.append(s)
+    print("holding %d" % len(socks), flush=True)  # the test waits for this line
     time.sleep(float(seconds))
     closed = 0
     for s in socks:

@@ -90,8 +90,20 @@ like() { # GOT ERE DESC
 		diag "want match: /$2/"
 	fi
 }
+# sig_caught PID SIGNUM: true once the process has a handler for the signal (it is past
+# its start-up and a signal now means what the program says it means)
+sig_caught() {
+	local mask
+	# until it has exec'd, the child is a copy of this shell, with this shell's traps
+	[ "$(readlink "/proc/$1/exe")" != "$(readlink "/proc/$$/exe")" ] || return 1
+	mask=$(awk '/^SigCgt:/ { print $2 }' "/proc/$1/status" 2>/dev/null) || return 1
+	[ -n "$mask" ] && (((0x$mask >> ($2 - 1)) & 1))
+}
+# The timeout is a limit, not a pause: a condition that holds ends the wait at once, so
+# the limits are stretched by VMC_WAIT_SCALE (default 3) for loaded machines, where ASan
+# builds of several agents share two cores with another test run.
 wait_until() { # TIMEOUT-SECONDS CMD...
-	local deadline=$((SECONDS + $1))
+	local deadline=$((SECONDS + $1 * ${VMC_WAIT_SCALE:-3}))
 	shift
 	while ! "$@" >/dev/null 2>&1; do
 		[ "$SECONDS" -ge "$deadline" ] && return 1
@@ -162,7 +174,7 @@ host_state() { # NAME: prints the state vmc hosts shows
 _host_in_state() { [ "$(host_state "$1")" = "$2" ]; }
 
 harness_wait_host() { # NAME STATE [TIMEOUT]
-	wait_until "${3:-20}" _host_in_state "$1" "$2"
+	wait_until "${3:-60}" _host_in_state "$1" "$2"
 }
 
 # --- plain MQTT clients ---------------------------------------------------------
@@ -184,11 +196,13 @@ pub() { mosquitto_pub -p "$BROKER_PORT" -h 127.0.0.1 -q 1 "$@"; }
 
 # --- balancing tests -------------------------------------------------------------
 # harness_cluster_key: a fresh migration key in $T/cluster.key (for --cluster-key-file)
-harness_cluster_key() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/cluster.key"; }
-# events_start FILE [WAIT-SECONDS]: records every event (JSON lines) in the background; events_stop
+harness_cluster_key() { (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/cluster.key"); }
+# events_start FILE [WAIT-SECONDS]: records every event (JSON lines) in the background and
+# returns once the subscription is in place (vmc's "following" line); events_stop
 events_start() {
-	vmcc events --json --wait "${2:-300}" >"$1" 2>/dev/null &
+	vmcc events --json --wait "${2:-300}" >"$1" 2>"$1.err" &
 	EV_PID=$!
+	wait_until 30 grep -q 'following the events' "$1.err"
 }
 events_stop() {
 	kill "$EV_PID" 2>/dev/null

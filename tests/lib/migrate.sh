@@ -95,6 +95,8 @@ kill_loop() { # SIDE N
 # runs exactly once, on WANT ("source" or "destination").
 crash_round() { # VM POINT WANT
 	local vm=$1 point=$2 want=$3 p from to victim
+	# where it is: both agents answer (on a loaded machine a just restarted one may not yet)
+	wait_until 60 vm_settled "$vm" h1 h2
 	p=$(vm_places "$vm" h1 h2)
 	from=${p%%:*}
 	[ "$from" = h1 ] && to=h2 || to=h1

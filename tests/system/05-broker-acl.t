@@ -138,7 +138,7 @@ else
 fi
 
 if "$ROOT/scripts/vmc-broker-setup" -o "$D" --hosts h1,h2 --guests g1,g2 --admins admin \
-	--confd confd >"$T/setup.out" 2>&1; then
+	--confd confd --viewers viewer1 >"$T/setup.out" 2>&1; then
 	pass "vmc-broker-setup makes the CA, certificates, passwords and ACL"
 else
 	fail "vmc-broker-setup makes the CA, certificates, passwords and ACL" "$(cat "$T/setup.out")"
@@ -154,7 +154,7 @@ fi
 cp "$D/ca.crt" "$T/ca.before"
 cp "$D/agents/h1.pass" "$T/h1.before"
 "$ROOT/scripts/vmc-broker-setup" -o "$D" --hosts h1,h2 --guests g1,g2 --admins admin \
-	--confd confd >"$T/setup2.out" 2>&1
+	--confd confd --viewers viewer1 >"$T/setup2.out" 2>&1
 if cmp -s "$D/ca.crt" "$T/ca.before" && cmp -s "$D/agents/h1.pass" "$T/h1.before"; then
 	pass "running vmc-broker-setup again keeps the CA and the passwords"
 else
@@ -213,8 +213,9 @@ allowed() {
 	fi
 }
 # denied USER MARKER-TOPIC TOPIC...: USER publishes to each TOPIC with MQTT 3.1.1
-# (one retained) and with MQTT 5, then a marker on MARKER-TOPIC; none arrives
-# before the marker, and MQTT 5 reports "not authorized" for each.
+# (one retained) and with MQTT 5, then a marker on MARKER-TOPIC (as $MARKER_USER if
+# set: a viewer can publish no marker); none arrives before the marker, and MQTT 5
+# reports "not authorized" for each.
 denied() {
 	local user=$1 marker=$2 t tag out v5msg
 	shift 2
@@ -225,7 +226,7 @@ denied() {
 		pub "$user" "$t" "forged-5-$tag" -V 5
 		grep -qi 'not authori' "$T/pub.err" || v5msg+=("$t")
 	done
-	pub "$user" "$marker" "marker-$tag"
+	pub "${MARKER_USER:-$user}" "$marker" "marker-$tag"
 	if ! wait_seen "$W" "$marker marker-$tag"; then
 		fail "$user cannot publish to $*" "the marker on $marker never arrived"
 		return
@@ -244,17 +245,22 @@ denied() {
 	fi
 }
 
-# host h1: its own subtree, inventory, events, replies, balancing
+# host h1: every topic it writes names it: its subtree (state, load, the records of
+# its VMs), its events, its balancing messages, its peer requests; and replies
 allowed h1 "$C/host/h1/state"
 allowed h1 "$C/host/h1/load"
-allowed h1 "$C/vm/web1"
-allowed h1 "$C/event"
+allowed h1 "$C/host/h1/vm/web1"
+allowed h1 "$C/event/host/h1"
 allowed h1 "$C/reply/vmc-test"
-allowed h1 "$C/balance/help"
-allowed h1 "$C/balance/peer/h2"
 allowed h1 "$C/reply/host/h2"
+for k in help offer accept release; do allowed h1 "$C/balance/$k/h1"; done
+allowed h1 "$C/balance/peer/h2/h1"
 denied h1 "$C/host/h1/state" \
-	"$C/host/h2/state" "$C/host/h2/load" "$C/host/h2" \
+	"$C/host/h2/state" "$C/host/h2/load" "$C/host/h2" "$C/host/h2/vm/web1" "$C/vm/web1" \
+	"$C/event" "$C/event/host/h2" "$C/event/confd" \
+	"$C/balance/help" "$C/balance/help/h2" "$C/balance/offer/h2" "$C/balance/accept/h2" \
+	"$C/balance/release/h2" "$C/balance/peer/h2" "$C/balance/peer/h2/h2" \
+	"$C/balance/peer/h1/h2" \
 	"$C/cmd/host/h2" "$C/cmd/host/h1" "$C/cmd/confd" "$C/cmd/x/y" \
 	"$C/policy" "$C/guest/g1/load" "$C/guest/h1/load" \
 	"vmc/other/host/h2/state" "vmc/other/cmd/host/h2"
@@ -264,15 +270,24 @@ allowed g1 "$C/guest/g1/load"
 allowed g1 "$C/guest/g1/state"
 denied g1 "$C/guest/g1/load" \
 	"$C/guest/g2/load" "$C/host/g1/state" "$C/host/h1/state" "$C/cmd/host/h1" \
-	"$C/vm/web1" "$C/event" "$C/reply/vmc-test" "$C/balance/help" "$C/policy"
+	"$C/host/h1/vm/web1" "$C/event" "$C/event/guest/g1" "$C/event/host/h1" \
+	"$C/reply/vmc-test" "$C/reply/host/h1" "$C/balance/help/g1" "$C/balance/peer/h1/g1" \
+	"$C/policy"
 
 # the configuration agent: commands to hosts, replies, events
 allowed confd "$C/cmd/host/h1"
 allowed confd "$C/reply/vmc-test"
-allowed confd "$C/event"
-denied confd "$C/event" \
-	"$C/host/confd/state" "$C/host/h1/state" "$C/vm/web1" "$C/policy" "$C/cmd/confd" \
-	"$C/guest/g1/load" "$C/balance/help"
+allowed confd "$C/event/confd"
+allowed confd "$C/confd/confd/state"
+denied confd "$C/event/confd" \
+	"$C/event" "$C/event/host/h1" "$C/host/confd/state" "$C/host/h1/state" \
+	"$C/host/h1/vm/web1" "$C/policy" "$C/cmd/confd" "$C/guest/g1/load" \
+	"$C/balance/help/confd" "$C/balance/peer/h1/confd" "$C/confd/other/state"
+
+# viewers: nothing at all
+MARKER_USER=admin denied viewer1 "$C/test/viewer-marker" \
+	"$C/cmd/host/h1" "$C/policy" "$C/reply/vmc-test" "$C/event/viewer1" \
+	"$C/host/viewer1/state"
 
 # admins: commands and policy
 allowed admin "$C/cmd/host/h2"
@@ -349,13 +364,66 @@ else
 		"h1 received:" "$out"
 fi
 
-# peer requests: h1 asks h2 on balance/peer/h2 (hosts may not write cmd/#)
+# peer requests: h1 asks h2 on balance/peer/h2/h1 (hosts may not write cmd/#); only
+# h2 reads them
 P=$T/h2-peer.sub
-sub_start h2 "$P" "$C/balance/peer/h2"
-if sync_sub h1 "$P" "$C/balance/peer/h2"; then
-	pass "h1's request on balance/peer/h2 reaches h2"
+sub_start h2 "$P" "$C/balance/peer/h2/+"
+if sync_sub h1 "$P" "$C/balance/peer/h2/h1"; then
+	pass "h1's request on balance/peer/h2/h1 reaches h2"
 else
-	fail "h1's request on balance/peer/h2 reaches h2" "$(cat "$P.err")"
+	fail "h1's request on balance/peer/h2/h1 reaches h2" "$(cat "$P.err")"
+fi
+
+# what each role reads: balancing messages and events go to every host; a peer
+# request only to the host asked; a reply only to its owner (confd reads
+# reply/confd-<name>, viewers and guests no reply at all)
+X=$T/h1-read.sub
+sub_start h1 "$X" "$C/balance/#" "$C/event/#" "$C/host/+/vm/+"
+Y=$T/confd-read.sub
+sub_start confd "$Y" "$C/reply/#" "$C/event/#"
+V=$T/viewer-read.sub
+sub_start viewer1 "$V" "$C/reply/#" "$C/event/#"
+G=$T/guest-read.sub
+sub_start g1 "$G" "vmc/#"
+sync_sub h2 "$X" "$C/event/host/h2" || bail "h1's reader never synced"
+sync_sub admin "$Y" "$C/reply/confd-confd" || bail "confd's reader never synced"
+sync_sub confd "$V" "$C/event/confd" || bail "the viewer's reader never synced"
+tag=$RANDOM$RANDOM
+pub h2 "$C/balance/help/h2" "help-$tag"
+pub h2 "$C/host/h2/vm/web2" "rec-$tag"
+pub h2 "$C/balance/peer/g1/h2" "peer-g1-$tag"
+pub admin "$C/balance/peer/h2/admin" "peer-h2-$tag"
+pub h2 "$C/reply/vmc-test" "reply-admin-$tag"
+pub h2 "$C/reply/confd-confd" "reply-confd-$tag"
+pub h2 "$C/event/host/h2" "end-$tag"
+wait_seen "$X" "$C/event/host/h2 end-$tag" && wait_seen "$Y" "$C/reply/confd-confd reply-confd-$tag"
+if seen "$X" "$C/balance/help/h2 help-$tag" && seen "$X" "$C/host/h2/vm/web2 rec-$tag"; then
+	pass "h1 reads h2's balancing messages, events and VM records"
+else
+	fail "h1 reads h2's balancing messages, events and VM records" "$(cat "$X")"
+fi
+out=$(grep -E -- "peer-(g1|h2)-$tag" "$X")
+if [ -z "$out" ]; then
+	pass "h1 reads no peer request addressed to another host"
+else
+	fail "h1 reads no peer request addressed to another host" "$out"
+fi
+if grep -q -- "reply-admin-$tag" "$Y"; then
+	fail "confd reads only its own replies (reply/confd-confd)" "$(cat "$Y")"
+else
+	pass "confd reads only its own replies (reply/confd-confd)"
+fi
+wait_seen "$V" "$C/event/host/h2 end-$tag"
+if grep -q -- "reply-" "$V"; then
+	fail "a viewer reads no reply" "$(cat "$V")"
+else
+	pass "a viewer reads no reply"
+fi
+# a guest reads nothing: by now the others have read everything published above
+if [ -s "$G" ]; then
+	fail "a guest reads nothing" "$(cat "$G")"
+else
+	pass "a guest reads nothing"
 fi
 
 # Nothing forged was retained: a fresh admin subscriber gets h2's retained state

@@ -2,7 +2,7 @@
 # Every VM command works end to end through vmc, and errors say what was wrong.
 . "$(dirname "$0")/../lib/harness.sh"
 harness_init
-plan 24
+plan 25
 
 harness_start_broker
 harness_start_host h1 --memory 8192
@@ -47,18 +47,19 @@ like "$out" "not_found" "a VM that does not exist is not_found"
 out=$(vmcc destroy nosuch 2>&1)
 ok $(( $? == 1 ? 0 : 1 )) "vmc exits 1 when the VM is on no host"
 
-info=$(vmcc info h1)
+info=$(vmcc info h1 --json)
 is "$(jq -r '.name, .cpus, .mem_total_mb' <<<"$info" | tr '\n' ' ')" "h1 8 8192 " "vmc info shows the host"
 
 out=$(vmcc create x1 --host nohost --memory 64 --vcpus 1 --timeout 1 2>&1)
 rc=$?
-is "$rc" "3" "no reply from a host that does not exist: exit 3"
-like "$out" "no reply" "and it says no reply came"
+is "$rc" "1" "a host that does not exist: exit 1 at once"
+like "$out" "host nohost is not known" "and it says the host is not known"
 
 vmcc create ev1 --host h1 --memory 64 --vcpus 1 >/dev/null
-vmcc events --json --count 1 >"$T/events.out" 2>&1 &
+vmcc events --json --count 1 >"$T/events.out" 2>"$T/events.err" &
 evpid=$!
-sleep 1
+wait_until 30 grep -q 'following the events' "$T/events.err"
+ok $? "vmc events says when it follows"
 vmcc destroy ev1 >/dev/null
 wait_until 10 grep -q vm.destroyed "$T/events.out"
 ok $? "vmc events follows events"
@@ -67,13 +68,13 @@ is "$(grep vm.destroyed "$T/events.out" | head -1 | jq -r '"\(.type) \(.host) \(
 	"vm.destroyed h1 ev1" "events are JSON lines with type, host and vm"
 
 # a signal ends a vmc that waits for a reply nobody will send: at once, saying so
-"$VMC_BIN/vmc" --broker "$BROKER_URL" --timeout 600 call cmd/host/nosuch host.info \
+"$VMC_BIN/vmc" --broker "$BROKER_URL" --timeout 600 call cmd/confd template.list \
 	>"$T/sig.out" 2>&1 &
 sigpid=$!
-sleep 1
+wait_until 30 sig_caught "$sigpid" 15
 kill -TERM "$sigpid"
 wait_until 20 sh -c "! kill -0 $sigpid 2>/dev/null"
 ok $? "SIGTERM ends vmc while it waits for a reply (long before its 600 s timeout)"
 wait "$sigpid" 2>/dev/null
-like "$(cat "$T/sig.out")" "interrupted (before the reply to host.info .*command id|while connecting)" \
+like "$(cat "$T/sig.out")" "interrupted (before the reply to template.list .*command id|while connecting)" \
 	"and it says the command was interrupted, with the command's id"

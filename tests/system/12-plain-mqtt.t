@@ -25,8 +25,11 @@ wait_until 10 sub_has "$T/r1" 2
 r2=$(sub_payloads "$T/r1" | sed -n 2p)
 is "$(jq -c 'del(.ts)' <<<"$r2")" "$(jq -c 'del(.ts)' <<<"$r")" "a repeated id gets the first reply again"
 is "$(vmcc vms --json | jq '[.[] | select(.name=="a1")] | length')" "1" "and the VM was created once"
-sleep 1
-is "$(sub_payloads "$T/r1" | wc -l | tr -d ' ')" "2" "exactly one reply per copy of the command"
+# a last command as a marker: the agent answers in order, so once its reply is here any
+# extra reply to c-1 would have come before it
+pub -V mqttv311 -t "$C/cmd/host/h1" -m '{"id":"c-marker","op":"host.info","reply_to":"vmc/default/reply/script1"}'
+wait_until 10 sub_has "$T/r1" 3
+is "$(sub_payloads "$T/r1" | jq -r .id | grep -c '^c-1$')" "2" "exactly one reply per copy of the command"
 kill $SUB_PID 2>/dev/null
 
 # MQTT 5: response topic and correlation data

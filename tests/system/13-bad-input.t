@@ -2,7 +2,7 @@
 # Bad input always gets a clear error naming what was wrong, and changes nothing.
 . "$(dirname "$0")/../lib/harness.sh"
 harness_init
-plan 24
+plan 26
 
 harness_start_broker
 harness_start_host h1
@@ -10,6 +10,7 @@ harness_wait_host h1 online
 ok $? "h1 online"
 C=vmc/default
 vmcc create keep1 --host h1 --memory 128 --vcpus 1 >/dev/null
+vmcc create pin1 --host h1 --memory 128 --vcpus 1 --tags pinned >/dev/null
 before=$(vmcc vms --json | jq -c 'map({name,state}) | sort_by(.name)')
 
 sub_start "$T/r" "$C/reply/bad" -V mqttv5
@@ -56,26 +57,39 @@ for name in '../x' 'a b' '$(reboot)' "$(printf 'v%.0s' $(seq 300))" '' '.hidden'
 	esac
 done
 
-# peer requests (balance/peer/h1): only vm.migrate; anything else is refused, unrun
+# peer requests (balance/peer/h1/<sender>): only vm.migrate; anything else is refused, unrun
+# the reply is found by its id: a late reply to an earlier request cannot be taken for it
+reply_of() { sub_payloads "$T/r" | jq -c --arg id "$1" 'select(.id == $id)' | head -1; }
+has_reply() { [ -n "$(reply_of "$1")" ]; }
 askpeer() {
-	local n=$(($(sub_payloads "$T/r" | wc -l) + 1))
-	pub -V mqttv5 -t "$C/balance/peer/h1" -m "$1"
-	wait_until 10 sub_has "$T/r" $n
-	sub_payloads "$T/r" | sed -n "${n}p"
+	local id
+	id=$(jq -r .id <<<"$1")
+	pub -V mqttv5 -t "$C/balance/peer/h1/h9" -m "$1"
+	wait_until 10 has_reply "$id"
+	reply_of "$id"
 }
-r=$(askpeer '{"id":"p1","op":"vm.destroy","args":{"name":"keep1"},"reply_to":"'"$C/reply/bad"'"}')
+env='"v":1,"from":"host/h9","ts":1'
+r=$(askpeer '{'"$env"',"id":"p1","op":"vm.destroy","args":{"name":"keep1"},"reply_to":"'"$C/reply/bad"'"}')
 like "$(err_of "$r")" "^false refused: .*vm.destroy.*balance/peer/h1" "a peer request for vm.destroy is refused, naming op and topic"
-r=$(askpeer '{"id":"p2","op":"host.drain","args":{},"reply_to":"'"$C/reply/bad"'"}')
+r=$(askpeer '{'"$env"',"id":"p2","op":"host.drain","args":{},"reply_to":"'"$C/reply/bad"'"}')
 like "$(err_of "$r")" "^false refused: .*host.drain" "a peer request for host.drain is refused"
-r=$(askpeer '{"id":"p3","op":"vm.migrate","args":{"name":"nosuch","to":"h9"},"reply_to":"'"$C/reply/bad"'"}')
+r=$(askpeer '{'"$env"',"id":"p3","op":"vm.migrate","args":{"name":"nosuch","to":"h9"},"reply_to":"'"$C/reply/bad"'"}')
 like "$(err_of "$r")" "^false [a-z_]+: " "a peer request for vm.migrate is taken (and answered)"
 msg=$(jq -r .error.message <<<"$r")
 ok $([[ "$msg" != *"not accepted on"* ]] && echo 0 || echo 1) "vm.migrate from a peer is not refused as a peer op ($msg)"
+r=$(askpeer '{'"$env"',"id":"p4","op":"vm.migrate","args":{"name":"pin1","to":"h9"},"reply_to":"'"$C/reply/bad"'"}')
+like "$(err_of "$r")" "^false refused: vm pin1 is pinned" "a peer request never moves a pinned VM"
+# one speaking for another host than its topic's is ignored: no reply, nothing run
+n=$(sub_payloads "$T/r" | wc -l)
+pub -V mqttv5 -t "$C/balance/peer/h1/h9" -m '{"v":1,"from":"host/h8","ts":1,"id":"p5","op":"vm.destroy","args":{"name":"keep1"},"reply_to":"'"$C/reply/bad"'"}'
+r=$(askpeer '{'"$env"',"id":"p6","op":"host.info","args":{},"reply_to":"'"$C/reply/bad"'"}')
+is "$(sub_payloads "$T/r" | sed -n "$((n + 1)),\$p" | jq -r .id | tr '\n' ' ')" "p6 " \
+	"a peer request whose from is not the topic's sender gets no reply"
 kill $SUB_PID 2>/dev/null
 
 # MQTT 3.1.1, unreadable: nowhere to reply, so an event says it was rejected
-vmcc events --json --count 1 >"$T/ev" 2>&1 &
-sleep 1
+vmcc events --json --count 1 >"$T/ev" 2>"$T/ev.err" &
+wait_until 30 grep -q 'following the events' "$T/ev.err"
 pub -V mqttv311 -t "$C/cmd/host/h1" -m 'this is not json'
 wait_until 10 grep -q command.rejected "$T/ev"
 ok $? "an unreadable 3.1.1 command is reported as a command.rejected event"

@@ -20,9 +20,9 @@ ok $? "three hosts with the cluster key and one without are online"
 vmcc create v1 --host h1 --memory 1024 --vcpus 2 --load 0.5 --tags web,blue >/dev/null
 ok $? "v1 created on h1"
 
-vmcc events --json >"$T/events" 2>&1 &
+vmcc events --json >"$T/events" 2>"$T/events.err" &
 EV=$!
-sleep 0.5
+wait_until 30 grep -q 'following the events' "$T/events.err"
 out=$(vmcc migrate v1 h2 2>&1)
 ok $? "vmc migrate v1 h2 exits 0"
 like "$out" "vm v1 migrated from h1 to h2" "and says where it went"
@@ -34,8 +34,8 @@ is "$(vmcc call cmd/host/h2 host.vms | jq -r '.result.vms[] | select(.name=="v1"
 	"web,blue" "its tags moved with it"
 is "$(vmcc call cmd/host/h1 vm.start '{"name":"v1"}' | jq -r .error.code)" "not_found" \
 	"its definition left h1 (vm.start there: not_found)"
-wait_until 10 sh -c "mosquitto_sub -p $BROKER_PORT -h 127.0.0.1 -t vmc/default/vm/v1 -C 1 -W 2 | jq -e '.host == \"h2\"'"
-ok $? "the retained vm/v1 record says h2"
+wait_until 10 sh -c "mosquitto_sub -p $BROKER_PORT -h 127.0.0.1 -t vmc/default/host/h2/vm/v1 -C 1 -W 2 | jq -e '.host == \"h2\"'"
+ok $? "the retained host/h2/vm/v1 record says h2"
 wait_until 10 grep -q '"migration.finished".*"role":"source"' "$T/events"
 fin=$(grep '"migration.finished"' "$T/events" | grep '"role":"source"' | head -1)
 is "$(jq -r '[.vm, .from, .to] | join(" ")' <<<"$fin")" "v1 h1 h2" \

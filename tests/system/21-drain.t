@@ -25,7 +25,15 @@ sub_start "$T/loads" 'vmc/default/host/+/load'
 out=$(vmcc drain h1 2>&1)
 ok $? "vmc drain h1 exits 0"
 like "$out" "host h1 is in maintenance; 10 VMs moved off" "and says so"
-sleep 1.5 # one more load message from each host
+# one more load message from each host after the drain's reply
+loads_of() { sub_payloads "$T/loads" | jq -r .from | grep -c "^host/$1\$"; }
+declare -A seen=()
+for h in h1 h2 h3 h4; do seen[$h]=$(loads_of "$h"); done
+one_more_each() {
+	local h
+	for h in h1 h2 h3 h4; do [ "$(loads_of "$h")" -gt "${seen[$h]}" ] || return 1; done
+}
+wait_until 20 one_more_each
 kill "$SUB_PID"
 samples=$(sub_payloads "$T/loads" | jq -s 'length')
 over=$(sub_payloads "$T/loads" | jq -s '[.[] | select(.mem_used_mb > .mem_total_mb)] | length')

@@ -37,7 +37,7 @@ is "$($CC "$A1" random 5 2>&1)" "closed" "a few random bytes too"
 # 40 connections that never authenticate, held on h2 while h1 migrates a1 to h2
 $CC "$A2" hold 40 12 >"$T/hold.out" 2>&1 &
 HOLD=$!
-sleep 1
+wait_until 30 grep -q '^holding 40' "$T/hold.out"
 out=$(vmcc migrate a1 h2 2>&1)
 ok $? "a genuine migration to h2 succeeds while 40 silent connections are held"
 wait "$HOLD"
@@ -53,8 +53,9 @@ ans=$($CC "$A2" truncate "$T/key" a2 h2 junk 2>&1)
 like "$ans" '"refuse".*"exists"' "an offer of a VM the host already has is refused"
 ans=$($CC "$A2" truncate "$T/key" ghost4 h9 junk 2>&1)
 like "$ans" '"refuse".*this is host h2, not h9' "an offer meant for another host is refused"
-sleep 1
-is "$(host_vms h2 | grep -c ghost)" 0 "no half-received VM is left behind"
+no_ghost() { [ "$(host_vms h2 | grep -c ghost)" = 0 ]; }
+wait_until 10 no_ghost
+ok $? "no half-received VM is left behind"
 
 kill -0 "$P1" && kill -0 "$P2"
 ok $? "both agents are still running"

@@ -27,7 +27,7 @@ done
 for h in h1 h2 h3 h4; do harness_wait_host "$h" online || break; done
 ok $? "four hosts online"
 
-vmcc events --json --wait 60 >"$T/events.json" 2>/dev/null &
+events_start "$T/events.json" 60
 evpid=$!
 for i in $(seq -w 1 16); do
 	vmcc create "vm$i" --host h1 --memory 1024 --vcpus 1 --load 1 >/dev/null || break

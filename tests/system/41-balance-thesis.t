@@ -20,7 +20,7 @@ if vmcc call cmd/host/h1 vm.migrate '{"name":"nosuch","to":"h2"}' 2>&1 | grep -q
 fi
 plan 6
 
-vmcc events --json --wait 600 >"$T/events.json" 2>/dev/null &
+events_start "$T/events.json" 600
 evpid=$!
 for i in $(seq -w 1 16); do
 	vmcc create "vm$i" --host h1 --memory 1024 --vcpus 1 --load 1 >/dev/null || break

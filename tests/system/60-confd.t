@@ -6,7 +6,7 @@
 # leave nothing behind. Guest agent figures reach `vmc vms --json`.
 . "$(dirname "$0")/../lib/harness.sh"
 harness_init
-plan 64
+plan 75
 
 MIB=1048576
 STORE=$T/store
@@ -205,12 +205,12 @@ echo "4242.0 4000.0" >"$P/uptime"
 "$VMC_BIN/vmc-guestd" --broker "$BROKER_URL" --name web1 --proc "$P" --interval 0.3 \
 	>>"$T/guestd.log" 2>&1 &
 HOST_PID[guestd]=$!
-sleep 0.5
-echo "cpu  400 0 200 1100 0 0 0 100 0 0
-cpu0 400 0 200 1100 0 0 0 100 0 0" >"$P/stat"
 guest_seen() { [ "$(vm_field web1 .guest.mem_used_mb)" = 128 ]; }
 wait_until 15 guest_seen
 ok $? "guest figures appear in vmc vms --json"
+# its first sample is taken: the next one has a CPU delta
+echo "cpu  400 0 200 1100 0 0 0 100 0 0
+cpu0 400 0 200 1100 0 0 0 100 0 0" >"$P/stat"
 is "$(vm_field web1 '"\(.guest.load1) \(.guest.uptime_s)"')" "0.75 4242" "load and uptime as the guest sees them"
 like "$(vm_field web1 .guest.cpu)" "^[0-9.]+$" "and its CPU"
 
@@ -229,6 +229,38 @@ like "$out" "add --yes" "vmc delete wants --yes"
 vmcc delete prog1 --yes >/dev/null 2>&1
 [ -z "$(vm_field prog1 .name)" ] && [ ! -e "$STORE/disks/prog1.img" ]
 ok $? "vmc delete --yes removes the VM and its disk"
+
+# --- what an admin trips over -----------------------------------------------------------------
+out=$(vmcc create web4 --template web 2>/dev/null)
+like "$out" "^vm web4 created on h[12]\$" "vmc create --template says which host it chose"
+{
+	echo "image = \"$HTTP/img/base.img\""
+	echo "sha256 = $SHA"
+	echo "memory = 128"
+} >"$TPL/nodisk.tmpl"
+like "$(vmcc templates)" "nodisk +128 +1 +- +$HTTP/img/base.img" "a template without disk_size shows DISK -"
+is "$(vmcc templates --json | tail -c 1 | od -An -c | tr -d ' ')" '\n' "templates --json ends with a newline"
+# the same URL with another sum (a typo, or the image changed upstream): the image that
+# template web verified stays, and nothing is downloaded over it
+template wrongsum "$HTTP/img/base.img" "$(sha256sum "$SRV/tampered.img" | cut -d' ' -f1)"
+before=$(gets /img/base.img)
+out=$(vmcc create ws1 --template wrongsum 2>&1)
+ok $(($? != 0 ? 0 : 1)) "a template whose sha256 differs from the stored image's: create fails"
+like "$out" "sha256 mismatch.*images/base.img is kept" "saying the stored image is kept"
+is "$(sha256sum "$STORE/images/base.img" | cut -d' ' -f1)" "$SHA" "the verified image is still there"
+vmcc create web5 --template web >/dev/null 2>&1
+ok $? "template web still creates VMs"
+is "$(gets /img/base.img)" "$before" "without downloading its image again"
+rm -f "$TPL/wrongsum.tmpl"
+# vmc-confd -n reads every template, and reports every error of each as FILE:LINE
+printf 'image = "%s"\nsha256 = zz\nmemory = abc\nbogus = 1\n' "$HTTP/img/base.img" >"$TPL/broken.tmpl"
+out=$("$VMC_BIN/vmc-confd" --templates "$TPL" --store "$STORE" -n 2>&1)
+is "$?" 1 "vmc-confd -n fails on a broken template"
+like "$(tr '\n' ' ' <<<"$out")" "broken.tmpl:2: sha256.*broken.tmpl:3: memory.*broken.tmpl:4: unknown key bogus" \
+	"naming every error of it as FILE:LINE"
+rm -f "$TPL/broken.tmpl" "$TPL/nodisk.tmpl"
+"$VMC_BIN/vmc-confd" --templates "$TPL" --store "$STORE" -n >/dev/null 2>&1
+ok $? "and passes once the templates are right"
 
 # --- delete -----------------------------------------------------------------------------------
 out=$(vmcc call cmd/confd vm.delete '{"name":"web2"}' 2>&1)

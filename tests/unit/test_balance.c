@@ -207,6 +207,19 @@ static void test_candidates(void **state)
 	m.view.now_ms = NOW + m.s.cooldown_ms;
 	n = bal_candidates(&m.view, 0, &m.s, BAL_MODE_BALANCE, c, BAL_MAX_CANDS);
 	assert_int_equal(n, 5);
+	/* a VM moved by hand is held: balance and consolidate leave it, evacuate moves it,
+	 * and when the hold is over it may move again */
+	m.hosts[0].vms[0].held_until = m.view.now_ms + 1; /* "big" */
+	n = bal_candidates(&m.view, 0, &m.s, BAL_MODE_BALANCE, c, BAL_MAX_CANDS);
+	assert_int_equal(n, 4);
+	for (size_t i = 0; i < n; i++)
+		assert_string_not_equal(c[i].vm, "big");
+	assert_int_equal(bal_candidates(&m.view, 0, &m.s, BAL_MODE_CONSOLIDATE, c, BAL_MAX_CANDS),
+	                 4);
+	n = bal_candidates(&m.view, 0, &m.s, BAL_MODE_EVACUATE, c, BAL_MAX_CANDS);
+	assert_string_equal(c[0].vm, "big");
+	m.view.now_ms++;
+	assert_int_equal(bal_candidates(&m.view, 0, &m.s, BAL_MODE_BALANCE, c, BAL_MAX_CANDS), 5);
 }
 
 static void test_move_rule(void **state)
@@ -382,6 +395,52 @@ static void test_consolidate(void **state)
 	bal_plan_free(&p);
 }
 
+/* Hosts as loaded as each other: the consolidation order is (load, name), the same for
+ * the plan, for offers and whatever order a host's view lists them in. */
+static void test_consolidate_order(void **state)
+{
+	assert_true(bal_consolidate_before(10, "h1", 10, "h3"));
+	assert_false(bal_consolidate_before(10, "h3", 10, "h1"));
+	assert_true(bal_consolidate_before(9, "h9", 10, "h1"));
+	assert_false(bal_consolidate_before(10, "h1", 10, "h1"));
+	struct model m;
+	for (int rev = 0; rev < 2; rev++) {
+		model_init(&m, 3, 4, 16384, 1);
+		for (int h = 0; h < 3; h++) {
+			/* rev: the view lists h3, h2, h1 */
+			snprintf(m.hosts[h].name, sizeof m.hosts[h].name, "h%d",
+			         rev ? 3 - h : h + 1);
+			for (int i = 0; i < 2; i++) {
+				char n[40];
+				snprintf(n, sizeof n, "v%d%d", h, i);
+				model_add(&m, h, n, 0.2, 1, 1024);
+			}
+		}
+		model_measure(&m);
+		struct bal_plan p;
+		bal_plan(&m.view, &m.s, BAL_MODE_CONSOLIDATE, SIZE_MAX, &p);
+		assert_int_equal(p.nemptied, 2);
+		assert_string_equal(m.hosts[p.emptied[0]].name, "h1");
+		assert_string_equal(m.hosts[p.emptied[1]].name, "h2");
+		for (size_t k = 0; k < p.n; k++)
+			assert_string_equal(m.hosts[p.moves[k].to].name, "h3");
+		bal_plan_free(&p);
+	}
+	/* offers: h3 takes from h1; h1 does not take from h3 (it empties first) */
+	size_t h1 = 2, h3 = 0; /* the reversed view */
+	struct bal_cand c[BAL_MAX_CANDS];
+	struct bal_take t;
+	size_t n = bal_candidates(&m.view, h1, &m.s, BAL_MODE_CONSOLIDATE, c, BAL_MAX_CANDS);
+	struct bal_request req = {
+	    "h1", BAL_MODE_CONSOLIDATE, bal_host_load(&m.hosts[h1], &m.s), 4, c, n, 0};
+	assert_int_equal(bal_offer(&m.view, h3, &req, &m.s, 100, &t), 2);
+	n = bal_candidates(&m.view, h3, &m.s, BAL_MODE_CONSOLIDATE, c, BAL_MAX_CANDS);
+	req.requester = "h3";
+	req.ncands = n;
+	assert_int_equal(bal_offer(&m.view, h1, &req, &m.s, 100, &t), 0);
+	assert_int_equal(bal_offer(&m.view, 1, &req, &m.s, 100, &t), 0); /* h2 */
+}
+
 static void test_evacuate(void **state)
 {
 	struct model m;
@@ -429,6 +488,24 @@ static void test_power_on(void **state)
 	assert_int_equal(bal_power_on_pick(&m.view, &m.s), 2);
 	m.hosts[2].state = BAL_OFFLINE;
 	assert_int_equal(bal_power_on_pick(&m.view, &m.s), -1);
+	/* load back on h1 alone (guests report steal): as many standby hosts as bring the
+	 * cluster under high - margin (75 %), first by name */
+	model_init(&m, 4, 4, 8192, 1);
+	m.hosts[1].state = m.hosts[2].state = m.hosts[3].state = BAL_STANDBY;
+	for (int i = 0; i < 6; i++) {
+		char n[24];
+		snprintf(n, sizeof n, "x%d", i);
+		model_add(&m, 0, n, 1.0, 1, 512);
+	}
+	model_measure(&m);
+	size_t pick[4];
+	assert_int_equal(bal_standby_needed(&m.view, &m.s, pick, 4), 1); /* 600 <= 75 x 8 */
+	assert_int_equal(pick[0], 1);
+	model_add(&m, 0, "z", 1.0, 1, 512);
+	model_measure(&m);
+	assert_int_equal(bal_standby_needed(&m.view, &m.s, pick, 4), 2); /* 700 > 600 */
+	assert_int_equal(pick[1], 2);
+	assert_int_equal(bal_standby_needed(&m.view, &m.s, pick, 1), 1);
 }
 
 int main(void)
@@ -443,6 +520,7 @@ int main(void)
 	    cmocka_unit_test(test_thesis_without_steal),
 	    cmocka_unit_test(test_plan_dry_run),
 	    cmocka_unit_test(test_consolidate),
+	    cmocka_unit_test(test_consolidate_order),
 	    cmocka_unit_test(test_evacuate),
 	    cmocka_unit_test(test_power_on),
 	};

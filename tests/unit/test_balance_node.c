@@ -203,6 +203,84 @@ static void test_night_window(void **state)
 	fix_free(&f);
 }
 
+/* Hosts with VMs. */
+static size_t hosts_used(const struct fix *f, size_t nhosts)
+{
+	size_t used = 0;
+	for (size_t h = 0; h < nhosts; h++)
+		used += bsim_host_vms(f->b, h) > 0;
+	return used;
+}
+
+/* The built-in rules on n hosts of 4 CPUs, two VMs of 0.2 CPU each, all at the same
+ * load (UTC here): quiet by night, 1.2 CPU each from 06:00. From 21:50 the night rule
+ * empties hosts down to `want` (the fewest that memory and consolidate_max allow);
+ * at 06:00 the load returns and balancing spreads it again. */
+static void night_cluster(size_t n, int64_t mem, size_t want)
+{
+	struct fix f;
+	int64_t start = 1704491400000LL; /* 2024-01-05 21:50 UTC */
+	fix_new(&f, n, 4, mem, NULL, 1, start, 0);
+	/* square wave: 0.2 from 18:00 to 06:00, 1.2 from 06:00 to 18:00 */
+	const char *load = "periodic 0.2 1.2 86400 square 64800";
+	for (size_t h = 0; h < n; h++) {
+		for (int i = 0; i < 2; i++) {
+			char name[40], err[256];
+			snprintf(name, sizeof name, "h%zu-%02d", h, i);
+			struct bsim_vm vm = {name, 2, 1024, load, NULL, 10};
+			if (bsim_add_vm(f.b, h, &vm, err, sizeof err) < 0)
+				fail_msg("%s", err);
+		}
+	}
+	bsim_run(f.b, start + 2 * HOUR);
+	assert_int_equal(hosts_used(&f, n), want);
+	struct bsim_stats st;
+	bsim_stats(f.b, &st);
+	assert_int_equal(st.failed, 0);
+	assert_int_equal(st.max_dst_overfill, 0);
+	assert_int_equal(st.moved_twice, 0);
+	for (size_t h = 0; h < n; h++) {
+		assert_true(bsim_host_cpu(f.b, h) <= 70 + 1e-6);
+		assert_true(bsim_host_vms(f.b, h) * 1024 + 512 <= (size_t)mem);
+	}
+	/* steady: nothing more moves before the morning */
+	int before = st.migrations;
+	bsim_run(f.b, start + 7 * HOUR);
+	bsim_stats(f.b, &st);
+	assert_int_equal(st.migrations, before);
+	/* 06:00: 2.4 CPUs per host come back; by 07:30 no host is over high (80 %), and no
+	 * VM moved more than once each way */
+	bsim_run(f.b, start + 9 * HOUR + 40 * MIN);
+	bsim_stats(f.b, &st);
+	assert_true(st.migrations > before);
+	assert_int_equal(st.failed, 0);
+	assert_int_equal(hosts_used(&f, n), n); /* 2 VMs a host: 3 would be 90 % */
+	for (size_t h = 0; h < n; h++) {
+		assert_true(bsim_host_cpu(f.b, h) <= 80 + 1e-6);
+		for (int i = 0; i < 2; i++) {
+			char vm[40];
+			snprintf(vm, sizeof vm, "h%zu-%02d", h, i);
+			assert_true(bsim_vm_moves(f.b, vm) <= 2);
+		}
+	}
+	fix_free(&f);
+}
+
+static void test_night_three_hosts(void **state)
+{
+	night_cluster(3, 16384, 1); /* 6 x 0.2 CPU = 30 % of one host */
+}
+
+static void test_night_five_hosts_memory(void **state)
+{
+	night_cluster(5, 4096, 4); /* 3 VMs fit in 4096 - 512 MiB: 10 VMs on 4 hosts */
+}
+
+static void test_night_eight_hosts(void **state)
+{
+	night_cluster(8, 16384, 2); /* 16 x 0.2 CPU = 80 % of one host > consolidate_max 70 */
+}
+
 /* A policy window switches the mode at its start; advise mode moves nothing. */
 static void test_policy_window_and_advise(void **state)
 {
@@ -252,6 +330,9 @@ int main(void)
 	    cmocka_unit_test(test_swing_vm_no_ping_pong),
 	    cmocka_unit_test(test_night_window),
 	    cmocka_unit_test(test_policy_window_and_advise),
+	    cmocka_unit_test(test_night_three_hosts),
+	    cmocka_unit_test(test_night_five_hosts_memory),
+	    cmocka_unit_test(test_night_eight_hosts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

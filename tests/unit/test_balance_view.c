@@ -17,7 +17,8 @@ static const char *load_h1 =
     "{\"name\":\"a\",\"state\":\"running\",\"vcpus\":1,\"mem_mb\":1024,\"cpu\":50,"
     "\"tags\":[\"pinned\",\"anti-affinity:db\"],\"guest\":{\"cpu\":50,\"steal\":50,"
     "\"load1\":1.5}},"
-    "{\"name\":\"b\",\"state\":\"outgoing\",\"vcpus\":2,\"mem_mb\":2048,\"cpu\":150},"
+    "{\"name\":\"b\",\"state\":\"outgoing\",\"vcpus\":2,\"mem_mb\":2048,\"cpu\":150,"
+    "\"held_until\":90000},"
     "{\"name\":\"c\",\"state\":\"stopped\",\"vcpus\":1,\"mem_mb\":512,\"cpu\":0}]}";
 
 static void test_load_and_state(void **state)
@@ -28,6 +29,9 @@ static void test_load_and_state(void **state)
 	cJSON *m = cJSON_Parse(load_h1);
 	assert_int_equal(bview_load(&v, "h1", m, err, sizeof err), 0);
 	cJSON_Delete(m);
+	/* a host only heard of by its load is not in the view: no birth yet */
+	assert_int_equal(bview_get(&v, 41)->nhosts, 0);
+	bview_state(&v, "h1", "online");
 	/* a host only heard of by its state message is not in the view yet */
 	bview_state(&v, "h2", "maintenance");
 	const struct bal_view *bv = bview_get(&v, 42);
@@ -38,13 +42,15 @@ static void test_load_and_state(void **state)
 	assert_int_equal(h->state, BAL_ONLINE);
 	assert_int_equal(h->cpus, 4);
 	assert_int_equal(h->mem_free_mb, 12288);
-	assert_int_equal(h->migrations_out, 1);
+	assert_int_equal(h->migrations_out, 1); /* b is outgoing */
 	assert_int_equal(h->nvms, 2); /* the stopped VM holds nothing */
 	assert_true(h->vms[0].flags & BAL_VM_PINNED);
 	assert_string_equal(h->vms[0].anti, "db");
 	assert_true(h->vms[0].steal == 50);
 	assert_true(h->vms[1].steal < 0);
 	assert_true(h->vms[1].flags & BAL_VM_MIGRATING);
+	assert_int_equal(h->vms[0].held_until, 0);
+	assert_int_equal(h->vms[1].held_until, 90000);
 	struct rule_settings s;
 	rule_settings_default(&s);
 	/* 400 measured - 200 used by the VMs = 200 overhead; a: 50 use + 50 steal; b: no
@@ -78,12 +84,11 @@ static void test_bad_loads(void **state)
 	} cases[] = {
 	    {"{\"cpus\":4,\"cpu\":1,\"mem_total_mb\":1,\"mem_free_mb\":1}", "vms: missing"},
 	    {"{\"cpus\":0,\"cpu\":1,\"mem_total_mb\":1,\"mem_free_mb\":1,\"vms\":[]}", "cpus"},
-	    {"{\"cpus\":4,\"cpu\":1,\"mem_total_mb\":1,\"mem_free_mb\":1,\"vms\":[{\"name\":"
-	     "\"x y\",\"state\":\"running\",\"vcpus\":1,\"mem_mb\":1}]}",
-	     "vms[0].name"},
-	    {"{\"cpus\":4,\"cpu\":1,\"mem_total_mb\":1,\"mem_free_mb\":1,\"vms\":[{\"name\":"
-	     "\"x\",\"state\":\"running\",\"vcpus\":1,\"mem_mb\":1,\"guest\":{\"steal\":-3}}]}",
-	     "vms[0].guest.steal"},
+	    {"{\"cpus\":4,\"cpu\":1,\"mem_total_mb\":1,\"mem_free_mb\":2,\"vms\":[]}",
+	     "mem_free_mb"},
+	    {"{\"cpus\":4,\"cpu\":1,\"mem_total_mb\":1,\"mem_free_mb\":1,\"migrations_out\":"
+	     "1e12,\"vms\":[]}",
+	     "migrations_out"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		cJSON *m = cJSON_Parse(cases[i].json);
@@ -96,11 +101,59 @@ static void test_bad_loads(void **state)
 	bview_free(&v);
 }
 
+/* One bad VM or one guest's absurd figures drop that VM or those figures only: the
+ * host's view stays, with its other VMs. */
+static void test_bad_vm_or_guest_only(void **state)
+{
+	struct bview v;
+	bview_init(&v);
+	char err[256];
+	cJSON *m = cJSON_Parse(
+	    "{\"cpus\":4,\"cpu\":1,\"mem_total_mb\":8192,\"mem_free_mb\":4096,\"vms\":["
+	    "{\"name\":\"x y\",\"state\":\"running\",\"vcpus\":1,\"mem_mb\":1},"
+	    "{\"name\":\"g\",\"state\":\"running\",\"vcpus\":1,\"mem_mb\":512,\"guest\":"
+	    "{\"mem_used_mb\":1e12,\"steal\":5}},"
+	    "{\"name\":\"h\",\"state\":\"running\",\"vcpus\":1,\"mem_mb\":1e15},"
+	    "{\"name\":\"ok\",\"state\":\"running\",\"vcpus\":2,\"mem_mb\":1024,\"guest\":"
+	    "{\"steal\":10}}]}");
+	bview_state(&v, "h1", "online");
+	assert_int_equal(bview_load(&v, "h1", m, err, sizeof err), 1);
+	cJSON_Delete(m);
+	assert_non_null(strstr(err, "vms[0].name"));
+	const struct bal_view *bv = bview_get(&v, 1);
+	assert_int_equal(bv->nhosts, 1);
+	assert_int_equal(bv->hosts[0].nvms, 2);
+	assert_string_equal(bv->hosts[0].vms[0].name, "g");
+	assert_true(bv->hosts[0].vms[0].steal < 0); /* its guest figures were dropped */
+	assert_string_equal(bv->hosts[0].vms[1].name, "ok");
+	assert_true(bv->hosts[0].vms[1].steal == 10);
+	size_t ng;
+	const struct rule_guest *g = bview_guests(&v, "h1", &ng);
+	assert_int_equal(ng, 2);
+	assert_false(g[0].known);
+	assert_true(g[1].known);
+	/* a claimed migration count is no more than the VMs listed as leaving */
+	m = cJSON_Parse("{\"cpus\":4,\"cpu\":1,\"mem_total_mb\":8192,\"mem_free_mb\":4096,"
+	                "\"migrations_out\":8,\"vms\":[]}");
+	assert_int_equal(bview_load(&v, "h1", m, err, sizeof err), 0);
+	cJSON_Delete(m);
+	assert_int_equal(bview_get(&v, 2)->hosts[0].migrations_out, 0);
+	/* a load cannot bring back a host its state message took offline */
+	bview_state(&v, "h1", "offline");
+	m = cJSON_Parse("{\"state\":\"online\",\"cpus\":4,\"cpu\":1,\"mem_total_mb\":8192,"
+	                "\"mem_free_mb\":4096,\"vms\":[]}");
+	assert_int_equal(bview_load(&v, "h1", m, err, sizeof err), 0);
+	cJSON_Delete(m);
+	assert_int_equal(bview_get(&v, 3)->hosts[0].state, BAL_OFFLINE);
+	bview_free(&v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_load_and_state),
 	    cmocka_unit_test(test_bad_loads),
+	    cmocka_unit_test(test_bad_vm_or_guest_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,10 +10,18 @@
 #include <string.h>
 
 #include "../../agents/hostd/guests.h"
+#include "../../lib/balance_view.h"
+#include "../../lib/limits.h"
 
+/* Feeds json as vm's report; GOOD's sender "guest/web1" becomes "guest/<vm>". */
 static int feed(struct guests *g, const char *vm, const char *json, int64_t now)
 {
-	char err[256];
+	char err[256], buf[1024];
+	const char *at = strstr(json, "guest/web1");
+	if (at && strcmp(vm, "web1") != 0) {
+		snprintf(buf, sizeof buf, "%.*sguest/%s%s", (int)(at - json), json, vm, at + 10);
+		json = buf;
+	}
 	return guests_on_load(g, vm, json, strlen(json), now, err, sizeof err);
 }
 
@@ -44,7 +52,8 @@ static void test_keep_and_attach(void **state)
 	cJSON_Delete(o);
 	assert_null(guests_json(g, "other", 1000));
 	/* a partial message: only what it carries */
-	assert_int_equal(feed(g, "db", "{\"v\":1,\"from\":\"x\",\"ts\":1,\"cpu\":5}", 1000), 0);
+	assert_int_equal(feed(g, "db", "{\"v\":1,\"from\":\"guest/db\",\"ts\":1,\"cpu\":5}", 1000),
+	                 0);
 	o = guests_json(g, "db", 1000);
 	assert_null(cJSON_GetObjectItem(o, "load1"));
 	assert_non_null(cJSON_GetObjectItem(o, "cpu"));
@@ -68,6 +77,9 @@ static void test_rejected(void **state)
 	    "{\"v\":1,\"from\":\"x\",\"ts\":1,\"mem_used_mb\":-1}",
 	    "{\"v\":1,\"from\":\"x\",\"ts\":1,\"vcpus\":0}",
 	    "{\"v\":2,\"from\":\"x\",\"ts\":1}",
+	    /* a report speaking for another guest */
+	    "{\"v\":1,\"from\":\"guest/db\",\"ts\":1,\"cpu\":5}",
+	    "{\"v\":1,\"from\":\"host/web1\",\"ts\":1,\"cpu\":5}",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		assert_int_equal(feed(g, "web1", bad[i], 1), -1);
@@ -77,6 +89,44 @@ static void test_rejected(void **state)
 	assert_int_equal(feed(g, "web1", GOOD, 1), 0);
 	assert_int_equal(feed(g, "web1", bad[3], 2), -1);
 	assert_true(guests_get(g, "web1", 2)->cpu == 42.5);
+	guests_free(g);
+}
+
+/* The guest's report and the balancer's view share one table of bounds: what the host
+ * keeps of a guest, the balancer takes; what is absurd, neither does. */
+static void test_same_bounds_as_balancer(void **state)
+{
+	struct guests *g = guests_new();
+	char json[512], err[256];
+	assert_int_equal(feed(g, "web1",
+	                      "{\"v\":1,\"from\":\"guest/web1\",\"ts\":1,\"mem_total_mb\":"
+	                      "1e12,\"mem_used_mb\":1e12}",
+	                      1),
+	                 -1);
+	assert_int_equal(feed(g, "web1",
+	                      "{\"v\":1,\"from\":\"guest/web1\",\"ts\":1,\"mem_used_mb\":9,"
+	                      "\"mem_total_mb\":8}",
+	                      1),
+	                 -1);
+	snprintf(json, sizeof json,
+	         "{\"v\":1,\"from\":\"guest/web1\",\"ts\":1,\"cpu\":%g,\"steal\":%g,"
+	         "\"load1\":%g,\"mem_total_mb\":%.0f,\"mem_used_mb\":%.0f}",
+	         lim_find(LIM_GUEST, "cpu")->max, lim_find(LIM_GUEST, "steal")->max,
+	         lim_find(LIM_GUEST, "load1")->max, lim_find(LIM_GUEST, "mem_total_mb")->max,
+	         lim_find(LIM_GUEST, "mem_used_mb")->max);
+	assert_int_equal(feed(g, "web1", json, 1), 0);
+	cJSON *load = cJSON_Parse("{\"cpus\":4,\"cpu\":1,\"mem_total_mb\":8192,\"mem_free_mb\":"
+	                          "4096,\"vms\":[{\"name\":\"web1\",\"state\":\"running\","
+	                          "\"vcpus\":1,\"mem_mb\":512}]}");
+	cJSON_AddItemToObject(cJSON_GetArrayItem(cJSON_GetObjectItem(load, "vms"), 0), "guest",
+	                      guests_json(g, "web1", 1));
+	struct bview v;
+	bview_init(&v);
+	assert_int_equal(bview_load(&v, "h1", load, err, sizeof err), 0);
+	size_t ng;
+	assert_true(bview_guests(&v, "h1", &ng)[0].known);
+	cJSON_Delete(load);
+	bview_free(&v);
 	guests_free(g);
 }
 
@@ -118,6 +168,7 @@ int main(void)
 	    cmocka_unit_test(test_keep_and_attach),
 	    cmocka_unit_test(test_rejected),
 	    cmocka_unit_test(test_staleness),
+	    cmocka_unit_test(test_same_bounds_as_balancer),
 	    cmocka_unit_test(test_many),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -743,12 +744,79 @@ static void test_migration_bad_streams(void **state)
 	hv_close(b);
 }
 
+/* Trace profiles in commands come from the traces directory only: no path outside it,
+ * no symbolic link, no FIFO (which would block the reply); without a traces directory
+ * no trace at all. Errors tell nothing of files outside the directory. */
+static void test_traces_directory(void **state)
+{
+	struct fixture *f = *state;
+	char p[256], q[256], cfg[256];
+	struct hv_open_args a = {.host_name = "h1",
+	                         .state_dir = f->dir,
+	                         .sim_traces = f->dir2,
+	                         .cpus = 2,
+	                         .memory_mb = 8192,
+	                         .clock = &f->clock};
+	struct hv *h = NULL;
+	if (hv_open(hv_find("sim"), &a, &h, err, sizeof(err)) < 0)
+		fail_msg("open: %s", err);
+	snprintf(p, sizeof(p), "%s/busy.trace", f->dir2);
+	write_file(p, "0 1\n10 2\n");
+	snprintf(q, sizeof(q), "%s/link.trace", f->dir2);
+	assert_int_equal(symlink(p, q), 0);
+	snprintf(q, sizeof(q), "%s/fifo.trace", f->dir2);
+	assert_int_equal(mkfifo(q, 0600), 0);
+	snprintf(q, sizeof(q), "%s/shadow", f->dir);
+	write_file(q, "root:x:1\n");
+	const struct {
+		const char *trace, *msg;
+	} bad[] = {
+	    {"/etc/shadow", "expected a file name in the traces directory"},
+	    {"../x", "expected a file name in the traces directory"},
+	    {"link.trace", "symbolic link"},
+	    {"fifo.trace", "not a regular file"},
+	    {"none.trace", "trace none.trace: No such file"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(cfg, sizeof(cfg),
+		         "name = \"t%zu\"\nmemory = 256\nsim_load = \"trace %s\"\n", i,
+		         bad[i].trace);
+		err[0] = '\0';
+		if (hv_create(h, cfg, 0, err, sizeof(err)) == 0)
+			fail_msg("trace %s was accepted", bad[i].trace);
+		if (strstr(err, bad[i].msg) == NULL || strstr(err, "root") != NULL)
+			fail_msg("trace %s: \"%s\" lacks \"%s\"", bad[i].trace, err, bad[i].msg);
+	}
+	snprintf(cfg, sizeof(cfg),
+	         "name = \"ok\"\nmemory = 256\nsim_load = \"trace busy.trace\"\n");
+	if (hv_create(h, cfg, 0, err, sizeof(err)) < 0)
+		fail_msg("busy.trace: %s", err);
+	hv_close(h);
+	/* without a traces directory, no trace profile in a command */
+	snprintf(q, sizeof(q), "%s/state2", f->dir);
+	mkdir(q, 0700);
+	a.state_dir = q;
+	a.sim_traces = NULL;
+	assert_int_equal(hv_open(hv_find("sim"), &a, &h, err, sizeof(err)), 0);
+	snprintf(cfg, sizeof(cfg), "name = \"x\"\nmemory = 256\nsim_load = \"trace busy.trace\"\n");
+	assert_int_equal(hv_create(h, cfg, 0, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "--sim-traces"));
+	hv_close(h);
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "%s/state2", f->dir);
+	rm_dir(cmd);
+	unlink(q);
+	snprintf(q, sizeof(q), "%s/link.trace", f->dir2);
+	unlink(q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_find_and_names),
 	    cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_create_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_traces_directory, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_life_cycle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_figures_and_guest_view, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_vm_config_roundtrip, setup, teardown),

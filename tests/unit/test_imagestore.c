@@ -391,6 +391,17 @@ static void test_fetch_failures_leave_nothing(void **state)
 	assert_true(res.reused);
 	assert_int_equal(res.attempts, 0);
 	assert_int_equal(res.bytes, 3);
+
+	/* another sum for the same image name (another template, a typo): the image is kept,
+	 * nothing is downloaded over it, and the message says why */
+	o.sha256 = "0000000000000000000000000000000000000000000000000000000000000000";
+	assert_int_equal(imgstore_fetch(f->s, &o, &res, err, sizeof err), -1);
+	assert_int_equal(res.attempts, 0);
+	assert_non_null(strstr(err, "sha256 mismatch"));
+	assert_non_null(strstr(err, "images/base.img is kept"));
+	o.sha256 = ABC_SHA;
+	assert_int_equal(imgstore_fetch(f->s, &o, &res, err, sizeof err), 0);
+	assert_true(res.reused);
 }
 
 int main(void)

@@ -208,6 +208,29 @@ static void test_parse_rejected(void **state)
 	expect_parse("42", 2, VMC_E_BAD_JSON, "expected a JSON object, got 42");
 	expect_parse("null", 4, VMC_E_BAD_JSON, "got null");
 	expect_parse("true", 4, VMC_E_BAD_JSON, "got true");
+	/* a NUL escaped inside a string: C strings would cut the name there */
+	expect_parse("{\"name\":\"keep1\\u0000x\"}", 22, VMC_E_BAD_JSON,
+	             "\\u0000 (NUL) inside a string at offset 14");
+	expect_parse("{\"a\\u0000b\":1}", 14, VMC_E_BAD_JSON, "offset 3");
+}
+
+/* An escaped backslash before "u0000" is not a NUL; other \u escapes are fine. */
+static void test_parse_nul_escape_only(void **state)
+{
+	const char *ok1 = "{\"a\":\"x\\\\u0000\"}", *ok2 = "{\"a\":\"\\u0001\\u00e9\"}";
+	cJSON *m = NULL;
+	assert_int_equal(msg_parse(ok1, strlen(ok1), &m, err, sizeof(err)), VMC_OK);
+	assert_string_equal(cJSON_GetObjectItem(m, "a")->valuestring, "x\\u0000");
+	cJSON_Delete(m);
+	assert_int_equal(msg_parse(ok2, strlen(ok2), &m, err, sizeof(err)), VMC_OK);
+	cJSON_Delete(m);
+	/* and a name with a control character is refused by the name check */
+	struct vmc_cmd c;
+	const char *cmd = "{\"id\":\"1\",\"op\":\"vm.destroy\",\"args\":{\"name\":\"k\\u0001\"}}";
+	assert_int_equal(cmd_parse(cmd, strlen(cmd), &c, err, sizeof(err)), VMC_OK);
+	const char *name;
+	assert_int_equal(msg_get_name(c.args, "args", "name", 1, &name, err, sizeof(err)), -1);
+	cmd_free(&c);
 }
 
 static void test_parse_too_large(void **state)
@@ -685,6 +708,7 @@ int main(void)
 	    cmocka_unit_test(test_envelope_rejected),
 	    cmocka_unit_test(test_parse_not_terminated),
 	    cmocka_unit_test(test_parse_rejected),
+	    cmocka_unit_test(test_parse_nul_escape_only),
 	    cmocka_unit_test(test_parse_too_large),
 	    cmocka_unit_test(test_parse_deep_nesting),
 	    cmocka_unit_test(test_get_values),

@@ -92,17 +92,50 @@ static void test_load(void **state)
 static void test_vm_host_and_migrations(void **state)
 {
 	struct peers *p = peers_new();
-	on_load(p, "h1", LOAD(100, 2, "{\"name\":\"a\"},{\"name\":\"b\"}"), 1);
-	on_load(p, "h2", LOAD(100, 1, "{\"name\":\"c\"}"), 1);
-	on_load(p, "h3", LOAD(100, 4, ""), 1);
+	on_load(p, "h1",
+	        LOAD(100, 2,
+	             "{\"name\":\"a\",\"state\":\"outgoing\"},{\"name\":\"b\",\"state\":"
+	             "\"outgoing\"}"),
+	        1);
+	on_load(p, "h2", LOAD(100, 1, "{\"name\":\"c\",\"state\":\"outgoing\"}"), 1);
+	on_load(p, "h3",
+	        LOAD(100, 4,
+	             "{\"name\":\"d\",\"state\":\"outgoing\"},{\"name\":\"e\",\"state\":"
+	             "\"outgoing\"},{\"name\":\"f\",\"state\":\"outgoing\"},{\"name\":\"g\","
+	             "\"state\":\"outgoing\"}"),
+	        1);
 	assert_string_equal(peers_vm_host(p, "c", NULL), "h2");
 	assert_string_equal(peers_vm_host(p, "a", NULL), "h1");
 	assert_null(peers_vm_host(p, "a", "h1"));
 	assert_null(peers_vm_host(p, "zzz", NULL));
-	assert_int_equal(peers_migrations_out(p, NULL), 7);
-	assert_int_equal(peers_migrations_out(p, "h3"), 3);
+	assert_int_equal(peers_migrations_out(p, NULL, 2, 1000), 7);
+	assert_int_equal(peers_migrations_out(p, "h3", 2, 1000), 3);
 	on_state(p, "h3", "{\"state\":\"offline\"}");
-	assert_int_equal(peers_migrations_out(p, "h1"), 1); /* an offline host runs none */
+	assert_int_equal(peers_migrations_out(p, "h1", 2, 1000), 1); /* an offline host runs none */
+	peers_free(p);
+}
+
+/* A peer's migration count is bounded, expires and cannot overflow the sum: one
+ * retained load claiming many migrations must not fill the cluster's cap. */
+static void test_migrations_bounded(void **state)
+{
+	struct peers *p = peers_new();
+	/* it claims 8 but lists no VM leaving */
+	on_load(p, "liar", LOAD(100, 8, "{\"name\":\"a\",\"state\":\"running\"}"), 1);
+	assert_int_equal(peers_find(p, "liar")->migrations_out, 0);
+	assert_int_equal(peers_migrations_out(p, NULL, 2, 1000), 0);
+	/* absurd counts, from two hosts: clamped to what they list, no overflow */
+	on_load(p, "h1", LOAD(100, 2147483647, "{\"name\":\"a\",\"state\":\"outgoing\"}"), 1);
+	on_load(p, "h2", LOAD(100, 2147483647, "{\"name\":\"b\",\"state\":\"outgoing\"}"), 1);
+	on_load(p, "h3", LOAD(100, 1e300, "{\"name\":\"c\",\"state\":\"outgoing\"}"), 1);
+	assert_int_equal(peers_migrations_out(p, NULL, 2, 1000), 3);
+	/* a count not refreshed within the ttl no longer counts */
+	assert_int_equal(peers_migrations_out(p, NULL, 5000, 1000), 0);
+	on_load(p, "h1", LOAD(100, 1, "{\"name\":\"a\",\"state\":\"outgoing\"}"), 4500);
+	assert_int_equal(peers_migrations_out(p, NULL, 5000, 1000), 1);
+	/* absurd memory is clamped, and free never exceeds total */
+	on_load(p, "h4", LOAD(1e300, 0, ""), 1);
+	assert_int_equal(peers_find(p, "h4")->mem_free_mb, 8192);
 	peers_free(p);
 }
 
@@ -137,6 +170,7 @@ int main(void)
 	    cmocka_unit_test(test_state),
 	    cmocka_unit_test(test_load),
 	    cmocka_unit_test(test_vm_host_and_migrations),
+	    cmocka_unit_test(test_migrations_bounded),
 	    cmocka_unit_test(test_reservations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

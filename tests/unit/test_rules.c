@@ -6,6 +6,8 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../lib/rules.h"
@@ -140,7 +142,22 @@ static void test_errors_structure(void **state)
 	assert_true(parse_err("rule y { when ((((((((((((((((((((((((((((((((((cpu > 1)))))))))))"
 	                      ")))))))))))))))))))))))) do balance }",
 	                      err, sizeof err) >= 1);
-	assert_non_null(strstr(err, "nested parentheses"));
+	assert_non_null(strstr(err, "nested 'not's and parentheses"));
+	/* 30,000 nested nots: an error at the first one too deep, not a stack overflow */
+	{
+		size_t nots = 30000, len = nots * 4 + 64;
+		char *deep = malloc(len);
+		assert_non_null(deep);
+		size_t k = (size_t)snprintf(deep, len, "rule d { when ");
+		for (size_t i = 0; i < nots; i++)
+			k += (size_t)snprintf(deep + k, len - k, "not ");
+		snprintf(deep + k, len - k, "cpu > 1 do balance }");
+		assert_true(parse_err(deep, err, sizeof err) >= 1);
+		free(deep);
+		/* "rule d { when " is 14 columns; the 33rd not starts at 15 + 32 * 4 */
+		if (!strstr(err, "test.rules:1:143: expected at most 32 nested 'not's"))
+			fail_msg("%s", err);
+	}
 	assert_int_equal(parse_err("set low 90\n", err, sizeof err), 1);
 	assert_non_null(strstr(err, "expected low (90) under high (80)"));
 	assert_true(parse_err("rule z { when cpu > 1 for banana do balance }", err, sizeof err) >=

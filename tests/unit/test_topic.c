@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "../../lib/topic.h"
 
 static void test_fmt(void **state)
@@ -142,14 +144,54 @@ static void test_matches(void **state)
 	assert_int_equal(topic_matches("a", NULL), 0);
 }
 
+/* Every topic a host or guest writes names its sender; a message speaking for another
+ * is refused. */
+static void test_sender(void **state)
+{
+	char b[160], err[256];
+	const struct {
+		const char *rest, *want;
+	} cases[] = {
+	    {"host/h1/load", "host/h1"},
+	    {"host/h1/vm/web1", "host/h1"},
+	    {"guest/web1/load", "guest/web1"},
+	    {"balance/offer/h2", "host/h2"},
+	    {"balance/peer/h1/h2", "host/h2"},
+	    {"event/host/h3", "host/h3"},
+	    {"event/confd", "confd"},
+	    {"balance/offer", NULL},
+	    {"balance/peer/h1", NULL},
+	    {"balance/offer/h2/x", NULL},
+	    {"event", NULL},
+	    {"cmd/host/h1", NULL},
+	    {"reply/vmc-1", NULL},
+	    {"policy", NULL},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int r = topic_sender(cases[i].rest, b, sizeof b);
+		if (r != (cases[i].want != NULL) || (r && strcmp(b, cases[i].want) != 0))
+			fail_msg("%s: got %d \"%s\"", cases[i].rest, r, r ? b : "");
+	}
+	cJSON *m = cJSON_Parse("{\"from\":\"host/h2\",\"host\":\"h1\"}");
+	assert_int_equal(topic_check_sender("balance/offer/h2", m, err, sizeof err), 0);
+	assert_int_equal(topic_check_sender("balance/offer/h1", m, err, sizeof err), -1);
+	assert_non_null(strstr(err, "is not host/h1"));
+	assert_int_equal(topic_check_sender("host/h2/load", m, err, sizeof err), 0);
+	assert_int_equal(topic_check_sender("policy", m, err, sizeof err), 0);
+	/* a host's events name it in "host" */
+	assert_int_equal(topic_check_sender("event/host/h1", m, err, sizeof err), 0);
+	assert_int_equal(topic_check_sender("event/host/h2", m, err, sizeof err), -1);
+	cJSON_Delete(m);
+	assert_true(topic_is_event("event") && topic_is_event("event/host/h1"));
+	assert_false(topic_is_event("events") || topic_is_event("eventx/y"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_fmt),
-	    cmocka_unit_test(test_fmt_too_long),
-	    cmocka_unit_test(test_rest),
-	    cmocka_unit_test(test_segment),
-	    cmocka_unit_test(test_segment_rejected),
+	    cmocka_unit_test(test_sender),       cmocka_unit_test(test_fmt),
+	    cmocka_unit_test(test_fmt_too_long), cmocka_unit_test(test_rest),
+	    cmocka_unit_test(test_segment),      cmocka_unit_test(test_segment_rejected),
 	    cmocka_unit_test(test_matches),
 	};
 	return cmocka_run_group_tests_name("topic", tests, NULL, NULL);

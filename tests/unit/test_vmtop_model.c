@@ -144,7 +144,7 @@ static void test_vm_record_outlives_load(void **state)
 	const char *rec =
 	    "{\"v\":1,\"from\":\"host/h1\",\"ts\":1,\"name\":\"web1\",\"host\":\"h1\","
 	    "\"state\":\"running\",\"vcpus\":2,\"mem_mb\":2048,\"cpu\":5}";
-	assert_int_equal(feed(m, "vm/web1", rec, 1, T0), 1);
+	assert_int_equal(feed(m, "host/h1/vm/web1", rec, 1, T0), 1);
 	assert_string_equal(cluster_model_vm_find(m, "web1")->host, "h1");
 	assert_int_equal(cluster_model_vm_find(m, "web1")->vcpus, 2);
 	host_load(m, "h1", 0, T0, T0, 1, "web1:20");
@@ -152,15 +152,15 @@ static void test_vm_record_outlives_load(void **state)
 	/* stopped: no longer in the load, but its record keeps it */
 	const char *stopped = "{\"v\":1,\"from\":\"host/h1\",\"ts\":2,\"name\":\"web1\","
 	                      "\"host\":\"h1\",\"state\":\"stopped\",\"vcpus\":2,\"mem_mb\":2048}";
-	assert_int_equal(feed(m, "vm/web1", stopped, 0, T0 + 1000), 1);
+	assert_int_equal(feed(m, "host/h1/vm/web1", stopped, 0, T0 + 1000), 1);
 	host_load(m, "h1", 0, T0 + 2000, T0 + 2000, 2, "");
 	const struct cm_vm *v = cluster_model_vm_find(m, "web1");
 	assert_non_null(v);
 	assert_string_equal(v->host, "h1");
 	assert_int_equal(cluster_model_host_find(m, "h1")->nvms, 0);
 	/* an empty retained payload deletes the record, and the VM with it */
-	assert_int_equal(cluster_model_apply(m, "vm/web1", "", 0, 0, T0 + 3000, err, sizeof(err)),
-	                 1);
+	assert_int_equal(
+	    cluster_model_apply(m, "host/h1/vm/web1", "", 0, 0, T0 + 3000, err, sizeof(err)), 1);
 	assert_null(cluster_model_vm_find(m, "web1"));
 	cluster_model_free(m);
 }
@@ -334,7 +334,13 @@ static void test_guest_policy_and_removal(void **state)
 	assert_int_equal(v->guest_mem_used_mb, 300);
 	/* a guest whose VM nobody lists yet is ignored, not an error */
 	assert_int_equal(
-	    feed(m, "guest/zz/load", "{\"v\":1,\"from\":\"g\",\"ts\":1,\"cpu\":1}", 0, T0), 0);
+	    feed(m, "guest/zz/load", "{\"v\":1,\"from\":\"guest/zz\",\"ts\":1,\"cpu\":1}", 0, T0),
+	    0);
+	/* one speaking for another guest is refused */
+	assert_int_equal(
+	    feed(m, "guest/web1/load", "{\"v\":1,\"from\":\"guest/zz\",\"ts\":1,\"cpu\":1}", 0, T0),
+	    -1);
+	assert_non_null(strstr(err, "is not guest/web1"));
 
 	char mode[32], window[96];
 	cluster_model_balance(m, T0, 0, mode, sizeof(mode), window, sizeof(window));
@@ -398,12 +404,13 @@ static void test_bad_messages(void **state)
 	                      "{\"v\":1,\"from\":\"x\",\"ts\":1,\"state\":\"online\"}", 0, T0),
 	                 -1);
 	assert_int_equal(feed(m, "host/h1/state",
-	                      "{\"v\":1,\"from\":\"x\",\"ts\":1,\"state\":\"sleepy\"}", 0, T0),
+	                      "{\"v\":1,\"from\":\"host/h1\",\"ts\":1,\"state\":\"sleepy\"}", 0,
+	                      T0),
 	                 -1);
 	assert_non_null(strstr(err, "state"));
-	assert_int_equal(
-	    feed(m, "host/h1/load", "{\"v\":1,\"from\":\"x\",\"ts\":1,\"cpu\":\"lots\"}", 0, T0),
-	    -1);
+	assert_int_equal(feed(m, "host/h1/load",
+	                      "{\"v\":1,\"from\":\"host/h1\",\"ts\":1,\"cpu\":\"lots\"}", 0, T0),
+	                 -1);
 	assert_non_null(strstr(err, "cpu"));
 	assert_int_equal(feed(m, "event", "{\"v\":1,\"from\":\"x\",\"ts\":1}", 0, T0), -1);
 	assert_non_null(strstr(err, "type"));
@@ -412,7 +419,7 @@ static void test_bad_messages(void **state)
 
 	/* one bad VM in a load: reported, the others applied */
 	assert_int_equal(feed(m, "host/h1/load",
-	                      "{\"v\":1,\"from\":\"x\",\"ts\":1,\"vms\":[{\"name\":\"ok1\"},"
+	                      "{\"v\":1,\"from\":\"host/h1\",\"ts\":1,\"vms\":[{\"name\":\"ok1\"},"
 	                      "{\"name\":\"../x\"},{\"name\":\"ok2\",\"vcpus\":-1},"
 	                      "{\"name\":\"ok3\",\"mem_mb\":512}]}",
 	                      0, T0),
@@ -489,7 +496,7 @@ static void test_filter(void **state)
 
 static void build(struct ui *ui, struct cluster_model *m)
 {
-	struct view_env e = {m, T0, &ui->marks};
+	struct view_env e = {m, T0, &ui->marks, NULL};
 	views_build(ui, &e);
 }
 
@@ -553,7 +560,7 @@ static void test_sort_and_filter_views(void **state)
 static void test_columns_print(void **state)
 {
 	struct cluster_model *m = sample_cluster();
-	struct view_env e = {m, T0 + 4000, NULL};
+	struct view_env e = {m, T0 + 4000, NULL, NULL};
 	struct row r = {ROW_HOST, cluster_model_host_find(m, "alpha")};
 	char buf[64];
 	int c = column_find(columns_host, columns_host_n, "mem_used_mb");

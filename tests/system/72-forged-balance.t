@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Forged balancing messages have no effect (on the development broker, without an ACL,
+# so it is the agents themselves that refuse them): offers from a host that was never
+# born, offers speaking for another host than their topic's, a fake host asking for
+# help, standby claims by an unknown host, and a peer request for a pinned VM. Under
+# that noise h1's four busy VMs still spread to h2, two each, and nothing goes to the
+# ghost.
+. "$(dirname "$0")/../lib/harness.sh"
+harness_init
+
+harness_start_broker
+harness_cluster_key
+for h in h1 h2; do
+	harness_start_host "$h" --cpus 4 --memory 65536 --time-scale 60 --interval 0.1 \
+		--migrate-port "$(harness_free_port)" --cluster-key-file "$T/cluster.key"
+done
+for h in h1 h2; do harness_wait_host "$h" online || break; done
+plan 6
+
+C=vmc/default
+now() { date +%s%3N; }
+env() { printf '"v":1,"from":"%s","ts":%s' "$1" "$(now)"; }
+forge() { # the forger: every 0.2 s, everything at once
+	local seq=0
+	while :; do
+		seq=$((seq + 1))
+		for s in $(seq 1 30); do
+			pub -t "$C/balance/offer/ghost" -m "{$(env host/ghost),\"requester\":\"h1\",\"seq\":$s,\"offerer\":\"ghost\",\"reservation\":\"g$seq\",\"cpu\":400,\"mem_mb\":65536,\"load\":0,\"cpus\":64,\"load_after\":1,\"ttl_ms\":60000,\"vms\":[\"v1\",\"v2\",\"v3\",\"p1\"]}"
+		done
+		pub -t "$C/balance/offer/h2" -m "{$(env host/h9),\"requester\":\"h1\",\"seq\":1,\"offerer\":\"h9\",\"reservation\":\"x$seq\",\"cpu\":400,\"mem_mb\":65536,\"load\":0,\"cpus\":64,\"load_after\":1,\"ttl_ms\":60000,\"vms\":[\"v1\"]}"
+		pub -t "$C/balance/help/ghost" -m "{$(env host/ghost),\"requester\":\"ghost\",\"seq\":$seq,\"mode\":\"evacuate\",\"load\":100,\"cpus\":4,\"excess\":400,\"candidates\":[{\"vm\":\"gv\",\"cpu\":100,\"mem_mb\":1024}]}"
+		pub -t "$C/event/host/ghost" -m "{$(env host/ghost),\"type\":\"host.standby\",\"host\":\"ghost\",\"target\":\"h2\"}"
+		pub -t "$C/balance/peer/h1/ghost" -m "{$(env host/ghost),\"id\":\"f$seq\",\"op\":\"vm.migrate\",\"args\":{\"name\":\"p1\",\"to\":\"h2\"}}"
+		sleep 0.2
+	done
+}
+
+vmcc events --json --wait 600 >"$T/events.json" 2>/dev/null &
+evpid=$!
+vmcc create p1 --host h1 --memory 1024 --vcpus 1 --load 1 --tags pinned >/dev/null &&
+	for i in 1 2 3; do vmcc create "v$i" --host h1 --memory 1024 --vcpus 1 --load 1 >/dev/null || break; done
+ok $? "h1 runs four busy VMs on four CPUs, p1 pinned"
+forge &
+fpid=$!
+
+per_host() { vmcc vms --json | jq -r '[.[] | select(.state=="running") | .host] | group_by(.) |
+	map("\(.[0])=\(length)") | join(" ")'; }
+spread() { [ "$(per_host)" = "h1=2 h2=2" ]; }
+wait_until 120 spread
+ok $? "under forged offers, helps and standby claims, h1 still sheds two VMs to h2"
+is "$(vmcc vms --json | jq -r '.[] | select(.name=="p1") | .host')" h1 "the pinned p1 stayed on h1"
+kill "$fpid" 2>/dev/null
+wait "$fpid" 2>/dev/null
+is "$(jq -r 'select(.type | startswith("migration.")) | select(.to == "ghost" or .to == "h9") | .vm' "$T/events.json" | wc -l)" 0 \
+	"no migration towards the ghost or the forged sender was even started"
+is "$(jq -r 'select(.type == "migration.failed") | .vm' "$T/events.json" | wc -l)" 0 "no migration failed"
+is "$(jq -r 'select(.type | startswith("migration.")) | select(.from == "h2") | .vm' "$T/events.json" | wc -l)" 0 \
+	"h2 gave nothing to the fake host asking for help"
+kill "$evpid" 2>/dev/null
+wait "$evpid" 2>/dev/null || true
