@@ -9,6 +9,7 @@
 #   make check-repeat N=10   the whole suite N times, with per-file pass counts
 #   make bench      run the benchmarks in tests/bench/
 #   make demo       a private broker and four sim hosts (see README)
+#   make check-cluster  the agents on a private 3-node RabbitMQ cluster (installs it)
 #   make install    PREFIX=/usr/local DESTDIR= (SYSCONFDIR, UNITDIR: see below)
 #   make deb        Debian packages into build/deb/ (see debian/)
 #   make check-deb  the packages installed into a Debian 12 chroot and checked
@@ -181,6 +182,12 @@ check-repeat: $(DEPS_STAMP)
 check-valgrind:
 	$(MAKE) all $(UNIT_BINS)
 	@tests/run-unit --valgrind $(UNIT_BINS)
+
+# RabbitMQ is installed only here, so that make and make check stay light.
+.PHONY: check-cluster
+check-cluster: all
+	@scripts/install-deps --cluster
+	VMC_BIN=$(abspath $(BIN)) prove -v --timer tests/cluster/*.t
 
 check-xen: all
 	VMC_BIN=$(abspath $(BIN)) tests/xen/check-xen

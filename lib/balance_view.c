@@ -49,8 +49,17 @@ void bview_state(struct bview *v, const char *host, const char *state)
 	if (h->h.state == BAL_STANDBY && (s < 0 || s == BAL_OFFLINE))
 		return; /* powered off by consolidation: standby until it comes back */
 	h->h.state = s < 0 ? BAL_OFFLINE : s;
+	h->stated = 1;
 	if (h->h.state != BAL_OFFLINE)
 		h->born = 1;
+}
+
+void bview_live_load(struct bview *v, const char *host, const cJSON *load)
+{
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(load, "state");
+	struct bview_host *h = host_get(v, host);
+	if (!h->stated && cJSON_IsString(st))
+		bview_state(v, host, st->valuestring);
 }
 
 /* States of VMs that hold CPU and memory; the last ones are being migrated. */

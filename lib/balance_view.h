@@ -26,6 +26,7 @@ struct bview_host {
 	size_t nguests;
 	int loaded; /* a load message was seen */
 	int born;   /* a state message of its own said it is up (at least once) */
+	int stated; /* a state message came (up or not) */
 };
 
 struct bview {
@@ -46,6 +47,9 @@ int bview_load(struct bview *v, const char *host, const cJSON *load, char *err, 
  * "maintenance", "standby"; anything else counts as offline). A standby host stays
  * standby when it goes offline (the power-off hook did that). */
 void bview_state(struct bview *v, const char *host, const char *state);
+/* A live load of a host no state message came from stands for its birth (a clustered
+ * broker keeps retained states on one node): born with the load's state. */
+void bview_live_load(struct bview *v, const char *host, const cJSON *load);
 /* The view of every host heard of, at virtual time now (valid until the next call). */
 const struct bal_view *bview_get(struct bview *v, int64_t now);
 /* The guest figures of a host's VMs, for the rule engine (NULL, 0 if none). */

@@ -27,6 +27,13 @@ struct bus_sub {
 	int qos;
 };
 
+/* One broker address of the list; protocol is the version it last accepted (0: not yet). */
+struct bus_addr {
+	char host[256];
+	int port;
+	int protocol;
+};
+
 /* A message id the broker will acknowledge, and what it was for. */
 struct bus_pending {
 	int mid;
@@ -40,13 +47,20 @@ struct bus {
 	struct bus_opts opts; /* strings below are our own copies */
 	char *url, *client_id, *username, *password, *cafile, *certfile, *keyfile;
 	char *will_topic, *will_payload;
-	char host[256];
+	struct bus_addr *addrs; /* the broker list, in the order given */
+	size_t naddrs;
+	size_t cur;       /* the address of the current or next attempt */
+	const char *host; /* addrs[cur].host */
 	int port;
 	int tls;
 	int protocol;     /* of the current or next attempt: 5 or 4 */
+	int tried_other;  /* this address was tried with both versions in a row */
+	int last_ok;      /* the version some address of the list last accepted, 0 if none */
+	char mosq_id[300]; /* the client id of the current address (bus_addr_client_id) */
 	int connected;
 	int got_connack;  /* in this attempt */
 	int fail_told;    /* this attempt's failure was reported */
+	size_t fails_in_row; /* attempts failed since the last connection */
 	int watched_fd;   /* the socket the evloop watches, -1 if none */
 	int stopped;      /* bus_disconnect called: no more reconnects */
 	long backoff_ms;
@@ -114,7 +128,65 @@ int bus_url_parse(const char *url, char *host, size_t hostlen, int *port, int *t
 	return 0;
 }
 
+int bus_urls_parse(const char *urls, struct bus_url *out, size_t max, size_t *n, char *err,
+		   size_t errlen)
+{
+	char one[512];
+	*n = 0;
+	if (!urls || !*urls)
+		urls = "mqtt://127.0.0.1:1883";
+	for (const char *p = urls;;) {
+		p += strspn(p, " \t");
+		size_t l = strcspn(p, ",");
+		size_t tl = l;
+		while (tl > 0 && (p[tl - 1] == ' ' || p[tl - 1] == '\t'))
+			tl--;
+		if (tl == 0) {
+			snprintf(err, errlen, "broker list \"%s\": empty address", urls);
+			return -1;
+		}
+		if (tl >= sizeof(one)) {
+			snprintf(err, errlen, "broker list \"%s\": address too long", urls);
+			return -1;
+		}
+		if (*n == max) {
+			snprintf(err, errlen, "broker list \"%s\": more than %zu addresses", urls,
+				 max);
+			return -1;
+		}
+		memcpy(one, p, tl);
+		one[tl] = '\0';
+		struct bus_url *u = &out[*n];
+		if (bus_url_parse(one, u->host, sizeof(u->host), &u->port, &u->tls, err, errlen) < 0)
+			return -1;
+		if (*n > 0 && u->tls != out[0].tls) {
+			snprintf(err, errlen,
+				 "broker list \"%s\": mixes mqtt:// and mqtts:// addresses", urls);
+			return -1;
+		}
+		(*n)++;
+		if (!p[l])
+			return 0;
+		p += l + 1;
+	}
+}
+
+int bus_urls_check(const char *urls, char *err, size_t errlen)
+{
+	struct bus_url *u = calloc(BUS_URLS_MAX, sizeof(*u));
+	size_t n;
+	if (!u) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	int rc = bus_urls_parse(urls, u, BUS_URLS_MAX, &n, err, errlen);
+	free(u);
+	return rc;
+}
+
 static void bus_schedule_reconnect(struct bus *b);
+static void bus_addr_client_id(const struct bus *b, char *id, size_t len);
+static int bus_mosq_setup(struct bus *b, char *err, size_t errlen);
 
 /* Reports why this connection attempt failed, once: to the owner, or in the log with the
  * delay before the next attempt. */
@@ -128,6 +200,11 @@ static void VMC_PRINTF(3, 4) bus_fail(struct bus *b, enum bus_fail kind, const c
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
+	/* with a list, the owner hears of it once every address failed with both versions */
+	if (b->naddrs > 1 && ++b->fails_in_row < 2 * b->naddrs) {
+		log_debug("%s; trying the next address", why);
+		return;
+	}
 	if (b->opts.on_connect_failed)
 		b->opts.on_connect_failed(b, kind, why, b->opts.ud);
 	else
@@ -221,8 +298,40 @@ static long bus_misc_timer(struct evloop *loop, long long id, void *ud)
 	return BUS_MISC_MS;
 }
 
+/* The version to offer the current address: the forced one, the one it accepted last, or
+ * the one another address of the list accepted (brokers of one cluster speak alike). */
+static int bus_first_protocol(const struct bus *b)
+{
+	if (b->opts.protocol)
+		return b->opts.protocol;
+	if (b->addrs[b->cur].protocol)
+		return b->addrs[b->cur].protocol;
+	return b->last_ok ? b->last_ok : 5;
+}
+
+/* Moves to the next address of the list (the same one if there is only one). */
+static void bus_next_addr(struct bus *b)
+{
+	b->cur = (b->cur + 1) % b->naddrs;
+	b->host = b->addrs[b->cur].host;
+	b->port = b->addrs[b->cur].port;
+	b->protocol = bus_first_protocol(b);
+	b->tried_other = 0;
+}
+
 static void bus_connect_now(struct bus *b)
 {
+	char id[sizeof(b->mosq_id)], err[256];
+	bus_addr_client_id(b, id, sizeof(id));
+	if (strcmp(id, b->mosq_id) != 0) {
+		memcpy(b->mosq_id, id, sizeof(id));
+		b->inflight = 0;
+		if (bus_mosq_setup(b, err, sizeof(err)) < 0) {
+			log_warnx("broker %s:%d: %s", b->host, b->port, err);
+			bus_schedule_reconnect(b);
+			return;
+		}
+	}
 	mosquitto_int_option(b->mosq, MOSQ_OPT_PROTOCOL_VERSION,
 			     b->protocol == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
 	b->got_connack = 0;
@@ -251,9 +360,15 @@ static void bus_schedule_reconnect(struct bus *b)
 	if (b->stopped || b->reconnect_timer)
 		return;
 	/* an attempt that failed before any CONNACK may be a broker that speaks only 3.1.1
-	 * (or only 5): alternate when the protocol was not forced */
-	if (!b->got_connack && b->opts.protocol == 0)
+	 * (or only 5): offer the other version once, unless the protocol was forced or this
+	 * address accepted one before; otherwise move on to the next address */
+	if (!b->got_connack && b->opts.protocol == 0 && !b->addrs[b->cur].protocol &&
+	    !b->tried_other) {
 		b->protocol = b->protocol == 5 ? 4 : 5;
+		b->tried_other = 1;
+	} else {
+		bus_next_addr(b);
+	}
 	long jitter = rand() % (b->backoff_ms / 4 + 1);
 	b->reconnect_timer = evloop_add_timer(b->loop, b->backoff_ms + jitter, bus_reconnect_timer, b);
 	b->backoff_ms *= 2;
@@ -270,6 +385,7 @@ static void bus_on_connect(struct mosquitto *mosq, void *ud, int rc, int flags,
 		/* 1 (3.1.1) and 132 (5): unsupported protocol version */
 		if (b->opts.protocol == 0 && (rc == 1 || rc == MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION)) {
 			b->got_connack = 0; /* makes the next attempt use the other version */
+			b->addrs[b->cur].protocol = 0;
 			b->fail_told = 1;   /* not a failure to report: that attempt follows */
 			log_debug("broker %s:%d does not speak MQTT %s; trying the other version",
 			          b->host, b->port, b->protocol == 5 ? "5" : "3.1.1");
@@ -289,6 +405,11 @@ static void bus_on_connect(struct mosquitto *mosq, void *ud, int rc, int flags,
 	}
 	b->connected = 1;
 	b->backoff_ms = BUS_BACKOFF_MIN_MS;
+	b->fails_in_row = 0;
+	b->addrs[b->cur].protocol = b->protocol;
+	b->last_ok = b->protocol;
+	b->got_connack = 0; /* a loss of this connection moves on to the next address */
+	b->tried_other = 1;
 	log_info("connected to broker %s:%d (MQTT %s)", b->host, b->port,
 		 b->protocol == 5 ? "5" : "3.1.1");
 	for (size_t i = 0; i < b->nsubs; i++) {
@@ -311,7 +432,13 @@ static void bus_on_disconnect(struct mosquitto *mosq, void *ud, int rc,
 		bus_fail_rc(b, rc, e);
 	b->inflight = 0; /* clean start: nothing will be acknowledged after this */
 	if (was && !b->stopped) {
-		log_warnx("lost the broker %s:%d; reconnecting", b->host, b->port);
+		b->backoff_ms = BUS_BACKOFF_MIN_MS;
+		if (b->naddrs > 1)
+			log_warnx("lost the broker %s:%d; moving on to %s:%d", b->host, b->port,
+				  b->addrs[(b->cur + 1) % b->naddrs].host,
+				  b->addrs[(b->cur + 1) % b->naddrs].port);
+		else
+			log_warnx("lost the broker %s:%d; reconnecting", b->host, b->port);
 		if (b->opts.on_disconnect)
 			b->opts.on_disconnect(b, b->opts.ud);
 	}
@@ -369,6 +496,90 @@ static void bus_on_message(struct mosquitto *mosq, void *ud, const struct mosqui
 	free(corr);
 }
 
+/* The client id on the current address: with a list, one per address ("ID-nI"), since
+ * RabbitMQ keeps a QoS 1 subscription's queue (durable, named after the client id) on the
+ * node that made it, and refuses that id on every other node while that node is down. */
+static void bus_addr_client_id(const struct bus *b, char *id, size_t len)
+{
+	if (b->naddrs > 1)
+		snprintf(id, len, "%s-n%zu", b->client_id, b->cur + 1);
+	else
+		snprintf(id, len, "%s", b->client_id);
+}
+
+/* Sets up b->mosq for the client id b->mosq_id: creates it, or starts it afresh (what it
+ * had queued is dropped). Returns 0, or -1 with the reason in err. */
+static int bus_mosq_setup(struct bus *b, char *err, size_t errlen)
+{
+	if (!b->mosq)
+		b->mosq = mosquitto_new(b->mosq_id, true, b);
+	else if (mosquitto_reinitialise(b->mosq, b->mosq_id, true, b) != MOSQ_ERR_SUCCESS) {
+		snprintf(err, errlen, "cannot set up the MQTT client as %s", b->mosq_id);
+		return -1;
+	}
+	if (!b->mosq) {
+		snprintf(err, errlen, "cannot create the MQTT client");
+		return -1;
+	}
+	mosquitto_int_option(b->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+	mosquitto_connect_v5_callback_set(b->mosq, bus_on_connect);
+	mosquitto_disconnect_v5_callback_set(b->mosq, bus_on_disconnect);
+	mosquitto_message_v5_callback_set(b->mosq, bus_on_message);
+	mosquitto_publish_v5_callback_set(b->mosq, bus_on_publish);
+	mosquitto_subscribe_v5_callback_set(b->mosq, bus_on_subscribe);
+	if (b->username && mosquitto_username_pw_set(b->mosq, b->username, b->password) != 0) {
+		snprintf(err, errlen, "bad MQTT user name or password");
+		return -1;
+	}
+	if (b->tls) {
+		int rc = mosquitto_tls_set(b->mosq, b->cafile, NULL, b->certfile, b->keyfile, NULL);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			snprintf(err, errlen, "TLS set-up with CA %s: %s", b->cafile,
+				 mosquitto_strerror(rc));
+			return -1;
+		}
+	}
+	if (b->will_topic) {
+		const char *wp = b->will_payload ? b->will_payload : "";
+		int rc = mosquitto_will_set(b->mosq, b->will_topic, (int)strlen(wp), wp, 1,
+					    b->opts.will_retain != 0);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			snprintf(err, errlen, "Last Will on %s: %s", b->will_topic,
+				 mosquitto_strerror(rc));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Reads the broker list of b->url into b->addrs and starts at its first address. */
+static int bus_addrs_init(struct bus *b, char *err, size_t errlen)
+{
+	struct bus_url *urls = calloc(BUS_URLS_MAX, sizeof(*urls));
+	size_t n = 0;
+	if (!urls) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (bus_urls_parse(b->url, urls, BUS_URLS_MAX, &n, err, errlen) < 0 ||
+	    !(b->addrs = calloc(n, sizeof(*b->addrs)))) {
+		if (n && !b->addrs)
+			snprintf(err, errlen, "out of memory");
+		free(urls);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		snprintf(b->addrs[i].host, sizeof(b->addrs[i].host), "%s", urls[i].host);
+		b->addrs[i].port = urls[i].port;
+	}
+	b->naddrs = n;
+	b->tls = urls[0].tls;
+	free(urls);
+	b->cur = n - 1;
+	bus_next_addr(b); /* the first address */
+	return 0;
+}
+
 struct bus *bus_new(struct evloop *loop, const struct bus_opts *opts, char *err, size_t errlen)
 {
 	if (!opts->client_id || !*opts->client_id) {
@@ -391,7 +602,6 @@ struct bus *bus_new(struct evloop *loop, const struct bus_opts *opts, char *err,
 			 b->opts.keepalive);
 		goto fail;
 	}
-	b->protocol = opts->protocol == 4 ? 4 : 5;
 	b->url = bus_strdup(opts->url ? opts->url : "mqtt://127.0.0.1:1883");
 	b->client_id = bus_strdup(opts->client_id);
 	b->username = bus_strdup(opts->username);
@@ -401,46 +611,16 @@ struct bus *bus_new(struct evloop *loop, const struct bus_opts *opts, char *err,
 	b->keyfile = bus_strdup(opts->keyfile);
 	b->will_topic = bus_strdup(opts->will_topic);
 	b->will_payload = bus_strdup(opts->will_payload);
-	if (bus_url_parse(b->url, b->host, sizeof(b->host), &b->port, &b->tls, err, errlen) < 0)
+	if (bus_addrs_init(b, err, errlen) < 0)
 		goto fail;
 	if (b->tls && !b->cafile) {
 		snprintf(err, errlen, "broker URL %s uses TLS: a CA file (--cafile) is needed", b->url);
 		goto fail;
 	}
 	mosquitto_lib_init();
-	b->mosq = mosquitto_new(b->client_id, true, b);
-	if (!b->mosq) {
-		snprintf(err, errlen, "cannot create the MQTT client");
+	bus_addr_client_id(b, b->mosq_id, sizeof(b->mosq_id));
+	if (bus_mosq_setup(b, err, errlen) < 0)
 		goto fail;
-	}
-	mosquitto_int_option(b->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
-	mosquitto_connect_v5_callback_set(b->mosq, bus_on_connect);
-	mosquitto_disconnect_v5_callback_set(b->mosq, bus_on_disconnect);
-	mosquitto_message_v5_callback_set(b->mosq, bus_on_message);
-	mosquitto_publish_v5_callback_set(b->mosq, bus_on_publish);
-	mosquitto_subscribe_v5_callback_set(b->mosq, bus_on_subscribe);
-	if (b->username && mosquitto_username_pw_set(b->mosq, b->username, b->password) != 0) {
-		snprintf(err, errlen, "bad MQTT user name or password");
-		goto fail;
-	}
-	if (b->tls) {
-		int rc = mosquitto_tls_set(b->mosq, b->cafile, NULL, b->certfile, b->keyfile, NULL);
-		if (rc != MOSQ_ERR_SUCCESS) {
-			snprintf(err, errlen, "TLS set-up with CA %s: %s", b->cafile,
-				 mosquitto_strerror(rc));
-			goto fail;
-		}
-	}
-	if (b->will_topic) {
-		const char *wp = b->will_payload ? b->will_payload : "";
-		int rc = mosquitto_will_set(b->mosq, b->will_topic, (int)strlen(wp), wp, 1,
-					    b->opts.will_retain != 0);
-		if (rc != MOSQ_ERR_SUCCESS) {
-			snprintf(err, errlen, "Last Will on %s: %s", b->will_topic,
-				 mosquitto_strerror(rc));
-			goto fail;
-		}
-	}
 	if (evloop_add_before_poll(loop, bus_before_poll, b) < 0) {
 		snprintf(err, errlen, "event loop has no room for another client");
 		goto fail;
@@ -652,5 +832,6 @@ void bus_free(struct bus *b)
 	free(b->keyfile);
 	free(b->will_topic);
 	free(b->will_payload);
+	free(b->addrs);
 	free(b);
 }

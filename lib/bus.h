@@ -5,7 +5,13 @@
  * Last Will, clean start, MQTT 5 with a fall-back to 3.1.1 when the broker
  * refuses 5, TLS (mqtts://) and user/password. Subscriptions are remembered
  * and renewed on every reconnect; on_connect runs after each (re)connect so
- * the owner can re-publish its birth message. */
+ * the owner can re-publish its birth message.
+ *
+ * The URL may be a comma-separated list of brokers (the nodes of a clustered
+ * broker): the client connects to the first, and each failed attempt or lost
+ * connection moves it on to the next address of the list, round and round,
+ * with the same backoff. The MQTT version an address accepted is remembered
+ * per address. */
 #ifndef VMC_BUS_H
 #define VMC_BUS_H
 
@@ -37,7 +43,8 @@ enum bus_fail {
 };
 
 struct bus_opts {
-	const char *url;       /* mqtt://HOST:PORT or mqtts://HOST:PORT; default mqtt://127.0.0.1:1883 */
+	const char *url;       /* mqtt://HOST:PORT or mqtts://HOST:PORT, or a comma-separated
+	                        * list of them; default mqtt://127.0.0.1:1883 */
 	const char *client_id; /* required, unique per connection */
 	const char *username;  /* optional */
 	const char *password;
@@ -66,6 +73,24 @@ struct bus_opts {
 /* Parses a broker URL. Returns 0, or -1 with the reason in err. Pure. */
 int bus_url_parse(const char *url, char *host, size_t hostlen, int *port, int *tls, char *err,
 		  size_t errlen);
+
+/* At most this many brokers in one list. */
+#define BUS_URLS_MAX 16
+
+struct bus_url {
+	char host[256];
+	int port;
+	int tls;
+};
+
+/* Parses a comma-separated list of broker URLs (NULL or "" is the default broker) into out,
+ * at most max of them; all mqtt:// or all mqtts://. Returns 0 with *n set, or -1 with the
+ * reason in err. Pure. */
+int bus_urls_parse(const char *urls, struct bus_url *out, size_t max, size_t *n, char *err,
+		   size_t errlen);
+
+/* Checks a broker list as bus_new will read it. Returns 0, or -1 with the reason in err. */
+int bus_urls_check(const char *urls, char *err, size_t errlen);
 
 /* Creates the client (no I/O yet). Returns NULL with the reason in err. */
 struct bus *bus_new(struct evloop *loop, const struct bus_opts *opts, char *err, size_t errlen);

@@ -27,6 +27,34 @@ static int apply_flag(int *field, const struct cliopts_def *d, const char *v, ch
 	return -1;
 }
 
+int cliopts_list_add(struct cliopts_list *l, const char *name, const char *v, char *err,
+                     size_t errlen)
+{
+	if (l->src != l->pass) {
+		l->buf[0] = '\0';
+		l->src = l->pass;
+	}
+	size_t have = strlen(l->buf), vl = strlen(v);
+	if (have + vl + 2 > sizeof(l->buf)) {
+		snprintf(err, errlen, "%s: the list is longer than %zu characters", name,
+		         sizeof(l->buf) - 1);
+		return -1;
+	}
+	if (have)
+		l->buf[have++] = ',';
+	memcpy(l->buf + have, v, vl + 1);
+	l->text = l->buf;
+	return 0;
+}
+
+/* Sets the source every list setting of defs is read from now. */
+static void set_pass(void *base, const struct cliopts_def *defs, size_t n, int pass)
+{
+	for (size_t i = 0; i < n; i++)
+		if (defs[i].kind == CLIOPTS_LIST)
+			((struct cliopts_list *)((char *)base + defs[i].off))->pass = pass;
+}
+
 int cliopts_apply(void *base, const struct cliopts_def *d, const char *v, char *err, size_t errlen)
 {
 	char *end;
@@ -37,6 +65,8 @@ int cliopts_apply(void *base, const struct cliopts_def *d, const char *v, char *
 		return 0;
 	case CLIOPTS_FLAG:
 		return apply_flag(field, d, v, err, errlen);
+	case CLIOPTS_LIST:
+		return cliopts_list_add(field, d->name, v, err, errlen);
 	case CLIOPTS_INT: {
 		long n = strtol(v, &end, 10);
 		if (*end || end == v || n < d->min || n > d->max) {
@@ -101,6 +131,7 @@ int cliopts_load_file(void *base, const struct cliopts_def *defs, size_t n, cons
 		return -1;
 	}
 	int bad = 0;
+	set_pass(base, defs, n, 1);
 	for (size_t i = 0; i < (*out)->n; i++) {
 		const struct conf_entry *e = &(*out)->entries[i];
 		const struct cliopts_def *d = cliopts_find(defs, n, e->key);
@@ -142,6 +173,7 @@ int cliopts_parse(void *base, const struct cliopts_def *defs, size_t n, int argc
 	lo[n] = (struct option){"help", no_argument, NULL, 'h'};
 	int c, rc = 0;
 	optind = 1;
+	set_pass(base, defs, n, 2);
 	while (rc == 0 && (c = getopt_long(argc, argv, "c:nh", lo, NULL)) != -1) {
 		if (c == 'c')
 			continue;

@@ -18,7 +18,23 @@ enum cliopts_kind {
 	CLIOPTS_FLAG,     /* int 0/1; no argument on the command line; yes/no in a file */
 	CLIOPTS_PROTO,    /* int: "5" -> 5, "3.1.1" or "4" -> 4, "auto" -> 0 */
 	CLIOPTS_LOGLEVEL, /* sets the log level (no field) */
+	CLIOPTS_LIST,     /* struct cliopts_list: repeats add to a comma-separated list */
 };
+
+/* A setting that may be repeated (--broker A --broker B, or several "broker =" lines), kept
+ * as one comma-separated text. Values from one source add up; a later source (the command
+ * line after the config file) replaces what an earlier one gave. */
+#define CLIOPTS_LIST_MAX 2048
+struct cliopts_list {
+	const char *text; /* the list, or the program's default until a value is given */
+	int pass;         /* set by the caller: the source being read now (1 file, 2 command line) */
+	int src;          /* the source buf holds values of, 0 if none */
+	char buf[CLIOPTS_LIST_MAX];
+};
+
+/* Adds v (itself possibly "a,b") to the list. Returns 0, or -1 with err if it is too long. */
+int cliopts_list_add(struct cliopts_list *l, const char *name, const char *v, char *err,
+                     size_t errlen);
 
 struct cliopts_def {
 	const char *name;

@@ -430,6 +430,19 @@ static void host_seq(struct cm_host *h, const cJSON *o, int live)
 	h->seq = s;
 }
 
+/* What a load repeats of the retained state (driver, version, session): a broker may keep
+ * the state on one node only. */
+static void load_identity(struct cm_host *h, const cJSON *o)
+{
+	char err[VMC_ERR_MAX];
+	const char *s;
+	if (msg_get_str(o, "load", "driver", 0, sizeof(h->driver) - 1, &s, err, sizeof(err)) == 0)
+		copy_str(h->driver, sizeof(h->driver), s);
+	if (msg_get_str(o, "load", "version", 0, sizeof(h->version) - 1, &s, err, sizeof(err)) == 0)
+		copy_str(h->version, sizeof(h->version), s);
+	msg_get_int(o, "load", "session", 0, 0, INT64_MAX, &h->session, err, sizeof(err));
+}
+
 static int apply_host_load(struct apply_ctx *a)
 {
 	struct cluster_model *m = a->m;
@@ -468,6 +481,7 @@ static int apply_host_load(struct apply_ctx *a)
 	h->last_seen_ms = seen;
 	if (cpus)
 		h->cpus = (int)cpus;
+	load_identity(h, o);
 	h->cpu = cpu;
 	h->migrations_out = (int)mig_out;
 	h->migrations_in = (int)mig_in;

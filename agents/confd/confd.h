@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "../../lib/bus.h"
+#include "../../lib/cliopts.h"
 #include "../../lib/msg.h"
 #include "../../lib/ratelog.h"
 
@@ -23,7 +24,7 @@ struct jobs;
 
 struct confd_opts {
 	const char *name; /* agent name; default "confd" */
-	const char *broker;
+	struct cliopts_list broker;
 	const char *cluster;
 	const char *store;     /* the image store directory */
 	const char *templates; /* the templates directory */
@@ -58,6 +59,7 @@ struct confd {
 	struct imgstore *store;
 	struct cluster *cl;
 	struct jobs *jobs;
+	int refused; /* --shared on a broker that speaks only MQTT 3.1.1: exit status 1 */
 	char sender[VMC_NAME_MAX + 1];     /* "confd" */
 	char client_id[VMC_NAME_MAX + 16]; /* "confd-<name>" */
 	char reply_topic[VMC_TOPIC_MAX];   /* vmc/<cluster>/reply/<client_id> */

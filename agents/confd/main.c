@@ -47,7 +47,7 @@ int64_t confd_now(void)
 #define S(f) offsetof(struct confd_opts, f)
 static const struct cliopts_def settings[] = {
     {"name", CLIOPTS_STR, S(name), 0, 0, "agent name (default confd)"},
-    {"broker", CLIOPTS_STR, S(broker), 0, 0, "mqtt://HOST:PORT or mqtts://HOST:PORT"},
+    {"broker", CLIOPTS_LIST, S(broker), 0, 0, "mqtt[s]://HOST:PORT[,...] (nodes of a cluster)"},
     {"cluster", CLIOPTS_STR, S(cluster), 0, 0, "cluster name (default default)"},
     {"store", CLIOPTS_STR, S(store), 0, 0, "image store directory"},
     {"templates", CLIOPTS_STR, S(templates), 0, 0, "templates directory"},
@@ -111,6 +111,13 @@ static void on_connect(struct bus *b, void *ud)
 {
 	struct confd *cd = ud;
 	char t[VMC_TOPIC_MAX];
+	if (cd->opts.shared && bus_protocol(b) != 5) {
+		log_error("--shared needs MQTT 5 shared subscriptions; the broker speaks "
+		          "MQTT 3.1.1 only: run one vmc-confd without --shared on it");
+		cd->refused = 1;
+		evloop_stop(cd->loop);
+		return;
+	}
 	if (cd->opts.shared)
 		snprintf(t, sizeof t, "$share/vmc-confd/vmc/%s/cmd/confd", cd->opts.cluster);
 	else
@@ -124,7 +131,7 @@ static void on_connect(struct bus *b, void *ud)
 	topic_fmt(t, sizeof t, cd->opts.cluster, "host/+/load");
 	bus_subscribe(b, t, 0);
 	publish_state(cd, "online");
-	sdnotify_sendf("READY=1\nSTATUS=%s online on %s", cd->opts.name, cd->opts.broker);
+	sdnotify_sendf("READY=1\nSTATUS=%s online on %s", cd->opts.name, cd->opts.broker.text);
 }
 
 /* host/<h>/state and host/<h>/load */
@@ -237,7 +244,7 @@ static int start_bus(struct confd *cd, char *err, size_t errlen)
 	char *will_text = msg_print(will);
 	cJSON_Delete(will);
 	struct bus_opts bo = {
-	    .url = o->broker,
+	    .url = o->broker.text,
 	    .client_id = cd->client_id,
 	    .username = o->user,
 	    .password = o->password_file ? password : NULL,
@@ -291,7 +298,7 @@ int main(int argc, char **argv)
 	struct confd_opts *o = &cd.opts;
 	*o = (struct confd_opts){
 	    .name = "confd",
-	    .broker = "mqtt://127.0.0.1:1883",
+	    .broker = {.text = "mqtt://127.0.0.1:1883"},
 	    .cluster = "default",
 	    .store = "/var/lib/vmcluster/store",
 	    .templates = "/etc/vmcluster/templates",
@@ -309,19 +316,24 @@ int main(int argc, char **argv)
 		conf_free(conf);
 		return r > 0 ? 0 : 2;
 	}
-	char host[256], where[4200];
-	int port, tls;
+	char where[4200];
 	const char *bad = NULL;
 	if (vmc_name_check(o->name, "name", err, sizeof err) < 0)
 		bad = o->name;
 	else if (vmc_name_check(o->cluster, "cluster name", err, sizeof err) < 0)
 		bad = o->cluster;
-	else if (bus_url_parse(o->broker, host, sizeof host, &port, &tls, err, sizeof err) < 0)
-		bad = o->broker;
+	else if (bus_urls_check(o->broker.text, err, sizeof err) < 0)
+		bad = o->broker.text;
 	if (bad) {
 		/* FILE:LINE when the setting came from -c FILE */
 		fprintf(stderr, "%s: %s\n", conf_where(conf, bad, "vmc-confd", where, sizeof where),
 		        err);
+		conf_free(conf);
+		return 2;
+	}
+	if (o->shared && o->protocol == 4) {
+		fprintf(stderr, "vmc-confd: --shared needs MQTT 5 shared subscriptions, which "
+		                "--protocol 3.1.1 does not have\n");
 		conf_free(conf);
 		return 2;
 	}
@@ -362,10 +374,11 @@ int main(int argc, char **argv)
 		fatalx("out of memory");
 	evloop_add_timer(cd.loop, 10000, expire_timer, &cd);
 	log_info("%s starting: store %s, templates %s, broker %s, cluster %s", o->name,
-	         imgstore_root(cd.store), o->templates, o->broker, o->cluster);
+	         imgstore_root(cd.store), o->templates, o->broker.text, o->cluster);
 	evloop_run(cd.loop);
 
-	log_info("signal %d: stopping", (int)got_signal);
+	if (!cd.refused)
+		log_info("signal %d: stopping", (int)got_signal);
 	sdnotify_send("STOPPING=1");
 	jobs_free(cd.jobs); /* cancels downloads; their commands get their replies */
 	confd_calls_cancel(&cd);
@@ -382,5 +395,5 @@ int main(int argc, char **argv)
 	evloop_free(cd.loop);
 	conf_free(conf);
 	curl_global_cleanup();
-	return 0;
+	return cd.refused ? 1 : 0;
 }

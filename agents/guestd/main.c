@@ -37,7 +37,8 @@ static void on_signal(int sig)
 }
 
 struct guestd_opts {
-	const char *name, *broker, *cluster, *proc, *disk, *xenbus;
+	struct cliopts_list broker;
+	const char *name, *cluster, *proc, *disk, *xenbus;
 	const char *cafile, *certfile, *keyfile, *user, *password_file;
 	int protocol, keepalive, once;
 	double interval_s;
@@ -59,7 +60,7 @@ struct guestd {
 #define S(f) offsetof(struct guestd_opts, f)
 static const struct cliopts_def settings[] = {
     {"name", CLIOPTS_STR, S(name), 0, 0, "the VM's name (default: xenstore, else hostname)"},
-    {"broker", CLIOPTS_STR, S(broker), 0, 0, "mqtt://HOST:PORT or mqtts://HOST:PORT"},
+    {"broker", CLIOPTS_LIST, S(broker), 0, 0, "mqtt[s]://HOST:PORT[,...] (nodes of a cluster)"},
     {"cluster", CLIOPTS_STR, S(cluster), 0, 0, "cluster name (default default)"},
     {"interval", CLIOPTS_NUM, S(interval_s), 0.05, 3600, "seconds between loads (default 2)"},
     {"proc", CLIOPTS_STR, S(proc), 0, 0, "where /proc is (default /proc)"},
@@ -176,7 +177,7 @@ static void on_connect(struct bus *b, void *ud)
 {
 	struct guestd *g = ud;
 	publish_state(g, "online");
-	sdnotify_sendf("READY=1\nSTATUS=vm %s online on %s", g->vm, g->opts.broker);
+	sdnotify_sendf("READY=1\nSTATUS=vm %s online on %s", g->vm, g->opts.broker.text);
 }
 
 static void check_signals(struct evloop *loop, void *ud)
@@ -230,7 +231,7 @@ static int start_bus(struct guestd *g, char *err, size_t errlen)
 	char *will_text = msg_print(will);
 	cJSON_Delete(will);
 	struct bus_opts bo = {
-	    .url = o->broker,
+	    .url = o->broker.text,
 	    .client_id = client_id,
 	    .username = o->user,
 	    .password = o->password_file ? password : NULL,
@@ -256,7 +257,7 @@ int main(int argc, char **argv)
 	struct guestd g;
 	memset(&g, 0, sizeof g);
 	g.opts = (struct guestd_opts){
-	    .broker = "mqtt://127.0.0.1:1883",
+	    .broker = {.text = "mqtt://127.0.0.1:1883"},
 	    .cluster = "default",
 	    .proc = "/proc",
 	    .disk = "/",
@@ -266,17 +267,15 @@ int main(int argc, char **argv)
 	log_init("vmc-guestd", LOG_LVL_INFO);
 	struct conf *conf = NULL;
 	int check_only = 0;
-	char err[1024], host[256];
-	int port, tls;
+	char err[1024];
 	int r = cliopts_parse(&g.opts, settings, NSETTINGS, argc, argv, "vmc-guestd", &check_only,
 	                      &conf);
 	const char *bad = NULL;
 	char where[4200];
 	if (r == 0 && vmc_name_check(g.opts.cluster, "cluster name", err, sizeof err) < 0)
 		bad = g.opts.cluster;
-	else if (r == 0 &&
-	         bus_url_parse(g.opts.broker, host, sizeof host, &port, &tls, err, sizeof err) < 0)
-		bad = g.opts.broker;
+	else if (r == 0 && bus_urls_check(g.opts.broker.text, err, sizeof err) < 0)
+		bad = g.opts.broker.text;
 	if (r != 0 || bad || find_name(&g, err, sizeof err) < 0) {
 		/* FILE:LINE when the setting came from -c FILE */
 		if (r == 0)
@@ -314,7 +313,7 @@ int main(int argc, char **argv)
 	sample_load(&g); /* the baseline for the first interval's CPU figures */
 	evloop_add_timer(g.loop, (long)(g.opts.interval_s * 1000), load_timer, &g);
 	log_info("vm %s (name from the %s): publishing every %g s to %s, cluster %s", g.vm,
-	         g.name_source, g.opts.interval_s, g.opts.broker, g.opts.cluster);
+	         g.name_source, g.opts.interval_s, g.opts.broker.text, g.opts.cluster);
 	evloop_run(g.loop);
 
 	log_info("signal %d: going offline", (int)got_signal);

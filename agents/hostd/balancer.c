@@ -421,6 +421,8 @@ void hostd_balancer_message(struct hostd *h, struct hostd_msg *m)
 	int64_t now = hostd_now(h);
 	if (host_msg && strcmp(kind, "load") == 0 && strcmp(seg, h->opts.name) != 0) {
 		int rc = bview_load(&b->view, seg, j, err, sizeof(err));
+		if (rc >= 0 && !m->raw->retain)
+			bview_live_load(&b->view, seg, j);
 		if (rc != 0)
 			ratelog_warn(&b->bad_load, evloop_mono_ms(), "balance: load of %s: %s%s",
 			             seg, err, rc < 0 ? " (message ignored)" : "");

@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "../../lib/bus.h"
+#include "../../lib/cliopts.h"
 #include "../../lib/msg.h"
 #include "../../lib/ratelog.h"
 #include "../../lib/vclock.h"
@@ -23,7 +24,8 @@ struct vmstore;
 struct hostd_opts {
 	const char *driver; /* "sim" or "xen" */
 	const char *name;   /* host name */
-	const char *broker; /* URL */
+	const char *broker; /* URL, or a comma-separated list: broker_list.text */
+	struct cliopts_list broker_list;
 	const char *cluster;
 	const char *state_dir;
 	const char *sim_file;

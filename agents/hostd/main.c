@@ -178,7 +178,11 @@ static int apply_opt(struct hostd_opts *o, int id, const char *v, char *err, siz
 	switch (id) {
 	case OPT_DRIVER: o->driver = v; break;
 	case OPT_NAME: o->name = v; break;
-	case OPT_BROKER: o->broker = v; break;
+	case OPT_BROKER:
+		if (cliopts_list_add(&o->broker_list, "broker", v, err, errlen) < 0)
+			return -1;
+		o->broker = o->broker_list.text;
+		break;
 	case OPT_CLUSTER: o->cluster = v; break;
 	case OPT_STATE_DIR: o->state_dir = v; break;
 	case OPT_SIM: o->sim_file = v; break;
@@ -512,6 +516,7 @@ int main(int argc, char **argv)
 	/* first pass: -c FILE, so that the command line overrides the file */
 	int check_only = 0;
 	struct conf *conf = NULL;
+	o->broker_list.pass = 1;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
 			if (load_config_file(o, argv[i + 1], &conf) < 0)
@@ -520,6 +525,7 @@ int main(int argc, char **argv)
 	}
 	int c;
 	char err[1024];
+	o->broker_list.pass = 2;
 	while ((c = getopt_long(argc, argv, "c:nh", long_opts, NULL)) != -1) {
 		if (c == 'c')
 			continue;
@@ -571,9 +577,7 @@ int main(int argc, char **argv)
 			o->driver);
 		return 2;
 	}
-	char host[256];
-	int port, tls;
-	if (bus_url_parse(o->broker, host, sizeof(host), &port, &tls, err, sizeof(err)) < 0) {
+	if (bus_urls_check(o->broker, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s: %s\n", WHERE(o->broker), err);
 		return 2;
 	}

@@ -405,9 +405,14 @@ int hostd_migrate_message(struct hostd *h, struct hostd_msg *msg)
 	const cJSON *j = hostd_msg_json(msg);
 	if (!j)
 		return 0;
-	if (is_state)
+	/* a live load says all the state does: with a broker that keeps retained messages on
+	 * one node, it is how we learn a host's migration address. Not that it is back: a
+	 * host going offline may still send a load after its offline state, and one that
+	 * comes back publishes its state again */
+	const struct peer *p = peers_find(m->peers, host);
+	if (is_state || (!msg->raw->retain && (!p || strcmp(p->state, "offline") != 0)))
 		peers_on_state(m->peers, host, j);
-	else
+	if (!is_state)
 		peers_on_load(m->peers, host, j, evloop_mono_ms());
 	if (is_state && strcmp(host, h->opts.name) == 0)
 		state_check_own(h, j);

@@ -15,24 +15,31 @@ static const char *hostd_state_name(const struct hostd *h)
 	return h->state == HOSTD_MAINTENANCE ? "maintenance" : "online";
 }
 
+/* What the retained state says that the periodic load must repeat, for brokers that keep
+ * retained messages on one node only: the session and the migration address. */
+static void add_identity(struct hostd *h, cJSON *m)
+{
+	cJSON_AddNumberToObject(m, "session", (double)h->session);
+	if (h->opts.migrate_port > 0) {
+		char addr[300];
+		snprintf(addr, sizeof(addr), "%s:%d", h->opts.migrate_addr, h->opts.migrate_port);
+		cJSON_AddStringToObject(m, "migrate_addr", addr);
+	}
+}
+
 void hostd_publish_state(struct hostd *h)
 {
 	char t[VMC_TOPIC_MAX], err[VMC_ERR_MAX];
 	topic_fmt(t, sizeof(t), h->opts.cluster, "host/%s/state", h->opts.name);
 	cJSON *m = msg_new(h->sender, hostd_now(h));
 	cJSON_AddStringToObject(m, "state", hostd_state_name(h));
-	cJSON_AddNumberToObject(m, "session", (double)h->session);
+	add_identity(h, m);
 	cJSON_AddStringToObject(m, "driver", h->hv->ops->name);
 	struct hv_host hi;
 	if (hv_host_info(h->hv, &hi, err, sizeof(err)) == 0) {
 		cJSON_AddNumberToObject(m, "cpus", hi.cpus);
 		cJSON_AddNumberToObject(m, "mem_total_mb", (double)hi.mem_total_mb);
 		cJSON_AddStringToObject(m, "version", hi.version);
-	}
-	if (h->opts.migrate_port > 0) {
-		char addr[300];
-		snprintf(addr, sizeof(addr), "%s:%d", h->opts.migrate_addr, h->opts.migrate_port);
-		cJSON_AddStringToObject(m, "migrate_addr", addr);
 	}
 	bus_publish_json(h->bus, t, m, 1, 1);
 	cJSON_Delete(m);
@@ -297,6 +304,7 @@ void hostd_publish_load(struct hostd *h)
 		f = next;
 	}
 	cJSON_Delete(host);
+	add_identity(h, m);
 	cJSON_AddItemToObject(m, "vms", vmarr);
 	topic_fmt(t, sizeof(t), h->opts.cluster, "host/%s/load", h->opts.name);
 	bus_publish_json(h->bus, t, m, 0, 1);

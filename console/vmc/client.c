@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #define CLIENT_SYNC_FALLBACK_MS 500
+/* One load interval of the host agents (2 s by default) and a margin. */
+#define CLIENT_LOAD_WAIT_S 2.5
 
 static void client_on_message(struct bus *b, const struct bus_msg *m, void *ud)
 {
@@ -47,6 +49,8 @@ static void client_on_message(struct bus *b, const struct bus_msg *m, void *ud)
 			cJSON *into = strcmp(kind, "state") == 0  ? c->states
 				      : strcmp(kind, "load") == 0 ? c->loads
 								  : NULL;
+			if (into == c->loads && m->retain)
+				c->retained_loads++;
 			if (into) {
 				cJSON_DeleteItemFromObject(into, host);
 				if (msg) {
@@ -274,6 +278,23 @@ int client_call(struct client *c, const char *target, const char *op, cJSON *arg
 	return 0;
 }
 
+/* A host known only by its periodic load (no retained state reached us): its load carries
+ * what the state says (state, session, driver, cpus, memory). */
+static void states_from_loads(struct client *c)
+{
+	const cJSON *load;
+	cJSON_ArrayForEach(load, c->loads)
+	{
+		if (cJSON_GetObjectItem(c->states, load->string))
+			continue;
+		cJSON *st = cJSON_Duplicate(load, 1);
+		if (!st)
+			continue;
+		cJSON_DeleteItemFromObject(st, "vms");
+		cJSON_AddItemToObject(c->states, load->string, st);
+	}
+}
+
 int client_snapshot(struct client *c, double extra_wait_s)
 {
 	char f[VMC_TOPIC_MAX];
@@ -283,13 +304,14 @@ int client_snapshot(struct client *c, double extra_wait_s)
 	topic_fmt(f, sizeof(f), c->opts.cluster, "host/+/load");
 	bus_subscribe(c->bus, f, 0);
 	client_sync(c);
-	/* brokers whose retained messages are node-local: wait for periodic ones */
-	if (extra_wait_s > 0 || !c->loads->child) {
-		double w = extra_wait_s > 0 ? extra_wait_s : 0;
-		int64_t end = evloop_mono_ms() + (int64_t)(w * 1000);
-		while (evloop_mono_ms() < end && !stopped(c))
-			evloop_run_once(c->loop, 100);
-	}
+	/* brokers that kept no retained load for us (RabbitMQ keeps them on one node and gives
+	 * none to wildcard subscriptions): wait one load interval for the periodic ones, which
+	 * may have begun to come (live) before the sync marker */
+	double w = extra_wait_s > 0 ? extra_wait_s : !c->retained_loads ? CLIENT_LOAD_WAIT_S : 0;
+	int64_t end = evloop_mono_ms() + (int64_t)(w * 1000);
+	while (evloop_mono_ms() < end && !stopped(c))
+		evloop_run_once(c->loop, 100);
+	states_from_loads(c);
 	return 0;
 }
 

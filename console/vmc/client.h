@@ -43,6 +43,7 @@ struct client {
 	/* snapshot collection */
 	int collecting;
 	int synced;
+	int retained_loads; /* retained host/<h>/load messages received while collecting */
 	char sync_topic[VMC_TOPIC_MAX];
 	cJSON *states;  /* object: host name -> state message */
 	cJSON *loads;   /* object: host name -> load message */

@@ -12,6 +12,7 @@
 #include "progress.h"
 
 #include "../../lib/bus.h"
+#include "../../lib/cliopts.h"
 #include "../../lib/conf.h"
 #include "../../lib/evloop.h"
 #include "../../lib/log.h"
@@ -29,6 +30,7 @@ enum { EXIT_OK = 0, EXIT_ERROR_REPLY = 1, EXIT_USAGE = 2 }; /* 3, 4, 5: client_f
 
 struct vmc_args {
 	struct client_opts copts;
+	struct cliopts_list broker; /* copts.broker is its text */
 	int json;
 	const char *host;
 	int64_t memory_mb;
@@ -771,9 +773,22 @@ static int load_config(struct vmc_args *a, const char *path, struct conf **out)
 		fprintf(stderr, "%s", err);
 		return -1;
 	}
-	static const char *keys[] = {"broker", "cluster", "cafile", "cert", "key", "user",
-				     "password-file", "timeout"};
-	const char **dst[] = {&a->copts.broker, &a->copts.cluster, &a->copts.cafile,
+	/* broker may be repeated: each line adds an address */
+	a->broker.pass = 1;
+	for (size_t i = 0; i < (*out)->n; i++) {
+		struct conf_entry *e = &(*out)->entries[i];
+		if (e->section[0] || strcmp(e->key, "broker") != 0)
+			continue;
+		e->used = 1;
+		if (cliopts_list_add(&a->broker, "broker", e->value, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s:%d: %s\n", path, e->line, err);
+			return -1;
+		}
+		a->copts.broker = a->broker.text;
+	}
+	static const char *keys[] = {"cluster", "cafile", "cert", "key", "user", "password-file",
+				     "timeout"};
+	const char **dst[] = {&a->copts.cluster, &a->copts.cafile,
 			      &a->copts.certfile, &a->copts.keyfile, &a->copts.user,
 			      &a->copts.password_file, NULL};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -809,10 +824,19 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 	int ch;
 	double d;
+	a.broker.pass = 2;
 	while ((ch = getopt_long(argc, argv, "c:h", long_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': break;
-		case O_BROKER: a.copts.broker = optarg; break;
+		case O_BROKER: {
+			char lerr[128];
+			if (cliopts_list_add(&a.broker, "broker", optarg, lerr, sizeof(lerr)) < 0) {
+				fprintf(stderr, "vmc: %s\n", lerr);
+				return EXIT_USAGE;
+			}
+			a.copts.broker = a.broker.text;
+			break;
+		}
 		case O_CLUSTER: a.copts.cluster = optarg; break;
 		case O_JSON: a.json = 1; break;
 		case O_CAFILE: a.copts.cafile = optarg; break;
@@ -898,13 +922,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: vmc %s\n", e->usage);
 		return EXIT_USAGE;
 	}
-	char err[512], where[4200], host[256];
-	int port, tls;
+	char err[512], where[4200];
 	const char *bad = NULL; /* FILE:LINE when the setting came from -c FILE */
 	if (vmc_name_check(a.copts.cluster, "cluster name", err, sizeof(err)) < 0)
 		bad = a.copts.cluster;
-	else if (bus_url_parse(a.copts.broker, host, sizeof(host), &port, &tls, err, sizeof(err)) <
-	         0)
+	else if (bus_urls_check(a.copts.broker, err, sizeof(err)) < 0)
 		bad = a.copts.broker;
 	if (bad) {
 		fprintf(stderr, "%s: %s\n", conf_where(conf, bad, "vmc", where, sizeof(where)),

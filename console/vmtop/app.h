@@ -5,6 +5,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "../../lib/cliopts.h"
 #include "vmtop.h"
 
 struct evloop;
@@ -14,7 +15,8 @@ struct actions;
 enum batch_fmt { BATCH_TEXT, BATCH_JSON, BATCH_CSV };
 
 struct vmtop_opts {
-	const char *broker;
+	const char *broker; /* broker_list.text once the options are read */
+	struct cliopts_list broker_list;
 	const char *cluster;
 	const char *config;
 	const char *user, *password_file, *cafile, *certfile, *keyfile;
@@ -52,6 +54,8 @@ struct vmtop {
 	int64_t sync_ms;  /* monotonic time the marker came back */
 	char bus_why[512]; /* why the last connection attempt failed */
 	int bus_final;     /* a failure retrying will not cure (batch gives up) */
+	size_t retained_hosts; /* retained host/... messages received (live ones do not count) */
+	size_t sync_hosts; /* retained_hosts then: 0 if the broker kept none for us */
 	long printed;     /* snapshots or frames so far */
 	int curses;       /* the screen is up */
 	int quit;

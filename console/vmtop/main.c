@@ -27,6 +27,10 @@
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_NO_BROKER = 3 };
 
+/* One load interval of the host agents (2 s by default) and a margin: every host's
+ * periodic load has come by then. */
+#define VMTOP_LOAD_WAIT_MS 2500
+
 static volatile sig_atomic_t got_signal, got_winch;
 
 static void on_signal(int sig)
@@ -76,6 +80,7 @@ static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
 		if (!t->synced) {
 			t->synced = 1;
 			t->sync_ms = evloop_mono_ms();
+			t->sync_hosts = t->retained_hosts;
 			t->redraw = 1;
 		}
 		return;
@@ -84,6 +89,8 @@ static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
 		actions_on_reply(t->act, m->payload, m->len);
 		return;
 	}
+	if (m->retain && !strncmp(rest, "host/", 5))
+		t->retained_hosts++;
 	if (cluster_model_apply(t->model, rest, m->payload, m->len, m->retain, evloop_wall_ms(),
 	                        err, sizeof(err)) < 0)
 		log_debug("%s: %s", m->topic, err);
@@ -228,9 +235,11 @@ static long on_batch_timer(struct evloop *loop, long long id, void *ud)
 	cluster_model_tick(t->model, evloop_wall_ms());
 	if (!t->printed) {
 		/* the first snapshot: once the retained messages are in, or, if there were
-		 * none, after one delay of live loads; without a broker, after the timeout */
-		int ready =
-		    t->synced && (cluster_model_host_count(t->model) || now - t->sync_ms >= delay);
+		 * none (a clustered broker keeps them on one node, RabbitMQ gives none to
+		 * wildcard subscriptions), after one delay of live loads; without a broker,
+		 * after the timeout */
+		long wait = delay > VMTOP_LOAD_WAIT_MS ? delay : VMTOP_LOAD_WAIT_MS;
+		int ready = t->synced && (t->sync_hosts || now - t->sync_ms >= wait);
 		int waited = now - t->start_ms >= (int64_t)(t->o.timeout_s * 1000);
 		if (!ready && !waited && !t->bus_final)
 			return 50;
@@ -267,7 +276,7 @@ static int run_batch(struct vmtop *t)
 
 /* One table serves the command line (--NAME) and -c FILE (NAME = VALUE). */
 static const struct cliopts_def opt_defs[] = {
-    OPT("broker", CLIOPTS_STR, broker, 0, 0, "broker URL (default mqtt://127.0.0.1:1883)"),
+    OPT("broker", CLIOPTS_LIST, broker_list, 0, 0, "broker URL(s), default mqtt://127.0.0.1:1883"),
     OPT("cluster", CLIOPTS_STR, cluster, 0, 0, "cluster name (default default)"),
     OPT("batch", CLIOPTS_FLAG, batch, 0, 0, "-b: print snapshots to stdout, no screen"),
     OPT("json", CLIOPTS_FLAG, json, 0, 0, "batch output as one JSON object a line"),
@@ -302,15 +311,15 @@ static void usage(FILE *f)
 /* Checks what the settings say together. Returns 0, or EXIT_USAGE after saying why. */
 static int check_opts(struct vmtop_opts *o, const struct conf *conf)
 {
-	char err[256], where[4200], host[256];
-	int port, tls;
+	char err[256], where[4200];
+	o->broker = o->broker_list.text;
 	o->fmt = o->json ? BATCH_JSON : o->csv ? BATCH_CSV : BATCH_TEXT;
 	o->batch |= o->json || o->csv;
 	/* FILE:LINE when the setting came from -c FILE */
 	const char *bad = NULL;
 	if (vmc_name_check(o->cluster, "cluster name", err, sizeof(err)) < 0)
 		bad = o->cluster;
-	else if (bus_url_parse(o->broker, host, sizeof(host), &port, &tls, err, sizeof(err)) < 0)
+	else if (bus_urls_check(o->broker, err, sizeof(err)) < 0)
 		bad = o->broker;
 	if (bad) {
 		fprintf(stderr, "%s: %s\n",
@@ -354,6 +363,7 @@ static int parse_args(struct vmtop_opts *o, int argc, char **argv, struct conf *
 	lo[NOPTS] = (struct option){"help", no_argument, NULL, 'h'};
 	lo[NOPTS + 1] = (struct option){NULL, 0, NULL, 0};
 	int check_only = 0;
+	o->broker_list.pass = 2; /* a --broker replaces the file's list */
 	while ((ch = getopt_long(argc, argv, "bc:d:i:hn", lo, NULL)) != -1) {
 		const struct cliopts_def *d = ch >= 256 ? &opt_defs[ch - 256] : NULL;
 		for (size_t k = 0; !d && k < sizeof(shorts) / sizeof(shorts[0]); k++)
@@ -505,7 +515,7 @@ int main(int argc, char **argv)
 	char password[512];
 	int rc;
 	memset(&t, 0, sizeof(t));
-	t.o.broker = "mqtt://127.0.0.1:1883";
+	t.o.broker_list.text = "mqtt://127.0.0.1:1883";
 	t.o.cluster = "default";
 	t.o.delay_s = 2;
 	t.o.timeout_s = 10;
@@ -516,6 +526,7 @@ int main(int argc, char **argv)
 		conf_free(conf);
 		return rc < 0 ? EXIT_OK : rc;
 	}
+	t.o.broker = t.o.broker_list.text;
 	t.model = cluster_model_new(0);
 	t.hist = history_new();
 	ui_init(&t.ui);

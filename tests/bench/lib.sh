@@ -74,6 +74,6 @@ bench_start_broker() {
 }
 
 ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
-cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%d", s }'; }
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }'; } # %d stops at 2^31 in mawk
 kb() { awk -v k="$2:" '$1 == k { print $2; exit }' "/proc/$1/$3"; }
 now_ms() { date +%s%3N; }
