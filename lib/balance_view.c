@@ -208,9 +208,15 @@ int bview_load(struct bview *v, const char *host, const cJSON *load, char *err, 
 	for (i = 0; i < k; i++)
 		gs[i].vm = vms[i].name;
 	int st = bal_host_state_parse(state);
-	/* the state message says whether the host is up; the load only which way */
-	if (h->h.state != BAL_OFFLINE && h->h.state != BAL_STANDBY)
+	/* the state message says whether the host is up; the load only which way. A host
+	 * taken for standby (a peer's host.standby: emptied by consolidation) that still
+	 * reports itself online or in maintenance was not powered off: it is back. */
+	if (h->h.state == BAL_STANDBY) {
+		if (st == BAL_ONLINE || st == BAL_MAINTENANCE)
+			h->h.state = st;
+	} else if (h->h.state != BAL_OFFLINE) {
 		h->h.state = st < 0 || st == BAL_OFFLINE || st == BAL_STANDBY ? BAL_OFFLINE : st;
+	}
 	hh.state = h->h.state;
 	snprintf(hh.name, sizeof hh.name, "%s", h->h.name);
 	hh.mem_reserve_mb = h->h.mem_reserve_mb;
