@@ -277,6 +277,17 @@ const char *conf_where(const struct conf *c, const char *value, const char *fall
 			snprintf(buf, len, "%s:%d", c->file, c->entries[i].line);
 			return buf;
 		}
+	/* a copy: a list setting ("broker = a" lines joined as "a,b") is kept as one text;
+	 * the line of its first item that is the file's */
+	for (size_t i = 0; c && value && i < c->n; i++) {
+		const char *v = c->entries[i].value;
+		size_t n = strlen(v);
+		for (const char *p = value; n && p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+			if (strncmp(p, v, n) == 0 && (p[n] == ',' || p[n] == '\0')) {
+				snprintf(buf, len, "%s:%d", c->file, c->entries[i].line);
+				return buf;
+			}
+	}
 	return fallback;
 }
 

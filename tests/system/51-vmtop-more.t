@@ -137,10 +137,10 @@ keys Escape
 
 # --- a VM under a migration hold -------------------------------------------------------------
 until=$(($(date +%s%3N) + 600000))
-pub -r -t vmc/default/vm/held1 -m "{\"v\":1,\"from\":\"host/h1\",\"ts\":$(date +%s%3N),\"name\":\"held1\",\"host\":\"h1\",\"state\":\"stopped\",\"vcpus\":1,\"mem_mb\":128,\"held_until\":$until}"
+pub -r -t vmc/default/host/h1/vm/held1 -m "{\"v\":1,\"from\":\"host/h1\",\"ts\":$(date +%s%3N),\"name\":\"held1\",\"host\":\"h1\",\"state\":\"stopped\",\"vcpus\":1,\"mem_mb\":128,\"held_until\":$until}"
 wait_until 10 screen_has 'held1 +h1 +stopped .* (9|10)m '
 check $? "a VM with a hold shows it in the HOLD column"
-pub -r -n -t vmc/default/vm/held1
+pub -r -n -t vmc/default/host/h1/vm/held1
 # a migration from the console: where the host agents hold a VM moved by hand, the
 # console shows the hold
 keys / C-u
