@@ -57,8 +57,7 @@ void bview_state(struct bview *v, const char *host, const char *state)
 void bview_live_load(struct bview *v, const char *host, const cJSON *load)
 {
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(load, "state");
-	const cJSON *session = cJSON_GetObjectItemCaseSensitive(load, "session");
-	if (!cJSON_IsNumber(session) || session->valuedouble < 1)
+	if (!msg_load_has_birth(load))
 		return; /* only an agent's own load carries its birth (session, address) */
 	struct bview_host *h = host_get(v, host);
 	if (!h->stated && cJSON_IsString(st))

@@ -579,3 +579,9 @@ cJSON *reply_err(const char *sender, int64_t ts_ms, const char *id, enum vmc_err
 	must(cJSON_AddStringToObject(e, "message", message ? message : vmc_err_code(code)));
 	return m;
 }
+
+int msg_load_has_birth(const cJSON *load)
+{
+	const cJSON *session = cJSON_GetObjectItemCaseSensitive(load, "session");
+	return cJSON_IsNumber(session) && session->valuedouble >= 1;
+}

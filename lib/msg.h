@@ -67,6 +67,11 @@ int msg_get_str(const cJSON *obj, const char *ctx, const char *field, int requir
 		const char **out, char *err, size_t errlen);
 int msg_get_name(const cJSON *obj, const char *ctx, const char *field, int required,
 		 const char **out, char *err, size_t errlen);
+/* True if a host/<h>/load message carries its agent's birth (a session number), as every
+ * agent's own load does: on a broker that keeps retained states on one node, such a live
+ * load stands for the state message. */
+int msg_load_has_birth(const cJSON *load);
+
 int msg_get_int(const cJSON *obj, const char *ctx, const char *field, int required, int64_t min,
 		int64_t max, int64_t *out, char *err, size_t errlen);
 int msg_get_num(const cJSON *obj, const char *ctx, const char *field, int required, double min,

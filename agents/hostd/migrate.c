@@ -410,10 +410,8 @@ int hostd_migrate_message(struct hostd *h, struct hostd_msg *msg)
 	 * host going offline may still send a load after its offline state, and one that
 	 * comes back publishes its state again */
 	const struct peer *p = peers_find(m->peers, host);
-	const cJSON *session = cJSON_GetObjectItemCaseSensitive(j, "session");
-	int births = cJSON_IsNumber(session) && session->valuedouble >= 1; /* an agent's load */
-	if (is_state ||
-	    (births && !msg->raw->retain && (!p || strcmp(p->state, "offline") != 0)))
+	if (is_state || (msg_load_has_birth(j) && !msg->raw->retain &&
+	                 (!p || strcmp(p->state, "offline") != 0)))
 		peers_on_state(m->peers, host, j);
 	if (!is_state)
 		peers_on_load(m->peers, host, j, evloop_mono_ms());
