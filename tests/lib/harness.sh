@@ -204,6 +204,13 @@ events_start() {
 	EV_PID=$!
 	wait_until 30 grep -q 'following the events' "$1.err"
 }
+# event_seen FILE CONDITION [JQ-ARGS...]: some event in FILE matches the jq CONDITION.
+# (jq -e over a file of many events reports on the last one only, so it is not used.)
+event_seen() {
+	local file=$1 cond=$2
+	shift 2
+	jq -c "$@" "select($cond)" "$file" 2>/dev/null | grep -q .
+}
 events_stop() {
 	kill "$EV_PID" 2>/dev/null
 	wait "$EV_PID" 2>/dev/null || true

@@ -24,7 +24,7 @@ for h in h1 h2; do
 		--interval 0.2 --migrate-port 0 --cluster-key-file "$T/cluster.key" --rules "$T/rules"
 done
 for h in h1 h2; do harness_wait_host "$h" online 60 || break; done
-plan 11
+plan 12
 ok $? "two hosts online"
 
 events_start "$T/events.json" 120
@@ -39,9 +39,10 @@ ts=$(jq -r '.ts // empty' <<<"$status")
 ok $? "h2 answers before 22:00 virtual ($(tod "${ts:-0}"))"
 is "$(jq -c '.result.actions' <<<"$status")" "[]" "by day no rule is active"
 
-night_on() { jq -e 'select(.type == "balance.rule" and .rule == "night" and .state == "on"
-	and .host == "h2")' "$T/events.json"; }
+night_on() { event_seen "$T/events.json" '.type == "balance.rule" and .rule == "night" and
+	.state == "on" and .host == "h2"'; }
 wait_until 60 night_on
+ok $? "h2's night rule turns on"
 on_ts=$(jq -r 'select(.type == "balance.rule" and .rule == "night" and .state == "on")
 	| .ts' "$T/events.json" | sort -n | head -1)
 [ "$on_ts" -ge "$NIGHT" ] && [ "$on_ts" -lt $((NIGHT + 120000)) ]

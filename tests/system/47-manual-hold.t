@@ -48,8 +48,8 @@ held() { vmcc vms --json | jq -e --arg v "$1" '.[] | select(.name == $v and .hos
 held m1 && held m2
 ok $? "the load message lists held_until for m1 and m2 (consoles show it)"
 
-over() { jq -e 'select(.type == "balance.rule" and .rule == "overload" and .host == "h2" and
-	.state == "on")' "$T/events.json" >/dev/null; }
+over() { event_seen "$T/events.json" '.type == "balance.rule" and .rule == "overload" and
+	.host == "h2" and .state == "on"'; }
 wait_until 60 over
 ok $? "h2's overload rule turns on (h2 at 100 %)"
 # five virtual minutes (15 s) in which the balancer would have acted many times over
