@@ -22,6 +22,7 @@ struct cluster_model {
 	struct cm_event *events; /* ring */
 	size_t ev_cap, ev_next, ev_n;
 	uint64_t version;
+	uint64_t layout; /* objects added or removed (cluster_model_layout) */
 	int64_t stale_ms;
 	struct policy policy;
 	int have_policy;
@@ -46,9 +47,13 @@ static void *xcalloc(size_t n, size_t size)
 	return p;
 }
 
+/* As snprintf "%s" (cut to fit), without formatting: a load copies a few per VM. */
 static void copy_str(char *dst, size_t len, const char *src)
 {
-	snprintf(dst, len, "%s", src ? src : "");
+	size_t n = src ? strnlen(src, len - 1) : 0;
+	if (n)
+		memcpy(dst, src, n);
+	dst[n] = '\0';
 }
 
 struct cluster_model *cluster_model_new(size_t events)
@@ -139,6 +144,7 @@ static struct cm_host *host_get(struct cluster_model *m, const char *name)
 		h = xcalloc(1, sizeof(*h));
 		copy_str(h->name, sizeof(h->name), name);
 		nametab_add(&m->hosts, h);
+		m->layout++;
 	}
 	return h;
 }
@@ -151,6 +157,7 @@ static struct cm_vm *vm_get(struct cluster_model *m, const char *name)
 		copy_str(v->name, sizeof(v->name), name);
 		copy_str(v->state, sizeof(v->state), "unknown");
 		nametab_add(&m->vms, v);
+		m->layout++;
 	}
 	return v;
 }
@@ -185,6 +192,7 @@ static void vm_unlist(struct cluster_model *m, struct cm_vm *v)
 	v->in_load_ = 0;
 	if (!v->in_record_) {
 		nametab_del(&m->vms, v);
+		m->layout++;
 		free(v);
 		return;
 	}
@@ -197,6 +205,7 @@ static void host_remove(struct cluster_model *m, struct cm_host *h)
 		vm_unlist(m, h->vms_[h->nvms_ - 1]);
 	free(h->vms_);
 	nametab_del(&m->hosts, h);
+	m->layout++;
 	free(h);
 }
 
@@ -550,6 +559,7 @@ static int apply_vm_record(struct apply_ctx *a)
 			v->in_record_ = 0;
 			if (!v->in_load_) {
 				nametab_del(&m->vms, v);
+				m->layout++;
 				free(v);
 			}
 		}
@@ -657,6 +667,7 @@ static void migration_track(struct cluster_model *m, const char *type, const cJS
 	if (!strcmp(type, "migration.finished") || !strcmp(type, "migration.failed")) {
 		if (g) {
 			nametab_del(&m->migs, g);
+			m->layout++;
 			free(g);
 		}
 		return;
@@ -667,6 +678,7 @@ static void migration_track(struct cluster_model *m, const char *type, const cJS
 		g->percent = -1;
 		g->started_ms = now;
 		nametab_add(&m->migs, g);
+		m->layout++;
 	}
 	const char *from = opt_str(o, "from"), *to = opt_str(o, "to");
 	const cJSON *pct = cJSON_GetObjectItemCaseSensitive(o, "percent");
@@ -809,6 +821,7 @@ int cluster_model_tick(struct cluster_model *m, int64_t now_ms)
 		struct cm_migration *g = m->migs.items[i];
 		if (now_ms - g->updated_ms > MIGRATION_EXPIRE_MS) {
 			nametab_del(&m->migs, g);
+			m->layout++;
 			free(g);
 			m->version++;
 		}
@@ -823,6 +836,11 @@ int cluster_model_tick(struct cluster_model *m, int64_t now_ms)
 uint64_t cluster_model_version(const struct cluster_model *m)
 {
 	return m->version;
+}
+
+uint64_t cluster_model_layout(const struct cluster_model *m)
+{
+	return m->layout;
 }
 
 size_t cluster_model_host_count(const struct cluster_model *m)

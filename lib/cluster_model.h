@@ -10,7 +10,8 @@
  * A VM is known while a host's last load lists it or while its retained
  * vm/<vm> record exists; it runs on the host whose load listed it last.
  * Hosts whose load stops arriving turn stale (see cluster_model_tick). Objects
- * returned by the accessors stay valid until the next apply or tick. */
+ * returned by the accessors stay valid until the next apply or tick, and beyond while
+ * cluster_model_layout stays the same. */
 #ifndef VMC_CLUSTER_MODEL_H
 #define VMC_CLUSTER_MODEL_H
 
@@ -140,6 +141,11 @@ void cluster_model_note(struct cluster_model *m, int64_t now_ms, const char *typ
 
 /* Counts that change whenever the model does: a cheap "is a redraw due" test. */
 uint64_t cluster_model_version(const struct cluster_model *m);
+/* Counts that change whenever a host, VM or migration is added or removed: while it
+ * stays the same, the objects the accessors returned stay valid (their figures may
+ * change), so a reader may keep pointers to them. Events are not counted (their ring
+ * never moves). */
+uint64_t cluster_model_layout(const struct cluster_model *m);
 
 size_t cluster_model_host_count(const struct cluster_model *m);
 /* i < count; order is arbitrary and changes as hosts come and go. */

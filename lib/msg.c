@@ -294,6 +294,8 @@ int msg_get_str(const cJSON *obj, const char *ctx, const char *field, int requir
 		*out = v->valuestring; /* the common case: no error text to format */
 		return 0;
 	}
+	if (!v && !required)
+		return 1; /* absent and optional: nothing to format either */
 	snprintf(expect, sizeof expect, "a string of at most %zu characters", maxlen);
 	int r = lookup(obj, ctx, field, required, expect, &v, err, errlen);
 	if (r != 0)
@@ -315,7 +317,9 @@ int msg_get_name(const cJSON *obj, const char *ctx, const char *field, int requi
 		return r;
 	if (!cJSON_IsString(v))
 		return wrong(ctx, field, expect, v, err, errlen);
-	if (vmc_name_check(v->valuestring, path(ctx, field, p, sizeof p), err, errlen) < 0)
+	/* the path is formatted only for the error text */
+	if (vmc_name_check(v->valuestring, field, err, errlen) < 0 &&
+	    vmc_name_check(v->valuestring, path(ctx, field, p, sizeof p), err, errlen) < 0)
 		return -1;
 	*out = v->valuestring;
 	return 0;
@@ -333,6 +337,8 @@ int msg_get_int(const cJSON *obj, const char *ctx, const char *field, int requir
 		*out = (int64_t)v->valuedouble;
 		return 0;
 	}
+	if (!v && !required)
+		return 1; /* absent and optional: nothing to format either */
 	snprintf(expect, sizeof expect, "an integer from %lld to %lld", (long long)min,
 	         (long long)max);
 	int r = lookup(obj, ctx, field, required, expect, &v, err, errlen);
@@ -362,6 +368,8 @@ int msg_get_num(const cJSON *obj, const char *ctx, const char *field, int requir
 		*out = v->valuedouble;
 		return 0;
 	}
+	if (!v && !required)
+		return 1; /* absent and optional: nothing to format either */
 	snprintf(expect, sizeof expect, "a number from %g to %g", min, max);
 	int r = lookup(obj, ctx, field, required, expect, &v, err, errlen);
 	if (r != 0)

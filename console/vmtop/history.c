@@ -2,42 +2,46 @@
  * them: one point per HIST_STEP_MS (the mean of the samples in it), HIST_POINTS kept,
  * drawn as sparklines in the hosts view. Sampling is the console's, not the bus's. */
 #include <math.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../lib/nametab.h"
 #include "vmtop.h"
 
 struct host_hist {
-	char name[VMC_NAME_MAX + 1];
-	int64_t slot; /* the step the newest point covers */
+	char name[VMC_NAME_MAX + 1]; /* first member: the index keys on it */
+	int64_t slot;                /* the step the newest point covers */
 	double sum[2][HIST_POINTS];
 	int count[HIST_POINTS];
+	size_t idx_;
 };
 
+/* Found by name for each of a thousand hosts at every sample: hashed, not searched. */
 struct history {
-	struct host_hist *h;
-	size_t n, cap;
+	struct nametab hosts;
 };
 
 struct history *history_new(void)
 {
-	return calloc(1, sizeof(struct history));
+	struct history *h = calloc(1, sizeof(struct history));
+	if (h)
+		nametab_init(&h->hosts, offsetof(struct host_hist, idx_));
+	return h;
 }
 
 void history_free(struct history *h)
 {
 	if (!h)
 		return;
-	free(h->h);
+	nametab_free(&h->hosts, 1);
 	free(h);
 }
 
 static struct host_hist *hist_find(const struct history *h, const char *name)
 {
-	for (size_t i = 0; i < h->n; i++)
-		if (!strcmp(h->h[i].name, name))
-			return &h->h[i];
-	return NULL;
+	return nametab_find(&h->hosts, name);
 }
 
 static struct host_hist *hist_get(struct history *h, const char *name, int64_t slot)
@@ -45,18 +49,12 @@ static struct host_hist *hist_get(struct history *h, const char *name, int64_t s
 	struct host_hist *e = hist_find(h, name);
 	if (e)
 		return e;
-	if (h->n == h->cap) {
-		size_t ncap = h->cap ? h->cap * 2 : 16;
-		struct host_hist *nh = realloc(h->h, ncap * sizeof(*nh));
-		if (!nh)
-			return NULL;
-		h->h = nh;
-		h->cap = ncap;
-	}
-	e = &h->h[h->n++];
-	memset(e, 0, sizeof(*e));
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	e->slot = slot;
+	nametab_add(&h->hosts, e);
 	return e;
 }
 

@@ -98,12 +98,14 @@ static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
 
 /* --- the screen --------------------------------------------------------------------- */
 
-static void frame(struct vmtop *t)
+/* Draws a frame. fresh: re-sorts and re-filters the rows by the model's latest figures
+ * (the periodic frame); else only what the keys changed is redone (views_update). */
+static void frame(struct vmtop *t, int fresh)
 {
 	struct view_env e = vmtop_env(t);
 	struct draw_info di = {t->o.cluster,    t->o.broker, t->connected,
 	                       t->ui.read_only, t->help,     t->nhelp};
-	views_build(&t->ui, &e);
+	views_update(&t->ui, &e, fresh);
 	draw_frame(&t->scr, &t->ui, &e, &di);
 	t->redraw = 0;
 }
@@ -129,9 +131,10 @@ static void on_stdin(struct evloop *loop, int fd, int events, void *ud)
 			got_winch = 1;
 			continue;
 		}
-		/* each key acts on the rows the previous one left (view, filter, sort) */
+		/* each key acts on the rows on screen, as the previous key left them (view,
+		 * filter, sort): rebuilt only if those changed or hosts or VMs came or went */
 		struct view_env e = vmtop_env(t);
-		views_build(&t->ui, &e);
+		views_update(&t->ui, &e, 0);
 		keys_handle(t, ch);
 	}
 	if (n) {
@@ -158,7 +161,7 @@ static void before_poll(struct evloop *loop, void *ud)
 		t->redraw = 1;
 	}
 	if (t->curses && t->redraw)
-		frame(t);
+		frame(t, 0);
 }
 
 static long on_frame_timer(struct evloop *loop, long long id, void *ud)
@@ -167,7 +170,7 @@ static long on_frame_timer(struct evloop *loop, long long id, void *ud)
 	cluster_model_tick(t->model, evloop_wall_ms());
 	history_sample(t->hist, t->model, evloop_wall_ms());
 	marks_prune(&t->ui.marks, t->model);
-	frame(t);
+	frame(t, 1);
 	if (t->o.iterations && ++t->printed >= t->o.iterations)
 		t->quit = 1;
 	return (long)(t->o.delay_s * 1000);
@@ -213,7 +216,7 @@ static int run_screen(struct vmtop *t)
 
 	evloop_add_fd(t->loop, STDIN_FILENO, EV_READ, on_stdin, t);
 	evloop_add_timer(t->loop, (long)(t->o.delay_s * 1000), on_frame_timer, t);
-	frame(t);
+	frame(t, 1);
 	evloop_run(t->loop);
 
 	endwin();

@@ -324,28 +324,10 @@ static int sort_fast(struct ui *ui, const struct sort_ctx *sc, size_t n)
 	return 1;
 }
 
-void views_build(struct ui *ui, const struct view_env *e)
+/* Keeps the cursor on its row (by key); else keeps its position. */
+static void cursor_keep(struct ui *ui, const struct view *vw)
 {
-	const struct view *vw = &views[ui->view];
-	size_t n = 0;
-	vw->collect(ui, e, &ui->rows, &n, &ui->cap_rows);
-	if (ui->filter.active) {
-		char text[512];
-		size_t out = 0;
-		for (size_t i = 0; i < n; i++) {
-			vw->filter_text(&ui->rows[i], text, sizeof(text));
-			if (filter_match(&ui->filter, text))
-				ui->rows[out++] = ui->rows[i];
-		}
-		n = out;
-	}
-	ui->nrows = n;
-	const struct sortspec *ss = &ui->sort[ui->view];
-	struct sort_ctx sc = {vw, ss->col >= 0 ? &vw->cols[ss->col] : NULL, ss->desc, e};
-	if (n > 1 && (sc.col || ui->view == VIEW_EVENTS) && !sort_fast(ui, &sc, n))
-		qsort_r(ui->rows, n, sizeof(*ui->rows), row_cmp, &sc);
-
-	/* Keep the cursor on its row; else keep its position. */
+	size_t n = ui->nrows;
 	if (ui->cursor_key[0]) {
 		char kb[sizeof(ui->cursor_key)];
 		for (size_t i = 0; i < n; i++)
@@ -363,4 +345,73 @@ void views_build(struct ui *ui, const struct view_env *e)
 	} else {
 		ui->cursor_key[0] = '\0';
 	}
+}
+
+/* Keeps, of the first n rows, those the filter lets through; returns how many. */
+static size_t rows_filter(struct ui *ui, const struct view *vw, size_t n)
+{
+	char text[512];
+	size_t out = 0;
+	for (size_t i = 0; i < n; i++) {
+		vw->filter_text(&ui->rows[i], text, sizeof(text));
+		if (filter_match(&ui->filter, text))
+			ui->rows[out++] = ui->rows[i];
+	}
+	return out;
+}
+
+static void built_note(struct ui *ui, const struct view_env *e)
+{
+	struct rows_built *b = &ui->built;
+	b->valid = 1;
+	b->view = ui->view;
+	snprintf(b->host, sizeof(b->host), "%s", ui->host);
+	snprintf(b->filter, sizeof(b->filter), "%s", ui->filter.text);
+	b->sort = ui->sort[ui->view];
+	b->layout = cluster_model_layout(e->m);
+	b->version = cluster_model_version(e->m);
+	b->nrows = ui->nrows;
+}
+
+void views_build(struct ui *ui, const struct view_env *e)
+{
+	const struct view *vw = &views[ui->view];
+	size_t n = 0;
+	vw->collect(ui, e, &ui->rows, &n, &ui->cap_rows);
+	if (ui->filter.active)
+		n = rows_filter(ui, vw, n);
+	ui->nrows = n;
+	const struct sortspec *ss = &ui->sort[ui->view];
+	struct sort_ctx sc = {vw, ss->col >= 0 ? &vw->cols[ss->col] : NULL, ss->desc, e};
+	if (n > 1 && (sc.col || ui->view == VIEW_EVENTS) && !sort_fast(ui, &sc, n))
+		qsort_r(ui->rows, n, sizeof(*ui->rows), row_cmp, &sc);
+	cursor_keep(ui, vw);
+	built_note(ui, e);
+}
+
+/* Are the rows built for this view and sort, from the same hosts and VMs? The events
+ * and plan views are small and their rows point into storage that moves: built anew. */
+static int built_here(const struct ui *ui, const struct view_env *e)
+{
+	const struct rows_built *b = &ui->built;
+	const struct sortspec *ss = &ui->sort[ui->view];
+	return b->valid && b->view == ui->view && ui->view != VIEW_EVENTS &&
+	       ui->view != VIEW_PLAN && (ui->view != VIEW_HOST_VMS || !strcmp(b->host, ui->host)) &&
+	       b->sort.col == ss->col && b->sort.desc == ss->desc &&
+	       b->layout == cluster_model_layout(e->m) && b->nrows == ui->nrows;
+}
+
+void views_update(struct ui *ui, const struct view_env *e, int fresh)
+{
+	if (!built_here(ui, e) || (fresh && ui->built.version != cluster_model_version(e->m)) ||
+	    !filter_narrows(ui->built.filter, ui->filter.text)) {
+		views_build(ui, e);
+		return;
+	}
+	if (!strcmp(ui->built.filter, ui->filter.text))
+		return;
+	ui->nrows = rows_filter(ui, &views[ui->view], ui->nrows);
+	cursor_keep(ui, &views[ui->view]);
+	snprintf(ui->built.filter, sizeof(ui->built.filter), "%s", ui->filter.text);
+	ui->built.nrows = ui->nrows;
 }

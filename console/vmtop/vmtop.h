@@ -116,6 +116,14 @@ struct filter {
 	int active;
 	int invert; /* text started with '!' */
 	regex_t re;
+	/* the expression is a plain text (no operators but a leading ^ and a trailing $):
+	 * matched without the regex engine, lower-cased, anchored as plain_start/end say */
+	int plain, plain_start, plain_end;
+	char plain_text[256];
+	size_t plain_len;
+	/* else a lower-case text every match holds, checked before the regex engine runs */
+	char must[256];
+	size_t must_len;
 };
 /* Sets the filter from text ("" clears; "!re" inverts). Case-insensitive extended regex.
  * Returns 0, or -1 with the regex error in err (the old filter is kept). */
@@ -123,6 +131,10 @@ int filter_set(struct filter *f, const char *text, char *err, size_t errlen);
 void filter_clear(struct filter *f);
 /* 1 if s passes (always, without a filter). */
 int filter_match(const struct filter *f, const char *s);
+/* 1 if every text the filter after lets through, the filter before lets through too
+ * (filter texts as typed, "" = none): typing more of a filter ("we" then "web") only
+ * narrows it, so the rows it showed can be filtered again instead of all rows. */
+int filter_narrows(const char *before, const char *after);
 
 /* --- the plan (plan.c) ------------------------------------------------------ */
 
@@ -186,6 +198,18 @@ struct sortspec {
 	int desc;
 };
 
+/* What a view's rows were built from: while the view, its sort and the model's hosts
+ * and VMs are the same, the rows may be kept (views_update). */
+struct rows_built {
+	int valid;
+	enum view_id view;
+	char host[VMC_NAME_MAX + 1];
+	char filter[256];
+	struct sortspec sort;
+	uint64_t layout, version; /* cluster_model_layout and _version then */
+	size_t nrows;
+};
+
 enum prompt_mode { PROMPT_NONE, PROMPT_FILTER, PROMPT_COMMAND, PROMPT_CONFIRM, PROMPT_PICK };
 
 /* An action waiting for a host choice or a confirmation. */
@@ -217,6 +241,7 @@ struct ui {
 	struct filter filter;
 	struct row *rows;
 	size_t nrows, cap_rows;
+	struct rows_built built; /* what rows were made from (views_update) */
 	size_t cursor, top;
 	char cursor_key[VMC_NAME_MAX * 2 + 40];
 	struct marks marks;
@@ -234,6 +259,13 @@ void ui_free(struct ui *ui);
 /* Rebuilds ui->rows for the current view: collect, filter, sort; keeps the cursor on
  * the same row (by key) when it is still there. */
 void views_build(struct ui *ui, const struct view_env *e);
+/* Brings ui->rows up to date with as little work as it can, for a key press or a
+ * frame. Nothing while they were built from the same view, sort, filter and model;
+ * with fresh 0 the same hosts and VMs count as the same model even if their figures
+ * changed (the rows keep their order until a fresh update). A filter that narrows the
+ * one the rows were built with (filter_narrows) filters them again in place, keeping
+ * their order; anything else builds them anew (views_build). */
+void views_update(struct ui *ui, const struct view_env *e, int fresh);
 /* Moves the cursor to row i (clamped) and remembers that row's key. */
 void ui_cursor_to(struct ui *ui, size_t i);
 /* The row under the cursor, or NULL. */
