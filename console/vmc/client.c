@@ -327,7 +327,8 @@ static int host_missing(const struct client *c, const cJSON *st)
 	const cJSON *load = cJSON_GetObjectItemCaseSensitive(c->loads, st->string);
 	if (!load)
 		return 1;
-	const cJSON *ss = cJSON_GetObjectItem(st, "session"), *ls = cJSON_GetObjectItem(load, "session");
+	const cJSON *ss = cJSON_GetObjectItem(st, "session"),
+	            *ls = cJSON_GetObjectItem(load, "session");
 	return cJSON_IsNumber(ss) && cJSON_IsNumber(ls) && ls->valuedouble < ss->valuedouble;
 }
 
@@ -348,7 +349,8 @@ int client_snapshot_missing(struct client *c, const char *only_host, int *total,
 		if (!host_missing(c, st))
 			continue;
 		if (n++ < 10 && used < len) {
-			int k = snprintf(names + used, len - used, "%s%s", used ? ", " : "", st->string);
+			int k = snprintf(names + used, len - used, "%s%s", used ? ", " : "",
+			                 st->string);
 			used = k < 0 ? len : used + (size_t)k;
 		} else if (n == 11 && used < len) {
 			int k = snprintf(names + used, len - used, ", ...");

@@ -243,8 +243,8 @@ static int incomplete(struct client *c, const char *only_host, const char *lacks
 		return EXIT_INCOMPLETE;
 	}
 	int n = client_snapshot_missing(c, only_host, &total, names, sizeof(names));
-	fprintf(stderr, "vmc: incomplete: %d of %d host%s %s not reported yet: %s (%s)\n", n,
-	        total, total == 1 ? "" : "s", n == 1 ? "has" : "have", names, lacks);
+	fprintf(stderr, "vmc: incomplete: %d of %d host%s %s not reported yet: %s (%s)\n", n, total,
+	        total == 1 ? "" : "s", n == 1 ? "has" : "have", names, lacks);
 	return EXIT_INCOMPLETE;
 }
 

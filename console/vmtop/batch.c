@@ -201,7 +201,7 @@ size_t batch_missing(const struct cluster_model *m, size_t *total, char *names, 
 		if (cluster_model_host_reported(h))
 			continue;
 		const char *sep = used ? ", " : "";
-		int k = n < 10 ? snprintf(names + used, len - used, "%s%s", sep, h->name)
+		int k = n < 10    ? snprintf(names + used, len - used, "%s%s", sep, h->name)
 		        : n == 10 ? snprintf(names + used, len - used, ", ...")
 		                  : 0;
 		used = k < 0 || used + (size_t)k >= len ? len - 1 : used + (size_t)k;
@@ -211,8 +211,7 @@ size_t batch_missing(const struct cluster_model *m, size_t *total, char *names, 
 }
 
 /* What the snapshot lacks, on stderr (after the snapshot, which stays whole on stdout). */
-static void warn_incomplete(const struct vmtop *t, size_t missing, size_t total,
-                            const char *names)
+static void warn_incomplete(const struct vmtop *t, size_t missing, size_t total, const char *names)
 {
 	if (!t->synced)
 		fprintf(stderr,
@@ -223,7 +222,8 @@ static void warn_incomplete(const struct vmtop *t, size_t missing, size_t total,
 		fprintf(stderr,
 		        "vmtop-cluster: incomplete: %zu of %zu host%s %s not reported yet: %s "
 		        "(their figures and VMs are missing)\n",
-		        missing, total, total == 1 ? "" : "s", missing == 1 ? "has" : "have", names);
+		        missing, total, total == 1 ? "" : "s", missing == 1 ? "has" : "have",
+		        names);
 }
 
 void batch_print(struct vmtop *t, FILE *out)

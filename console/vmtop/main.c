@@ -245,10 +245,11 @@ static long on_batch_timer(struct evloop *loop, long long id, void *ud)
 		 * broker may hold them back), for up to the timeout or, with --wait-complete,
 		 * as long as it takes */
 		int ready = t->synced && (t->sync_hosts || now - t->sync_ms >= wait) && !missing;
-		int waited = !t->o.wait_complete &&
-		             now - t->start_ms >= (int64_t)(t->o.timeout_s * 1000);
+		int waited =
+		    !t->o.wait_complete && now - t->start_ms >= (int64_t)(t->o.timeout_s * 1000);
 		if (t->o.wait_complete && t->synced && missing && !t->wait_noted) {
-			fprintf(stderr, "vmtop-cluster: waiting for %zu of %zu host%s to report: %s\n",
+			fprintf(stderr,
+			        "vmtop-cluster: waiting for %zu of %zu host%s to report: %s\n",
 			        missing, total, total == 1 ? "" : "s", names);
 			t->wait_noted = 1;
 		}
