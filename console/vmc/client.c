@@ -379,7 +379,10 @@ int client_snapshot_complete(struct client *c, const char *only_host, double wai
 		if (note && phase != noted)
 			note(c, only_host);
 		noted = phase;
-		evloop_run_once(c->loop, 100);
+		/* judged again every 100 ms, not at each of the loads arriving meanwhile */
+		int64_t next = evloop_mono_ms() + 100;
+		while (evloop_mono_ms() < next && !stopped(c))
+			evloop_run_once(c->loop, 100);
 	}
 }
 
