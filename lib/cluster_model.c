@@ -400,9 +400,12 @@ static int apply_host_state(struct apply_ctx *a)
 	h = host_get(m, a->name);
 	enum cm_host_state prev = h->state;
 	h->state = st;
-	if (msg_get_int(a->o, "state", "session", 0, 0, INT64_MAX, &h->session, a->err, a->errlen) <
-	    0)
+	h->birth_session_ = 0;
+	if (msg_get_int(a->o, "state", "session", 0, 0, INT64_MAX, &h->birth_session_, a->err,
+	                a->errlen) < 0)
 		return -1;
+	if (h->birth_session_)
+		h->session = h->birth_session_;
 	if (msg_get_str(a->o, "state", "driver", 0, sizeof(h->driver) - 1, &s, a->err, a->errlen) ==
 	    0)
 		copy_str(h->driver, sizeof(h->driver), s);
@@ -449,7 +452,11 @@ static void load_identity(struct cm_host *h, const cJSON *o)
 		copy_str(h->driver, sizeof(h->driver), s);
 	if (msg_get_str(o, "load", "version", 0, sizeof(h->version) - 1, &s, err, sizeof(err)) == 0)
 		copy_str(h->version, sizeof(h->version), s);
-	msg_get_int(o, "load", "session", 0, 0, INT64_MAX, &h->session, err, sizeof(err));
+	h->load_session_ = 0;
+	if (msg_get_int(o, "load", "session", 0, 0, INT64_MAX, &h->load_session_, err,
+	                sizeof(err)) == 0 &&
+	    h->load_session_)
+		h->session = h->load_session_;
 }
 
 static int apply_host_load(struct apply_ctx *a)
@@ -917,6 +924,16 @@ void cluster_model_balance(const struct cluster_model *m, int64_t now_ms, long u
 		}
 	}
 	snprintf(mode, mlen, "%s", policy_mode_name(md));
+}
+
+int cluster_model_host_reported(const struct cm_host *h)
+{
+	if (h->state != CM_HOST_ONLINE && h->state != CM_HOST_MAINTENANCE)
+		return 1;
+	if (!h->have_load)
+		return 0;
+	/* a load of an earlier session (the agent restarted; its new load is still to come) */
+	return !h->birth_session_ || !h->load_session_ || h->load_session_ >= h->birth_session_;
 }
 
 static int host_live(const struct cm_host *h)

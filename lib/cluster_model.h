@@ -52,6 +52,8 @@ struct cm_host {
 	size_t nvms_, cap_vms_;
 	uint32_t gen_;
 	int64_t last_load_ms_;
+	int64_t birth_session_; /* the session its last state message named, 0 if none */
+	int64_t load_session_;  /* the session its last load named, 0 if none */
 	size_t idx_;
 };
 
@@ -169,6 +171,12 @@ int cluster_model_vm_stale(const struct cluster_model *m, const struct cm_vm *v)
 /* What is left at now_ms (the reader's clock) of v's hold: what its host said was left,
  * less the time since. 0 for none. */
 int64_t cluster_model_vm_hold_left(const struct cm_vm *v, int64_t now_ms);
+
+/* 1 if h has reported: its state says it is offline, or a load of the session its state
+ * names has come (a host known only by its loads has). 0 for a host whose state says
+ * online or maintenance but whose load has not come yet (its VMs and figures are
+ * missing from the picture), e.g. while a backlogged broker still holds it back. */
+int cluster_model_host_reported(const struct cm_host *h);
 
 /* Fills the header figures. */
 void cluster_model_summary(const struct cluster_model *m, struct cm_summary *out);

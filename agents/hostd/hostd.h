@@ -94,6 +94,11 @@ struct hostd {
 	} * seen;
 	size_t nseen;
 	int have_seen;
+	/* After a reconnection, until our own state comes back from the broker: retained (it
+	 * kept its retained messages, our records with them) or live (it lost them, as a
+	 * restart without persistence does: publish them all again). The monotonic ms when
+	 * we stop waiting and publish them all; 0 when nothing is awaited. */
+	int64_t records_check_ms;
 	int migrations_out, migrations_in;
 	void *migrate;  /* migration module's state (migrate.c) */
 	void *balancer; /* rule engine's state (balancer.c) */

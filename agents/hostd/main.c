@@ -425,6 +425,32 @@ int64_t hostd_now(const struct hostd *h)
 	return vclock_at(&h->clock, evloop_mono_ms());
 }
 
+/* Forgets what vm/<vm> records were published: the next load publishes them all. */
+static void records_forget(struct hostd *h)
+{
+	free(h->seen);
+	h->seen = NULL;
+	h->nseen = 0;
+	h->have_seen = 0;
+	h->records_check_ms = 0;
+}
+
+/* After a reconnection: our own host/<name>/state tells whether the broker kept its
+ * retained messages. The subscriptions went out before our birth, so a retained state of
+ * ours (our birth or Last Will) comes first if it kept them; our new birth comes live if
+ * it did not. */
+static void records_check(struct hostd *h, const struct bus_msg *m, const char *rest)
+{
+	size_t n = strlen(h->opts.name);
+	if (!h->records_check_ms || strncmp(rest, "host/", 5) != 0 ||
+	    strncmp(rest + 5, h->opts.name, n) != 0 || strcmp(rest + 5 + n, "/state") != 0)
+		return;
+	if (m->retain)
+		h->records_check_ms = 0; /* kept: our records are there */
+	else
+		records_forget(h);
+}
+
 static void on_connect(struct bus *b, void *ud)
 {
 	struct hostd *h = ud;
@@ -434,10 +460,10 @@ static void on_connect(struct bus *b, void *ud)
 	hostd_migrate_connected(h);
 	hostd_publish_state(h);
 	hostd_balancer_connected(h);
-	free(h->seen); /* republish every vm/<vm> record: the broker may have lost them */
-	h->seen = NULL;
-	h->nseen = 0;
-	h->have_seen = 0;
+	/* A reconnection publishes our state, not everything again: the vm/<vm> records go
+	 * out again only if the broker lost them (records_check) */
+	if (h->have_seen)
+		h->records_check_ms = evloop_mono_ms() + (int64_t)h->opts.keepalive * 1000;
 	hostd_publish_load(h);
 	hostd_event(h, "host.online", NULL, NULL);
 	sdnotify_sendf("READY=1\nSTATUS=host %s online on %s", h->opts.name, h->opts.broker);
@@ -447,6 +473,8 @@ static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
 {
 	struct hostd *h = ud;
 	const char *rest = topic_rest(m->topic, h->opts.cluster);
+	if (rest)
+		records_check(h, m, rest);
 	if (rest && strncmp(rest, "cmd/host/", 9) == 0)
 		hostd_command(h, m);
 	else if (rest && topic_matches("guest/+/load", rest))
@@ -466,6 +494,10 @@ static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
 static long load_timer(struct evloop *loop, long long id, void *ud)
 {
 	struct hostd *h = ud;
+	/* no state of ours came back within a keepalive (a broker that gives no retained
+	 * messages to wildcard subscriptions): publish the records again to be sure */
+	if (h->records_check_ms && evloop_mono_ms() >= h->records_check_ms)
+		records_forget(h);
 	if (bus_connected(h->bus))
 		hostd_publish_load(h);
 	return (long)(h->opts.interval_s * 1000);

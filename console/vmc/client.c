@@ -312,7 +312,78 @@ int client_snapshot(struct client *c, double extra_wait_s)
 	while (evloop_mono_ms() < end && !stopped(c))
 		evloop_run_once(c->loop, 100);
 	states_from_loads(c);
+	c->snap_synced = c->synced || c->sync_refused;
 	return 0;
+}
+
+/* Whether host name, with state st, has not reported: up by its state, and no load of the
+ * session its state names (a retained load of an earlier session is not its current one). */
+static int host_missing(const struct client *c, const cJSON *st)
+{
+	const cJSON *state = cJSON_GetObjectItem(st, "state");
+	if (!cJSON_IsString(state) || (strcmp(state->valuestring, "online") != 0 &&
+	                               strcmp(state->valuestring, "maintenance") != 0))
+		return 0;
+	const cJSON *load = cJSON_GetObjectItemCaseSensitive(c->loads, st->string);
+	if (!load)
+		return 1;
+	const cJSON *ss = cJSON_GetObjectItem(st, "session"),
+	            *ls = cJSON_GetObjectItem(load, "session");
+	return cJSON_IsNumber(ss) && cJSON_IsNumber(ls) && ls->valuedouble < ss->valuedouble;
+}
+
+int client_snapshot_missing(struct client *c, const char *only_host, int *total, char *names,
+                            size_t len)
+{
+	int n = 0;
+	size_t used = 0;
+	*total = 0;
+	if (len)
+		names[0] = '\0';
+	const cJSON *st;
+	cJSON_ArrayForEach(st, c->states)
+	{
+		if (only_host && strcmp(st->string, only_host) != 0)
+			continue;
+		++*total;
+		if (!host_missing(c, st))
+			continue;
+		if (n++ < 10 && used < len) {
+			int k = snprintf(names + used, len - used, "%s%s", used ? ", " : "",
+			                 st->string);
+			used = k < 0 ? len : used + (size_t)k;
+		} else if (n == 11 && used < len) {
+			int k = snprintf(names + used, len - used, ", ...");
+			used = k < 0 ? len : used + (size_t)k;
+		}
+	}
+	return n;
+}
+
+int client_snapshot_complete(struct client *c, const char *only_host, double wait_s,
+                             void (*note)(struct client *c, const char *only_host))
+{
+	int64_t end = evloop_mono_ms() + (int64_t)(wait_s * 1000);
+	int noted = 0, total;
+	char names[8];
+	for (;;) {
+		if (c->synced || c->sync_refused)
+			c->snap_synced = 1;
+		states_from_loads(c); /* hosts first seen by a live load meanwhile */
+		if (c->snap_synced &&
+		    !client_snapshot_missing(c, only_host, &total, names, sizeof(names)))
+			return 1;
+		if (stopped(c) || (wait_s >= 0 && evloop_mono_ms() >= end))
+			return 0;
+		int phase = c->snap_synced ? 2 : 1; /* waiting for the broker, for hosts */
+		if (note && phase != noted)
+			note(c, only_host);
+		noted = phase;
+		/* judged again every 100 ms, not at each of the loads arriving meanwhile */
+		int64_t next = evloop_mono_ms() + 100;
+		while (evloop_mono_ms() < next && !stopped(c))
+			evloop_run_once(c->loop, 100);
+	}
 }
 
 int client_follow(struct client *c, const char *filter)

@@ -44,6 +44,7 @@ struct client {
 	int collecting;
 	int synced;
 	int retained_loads; /* retained host/<h>/load messages received while collecting */
+	int snap_synced;    /* the snapshot's sync came back: every retained message is in */
 	char sync_topic[VMC_TOPIC_MAX];
 	cJSON *states;  /* object: host name -> state message */
 	cJSON *loads;   /* object: host name -> load message */
@@ -71,6 +72,21 @@ int client_call(struct client *c, const char *target, const char *op, cJSON *arg
 
 /* Collects the retained host state and load messages. Returns 0. */
 int client_snapshot(struct client *c, double extra_wait_s);
+
+/* What a snapshot lacks: hosts whose retained state says online or maintenance but
+ * whose load (of the session the state names) has not come, so that their figures and
+ * VMs are missing; only_host, if set, limits the check to that host. Returns how many;
+ * *total is the number of hosts known (only_host: 1), names lists the first of them
+ * ("h17, h42, ..."). */
+int client_snapshot_missing(struct client *c, const char *only_host, int *total, char *names,
+                            size_t len);
+
+/* Waits until the snapshot is complete (the sync came back and nothing is missing),
+ * for up to wait_s seconds (< 0: until a signal), the loads arriving meanwhile.
+ * note, if set, is called when a wait begins and when what it waits for changes.
+ * Returns 1 if complete. */
+int client_snapshot_complete(struct client *c, const char *only_host, double wait_s,
+                             void (*note)(struct client *c, const char *only_host));
 
 /* Subscribes to a filter under vmc/<cluster>/ and delivers each message to on_message
  * until the loop stops. Returns once the broker has the subscription (a round trip), so

@@ -3,7 +3,8 @@
  * Each subcommand is an entry in a table {name, handler, min args, usage};
  * global options are shared. Exit status: 0 done, 1 the agent answered with
  * an error (or a host or VM is not known), 2 bad usage, 3 no reply, 4 the broker
- * cannot be reached, 5 the broker refused the credentials or a publish. */
+ * cannot be reached, 5 the broker refused the credentials or a publish, 6 a list
+ * printed incomplete (hosts that have not reported). */
 #include "client.h"
 #include "ha.h"
 #include "hold.h"
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 enum { EXIT_OK = 0, EXIT_ERROR_REPLY = 1, EXIT_USAGE = 2 }; /* 3, 4, 5: client_fail_status */
+enum { EXIT_INCOMPLETE = 6 };
 
 struct vmc_args {
 	struct client_opts copts;
@@ -44,6 +46,7 @@ struct vmc_args {
 	double hold_s;      /* migrate: hold for this long (virtual s); < 0 the setting */
 	long count;
 	double wait_s;
+	int wait_complete; /* hosts, vms: wait as long as it takes for every host's load */
 	int timeout_set; /* --timeout given: long commands keep it */
 	int argc;
 	char **argv; /* positional arguments after the subcommand */
@@ -205,9 +208,50 @@ static cJSON *hosts_json(struct client *c)
 	return arr;
 }
 
+/* --wait-complete: says on stderr what the wait is for, each time that changes. */
+static void note_waiting(struct client *c, const char *only_host)
+{
+	int total;
+	char names[512];
+	int n = client_snapshot_missing(c, only_host, &total, names, sizeof(names));
+	if (!c->snap_synced)
+		fprintf(stderr, "vmc: waiting for the broker to deliver the retained host list\n");
+	else
+		fprintf(stderr, "vmc: waiting for %d of %d host%s to report: %s\n", n, total,
+		        total == 1 ? "" : "s", names);
+}
+
+/* The snapshot's hosts (only_host: that one) have all reported: waits for the missing
+ * ones up to the timeout, or as long as it takes with --wait-complete. Returns 1 if
+ * complete. */
+static int snapshot_complete(struct client *c, const struct vmc_args *a, const char *only_host)
+{
+	return client_snapshot_complete(c, only_host, a->wait_complete ? -1 : c->opts.timeout_s,
+	                                a->wait_complete ? note_waiting : NULL);
+}
+
+/* After a list printed incomplete: says on stderr what it lacks. Returns EXIT_INCOMPLETE. */
+static int incomplete(struct client *c, const char *only_host, const char *lacks)
+{
+	int total;
+	char names[512];
+	if (!c->snap_synced) {
+		fprintf(stderr,
+		        "vmc: incomplete: the broker did not deliver its retained host messages "
+		        "within %g s (backlogged?): hosts and their VMs may be missing\n",
+		        c->opts.timeout_s);
+		return EXIT_INCOMPLETE;
+	}
+	int n = client_snapshot_missing(c, only_host, &total, names, sizeof(names));
+	fprintf(stderr, "vmc: incomplete: %d of %d host%s %s not reported yet: %s (%s)\n", n, total,
+	        total == 1 ? "" : "s", n == 1 ? "has" : "have", names, lacks);
+	return EXIT_INCOMPLETE;
+}
+
 static int cmd_hosts(struct client *c, struct vmc_args *a)
 {
 	client_snapshot(c, a->wait_s);
+	int complete = snapshot_complete(c, a, NULL);
 	cJSON *arr = hosts_json(c);
 	if (a->json) {
 		print_json(arr);
@@ -226,7 +270,8 @@ static int cmd_hosts(struct client *c, struct vmc_args *a)
 		}
 	}
 	cJSON_Delete(arr);
-	return EXIT_OK;
+	fflush(stdout);
+	return complete ? EXIT_OK : incomplete(c, NULL, "no load: their figures are missing");
 }
 
 /* A VM of a host that is not online or in maintenance (offline: its Last Will) is not
@@ -275,6 +320,7 @@ static int cmd_vms(struct client *c, struct vmc_args *a)
 	if (a->host && !known_host(c, a->host))
 		return EXIT_ERROR_REPLY;
 	client_snapshot(c, a->wait_s);
+	int complete = snapshot_complete(c, a, a->host);
 	cJSON *arr = vms_json(c, a->host);
 	if (a->json) {
 		print_json(arr);
@@ -293,7 +339,8 @@ static int cmd_vms(struct client *c, struct vmc_args *a)
 		}
 	}
 	cJSON_Delete(arr);
-	return EXIT_OK;
+	fflush(stdout);
+	return complete ? EXIT_OK : incomplete(c, a->host, "their VMs are missing from the list");
 }
 
 /* Sends op to target and reports the reply. */
@@ -673,8 +720,8 @@ static int cmd_ha(struct client *c, struct vmc_args *a)
 }
 
 static const struct vmc_cmd_entry commands[] = {
-	{"hosts", cmd_hosts, 0, "hosts [--json] [--wait S]"},
-	{"vms", cmd_vms, 0, "vms [--host H] [--json] [--wait S]"},
+	{"hosts", cmd_hosts, 0, "hosts [--json] [--wait S] [--wait-complete]"},
+	{"vms", cmd_vms, 0, "vms [--host H] [--json] [--wait S] [--wait-complete]"},
 	{"create", cmd_create, 1,
 	 "create NAME --host H --memory MB --vcpus N [--load CPUS] [--tags a,b] [--config FILE]\n"
 	 "       create NAME --template T [--host H]"},
@@ -712,13 +759,14 @@ static void usage(FILE *f)
 		fprintf(f, "  vmc %s\n", e->usage);
 	fprintf(f, "exit status: 0 done, 1 the agent refused or a host or VM is not known,\n"
 		   "  2 bad usage, 3 no reply, 4 the broker cannot be reached, 5 the broker\n"
-		   "  refused the credentials or the command (see vmc(1))\n");
+		   "  refused the credentials or the command, 6 hosts or vms printed an\n"
+		   "  incomplete list: hosts that have not reported (see vmc(1))\n");
 }
 
 enum {
 	O_BROKER = 256, O_CLUSTER, O_JSON, O_TIMEOUT, O_PROTOCOL, O_CAFILE, O_CERT, O_KEY, O_USER,
 	O_PASSWORD_FILE, O_HOST, O_MEMORY, O_VCPUS, O_LOAD, O_TAGS, O_CONFIG, O_TEMPLATE, O_COUNT,
-	O_WAIT, O_HELP, O_YES, O_NO_HOLD, O_HOLD, O_FORCE
+	O_WAIT, O_HELP, O_YES, O_NO_HOLD, O_HOLD, O_FORCE, O_WAIT_COMPLETE
 };
 
 static const struct option long_opts[] = {
@@ -741,6 +789,7 @@ static const struct option long_opts[] = {
 	{"template", required_argument, NULL, O_TEMPLATE},
 	{"count", required_argument, NULL, O_COUNT},
 	{"wait", required_argument, NULL, O_WAIT},
+	{"wait-complete", no_argument, NULL, O_WAIT_COMPLETE},
 	{"help", no_argument, NULL, O_HELP},
 	{"yes", no_argument, NULL, O_YES},
 	{"no-hold", no_argument, NULL, O_NO_HOLD},
@@ -851,6 +900,7 @@ int main(int argc, char **argv)
 		case O_YES: a.yes = 1; break;
 		case O_NO_HOLD: a.no_hold = 1; break;
 		case O_FORCE: a.force = 1; break;
+		case O_WAIT_COMPLETE: a.wait_complete = 1; break;
 		case O_HOLD:
 			if (parse_number("hold", optarg, 0, 7 * 86400, &a.hold_s) < 0)
 				return EXIT_USAGE;

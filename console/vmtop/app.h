@@ -26,6 +26,7 @@ struct vmtop_opts {
 	enum batch_fmt fmt;
 	double delay_s; /* -d: seconds between frames or snapshots */
 	int iterations; /* -i: snapshots (or frames) before exiting; 0 = no limit */
+	int wait_complete; /* batch: the first snapshot waits for every host, however long */
 	int read_only;
 	int mono;
 	double timeout_s;   /* waiting for a command's reply */
@@ -57,6 +58,8 @@ struct vmtop {
 	size_t retained_hosts; /* retained host/... messages received (live ones do not count) */
 	size_t sync_hosts; /* retained_hosts then: 0 if the broker kept none for us */
 	long printed;     /* snapshots or frames so far */
+	int incomplete;   /* batch: the last snapshot lacked hosts (or the retained messages) */
+	int wait_noted;   /* batch, --wait-complete: said which hosts the first snapshot awaits */
 	int curses;       /* the screen is up */
 	int quit;
 	int redraw;        /* a frame is due now (keys); else at the next tick */
@@ -139,8 +142,13 @@ void help_add(const char ***lines, size_t *n, const char *fmt, ...)
 
 /* --- batch.c: -b snapshots -------------------------------------------------------- */
 
-/* Prints one snapshot of the model to out (text columns, JSON line or CSV). */
+/* Prints one snapshot of the model to out (text columns, JSON line or CSV); when it is
+ * incomplete (see batch_missing, or the retained messages not all in), says so on
+ * stderr and sets t->incomplete. */
 void batch_print(struct vmtop *t, FILE *out);
+/* The hosts that have not reported (cluster_model_host_reported): how many; *total is the
+ * number of hosts, names the first of them ("h17, h42, ..."). */
+size_t batch_missing(const struct cluster_model *m, size_t *total, char *names, size_t len);
 
 /* --- main.c ------------------------------------------------------------------------ */
 

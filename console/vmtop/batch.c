@@ -190,8 +190,46 @@ static cJSON *json_migrations(const struct cluster_model *m)
 	return arr;
 }
 
+size_t batch_missing(const struct cluster_model *m, size_t *total, char *names, size_t len)
+{
+	size_t n = 0, used = 0;
+	*total = cluster_model_host_count(m);
+	if (len)
+		names[0] = '\0';
+	for (size_t i = 0; i < *total; i++) {
+		const struct cm_host *h = cluster_model_host_at(m, i);
+		if (cluster_model_host_reported(h))
+			continue;
+		const char *sep = used ? ", " : "";
+		int k = n < 10    ? snprintf(names + used, len - used, "%s%s", sep, h->name)
+		        : n == 10 ? snprintf(names + used, len - used, ", ...")
+		                  : 0;
+		used = k < 0 || used + (size_t)k >= len ? len - 1 : used + (size_t)k;
+		n++;
+	}
+	return n;
+}
+
+/* What the snapshot lacks, on stderr (after the snapshot, which stays whole on stdout). */
+static void warn_incomplete(const struct vmtop *t, size_t missing, size_t total, const char *names)
+{
+	if (!t->synced)
+		fprintf(stderr,
+		        "vmtop-cluster: incomplete: the broker did not deliver its retained "
+		        "messages within %g s (backlogged?): hosts and VMs may be missing\n",
+		        t->o.timeout_s);
+	else
+		fprintf(stderr,
+		        "vmtop-cluster: incomplete: %zu of %zu host%s %s not reported yet: %s "
+		        "(their figures and VMs are missing)\n",
+		        missing, total, total == 1 ? "" : "s", missing == 1 ? "has" : "have",
+		        names);
+}
+
 void batch_print(struct vmtop *t, FILE *out)
 {
+	char names[512];
+	size_t total, missing = batch_missing(t->model, &total, names, sizeof(names));
 	enum view_id which[2], saved = t->ui.view;
 	size_t n = batch_views(t, which);
 	struct view_env e = vmtop_env(t);
@@ -205,6 +243,13 @@ void batch_print(struct vmtop *t, FILE *out)
 		cJSON_AddStringToObject(root, "cluster", t->o.cluster);
 		cJSON_AddStringToObject(root, "broker", t->o.broker);
 		cJSON_AddBoolToObject(root, "connected", connected);
+		cJSON_AddBoolToObject(root, "complete", t->synced && !missing);
+		cJSON *miss = cJSON_AddArrayToObject(root, "missing");
+		for (size_t i = 0; missing && i < total; i++) {
+			const struct cm_host *h = cluster_model_host_at(t->model, i);
+			if (!cluster_model_host_reported(h))
+				cJSON_AddItemToArray(miss, cJSON_CreateString(h->name));
+		}
 		cJSON_AddItemToObject(root, "summary", json_summary(t->model, e.now_ms));
 		cJSON_AddItemToObject(root, "migrations", json_migrations(t->model));
 	} else if (t->o.fmt == BATCH_TEXT) {
@@ -243,4 +288,7 @@ void batch_print(struct vmtop *t, FILE *out)
 		fputc('\n', out);
 	}
 	fflush(out);
+	t->incomplete = !t->synced || missing;
+	if (t->incomplete)
+		warn_incomplete(t, missing, total, names);
 }

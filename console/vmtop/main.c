@@ -25,7 +25,7 @@
 #include "../../lib/topic.h"
 #include "app.h"
 
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_NO_BROKER = 3 };
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_NO_BROKER = 3, EXIT_INCOMPLETE = 6 };
 
 /* One load interval of the host agents (2 s by default) and a margin: every host's
  * periodic load has come by then. */
@@ -242,8 +242,20 @@ static long on_batch_timer(struct evloop *loop, long long id, void *ud)
 		 * wildcard subscriptions), after one delay of live loads; without a broker,
 		 * after the timeout */
 		long wait = delay > VMTOP_LOAD_WAIT_MS ? delay : VMTOP_LOAD_WAIT_MS;
-		int ready = t->synced && (t->sync_hosts || now - t->sync_ms >= wait);
-		int waited = now - t->start_ms >= (int64_t)(t->o.timeout_s * 1000);
+		char names[512];
+		size_t total, missing = batch_missing(t->model, &total, names, sizeof(names));
+		/* and every host whose state says it is up has sent its load (a backlogged
+		 * broker may hold them back), for up to the timeout or, with --wait-complete,
+		 * as long as it takes */
+		int ready = t->synced && (t->sync_hosts || now - t->sync_ms >= wait) && !missing;
+		int waited =
+		    !t->o.wait_complete && now - t->start_ms >= (int64_t)(t->o.timeout_s * 1000);
+		if (t->o.wait_complete && t->synced && missing && !t->wait_noted) {
+			fprintf(stderr,
+			        "vmtop-cluster: waiting for %zu of %zu host%s to report: %s\n",
+			        missing, total, total == 1 ? "" : "s", names);
+			t->wait_noted = 1;
+		}
 		if (!ready && !waited && !t->bus_final)
 			return 50;
 		if (!ready && !bus_connected(t->bus)) { /* never reached: no empty snapshot */
@@ -267,7 +279,9 @@ static int run_batch(struct vmtop *t)
 	if (!t->printed && !got_signal)
 		fprintf(stderr, "vmtop-cluster: no snapshot: %s\n",
 		        t->bus_why[0] ? t->bus_why : "the broker did not answer in time");
-	return t->printed ? EXIT_OK : EXIT_NO_BROKER;
+	if (!t->printed)
+		return EXIT_NO_BROKER;
+	return t->incomplete ? EXIT_INCOMPLETE : EXIT_OK;
 }
 
 /* --- options ------------------------------------------------------------------------ */
@@ -286,6 +300,8 @@ static const struct cliopts_def opt_defs[] = {
     OPT("csv", CLIOPTS_FLAG, csv, 0, 0, "batch output as CSV"),
     OPT("delay", CLIOPTS_NUM, delay_s, 0.1, 3600, "-d: seconds between frames (default 2)"),
     OPT("iterations", CLIOPTS_INT, iterations, 1, 2147483647, "-i: stop after N frames"),
+    OPT("wait-complete", CLIOPTS_FLAG, wait_complete, 0, 0,
+        "-b: wait until every host has reported, however long"),
     OPT("read-only", CLIOPTS_FLAG, read_only, 0, 0, "no actions"),
     OPT("view", CLIOPTS_STR, view, 0, 0, "hosts, vms, events or plan"),
     OPT("filter", CLIOPTS_STR, filter, 0, 0, "initial filter (regular expression)"),
