@@ -147,11 +147,18 @@ harness_restart_broker() {
 }
 
 # --- agents ------------------------------------------------------------------
+# A time-scaled host's clock starts at noon (HARNESS_CLOCK_START) unless the test gives
+# --clock-start: started from the wall clock, a test run at night under load could
+# last into the built-in rules' night consolidation and see VMs move it did not expect.
 harness_start_host() { # NAME [args...]
-	local name=$1
+	local name=$1 clock=()
 	shift
+	case " $* " in
+	*" --clock-start "*) ;;
+	*" --time-scale "*) clock=(--clock-start "${HARNESS_CLOCK_START:-12:00}") ;;
+	esac
 	"$VMC_BIN/vmc-hostd" --driver sim --name "$name" --broker "$BROKER_URL" \
-		--state-dir "$T/state-$name" --interval 0.5 --keepalive 5 "$@" \
+		--state-dir "$T/state-$name" --interval 0.5 --keepalive 5 "${clock[@]}" "$@" \
 		>>"$T/host-$name.log" 2>&1 &
 	HOST_PID[$name]=$!
 }
@@ -165,7 +172,9 @@ harness_kill_host() { # NAME [SIGNAL]
 	unset "HOST_PID[$1]"
 }
 
-vmcc() { "$VMC_BIN/vmc" --broker "$BROKER_URL" --timeout "${VMC_TIMEOUT:-10}" "$@"; }
+# vmc against the test's broker. Its --timeout is a limit like wait_until's (10 s times
+# VMC_WAIT_SCALE), and it bounds long commands (drain, migrate) as a whole.
+vmcc() { "$VMC_BIN/vmc" --broker "$BROKER_URL" --timeout "${VMC_TIMEOUT:-$((10 * ${VMC_WAIT_SCALE:-3}))}" "$@"; }
 
 host_state() { # NAME: prints the state vmc hosts shows
 	vmcc hosts --json 2>/dev/null | jq -r --arg n "$1" '.[] | select(.name == $n) | .state'
