@@ -61,7 +61,7 @@ vmcc create big --host h1 --memory 8192 --vcpus 1 >/dev/null
 out=$(vmcc migrate big h3 2>&1)
 like "$out" "no_memory.*needs 8192 MiB but host h3 has" "to a host without the memory: no_memory"
 vmcc create huge --host h1 --memory 16384 --vcpus 1 >/dev/null
-(vmcc migrate huge h2 >"$T/huge.out" 2>&1; echo $? >"$T/huge.rc") &
+(VMC_TIMEOUT=300 vmcc migrate huge h2 >"$T/huge.out" 2>&1; echo $? >"$T/huge.rc") &
 wait_until 10 sh -c "\"$VMC_BIN/vmc\" --broker $BROKER_URL call cmd/host/h1 host.info | jq -e '.result.migrations_out > 0'"
 out=$(vmcc migrate huge h3 2>&1)
 like "$out" "busy.*already migrating" "a VM already moving: busy"
