@@ -1,6 +1,8 @@
 /* vmstore.c - the host agent's VM definitions: one directory of files,
  * NAME.cfg (xl.cfg text) and NAME.tags (JSON array), each written atomically.
- * Names are validated before they reach here, so they are safe file names. */
+ * Names are validated before they reach here, so they are safe file names.
+ * Every load message carries each VM's tags: they are kept parsed, and a file is
+ * read again only when stat(2) says it is another (each write is a new file). */
 #include "hostd.h"
 
 #include <dirent.h>
@@ -12,8 +14,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The parsed tags of one VM and the identity of the file they came from. */
+struct vmstore_tagc {
+	char name[VMC_NAME_MAX + 1];
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtim, ctim;
+	cJSON *tags;
+};
+
 struct vmstore {
 	char *dir;
+	struct vmstore_tagc *tc;
+	size_t ntc, captc;
 };
 
 struct vmstore *vmstore_open(const char *dir, char *err, size_t errlen)
@@ -35,8 +49,63 @@ void vmstore_close(struct vmstore *s)
 {
 	if (!s)
 		return;
+	for (size_t i = 0; i < s->ntc; i++)
+		cJSON_Delete(s->tc[i].tags);
+	free(s->tc);
 	free(s->dir);
 	free(s);
+}
+
+static struct vmstore_tagc *tagc_find(struct vmstore *s, const char *name)
+{
+	for (size_t i = 0; i < s->ntc; i++)
+		if (strcmp(s->tc[i].name, name) == 0)
+			return &s->tc[i];
+	return NULL;
+}
+
+static void tagc_drop(struct vmstore *s, const char *name)
+{
+	struct vmstore_tagc *c = tagc_find(s, name);
+	if (c) {
+		cJSON_Delete(c->tags);
+		*c = s->tc[--s->ntc];
+	}
+}
+
+static int tagc_same(const struct vmstore_tagc *c, const struct stat *st)
+{
+	return c->dev == st->st_dev && c->ino == st->st_ino && c->size == st->st_size &&
+	       c->mtim.tv_sec == st->st_mtim.tv_sec && c->mtim.tv_nsec == st->st_mtim.tv_nsec &&
+	       c->ctim.tv_sec == st->st_ctim.tv_sec && c->ctim.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+/* Keeps a copy of tags as the contents of the file st describes. */
+static void tagc_put(struct vmstore *s, const char *name, const struct stat *st, const cJSON *tags)
+{
+	struct vmstore_tagc *c = tagc_find(s, name);
+	if (!c) {
+		if (s->ntc == s->captc) {
+			size_t cap = s->captc ? s->captc * 2 : 16;
+			struct vmstore_tagc *n = realloc(s->tc, cap * sizeof(*n));
+			if (!n)
+				return;
+			s->tc = n;
+			s->captc = cap;
+		}
+		c = &s->tc[s->ntc++];
+		snprintf(c->name, sizeof(c->name), "%s", name);
+		c->tags = NULL;
+	}
+	cJSON_Delete(c->tags);
+	c->tags = cJSON_Duplicate(tags, 1);
+	c->dev = st->st_dev;
+	c->ino = st->st_ino;
+	c->size = st->st_size;
+	c->mtim = st->st_mtim;
+	c->ctim = st->st_ctim;
+	if (!c->tags)
+		*c = s->tc[--s->ntc];
 }
 
 static int vmstore_path(const struct vmstore *s, const char *name, const char *ext, char *buf,
@@ -147,20 +216,34 @@ char *vmstore_get(struct vmstore *s, const char *name)
 	return vmstore_read_file(path);
 }
 
+int vmstore_has(struct vmstore *s, const char *name)
+{
+	char path[4096];
+	struct stat st;
+	return vmstore_path(s, name, "cfg", path, sizeof(path)) == 0 && stat(path, &st) == 0;
+}
+
 cJSON *vmstore_tags(struct vmstore *s, const char *name)
 {
 	char path[4096];
+	struct stat st;
 	cJSON *tags = NULL;
-	if (vmstore_path(s, name, "tags", path, sizeof(path)) == 0) {
-		char *text = vmstore_read_file(path);
-		if (text)
-			tags = cJSON_Parse(text);
-		free(text);
+	if (vmstore_path(s, name, "tags", path, sizeof(path)) < 0 || stat(path, &st) < 0) {
+		tagc_drop(s, name);
+		return cJSON_CreateArray();
 	}
+	const struct vmstore_tagc *c = tagc_find(s, name);
+	if (c && tagc_same(c, &st))
+		return cJSON_Duplicate(c->tags, 1);
+	char *text = vmstore_read_file(path);
+	if (text)
+		tags = cJSON_Parse(text);
+	free(text);
 	if (!cJSON_IsArray(tags)) {
 		cJSON_Delete(tags);
 		tags = cJSON_CreateArray();
 	}
+	tagc_put(s, name, &st, tags);
 	return tags;
 }
 
@@ -172,6 +255,7 @@ int vmstore_remove(struct vmstore *s, const char *name)
 	int rc = unlink(path);
 	vmstore_path(s, name, "tags", path, sizeof(path));
 	unlink(path);
+	tagc_drop(s, name);
 	return rc;
 }
 
