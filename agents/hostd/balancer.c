@@ -202,7 +202,8 @@ static void rearm(struct hostd *h)
 	b->timer = evloop_add_timer(h->loop, ms < 3600000 ? (long)ms : 3600000, tick, h);
 }
 
-static void outputs(struct hostd *h)
+/* Carries out the node's outputs so far; returns how many. */
+static size_t outputs_batch(struct hostd *h)
 {
 	struct balancer *b = bal(h);
 	struct bn_out *o;
@@ -242,6 +243,15 @@ static void outputs(struct hostd *h)
 		}
 	}
 	bn_outs_free(o, n);
+	return n;
+}
+
+/* Every output, those that carrying out others produced included (a migration refused
+ * at once ends at once, and the node answers), then the timer: nothing waits for a tick. */
+static void outputs(struct hostd *h)
+{
+	while (outputs_batch(h) > 0)
+		;
 	rearm(h);
 }
 
