@@ -141,9 +141,10 @@ $(LIBVMC): $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 define prog_rules
-$(call prog_archive,$1): $(patsubst %.c,$(BUILD)/%.o,$(call prog_mods,$1))
+$(call prog_archive,$1): $(patsubst %.c,$(BUILD)/%.o,$(call prog_mods,$1)) \
+		$(if $(call prog_mods,$1),,$(BUILD)/empty.o)
 	@mkdir -p $$(dir $$@)
-	rm -f $$@ && ar rcs $$@ $$^ $$(if $$^,,$(BUILD)/empty.o)
+	rm -f $$@ && ar rcs $$@ $$^
 $(BIN)/$(call prog_name,$1): $(BUILD)/$(call prog_dir,$1)/main.o $(call prog_archive,$1) $(LIBVMC)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(LDFLAGS) $$(LDFLAGS_$(call prog_name,$1)) -o $$@ $$^ $$(LIBS)
