@@ -5,7 +5,7 @@
 # wakes for its sampling interval and the MQTT keepalive only, not for ticks.
 . "$(dirname "$0")/../lib/harness.sh"
 harness_init
-plan 11
+plan 10
 
 # --- the xen driver module ----------------------------------------------------------
 out=$("$VMC_BIN/vmc-hostd" --driver xen --name fx --no-rules -n 2>&1)
