@@ -26,6 +26,9 @@ DESTDIR ?=
 # configuration and systemd units: /etc and /lib/systemd/system for PREFIX=/usr
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 UNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+# vmc-hostd's xen driver module and webhook helper (compiled into vmc-hostd: build with
+# the PREFIX you install with)
+LIBDIR ?= $(PREFIX)/lib/vmcluster
 SAN ?= 0
 FUZZ ?= 0
 
@@ -58,7 +61,8 @@ CFLAGS ?= $(OPT)
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Wshadow -Wformat=2 $(WARN_EXTRA) -MMD -MP $(SANFLAGS) \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-override LDFLAGS += $(SANFLAGS)
+# each program maps only the libraries it calls (vmc-hostd neither libcurl nor libxen)
+override LDFLAGS += $(SANFLAGS) -Wl,--as-needed
 LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 TEST_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
@@ -68,14 +72,24 @@ LIBVMC = $(BUILD)/libvmc.a
 
 # program name : source directory
 PROGS = vmc-hostd:agents/hostd vmc-guestd:agents/guestd vmc-confd:agents/confd \
-	vmc:console/vmc vmtop-cluster:console/vmtop
+	vmc:console/vmc vmtop-cluster:console/vmtop vmc-webhook:agents/webhook
 prog_name = $(word 1,$(subst :, ,$1))
 prog_dir = $(word 2,$(subst :, ,$1))
 # programs whose directory has a main.c
 BUILT_PROGS = $(foreach p,$(PROGS),$(if $(wildcard $(call prog_dir,$p)/main.c),$p))
 PROG_BINS = $(foreach p,$(BUILT_PROGS),$(BIN)/$(call prog_name,$p))
 # each program's modules other than main.c, as an archive the unit tests can link
-prog_mods = $(filter-out $(call prog_dir,$1)/main.c,$(wildcard $(call prog_dir,$1)/*.c))
+prog_mods = $(filter-out $(call prog_dir,$1)/main.c $(XEN_SRC),$(wildcard $(call prog_dir,$1)/*.c))
+# extra link flags of one program: the module vmc-hostd loads uses its functions
+LDFLAGS_vmc-hostd = -rdynamic
+# The xen driver (agents/hostd/hv_xen*.c) is a module vmc-hostd loads for --driver xen
+# only (agents/hostd/hv.c, libpath.h): built position-independent into build/pic, linked
+# with the Xen libraries into $(BIN)/vmc-hostd-xen.so, and archived for the unit tests.
+XEN_SRC = $(wildcard agents/hostd/hv_xen*.c)
+XEN_OBJ = $(XEN_SRC:%.c=$(BUILD)/pic/%.o)
+XEN_MOD = $(BIN)/vmc-hostd-xen.so
+XEN_ARCHIVE = $(BUILD)/agents/hostd/libxen.a
+XEN_LIBS = $(shell pkg-config --libs xenlight xenstat xlutil xentoollog 2>/dev/null)
 prog_archive = $(BUILD)/$(call prog_dir,$1)/libprog.a
 PROG_ARCHIVES = $(foreach p,$(BUILT_PROGS),$(call prog_archive,$p))
 
@@ -93,7 +107,7 @@ CHAOS_FORM ?= full
 .PHONY: all deps check check-unit check-system check-valgrind check-xen check-repeat bench demo install \
 	clean format fuzz-bins check-fuzz check-chaos check-chaos-short
 .PHONY: deb check-deb
-all: $(DEPS_STAMP) $(PROG_BINS)
+all: $(DEPS_STAMP) $(PROG_BINS) $(XEN_MOD)
 
 # Installs missing Debian packages (scripts/install-deps decides what is missing).
 ifneq ($(DEPS_STAMP),)
@@ -108,17 +122,32 @@ $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
+$(BUILD)/pic/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -c -o $@ $<
+
+$(XEN_MOD): $(XEN_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -shared -o $@ $^ $(XEN_LIBS) -lpthread
+
+$(XEN_ARCHIVE): $(XEN_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/agents/hostd/libpath.o: override CPPFLAGS += -DVMC_LIBDIR='"$(LIBDIR)"'
+
 $(LIBVMC): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
 define prog_rules
-$(call prog_archive,$1): $(patsubst %.c,$(BUILD)/%.o,$(call prog_mods,$1))
+$(call prog_archive,$1): $(patsubst %.c,$(BUILD)/%.o,$(call prog_mods,$1)) \
+		$(if $(call prog_mods,$1),,$(BUILD)/empty.o)
 	@mkdir -p $$(dir $$@)
-	rm -f $$@ && ar rcs $$@ $$^ $$(if $$^,,$(BUILD)/empty.o)
+	rm -f $$@ && ar rcs $$@ $$^
 $(BIN)/$(call prog_name,$1): $(BUILD)/$(call prog_dir,$1)/main.o $(call prog_archive,$1) $(LIBVMC)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LIBS)
+	$$(CC) $$(LDFLAGS) $$(LDFLAGS_$(call prog_name,$1)) -o $$@ $$^ $$(LIBS)
 endef
 $(foreach p,$(BUILT_PROGS),$(eval $(call prog_rules,$p)))
 
@@ -126,9 +155,10 @@ $(BUILD)/empty.o:
 	@mkdir -p $(dir $@)
 	echo 'typedef int vmc_empty_unit;' | $(CC) -x c -c -o $@ -
 
-$(BUILD)/tests/%: tests/unit/%.c $(PROG_ARCHIVES) $(LIBVMC)
+$(BUILD)/tests/%: tests/unit/%.c $(XEN_ARCHIVE) $(PROG_ARCHIVES) $(LIBVMC)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PROG_ARCHIVES) $(LIBVMC) $(TEST_LIBS) $(LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(XEN_ARCHIVE) $(PROG_ARCHIVES) $(LIBVMC) $(TEST_LIBS) \
+		$(LIBS)
 
 $(BUILD)/bench/%: tests/bench/%.c $(PROG_ARCHIVES) $(LIBVMC)
 	@mkdir -p $(dir $@)
@@ -208,14 +238,16 @@ demo: all
 	@VMC_BIN=$(abspath $(BIN)) scripts/demo
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(LIBDIR) \
 		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
 		$(DESTDIR)$(PREFIX)/share/man/man7 $(DESTDIR)$(PREFIX)/share/man/man8 \
 		$(DESTDIR)$(PREFIX)/share/vmcluster/broker-conf
 	for b in $(PROG_BINS); do case $$b in \
+		*/vmc-webhook) install -m 755 $$b $(DESTDIR)$(LIBDIR)/ ;; \
 		*/vmc-*) install -m 755 $$b $(DESTDIR)$(PREFIX)/sbin/ ;; \
 		*) install -m 755 $$b $(DESTDIR)$(PREFIX)/bin/ ;; esac; done
 	install -m 755 scripts/vmc-broker-setup $(DESTDIR)$(PREFIX)/sbin/
+	install -m 644 $(XEN_MOD) $(DESTDIR)$(LIBDIR)/
 	for m in man/*.[1-8]; do \
 		install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}/; done
 	install -m 644 broker-conf/* $(DESTDIR)$(PREFIX)/share/vmcluster/broker-conf/

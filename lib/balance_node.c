@@ -63,6 +63,7 @@ struct bnode {
 	struct bp_help req;
 	struct bp_collect collect;
 	int64_t next_ask, backoff_ms, settle_until, last_power_on;
+	int64_t asked_at; /* when ask() last ran: a request due since then was weighed */
 	struct qmove queue[QUEUE_MAX];
 	size_t nqueue;
 	int powered_off;
@@ -384,6 +385,7 @@ static void power_on_maybe(struct bnode *n, int64_t now, const struct bal_view *
 
 static void ask(struct bnode *n, int64_t now, const struct bal_view *v)
 {
+	n->asked_at = now;
 	if (n->collect.active || n->nqueue || now < n->next_ask || now < n->settle_until)
 		return;
 	enum bal_mode mode;
@@ -911,5 +913,15 @@ int64_t bn_next_deadline(const struct bnode *n)
 	for (size_t i = 0; i < n->table.n; i++)
 		if (n->table.r[i].expires < t)
 			t = n->table.r[i].expires;
+	/* a request the back-off or the settling time holds back is weighed again when they
+	 * end; one due and weighed already (under high, the cluster busy) waits for the
+	 * next sample, which asks again */
+	const unsigned asking =
+	    RULE_MASK(RULE_EVACUATE) | RULE_MASK(RULE_BALANCE) | RULE_MASK(RULE_CONSOLIDATE);
+	if (!n->collect.active && !n->nqueue && (n->actions & asking)) {
+		int64_t a = n->next_ask > n->settle_until ? n->next_ask : n->settle_until;
+		if (a > n->asked_at && a < t)
+			t = a;
+	}
 	return t;
 }

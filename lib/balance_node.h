@@ -80,10 +80,13 @@ void bn_sample(struct bnode *n, int64_t now, const struct bal_view *v,
  * sender); sender NULL checks nothing (an in-memory bus). */
 void bn_message(struct bnode *n, int64_t now, enum bn_topic topic, const char *sender,
                 const cJSON *msg, const struct bal_view *v);
-/* Timers: the end of an offer window, reservation expiry, queued migrations. Call at
- * least every 100 ms of virtual time, or at bn_next_deadline(). */
+/* Timers: the end of an offer window, reservation expiry, queued migrations, a request
+ * held back by the back-off or the settling time. Call at bn_next_deadline() (after
+ * every call into the node, which may change it), or at least every 100 ms of virtual
+ * time. */
 void bn_tick(struct bnode *n, int64_t now, const struct bal_view *v);
-/* The earliest virtual time bn_tick has something to do, or INT64_MAX. */
+/* The earliest virtual time bn_tick has something to do, or INT64_MAX (nothing until
+ * the next sample or message). */
 int64_t bn_next_deadline(const struct bnode *n);
 /* The bus connection came back (after a broker restart, say): failures seen while it
  * was away say nothing of the other hosts, so the requester's back-off and the

@@ -440,7 +440,10 @@ void bsim_run(struct bsim *b, int64_t until_ms)
 			}
 		}
 		for (size_t i = 0; i < b->view.nhosts; i++) {
+			if (b->o.tick_at_deadline && bn_next_deadline(b->h[i].node) > b->now)
+				continue;
 			bn_tick(b->h[i].node, b->now, &b->view);
+			b->st.ticks++;
 			outputs(b, i);
 		}
 	}

@@ -29,6 +29,8 @@ struct bsim_opts {
 	int64_t latency_ms;    /* 0: 5 */
 	double bandwidth_mbps; /* 0: 1000 */
 	int advise;
+	int tick_at_deadline; /* bn_tick only once bn_next_deadline is due, as vmc-hostd
+	                         does; 0: at every 100 ms step */
 };
 
 struct bsim_vm {
@@ -49,6 +51,7 @@ struct bsim_stats {
 	int64_t first_start;    /* virtual ms of the first migration's start, -1 if none */
 	int64_t last_end;       /* virtual ms of the last migration's end, -1 if none */
 	int64_t first_overload; /* first sample with a host over high, -1 if none */
+	long ticks;             /* bn_tick calls, all hosts */
 };
 
 struct bsim;

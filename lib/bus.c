@@ -2,7 +2,8 @@
  *
  * libmosquitto is used without its own thread: the socket is watched by the
  * evloop, loop_read/loop_write run when it is ready, loop_misc runs on a
- * timer for keepalives. Reconnects are ours, with exponential backoff. */
+ * timer for keepalives (a quarter of the keepalive apart: an idle client wakes
+ * for nothing else). Reconnects are ours, with exponential backoff. */
 #include "bus.h"
 
 #include "evloop.h"
@@ -19,7 +20,6 @@
 
 #define BUS_BACKOFF_MIN_MS 500
 #define BUS_BACKOFF_MAX_MS 30000
-#define BUS_MISC_MS 250
 #define BUS_PENDING 64 /* publishes and subscriptions remembered for naming a refusal */
 
 struct bus_sub {
@@ -290,12 +290,22 @@ static void bus_fd_ready(struct evloop *loop, int fd, int events, void *ud)
 	bus_before_poll(loop, b);
 }
 
+/* The keepalive check: a PINGREQ once the keepalive has passed without traffic, and
+ * the connection dropped when its PINGRESP does not come within another keepalive.
+ * Run a quarter of the keepalive apart, the ping leaves by 1.25 keepalives of silence,
+ * before the broker's limit of 1.5. */
+static long bus_misc_period(const struct bus *b)
+{
+	long ms = (long)b->opts.keepalive * 1000 / 4;
+	return ms > 1000 ? ms : 1000;
+}
+
 static long bus_misc_timer(struct evloop *loop, long long id, void *ud)
 {
 	struct bus *b = ud;
 	if (mosquitto_socket(b->mosq) >= 0)
 		mosquitto_loop_misc(b->mosq);
-	return BUS_MISC_MS;
+	return bus_misc_period(b);
 }
 
 /* The version to offer the current address: the forced one, the one it accepted last, or
@@ -635,7 +645,7 @@ int bus_start(struct bus *b)
 {
 	b->stopped = 0;
 	if (!b->misc_timer)
-		b->misc_timer = evloop_add_timer(b->loop, BUS_MISC_MS, bus_misc_timer, b);
+		b->misc_timer = evloop_add_timer(b->loop, bus_misc_period(b), bus_misc_timer, b);
 	bus_connect_now(b);
 	return 0;
 }

@@ -2,9 +2,12 @@
  * (host/+/load, host/+/state), the policy and balance/# messages to this host's
  * balance node (lib/balance_node.c, which decides), and carries out what it
  * asks: publishes, migrations (through the migration module), events, alert
- * webhooks and power hooks (fork/exec, no shell, the host name as argument).
- * Commands: balance.plan (the dry-run plan) and balance.status. */
+ * webhooks (the helper program vmc-webhook, fork/exec, no shell) and power hooks
+ * (fork/exec, no shell, the host name as argument). Its timer runs only when the node
+ * has something to do at a time (bn_next_deadline): a host at rest does not wake for
+ * it. Commands: balance.plan (the dry-run plan) and balance.status. */
 #include "hostd.h"
+#include "libpath.h"
 
 #include "../../lib/balance_node.h"
 #include "../../lib/balance_view.h"
@@ -13,8 +16,8 @@
 #include "../../lib/ratelog.h"
 #include "../../lib/topic.h"
 
-#include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +27,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define TICK_REAL_MS 50
 #define PENDING_MAX 64
 #define KIDS_MAX 64
 /* protocol timers never shorter than this in real time, whatever the time scale */
@@ -36,7 +38,7 @@ struct balancer {
 	struct rules *rules;
 	struct bnode *node;
 	struct bview view;
-	long long timer;
+	long long timer; /* at the node's next deadline; 0: none */
 	struct {
 		char vm[VMC_NAME_MAX + 1];
 		char to[VMC_NAME_MAX + 1];
@@ -92,7 +94,8 @@ int hostd_balancer_load_rules(const char *path, struct rules **out, char *err, s
 
 /* --- carrying out the node's outputs ------------------------------------------------ */
 
-/* Remembers a hook or webhook child so that tick() reaps it (and only it). */
+/* Remembers a hook or webhook child so that kids_reap() reaps it (and only it), at
+ * the next sample at the latest. */
 static void kid_add(struct balancer *b, pid_t pid)
 {
 	if (b->nkids < KIDS_MAX)
@@ -128,31 +131,42 @@ static void spawn(struct balancer *b, const char *prog, const char *arg)
 	log_info("hook %s %s started (pid %d)", prog, arg, (int)pid);
 }
 
-/* POSTs an alert to its webhook from a child process, so the loop never waits. */
+/* POSTs an alert to its webhook through the helper vmc-webhook (libcurl is linked there,
+ * not here): the URL its one argument, the JSON body on its standard input, so the loop
+ * never waits. */
 static void webhook(struct balancer *b, const char *url, const char *body)
 {
-	pid_t pid = fork();
-	if (pid != 0) {
-		if (pid < 0)
-			log_warn("webhook %s", url);
-		else
-			kid_add(b, pid);
+	char prog[4096];
+	if (hostd_lib_path(HOSTD_WEBHOOK_HELPER, prog, sizeof(prog)) < 0) {
+		log_warnx("webhook %s: no helper program %s", url, prog);
 		return;
 	}
-	CURL *c = curl_easy_init();
-	int ok = 0;
-	if (c) {
-		struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
-		curl_easy_setopt(c, CURLOPT_URL, url);
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-		curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-		ok = curl_easy_perform(c) == CURLE_OK;
-		curl_slist_free_all(hdr);
-		curl_easy_cleanup(c);
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		log_warn("webhook %s", url);
+		return;
 	}
-	_exit(ok ? 0 : 1);
+	pid_t pid = fork();
+	if (pid == 0) {
+		char *argv[] = {prog, (char *)url, NULL};
+		if (dup2(p[0], STDIN_FILENO) >= 0)
+			execv(prog, argv);
+		_exit(127);
+	}
+	close(p[0]);
+	if (pid < 0) {
+		log_warn("webhook %s", url);
+		close(p[1]);
+		return;
+	}
+	kid_add(b, pid);
+	/* an alert is a few hundred bytes; the pipe holds 64 KiB, so this never blocks */
+	size_t len = strlen(body);
+	fcntl(p[1], F_SETFL, O_NONBLOCK);
+	if (write(p[1], body, len) != (ssize_t)len)
+		log_warnx("webhook %s: the alert (%zu bytes) did not fit the helper's pipe", url,
+		          len);
+	close(p[1]);
 }
 
 static void migrate(struct hostd *h, const char *vm, const char *to)
@@ -170,7 +184,26 @@ static void migrate(struct hostd *h, const char *vm, const char *to)
 	log_info("balance: migrating %s to %s", vm, to);
 }
 
-static void outputs(struct hostd *h)
+static long tick(struct evloop *loop, long long id, void *ud);
+
+/* Sets the timer to the node's next deadline (virtual time, so divided by the time
+ * scale), or none when the node waits only for samples and messages. */
+static void rearm(struct hostd *h)
+{
+	struct balancer *b = bal(h);
+	if (b->timer)
+		evloop_del_timer(h->loop, b->timer);
+	b->timer = 0;
+	int64_t at = bn_next_deadline(b->node), now = hostd_now(h);
+	if (at == INT64_MAX)
+		return;
+	double scale = h->opts.time_scale > 1 ? h->opts.time_scale : 1;
+	double ms = at > now ? ceil((double)(at - now) / scale) : 0;
+	b->timer = evloop_add_timer(h->loop, ms < 3600000 ? (long)ms : 3600000, tick, h);
+}
+
+/* Carries out the node's outputs so far; returns how many. */
+static size_t outputs_batch(struct hostd *h)
 {
 	struct balancer *b = bal(h);
 	struct bn_out *o;
@@ -210,17 +243,28 @@ static void outputs(struct hostd *h)
 		}
 	}
 	bn_outs_free(o, n);
+	return n;
+}
+
+/* Every output, those that carrying out others produced included (a migration refused
+ * at once ends at once, and the node answers), then the timer: nothing waits for a tick. */
+static void outputs(struct hostd *h)
+{
+	while (outputs_batch(h) > 0)
+		;
+	rearm(h);
 }
 
 static long tick(struct evloop *loop, long long id, void *ud)
 {
 	struct hostd *h = ud;
 	struct balancer *b = bal(h);
+	b->timer = 0; /* this one ends; outputs() sets the next */
 	kids_reap(b);
 	int64_t now = hostd_now(h);
 	bn_tick(b->node, now, bview_get(&b->view, now));
 	outputs(h);
-	return TICK_REAL_MS;
+	return -1;
 }
 
 /* --- the module's interface to the agent --------------------------------------------- */
@@ -248,8 +292,6 @@ int hostd_balancer_start(struct hostd *h, char *err, size_t errlen)
 	b->node = bn_new(&cfg);
 	bview_init(&b->view);
 	h->balancer = b;
-	b->timer = evloop_add_timer(h->loop, TICK_REAL_MS, tick, h);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	return 0;
 }
 
@@ -270,14 +312,14 @@ void hostd_balancer_stop(struct hostd *h)
 	struct balancer *b = bal(h);
 	if (!b)
 		return;
-	evloop_del_timer(h->loop, b->timer);
+	if (b->timer)
+		evloop_del_timer(h->loop, b->timer);
 	bn_free(b->node);
 	bview_free(&b->view);
 	hostd_holds_free(h);
 	rules_free(b->rules);
 	free(b);
 	h->balancer = NULL;
-	curl_global_cleanup();
 }
 
 void hostd_balancer_connected(struct hostd *h)
@@ -289,8 +331,10 @@ void hostd_balancer_connected(struct hostd *h)
 		topic_fmt(t, sizeof(t), h->opts.cluster, "%s", topics[i]);
 		bus_subscribe(h->bus, t, 1);
 	}
-	if (bal(h))
+	if (bal(h)) {
 		bn_reconnected(bal(h)->node);
+		rearm(h);
+	}
 }
 
 void hostd_balancer_sample(struct hostd *h, const cJSON *load)
@@ -299,6 +343,7 @@ void hostd_balancer_sample(struct hostd *h, const cJSON *load)
 	char err[VMC_ERR_MAX];
 	if (!b)
 		return;
+	kids_reap(b);
 	int rc = bview_load(&b->view, h->opts.name, load, err, sizeof(err));
 	if (rc != 0)
 		ratelog_warn(&b->bad_load, evloop_mono_ms(), "balance: own load: %s%s", err,

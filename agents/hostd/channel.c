@@ -49,8 +49,15 @@ struct chan_ctx *chan_ctx_new(struct evloop *loop, const char *name, const struc
 		free(x);
 		return NULL;
 	}
-	x->timer = evloop_add_timer(loop, 250, chan_tick, x);
 	return x;
+}
+
+/* The timeouts' timer runs only while there are connections: an agent with no
+ * migration under way does not wake for them. */
+void chan_ctx_arm(struct chan_ctx *x)
+{
+	if (!x->timer && x->conns)
+		x->timer = evloop_add_timer(x->loop, CHAN_TICK_MS, chan_tick, x);
 }
 
 int chan_ctx_has_key(const struct chan_ctx *x)
@@ -111,7 +118,8 @@ void chan_ctx_free(struct chan_ctx *x)
 		evloop_del_fd(x->loop, x->listen_fd);
 		close(x->listen_fd);
 	}
-	evloop_del_timer(x->loop, x->timer);
+	if (x->timer)
+		evloop_del_timer(x->loop, x->timer);
 	if (x->reaper)
 		evloop_del_timer(x->loop, x->reaper);
 	chan_tls_free(x);
@@ -606,7 +614,8 @@ static long chan_tick(struct evloop *loop, long long id, void *ud)
 		}
 	}
 	/* a new one-shot timer each time: a periodic timer's id changes when it runs */
-	x->timer = evloop_add_timer(loop, 250, chan_tick, x);
+	x->timer = 0;
+	chan_ctx_arm(x);
 	return -1;
 }
 

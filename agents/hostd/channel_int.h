@@ -16,6 +16,7 @@
 #define CHAN_OUT_HIGH (512u << 10)  /* the stream is read while less waits to be sent */
 #define CHAN_SINK_HIGH (512u << 10) /* the socket is read while less waits for the sink */
 #define CHAN_TLS_CHUNK (256u << 10) /* frames encrypted at once, at most */
+#define CHAN_TICK_MS 250            /* the timeouts' granularity, while connections exist */
 
 enum chan_state {
 	CH_CONNECTING, /* client: TCP connect in progress */
@@ -79,6 +80,8 @@ struct chan_ctx {
 };
 
 /* channel.c */
+/* Starts the timeouts' timer if connections exist and it is not running. */
+void chan_ctx_arm(struct chan_ctx *x);
 /* Recomputes which events each of the connection's fds waits for. */
 void chan_update(struct chan *c);
 /* Closes on an error or the peer's doing, telling the owner why (on_close). */

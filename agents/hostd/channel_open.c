@@ -130,6 +130,7 @@ struct chan *chan_new(struct chan_ctx *x, int fd, int server)
 	x->conns = c;
 	x->nconn++;
 	x->nunauth++;
+	chan_ctx_arm(x);
 	return c;
 }
 

@@ -50,11 +50,31 @@ static struct hostcall_wait *hostcall_take(struct hostcall *hc, const char *id)
 	return NULL;
 }
 
+static long hostcall_tick(struct evloop *loop, long long id, void *ud);
+
+/* Sets the timer to the earliest deadline of the waits, none when nothing waits. */
+static void hostcall_arm(struct migrate *m)
+{
+	struct hostcall *hc = m->calls;
+	if (hc->timer)
+		evloop_del_timer(m->h->loop, hc->timer);
+	hc->timer = 0;
+	if (!hc->waits)
+		return;
+	int64_t first = hc->waits->deadline;
+	for (const struct hostcall_wait *w = hc->waits; w; w = w->next)
+		if (w->deadline < first)
+			first = w->deadline;
+	int64_t ms = first - evloop_mono_ms();
+	hc->timer = evloop_add_timer(m->h->loop, ms > 0 ? (long)ms : 0, hostcall_tick, m);
+}
+
 static long hostcall_tick(struct evloop *loop, long long id, void *ud)
 {
 	struct migrate *m = ud;
 	struct hostcall *hc = m->calls;
 	int64_t now = evloop_mono_ms();
+	hc->timer = 0; /* this one ends (-1): the ids of repeating timers change */
 	for (;;) {
 		struct hostcall_wait *w;
 		for (w = hc->waits; w && w->deadline > now; w = w->next)
@@ -65,8 +85,7 @@ static long hostcall_tick(struct evloop *loop, long long id, void *ud)
 		w->fn(m->h, w->ud, NULL, "no reply in time");
 		free(w);
 	}
-	hc->timer =
-	    evloop_add_timer(loop, 500, hostcall_tick, m); /* ids of repeating timers change */
+	hostcall_arm(m);
 	return -1;
 }
 
@@ -81,7 +100,6 @@ int hostcall_init(struct migrate *m)
 	          m->h->opts.name);
 	snprintf(hc->peer_what, sizeof(hc->peer_what), "%s (peer hosts may ask only vm.migrate)",
 	         hc->peer_topic);
-	hc->timer = evloop_add_timer(m->h->loop, 500, hostcall_tick, m);
 	m->calls = hc;
 	return 0;
 }
@@ -163,6 +181,7 @@ int hostcall_send(struct migrate *m, const char *host, const char *op, cJSON *ar
 	}
 	w->next = hc->waits;
 	hc->waits = w;
+	hostcall_arm(m);
 	log_debug("asked %s: %s (%s)", host, op, w->id);
 	return 0;
 }

@@ -193,6 +193,8 @@ int vmstore_put(struct vmstore *s, const char *name, const char *xlcfg, const cJ
                 char *err, size_t errlen);
 /* The stored config (malloc'ed) or NULL. */
 char *vmstore_get(struct vmstore *s, const char *name);
+/* 1 if a config is stored for the VM (no read), else 0. */
+int vmstore_has(struct vmstore *s, const char *name);
 /* The stored tags (a new JSON array, empty if none). */
 cJSON *vmstore_tags(struct vmstore *s, const char *name);
 /* 1 if the VM's stored tags include tag, else 0. */

@@ -1,6 +1,6 @@
 /* hv.h - the hypervisor driver interface.
  *
- * A driver is one const struct hv_ops (hv_sim.c, hv_xen.c). Callers use the
+ * A driver is one const struct hv_ops (hv_sim.c; hv_xen.c, a module). Callers use the
  * hv_* wrappers below, never ops directly. Every op returns 0 on success or
  * -1 with a sentence in err saying what went wrong. All ops may be called
  * from any thread (migrations run on worker threads); drivers lock inside.
@@ -109,10 +109,14 @@ struct hv_ops {
 };
 
 extern const struct hv_ops hv_sim_ops;
-extern const struct hv_ops hv_xen_ops;
+extern const struct hv_ops hv_xen_ops; /* in the module vmc-hostd-xen.so (hv.c) */
 
-/* Driver by name ("sim", "xen"), or NULL. */
+/* A built-in driver by name ("sim"), or NULL. */
 const struct hv_ops *hv_find(const char *name);
+/* A driver by name: built in, or loaded from its module ("xen": vmc-hostd-xen.so, found
+ * as libpath.h says). NULL with err saying why (unknown name, module missing or
+ * unloadable). */
+const struct hv_ops *hv_load(const char *name, char *err, size_t errlen);
 
 /* An open driver: its ops and its private state. */
 struct hv {

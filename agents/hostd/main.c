@@ -26,13 +26,27 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t got_signal, got_hup;
+static int signal_pipe = -1; /* written by on_signal: wakes the loop, which waits unbounded */
 
 static void on_signal(int sig)
 {
+	int e = errno;
 	if (sig == SIGHUP)
 		got_hup = 1;
 	else
 		got_signal = sig;
+	if (signal_pipe >= 0 && write(signal_pipe, "", 1) < 0) {
+		/* full: a wake-up is pending anyway */
+	}
+	errno = e;
+}
+
+/* Empties the signal pipe; check_signals, before the next poll, acts on the flags. */
+static void on_signal_pipe(struct evloop *loop, int fd, int events, void *ud)
+{
+	char buf[64];
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
 }
 
 static void usage(FILE *f)
@@ -597,10 +611,9 @@ int main(int argc, char **argv)
 	}
 	if (!o->driver)
 		o->driver = "sim";
-	const struct hv_ops *ops = hv_find(o->driver);
+	const struct hv_ops *ops = hv_load(o->driver, err, sizeof(err));
 	if (!ops) {
-		fprintf(stderr, "%s: driver \"%s\": expected sim or xen\n", WHERE(o->driver),
-			o->driver);
+		fprintf(stderr, "%s: %s\n", WHERE(o->driver), err);
 		return 2;
 	}
 	if (o->clock_start_s >= 0 && strcmp(o->driver, "sim") != 0) {
@@ -729,6 +742,11 @@ int main(int argc, char **argv)
 	if (hostd_ha_start(&h, err, sizeof(err)) < 0)
 		fatalx("%s", err);
 
+	int sp[2];
+	if (pipe2(sp, O_CLOEXEC | O_NONBLOCK) < 0 ||
+	    evloop_add_fd(h.loop, sp[0], EV_READ, on_signal_pipe, NULL) < 0)
+		fatalx("signal pipe: %s", strerror(errno));
+	signal_pipe = sp[1];
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -745,7 +763,9 @@ int main(int argc, char **argv)
 		 o->rules_file ? o->rules_file : "built in");
 	bus_start(h.bus);
 	h.load_timer = evloop_add_timer(h.loop, (long)(o->interval_s * 1000), load_timer, &h);
-	evloop_run(h.loop);
+	/* no wake-up but the timers and the sockets: a signal comes through signal_pipe */
+	while (!evloop_stopped(h.loop) && evloop_run_once(h.loop, -1) == 0)
+		;
 
 	log_info("signal %d: going offline", (int)got_signal);
 	sdnotify_send("STOPPING=1");

@@ -165,13 +165,9 @@ static void add_stopped(struct hostd *h, cJSON *arr, const struct hv_vm *vms, si
 static void adopt_unknown(struct hostd *h, const struct hv_vm *vms, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (vms[i].state == HV_VM_INCOMING)
+		if (vms[i].state == HV_VM_INCOMING || vmstore_has(h->store, vms[i].name))
 			continue;
-		char *cfg = vmstore_get(h->store, vms[i].name);
-		if (cfg) {
-			free(cfg);
-			continue;
-		}
+		char *cfg;
 		char err[VMC_ERR_MAX];
 		if (hv_vm_config(h->hv, vms[i].name, &cfg, err, sizeof(err)) == 0) {
 			/* the driver's config may carry tags (vmc_tags = [...]) */
@@ -190,6 +186,16 @@ static void adopt_unknown(struct hostd *h, const struct hv_vm *vms, size_t n)
 	}
 }
 
+/* The domains (vms, n) and the stopped VMs as a JSON array. */
+static cJSON *vms_json(struct hostd *h, const struct hv_vm *vms, size_t n)
+{
+	cJSON *arr = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(arr, hostd_vm_json(h, &vms[i], NULL));
+	add_stopped(h, arr, vms, n);
+	return arr;
+}
+
 cJSON *hostd_vms_json(struct hostd *h, struct hv_host *hi, char *err, size_t errlen)
 {
 	struct hv_vm *vms;
@@ -198,10 +204,7 @@ cJSON *hostd_vms_json(struct hostd *h, struct hv_host *hi, char *err, size_t err
 		return NULL;
 	if (hv_list_vms(h->hv, &vms, &n, err, errlen) < 0)
 		return NULL;
-	cJSON *arr = cJSON_CreateArray();
-	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(arr, hostd_vm_json(h, &vms[i], NULL));
-	add_stopped(h, arr, vms, n);
+	cJSON *arr = vms_json(h, vms, n);
 	free(vms);
 	return arr;
 }
@@ -285,15 +288,15 @@ void hostd_publish_load(struct hostd *h)
 	struct hv_host hi;
 	struct hv_vm *vms;
 	size_t n;
-	if (hv_list_vms(h->hv, &vms, &n, err, sizeof(err)) == 0) {
-		adopt_unknown(h, vms, n);
-		free(vms);
-	}
-	cJSON *vmarr = hostd_vms_json(h, &hi, err, sizeof(err));
-	if (!vmarr) {
+	/* one sample of the driver, for the adoption and the message alike */
+	if (hv_host_info(h->hv, &hi, err, sizeof(err)) < 0 ||
+	    hv_list_vms(h->hv, &vms, &n, err, sizeof(err)) < 0) {
 		log_warnx("cannot sample the hypervisor: %s", err);
 		return;
 	}
+	adopt_unknown(h, vms, n);
+	cJSON *vmarr = vms_json(h, vms, n);
+	free(vms);
 	cJSON *m = msg_new(h->sender, hostd_now(h));
 	msg_set_seq(m, ++h->load_seq);
 	cJSON *host = hostd_host_json(h, &hi);

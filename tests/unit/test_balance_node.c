@@ -25,9 +25,10 @@ struct fix {
 	int64_t mem[8];
 };
 
-/* nhosts hosts of cpus CPUs each; memory mem[i] (NULL: mem0 for all). */
-static void fix_new(struct fix *f, size_t nhosts, int cpus, int64_t mem0, const int64_t *mem,
-                    int steal, int64_t start, long utc_off)
+/* nhosts hosts of cpus CPUs each; memory mem[i] (NULL: mem0 for all); at_deadline: the
+ * nodes' timers run only when bn_next_deadline is due, as in vmc-hostd. */
+static void fix_new_ticks(struct fix *f, size_t nhosts, int cpus, int64_t mem0, const int64_t *mem,
+                          int steal, int64_t start, long utc_off, int at_deadline)
 {
 	memset(f, 0, sizeof *f);
 	f->rules = rules_default();
@@ -41,11 +42,18 @@ static void fix_new(struct fix *f, size_t nhosts, int cpus, int64_t mem0, const 
 	                      .rules = f->rules,
 	                      .steal_known = steal,
 	                      .start_ms = start,
-	                      .utc_offset_s = utc_off};
+	                      .utc_offset_s = utc_off,
+	                      .tick_at_deadline = at_deadline};
 	char err[256];
 	f->b = bsim_new(&o, err, sizeof err);
 	if (!f->b)
 		fail_msg("%s", err);
+}
+
+static void fix_new(struct fix *f, size_t nhosts, int cpus, int64_t mem0, const int64_t *mem,
+                    int steal, int64_t start, long utc_off)
+{
+	fix_new_ticks(f, nhosts, cpus, mem0, mem, steal, start, utc_off, 0);
 }
 
 static void fix_free(struct fix *f)
@@ -74,14 +82,17 @@ static void add_many(struct fix *f, size_t host, const char *prefix, int n, cons
 	}
 }
 
-static void thesis(int steal)
+static void thesis(int steal, int at_deadline)
 {
 	struct fix f;
-	fix_new(&f, 4, 4, 65536, NULL, steal, NOON, 0);
+	fix_new_ticks(&f, 4, 4, 65536, NULL, steal, NOON, 0, at_deadline);
 	add_many(&f, 0, "vm", 16, "constant 1", 1024);
 	bsim_run(f.b, NOON + 30 * MIN);
 	struct bsim_stats st;
 	bsim_stats(f.b, &st);
+	/* a tick every 100 ms step is 4 x 18,000; at the deadlines, a small share of it */
+	if (at_deadline)
+		assert_in_range(st.ticks, 1, 4 * 18000 / 20);
 	assert_int_equal(st.migrations, 12);
 	assert_int_equal(st.moved_twice, 0);
 	assert_int_equal(st.failed, 0);
@@ -98,12 +109,18 @@ static void thesis(int steal)
 
 static void test_thesis_with_steal(void **state)
 {
-	thesis(1);
+	thesis(1, 0);
 }
 
 static void test_thesis_without_steal(void **state)
 {
-	thesis(0);
+	thesis(0, 0);
+}
+
+/* the same with the timers run only when due: the same moves, no 100 ms polling */
+static void test_thesis_ticks_at_deadline(void **state)
+{
+	thesis(1, 1);
 }
 
 /* h1 and h2 overloaded at the same moment; h3 has room for 3 VMs only. */
@@ -216,11 +233,11 @@ static size_t hosts_used(const struct fix *f, size_t nhosts)
  * load (UTC here): quiet by night, 1.2 CPU each from 06:00. From 21:50 the night rule
  * empties hosts down to `want` (the fewest that memory and consolidate_max allow);
  * at 06:00 the load returns and balancing spreads it again. */
-static void night_cluster(size_t n, int64_t mem, size_t want)
+static void night_cluster(size_t n, int64_t mem, size_t want, int at_deadline)
 {
 	struct fix f;
 	int64_t start = 1704491400000LL; /* 2024-01-05 21:50 UTC */
-	fix_new(&f, n, 4, mem, NULL, 1, start, 0);
+	fix_new_ticks(&f, n, 4, mem, NULL, 1, start, 0, at_deadline);
 	/* square wave: 0.2 from 18:00 to 06:00, 1.2 from 06:00 to 18:00 */
 	const char *load = "periodic 0.2 1.2 86400 square 64800";
 	for (size_t h = 0; h < n; h++) {
@@ -268,17 +285,23 @@ static void night_cluster(size_t n, int64_t mem, size_t want)
 
 static void test_night_three_hosts(void **state)
 {
-	night_cluster(3, 16384, 1); /* 6 x 0.2 CPU = 30 % of one host */
+	night_cluster(3, 16384, 1, 0); /* 6 x 0.2 CPU = 30 % of one host */
+}
+
+/* the same with the timers run only when due, as in vmc-hostd */
+static void test_night_three_hosts_at_deadline(void **state)
+{
+	night_cluster(3, 16384, 1, 1);
 }
 
 static void test_night_five_hosts_memory(void **state)
 {
-	night_cluster(5, 4096, 4); /* 3 VMs fit in 4096 - 512 MiB: 10 VMs on 4 hosts */
+	night_cluster(5, 4096, 4, 0); /* 3 VMs fit in 4096 - 512 MiB: 10 VMs on 4 hosts */
 }
 
 static void test_night_eight_hosts(void **state)
 {
-	night_cluster(8, 16384, 2); /* 16 x 0.2 CPU = 80 % of one host > consolidate_max 70 */
+	night_cluster(8, 16384, 2, 0); /* 16 x 0.2 CPU = 80 % of one host > consolidate_max 70 */
 }
 
 /* A policy window switches the mode at its start; advise mode moves nothing. */
@@ -325,12 +348,14 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_thesis_with_steal),
 	    cmocka_unit_test(test_thesis_without_steal),
+	    cmocka_unit_test(test_thesis_ticks_at_deadline),
 	    cmocka_unit_test(test_two_overloaded_never_overfill),
 	    cmocka_unit_test(test_anti_affinity_pinned_memory_full),
 	    cmocka_unit_test(test_swing_vm_no_ping_pong),
 	    cmocka_unit_test(test_night_window),
 	    cmocka_unit_test(test_policy_window_and_advise),
 	    cmocka_unit_test(test_night_three_hosts),
+	    cmocka_unit_test(test_night_three_hosts_at_deadline),
 	    cmocka_unit_test(test_night_five_hosts_memory),
 	    cmocka_unit_test(test_night_eight_hosts),
 	};

@@ -139,9 +139,17 @@ static void test_find_and_names(void **state)
 {
 	assert_non_null(hv_find("sim"));
 	assert_string_equal(hv_find("sim")->name, "sim");
-	assert_non_null(hv_find("xen")); /* linked in, not just weakly referenced */
+	assert_null(hv_find("xen")); /* a module, loaded by hv_load */
 	assert_null(hv_find("vmware"));
 	assert_null(hv_find(NULL));
+	assert_ptr_equal(hv_load("sim", err, sizeof(err)), hv_find("sim"));
+	assert_null(hv_load("vmware", err, sizeof(err)));
+	assert_string_equal(err, "driver \"vmware\": expected sim or xen");
+	setenv("VMC_HOSTD_LIBDIR", "/nonexistent/vmcluster", 1);
+	assert_null(hv_load("xen", err, sizeof(err)));
+	assert_non_null(strstr(err, "no module vmc-hostd-xen.so"));
+	assert_non_null(strstr(err, "/nonexistent/vmcluster/vmc-hostd-xen.so"));
+	unsetenv("VMC_HOSTD_LIBDIR");
 	assert_string_equal(hv_vm_state_name(HV_VM_RUNNING), "running");
 	assert_string_equal(hv_vm_state_name(HV_VM_OUTGOING), "outgoing");
 	assert_string_equal(hv_vm_state_name((enum hv_vm_state)42), "?");

@@ -10,7 +10,7 @@
 #   . tests/xen/lib.sh
 #   xen_init                  # image (build or reuse), run dir, EXIT trap
 #   xen_broker_start          # outer mosquitto on a free loopback port
-#   cp build/vmc-hostd "$XEN_SHARE/bin/"; write "$XEN_SHARE/boot-xa.sh"
+#   cp bin/vmc-hostd bin/vmc-hostd-xen.so "$XEN_SHARE/bin/"; write "$XEN_SHARE/boot-xa.sh"
 #   xen_boot_pair             # boots xa (192.168.77.1) and xb (192.168.77.2)
 #   xen_wait_up xa; xen_wait_up xb
 #   xen_ssh xa 'xl list'

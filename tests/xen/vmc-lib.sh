@@ -13,8 +13,8 @@
 # both hosts booted and ready.  Returns 1 if a host did not come up.
 xen_vmc_up() {
 	local h b
-	for b in vmc vmc-hostd vmc-guestd; do
-		[ -x "$VMC_BIN/$b" ] || xen_die "$VMC_BIN/$b missing (run make first)"
+	for b in vmc vmc-hostd vmc-guestd vmc-hostd-xen.so; do
+		[ -f "$VMC_BIN/$b" ] || xen_die "$VMC_BIN/$b missing (run make first)"
 	done
 	xen_init
 	xen_need_pkgs jq busybox-static cpio
@@ -24,7 +24,8 @@ xen_vmc_up() {
 	mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -r -t vmc/default/policy \
 		-m "{\"v\":1,\"from\":\"vmc/admin\",\"ts\":$(date +%s%3N),\"mode\":\"off\"}" ||
 		xen_die "cannot publish the cluster policy"
-	cp "$VMC_BIN/vmc-hostd" "$VMC_BIN/vmc-guestd" "$XEN_SHARE/bin/"
+	# the xen driver is a module vmc-hostd loads from its own directory (vmc-hostd(8))
+	cp "$VMC_BIN/vmc-hostd" "$VMC_BIN/vmc-hostd-xen.so" "$VMC_BIN/vmc-guestd" "$XEN_SHARE/bin/"
 	head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$XEN_SHARE/cluster.key"
 	echo >>"$XEN_SHARE/cluster.key"
 	for h in xa xb; do

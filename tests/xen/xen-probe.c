@@ -15,10 +15,11 @@
  * STATE_DIR defaults to /var/lib/vmcluster; -w (default 1) is how long info
  * waits after opening, so that CPU figures span some time.
  *
- * Not built by `make`. Build it from the host agent's archives:
- *   make build/rel/libvmc.a build/rel/agents/hostd/libprog.a
+ * Not built by `make`. Build it from the host agent's archives (the xen driver's
+ * own is libxen.a; in vmc-hostd it is the module vmc-hostd-xen.so):
+ *   make build/rel/libvmc.a build/rel/agents/hostd/libprog.a build/rel/agents/hostd/libxen.a
  *   cc -std=c11 -D_GNU_SOURCE -O2 -g -o xen-probe tests/xen/xen-probe.c \
- *      build/rel/agents/hostd/libprog.a build/rel/libvmc.a \
+ *      build/rel/agents/hostd/libxen.a build/rel/agents/hostd/libprog.a build/rel/libvmc.a \
  *      $(pkg-config --cflags --libs xenlight xlutil xenstat xentoollog libcjson \
  *        libmosquitto libcurl ncursesw libssl libcrypto) -lpthread -lm
  * The binary runs in a Debian 12 dom0 with xen-utils-4.17 and libcjson1.
