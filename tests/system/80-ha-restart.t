@@ -61,7 +61,8 @@ is "$(vm_places n1 h1 h2)" "" "and is not restarted"
 ha_start_host h3
 harness_wait_host h3 online
 wait_until 20 sh -c "! vmcc call cmd/host/h3 host.vms | jq -e '.result.vms[] | select(.name == \"a1\")'" 2>/dev/null
-bad=0
-for v in a1 a2 a3; do vm_settled $v h1 h2 h3 || bad=$((bad + 1)); done
-is "$bad" 0 "after h3 rejoins each HA VM still runs exactly once"
+# (re-evaluated: one host.vms query that times out on a loaded machine is no answer)
+_all_once() { local v; for v in a1 a2 a3; do vm_settled $v h1 h2 h3 || return 1; done; }
+wait_until 20 _all_once
+ok $? "after h3 rejoins each HA VM still runs exactly once"
 events_stop
