@@ -26,6 +26,7 @@ struct cluster_model {
 	int64_t stale_ms;
 	struct policy policy;
 	int have_policy;
+	int ha_on; /* the policy's "ha" */
 };
 
 static const char *const host_state_names[] = {"unknown", "online", "offline", "maintenance"};
@@ -701,6 +702,51 @@ static void migration_track(struct cluster_model *m, const char *type, const cJS
 	g->updated_ms = now;
 }
 
+/* HA events: a host's fencing (dead_host, no vm), or what became of one VM. */
+static void ha_track(struct cluster_model *m, const char *type, const cJSON *o, const char *vm)
+{
+	char nerr[VMC_ERR_MAX];
+	if (vm[0]) {
+		struct cm_vm *v = nametab_find(&m->vms, vm);
+		if (!v)
+			return;
+		if (!strcmp(type, "ha.failed"))
+			v->ha = CM_VM_HA_FAILED;
+		else if (!strcmp(type, "ha.lost"))
+			v->ha = CM_VM_HA_LOST;
+		else if (!strcmp(type, "ha.restarted") || !strcmp(type, "vm.created") ||
+		         !strcmp(type, "vm.started"))
+			v->ha = CM_VM_HA_NONE;
+		return;
+	}
+	const char *dead = opt_str(o, "dead_host"), *why = opt_str(o, "reason");
+	struct cm_host *h = dead && vmc_name_check(dead, "dead_host", nerr, sizeof(nerr)) == 0
+	                        ? nametab_find(&m->hosts, dead)
+	                        : NULL;
+	if (!h)
+		return;
+	if (!strcmp(type, "ha.fencing"))
+		h->fence = CM_FENCE_FENCING;
+	else if (!strcmp(type, "ha.fenced"))
+		h->fence = CM_FENCE_FENCED;
+	else if (!strcmp(type, "ha.failed"))
+		h->fence = CM_FENCE_FAILED;
+	else
+		return;
+	copy_str(h->fence_why, sizeof(h->fence_why), h->fence == CM_FENCE_FAILED ? why : "");
+	h->fence_session_ = h->session;
+}
+
+enum cm_fence cluster_model_host_fence(const struct cm_host *h)
+{
+	return h->session == h->fence_session_ ? h->fence : CM_FENCE_NONE;
+}
+
+int cluster_model_ha_on(const struct cluster_model *m)
+{
+	return m->ha_on;
+}
+
 static int apply_event(struct apply_ctx *a)
 {
 	const char *type = NULL, *host = "", *vm = "";
@@ -718,6 +764,8 @@ static int apply_event(struct apply_ctx *a)
 		a->m->version++;
 		return 1;
 	}
+	if (!strncmp(type, "ha.", 3) || (vm[0] && !strncmp(type, "vm.", 3)))
+		ha_track(a->m, type, a->o, vm);
 	event_text(a->o, text, sizeof(text));
 	event_add(a->m, msg_seen(a->o, 1, a->now), type, host, vm, text, 0);
 	return 1;
@@ -729,8 +777,11 @@ static int apply_policy(struct apply_ctx *a)
 	struct policy p;
 	if (!a->o) { /* removed */
 		m->have_policy = 0;
+		m->ha_on = 0;
 		return 1;
 	}
+	const cJSON *ha = cJSON_GetObjectItemCaseSensitive(a->o, "ha");
+	m->ha_on = cJSON_IsString(ha) && !strcmp(ha->valuestring, "on"); /* as the agents read it */
 	if (policy_parse(a->o, &p, a->err, a->errlen) < 0)
 		return -1; /* the agents ignore it too; keep what was in force */
 	m->policy = p;

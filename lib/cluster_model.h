@@ -27,6 +27,11 @@
 #define CM_EVENTS_DEFAULT 1000
 
 enum cm_host_state { CM_HOST_UNKNOWN = 0, CM_HOST_ONLINE, CM_HOST_OFFLINE, CM_HOST_MAINTENANCE };
+/* HA: what the host agents' events last said of fencing a host. */
+enum cm_fence { CM_FENCE_NONE = 0, CM_FENCE_FENCING, CM_FENCE_FENCED, CM_FENCE_FAILED };
+/* HA: what the events last said of a VM: not restarted (ha.failed naming it: not placed
+ * or not started), or lost with its host (ha.lost: it had no tag ha). */
+enum cm_vm_ha { CM_VM_HA_NONE = 0, CM_VM_HA_FAILED, CM_VM_HA_LOST };
 /* "unknown", "online", "offline", "maintenance". */
 const char *cm_host_state_name(enum cm_host_state s);
 
@@ -47,7 +52,12 @@ struct cm_host {
 	int64_t interval_ms;  /* observed time between loads, 0 until two were seen */
 	uint64_t seq;         /* last load seq */
 	uint64_t seq_gaps;    /* loads missed, judged by seq */
+	/* HA: ha.fencing, ha.fenced or ha.failed naming it as dead_host; read it through
+	 * cluster_model_host_fence (a new session of the host ends it) */
+	enum cm_fence fence;
+	char fence_why[96]; /* the reason of a failed fence */
 	/* private */
+	int64_t fence_session_;
 	struct cm_vm **vms_;
 	size_t nvms_, cap_vms_;
 	uint32_t gen_;
@@ -74,6 +84,7 @@ struct cm_vm {
 	 * the clock of the host that reported it (0: none), and what was left of it then. */
 	int64_t hold_until_ms, hold_left_ms;
 	int64_t last_seen_ms;
+	enum cm_vm_ha ha; /* cleared by ha.restarted, vm.created, vm.started */
 	/* private */
 	int64_t hold_seen_ms_;
 	int in_record_;
@@ -177,6 +188,10 @@ int64_t cluster_model_vm_hold_left(const struct cm_vm *v, int64_t now_ms);
  * online or maintenance but whose load has not come yet (its VMs and figures are
  * missing from the picture), e.g. while a backlogged broker still holds it back. */
 int cluster_model_host_reported(const struct cm_host *h);
+/* HA: the host's fencing state, CM_FENCE_NONE once it came back (a new session). */
+enum cm_fence cluster_model_host_fence(const struct cm_host *h);
+/* HA: 1 if the retained policy turns the restart of dead hosts' HA VMs on ("ha":"on"). */
+int cluster_model_ha_on(const struct cluster_model *m);
 
 /* Fills the header figures. */
 void cluster_model_summary(const struct cluster_model *m, struct cm_summary *out);

@@ -253,6 +253,7 @@ static void ha_fence_start(struct ha_ctx *a, const char *host, const char *addr)
 		return;
 	}
 	log_info("ha: fencing host %s (%s): %s %s %s", host, ip, hook, host, ip);
+	ha_event_host(a, "ha.fencing", host, NULL, NULL);
 	a->fence_pid = pid;
 	a->fence_deadline = evloop_mono_ms() + (int64_t)a->h->opts.fence_timeout_s * 1000;
 	evloop_add_timer(a->h->loop, 100, ha_fence_poll, a);
@@ -439,15 +440,20 @@ static void ha_watch_host(struct ha_ctx *a, const struct peer *p, int64_t now)
 	int64_t timeout = (int64_t)(a->h->opts.ha_timeout_s * 1000);
 	int broker_dead = strcmp(p->state, "offline") == 0 ||
 	                  (ha_live(p) && p->have_load && now - p->load_rx > 2 * timeout);
-	if (!broker_dead) {
+	/* cut from the broker with self-fencing on: every peer is checked directly */
+	int cut = a->h->opts.self_fence_after_s > 0 && !bus_connected(a->h->bus);
+	if (!broker_dead && !cut) {
 		ha_host_back(a, w, p);
 		return;
 	}
-	w->check_claim = 1;
+	if (broker_dead)
+		w->check_claim = 1;
 	if (!w->addr[0])
 		return; /* no direct check possible: never declared dead */
 	if (!w->probing && now - w->last_probe >= HA_PROBE_EVERY_MS)
 		ha_probe_start(a, w);
+	if (!broker_dead)
+		return; /* checked for self-fencing only */
 	if (w->direct != HA_DIRECT_DEAD) {
 		w->dead_since = 0;
 		return;
@@ -466,12 +472,41 @@ static long ha_tick(struct evloop *loop, long long id, void *ud)
 	int cap = h->opts.max_migrations_out > 0 ? h->opts.max_migrations_out : 2;
 	ha_restart_tick(a, cap);
 	int64_t now = evloop_mono_ms();
+	int connected = bus_connected(h->bus);
+	if (connected && !a->was_connected) {
+		/* back from a cut: what was seen meanwhile (no loads, checks that failed
+		 * while the network was down) is no sign of death; the hosts' loads come
+		 * back within an interval and every check is made again */
+		for (size_t i = 0; i < a->nw; i++) {
+			a->w[i].direct = HA_DIRECT_UNKNOWN;
+			a->w[i].dead_since = 0;
+		}
+	}
+	a->was_connected = connected;
 	for (size_t i = 0; i < peers_count(a->peers); i++) {
 		const struct peer *p = peers_at(a->peers, i);
 		if (strcmp(p->name, h->opts.name) != 0)
 			ha_watch_host(a, p, now);
 	}
+	ha_self_tick(a, now);
 	return (long)(h->opts.interval_s * 1000);
+}
+
+int ha_peers_unreachable(struct ha_ctx *a)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < peers_count(a->peers); i++) {
+		const struct peer *p = peers_at(a->peers, i);
+		if (strcmp(p->name, a->h->opts.name) == 0 || !ha_live(p))
+			continue;
+		struct ha_watch *w = ha_watch_get(a, p->name);
+		if (!w || !w->addr[0])
+			continue;
+		if (w->direct != HA_DIRECT_DEAD)
+			return 0;
+		n++;
+	}
+	return n > 0;
 }
 
 /* --- the module's hooks ------------------------------------------------------------------ */
@@ -498,8 +533,11 @@ int hostd_ha_start(struct hostd *h, char *err, size_t errlen)
 	a->dir = h->opts.shared_store;
 	h->ha = a;
 	evloop_add_timer(h->loop, (long)(h->opts.interval_s * 1000), ha_tick, a);
-	log_info("ha: shared store %s; fence hook %s; timeout %g s", a->dir,
-	         h->opts.fence_hook ? h->opts.fence_hook : "(none)", h->opts.ha_timeout_s);
+	char self[48] = "off";
+	if (h->opts.self_fence_after_s > 0)
+		snprintf(self, sizeof(self), "after %g s", h->opts.self_fence_after_s);
+	log_info("ha: shared store %s; fence hook %s; timeout %g s; self-fencing %s", a->dir,
+	         h->opts.fence_hook ? h->opts.fence_hook : "(none)", h->opts.ha_timeout_s, self);
 	return 0;
 }
 
@@ -515,6 +553,7 @@ void hostd_ha_stop(struct hostd *h)
 	free(a->view);
 	free(a->w);
 	free(a->reported);
+	free(a->self_fenced);
 	free(a);
 	h->ha = NULL;
 }

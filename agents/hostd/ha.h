@@ -1,7 +1,7 @@
 /* ha.h - restarts the VMs of a dead host elsewhere, exactly once, after fencing it
  * (vmc-hostd(8), HIGH AVAILABILITY). The module's pieces: ha.c (death, claims, fencing,
  * the plan), ha_restart.c (this host's side: records, restarts), ha_probe.c (the direct
- * check), ha_store.c (the shared store's files). */
+ * check), ha_store.c (the shared store's files), ha_self.c (self-fencing). */
 #ifndef VMC_HA_H
 #define VMC_HA_H
 
@@ -39,6 +39,11 @@ struct ha_ctx {
 	int restarting;                     /* restarts running on this host */
 	char (*reported)[VMC_NAME_MAX + 1]; /* VMs whose failed placement was reported */
 	size_t nreported;
+	int was_connected; /* to the broker, at the last tick */
+	/* self-fencing (ha_self.c) */
+	int64_t isolated_since;                /* mono ms the broker and every peer were lost */
+	char (*self_fenced)[VMC_NAME_MAX + 1]; /* VMs it stopped, reported once back */
+	size_t nself_fenced;
 };
 
 struct ha_plan_vm;
@@ -46,6 +51,15 @@ struct ha_plan_vm;
 struct ha_plan_vm *hostd_ha_plan(struct hostd *h, const char *host, size_t *n, int *unplaced);
 /* What this host sees of the others: state, direct check, fence claim. */
 cJSON *hostd_ha_hosts_json(struct hostd *h);
+
+/* 1 if at least one other host was last known live with a migration address, and none
+ * of them answered its last direct check. */
+int ha_peers_unreachable(struct ha_ctx *a);
+
+/* --- ha_self.c: self-fencing (--self-fence-after) ------------------------------------- */
+/* Once per tick, after the direct checks: stops this host's HA VMs once it has lost the
+ * broker and every peer for the time set; reports what it stopped once back. */
+void ha_self_tick(struct ha_ctx *a, int64_t now);
 
 /* --- ha_restart.c: this host's records and the restarts assigned to it --------------- */
 /* Once per tick: records for this host's HA VMs, adoption after a migration, stale

@@ -141,6 +141,7 @@ static enum hostd_op_result op_ha_status(struct hostd *h, struct hostd_req *req)
 	cJSON_AddStringToObject(r, "shared_store", a->dir);
 	cJSON_AddBoolToObject(r, "fence_hook", h->opts.fence_hook != NULL);
 	cJSON_AddNumberToObject(r, "timeout_s", h->opts.ha_timeout_s);
+	cJSON_AddNumberToObject(r, "self_fence_after_s", h->opts.self_fence_after_s);
 	cJSON_AddItemToObject(r, "protected", ha_cmd_protected(a));
 	cJSON_AddItemToObject(r, "hosts", hostd_ha_hosts_json(h));
 	if (host)

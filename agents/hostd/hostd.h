@@ -57,6 +57,7 @@ struct hostd_opts {
 	const char *fence_hook;
 	double ha_timeout_s;
 	int fence_timeout_s;
+	double self_fence_after_s; /* 0: never (ha_self.c) */
 };
 
 /* A command being answered, possibly later (shutdowns, migrations). */

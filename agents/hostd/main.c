@@ -93,6 +93,8 @@ static void usage(FILE *f)
 	      "                          exit 0 before its VMs restart elsewhere\n"
 	      "  --ha-timeout SECONDS    HA: silence after which a host may be dead\n"
 	      "  --fence-timeout SECONDS HA: the fence hook's time limit (default 60)\n"
+	      "  --self-fence-after SECONDS  HA: stop this host's HA VMs once it has lost\n"
+	      "                          the broker and every peer that long (default 0: never)\n"
 	      "  -h, --help              this text\n",
 	      f);
 }
@@ -104,7 +106,7 @@ enum {
 	OPT_CLUSTER_KEY, OPT_LOG_LEVEL, OPT_RULES, OPT_ADVISE, OPT_POWER_OFF_HOOK, OPT_POWER_ON_HOOK,
 	OPT_HELP, OPT_MAX_MIGRATIONS, OPT_MAX_CLUSTER_MIGRATIONS, OPT_CLOCK_START, OPT_NO_RULES,
 	OPT_SIM_TRACES, OPT_SHARED_STORE, OPT_FENCE_HOOK, OPT_HA_TIMEOUT, OPT_FENCE_TIMEOUT,
-	OPT_CHANNEL_CERT, OPT_CHANNEL_KEY, OPT_CHANNEL_CA
+	OPT_CHANNEL_CERT, OPT_CHANNEL_KEY, OPT_CHANNEL_CA, OPT_SELF_FENCE_AFTER
 };
 
 static const struct option long_opts[] = {
@@ -146,6 +148,7 @@ static const struct option long_opts[] = {
 	{"fence-hook", required_argument, NULL, OPT_FENCE_HOOK},
 	{"ha-timeout", required_argument, NULL, OPT_HA_TIMEOUT},
 	{"fence-timeout", required_argument, NULL, OPT_FENCE_TIMEOUT},
+	{"self-fence-after", required_argument, NULL, OPT_SELF_FENCE_AFTER},
 	{NULL, 0, NULL, 0},
 };
 
@@ -228,6 +231,16 @@ static int apply_opt(struct hostd_opts *o, int id, const char *v, char *err, siz
 		o->fence_timeout_s = (int)strtol(v, &end, 10);
 		if (*end || o->fence_timeout_s < 1 || o->fence_timeout_s > 3600)
 			goto bad_int;
+		break;
+	case OPT_SELF_FENCE_AFTER:
+		o->self_fence_after_s = strtod(v, &end);
+		if (*end || !(o->self_fence_after_s == 0 ||
+		              (o->self_fence_after_s >= 1 && o->self_fence_after_s <= 3600))) {
+			snprintf(err, errlen,
+			         "self-fence-after \"%s\": expected 0 (never) or seconds from 1 to 3600",
+			         v);
+			return -1;
+		}
 		break;
 	case OPT_ADVISE:
 		if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
@@ -633,6 +646,11 @@ int main(int argc, char **argv)
 				WHERE(hooks[i]), hooks[i]);
 			return 2;
 		}
+	}
+	if (o->self_fence_after_s > 0 && !o->shared_store) {
+		fprintf(stderr, "vmc-hostd: --self-fence-after is part of HA: it needs "
+				"--shared-store\n");
+		return 2;
 	}
 	char rules_buf[4096];
 	if (o->rules_file && o->no_rules) {

@@ -191,6 +191,18 @@ static void h_driver(const struct row *r, const struct view_env *e, char *b, siz
 	snprintf(b, n, "%s", HOST(r)->driver[0] ? HOST(r)->driver : "-");
 }
 
+/* HA: the fencing of a dead host, as the agents' events said it. */
+static const char *h_fence(const struct row *r, const struct view_env *e)
+{
+	static const char *const names[] = {
+	    [CM_FENCE_NONE] = "-",
+	    [CM_FENCE_FENCING] = "fencing",
+	    [CM_FENCE_FENCED] = "fenced",
+	    [CM_FENCE_FAILED] = "FAILED",
+	};
+	return names[cluster_model_host_fence(HOST(r))];
+}
+
 static double h_session(const struct row *r, const struct view_env *e)
 {
 	return (double)HOST(r)->session;
@@ -213,6 +225,7 @@ const struct column columns_host[] = {
     {"migrations_out", "MIG o/i", 7, COL_DESC, h_mig_out, 0, NULL, h_mig},
     {"migrations_in", "MIGIN", 5, COL_BATCH | COL_DESC, h_mig_in, 0, NULL, NULL},
     {"seen", "SEEN", 5, 0, h_seen, 0, NULL, h_seen_text},
+    {"fence", "FENCE", 7, COL_LEFT, NULL, 0, h_fence, NULL},
     {"stale", "STALE", 5, COL_BATCH | COL_DESC, h_stale, 0, NULL, NULL},
     {"mem_pct", "MEM%", 5, COL_DESC, h_mem_pct, 1, NULL, NULL},
     {"session", "SESSION", 7, COL_DESC, h_session, 0, NULL, NULL},
@@ -257,6 +270,37 @@ static void v_hold_text(const struct row *r, const struct view_env *e, char *b, 
 		snprintf(b, n, "-");
 	else
 		fmt_age((int64_t)(left * 1000), b, n);
+}
+
+/* 1 if the comma-separated list tags holds tag. */
+static int tags_have(const char *tags, const char *tag)
+{
+	size_t n = strlen(tag);
+	for (const char *p = tags; *p;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len == n && !strncmp(p, tag, n))
+			return 1;
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	return 0;
+}
+
+/* HA: "yes" for a VM tagged ha while the policy allows restarts, "off" while it does not;
+ * "FAILED" after it could not be restarted, "lost" when its host was fenced without it
+ * being protected. */
+static const char *v_ha(const struct row *r, const struct view_env *e)
+{
+	const struct cm_vm *v = VM(r);
+	if (v->ha == CM_VM_HA_FAILED)
+		return "FAILED";
+	if (v->ha == CM_VM_HA_LOST)
+		return "lost";
+	if (!tags_have(v->tags, "ha"))
+		return "-";
+	return cluster_model_ha_on(e->m) ? "yes" : "off";
 }
 
 static double v_vcpus(const struct row *r, const struct view_env *e)
@@ -341,6 +385,7 @@ const struct column columns_vm[] = {
     {"mem_mb", "MEM(M)", 7, COL_DESC, v_mem, 0, NULL, NULL},
     {"mem_pct", "MEM%", 5, COL_DESC, v_mem_pct, 1, NULL, NULL},
     {"hold", "HOLD", 5, COL_DESC, v_hold, 0, NULL, v_hold_text},
+    {"ha", "HA", 6, COL_LEFT, NULL, 0, v_ha, NULL},
     {"guest_cpu", "GCPU%", 5, COL_DESC, v_gcpu, 0, NULL, NULL},
     {"steal", "STEAL", 5, COL_DESC, v_steal, 0, NULL, NULL},
     {"load1", "LOAD1", 5, COL_DESC, v_load1, 2, NULL, NULL},

@@ -113,6 +113,34 @@ static void put_line(int y, int attr, const char *text)
 
 /* --- header ------------------------------------------------------------------ */
 
+/* HA: a failed fence is an alert on the title line until the host comes back: after
+ * the title if it fits, else over the broker's address. */
+static void draw_fence_alert(struct screen *s, const struct view_env *e, int title_w, int min_x,
+                             int right_w)
+{
+	const char *first = NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < cluster_model_host_count(e->m); i++) {
+		const struct cm_host *h = cluster_model_host_at(e->m, i);
+		if (cluster_model_host_fence(h) != CM_FENCE_FAILED)
+			continue;
+		n++;
+		if (!first || strcmp(h->name, first) < 0)
+			first = h->name;
+	}
+	if (!n)
+		return;
+	char alert[128];
+	if (n == 1)
+		snprintf(alert, sizeof(alert), " FENCE FAILED: %s ", first);
+	else
+		snprintf(alert, sizeof(alert), " FENCE FAILED: %s +%zu ", first, n - 1);
+	int w = (int)strlen(alert), x = title_w + 2;
+	if (x + w > COLS - right_w - 1)
+		x = min_x;
+	put(0, x, COLS - right_w - 1 - x, s->attr[ROLE_ERROR], alert);
+}
+
 static void draw_header(struct screen *s, const struct ui *ui, const struct view_env *e,
                         const struct draw_info *di)
 {
@@ -131,6 +159,7 @@ static void draw_header(struct screen *s, const struct ui *ui, const struct view
 	int cw = (int)strlen(conn) + (int)strlen(clock) + 2;
 	put(0, COLS - cw, cw, s->attr[di->connected ? ROLE_TITLE : ROLE_ERROR], conn);
 	put(0, COLS - (int)strlen(clock) - 1, (int)strlen(clock), s->attr[ROLE_TITLE], clock);
+	draw_fence_alert(s, e, (int)strlen(line), 16 + (int)strlen(di->cluster), cw);
 
 	char hosts[256], load[256];
 	fmt_summary(e->m, e->now_ms, hosts, sizeof(hosts), load, sizeof(load));
@@ -269,6 +298,10 @@ static enum role cell_role(const struct column *c, const struct row *r, const st
 	if (!strcmp(c->id, "state") || (!strcmp(c->id, "type") && r->kind == ROW_EVENT))
 		return strstr(text, "offline") || strstr(text, "failed") ? ROLE_BAD
 		                                                         : state_role(text);
+	if (!strcmp(c->id, "fence") || !strcmp(c->id, "ha")) /* HA alerts */
+		return !strcmp(text, "FAILED") ? ROLE_BAD
+		       : text[0] == 'f'        ? ROLE_WARN
+		                               : ROLE_NORMAL;
 	if (c->flags & COL_BAR)
 		return load_role(c->num(r, e));
 	if (!strcmp(c->id, "cpu") && r->kind == ROW_HOST)

@@ -590,6 +590,95 @@ static void test_columns_print(void **state)
 	cluster_model_free(m);
 }
 
+/* A column's text for a row. */
+static const char *cell(const struct column *cols, size_t n, const char *id, const struct row *r,
+                        const struct view_env *e, char *buf, size_t len)
+{
+	int c = column_find(cols, n, id);
+	assert_true(c >= 0);
+	return column_print(&cols[c], r, e, 7, buf, len);
+}
+
+static void ha_event(struct cluster_model *m, const char *fields, int64_t now)
+{
+	char json[512];
+	snprintf(json, sizeof(json),
+	         "{\"v\":1,\"from\":\"host/h1\",\"ts\":%lld,\"host\":\"h1\",%s}", (long long)now,
+	         fields);
+	event(m, json, now);
+}
+
+static void test_ha_columns(void **state)
+{
+	struct cluster_model *m = cluster_model_new(0);
+	char buf[64];
+	host_state(m, "h1", "online", 1, T0);
+	host_state(m, "h3", "online", 1, T0);
+	assert_int_equal(
+	    feed(m, "host/h3/load",
+	         "{\"v\":1,\"from\":\"host/h3\",\"ts\":1700000000000,\"state\":\"online\","
+	         "\"cpus\":8,\"cpu\":1,\"mem_total_mb\":32768,\"mem_used_mb\":2048,"
+	         "\"mem_free_mb\":30720,\"vms\":[{\"name\":\"a3\",\"state\":\"running\","
+	         "\"vcpus\":1,\"mem_mb\":1024,\"tags\":[\"web\",\"ha\"]},{\"name\":\"n3\","
+	         "\"state\":\"running\",\"vcpus\":1,\"mem_mb\":1024,\"tags\":[\"hax\",\"h\"]}]}",
+	         0, T0),
+	    1);
+	struct view_env e = {m, T0, NULL, NULL};
+	struct row h3 = {ROW_HOST, cluster_model_host_find(m, "h3")};
+	struct row a3 = {ROW_VM, cluster_model_vm_find(m, "a3")};
+	struct row n3 = {ROW_VM, cluster_model_vm_find(m, "n3")};
+#define HOSTCELL(id) cell(columns_host, columns_host_n, id, &h3, &e, buf, sizeof(buf))
+#define VMCELL(r) cell(columns_vm, columns_vm_n, "ha", &r, &e, buf, sizeof(buf))
+	assert_string_equal(HOSTCELL("fence"), "-");
+	assert_string_equal(VMCELL(a3), "off"); /* tagged, but no policy allows restarts */
+	assert_string_equal(VMCELL(n3), "-");
+	assert_int_equal(feed(m, "policy",
+	                      "{\"v\":1,\"from\":\"vmc/admin\",\"ts\":1,\"mode\":\"off\","
+	                      "\"ha\":\"on\"}",
+	                      1, T0),
+	                 1);
+	assert_string_equal(VMCELL(a3), "yes");
+
+	/* h3 dies: fencing, then a failed fence with its reason */
+	host_state(m, "h3", "offline", 0, T0 + 1000);
+	ha_event(m, "\"type\":\"ha.fencing\",\"dead_host\":\"h3\"", T0 + 2000);
+	assert_string_equal(HOSTCELL("fence"), "fencing");
+	ha_event(m, "\"type\":\"ha.failed\",\"dead_host\":\"h3\",\"reason\":\"hook exited 1\"",
+	         T0 + 3000);
+	assert_string_equal(HOSTCELL("fence"), "FAILED");
+	assert_string_equal(cluster_model_host_find(m, "h3")->fence_why, "hook exited 1");
+	/* hostile or unknown dead hosts change nothing */
+	ha_event(m, "\"type\":\"ha.fenced\",\"dead_host\":\"../h3\"", T0 + 3100);
+	ha_event(m, "\"type\":\"ha.fenced\",\"dead_host\":7", T0 + 3200);
+	ha_event(m, "\"type\":\"ha.fenced\",\"dead_host\":\"h9\"", T0 + 3300);
+	assert_null(cluster_model_host_find(m, "h9"));
+	assert_string_equal(HOSTCELL("fence"), "FAILED");
+	ha_event(m, "\"type\":\"ha.fenced\",\"dead_host\":\"h3\"", T0 + 4000);
+	assert_string_equal(HOSTCELL("fence"), "fenced");
+
+	/* what became of its VMs */
+	ha_event(m,
+	         "\"type\":\"ha.failed\",\"vm\":\"a3\",\"dead_host\":\"h3\",\"reason\":\"no room\"",
+	         T0 + 5000);
+	ha_event(m, "\"type\":\"ha.lost\",\"vm\":\"n3\",\"dead_host\":\"h3\"", T0 + 5000);
+	assert_string_equal(VMCELL(a3), "FAILED");
+	assert_string_equal(VMCELL(n3), "lost");
+	assert_string_equal(HOSTCELL("fence"), "fenced"); /* a VM's failure is not the fence's */
+	ha_event(m, "\"type\":\"vm.started\",\"vm\":\"a3\"", T0 + 6000);
+	assert_string_equal(VMCELL(a3), "yes");
+
+	/* h3 back (a new session): its fencing is over */
+	assert_int_equal(feed(m, "host/h3/state",
+	                      "{\"v\":1,\"from\":\"host/h3\",\"ts\":1700000007000,"
+	                      "\"state\":\"online\",\"session\":4,\"mem_total_mb\":32768}",
+	                      0, T0 + 7000),
+	                 1);
+	assert_string_equal(HOSTCELL("fence"), "-");
+#undef HOSTCELL
+#undef VMCELL
+	cluster_model_free(m);
+}
+
 static void test_plan_parse(void **state)
 {
 	struct plan p = {0};
@@ -672,6 +761,7 @@ int main(void)
 	    cmocka_unit_test(test_filter),
 	    cmocka_unit_test(test_sort_and_filter_views),
 	    cmocka_unit_test(test_columns_print),
+	    cmocka_unit_test(test_ha_columns),
 	    cmocka_unit_test(test_plan_parse),
 	    cmocka_unit_test(test_marks),
 	};
