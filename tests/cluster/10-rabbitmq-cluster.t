@@ -47,7 +47,7 @@ harness_cluster_key
 start_host() {
 	"$VMC_BIN/vmc-hostd" --driver sim --name "$1" --broker "${HOST_LIST[$1]}" \
 		--state-dir "$T/state-$1" --keepalive "$KEEPALIVE" --cpus 4 --memory 131072 \
-		--time-scale 60 --clock-start 12:00 --interval 0.1 --migrate-port "$(harness_free_port)" \
+		--time-scale 60 --interval 0.1 --migrate-port "$(harness_free_port)" \
 		--cluster-key-file "$T/cluster.key" --log-level debug >>"$T/host-$1.log" 2>&1 </dev/null &
 	HOST_PID[$1]=$!
 }

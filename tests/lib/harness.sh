@@ -147,18 +147,11 @@ harness_restart_broker() {
 }
 
 # --- agents ------------------------------------------------------------------
-# A time-scaled host's clock starts at noon (HARNESS_CLOCK_START) unless the test gives
-# --clock-start: started from the wall clock, a test run at night under load could
-# last into the built-in rules' night consolidation and see VMs move it did not expect.
 harness_start_host() { # NAME [args...]
-	local name=$1 clock=()
+	local name=$1
 	shift
-	case " $* " in
-	*" --clock-start "*) ;;
-	*" --time-scale "*) clock=(--clock-start "${HARNESS_CLOCK_START:-12:00}") ;;
-	esac
 	"$VMC_BIN/vmc-hostd" --driver sim --name "$name" --broker "$BROKER_URL" \
-		--state-dir "$T/state-$name" --interval 0.5 --keepalive 5 "${clock[@]}" "$@" \
+		--state-dir "$T/state-$name" --interval 0.5 --keepalive 5 "$@" \
 		>>"$T/host-$name.log" 2>&1 &
 	HOST_PID[$name]=$!
 }
