@@ -280,6 +280,7 @@ xen_stop() {
     local name=$1 pid=${XEN_PID[$1]:-} i
     [ -n "$pid" ] || return 0
     kill "$pid" 2>/dev/null || true
+    kill -CONT "$pid" 2>/dev/null || true # a frozen one (xen_freeze) gets the TERM now
     for ((i = 0; i < 50; i++)); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
@@ -287,6 +288,24 @@ xen_stop() {
     kill -9 "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     unset "XEN_PID[$name]"
+}
+
+# xen_freeze NAME: stop the QEMU of one nested host (SIGSTOP): a hung host, whose
+# CPUs, network and broker connection all stop at once but whose QEMU lives on
+# (xen_alive stays true: send it no more jobs).
+xen_freeze() {
+    local pid=${XEN_PID[$1]:-}
+    [ -n "$pid" ] && kill -STOP "$pid"
+}
+
+# xen_power_off NAME: its power switch, for a fence: SIGKILL of its QEMU (frozen
+# or not), reaped before this returns. 0 also if it was off already.
+xen_power_off() {
+    local pid=${XEN_PID[$1]:-}
+    [ -n "$pid" ] || return 0
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    unset "XEN_PID[$1]"
 }
 
 # xen_reboot_pair [NAME_A NAME_B]: stop both nested hosts and boot them again
