@@ -81,6 +81,7 @@ if ha_setup; then
 
 	vmcx events --json --wait 900 >"$HA_EV" 2>"$HA_EV.err" &
 	HA_EV_PID=$!
+	XEN_BG_PIDS+=" $HA_EV_PID"
 	wait_for 30 grep -q 'following the events' "$HA_EV.err"
 	t=$SECONDS
 	XEN_FENCE_BEFORE=ha_pre
@@ -112,6 +113,7 @@ if ha_setup; then
 	timing ha-restart $((SECONDS - t))
 	kill "$HA_EV_PID" 2>/dev/null
 	wait "$HA_EV_PID" 2>/dev/null
+	XEN_BG_PIDS=${XEN_BG_PIDS/ $HA_EV_PID/}
 else
 	not_ok "ha on in the policy; hat (kernel, initramfs on the shared store; tag ha) created on xb"
 	for d in "the shared store records hat on xb" "hat's console on xb" "fence hook" \

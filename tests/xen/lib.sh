@@ -59,6 +59,7 @@ BROKER_PID=
 declare -gA XEN_PID=() XEN_SSH_PORT=() XEN_HOST_IP=()
 XEN_USED_PORTS=" "
 XEN_JOB_SEQ=0
+XEN_BG_PIDS= # other background processes of the test, killed by xen_cleanup
 
 xen_log() { printf '# [%s] %s\n' "$(date +%T)" "$*" >&2; }
 xen_die() {
@@ -328,6 +329,9 @@ xen_reboot_pair() {
 xen_cleanup() {
     local rc=${1:-0} name
     trap - EXIT
+    for name in $XEN_BG_PIDS; do
+        kill "$name" 2>/dev/null && wait "$name" 2>/dev/null
+    done
     for name in "${!XEN_PID[@]}"; do xen_stop "$name"; done
     if [ -n "$BROKER_PID" ]; then
         kill "$BROKER_PID" 2>/dev/null || true
