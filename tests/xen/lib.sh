@@ -195,7 +195,7 @@ xen_boot_pair() {
 }
 
 # xen_alive NAME: is the QEMU of NAME still running?
-xen_alive() { kill -0 "${XEN_PID[$1]}" 2>/dev/null; }
+xen_alive() { kill -0 "${XEN_PID[$1]:-}" 2>/dev/null; } # false once powered off
 
 # xen_wait_up NAME [TIMEOUT]: wait until dom0 NAME is ready (share marker
 # out/NAME/ready, written once xl works and sshd listens).
