@@ -59,6 +59,7 @@ BROKER_PID=
 declare -gA XEN_PID=() XEN_SSH_PORT=() XEN_HOST_IP=()
 XEN_USED_PORTS=" "
 XEN_JOB_SEQ=0
+XEN_BG_PIDS= # other background processes of the test, killed by xen_cleanup
 
 xen_log() { printf '# [%s] %s\n' "$(date +%T)" "$*" >&2; }
 xen_die() {
@@ -194,7 +195,7 @@ xen_boot_pair() {
 }
 
 # xen_alive NAME: is the QEMU of NAME still running?
-xen_alive() { kill -0 "${XEN_PID[$1]}" 2>/dev/null; }
+xen_alive() { kill -0 "${XEN_PID[$1]:-}" 2>/dev/null; } # false once powered off
 
 # xen_wait_up NAME [TIMEOUT]: wait until dom0 NAME is ready (share marker
 # out/NAME/ready, written once xl works and sshd listens).
@@ -280,6 +281,7 @@ xen_stop() {
     local name=$1 pid=${XEN_PID[$1]:-} i
     [ -n "$pid" ] || return 0
     kill "$pid" 2>/dev/null || true
+    kill -CONT "$pid" 2>/dev/null || true # a frozen one (xen_freeze) gets the TERM now
     for ((i = 0; i < 50; i++)); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
@@ -287,6 +289,24 @@ xen_stop() {
     kill -9 "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     unset "XEN_PID[$name]"
+}
+
+# xen_freeze NAME: stop the QEMU of one nested host (SIGSTOP): a hung host, whose
+# CPUs, network and broker connection all stop at once but whose QEMU lives on
+# (xen_alive stays true: send it no more jobs).
+xen_freeze() {
+    local pid=${XEN_PID[$1]:-}
+    [ -n "$pid" ] && kill -STOP "$pid"
+}
+
+# xen_power_off NAME: its power switch, for a fence: SIGKILL of its QEMU (frozen
+# or not), reaped before this returns. 0 also if it was off already.
+xen_power_off() {
+    local pid=${XEN_PID[$1]:-}
+    [ -n "$pid" ] || return 0
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    unset "XEN_PID[$1]"
 }
 
 # xen_reboot_pair [NAME_A NAME_B]: stop both nested hosts and boot them again
@@ -309,6 +329,9 @@ xen_reboot_pair() {
 xen_cleanup() {
     local rc=${1:-0} name
     trap - EXIT
+    for name in $XEN_BG_PIDS; do
+        kill "$name" 2>/dev/null && wait "$name" 2>/dev/null
+    done
     for name in "${!XEN_PID[@]}"; do xen_stop "$name"; done
     if [ -n "$BROKER_PID" ]; then
         kill "$BROKER_PID" 2>/dev/null || true

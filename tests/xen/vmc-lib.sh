@@ -11,6 +11,10 @@
 # scripts starting vmc-hostd (its log in out/NAME/hostd.log, its pid in
 # /run/vmc-hostd.pid; running the boot script again as a job restarts it),
 # both hosts booted and ready.  Returns 1 if a host did not come up.
+# The agents run with HA's options (it stays off until the cluster policy says
+# "ha":"on"): the shared store is /share/store ($XEN_SHARE/store) and the fence
+# hook tests/xen/fence-hook, which asks the harness through $XEN_SHARE/fence
+# to kill a host's QEMU (xen_fence_serve answers).
 xen_vmc_up() {
 	local h b
 	for b in vmc vmc-hostd vmc-guestd vmc-hostd-xen.so; do
@@ -26,6 +30,9 @@ xen_vmc_up() {
 		xen_die "cannot publish the cluster policy"
 	# the xen driver is a module vmc-hostd loads from its own directory (vmc-hostd(8))
 	cp "$VMC_BIN/vmc-hostd" "$VMC_BIN/vmc-hostd-xen.so" "$VMC_BIN/vmc-guestd" "$XEN_SHARE/bin/"
+	cp "$XEN_TOP/tests/xen/fence-hook" "$XEN_SHARE/bin/xen-fence-hook"
+	chmod 755 "$XEN_SHARE/bin/xen-fence-hook"
+	mkdir -p "$XEN_SHARE/store" "$XEN_SHARE/fence"
 	head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$XEN_SHARE/cluster.key"
 	echo >>"$XEN_SHARE/cluster.key"
 	for h in xa xb; do
@@ -35,6 +42,7 @@ setsid /share/bin/vmc-hostd --driver xen --name "$VMC_HOST" \
     --broker "mqtt://$VMC_BROKER_HOST:$VMC_BROKER_PORT" \
     --migrate-addr "$VMC_IP" --migrate-port 7000 \
     --cluster-key-file /share/cluster.key --state-dir /var/lib/vmcluster/hostd \
+    --shared-store /share/store --fence-hook /share/bin/xen-fence-hook --ha-timeout 5 \
     --keepalive 30 --interval 2 </dev/null >>"/share/out/$VMC_HOST/hostd.log" 2>&1 &
 echo $! >/run/vmc-hostd.pid
 echo "vmc-hostd started, pid $!"
@@ -124,11 +132,12 @@ xl_all() {
 # running_copies XL_ALL: how many of those domains run (state without p, s, c, d).
 running_copies() { awk '$3 !~ /[pscd]/' <<<"$1" | grep -c .; }
 
-# max_tick HOST: highest "tick N" in the guest's console logs on HOST (-1: none).
-# xenconsoled writes guest-tick.log, or guest-tick--incoming.log on a migration
-# target; the counter only grows, so the highest number is the latest.
+# max_tick HOST [VM]: highest "tick N" in the console logs of the tick guest VM
+# (default tick) on HOST (-1: none). xenconsoled writes guest-VM.log, or
+# guest-VM--incoming.log on a migration target; the counter only grows, so the
+# highest number is the latest.
 max_tick() {
-	xc "$1" 60 'cat /var/log/xen/console/guest-tick*.log 2>/dev/null' |
+	xc "$1" 60 "cat /var/log/xen/console/guest-${2:-tick}.log /var/log/xen/console/guest-${2:-tick}--incoming.log 2>/dev/null" |
 		tr -d '\r' | awk '/^tick [0-9]+$/ && $2 > n { n = $2 } END { print (n == "" ? -1 : n + 0) }'
 }
 
@@ -195,4 +204,38 @@ xen_guest_agent_relay() {
 	xc "$1" 60 'setsid python3 /share/tcp-relay.py "$VMC_IP" 1883 "$VMC_BROKER_HOST" "$VMC_BROKER_PORT" \
     </dev/null >>"/share/out/$VMC_HOST/relay.log" 2>&1 &
 sleep 1; cat "/share/out/$VMC_HOST/relay.log"'
+}
+
+# ---------------------------------------------------------------- fencing
+# The agents' fence hook (tests/xen/fence-hook, run in a dom0) cannot reach the
+# outer machine's processes: it writes share/fence/HOST.req ("HOST ADDRESS
+# ASKER") and waits for share/fence/HOST.ack. xen_fence_serve, called from the
+# test's wait loops, answers: "off" after killing that host's QEMU by the pid
+# this harness started it with (xen_power_off), if the address is that host's;
+# "refused: ..." otherwise. Each request served is appended to
+# $XEN_RUN/fenced.log as "HOST ADDRESS ASKER -> ANSWER".
+# XEN_FENCE_BEFORE, if set, is a command run before a host is powered off.
+XEN_FENCE_BEFORE=
+xen_fence_serve() {
+	local req host addr asker ans
+	for req in "$XEN_SHARE"/fence/*.req; do
+		[ -f "$req" ] || continue
+		read -r host addr asker <"$req"
+		rm -f "$req"
+		if ! [[ $host =~ ^[a-z0-9-]+$ ]] || [ -z "${XEN_HOST_IP[$host]:-}" ]; then
+			ans="refused: no nested host ${host:-?} in this run"
+		elif [ "$addr" != "${XEN_HOST_IP[$host]}" ]; then
+			ans="refused: $host's address is ${XEN_HOST_IP[$host]}, not $addr"
+		else
+			[ -z "$XEN_FENCE_BEFORE" ] || $XEN_FENCE_BEFORE "$host"
+			xen_power_off "$host"
+			ans=off
+		fi
+		echo "$host $addr $asker -> $ans" >>"$XEN_RUN/fenced.log"
+		echo "# fence: $asker asked to power $host ($addr) off: $ans"
+		if [[ $host =~ ^[a-z0-9-]+$ ]]; then
+			echo "$ans" >"$XEN_SHARE/fence/.$host.ack" &&
+				mv -f "$XEN_SHARE/fence/.$host.ack" "$XEN_SHARE/fence/$host.ack"
+		fi
+	done
 }
