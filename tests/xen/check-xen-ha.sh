@@ -48,7 +48,8 @@ ha_pre() {
 	local xl evs
 	T_FENCE=$SECONDS
 	xl=$(xc xa 60 "xl list 2>/dev/null | awk 'NR > 1 { print \$1 }'" | tr '\n' ' ')
-	evs=$(jq -r '.type' "$HA_EV" 2>/dev/null | grep '^ha\.' | tr '\n' ' ')
+	# ha.fencing (the hook has started) is the only ha event allowed before the power-off
+	evs=$(jq -r '.type' "$HA_EV" 2>/dev/null | grep '^ha\.' | grep -vx 'ha\.fencing' | tr '\n' ' ')
 	echo "# before $1's power-off: xa runs ${xl:-?}; ha events so far: ${evs:-none}"
 	[[ " $xl " == *" Domain-0 "* ]] && [[ " $xl " != *" hat "* ]] && [ -z "$evs" ] && HA_PRE_OK=1
 	return 0
