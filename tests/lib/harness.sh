@@ -202,7 +202,8 @@ harness_cluster_key() { (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -
 # events_start FILE [WAIT-SECONDS]: records every event (JSON lines) in the background and
 # returns once the subscription is in place (vmc's "following" line); events_stop
 events_start() {
-	vmcc events --json --wait "${2:-300}" >"$1" 2>"$1.err" &
+	# vmc itself, not the vmcc function: $! must be vmc's pid for events_stop to end it
+	"$VMC_BIN/vmc" --broker "$BROKER_URL" events --json --wait "${2:-300}" >"$1" 2>"$1.err" &
 	EV_PID=$!
 	wait_until 30 grep -q 'following the events' "$1.err"
 }

@@ -56,7 +56,7 @@ is "$rc" "1" "a host that does not exist: exit 1 at once"
 like "$out" "host nohost is not known" "and it says the host is not known"
 
 vmcc create ev1 --host h1 --memory 64 --vcpus 1 >/dev/null
-vmcc events --json >"$T/events.out" 2>"$T/events.err" &
+"$VMC_BIN/vmc" --broker "$BROKER_URL" events --json >"$T/events.out" 2>"$T/events.err" &
 evpid=$!
 wait_until 30 grep -q 'following the events' "$T/events.err"
 ok $? "vmc events says when it follows"

@@ -88,7 +88,7 @@ is "$(sub_payloads "$T/r" | sed -n "$((n + 1)),\$p" | jq -r .id | tr '\n' ' ')" 
 kill $SUB_PID 2>/dev/null
 
 # MQTT 3.1.1, unreadable: nowhere to reply, so an event says it was rejected
-vmcc events --json --count 1 >"$T/ev" 2>"$T/ev.err" &
+"$VMC_BIN/vmc" --broker "$BROKER_URL" events --json --count 1 >"$T/ev" 2>"$T/ev.err" &
 wait_until 30 grep -q 'following the events' "$T/ev.err"
 pub -V mqttv311 -t "$C/cmd/host/h1" -m 'this is not json'
 wait_until 10 grep -q command.rejected "$T/ev"

@@ -52,7 +52,7 @@ ok $? "every host applies it (mode advise)"
 like "$(vmcc policy show)" "mode: +advise" "policy show prints it"
 
 # a policy published by hand, which vmc policy set would have refused
-vmcc events --wait 60 >"$T/events.out" 2>&1 &
+"$VMC_BIN/vmc" --broker "$BROKER_URL" events --wait 60 >"$T/events.out" 2>&1 &
 evpid=$!
 # published again until vmc events (subscribing meanwhile) shows both hosts' events
 rejected() {

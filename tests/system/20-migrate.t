@@ -20,7 +20,7 @@ ok $? "three hosts with the cluster key and one without are online"
 vmcc create v1 --host h1 --memory 1024 --vcpus 2 --load 0.5 --tags web,blue >/dev/null
 ok $? "v1 created on h1"
 
-vmcc events --json >"$T/events" 2>"$T/events.err" &
+"$VMC_BIN/vmc" --broker "$BROKER_URL" events --json >"$T/events" 2>"$T/events.err" &
 EV=$!
 wait_until 30 grep -q 'following the events' "$T/events.err"
 out=$(vmcc migrate v1 h2 2>&1)

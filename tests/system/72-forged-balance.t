@@ -40,7 +40,7 @@ forge() {
 	done
 }
 
-vmcc events --json --wait 600 >"$T/events.json" 2>/dev/null &
+"$VMC_BIN/vmc" --broker "$BROKER_URL" events --json --wait 600 >"$T/events.json" 2>/dev/null &
 evpid=$!
 vmcc create p1 --host h1 --memory 1024 --vcpus 1 --load 1 --tags pinned >/dev/null &&
 	for i in 1 2 3; do vmcc create "v$i" --host h1 --memory 1024 --vcpus 1 --load 1 >/dev/null || break; done
