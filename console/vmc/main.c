@@ -453,20 +453,17 @@ static int cmd_create(struct client *c, struct vmc_args *a)
 }
 
 /* The host of VM name: --host if given, else the host the snapshot shows it on, copied into
- * buf (the snapshot changes under later waits). NULL, said on stderr, if none. */
+ * buf. NULL, said on stderr, if none. */
 static const char *find_vm_host(struct client *c, const struct vmc_args *a, const char *name,
                                 char *buf, size_t len)
 {
 	if (a->host)
 		return a->host;
 	client_snapshot(c, 0);
-	const char *h = client_vm_host(c, name);
-	if (!h) {
+	const char *h = client_vm_host(c, name, buf, len);
+	if (!h)
 		fprintf(stderr, "vmc: vm %s: not found on any host (give --host)\n", name);
-		return NULL;
-	}
-	snprintf(buf, len, "%s", h);
-	return buf;
+	return h;
 }
 
 /* start, shutdown, destroy, pause, unpause, remove: one VM, its host found if not given. */

@@ -64,6 +64,12 @@ static void print_plan(const cJSON *r)
 int plan_ask(struct client *c, const char *host, const char *op, cJSON *args,
              void (*print)(const cJSON *result), int json)
 {
+	/* host may point into the snapshot (the VM's host), which the new snapshot replaces */
+	char hbuf[VMC_NAME_MAX + 1];
+	if (host) {
+		snprintf(hbuf, sizeof(hbuf), "%s", host);
+		host = hbuf;
+	}
 	client_snapshot(c, 0);
 	if (!host)
 		host = online_host(c);
