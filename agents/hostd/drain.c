@@ -29,6 +29,11 @@
 #define UNDRAIN_IN_FLIGHT 4
 #define UNDRAIN_TIMEOUT_MS (3600L * 1000)
 #define UNDRAIN_BUSY_RETRIES 600
+/* the longest a drain waits for a load of every other host newer than its start or its
+ * last migration's end before it refuses a VM that fits nowhere (at least this, and at
+ * least DRAIN_FRESH_INTERVALS load intervals) */
+#define DRAIN_FRESH_MIN_MS 10000
+#define DRAIN_FRESH_INTERVALS 8
 
 enum dv_state { DV_QUEUED, DV_MOVING, DV_MOVED, DV_FAILED, DV_SKIPPED };
 
@@ -62,7 +67,8 @@ struct drain {
 	/* the drain or undrain running now, if any */
 	struct hostd_req *req;
 	int undrain;
-	int planned; /* the drain's evacuation plan was made */
+	int planned;         /* the drain's evacuation plan was made */
+	int64_t fresh_since; /* monotonic ms: loads received before may not show our moves */
 	struct dvm *vms;
 	long long timer;
 };
@@ -294,17 +300,41 @@ static char *drain_skip(struct drain *d, const struct dvm *v, const struct bal_v
 	return skip;
 }
 
+/* The view a drain decides on, in *out: the balancer's, with each host's free memory
+ * from the peers table (its last load less what migrations towards it hold, this
+ * host's in flight included; released at once when one fails). NULL if there is no
+ * view or no memory; else out->hosts is the caller's to free. */
+static const struct bal_view *drain_view(struct drain *d, const struct rule_settings **s,
+                                         struct bal_view *out)
+{
+	const struct bal_view *view = hostd_balancer_view(d->m->h, s);
+	if (!view)
+		return NULL;
+	*out = *view;
+	out->hosts = malloc((view->nhosts ? view->nhosts : 1) * sizeof(*out->hosts));
+	if (!out->hosts)
+		return NULL;
+	if (view->nhosts)
+		memcpy(out->hosts, view->hosts, view->nhosts * sizeof(*out->hosts));
+	peers_view_free(d->m->peers, out->hosts, out->nhosts);
+	return out;
+}
+
 /* The evacuation plan of this host, made once as the drain starts: each VM it places is
  * sent there. */
 static void drain_plan(struct drain *d)
 {
 	const struct rule_settings *s;
-	const struct bal_view *view = hostd_balancer_view(d->m->h, &s);
+	struct bal_view dv;
+	const struct bal_view *view = drain_view(d, &s, &dv);
 	d->planned = 1;
 	int self = view ? bal_view_find(view, d->m->h->opts.name) : -1;
 	char *skip = self >= 0 ? drain_skip(d, NULL, view) : NULL;
-	if (!skip)
+	if (!skip) {
+		if (view)
+			free(dv.hosts);
 		return;
+	}
 	struct bal_plan p;
 	bal_plan_evacuate(view, s, (size_t)self, skip, &p);
 	for (size_t i = 0; i < p.n; i++) {
@@ -314,6 +344,7 @@ static void drain_plan(struct drain *d)
 	}
 	bal_plan_free(&p);
 	free(skip);
+	free(dv.hosts);
 }
 
 /* v as a unit of one for the placement: from the view if its host's load lists it,
@@ -352,7 +383,8 @@ static const char *drain_pick(struct drain *d, struct dvm *v, char *why, size_t 
 	if (v->plan[0] && !dvm_tried(v, v->plan))
 		return v->plan;
 	const struct rule_settings *s;
-	const struct bal_view *view = hostd_balancer_view(d->m->h, &s);
+	struct bal_view dv;
+	const struct bal_view *view = drain_view(d, &s, &dv);
 	if (!view) {
 		snprintf(why, whylen, "the host agent has no view of the cluster");
 		return NULL;
@@ -367,10 +399,11 @@ static const char *drain_pick(struct drain *d, struct dvm *v, char *why, size_t 
 	int nomem = !skip;
 	int at = skip ? place_rank(view, s, &pv, 1, &o, NULL, 0, NULL, &w) : -1;
 	free(skip);
-	if (at >= 0) {
+	if (at >= 0)
 		snprintf(v->plan, sizeof(v->plan), "%s", view->hosts[at].name);
+	free(dv.hosts); /* w's strings point into pv and tmp, not the view */
+	if (at >= 0)
 		return v->plan;
-	}
 	if (nomem)
 		snprintf(why, whylen, "out of memory");
 	else if (w.fail == PLACE_PINNED)
@@ -387,11 +420,54 @@ static const char *drain_pick(struct drain *d, struct dvm *v, char *why, size_t 
 	return NULL;
 }
 
+/* 1 once every other host the drain may use has published a load since fresh_since
+ * (what moved or was released before then shows in the view), or the drain has waited
+ * for that long enough: a VM the view has no room for is refused only then. */
+static int drain_view_fresh(struct drain *d, int64_t now)
+{
+	struct migrate *m = d->m;
+	int64_t most = (int64_t)(m->h->opts.interval_s * 1000 * DRAIN_FRESH_INTERVALS);
+	if (now - d->fresh_since >= (most > DRAIN_FRESH_MIN_MS ? most : DRAIN_FRESH_MIN_MS))
+		return 1;
+	for (size_t i = 0; i < peers_count(m->peers); i++) {
+		const struct peer *p = peers_at(m->peers, i);
+		if (strcmp(p->name, m->h->opts.name) != 0 && p->have_load &&
+		    strcmp(p->state, "offline") != 0 && p->load_rx <= d->fresh_since)
+			return 0;
+	}
+	return 1;
+}
+
+/* Logs what the view said of every host when the drain refuses v. */
+static void drain_log_view(struct drain *d, const struct dvm *v, const char *why)
+{
+	const struct rule_settings *s;
+	struct bal_view dv;
+	const struct bal_view *view = drain_view(d, &s, &dv);
+	char line[1024];
+	size_t off = 0;
+	int64_t now = evloop_mono_ms();
+	for (size_t i = 0; view && i < view->nhosts && off < sizeof(line); i++) {
+		const struct bal_host *bh = &view->hosts[i];
+		const struct peer *p = peers_find(d->m->peers, bh->name);
+		off += (size_t)snprintf(line + off, sizeof(line) - off,
+		                        " %s %s, %zu VMs, room %lld MiB, load %lld ms old;",
+		                        bh->name, bal_host_state_name(bh->state), bh->nvms,
+		                        (long long)bal_host_room_mb(bh, s),
+		                        p && p->have_load ? (long long)(now - p->load_rx) : -1LL);
+	}
+	if (view)
+		free(dv.hosts);
+	log_info("drain: vm %s (%lld MiB) fits nowhere: %s; the view:%s", v->name,
+	         (long long)v->mem_mb, why, off ? line : " no hosts");
+}
+
 static void drain_mig_done(struct hostd *h, void *ud, const char *vm, enum vmc_err code,
                            const char *message, cJSON *result)
 {
 	struct dvm *v = ud;
 	struct drain *d = v->d;
+	d->fresh_since = evloop_mono_ms(); /* loads from before do not show this end */
 	if (code == VMC_OK) {
 		v->state = DV_MOVED;
 		drain_remember(d, v->name, v->host);
@@ -453,10 +529,12 @@ static void drain_step(struct drain *d)
 			continue; /* someone else moves it: wait */
 		const char *to = drain_pick(d, v, msg, sizeof(msg));
 		if (!to) {
-			int moving = dvm_count(d, DV_MOVING);
-			if (moving == 0)
+			/* what is moving, or a load not yet seen, may free room */
+			if (dvm_count(d, DV_MOVING) == 0 && drain_view_fresh(d, now)) {
+				drain_log_view(d, v, msg);
 				dvm_fail(v, DV_FAILED, "%s", msg);
-			continue; /* what is moving may free a reservation */
+			}
+			continue;
 		}
 		snprintf(v->host, sizeof(v->host), "%s", to);
 		enum vmc_err rc =
@@ -547,6 +625,7 @@ enum hostd_op_result drain_op_drain(struct hostd *h, struct hostd_req *req)
 	d->req = req;
 	d->undrain = 0;
 	d->planned = 0;
+	d->fresh_since = evloop_mono_ms();
 	drain_scan(d);
 	d->timer = evloop_add_timer(h->loop, 0, drain_tick, d);
 	return HOSTD_PENDING;
@@ -570,9 +649,10 @@ static void undrain_reply(struct hostd *h, void *ud, const cJSON *reply, const c
 	            *msg = cJSON_GetObjectItem(e, "message");
 	const char *c = cJSON_IsString(code) ? code->valuestring : "failed";
 	const char *mtext = cJSON_IsString(msg) ? msg->valuestring : "failed";
-	if (strcmp(c, "busy") == 0 && !strstr(mtext, "already migrating") &&
-	    ++v->attempts < UNDRAIN_BUSY_RETRIES) {
-		v->state = DV_QUEUED; /* its host's cap: ask again later */
+	/* its host's cap, or another migration (the balancer's) moving it: ask again later,
+	 * where it is then */
+	if (strcmp(c, "busy") == 0 && ++v->attempts < UNDRAIN_BUSY_RETRIES) {
+		v->state = DV_QUEUED;
 		v->not_before = evloop_mono_ms() + 1000;
 		return;
 	}
