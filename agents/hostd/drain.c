@@ -48,6 +48,7 @@ struct dvm {
 	enum dv_state state;
 	int attempts;
 	int64_t not_before; /* monotonic ms */
+	int64_t nowhere;    /* monotonic ms it was first found to fit nowhere; 0 it fits */
 	char tried[DRAIN_TRIED_MAX][VMC_NAME_MAX + 1];
 	int ntried;
 	char why[VMC_ERR_MAX * 2];
@@ -420,19 +421,21 @@ static const char *drain_pick(struct drain *d, struct dvm *v, char *why, size_t 
 	return NULL;
 }
 
-/* 1 once every other host the drain may use has published a load since fresh_since
- * (what moved or was released before then shows in the view), or the drain has waited
- * for that long enough: a VM the view has no room for is refused only then. */
-static int drain_view_fresh(struct drain *d, int64_t now)
+/* 1 once every other host has published a load after since (what moved, was released
+ * or came back online before then shows in the view), or the drain has waited for that
+ * long enough: a VM the view has no room for is refused only then. A host's state can
+ * say less than its loads for a moment: a host that announced its standby (night
+ * consolidation) and was not powered off is online again at its next load. */
+static int drain_view_fresh(struct drain *d, int64_t since, int64_t now)
 {
 	struct migrate *m = d->m;
 	int64_t most = (int64_t)(m->h->opts.interval_s * 1000 * DRAIN_FRESH_INTERVALS);
-	if (now - d->fresh_since >= (most > DRAIN_FRESH_MIN_MS ? most : DRAIN_FRESH_MIN_MS))
+	if (now - since >= (most > DRAIN_FRESH_MIN_MS ? most : DRAIN_FRESH_MIN_MS))
 		return 1;
 	for (size_t i = 0; i < peers_count(m->peers); i++) {
 		const struct peer *p = peers_at(m->peers, i);
 		if (strcmp(p->name, m->h->opts.name) != 0 && p->have_load &&
-		    strcmp(p->state, "offline") != 0 && p->load_rx <= d->fresh_since)
+		    strcmp(p->state, "offline") != 0 && p->load_rx <= since)
 			return 0;
 	}
 	return 1;
@@ -529,13 +532,19 @@ static void drain_step(struct drain *d)
 			continue; /* someone else moves it: wait */
 		const char *to = drain_pick(d, v, msg, sizeof(msg));
 		if (!to) {
-			/* what is moving, or a load not yet seen, may free room */
-			if (dvm_count(d, DV_MOVING) == 0 && drain_view_fresh(d, now)) {
+			/* what is moving, or a load not yet seen, may free room: refused once
+			 * every host has published a load since it was first found to fit
+			 * nowhere (and since our last migration ended) */
+			if (!v->nowhere)
+				v->nowhere = now;
+			int64_t since = v->nowhere > d->fresh_since ? v->nowhere : d->fresh_since;
+			if (dvm_count(d, DV_MOVING) == 0 && drain_view_fresh(d, since, now)) {
 				drain_log_view(d, v, msg);
 				dvm_fail(v, DV_FAILED, "%s", msg);
 			}
 			continue;
 		}
+		v->nowhere = 0;
 		snprintf(v->host, sizeof(v->host), "%s", to);
 		enum vmc_err rc =
 		    migrate_start(h, v->name, to, drain_mig_done, v, msg, sizeof(msg));
@@ -607,11 +616,12 @@ enum hostd_op_result drain_op_drain(struct hostd *h, struct hostd_req *req)
 		if (hv_list_vms(h->hv, &vms, &n, err, sizeof(err)) == 0) {
 			free(vms);
 			if (n > 0) {
-				hostd_reply_err(h, req, VMC_E_REFUSED,
-				                "host %s has no cluster key nor channel certificate "
-				                "(--cluster-key-file, --channel-cert): it cannot "
-				                "migrate its VMs away",
-				                h->opts.name);
+				hostd_reply_err(
+				    h, req, VMC_E_REFUSED,
+				    "host %s has no cluster key nor channel certificate "
+				    "(--cluster-key-file, --channel-cert): it cannot "
+				    "migrate its VMs away",
+				    h->opts.name);
 				return HOSTD_REPLIED;
 			}
 		}
