@@ -616,12 +616,11 @@ enum hostd_op_result drain_op_drain(struct hostd *h, struct hostd_req *req)
 		if (hv_list_vms(h->hv, &vms, &n, err, sizeof(err)) == 0) {
 			free(vms);
 			if (n > 0) {
-				hostd_reply_err(
-				    h, req, VMC_E_REFUSED,
-				    "host %s has no cluster key nor channel certificate "
-				    "(--cluster-key-file, --channel-cert): it cannot "
-				    "migrate its VMs away",
-				    h->opts.name);
+				hostd_reply_err(h, req, VMC_E_REFUSED,
+				                "host %s has no cluster key nor channel certificate "
+				                "(--cluster-key-file, --channel-cert): it cannot "
+				                "migrate its VMs away",
+				                h->opts.name);
 				return HOSTD_REPLIED;
 			}
 		}
