@@ -228,6 +228,11 @@ void hostd_balancer_sample(struct hostd *h, const cJSON *load);
 void hostd_balancer_migration_done(struct hostd *h, const char *vm, const char *to, int ok);
 /* The manual_hold setting in force (virtual ms). */
 int64_t hostd_balancer_manual_hold_ms(struct hostd *h);
+struct bal_view;
+struct rule_settings;
+/* The balancer's view of the cluster now (what balance.plan plans on) and its settings
+ * in *s, or NULL if there is no balancer. Valid until the view next changes. */
+const struct bal_view *hostd_balancer_view(struct hostd *h, const struct rule_settings **s);
 
 /* --- holds.c: a VM moved by hand stays put (retained balance/hold/<host>/<vm>) ------- */
 /* The hold of vm as last read or set (virtual ms), or 0. */
