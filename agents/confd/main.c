@@ -20,6 +20,7 @@
 #include "../../lib/evloop.h"
 #include "../../lib/idcache.h"
 #include "../../lib/log.h"
+#include "../../lib/pwfile.h"
 #include "../../lib/sdnotify.h"
 #include "../../lib/topic.h"
 #include "cluster.h"
@@ -215,29 +216,10 @@ static void check_signals(struct evloop *loop, void *ud)
 	}
 }
 
-static int read_secret(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return 0;
-}
-
 static int start_bus(struct confd *cd, char *err, size_t errlen)
 {
 	struct confd_opts *o = &cd->opts;
-	char password[512] = "", will_topic[VMC_TOPIC_MAX];
-	if (o->password_file && read_secret(o->password_file, password, sizeof password) < 0) {
-		snprintf(err, errlen, "password file %s: %s", o->password_file,
-		         errno ? strerror(errno) : "empty");
-		return -1;
-	}
+	char will_topic[VMC_TOPIC_MAX];
 	topic_fmt(will_topic, sizeof will_topic, o->cluster, "confd/%s/state", o->name);
 	cJSON *will = msg_new(cd->sender, confd_now());
 	cJSON_AddStringToObject(will, "state", "offline");
@@ -247,7 +229,6 @@ static int start_bus(struct confd *cd, char *err, size_t errlen)
 	    .url = o->broker.text,
 	    .client_id = cd->client_id,
 	    .username = o->user,
-	    .password = o->password_file ? password : NULL,
 	    .cafile = o->cafile,
 	    .certfile = o->certfile,
 	    .keyfile = o->keyfile,
@@ -260,9 +241,8 @@ static int start_bus(struct confd *cd, char *err, size_t errlen)
 	    .on_message = on_message,
 	    .ud = cd,
 	};
-	cd->bus = bus_new(cd->loop, &bo, err, errlen);
+	cd->bus = pwfile_bus_new(cd->loop, &bo, o->password_file, err, errlen);
 	free(will_text);
-	explicit_bzero(password, sizeof password);
 	return cd->bus ? bus_start(cd->bus) : -1;
 }
 

@@ -18,6 +18,7 @@
 #include "../../lib/conf.h"
 #include "../../lib/evloop.h"
 #include "../../lib/log.h"
+#include "../../lib/pwfile.h"
 #include "../../lib/msg.h"
 #include "../../lib/sdnotify.h"
 #include "../../lib/topic.h"
@@ -210,20 +211,7 @@ static int run_once(struct guestd *g)
 static int start_bus(struct guestd *g, char *err, size_t errlen)
 {
 	struct guestd_opts *o = &g->opts;
-	char password[512] = "", will_topic[VMC_TOPIC_MAX], client_id[VMC_NAME_MAX + 16];
-	if (o->password_file) {
-		int fd = open(o->password_file, O_RDONLY | O_CLOEXEC);
-		ssize_t n = fd >= 0 ? read(fd, password, sizeof password - 1) : -1;
-		if (fd >= 0)
-			close(fd);
-		if (n <= 0) {
-			snprintf(err, errlen, "password file %s: empty or unreadable",
-			         o->password_file);
-			return -1;
-		}
-		password[n] = '\0';
-		password[strcspn(password, "\r\n")] = '\0';
-	}
+	char will_topic[VMC_TOPIC_MAX], client_id[VMC_NAME_MAX + 16];
 	topic_fmt(will_topic, sizeof will_topic, o->cluster, "guest/%s/state", g->vm);
 	snprintf(client_id, sizeof client_id, "guest-%s", g->vm);
 	cJSON *will = msg_new(g->sender, evloop_wall_ms());
@@ -234,7 +222,6 @@ static int start_bus(struct guestd *g, char *err, size_t errlen)
 	    .url = o->broker.text,
 	    .client_id = client_id,
 	    .username = o->user,
-	    .password = o->password_file ? password : NULL,
 	    .cafile = o->cafile,
 	    .certfile = o->certfile,
 	    .keyfile = o->keyfile,
@@ -246,9 +233,8 @@ static int start_bus(struct guestd *g, char *err, size_t errlen)
 	    .on_connect = on_connect,
 	    .ud = g,
 	};
-	g->bus = bus_new(g->loop, &bo, err, errlen);
+	g->bus = pwfile_bus_new(g->loop, &bo, o->password_file, err, errlen);
 	free(will_text);
-	explicit_bzero(password, sizeof password);
 	return g->bus ? bus_start(g->bus) : -1;
 }
 

@@ -10,6 +10,7 @@
 #include "../../lib/evloop.h"
 #include "../../lib/idcache.h"
 #include "../../lib/log.h"
+#include "../../lib/pwfile.h"
 #include "../../lib/rules.h"
 #include "../../lib/sdnotify.h"
 #include "../../lib/topic.h"
@@ -382,24 +383,6 @@ static int load_config_file(struct hostd_opts *o, const char *path, struct conf 
 	return bad ? -1 : 0;
 }
 
-static int read_secret_file(const char *path, char *buf, size_t len, char *err, size_t errlen)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	ssize_t n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0) {
-		snprintf(err, errlen, "%s: empty or unreadable", path);
-		return -1;
-	}
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return 0;
-}
-
 /* mkdir -p for the state directory. */
 static int make_dirs(const char *path, char *err, size_t errlen)
 {
@@ -715,10 +698,6 @@ int main(int argc, char **argv)
 	if (!h.ids || !h.loop)
 		fatalx("out of memory");
 
-	char password[512] = "";
-	if (o->password_file && read_secret_file(o->password_file, password, sizeof(password), err,
-						 sizeof(err)) < 0)
-		fatalx("password file: %s", err);
 	char will_topic[VMC_TOPIC_MAX];
 	topic_fmt(will_topic, sizeof(will_topic), o->cluster, "host/%s/state", o->name);
 	cJSON *will = msg_new(h.sender, evloop_wall_ms());
@@ -733,7 +712,6 @@ int main(int argc, char **argv)
 		.url = o->broker,
 		.client_id = client_id,
 		.username = o->user,
-		.password = o->password_file ? password : NULL,
 		.cafile = o->cafile,
 		.certfile = o->certfile,
 		.keyfile = o->keyfile,
@@ -746,9 +724,8 @@ int main(int argc, char **argv)
 		.on_message = on_message,
 		.ud = &h,
 	};
-	h.bus = bus_new(h.loop, &bo, err, sizeof(err));
+	h.bus = pwfile_bus_new(h.loop, &bo, o->password_file, err, sizeof(err));
 	free(will_text);
-	explicit_bzero(password, sizeof(password));
 	if (!h.bus)
 		fatalx("%s", err);
 	if (hostd_guests_start(&h) < 0 || hostd_vmjobs_start(&h) < 0)

@@ -4,6 +4,7 @@
 #include "../../lib/bus.h"
 #include "../../lib/evloop.h"
 #include "../../lib/log.h"
+#include "../../lib/pwfile.h"
 #include "../../lib/topic.h"
 
 #include <errno.h>
@@ -112,24 +113,6 @@ int client_fail_status(const struct client *c)
 	}
 }
 
-static int read_password(const char *path, char *buf, size_t len, char *err, size_t errlen)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "password file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	ssize_t n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0) {
-		snprintf(err, errlen, "password file %s is empty", path);
-		return -1;
-	}
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return 0;
-}
-
 static int stopped(const struct client *c)
 {
 	return c->opts.stop && *c->opts.stop;
@@ -155,15 +138,10 @@ int client_open(struct client *c, const struct client_opts *o, char *err, size_t
 	c->states = cJSON_CreateObject();
 	c->loads = cJSON_CreateObject();
 	c->loop = evloop_new();
-	char password[512];
-	if (o->password_file && read_password(o->password_file, password, sizeof(password), err,
-					      errlen) < 0)
-		return -1;
 	struct bus_opts bo = {
 	    .url = o->broker,
 	    .client_id = c->id,
 	    .username = o->user,
-	    .password = o->password_file ? password : NULL,
 	    .cafile = o->cafile,
 	    .certfile = o->certfile,
 	    .keyfile = o->keyfile,
@@ -174,7 +152,7 @@ int client_open(struct client *c, const struct client_opts *o, char *err, size_t
 	    .on_refused = client_on_refused,
 	    .ud = c,
 	};
-	c->bus = bus_new(c->loop, &bo, err, errlen);
+	c->bus = pwfile_bus_new(c->loop, &bo, o->password_file, err, errlen);
 	if (!c->bus)
 		return -1;
 	bus_subscribe(c->bus, c->reply_topic, 1);

@@ -22,6 +22,7 @@
 #include "../../lib/conf.h"
 #include "../../lib/evloop.h"
 #include "../../lib/log.h"
+#include "../../lib/pwfile.h"
 #include "../../lib/topic.h"
 #include "app.h"
 
@@ -412,21 +413,6 @@ static int parse_args(struct vmtop_opts *o, int argc, char **argv, struct conf *
 	return rc == 0 && check_only ? -1 : rc; /* -n: the settings are fine; stop here */
 }
 
-static int read_password(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	if (!f || !fgets(buf, (int)len, f)) {
-		fprintf(stderr, "vmtop-cluster: password file %s: %s\n", path,
-		        f ? "empty" : strerror(errno));
-		if (f)
-			fclose(f);
-		return -1;
-	}
-	fclose(f);
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return 0;
-}
-
 /* Applies --filter, --sort and --view to the UI. Returns 0, or -1 (message printed). */
 static int ui_setup(struct vmtop *t)
 {
@@ -470,7 +456,7 @@ static void on_connect_failed(struct bus *b, enum bus_fail kind, const char *why
 	t->bus_final |= !again;
 }
 
-static int bus_setup(struct vmtop *t, char *password, size_t pwlen)
+static int bus_setup(struct vmtop *t)
 {
 	static const struct {
 		const char *rest;
@@ -492,13 +478,10 @@ static int bus_setup(struct vmtop *t, char *password, size_t pwlen)
 	topic_fmt(t->reply_topic, sizeof(t->reply_topic), t->o.cluster, "reply/%s", t->client_id);
 	topic_fmt(t->sync_topic, sizeof(t->sync_topic), t->o.cluster, "reply/%s/sync",
 	          t->client_id);
-	if (t->o.password_file && read_password(t->o.password_file, password, pwlen) < 0)
-		return -1;
 	struct bus_opts bo = {
 	    .url = t->o.broker,
 	    .client_id = t->client_id,
 	    .username = t->o.user,
-	    .password = t->o.password_file ? password : NULL,
 	    .cafile = t->o.cafile,
 	    .certfile = t->o.certfile,
 	    .keyfile = t->o.keyfile,
@@ -511,7 +494,8 @@ static int bus_setup(struct vmtop *t, char *password, size_t pwlen)
 	    .ud = t,
 	};
 	t->loop = evloop_new();
-	t->bus = t->loop ? bus_new(t->loop, &bo, err, sizeof(err)) : NULL;
+	t->bus =
+	    t->loop ? pwfile_bus_new(t->loop, &bo, t->o.password_file, err, sizeof(err)) : NULL;
 	if (!t->bus) {
 		fprintf(stderr, "vmtop-cluster: %s\n", t->loop ? err : "out of memory");
 		return -1;
@@ -531,7 +515,6 @@ int main(int argc, char **argv)
 {
 	struct vmtop t;
 	struct conf *conf = NULL;
-	char password[512];
 	int rc;
 	memset(&t, 0, sizeof(t));
 	t.o.broker_list.text = "mqtt://127.0.0.1:1883";
@@ -562,7 +545,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	t.start_ms = evloop_mono_ms();
-	if (bus_setup(&t, password, sizeof(password)) < 0) {
+	if (bus_setup(&t) < 0) {
 		rc = EXIT_USAGE;
 		goto out;
 	}
