@@ -14,11 +14,11 @@
 #include <unistd.h>
 
 #include "../../lib/bus.h"
+#include "../../lib/busconn.h"
 #include "../../lib/cliopts.h"
 #include "../../lib/conf.h"
 #include "../../lib/evloop.h"
 #include "../../lib/log.h"
-#include "../../lib/pwfile.h"
 #include "../../lib/msg.h"
 #include "../../lib/sdnotify.h"
 #include "../../lib/topic.h"
@@ -40,8 +40,8 @@ static void on_signal(int sig)
 struct guestd_opts {
 	struct cliopts_list broker;
 	const char *name, *cluster, *proc, *disk, *xenbus;
-	const char *cafile, *certfile, *keyfile, *user, *password_file;
-	int protocol, keepalive, once;
+	struct busconn_opts conn; /* TLS, credentials, MQTT version and keepalive */
+	int once;
 	double interval_s;
 };
 
@@ -67,13 +67,8 @@ static const struct cliopts_def settings[] = {
     {"proc", CLIOPTS_STR, S(proc), 0, 0, "where /proc is (default /proc)"},
     {"disk", CLIOPTS_STR, S(disk), 0, 0, "file system whose use is reported (default /)"},
     {"xenbus", CLIOPTS_STR, S(xenbus), 0, 0, "xenbus device (default /dev/xen/xenbus)"},
-    {"cafile", CLIOPTS_STR, S(cafile), 0, 0, "TLS CA certificate"},
-    {"cert", CLIOPTS_STR, S(certfile), 0, 0, "TLS client certificate"},
-    {"key", CLIOPTS_STR, S(keyfile), 0, 0, "TLS client key"},
-    {"user", CLIOPTS_STR, S(user), 0, 0, "broker user"},
-    {"password-file", CLIOPTS_STR, S(password_file), 0, 0, "file holding the broker password"},
-    {"protocol", CLIOPTS_PROTO, S(protocol), 0, 0, "5, 3.1.1 or auto"},
-    {"keepalive", CLIOPTS_INT, S(keepalive), 1, 3600, "MQTT keepalive, seconds"},
+    BUSCONN_CLIOPTS(struct guestd_opts, conn),
+    BUSCONN_CLIOPT_KEEPALIVE(struct guestd_opts, conn),
     {"once", CLIOPTS_FLAG, S(once), 0, 0, "print one load as JSON and exit (no broker)"},
     {"log-level", CLIOPTS_LOGLEVEL, 0, 0, 0, "error, warn, info or debug"},
 };
@@ -216,25 +211,15 @@ static int start_bus(struct guestd *g, char *err, size_t errlen)
 	snprintf(client_id, sizeof client_id, "guest-%s", g->vm);
 	cJSON *will = msg_new(g->sender, evloop_wall_ms());
 	cJSON_AddStringToObject(will, "state", "offline");
-	char *will_text = msg_print(will);
-	cJSON_Delete(will);
 	struct bus_opts bo = {
-	    .url = o->broker.text,
 	    .client_id = client_id,
-	    .username = o->user,
-	    .cafile = o->cafile,
-	    .certfile = o->certfile,
-	    .keyfile = o->keyfile,
-	    .keepalive = o->keepalive,
-	    .protocol = o->protocol,
 	    .will_topic = will_topic,
-	    .will_payload = will_text,
 	    .will_retain = 1,
 	    .on_connect = on_connect,
 	    .ud = g,
 	};
-	g->bus = pwfile_bus_new(g->loop, &bo, o->password_file, err, errlen);
-	free(will_text);
+	g->bus = busconn_new(g->loop, o->broker.text, &o->conn, &bo, will, err, errlen);
+	cJSON_Delete(will);
 	return g->bus ? bus_start(g->bus) : -1;
 }
 
@@ -247,7 +232,7 @@ int main(int argc, char **argv)
 	    .cluster = "default",
 	    .proc = "/proc",
 	    .disk = "/",
-	    .keepalive = 10,
+	    .conn = {.keepalive = 10},
 	    .interval_s = 2,
 	};
 	log_init("vmc-guestd", LOG_LVL_INFO);

@@ -6,11 +6,11 @@
 #include "statelock.h"
 #include "guests.h"
 
+#include "../../lib/busconn.h"
 #include "../../lib/conf.h"
 #include "../../lib/evloop.h"
 #include "../../lib/idcache.h"
 #include "../../lib/log.h"
-#include "../../lib/pwfile.h"
 #include "../../lib/rules.h"
 #include "../../lib/sdnotify.h"
 #include "../../lib/topic.h"
@@ -704,28 +704,27 @@ int main(int argc, char **argv)
 	cJSON_AddStringToObject(will, "state", "offline");
 	cJSON_AddNumberToObject(will, "session", (double)h.session);
 	cJSON_AddStringToObject(will, "reason", "connection lost");
-	char *will_text = msg_print(will);
-	cJSON_Delete(will);
 	char client_id[VMC_NAME_MAX + 16];
 	snprintf(client_id, sizeof(client_id), "host-%s", o->name);
-	struct bus_opts bo = {
-		.url = o->broker,
-		.client_id = client_id,
-		.username = o->user,
+	struct busconn_opts conn = {
 		.cafile = o->cafile,
 		.certfile = o->certfile,
 		.keyfile = o->keyfile,
-		.keepalive = o->keepalive,
+		.user = o->user,
+		.password_file = o->password_file,
 		.protocol = o->protocol,
+		.keepalive = o->keepalive,
+	};
+	struct bus_opts bo = {
+		.client_id = client_id,
 		.will_topic = will_topic,
-		.will_payload = will_text,
 		.will_retain = 1,
 		.on_connect = on_connect,
 		.on_message = on_message,
 		.ud = &h,
 	};
-	h.bus = pwfile_bus_new(h.loop, &bo, o->password_file, err, sizeof(err));
-	free(will_text);
+	h.bus = busconn_new(h.loop, o->broker, &conn, &bo, will, err, sizeof(err));
+	cJSON_Delete(will);
 	if (!h.bus)
 		fatalx("%s", err);
 	if (hostd_guests_start(&h) < 0 || hostd_vmjobs_start(&h) < 0)

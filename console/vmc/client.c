@@ -4,7 +4,6 @@
 #include "../../lib/bus.h"
 #include "../../lib/evloop.h"
 #include "../../lib/log.h"
-#include "../../lib/pwfile.h"
 #include "../../lib/topic.h"
 
 #include <errno.h>
@@ -98,7 +97,7 @@ static int client_connect_hopeless(const struct client *c)
 		return 0;
 	if (c->connect_failures > c->closed_failures)
 		return 1;
-	return c->closed_failures >= (c->opts.protocol == 0 ? 2 : 1);
+	return c->closed_failures >= (c->opts.conn.protocol == 0 ? 2 : 1);
 }
 
 int client_fail_status(const struct client *c)
@@ -139,20 +138,13 @@ int client_open(struct client *c, const struct client_opts *o, char *err, size_t
 	c->loads = cJSON_CreateObject();
 	c->loop = evloop_new();
 	struct bus_opts bo = {
-	    .url = o->broker,
 	    .client_id = c->id,
-	    .username = o->user,
-	    .cafile = o->cafile,
-	    .certfile = o->certfile,
-	    .keyfile = o->keyfile,
-	    .keepalive = 10,
-	    .protocol = o->protocol,
 	    .on_message = client_on_message,
 	    .on_connect_failed = client_on_connect_failed,
 	    .on_refused = client_on_refused,
 	    .ud = c,
 	};
-	c->bus = pwfile_bus_new(c->loop, &bo, o->password_file, err, errlen);
+	c->bus = busconn_new(c->loop, o->broker, &o->conn, &bo, NULL, err, errlen);
 	if (!c->bus)
 		return -1;
 	bus_subscribe(c->bus, c->reply_topic, 1);

@@ -837,9 +837,9 @@ static int load_config(struct vmc_args *a, const char *path, struct conf **out)
 	}
 	static const char *keys[] = {"cluster", "cafile", "cert", "key", "user", "password-file",
 				     "timeout"};
-	const char **dst[] = {&a->copts.cluster, &a->copts.cafile,
-			      &a->copts.certfile, &a->copts.keyfile, &a->copts.user,
-			      &a->copts.password_file, NULL};
+	const char **dst[] = {&a->copts.cluster, &a->copts.conn.cafile, &a->copts.conn.certfile,
+			      &a->copts.conn.keyfile, &a->copts.conn.user,
+			      &a->copts.conn.password_file, NULL};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		const char *v;
 		if (conf_get_str(*out, "", NULL, keys[i], &v, err, sizeof(err)) != 0)
@@ -888,11 +888,11 @@ int main(int argc, char **argv)
 		}
 		case O_CLUSTER: a.copts.cluster = optarg; break;
 		case O_JSON: a.json = 1; break;
-		case O_CAFILE: a.copts.cafile = optarg; break;
-		case O_CERT: a.copts.certfile = optarg; break;
-		case O_KEY: a.copts.keyfile = optarg; break;
-		case O_USER: a.copts.user = optarg; break;
-		case O_PASSWORD_FILE: a.copts.password_file = optarg; break;
+		case O_CAFILE: a.copts.conn.cafile = optarg; break;
+		case O_CERT: a.copts.conn.certfile = optarg; break;
+		case O_KEY: a.copts.conn.keyfile = optarg; break;
+		case O_USER: a.copts.conn.user = optarg; break;
+		case O_PASSWORD_FILE: a.copts.conn.password_file = optarg; break;
 		case O_HOST: a.host = optarg; break;
 		case O_TAGS: a.tags = optarg; break;
 		case O_CONFIG: a.config_file = optarg; break;
@@ -907,11 +907,11 @@ int main(int argc, char **argv)
 			break;
 		case O_PROTOCOL:
 			if (!strcmp(optarg, "5"))
-				a.copts.protocol = 5;
+				a.copts.conn.protocol = 5;
 			else if (!strcmp(optarg, "3.1.1") || !strcmp(optarg, "4"))
-				a.copts.protocol = 4;
+				a.copts.conn.protocol = 4;
 			else if (!strcmp(optarg, "auto"))
-				a.copts.protocol = 0;
+				a.copts.conn.protocol = 0;
 			else {
 				fprintf(stderr, "vmc: --protocol: expected 5, 3.1.1 or auto\n");
 				return EXIT_USAGE;

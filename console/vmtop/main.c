@@ -22,7 +22,6 @@
 #include "../../lib/conf.h"
 #include "../../lib/evloop.h"
 #include "../../lib/log.h"
-#include "../../lib/pwfile.h"
 #include "../../lib/topic.h"
 #include "app.h"
 
@@ -309,12 +308,7 @@ static const struct cliopts_def opt_defs[] = {
     OPT("sort", CLIOPTS_STR, sort, 0, 0, "initial sort column"),
     OPT("mono", CLIOPTS_FLAG, mono, 0, 0, "no colours"),
     OPT("timeout", CLIOPTS_NUM, timeout_s, 0.1, 3600, "seconds to wait for a reply (10)"),
-    OPT("protocol", CLIOPTS_PROTO, protocol, 0, 0, "MQTT 5, 3.1.1 or auto"),
-    OPT("cafile", CLIOPTS_STR, cafile, 0, 0, "TLS CA certificate"),
-    OPT("cert", CLIOPTS_STR, certfile, 0, 0, "TLS client certificate"),
-    OPT("key", CLIOPTS_STR, keyfile, 0, 0, "TLS client key"),
-    OPT("user", CLIOPTS_STR, user, 0, 0, "broker user"),
-    OPT("password-file", CLIOPTS_STR, password_file, 0, 0, "file holding the password"),
+    BUSCONN_CLIOPTS(struct vmtop_opts, conn),
     OPT("log", CLIOPTS_STR, log_file, 0, 0, "file for warnings while the screen is up"),
 };
 #define NOPTS (sizeof(opt_defs) / sizeof(opt_defs[0]))
@@ -451,7 +445,7 @@ static int ui_setup(struct vmtop *t)
 static void on_connect_failed(struct bus *b, enum bus_fail kind, const char *why, void *ud)
 {
 	struct vmtop *t = ud;
-	int again = kind == BUS_FAIL_CLOSED && t->o.protocol == 0 && !t->bus_why[0];
+	int again = kind == BUS_FAIL_CLOSED && t->o.conn.protocol == 0 && !t->bus_why[0];
 	snprintf(t->bus_why, sizeof(t->bus_why), "%s", why);
 	t->bus_final |= !again;
 }
@@ -479,14 +473,7 @@ static int bus_setup(struct vmtop *t)
 	topic_fmt(t->sync_topic, sizeof(t->sync_topic), t->o.cluster, "reply/%s/sync",
 	          t->client_id);
 	struct bus_opts bo = {
-	    .url = t->o.broker,
 	    .client_id = t->client_id,
-	    .username = t->o.user,
-	    .cafile = t->o.cafile,
-	    .certfile = t->o.certfile,
-	    .keyfile = t->o.keyfile,
-	    .keepalive = 10,
-	    .protocol = t->o.protocol,
 	    .on_connect = on_connect,
 	    .on_disconnect = on_disconnect,
 	    .on_message = on_message,
@@ -494,8 +481,9 @@ static int bus_setup(struct vmtop *t)
 	    .ud = t,
 	};
 	t->loop = evloop_new();
-	t->bus =
-	    t->loop ? pwfile_bus_new(t->loop, &bo, t->o.password_file, err, sizeof(err)) : NULL;
+	t->bus = t->loop
+	             ? busconn_new(t->loop, t->o.broker, &t->o.conn, &bo, NULL, err, sizeof(err))
+	             : NULL;
 	if (!t->bus) {
 		fprintf(stderr, "vmtop-cluster: %s\n", t->loop ? err : "out of memory");
 		return -1;

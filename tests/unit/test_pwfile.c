@@ -1,6 +1,7 @@
 /* test_pwfile.c - the password-file reader every program uses: the first line of a file or a
  * pipe, and each hostile file (missing, a directory, empty, an empty first line, too long,
- * holding a NUL byte, endless) refused with its name and the reason, nothing of it kept. */
+ * holding a NUL byte, endless) refused with its name and the reason, nothing of it kept; and
+ * the bus made from the common broker settings (busconn_new) with it. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "../../lib/bus.h"
+#include "../../lib/busconn.h"
 #include "../../lib/evloop.h"
 #include "../../lib/pwfile.h"
 
@@ -180,12 +182,47 @@ static void test_bus_new(void **state)
 	evloop_free(loop);
 }
 
+/* busconn_new takes the broker, TLS, credentials and keepalive from the common settings */
+static void test_busconn(void **state)
+{
+	char err[512], want[512];
+	struct evloop *loop = evloop_new();
+	assert_non_null(loop);
+	struct bus_opts bo = {.client_id = "test", .url = "ignored", .will_topic = "t/state"};
+	struct busconn_opts c = {.user = "u", .password_file = path};
+	put("pw\n", 3);
+	cJSON *will = cJSON_CreateObject();
+	cJSON_AddStringToObject(will, "state", "offline");
+	struct bus *b = busconn_new(loop, "mqtt://127.0.0.1:1", &c, &bo, will, err, sizeof err);
+	assert_non_null(b);
+	assert_string_equal(bus_client_id(b), "test");
+	bus_free(b);
+	cJSON_Delete(will);
+	unlink(path);
+	assert_null(busconn_new(loop, "mqtt://127.0.0.1:1", &c, &bo, NULL, err, sizeof err));
+	snprintf(want, sizeof want, "password file %s: No such file or directory", path);
+	assert_string_equal(err, want);
+	c.password_file = NULL;
+	c.keepalive = 3;
+	assert_null(busconn_new(loop, "mqtt://127.0.0.1:1", &c, &bo, NULL, err, sizeof err));
+	assert_non_null(strstr(err, "keepalive 3 s"));
+	c.keepalive = 0;
+	assert_null(busconn_new(loop, "mqtts://127.0.0.1:1", &c, &bo, NULL, err, sizeof err));
+	assert_non_null(strstr(err, "a CA file (--cafile) is needed"));
+	c.cafile = "/nonexistent/ca.crt";
+	b = busconn_new(loop, "mqtts://127.0.0.1:1", &c, &bo, NULL, err, sizeof err);
+	if (b) /* the CA file is read when connecting, or refused here: either way no crash */
+		bus_free(b);
+	evloop_free(loop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_first_line), cmocka_unit_test(test_length),
 	    cmocka_unit_test(test_hostile),    cmocka_unit_test(test_unreadable),
 	    cmocka_unit_test(test_pipe),       cmocka_unit_test(test_bus_new),
+	    cmocka_unit_test(test_busconn),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
