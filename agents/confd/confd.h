@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "../../lib/bus.h"
+#include "../../lib/busconn.h"
 #include "../../lib/cliopts.h"
 #include "../../lib/msg.h"
 #include "../../lib/ratelog.h"
@@ -28,9 +29,7 @@ struct confd_opts {
 	const char *cluster;
 	const char *store;     /* the image store directory */
 	const char *templates; /* the templates directory */
-	const char *cafile, *certfile, *keyfile, *user, *password_file;
-	int protocol; /* 0 auto, 4, 5 */
-	int keepalive;
+	struct busconn_opts conn; /* TLS, credentials, MQTT version and keepalive */
 	double host_timeout_s; /* how long a host may take to answer */
 	int fetch_attempts;    /* transfers per download */
 	int workers;           /* jobs running at once */

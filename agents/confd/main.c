@@ -51,13 +51,8 @@ static const struct cliopts_def settings[] = {
     {"cluster", CLIOPTS_STR, S(cluster), 0, 0, "cluster name (default default)"},
     {"store", CLIOPTS_STR, S(store), 0, 0, "image store directory"},
     {"templates", CLIOPTS_STR, S(templates), 0, 0, "templates directory"},
-    {"cafile", CLIOPTS_STR, S(cafile), 0, 0, "TLS CA certificate"},
-    {"cert", CLIOPTS_STR, S(certfile), 0, 0, "TLS client certificate"},
-    {"key", CLIOPTS_STR, S(keyfile), 0, 0, "TLS client key"},
-    {"user", CLIOPTS_STR, S(user), 0, 0, "broker user"},
-    {"password-file", CLIOPTS_STR, S(password_file), 0, 0, "file holding the broker password"},
-    {"protocol", CLIOPTS_PROTO, S(protocol), 0, 0, "5, 3.1.1 or auto"},
-    {"keepalive", CLIOPTS_INT, S(keepalive), 1, 3600, "MQTT keepalive, seconds"},
+    BUSCONN_CLIOPTS(struct confd_opts, conn),
+    BUSCONN_CLIOPT_KEEPALIVE(struct confd_opts, conn),
     {"host-timeout", CLIOPTS_NUM, S(host_timeout_s), 0.1, 3600,
      "seconds a host may take to answer"},
     {"fetch-attempts", CLIOPTS_INT, S(fetch_attempts), 1, 100, "transfers per download"},
@@ -215,54 +210,23 @@ static void check_signals(struct evloop *loop, void *ud)
 	}
 }
 
-static int read_secret(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return 0;
-}
-
 static int start_bus(struct confd *cd, char *err, size_t errlen)
 {
 	struct confd_opts *o = &cd->opts;
-	char password[512] = "", will_topic[VMC_TOPIC_MAX];
-	if (o->password_file && read_secret(o->password_file, password, sizeof password) < 0) {
-		snprintf(err, errlen, "password file %s: %s", o->password_file,
-		         errno ? strerror(errno) : "empty");
-		return -1;
-	}
+	char will_topic[VMC_TOPIC_MAX];
 	topic_fmt(will_topic, sizeof will_topic, o->cluster, "confd/%s/state", o->name);
 	cJSON *will = msg_new(cd->sender, confd_now());
 	cJSON_AddStringToObject(will, "state", "offline");
-	char *will_text = msg_print(will);
-	cJSON_Delete(will);
 	struct bus_opts bo = {
-	    .url = o->broker.text,
 	    .client_id = cd->client_id,
-	    .username = o->user,
-	    .password = o->password_file ? password : NULL,
-	    .cafile = o->cafile,
-	    .certfile = o->certfile,
-	    .keyfile = o->keyfile,
-	    .keepalive = o->keepalive,
-	    .protocol = o->protocol,
 	    .will_topic = will_topic,
-	    .will_payload = will_text,
 	    .will_retain = 1,
 	    .on_connect = on_connect,
 	    .on_message = on_message,
 	    .ud = cd,
 	};
-	cd->bus = bus_new(cd->loop, &bo, err, errlen);
-	free(will_text);
-	explicit_bzero(password, sizeof password);
+	cd->bus = busconn_new(cd->loop, o->broker.text, &o->conn, &bo, will, err, errlen);
+	cJSON_Delete(will);
 	return cd->bus ? bus_start(cd->bus) : -1;
 }
 
@@ -308,7 +272,7 @@ static int check_options(const struct confd_opts *o, const struct conf *conf)
 		        err);
 		return -1;
 	}
-	if (o->shared && o->protocol == 4) {
+	if (o->shared && o->conn.protocol == 4) {
 		fprintf(stderr, "vmc-confd: --shared needs MQTT 5 shared subscriptions, which "
 		                "--protocol 3.1.1 does not have\n");
 		return -1;
@@ -348,7 +312,7 @@ int main(int argc, char **argv)
 	    .cluster = "default",
 	    .store = "/var/lib/vmcluster/store",
 	    .templates = "/etc/vmcluster/templates",
-	    .keepalive = 10,
+	    .conn = {.keepalive = 10},
 	    .host_timeout_s = 30,
 	    .fetch_attempts = 5,
 	    .workers = 4,

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../../lib/bus.h"
+#include "../../lib/busconn.h"
 #include "../../lib/cliopts.h"
 #include "../../lib/conf.h"
 #include "../../lib/evloop.h"
@@ -39,8 +40,8 @@ static void on_signal(int sig)
 struct guestd_opts {
 	struct cliopts_list broker;
 	const char *name, *cluster, *proc, *disk, *xenbus;
-	const char *cafile, *certfile, *keyfile, *user, *password_file;
-	int protocol, keepalive, once;
+	struct busconn_opts conn; /* TLS, credentials, MQTT version and keepalive */
+	int once;
 	double interval_s;
 };
 
@@ -66,13 +67,8 @@ static const struct cliopts_def settings[] = {
     {"proc", CLIOPTS_STR, S(proc), 0, 0, "where /proc is (default /proc)"},
     {"disk", CLIOPTS_STR, S(disk), 0, 0, "file system whose use is reported (default /)"},
     {"xenbus", CLIOPTS_STR, S(xenbus), 0, 0, "xenbus device (default /dev/xen/xenbus)"},
-    {"cafile", CLIOPTS_STR, S(cafile), 0, 0, "TLS CA certificate"},
-    {"cert", CLIOPTS_STR, S(certfile), 0, 0, "TLS client certificate"},
-    {"key", CLIOPTS_STR, S(keyfile), 0, 0, "TLS client key"},
-    {"user", CLIOPTS_STR, S(user), 0, 0, "broker user"},
-    {"password-file", CLIOPTS_STR, S(password_file), 0, 0, "file holding the broker password"},
-    {"protocol", CLIOPTS_PROTO, S(protocol), 0, 0, "5, 3.1.1 or auto"},
-    {"keepalive", CLIOPTS_INT, S(keepalive), 1, 3600, "MQTT keepalive, seconds"},
+    BUSCONN_CLIOPTS(struct guestd_opts, conn),
+    BUSCONN_CLIOPT_KEEPALIVE(struct guestd_opts, conn),
     {"once", CLIOPTS_FLAG, S(once), 0, 0, "print one load as JSON and exit (no broker)"},
     {"log-level", CLIOPTS_LOGLEVEL, 0, 0, 0, "error, warn, info or debug"},
 };
@@ -210,45 +206,20 @@ static int run_once(struct guestd *g)
 static int start_bus(struct guestd *g, char *err, size_t errlen)
 {
 	struct guestd_opts *o = &g->opts;
-	char password[512] = "", will_topic[VMC_TOPIC_MAX], client_id[VMC_NAME_MAX + 16];
-	if (o->password_file) {
-		int fd = open(o->password_file, O_RDONLY | O_CLOEXEC);
-		ssize_t n = fd >= 0 ? read(fd, password, sizeof password - 1) : -1;
-		if (fd >= 0)
-			close(fd);
-		if (n <= 0) {
-			snprintf(err, errlen, "password file %s: empty or unreadable",
-			         o->password_file);
-			return -1;
-		}
-		password[n] = '\0';
-		password[strcspn(password, "\r\n")] = '\0';
-	}
+	char will_topic[VMC_TOPIC_MAX], client_id[VMC_NAME_MAX + 16];
 	topic_fmt(will_topic, sizeof will_topic, o->cluster, "guest/%s/state", g->vm);
 	snprintf(client_id, sizeof client_id, "guest-%s", g->vm);
 	cJSON *will = msg_new(g->sender, evloop_wall_ms());
 	cJSON_AddStringToObject(will, "state", "offline");
-	char *will_text = msg_print(will);
-	cJSON_Delete(will);
 	struct bus_opts bo = {
-	    .url = o->broker.text,
 	    .client_id = client_id,
-	    .username = o->user,
-	    .password = o->password_file ? password : NULL,
-	    .cafile = o->cafile,
-	    .certfile = o->certfile,
-	    .keyfile = o->keyfile,
-	    .keepalive = o->keepalive,
-	    .protocol = o->protocol,
 	    .will_topic = will_topic,
-	    .will_payload = will_text,
 	    .will_retain = 1,
 	    .on_connect = on_connect,
 	    .ud = g,
 	};
-	g->bus = bus_new(g->loop, &bo, err, errlen);
-	free(will_text);
-	explicit_bzero(password, sizeof password);
+	g->bus = busconn_new(g->loop, o->broker.text, &o->conn, &bo, will, err, errlen);
+	cJSON_Delete(will);
 	return g->bus ? bus_start(g->bus) : -1;
 }
 
@@ -261,7 +232,7 @@ int main(int argc, char **argv)
 	    .cluster = "default",
 	    .proc = "/proc",
 	    .disk = "/",
-	    .keepalive = 10,
+	    .conn = {.keepalive = 10},
 	    .interval_s = 2,
 	};
 	log_init("vmc-guestd", LOG_LVL_INFO);

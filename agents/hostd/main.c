@@ -6,6 +6,7 @@
 #include "statelock.h"
 #include "guests.h"
 
+#include "../../lib/busconn.h"
 #include "../../lib/conf.h"
 #include "../../lib/evloop.h"
 #include "../../lib/idcache.h"
@@ -382,24 +383,6 @@ static int load_config_file(struct hostd_opts *o, const char *path, struct conf 
 	return bad ? -1 : 0;
 }
 
-static int read_secret_file(const char *path, char *buf, size_t len, char *err, size_t errlen)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	ssize_t n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0) {
-		snprintf(err, errlen, "%s: empty or unreadable", path);
-		return -1;
-	}
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return 0;
-}
-
 /* mkdir -p for the state directory. */
 static int make_dirs(const char *path, char *err, size_t errlen)
 {
@@ -697,44 +680,37 @@ static int check_opts(struct hostd_opts *o, const struct conf *conf, char *rules
 }
 
 /* The bus client, with the Last Will that turns this host offline. Returns 0, or -1
- * with err; exits if the password file cannot be read. */
+ * with err (a password file that cannot be read among them). */
 static int hostd_bus_new(struct hostd *h, char *err, size_t errlen)
 {
 	const struct hostd_opts *o = &h->opts;
-	char password[512] = "";
-	if (o->password_file &&
-	    read_secret_file(o->password_file, password, sizeof(password), err, errlen) < 0)
-		fatalx("password file: %s", err);
 	char will_topic[VMC_TOPIC_MAX];
 	topic_fmt(will_topic, sizeof(will_topic), o->cluster, "host/%s/state", o->name);
 	cJSON *will = msg_new(h->sender, evloop_wall_ms());
 	cJSON_AddStringToObject(will, "state", "offline");
 	cJSON_AddNumberToObject(will, "session", (double)h->session);
 	cJSON_AddStringToObject(will, "reason", "connection lost");
-	char *will_text = msg_print(will);
-	cJSON_Delete(will);
 	char client_id[VMC_NAME_MAX + 16];
 	snprintf(client_id, sizeof(client_id), "host-%s", o->name);
-	struct bus_opts bo = {
-	    .url = o->broker,
-	    .client_id = client_id,
-	    .username = o->user,
-	    .password = o->password_file ? password : NULL,
-	    .cafile = o->cafile,
-	    .certfile = o->certfile,
-	    .keyfile = o->keyfile,
-	    .keepalive = o->keepalive,
-	    .protocol = o->protocol,
-	    .will_topic = will_topic,
-	    .will_payload = will_text,
-	    .will_retain = 1,
-	    .on_connect = on_connect,
-	    .on_message = on_message,
-	    .ud = h,
+	struct busconn_opts conn = {
+		.cafile = o->cafile,
+		.certfile = o->certfile,
+		.keyfile = o->keyfile,
+		.user = o->user,
+		.password_file = o->password_file,
+		.protocol = o->protocol,
+		.keepalive = o->keepalive,
 	};
-	h->bus = bus_new(h->loop, &bo, err, errlen);
-	free(will_text);
-	explicit_bzero(password, sizeof(password));
+	struct bus_opts bo = {
+		.client_id = client_id,
+		.will_topic = will_topic,
+		.will_retain = 1,
+		.on_connect = on_connect,
+		.on_message = on_message,
+		.ud = h,
+	};
+	h->bus = busconn_new(h->loop, o->broker, &conn, &bo, will, err, errlen);
+	cJSON_Delete(will);
 	return h->bus ? 0 : -1;
 }
 

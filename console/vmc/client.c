@@ -97,7 +97,7 @@ static int client_connect_hopeless(const struct client *c)
 		return 0;
 	if (c->connect_failures > c->closed_failures)
 		return 1;
-	return c->closed_failures >= (c->opts.protocol == 0 ? 2 : 1);
+	return c->closed_failures >= (c->opts.conn.protocol == 0 ? 2 : 1);
 }
 
 int client_fail_status(const struct client *c)
@@ -110,24 +110,6 @@ int client_fail_status(const struct client *c)
 	default:
 		return 3;
 	}
-}
-
-static int read_password(const char *path, char *buf, size_t len, char *err, size_t errlen)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "password file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	ssize_t n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0) {
-		snprintf(err, errlen, "password file %s is empty", path);
-		return -1;
-	}
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return 0;
 }
 
 static int stopped(const struct client *c)
@@ -155,26 +137,14 @@ int client_open(struct client *c, const struct client_opts *o, char *err, size_t
 	c->states = cJSON_CreateObject();
 	c->loads = cJSON_CreateObject();
 	c->loop = evloop_new();
-	char password[512];
-	if (o->password_file && read_password(o->password_file, password, sizeof(password), err,
-					      errlen) < 0)
-		return -1;
 	struct bus_opts bo = {
-	    .url = o->broker,
 	    .client_id = c->id,
-	    .username = o->user,
-	    .password = o->password_file ? password : NULL,
-	    .cafile = o->cafile,
-	    .certfile = o->certfile,
-	    .keyfile = o->keyfile,
-	    .keepalive = 10,
-	    .protocol = o->protocol,
 	    .on_message = client_on_message,
 	    .on_connect_failed = client_on_connect_failed,
 	    .on_refused = client_on_refused,
 	    .ud = c,
 	};
-	c->bus = bus_new(c->loop, &bo, err, errlen);
+	c->bus = busconn_new(c->loop, o->broker, &o->conn, &bo, NULL, err, errlen);
 	if (!c->bus)
 		return -1;
 	bus_subscribe(c->bus, c->reply_topic, 1);

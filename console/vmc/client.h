@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 #include <signal.h>
 
+#include "../../lib/busconn.h"
 #include "../../lib/msg.h"
 
 struct evloop;
@@ -22,8 +23,7 @@ enum client_fail {
 struct client_opts {
 	const char *broker;
 	const char *cluster;
-	const char *cafile, *certfile, *keyfile, *user, *password_file;
-	int protocol;      /* 0 auto, 4, 5 */
+	struct busconn_opts conn; /* TLS, credentials, MQTT version (keepalive: the bus's) */
 	double timeout_s;  /* for connecting and for each reply */
 	/* set by the caller's signal handler: every wait ends early once it is non-zero */
 	volatile sig_atomic_t *stop;

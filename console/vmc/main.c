@@ -834,9 +834,9 @@ static int load_config(struct vmc_args *a, const char *path, struct conf **out)
 	}
 	static const char *keys[] = {"cluster", "cafile", "cert", "key", "user", "password-file",
 				     "timeout"};
-	const char **dst[] = {&a->copts.cluster, &a->copts.cafile,
-			      &a->copts.certfile, &a->copts.keyfile, &a->copts.user,
-			      &a->copts.password_file, NULL};
+	const char **dst[] = {&a->copts.cluster, &a->copts.conn.cafile, &a->copts.conn.certfile,
+			      &a->copts.conn.keyfile, &a->copts.conn.user,
+			      &a->copts.conn.password_file, NULL};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		const char *v;
 		if (conf_get_str(*out, "", NULL, keys[i], &v, err, sizeof(err)) != 0)
@@ -925,19 +925,19 @@ static int apply_option(struct vmc_args *a, int ch, const char *arg)
 		a->json = 1;
 		return -1;
 	case O_CAFILE:
-		a->copts.cafile = arg;
+		a->copts.conn.cafile = arg;
 		return -1;
 	case O_CERT:
-		a->copts.certfile = arg;
+		a->copts.conn.certfile = arg;
 		return -1;
 	case O_KEY:
-		a->copts.keyfile = arg;
+		a->copts.conn.keyfile = arg;
 		return -1;
 	case O_USER:
-		a->copts.user = arg;
+		a->copts.conn.user = arg;
 		return -1;
 	case O_PASSWORD_FILE:
-		a->copts.password_file = arg;
+		a->copts.conn.password_file = arg;
 		return -1;
 	case O_HOST:
 		a->host = arg;
@@ -964,7 +964,7 @@ static int apply_option(struct vmc_args *a, int ch, const char *arg)
 		a->wait_complete = 1;
 		return -1;
 	case O_PROTOCOL:
-		return parse_protocol(arg, &a->copts.protocol) < 0 ? EXIT_USAGE : -1;
+		return parse_protocol(arg, &a->copts.conn.protocol) < 0 ? EXIT_USAGE : -1;
 	case O_HOLD:
 	case O_TIMEOUT:
 	case O_MEMORY:

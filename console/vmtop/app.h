@@ -5,6 +5,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "../../lib/busconn.h"
 #include "../../lib/cliopts.h"
 #include "vmtop.h"
 
@@ -19,8 +20,7 @@ struct vmtop_opts {
 	struct cliopts_list broker_list;
 	const char *cluster;
 	const char *config;
-	const char *user, *password_file, *cafile, *certfile, *keyfile;
-	int protocol;  /* 0 auto, 4, 5 */
+	struct busconn_opts conn; /* TLS, credentials, MQTT version (keepalive: the bus's) */
 	int batch;     /* -b */
 	int json, csv; /* --json, --csv (either implies -b) */
 	enum batch_fmt fmt;

@@ -308,12 +308,7 @@ static const struct cliopts_def opt_defs[] = {
     OPT("sort", CLIOPTS_STR, sort, 0, 0, "initial sort column"),
     OPT("mono", CLIOPTS_FLAG, mono, 0, 0, "no colours"),
     OPT("timeout", CLIOPTS_NUM, timeout_s, 0.1, 3600, "seconds to wait for a reply (10)"),
-    OPT("protocol", CLIOPTS_PROTO, protocol, 0, 0, "MQTT 5, 3.1.1 or auto"),
-    OPT("cafile", CLIOPTS_STR, cafile, 0, 0, "TLS CA certificate"),
-    OPT("cert", CLIOPTS_STR, certfile, 0, 0, "TLS client certificate"),
-    OPT("key", CLIOPTS_STR, keyfile, 0, 0, "TLS client key"),
-    OPT("user", CLIOPTS_STR, user, 0, 0, "broker user"),
-    OPT("password-file", CLIOPTS_STR, password_file, 0, 0, "file holding the password"),
+    BUSCONN_CLIOPTS(struct vmtop_opts, conn),
     OPT("log", CLIOPTS_STR, log_file, 0, 0, "file for warnings while the screen is up"),
 };
 #define NOPTS (sizeof(opt_defs) / sizeof(opt_defs[0]))
@@ -412,21 +407,6 @@ static int parse_args(struct vmtop_opts *o, int argc, char **argv, struct conf *
 	return rc == 0 && check_only ? -1 : rc; /* -n: the settings are fine; stop here */
 }
 
-static int read_password(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	if (!f || !fgets(buf, (int)len, f)) {
-		fprintf(stderr, "vmtop-cluster: password file %s: %s\n", path,
-		        f ? "empty" : strerror(errno));
-		if (f)
-			fclose(f);
-		return -1;
-	}
-	fclose(f);
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return 0;
-}
-
 /* Applies --filter, --sort and --view to the UI. Returns 0, or -1 (message printed). */
 static int ui_setup(struct vmtop *t)
 {
@@ -465,12 +445,12 @@ static int ui_setup(struct vmtop *t)
 static void on_connect_failed(struct bus *b, enum bus_fail kind, const char *why, void *ud)
 {
 	struct vmtop *t = ud;
-	int again = kind == BUS_FAIL_CLOSED && t->o.protocol == 0 && !t->bus_why[0];
+	int again = kind == BUS_FAIL_CLOSED && t->o.conn.protocol == 0 && !t->bus_why[0];
 	snprintf(t->bus_why, sizeof(t->bus_why), "%s", why);
 	t->bus_final |= !again;
 }
 
-static int bus_setup(struct vmtop *t, char *password, size_t pwlen)
+static int bus_setup(struct vmtop *t)
 {
 	static const struct {
 		const char *rest;
@@ -492,18 +472,8 @@ static int bus_setup(struct vmtop *t, char *password, size_t pwlen)
 	topic_fmt(t->reply_topic, sizeof(t->reply_topic), t->o.cluster, "reply/%s", t->client_id);
 	topic_fmt(t->sync_topic, sizeof(t->sync_topic), t->o.cluster, "reply/%s/sync",
 	          t->client_id);
-	if (t->o.password_file && read_password(t->o.password_file, password, pwlen) < 0)
-		return -1;
 	struct bus_opts bo = {
-	    .url = t->o.broker,
 	    .client_id = t->client_id,
-	    .username = t->o.user,
-	    .password = t->o.password_file ? password : NULL,
-	    .cafile = t->o.cafile,
-	    .certfile = t->o.certfile,
-	    .keyfile = t->o.keyfile,
-	    .keepalive = 10,
-	    .protocol = t->o.protocol,
 	    .on_connect = on_connect,
 	    .on_disconnect = on_disconnect,
 	    .on_message = on_message,
@@ -511,7 +481,9 @@ static int bus_setup(struct vmtop *t, char *password, size_t pwlen)
 	    .ud = t,
 	};
 	t->loop = evloop_new();
-	t->bus = t->loop ? bus_new(t->loop, &bo, err, sizeof(err)) : NULL;
+	t->bus = t->loop
+	             ? busconn_new(t->loop, t->o.broker, &t->o.conn, &bo, NULL, err, sizeof(err))
+	             : NULL;
 	if (!t->bus) {
 		fprintf(stderr, "vmtop-cluster: %s\n", t->loop ? err : "out of memory");
 		return -1;
@@ -531,7 +503,6 @@ int main(int argc, char **argv)
 {
 	struct vmtop t;
 	struct conf *conf = NULL;
-	char password[512];
 	int rc;
 	memset(&t, 0, sizeof(t));
 	t.o.broker_list.text = "mqtt://127.0.0.1:1883";
@@ -562,7 +533,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	t.start_ms = evloop_mono_ms();
-	if (bus_setup(&t, password, sizeof(password)) < 0) {
+	if (bus_setup(&t) < 0) {
 		rc = EXIT_USAGE;
 		goto out;
 	}
