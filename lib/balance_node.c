@@ -613,6 +613,25 @@ void bn_migration_done(struct bnode *n, int64_t now, const char *vm, const char 
 
 /* --- offerer --------------------------------------------------------------------- */
 
+/* 0 if this host (h, its entry in the local view) can take none of the request's
+ * candidates whatever the target: it is not online, or its room is less than the least
+ * candidate's memory. The check saves bal_target, a pass over every VM of the cluster,
+ * on the hosts of a big cluster that are full. */
+static int may_take(const struct bal_host *h, const struct bp_help *r,
+                    const struct rule_settings *s)
+{
+	if (h->state != BAL_ONLINE)
+		return 0;
+	int64_t least = INT64_MAX;
+	for (size_t i = 0; i < r->ncands && i < BAL_MAX_CANDS; i++) {
+		if (r->cands[i].mem_mb < 0)
+			return 1; /* a unit's memory is then not bounded by its least member's */
+		if (r->cands[i].mem_mb < least)
+			least = r->cands[i].mem_mb;
+	}
+	return bal_host_room_mb(h, s) >= least;
+}
+
 static void on_help(struct bnode *n, int64_t now, const struct bp_help *h, const struct bal_view *v)
 {
 	if (strcmp(h->requester, n->host) == 0 || bp_table_has(&n->table, h->requester, h->seq))
@@ -637,6 +656,10 @@ static void on_help(struct bnode *n, int64_t now, const struct bp_help *h, const
 	                          h->ncands,
 	                          h->mode == BAL_MODE_BALANCE ? h->load - h->excess / h->cpus : 0};
 	struct bal_take t;
+	if (!may_take(&lv.hosts[self], h, &n->s)) {
+		local_free(&lv, self);
+		return;
+	}
 	/* a host the consolidation plan empties gives, it does not take */
 	if (h->mode == BAL_MODE_CONSOLIDATE && should_empty(&lv, self, &n->s)) {
 		local_free(&lv, self);

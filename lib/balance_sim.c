@@ -395,6 +395,30 @@ static void sample(struct bsim *b, size_t i)
 	outputs(b, i);
 }
 
+/* The one host an offer, accept or release concerns (the requester of an offer or of a
+ * release by the offerer, the offerer of an accept or of a release by the requester),
+ * whose node alone acts on it: every other node parses it and drops it, which at
+ * hundreds of hosts would be most of the simulation's time. -1: every host (a help,
+ * or a message without that field, which every node then reports as malformed). */
+static int addressee(const struct bsim *b, enum bn_topic topic, const cJSON *m)
+{
+	const char *field = NULL;
+	if (topic == BN_OFFER) {
+		field = "requester";
+	} else if (topic == BN_ACCEPT) {
+		field = "offerer";
+	} else if (topic == BN_RELEASE) {
+		const cJSON *by = cJSON_GetObjectItemCaseSensitive(m, "by");
+		const char *who = cJSON_IsString(by) ? by->valuestring : by ? "" : "requester";
+		if (strcmp(who, "offerer") == 0)
+			field = "requester";
+		else if (strcmp(who, "requester") == 0)
+			field = "offerer";
+	}
+	const cJSON *f = field ? cJSON_GetObjectItemCaseSensitive(m, field) : NULL;
+	return cJSON_IsString(f) ? bal_view_find(&b->view, f->valuestring) : -1;
+}
+
 void bsim_run(struct bsim *b, int64_t until_ms)
 {
 	while (b->now < until_ms) {
@@ -419,7 +443,10 @@ void bsim_run(struct bsim *b, int64_t until_ms)
 			if (batch[i].at > b->now)
 				continue;
 			cJSON *j = cJSON_Parse(batch[i].text);
+			int only = addressee(b, batch[i].topic, j);
 			for (size_t h = 0; j && h < b->view.nhosts; h++) {
+				if (only >= 0 && h != (size_t)only)
+					continue;
 				bn_message(b->h[h].node, b->now, batch[i].topic, NULL, j, &b->view);
 				outputs(b, h);
 			}
