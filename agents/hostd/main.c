@@ -438,6 +438,7 @@ static void on_connect(struct bus *b, void *ud)
 	h->seen = NULL;
 	h->nseen = 0;
 	h->have_seen = 0;
+	hostd_summary_reset(h); /* and the summary: it may have been lost with them */
 	hostd_publish_load(h);
 	hostd_event(h, "host.online", NULL, NULL);
 	sdnotify_sendf("READY=1\nSTATUS=host %s online on %s", h->opts.name, h->opts.broker);
@@ -447,9 +448,12 @@ static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
 {
 	struct hostd *h = ud;
 	const char *rest = topic_rest(m->topic, h->opts.cluster);
-	if (rest && strncmp(rest, "cmd/host/", 9) == 0)
+	if (rest && strncmp(rest, "cmd/host/", 9) == 0) {
 		hostd_command(h, m);
-	else if (rest && topic_matches("guest/+/load", rest))
+		return;
+	}
+	h->rx++; /* what the agent reads of the cluster, its commands apart */
+	if (rest && topic_matches("guest/+/load", rest))
 		hostd_guests_message(h, m);
 	else if (rest) {
 		struct hostd_msg msg;
@@ -736,6 +740,7 @@ int main(int argc, char **argv)
 	bus_free(h.bus);
 	hostd_ha_stop(&h); /* its timers may run until the bus is flushed */
 	hostd_guests_stop(&h);
+	hostd_summary_free(&h);
 	hv_close(h.hv);
 	vmstore_close(h.store);
 	idcache_free(h.ids);
