@@ -17,7 +17,7 @@
 #define DRIFT_POINTS 1.0     /* load or cpu, % of the host */
 #define DRIFT_MEM_PERCENT 1  /* free memory, % of the total */
 #define DRIFT_MIN_SAMPLES 3  /* a drift waits this many samples after the last summary */
-#define REFRESH_MIN_MS 60000 /* the refresh period, at least */
+#define REFRESH_MIN_MS 120000 /* the refresh period, at least */
 /* and this per host: the cluster's refreshes reach each agent at most every 2 s */
 #define REFRESH_PER_HOST_MS 2000
 
@@ -48,7 +48,7 @@ static double num(const cJSON *o, const char *k)
 	return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
-/* The refresh period in real ms: at least a minute, and 2 s per host in the view. */
+/* The refresh period in real ms: at least 2 minutes, and 2 s per host in the view. */
 static int64_t refresh_ms(struct hostd *h)
 {
 	int64_t r = (int64_t)hostd_balancer_hosts(h) * REFRESH_PER_HOST_MS;

@@ -32,34 +32,39 @@ names() { # FROM TO
 all_online() { # N: vmc hosts lists N hosts, all online
 	[ "$(vmcc hosts --json | jq '[.[] | select(.state == "online")] | length')" = "$1" ]
 }
-# info HOST: "rx samples" from host.info
-info() {
-	vmcc call "cmd/host/$1" host.info '{}' 2>/dev/null |
-		jq -er '.result | "\(.rx) \(.samples)"'
-}
-# snap FILE HOSTS...: "host rx samples" lines
+# snap FILE HOSTS...: "host rx samples" lines, sorted, from host.info: the commands go out
+# at once and the replies are collected on one subscription
+SNAPS=0
 snap() {
-	local f=$1 h
+	local f=$1 h tag
 	shift
-	: >"$f"
-	for h in "$@"; do echo "$h $(info "$h")" >>"$f" || return 1; done
+	SNAPS=$((SNAPS + 1))
+	tag=snap$SNAPS
+	sub_start "$T/$tag.sub" "vmc/default/reply/$tag" || return 1
+	for h in "$@"; do
+		pub -t "vmc/default/cmd/host/$h" \
+			-m "{\"id\":\"$tag-$h\",\"op\":\"host.info\",\"reply_to\":\"vmc/default/reply/$tag\"}"
+	done
+	wait_until 60 sub_has "$T/$tag.sub" $#
+	local rc=$?
+	kill "$SUB_PID" 2>/dev/null
+	wait "$SUB_PID" 2>/dev/null
+	sub_payloads "$T/$tag.sub" | jq -r 'select(.ok) | .result | "\(.name) \(.rx) \(.samples)"' |
+		sort -u >"$f"
+	[ "$rc" = 0 ] && [ "$(wc -l <"$f")" = $# ]
 }
 # min_samples N HOSTS...: every host has published at least N samples
 min_samples() {
-	local n=$1 h s
+	local n=$1
 	shift
-	for h in "$@"; do
-		s=$(info "$h" | cut -d' ' -f2) || return 1
-		[ "${s:-0}" -ge "$n" ] || return 1
-	done
+	snap "$T/min" "$@" && awk -v n="$n" '$3 < n { bad = 1 } END { exit bad }' "$T/min"
 }
 # passed N FILE: every host of FILE has published N samples more since
 passed() {
-	local n=$1 h s now
-	while read -r h _ s; do
-		now=$(info "$h" | cut -d' ' -f2) || return 1
-		[ "$now" -ge $((s + n)) ] || return 1
-	done <"$2"
+	local hosts
+	read -ra hosts <<<"$(cut -d' ' -f1 "$2" | tr '\n' ' ')"
+	snap "$T/now" "${hosts[@]}" &&
+		join "$2" "$T/now" | awk -v n="$1" '$5 < $3 + n { bad = 1 } END { exit bad }'
 }
 # measure TAG HOSTS...: sets WORST (messages per sample of the worst agent), MEAN, PER_S
 measure() {
