@@ -15,6 +15,10 @@
 #include <string.h>
 
 #define DRIFT_POINTS 1.0     /* load or cpu, % of the host */
+#define DRIFT_BIG_POINTS 10.0 /* a move this large does not wait for the cluster's gap */
+/* and the gap after the last summary, per host in the view: each reader gets at most
+ * about ten drift summaries a second from the whole cluster */
+#define DRIFT_PER_HOST_MS 100
 #define DRIFT_MEM_PERCENT 1  /* free memory, % of the total */
 #define DRIFT_MIN_SAMPLES 3  /* a drift waits this many samples after the last summary */
 #define REFRESH_MIN_MS 120000 /* the refresh period, at least */
@@ -76,11 +80,13 @@ static int due(struct hostd *h, const struct summary *last, const struct summary
 	    last->nvms != cur->nvms || last->mout != cur->mout || last->min != cur->min ||
 	    cur->mout + cur->min > 0 || last->tail > 0)
 		return 1;
-	int drift = fabs(last->load - cur->load) >= DRIFT_POINTS ||
-	            fabs(last->cpu - cur->cpu) >= DRIFT_POINTS ||
+	double moved = fmax(fabs(last->load - cur->load), fabs(last->cpu - cur->cpu));
+	int drift = moved >= DRIFT_POINTS ||
 	            llabs(last->mem_free - cur->mem_free) * 100 >=
 	                (cur->mem_total > 0 ? cur->mem_total : 1) * DRIFT_MEM_PERCENT;
-	if (drift && last->samples + 1 >= DRIFT_MIN_SAMPLES)
+	int64_t gap = (int64_t)hostd_balancer_hosts(h) * DRIFT_PER_HOST_MS;
+	if (drift && last->samples + 1 >= DRIFT_MIN_SAMPLES &&
+	    (moved >= DRIFT_BIG_POINTS || now_ms - last->at_ms >= gap))
 		return 1;
 	return now_ms - last->at_ms >= refresh_ms(h) * (3 + phase(h, last->seq)) / 4;
 }
