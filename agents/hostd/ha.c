@@ -437,8 +437,7 @@ static void ha_watch_host(struct ha_ctx *a, const struct peer *p, int64_t now)
 	if (ha_live(p) && p->migrate_addr[0])
 		snprintf(w->addr, sizeof(w->addr), "%s", p->migrate_addr);
 	int64_t timeout = (int64_t)(a->h->opts.ha_timeout_s * 1000);
-	/* silent: no summary for twice the timeout, or twice the period it refreshes at */
-	int64_t silent = 2 * (timeout > p->refresh_ms ? timeout : p->refresh_ms);
+	int64_t silent = 2 * timeout; /* no load for twice the timeout */
 	int broker_dead = strcmp(p->state, "offline") == 0 ||
 	                  (ha_live(p) && p->have_load && now - p->load_rx > silent);
 	if (!broker_dead) {
@@ -536,7 +535,6 @@ void hostd_ha_message(struct hostd *h, struct hostd_msg *m)
 		a->policy_on = on;
 		return;
 	}
-	char vm[VMC_NAME_MAX + 1];
 	if (strncmp(m->rest, "host/", 5) != 0 ||
 	    topic_segment(m->rest, 1, host, sizeof(host)) < 0 ||
 	    topic_segment(m->rest, 2, kind, sizeof(kind)) < 0 ||
@@ -547,22 +545,17 @@ void hostd_ha_message(struct hostd *h, struct hostd_msg *m)
 		log_debug("ha: %s: %s", m->rest, m->err);
 		return; /* malformed: what was known of the host stays */
 	}
-	if (strcmp(kind, "vm") == 0) { /* host/<h>/vm/<vm>: the VMs each host has */
-		if (topic_segment(m->rest, 3, vm, sizeof(vm)) == 0 &&
-		    topic_segment(m->rest, 4, kind, sizeof(kind)) < 0) {
-			peers_on_vm(a->peers, host, vm, j);
-			bview_vm(a->view, host, vm, j, err, sizeof(err));
-		}
-	} else if (strcmp(kind, "state") == 0) {
+	if (strcmp(kind, "state") == 0) {
 		peers_on_state(a->peers, host, j);
 		if (j) {
 			const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "state");
 			bview_state(a->view, host,
 			            cJSON_IsString(st) ? st->valuestring : "offline");
 		}
-	} else if (strcmp(kind, "summary") == 0 && j) {
-		peers_on_summary(a->peers, host, j, evloop_mono_ms());
-		bview_summary(a->view, host, j, err, sizeof(err));
+	} else if (strcmp(kind, "load") == 0 && j) {
+		/* high availability still reads every host's full load (hostd_ha_connected) */
+		peers_on_load(a->peers, host, j, evloop_mono_ms());
+		bview_load(a->view, host, j, err, sizeof(err));
 	}
 }
 
