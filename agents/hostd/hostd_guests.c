@@ -1,5 +1,7 @@
-/* hostd_guests.c - the host agent's side of guest figures: subscribes to guest/+/load,
- * keeps the latest figures per VM (guests.c) and hands them to the VM records. */
+/* hostd_guests.c - the host agent's side of guest figures: subscribes to guest/<vm>/load
+ * of each VM it has (not guest/+/load: an agent reads what its own VMs say, whatever the
+ * size of the cluster), keeps the latest figures per VM (guests.c) and hands them to the
+ * VM records. */
 #include "guests.h"
 #include "hostd.h"
 
@@ -13,13 +15,31 @@
 
 int hostd_guests_start(struct hostd *h)
 {
-	char t[VMC_TOPIC_MAX];
 	h->guests = guests_new();
-	if (!h->guests)
-		return -1;
-	if (topic_fmt(t, sizeof t, h->opts.cluster, "guest/+/load") == 0)
-		bus_subscribe(h->bus, t, 0);
+	return h->guests ? 0 : -1;
+}
+
+/* 1 if a VM of that name is among list[0..n). */
+static int listed(const struct hostd_seen *list, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i].name, name) == 0)
+			return 1;
 	return 0;
+}
+
+void hostd_guests_follow(struct hostd *h, const struct hostd_seen *was, size_t nwas,
+                         const struct hostd_seen *now, size_t n)
+{
+	char t[VMC_TOPIC_MAX];
+	for (size_t i = 0; i < n; i++)
+		if (!listed(was, nwas, now[i].name) &&
+		    topic_fmt(t, sizeof t, h->opts.cluster, "guest/%s/load", now[i].name) == 0)
+			bus_subscribe(h->bus, t, 0);
+	for (size_t i = 0; i < nwas; i++)
+		if (!listed(now, n, was[i].name) &&
+		    topic_fmt(t, sizeof t, h->opts.cluster, "guest/%s/load", was[i].name) == 0)
+			bus_unsubscribe(h->bus, t);
 }
 
 void hostd_guests_message(struct hostd *h, const struct bus_msg *m)
