@@ -104,6 +104,8 @@ struct hostd {
 	void *migrate;  /* migration module's state (migrate.c) */
 	void *balancer; /* rule engine's state (balancer.c) */
 	void *guests;   /* guest figures (guests.c) */
+	char (*followed)[VMC_NAME_MAX + 1]; /* VMs whose guest/<vm>/load is subscribed */
+	size_t nfollowed;
 	void *vmjobs;   /* VM driver calls running on worker threads (vmjobs.c) */
 	void *holds;    /* manual holds of VMs (holds.c) */
 	struct ratelog forged; /* warnings of messages speaking for another sender */
@@ -193,11 +195,9 @@ cJSON *hostd_vm_json(struct hostd *h, const struct hv_vm *vm, const char *state_
 cJSON *hostd_vms_json(struct hostd *h, struct hv_host *hi, char *err, size_t errlen);
 
 /* --- hostd_guests.c: guest figures of this host's VMs only -------------------------- */
-/* The host's VMs were was[0..nwas) and are now[0..n): subscribes to guest/<vm>/load of
- * the VMs that came and unsubscribes from those that left. After a (re)connect was is
- * empty (nwas 0): every VM is subscribed again. */
-void hostd_guests_follow(struct hostd *h, const struct hostd_seen *was, size_t nwas,
-                         const struct hostd_seen *now, size_t n);
+/* The host's VMs are now[0..n): subscribes to guest/<vm>/load of the VMs that came and
+ * unsubscribes from those that left (the bus subscribes again after a reconnection). */
+void hostd_guests_follow(struct hostd *h, const struct hostd_seen *now, size_t n);
 
 /* --- summary.c: the compact host/<name>/summary peers read instead of the load -------- */
 /* After each load sample (load: the message just published; changed: VM records published

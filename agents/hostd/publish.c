@@ -281,7 +281,7 @@ static int remember_vms(struct hostd *h, const cJSON *vmarr)
 			gone++;
 		}
 	}
-	hostd_guests_follow(h, h->seen, h->have_seen ? h->nseen : 0, seen, n);
+	hostd_guests_follow(h, seen, n);
 	free(h->seen);
 	h->seen = seen;
 	h->nseen = n;
