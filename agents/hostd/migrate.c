@@ -405,9 +405,18 @@ int hostd_migrate_message(struct hostd *h, struct hostd_msg *msg)
 	if (strcmp(kind, "vm") == 0) { /* host/<h>/vm/<vm>: where each VM is */
 		char vm[VMC_NAME_MAX + 1];
 		const cJSON *j = msg->raw->len ? hostd_msg_json(msg) : NULL;
-		if (topic_segment(rest, 3, vm, sizeof(vm)) == 0 &&
-		    topic_segment(rest, 4, kind, sizeof(kind)) < 0 && (j || !msg->raw->len))
-			peers_on_vm(m->peers, host, vm, j);
+		if (topic_segment(rest, 3, vm, sizeof(vm)) < 0 ||
+		    topic_segment(rest, 4, kind, sizeof(kind)) == 0 || (!j && msg->raw->len))
+			return 0;
+		/* a retained record of ours for a VM we do not have (it left while we were
+		 * down, or before a restart): cleared, or peers would count it here for ever */
+		if (j && msg->raw->retain && strcmp(host, h->opts.name) == 0 &&
+		    mig_vm_lookup(h, vm, NULL, NULL, 0) == 0) {
+			log_info("vm %s: clearing our stale record (the VM is not here)", vm);
+			hostd_publish_vm_gone(h, vm);
+			return 0;
+		}
+		peers_on_vm(m->peers, host, vm, j);
 		return 0;
 	}
 	if (!is_state && strcmp(kind, "summary") != 0)

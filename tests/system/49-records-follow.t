@@ -7,7 +7,7 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/migrate.sh"
 harness_init
-plan 5
+plan 6
 
 harness_start_broker
 mig_setup
@@ -40,3 +40,17 @@ r1=$(rx h1)
 for _ in $(seq 30); do guest; done
 d1=$(($(rx h1) - r1))
 ok $((d1 < 30 ? 0 : 1)) "and no longer h1 ($d1 messages while 30 guest reports went out)"
+
+# a record of h1 for a VM it does not have (it left while the agent was down)
+pub -r -t vmc/default/host/h1/vm/ghost \
+	-m '{"v":1,"from":"host/h1","ts":1,"name":"ghost","host":"h1","state":"running","vcpus":1,"mem_mb":256}'
+harness_kill_host h1
+mig_start_host h1 --memory 4096
+harness_wait_host h1 online
+ghosts() {
+	timeout 10 mosquitto_sub -p "$BROKER_PORT" -h 127.0.0.1 -t 'vmc/default/host/+/vm/ghost' \
+		--retained-only -W 2 2>/dev/null | grep -c ghost
+}
+no_ghost() { [ "$(ghosts)" = 0 ]; }
+wait_until 20 no_ghost
+ok $? "restarted, h1 clears its stale record of a VM it does not have"
