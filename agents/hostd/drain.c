@@ -478,9 +478,10 @@ static void undrain_reply(struct hostd *h, void *ud, const cJSON *reply, const c
 	            *msg = cJSON_GetObjectItem(e, "message");
 	const char *c = cJSON_IsString(code) ? code->valuestring : "failed";
 	const char *mtext = cJSON_IsString(msg) ? msg->valuestring : "failed";
-	if (strcmp(c, "busy") == 0 && !strstr(mtext, "already migrating") &&
-	    ++v->attempts < UNDRAIN_BUSY_RETRIES) {
-		v->state = DV_QUEUED; /* its host's cap: ask again later */
+	/* busy: its host's cap, or the VM is migrating already (its host's balancer moves
+	 * it): ask again later, wherever it is then */
+	if (strcmp(c, "busy") == 0 && ++v->attempts < UNDRAIN_BUSY_RETRIES) {
+		v->state = DV_QUEUED;
 		v->not_before = evloop_mono_ms() + 1000;
 		return;
 	}
