@@ -204,8 +204,8 @@ check-unit: $(UNIT_BINS)
 # the longest first so that they do not end the run alone. Each test has its own broker
 # port and directory, so they do not see each other.
 CHECK_JOBS ?= 6
-SYSTEM_SLOW := $(addprefix tests/system/,83-ha-kill-restarter.t 43-balance-night.t \
-	46-night-consolidate.t 23-kill-destination.t 22-kill-source.t 80-ha-restart.t)
+SYSTEM_SLOW := $(addprefix tests/system/,83-ha-kill-restarter.t 46-night-consolidate.t \
+	23-kill-destination.t 22-kill-source.t 80-ha-restart.t 85-ha-self-fence.t)
 SYSTEM_TESTS := $(SYSTEM_SLOW) $(filter-out $(SYSTEM_SLOW),$(sort $(wildcard tests/system/*.t)))
 check-system: all
 	VMC_BIN=$(abspath $(BIN)) prove -f --timer -j$(CHECK_JOBS) $(SYSTEM_TESTS)

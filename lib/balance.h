@@ -215,12 +215,17 @@ struct bal_plan {
 
 /* Plans what the cluster would do now, moving nothing: balance (hosts over high ask in
  * turn, most loaded first), consolidate (empty the least loaded hosts onto the others,
- * first-fit decreasing, under consolidate_max) or evacuate (empty host `only`). In
+ * first-fit decreasing, under consolidate_max) or evacuate (empty host `only`); both
+ * place each VM, with its affinity group, through placement.h. In
  * balance and consolidate modes `only` (if < nhosts) limits requests to that host.
  * Fills out (moves malloc'ed, free with bal_plan_free). Returns the number of moves. */
 size_t bal_plan(const struct bal_view *v, const struct rule_settings *s, enum bal_mode mode,
                 size_t only, struct bal_plan *out);
 void bal_plan_free(struct bal_plan *p);
+/* The evacuate plan of host src (what bal_plan gives with only = src), never using the
+ * hosts flagged in skip (one flag per host; may be NULL): a drain follows it. */
+size_t bal_plan_evacuate(const struct bal_view *v, const struct rule_settings *s, size_t src,
+                         const char *skip, struct bal_plan *out);
 
 /* The plan as JSON, for `balance.plan` and `vmc plan`: {"mode":..,"moves":[{vm, from,
  * to, cpu, mem_mb, unknown, from_before, from_after, to_before, to_after}],

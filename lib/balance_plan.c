@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "balance_impl.h"
+#include "placement.h"
 
 /* A copy of the view that moves can be applied to. */
 struct work {
@@ -209,64 +210,44 @@ static void plan_balance(struct work *w, size_t only, struct bal_plan *out, size
 	free(order);
 }
 
-/* Places every candidate of host src on the other hosts not in `skip`, best fit
- * (the fullest destination that stays under the mode's limit; evacuate: the least
- * loaded). Returns the number of candidates it could not place. */
+/* Places every candidate of host src on the other hosts not in skip (may be NULL),
+ * each with its affinity group, through the one placement (placement.h): consolidate
+ * packs (the fullest destination that stays under consolidate_max), evacuate spreads
+ * (the least loaded). Returns the number of candidates it could not place. */
 static size_t place_all(struct work *w, size_t src, enum bal_mode mode, const char *skip,
                         struct bal_plan *out, size_t *capm)
 {
 	const struct rule_settings *s = w->s;
-	struct bal_host *h = &w->v.hosts[src];
 	struct bal_cand cands[BAL_MAX_CANDS];
 	size_t nc = bal_candidates(&w->v, src, s, mode, cands, BAL_MAX_CANDS);
 	size_t unplaced = 0;
 	char done[BAL_MAX_CANDS] = {0};
+	struct place_opts o = {mode == BAL_MODE_CONSOLIDATE ? PLACE_PACK : PLACE_SPREAD,
+	                       s->consolidate_max, src, skip};
 	for (size_t i = 0; i < nc; i++) {
 		if (done[i])
 			continue;
 		/* the unit: this candidate and its affinity group */
-		struct bal_cand unit[BAL_MAX_UNIT];
+		struct place_vm unit[BAL_MAX_UNIT];
+		size_t at[BAL_MAX_UNIT];
 		size_t nu = 0;
 		for (size_t j = i; j < nc && nu < BAL_MAX_UNIT; j++)
 			if (j == i || (cands[i].affinity[0] &&
 			               strcmp(cands[j].affinity, cands[i].affinity) == 0)) {
-				unit[nu++] = cands[j];
+				const struct bal_cand *c = &cands[j];
+				unit[nu] = (struct place_vm){c->vm,       c->mem_mb, c->cpu,
+				                             c->affinity, c->anti,   0};
+				at[nu++] = j;
 				done[j] = 1;
 			}
-		struct bal_request req = {
-		    h->name, mode, bal_host_load(h, s), h->cpus > 0 ? h->cpus : 1, unit, nu, 0};
-		int best = -1;
-		double best_after = 0;
-		for (size_t d = 0; d < w->v.nhosts; d++) {
-			struct bal_host *dh = &w->v.hosts[d];
-			if (d == src || skip[d] || dh->state != BAL_ONLINE)
-				continue;
-			const char **anti = xrealloc(NULL, (dh->nvms + 1) * sizeof *anti);
-			struct bal_dst dst;
-			bal_dst_of(dh, s, anti, &dst);
-			struct bal_take t;
-			size_t got = bal_take_units(&dst, &req, s, 100, BAL_MAX_UNIT, &t);
-			free(anti);
-			if (got != nu)
-				continue;
-			/* ties by name, not by the order hosts happen to be in this view */
-			int cmp = best < 0 ? 0 : strcmp(dh->name, w->v.hosts[best].name);
-			int fitter =
-			    mode == BAL_MODE_EVACUATE
-			        ? t.dst_after < best_after || (t.dst_after == best_after && cmp < 0)
-			        : t.dst_after > best_after ||
-			              (t.dst_after == best_after && cmp > 0);
-			if (best < 0 || fitter) {
-				best = (int)d;
-				best_after = t.dst_after;
-			}
-		}
+		int best = place_rank(&w->v, s, unit, nu, &o, NULL, 0, NULL, NULL);
 		if (best < 0) {
 			unplaced += nu;
 			continue;
 		}
 		for (size_t k = 0; k < nu; k++)
-			work_move(w, src, (size_t)best, unit[k].vm, unit[k].unknown, out, capm);
+			work_move(w, src, (size_t)best, cands[at[k]].vm, cands[at[k]].unknown, out,
+			          capm);
 	}
 	return unplaced;
 }
@@ -336,23 +317,33 @@ static void plan_consolidate(struct work *w, size_t only, struct bal_plan *out, 
 size_t bal_plan(const struct bal_view *v, const struct rule_settings *s, enum bal_mode mode,
                 size_t only, struct bal_plan *out)
 {
+	if (mode == BAL_MODE_EVACUATE)
+		return bal_plan_evacuate(v, s, only, NULL, out);
 	memset(out, 0, sizeof *out);
 	struct work w;
 	work_copy(&w, v, s);
 	work_fix_demand(&w);
 	size_t capm = 0;
-	if (mode == BAL_MODE_BALANCE) {
+	if (mode == BAL_MODE_BALANCE)
 		plan_balance(&w, only, out, &capm);
-	} else if (mode == BAL_MODE_CONSOLIDATE) {
+	else
 		plan_consolidate(&w, only, out, &capm);
-	} else if (only < v->nhosts) {
-		char *skip = calloc(v->nhosts, 1);
-		if (!skip)
-			abort();
-		place_all(&w, only, BAL_MODE_EVACUATE, skip, out, &capm);
-		out->unplaced = running_vms(&w.v.hosts[only]);
-		free(skip);
-	}
+	work_free(&w);
+	return out->n;
+}
+
+size_t bal_plan_evacuate(const struct bal_view *v, const struct rule_settings *s, size_t src,
+                         const char *skip, struct bal_plan *out)
+{
+	memset(out, 0, sizeof *out);
+	if (src >= v->nhosts)
+		return 0;
+	struct work w;
+	work_copy(&w, v, s);
+	work_fix_demand(&w);
+	size_t capm = 0;
+	place_all(&w, src, BAL_MODE_EVACUATE, skip, out, &capm);
+	out->unplaced = running_vms(&w.v.hosts[src]);
 	work_free(&w);
 	return out->n;
 }

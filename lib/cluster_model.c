@@ -460,33 +460,16 @@ static void load_identity(struct cm_host *h, const cJSON *o)
 		h->session = h->load_session_;
 }
 
-static int apply_host_load(struct apply_ctx *a)
+/* A load's state, sequence number and times; seen is when the load was published. */
+static void host_load_times(struct apply_ctx *a, struct cm_host *h, enum cm_host_state st,
+                            int64_t seen)
 {
-	struct cluster_model *m = a->m;
-	const cJSON *o = a->o, *vms = NULL;
-	enum cm_host_state st = CM_HOST_ONLINE;
-	int64_t cpus = 0, mig_out = 0, mig_in = 0;
-	double cpu = 0;
-	if (!o)
-		return 0;
-	if (get_host_state(o, "load", &st, a->err, a->errlen) < 0 ||
-	    msg_get_int(o, "load", "cpus", 0, 0, 1 << 20, &cpus, a->err, a->errlen) < 0 ||
-	    msg_get_num(o, "load", "cpu", 0, 0, 100.5, &cpu, a->err, a->errlen) < 0 ||
-	    msg_get_int(o, "load", "migrations_out", 0, 0, 1 << 20, &mig_out, a->err, a->errlen) <
-	        0 ||
-	    msg_get_int(o, "load", "migrations_in", 0, 0, 1 << 20, &mig_in, a->err, a->errlen) <
-	        0 ||
-	    msg_get_array(o, "load", "vms", 0, &vms, a->err, a->errlen) < 0)
-		return -1;
-
-	struct cm_host *h = host_get(m, a->name);
-	int64_t seen = msg_seen(o, a->retained, a->now);
 	/* An offline host (its Last Will) stays offline until it speaks live again: its
 	 * retained load is older than the will, whatever its ts says. */
 	if (!(a->retained && h->state == CM_HOST_OFFLINE))
 		h->state = st;
 	uint64_t prev_seq = h->seq;
-	host_seq(h, o, !a->retained);
+	host_seq(h, a->o, !a->retained);
 	if (!a->retained && h->have_load && h->last_load_ms_ && a->now > h->last_load_ms_) {
 		/* the publish interval: time since the last load, over the loads it covered */
 		int64_t dt = a->now - h->last_load_ms_;
@@ -496,24 +479,13 @@ static int apply_host_load(struct apply_ctx *a)
 	h->have_load = 1;
 	h->last_load_ms_ = seen;
 	h->last_seen_ms = seen;
-	if (cpus)
-		h->cpus = (int)cpus;
-	load_identity(h, o);
-	h->cpu = cpu;
-	h->migrations_out = (int)mig_out;
-	h->migrations_in = (int)mig_in;
-	if (msg_get_int(o, "load", "mem_total_mb", 0, 0, INT64_C(1) << 40, &h->mem_total_mb, a->err,
-	                a->errlen) < 0 ||
-	    msg_get_int(o, "load", "mem_used_mb", 0, 0, INT64_C(1) << 40, &h->mem_used_mb, a->err,
-	                a->errlen) < 0 ||
-	    msg_get_int(o, "load", "mem_free_mb", 0, 0, INT64_C(1) << 40, &h->mem_free_mb, a->err,
-	                a->errlen) < 0)
-		return -1;
-	if (h->state != CM_HOST_OFFLINE &&
-	    a->now - h->last_load_ms_ <= cluster_model_stale_limit(m, h))
-		h->stale = 0;
+}
 
-	/* The VMs: list those named, then drop those it no longer lists. */
+/* The VMs of h's load: list those named, then drop those it no longer lists. Returns 1, or
+ * -1 with the first bad VM in a->err (the others are still taken). */
+static int host_load_vms(struct apply_ctx *a, struct cm_host *h, const cJSON *vms, int64_t seen)
+{
+	struct cluster_model *m = a->m;
 	int rc = 1, i = 0;
 	uint32_t gen = ++h->gen_;
 	const cJSON *vo;
@@ -535,7 +507,7 @@ static int apply_host_load(struct apply_ctx *a)
 			v->load_gen_ = gen;
 			copy_str(v->host, sizeof(v->host), h->name);
 			v->last_seen_ms = seen;
-			vm_hold(v, vo, o, a->now);
+			vm_hold(v, vo, a->o, a->now);
 			if (vm_fill(v, vo, ctx, verr, sizeof(verr)) == 0)
 				continue;
 		}
@@ -547,6 +519,49 @@ static int apply_host_load(struct apply_ctx *a)
 		if (h->vms_[k]->load_gen_ != gen)
 			vm_unlist(m, h->vms_[k]);
 	h->nvms = (int)h->nvms_;
+	return rc;
+}
+
+static int apply_host_load(struct apply_ctx *a)
+{
+	struct cluster_model *m = a->m;
+	const cJSON *o = a->o, *vms = NULL;
+	enum cm_host_state st = CM_HOST_ONLINE;
+	int64_t cpus = 0, mig_out = 0, mig_in = 0;
+	double cpu = 0;
+	if (!o)
+		return 0;
+	if (get_host_state(o, "load", &st, a->err, a->errlen) < 0 ||
+	    msg_get_int(o, "load", "cpus", 0, 0, 1 << 20, &cpus, a->err, a->errlen) < 0 ||
+	    msg_get_num(o, "load", "cpu", 0, 0, 100.5, &cpu, a->err, a->errlen) < 0 ||
+	    msg_get_int(o, "load", "migrations_out", 0, 0, 1 << 20, &mig_out, a->err, a->errlen) <
+	        0 ||
+	    msg_get_int(o, "load", "migrations_in", 0, 0, 1 << 20, &mig_in, a->err, a->errlen) <
+	        0 ||
+	    msg_get_array(o, "load", "vms", 0, &vms, a->err, a->errlen) < 0)
+		return -1;
+
+	struct cm_host *h = host_get(m, a->name);
+	int64_t seen = msg_seen(o, a->retained, a->now);
+	host_load_times(a, h, st, seen);
+	if (cpus)
+		h->cpus = (int)cpus;
+	load_identity(h, o);
+	h->cpu = cpu;
+	h->migrations_out = (int)mig_out;
+	h->migrations_in = (int)mig_in;
+	if (msg_get_int(o, "load", "mem_total_mb", 0, 0, INT64_C(1) << 40, &h->mem_total_mb, a->err,
+	                a->errlen) < 0 ||
+	    msg_get_int(o, "load", "mem_used_mb", 0, 0, INT64_C(1) << 40, &h->mem_used_mb, a->err,
+	                a->errlen) < 0 ||
+	    msg_get_int(o, "load", "mem_free_mb", 0, 0, INT64_C(1) << 40, &h->mem_free_mb, a->err,
+	                a->errlen) < 0)
+		return -1;
+	if (h->state != CM_HOST_OFFLINE &&
+	    a->now - h->last_load_ms_ <= cluster_model_stale_limit(m, h))
+		h->stale = 0;
+
+	int rc = host_load_vms(a, h, vms, seen);
 	if (rc < 0)
 		m->version++;
 	return rc;

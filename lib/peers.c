@@ -258,6 +258,15 @@ int64_t peers_free_mb(const struct peers *p, const char *host)
 	return free_mb;
 }
 
+void peers_view_free(const struct peers *p, struct bal_host *hosts, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int64_t free_mb = peers_free_mb(p, hosts[i].name);
+		if (free_mb >= 0)
+			hosts[i].mem_free_mb = free_mb;
+	}
+}
+
 int peers_migrations_out(const struct peers *p, const char *self, int64_t now, int64_t ttl_ms)
 {
 	int64_t n = 0;

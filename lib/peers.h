@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 
+#include "balance.h"
 #include "msg.h"
 
 struct peer_vm {
@@ -73,6 +74,13 @@ int64_t peers_free_mb(const struct peers *p, const char *host);
 int peers_migrations_out(const struct peers *p, const char *self, int64_t now, int64_t ttl_ms);
 /* The host whose last load lists the VM (not counting `skip`, may be NULL), or NULL. */
 const char *peers_vm_host(const struct peers *p, const char *vm, const char *skip);
+
+/* Sets the free memory of each of the n hosts (a balancer view's) to what this table
+ * knows of it: its last load's free memory less the holds of migrations towards it
+ * (peers_free_mb), for every host with a load here; the others are left as they are.
+ * A decision on that view then counts the migrations this agent started that no load
+ * shows yet, and the ones that ended and were released. */
+void peers_view_free(const struct peers *p, struct bal_host *hosts, size_t n);
 
 /* Holds mem_mb on host for the migration id. Returns 0 or -1 (no memory). */
 int peers_reserve(struct peers *p, const char *host, const char *id, int64_t mem_mb);

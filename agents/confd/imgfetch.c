@@ -187,11 +187,10 @@ static int finish(struct imgstore *s, int fd, const char *part, const struct img
 	return 0;
 }
 
-int imgstore_fetch(struct imgstore *s, const struct imgstore_fetch_opts *o,
-                   struct imgstore_fetch_result *res, char *err, size_t errlen)
+/* The name, sum and URL of a request; the sum is parsed into want. */
+static int fetch_opts_check(const struct imgstore_fetch_opts *o, char *want, char *err,
+                            size_t errlen)
 {
-	char want[IMGSTORE_SHA256_HEX + 1], e2[VMC_IMGSTORE_ERR];
-	memset(res, 0, sizeof *res);
 	if (imgstore_name_check(o->name, "image name", err, errlen) < 0 ||
 	    imgstore_sha256_parse(o->sha256, want, err, errlen) < 0)
 		return -1;
@@ -199,18 +198,20 @@ int imgstore_fetch(struct imgstore *s, const struct imgstore_fetch_opts *o,
 		snprintf(err, errlen, "image URL \"%.200s\": expected http:// or https://", o->url);
 		return -1;
 	}
-	int lk = imgstore_lock_image(s, o->name, err, errlen);
-	if (lk < 0)
-		return -1;
-	int dfd = imgstore_dirfd(s, IMGSTORE_IMAGES), fd = -1, rc = -1, keep_part = 0;
-	char part[IMGSTORE_NAME_MAX + 16];
-	snprintf(part, sizeof part, ".%s.part", o->name);
+	return 0;
+}
 
+/* What images/NAME holds already, under the image's lock: 0 the wanted image (reused),
+ * 1 nothing to keep (absent, or a bad file now removed): download it, -1 an error. */
+static int existing_image(struct imgstore *s, const struct imgstore_fetch_opts *o, const char *want,
+                          struct imgstore_fetch_result *res, char *err, size_t errlen)
+{
+	char e2[VMC_IMGSTORE_ERR];
+	int dfd = imgstore_dirfd(s, IMGSTORE_IMAGES);
 	int v = imgstore_verify_locked(s, o->name, want, &res->bytes, e2, sizeof e2);
 	if (v == 0) {
 		res->reused = 1;
-		rc = 0;
-		goto out;
+		return 0;
 	}
 	if (v == 2) {
 		/* Only verified downloads are renamed into images/, so the file there is an image
@@ -220,26 +221,31 @@ int imgstore_fetch(struct imgstore *s, const struct imgstore_fetch_opts *o,
 		         "there by hand) and %s is not downloaded over it: fix the template's "
 		         "sha256, or remove images/%s if nothing needs the old image any more",
 		         e2, o->name, o->url, o->name);
-		goto out;
+		return -1;
 	}
 	if (v < 0 && unlinkat(dfd, o->name, 0) < 0 && errno != ENOENT) {
 		snprintf(err, errlen,
 		         "images/%s is not the wanted image (%s) and cannot be "
 		         "removed: %s",
 		         o->name, e2, strerror(errno));
-		goto out;
+		return -1;
 	}
-	fd = openat(dfd, part, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		snprintf(err, errlen, "images/%s: %s", part, strerror(errno));
-		goto out;
-	}
+	return 1;
+}
+
+/* Transfers into the open part fd until the image is in place (0) or up to max_attempts
+ * transfers failed (-1; *keep_part says whether the part is worth resuming). */
+static int download(struct imgstore *s, int fd, const char *part,
+                    const struct imgstore_fetch_opts *o, const char *want,
+                    struct imgstore_fetch_result *res, int *keep_part, char *err, size_t errlen)
+{
+	char e2[VMC_IMGSTORE_ERR];
 	int max = o->max_attempts > 0 ? o->max_attempts : 5, restarted = 0;
 	for (;;) {
 		struct stat st;
 		if (fstat(fd, &st) < 0 || lseek(fd, st.st_size, SEEK_SET) < 0) {
 			snprintf(err, errlen, "images/%s: %s", part, strerror(errno));
-			goto out;
+			return -1;
 		}
 		struct xfer x = {.fd = fd, .o = o, .offset = (uint64_t)st.st_size};
 		if (x.offset > 0 && !res->resumed) {
@@ -250,52 +256,81 @@ int imgstore_fetch(struct imgstore *s, const struct imgstore_fetch_opts *o,
 		enum attempt a = transfer(&x, o, e2, sizeof e2);
 		if (a == ATTEMPT_DONE || a == ATTEMPT_RESTART) {
 			int f = finish(s, fd, part, o, want, &res->bytes, e2, sizeof e2);
-			if (f == 0) {
-				rc = 0;
-				goto out;
-			}
+			if (f == 0)
+				return 0;
 			if (f < 0) {
 				snprintf(err, errlen, "image %s: %s", o->name, e2);
-				goto out;
+				return -1;
 			}
 			/* A mismatch after resuming may come from a stale part: start over once. */
 			if ((res->resumed || a == ATTEMPT_RESTART) && !restarted &&
 			    res->attempts < max) {
 				restarted = 1;
 				if (restart_part(fd, err, errlen) < 0)
-					goto out;
+					return -1;
 				continue;
 			}
 			snprintf(err, errlen, "%s", e2);
-			goto out;
+			return -1;
 		}
 		if (a == ATTEMPT_FAIL || a == ATTEMPT_FAIL_KEEP) {
-			keep_part = a == ATTEMPT_FAIL_KEEP;
+			*keep_part = a == ATTEMPT_FAIL_KEEP;
 			snprintf(err, errlen, "image %s: %s", o->name, e2);
-			goto out;
+			return -1;
 		}
 		if (res->attempts >= max) {
-			keep_part = 1;
+			*keep_part = 1;
 			snprintf(err, errlen, "image %s: %s (gave up after %d attempts)", o->name,
 			         e2, res->attempts);
-			goto out;
+			return -1;
 		}
 		pause_ms(200L * res->attempts);
 	}
-out:
-	if (rc < 0 && fd >= 0) {
-		struct stat st;
-		/* A cut-off download is kept to be resumed; an empty one, a bad one, or one that
-		 * failed for any other reason is removed. */
-		if (!keep_part || fstat(fd, &st) < 0 || st.st_size == 0)
-			unlinkat(dfd, part, 0);
-		else {
-			size_t l = strlen(err);
-			snprintf(err + l, errlen > l ? errlen - l : 0,
-			         "; kept %lld bytes in images/%s to resume", (long long)st.st_size,
-			         part);
-		}
+}
+
+/* After a failed download: a cut-off download is kept to be resumed (err says so); an empty
+ * one, a bad one, or one that failed for any other reason is removed. */
+static void drop_or_keep_part(int dfd, int fd, const char *part, int keep_part, char *err,
+                              size_t errlen)
+{
+	struct stat st;
+	if (!keep_part || fstat(fd, &st) < 0 || st.st_size == 0)
+		unlinkat(dfd, part, 0);
+	else {
+		size_t l = strlen(err);
+		snprintf(err + l, errlen > l ? errlen - l : 0,
+		         "; kept %lld bytes in images/%s to resume", (long long)st.st_size, part);
 	}
+}
+
+int imgstore_fetch(struct imgstore *s, const struct imgstore_fetch_opts *o,
+                   struct imgstore_fetch_result *res, char *err, size_t errlen)
+{
+	char want[IMGSTORE_SHA256_HEX + 1];
+	memset(res, 0, sizeof *res);
+	if (fetch_opts_check(o, want, err, errlen) < 0)
+		return -1;
+	int lk = imgstore_lock_image(s, o->name, err, errlen);
+	if (lk < 0)
+		return -1;
+	int dfd = imgstore_dirfd(s, IMGSTORE_IMAGES), fd = -1, rc = -1, keep_part = 0;
+	char part[IMGSTORE_NAME_MAX + 16];
+	snprintf(part, sizeof part, ".%s.part", o->name);
+
+	int ex = existing_image(s, o, want, res, err, errlen);
+	if (ex <= 0) {
+		rc = ex;
+		goto out;
+	}
+	fd = openat(dfd, part, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		snprintf(err, errlen, "images/%s: %s", part, strerror(errno));
+		goto out;
+	}
+	rc = download(s, fd, part, o, want, res, &keep_part, err, errlen);
+out:
+	if (rc < 0 && fd >= 0)
+		drop_or_keep_part(dfd, fd, part, keep_part, err, errlen);
 	if (fd >= 0)
 		close(fd);
 	imgstore_unlock_image(s, o->name, lk);

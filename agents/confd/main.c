@@ -291,6 +291,52 @@ static int check_templates(const char *dir)
 	return bad;
 }
 
+/* The settings that cliopts cannot judge alone. Returns 0, or -1 said on stderr (with
+ * FILE:LINE when the setting came from -c FILE). */
+static int check_options(const struct confd_opts *o, const struct conf *conf)
+{
+	char err[2048], where[4200];
+	const char *bad = NULL;
+	if (vmc_name_check(o->name, "name", err, sizeof err) < 0)
+		bad = o->name;
+	else if (vmc_name_check(o->cluster, "cluster name", err, sizeof err) < 0)
+		bad = o->cluster;
+	else if (bus_urls_check(o->broker.text, err, sizeof err) < 0)
+		bad = o->broker.text;
+	if (bad) {
+		fprintf(stderr, "%s: %s\n", conf_where(conf, bad, "vmc-confd", where, sizeof where),
+		        err);
+		return -1;
+	}
+	if (o->shared && o->protocol == 4) {
+		fprintf(stderr, "vmc-confd: --shared needs MQTT 5 shared subscriptions, which "
+		                "--protocol 3.1.1 does not have\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* After the loop ends: pending work answered, the offline state published, all freed. */
+static void confd_stop(struct confd *cd)
+{
+	if (!cd->refused)
+		log_info("signal %d: stopping", (int)got_signal);
+	sdnotify_send("STOPPING=1");
+	jobs_free(cd->jobs); /* cancels downloads; their commands get their replies */
+	confd_calls_cancel(cd);
+	if (bus_connected(cd->bus)) {
+		publish_state(cd, "offline");
+		bus_flush(cd->bus, 2000);
+	}
+	bus_disconnect(cd->bus);
+	bus_free(cd->bus);
+	cluster_free(cd->cl);
+	idcache_free(cd->ids);
+	imgstore_close(cd->store);
+	free(cd->busy);
+	evloop_free(cd->loop);
+}
+
 int main(int argc, char **argv)
 {
 	struct confd cd;
@@ -316,24 +362,7 @@ int main(int argc, char **argv)
 		conf_free(conf);
 		return r > 0 ? 0 : 2;
 	}
-	char where[4200];
-	const char *bad = NULL;
-	if (vmc_name_check(o->name, "name", err, sizeof err) < 0)
-		bad = o->name;
-	else if (vmc_name_check(o->cluster, "cluster name", err, sizeof err) < 0)
-		bad = o->cluster;
-	else if (bus_urls_check(o->broker.text, err, sizeof err) < 0)
-		bad = o->broker.text;
-	if (bad) {
-		/* FILE:LINE when the setting came from -c FILE */
-		fprintf(stderr, "%s: %s\n", conf_where(conf, bad, "vmc-confd", where, sizeof where),
-		        err);
-		conf_free(conf);
-		return 2;
-	}
-	if (o->shared && o->protocol == 4) {
-		fprintf(stderr, "vmc-confd: --shared needs MQTT 5 shared subscriptions, which "
-		                "--protocol 3.1.1 does not have\n");
+	if (check_options(o, conf) < 0) {
 		conf_free(conf);
 		return 2;
 	}
@@ -377,22 +406,7 @@ int main(int argc, char **argv)
 	         imgstore_root(cd.store), o->templates, o->broker.text, o->cluster);
 	evloop_run(cd.loop);
 
-	if (!cd.refused)
-		log_info("signal %d: stopping", (int)got_signal);
-	sdnotify_send("STOPPING=1");
-	jobs_free(cd.jobs); /* cancels downloads; their commands get their replies */
-	confd_calls_cancel(&cd);
-	if (bus_connected(cd.bus)) {
-		publish_state(&cd, "offline");
-		bus_flush(cd.bus, 2000);
-	}
-	bus_disconnect(cd.bus);
-	bus_free(cd.bus);
-	cluster_free(cd.cl);
-	idcache_free(cd.ids);
-	imgstore_close(cd.store);
-	free(cd.busy);
-	evloop_free(cd.loop);
+	confd_stop(&cd);
 	conf_free(conf);
 	curl_global_cleanup();
 	return cd.refused ? 1 : 0;

@@ -1,15 +1,14 @@
 /* place.h - where a new VM goes. Pure.
  *
- * confd's own placement until lib/placement.c (the balancer's scoring) is
- * merged; confd_place_choose is the one call confd makes, so switching is one
- * function body. Rules:
- *   - only hosts whose state is online and whose load has been seen;
- *   - memory is hard: the host's free memory less its reservations must hold the VM;
- *   - anti-affinity: a VM tagged "anti.GROUP" never joins a host that runs another
- *     VM tagged "anti.GROUP";
- *   - affinity: a VM tagged "affinity.GROUP" prefers hosts that run one tagged the same;
- *   - then the least loaded host: lowest CPU (in 5 % steps), then fewest VMs, then
- *     most free memory, then name (so the choice is stable). */
+ * confd's adapter to the one placement (lib/placement.h, which states the rules and
+ * the ranking): its cluster picture becomes the placement's view, with these
+ * differences of data:
+ *   - a host is a candidate only once its state says online and its load was seen;
+ *   - confd's reservations are promises on their host (memory and groups count);
+ *   - confd reads no rules file: no memory is reserved beyond what a host reports used;
+ *   - groups come from the tags "anti.GROUP" / "affinity.GROUP" (or "anti-affinity:GROUP"
+ *     / "affinity:GROUP"), of the new VM and of the VMs the hosts run.
+ * A host asked for by name must pass the same rules; the errors are confd's. */
 #ifndef VMC_PLACE_H
 #define VMC_PLACE_H
 
@@ -37,7 +36,7 @@ struct confd_place_req {
  * no host fits (e.g. the largest free memory seen). */
 int confd_place_choose(const struct cluster *cl, const struct confd_place_req *r, char *host,
                        size_t hostlen, enum vmc_err *code, char *err, size_t errlen);
-/* 1 if a tag matters to placement (anti.* or affinity.*). */
+/* 1 if a tag matters to placement (anti.*, affinity.*, anti-affinity:*, affinity:*). */
 int confd_place_tag_relevant(const char *tag);
 
 #endif

@@ -211,36 +211,25 @@ static int size_key(struct conf *c, const char *file, const char *key, int64_t m
 	return 0;
 }
 
-int template_parse(const char *text, const char *file, const char *name, struct template **out,
-                   char *err, size_t errlen)
-{
-	struct conf *c = NULL;
-	char e[VMC_ERR_MAX];
-	*out = NULL;
-	if (errlen)
-		err[0] = '\0';
-	if (vmc_name_check(name, "template name", e, sizeof e) < 0) {
-		add_err(err, errlen, "%s: %s", file, e);
-		return -1;
-	}
-	if (conf_parse_string(text, file, &c, err, errlen) != 0)
-		return -1;
-	struct template *t = calloc(1, sizeof *t);
-	if (!t) {
-		conf_free(c);
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	snprintf(t->name, sizeof t->name, "%s", name);
-	t->file = strdup(file);
-	t->vcpus = 1;
-	int bad = 0;
+/* Each parse_* helper below adds its complaints to err and returns 1 if it found any, so
+ * that one run reports every mistake in a template rather than the first. */
 
+static int parse_no_sections(const struct conf *c, const char *file, char *err, size_t errlen)
+{
+	int bad = 0;
 	for (size_t i = 0; i < c->nsections; i++) {
 		add_err(err, errlen, "%s:%d: templates have no sections ([%s])", file,
 		        c->sections[i].line, c->sections[i].name);
 		bad = 1;
 	}
+	return bad;
+}
+
+static int parse_str_keys(struct conf *c, const char *file, struct template *t, char *err,
+                          size_t errlen)
+{
+	char e[VMC_ERR_MAX];
+	int bad = 0;
 	for (size_t i = 0; i < sizeof str_keys / sizeof str_keys[0]; i++) {
 		const char *v;
 		int r = conf_get_str(c, "", NULL, str_keys[i].key, &v, e, sizeof e);
@@ -257,7 +246,15 @@ int template_parse(const char *text, const char *file, const char *name, struct 
 			}
 		}
 	}
+	return bad;
+}
 
+/* image (required) and its sha256 (required when image is a URL). */
+static int parse_image(struct conf *c, const char *file, struct template *t, char *err,
+                       size_t errlen)
+{
+	char e[VMC_ERR_MAX];
+	int bad = 0;
 	const char *v;
 	int r = conf_get_str(c, "", NULL, "image", &v, e, sizeof e);
 	const struct conf_entry *img = conf_find(c, "", NULL, "image");
@@ -283,7 +280,15 @@ int template_parse(const char *text, const char *file, const char *name, struct 
 		        img ? img->line : 1);
 		bad = 1;
 	}
+	return bad;
+}
 
+/* memory (required), disk_size and vcpus. */
+static int parse_sizes(struct conf *c, const char *file, struct template *t, char *err,
+                       size_t errlen)
+{
+	char e[VMC_ERR_MAX];
+	int bad = 0;
 	if (size_key(c, file, "memory", 16, TEMPLATE_MAX_MEMORY_MB, &t->memory_mb, err, errlen) < 0)
 		bad = 1;
 	else if (t->memory_mb == 0) {
@@ -294,14 +299,42 @@ int template_parse(const char *text, const char *file, const char *name, struct 
 	    0)
 		bad = 1;
 	int64_t n;
-	r = conf_get_int(c, "", NULL, "vcpus", 1, TEMPLATE_MAX_VCPUS, &n, e, sizeof e);
+	int r = conf_get_int(c, "", NULL, "vcpus", 1, TEMPLATE_MAX_VCPUS, &n, e, sizeof e);
 	if (r < 0) {
 		add_err(err, errlen, "%s", e);
 		bad = 1;
 	} else if (r == 0) {
 		t->vcpus = n;
 	}
+	return bad;
+}
 
+/* Sets key to value in t->xl; a repeated key: the last one wins. -1 when out of memory. */
+static int xl_set(struct template *t, const char *key, const char *value)
+{
+	size_t j = 0;
+	while (j < t->nxl && strcmp(t->xl[j].key, key) != 0)
+		j++;
+	if (j == t->nxl) {
+		struct template_xl *nx = realloc(t->xl, (t->nxl + 1) * sizeof *nx);
+		if (!nx)
+			return -1;
+		t->xl = nx;
+		t->xl[t->nxl].key = strdup(key);
+		t->xl[t->nxl].value = NULL;
+		t->nxl++;
+	}
+	free(t->xl[j].value);
+	t->xl[j].value = strdup(value);
+	return 0;
+}
+
+/* The xl.KEY entries, each checked as xl.cfg would take it (in a scratch config). */
+static int parse_xl_keys(struct conf *c, const char *file, struct template *t, char *err,
+                         size_t errlen)
+{
+	char e[VMC_ERR_MAX] = ""; /* what xlcfg_new failing reports */
+	int bad = 0;
 	for (size_t i = 0; i < c->n; i++) {
 		struct conf_entry *en = &c->entries[i];
 		if (en->section[0] || strncmp(en->key, "xl.", 3) != 0)
@@ -317,23 +350,41 @@ int template_parse(const char *text, const char *file, const char *name, struct 
 			bad = 1;
 			continue;
 		}
-		size_t j = 0; /* a repeated key: the last one wins */
-		while (j < t->nxl && strcmp(t->xl[j].key, en->key + 3) != 0)
-			j++;
-		if (j == t->nxl) {
-			struct template_xl *nx = realloc(t->xl, (t->nxl + 1) * sizeof *nx);
-			if (!nx) {
-				bad = 1;
-				break;
-			}
-			t->xl = nx;
-			t->xl[t->nxl].key = strdup(en->key + 3);
-			t->xl[t->nxl].value = NULL;
-			t->nxl++;
-		}
-		free(t->xl[j].value);
-		t->xl[j].value = strdup(en->value);
+		if (xl_set(t, en->key + 3, en->value) < 0)
+			return 1;
 	}
+	return bad;
+}
+
+int template_parse(const char *text, const char *file, const char *name, struct template **out,
+                   char *err, size_t errlen)
+{
+	struct conf *c = NULL;
+	char e[VMC_ERR_MAX];
+	*out = NULL;
+	if (errlen)
+		err[0] = '\0';
+	if (vmc_name_check(name, "template name", e, sizeof e) < 0) {
+		add_err(err, errlen, "%s: %s", file, e);
+		return -1;
+	}
+	if (conf_parse_string(text, file, &c, err, errlen) != 0)
+		return -1;
+	struct template *t = calloc(1, sizeof *t);
+	if (!t) {
+		conf_free(c);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	snprintf(t->name, sizeof t->name, "%s", name);
+	t->file = strdup(file);
+	t->vcpus = 1;
+
+	int bad = parse_no_sections(c, file, err, errlen);
+	bad |= parse_str_keys(c, file, t, err, errlen);
+	bad |= parse_image(c, file, t, err, errlen);
+	bad |= parse_sizes(c, file, t, err, errlen);
+	bad |= parse_xl_keys(c, file, t, err, errlen);
 	if (c->nsections == 0) {
 		char unused[1024];
 		if (conf_check_unused(c, unused, sizeof unused) > 0) {

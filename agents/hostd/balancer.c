@@ -586,6 +586,15 @@ int64_t hostd_balancer_manual_hold_ms(struct hostd *h)
 	return b ? bn_settings(b->node)->manual_hold_ms : 0;
 }
 
+const struct bal_view *hostd_balancer_view(struct hostd *h, const struct rule_settings **s)
+{
+	struct balancer *b = bal(h);
+	if (!b)
+		return NULL;
+	*s = bn_settings(b->node);
+	return bview_get(&b->view, hostd_now(h));
+}
+
 const struct hostd_op hostd_balance_ops[] = {
     {"balance.plan", op_plan},
     {"balance.status", op_status},

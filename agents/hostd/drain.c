@@ -3,10 +3,12 @@
  * asks the hosts that now hold the drained VMs to send them back where they fit.
  *
  * STATE_DIR/drain.json {maintenance, drained: [{vm, to}]} keeps both across restarts.
- * A drain picks, for each VM (largest first), the online host with the most free
- * memory that can hold it (free memory as published, less what migrations towards it
- * already hold), under the per-host and per-cluster caps on migrations, and queues
- * the rest until a migration ends. */
+ * A drain follows the evacuation plan of its start (bal_plan_evacuate on the balancer's
+ * view: what `vmc plan evacuate` shows, every VM placed by lib/placement.h), largest VM
+ * first, under the per-host and per-cluster caps on migrations, and queues the rest
+ * until a migration ends. A VM the plan did not place, or whose planned host refused
+ * it, is placed again by the same function on the view of that moment, never on a host
+ * that refused it. Pinned VMs are not moved. */
 #include "migrate.h"
 
 #include "channel.h"
@@ -14,6 +16,7 @@
 #include "../../lib/evloop.h"
 #include "../../lib/log.h"
 #include "../../lib/peers.h"
+#include "../../lib/placement.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,6 +29,11 @@
 #define UNDRAIN_IN_FLIGHT 4
 #define UNDRAIN_TIMEOUT_MS (3600L * 1000)
 #define UNDRAIN_BUSY_RETRIES 600
+/* the longest a drain waits for a load of every other host newer than its start or its
+ * last migration's end before it refuses a VM that fits nowhere (at least this, and at
+ * least DRAIN_FRESH_INTERVALS load intervals) */
+#define DRAIN_FRESH_MIN_MS 10000
+#define DRAIN_FRESH_INTERVALS 8
 
 enum dv_state { DV_QUEUED, DV_MOVING, DV_MOVED, DV_FAILED, DV_SKIPPED };
 
@@ -35,10 +43,12 @@ struct dvm {
 	struct drain *d;
 	char name[VMC_NAME_MAX + 1];
 	char host[VMC_NAME_MAX + 1]; /* drain: where it went; undrain: where it is */
+	char plan[VMC_NAME_MAX + 1]; /* drain: where the placement sends it ("" not yet) */
 	int64_t mem_mb;
 	enum dv_state state;
 	int attempts;
 	int64_t not_before; /* monotonic ms */
+	int64_t nowhere;    /* monotonic ms it was first found to fit nowhere; 0 it fits */
 	char tried[DRAIN_TRIED_MAX][VMC_NAME_MAX + 1];
 	int ntried;
 	char why[VMC_ERR_MAX * 2];
@@ -58,6 +68,8 @@ struct drain {
 	/* the drain or undrain running now, if any */
 	struct hostd_req *req;
 	int undrain;
+	int planned;         /* the drain's evacuation plan was made */
+	int64_t fresh_since; /* monotonic ms: loads received before may not show our moves */
 	struct dvm *vms;
 	long long timer;
 };
@@ -272,29 +284,185 @@ static int dvm_tried(const struct dvm *v, const char *host)
 	return 0;
 }
 
-/* The online host with the most free memory that holds mem_mb, not yet tried. */
-static const char *drain_pick(struct drain *d, const struct dvm *v)
+/* The hosts of view a VM of this drain may not go to (one flag each): this one, those
+ * that refused v (v may be NULL), and those a migration cannot reach (no migration
+ * address, another driver). NULL if out of memory. */
+static char *drain_skip(struct drain *d, const struct dvm *v, const struct bal_view *view)
 {
 	struct migrate *m = d->m;
-	const char *best = NULL;
-	int64_t best_free = -1;
-	double best_cpu = 0;
+	char *skip = calloc(view->nhosts ? view->nhosts : 1, 1);
+	for (size_t i = 0; skip && i < view->nhosts; i++) {
+		const char *name = view->hosts[i].name;
+		const struct peer *p = peers_find(m->peers, name);
+		skip[i] = strcmp(name, m->h->opts.name) == 0 || !p || !p->migrate_addr[0] ||
+		          !p->have_load || (v && dvm_tried(v, name)) ||
+		          (p->driver[0] && strcmp(p->driver, m->h->hv->ops->name) != 0);
+	}
+	return skip;
+}
+
+/* The view a drain decides on, in *out: the balancer's, with each host's free memory
+ * from the peers table (its last load less what migrations towards it hold, this
+ * host's in flight included; released at once when one fails). NULL if there is no
+ * view or no memory; else out->hosts is the caller's to free. */
+static const struct bal_view *drain_view(struct drain *d, const struct rule_settings **s,
+                                         struct bal_view *out)
+{
+	const struct bal_view *view = hostd_balancer_view(d->m->h, s);
+	if (!view)
+		return NULL;
+	*out = *view;
+	out->hosts = malloc((view->nhosts ? view->nhosts : 1) * sizeof(*out->hosts));
+	if (!out->hosts)
+		return NULL;
+	if (view->nhosts)
+		memcpy(out->hosts, view->hosts, view->nhosts * sizeof(*out->hosts));
+	peers_view_free(d->m->peers, out->hosts, out->nhosts);
+	return out;
+}
+
+/* The evacuation plan of this host, made once as the drain starts: each VM it places is
+ * sent there. */
+static void drain_plan(struct drain *d)
+{
+	const struct rule_settings *s;
+	struct bal_view dv;
+	const struct bal_view *view = drain_view(d, &s, &dv);
+	d->planned = 1;
+	int self = view ? bal_view_find(view, d->m->h->opts.name) : -1;
+	char *skip = self >= 0 ? drain_skip(d, NULL, view) : NULL;
+	if (!skip) {
+		if (view)
+			free(dv.hosts);
+		return;
+	}
+	struct bal_plan p;
+	bal_plan_evacuate(view, s, (size_t)self, skip, &p);
+	for (size_t i = 0; i < p.n; i++) {
+		struct dvm *v = dvm_find(d, p.moves[i].vm);
+		if (v)
+			snprintf(v->plan, sizeof(v->plan), "%s", view->hosts[p.moves[i].to].name);
+	}
+	bal_plan_free(&p);
+	free(skip);
+	free(dv.hosts);
+}
+
+/* v as a unit of one for the placement: from the view if its host's load lists it,
+ * else from the definition's tags. */
+static void drain_unit(struct drain *d, const struct dvm *v, const struct bal_view *view, int self,
+                       const struct rule_settings *s, struct bal_vm *tmp, struct place_vm *pv)
+{
+	const struct bal_host *sh = self >= 0 ? &view->hosts[self] : NULL;
+	int k = sh ? bal_host_find_vm(sh, v->name) : -1;
+	*pv = (struct place_vm){v->name, v->mem_mb, 0, NULL, NULL, 0};
+	if (k >= 0) {
+		*tmp = sh->vms[k];
+		pv->cpu = bal_vm_demand(sh, tmp, s, NULL);
+	} else {
+		memset(tmp, 0, sizeof(*tmp));
+		cJSON *tags = vmstore_tags(d->m->h->store, v->name), *t;
+		const char *names[32];
+		size_t n = 0;
+		cJSON_ArrayForEach(t, tags)
+		{
+			if (cJSON_IsString(t) && n < sizeof(names) / sizeof(names[0]))
+				names[n++] = t->valuestring;
+		}
+		bal_vm_tags(tmp, names, n);
+		cJSON_Delete(tags);
+	}
+	pv->affinity = tmp->affinity;
+	pv->anti = tmp->anti;
+	pv->flags = tmp->flags;
+}
+
+/* Where v goes: where the plan sends it, unless that host refused it; else where the
+ * placement puts it now. NULL with why if nowhere. */
+static const char *drain_pick(struct drain *d, struct dvm *v, char *why, size_t whylen)
+{
+	if (v->plan[0] && !dvm_tried(v, v->plan))
+		return v->plan;
+	const struct rule_settings *s;
+	struct bal_view dv;
+	const struct bal_view *view = drain_view(d, &s, &dv);
+	if (!view) {
+		snprintf(why, whylen, "the host agent has no view of the cluster");
+		return NULL;
+	}
+	int self = bal_view_find(view, d->m->h->opts.name);
+	struct bal_vm tmp;
+	struct place_vm pv;
+	drain_unit(d, v, view, self, s, &tmp, &pv);
+	char *skip = drain_skip(d, v, view);
+	struct place_opts o = {PLACE_SPREAD, 0, self >= 0 ? (size_t)self : SIZE_MAX, skip};
+	struct place_why w = {0};
+	int nomem = !skip;
+	int at = skip ? place_rank(view, s, &pv, 1, &o, NULL, 0, NULL, &w) : -1;
+	free(skip);
+	if (at >= 0)
+		snprintf(v->plan, sizeof(v->plan), "%s", view->hosts[at].name);
+	free(dv.hosts); /* w's strings point into pv and tmp, not the view */
+	if (at >= 0)
+		return v->plan;
+	if (nomem)
+		snprintf(why, whylen, "out of memory");
+	else if (w.fail == PLACE_PINNED)
+		snprintf(why, whylen, "it is pinned (tag pinned): move it by hand");
+	else if (w.fail == PLACE_ANTI)
+		snprintf(why, whylen,
+		         "every host with %lld MiB free runs a VM of its anti-affinity group %s",
+		         (long long)v->mem_mb, w.group);
+	else if (w.fail == PLACE_AFFINITY)
+		snprintf(why, whylen, "no host of its affinity group %s has %lld MiB free", w.group,
+		         (long long)v->mem_mb);
+	else
+		snprintf(why, whylen, "no online host has %lld MiB free", (long long)v->mem_mb);
+	return NULL;
+}
+
+/* 1 once every other host has published a load after since (what moved, was released
+ * or came back online before then shows in the view), or the drain has waited for that
+ * long enough: a VM the view has no room for is refused only then. A host's state can
+ * say less than its loads for a moment: a host that announced its standby (night
+ * consolidation) and was not powered off is online again at its next load. */
+static int drain_view_fresh(struct drain *d, int64_t since, int64_t now)
+{
+	struct migrate *m = d->m;
+	int64_t most = (int64_t)(m->h->opts.interval_s * 1000 * DRAIN_FRESH_INTERVALS);
+	if (now - since >= (most > DRAIN_FRESH_MIN_MS ? most : DRAIN_FRESH_MIN_MS))
+		return 1;
 	for (size_t i = 0; i < peers_count(m->peers); i++) {
 		const struct peer *p = peers_at(m->peers, i);
-		if (strcmp(p->name, m->h->opts.name) == 0 || strcmp(p->state, "online") != 0 ||
-		    !p->migrate_addr[0] || !p->have_load || dvm_tried(v, p->name) ||
-		    (p->driver[0] && strcmp(p->driver, m->h->hv->ops->name) != 0))
-			continue;
-		int64_t free_mb = peers_free_mb(m->peers, p->name);
-		if (free_mb < v->mem_mb)
-			continue;
-		if (free_mb > best_free || (free_mb == best_free && p->cpu < best_cpu)) {
-			best = p->name;
-			best_free = free_mb;
-			best_cpu = p->cpu;
-		}
+		if (strcmp(p->name, m->h->opts.name) != 0 && p->have_load &&
+		    strcmp(p->state, "offline") != 0 && p->load_rx <= since)
+			return 0;
 	}
-	return best;
+	return 1;
+}
+
+/* Logs what the view said of every host when the drain refuses v. */
+static void drain_log_view(struct drain *d, const struct dvm *v, const char *why)
+{
+	const struct rule_settings *s;
+	struct bal_view dv;
+	const struct bal_view *view = drain_view(d, &s, &dv);
+	char line[1024];
+	size_t off = 0;
+	int64_t now = evloop_mono_ms();
+	for (size_t i = 0; view && i < view->nhosts && off < sizeof(line); i++) {
+		const struct bal_host *bh = &view->hosts[i];
+		const struct peer *p = peers_find(d->m->peers, bh->name);
+		off += (size_t)snprintf(line + off, sizeof(line) - off,
+		                        " %s %s, %zu VMs, room %lld MiB, load %lld ms old;",
+		                        bh->name, bal_host_state_name(bh->state), bh->nvms,
+		                        (long long)bal_host_room_mb(bh, s),
+		                        p && p->have_load ? (long long)(now - p->load_rx) : -1LL);
+	}
+	if (view)
+		free(dv.hosts);
+	log_info("drain: vm %s (%lld MiB) fits nowhere: %s; the view:%s", v->name,
+	         (long long)v->mem_mb, why, off ? line : " no hosts");
 }
 
 static void drain_mig_done(struct hostd *h, void *ud, const char *vm, enum vmc_err code,
@@ -302,6 +470,7 @@ static void drain_mig_done(struct hostd *h, void *ud, const char *vm, enum vmc_e
 {
 	struct dvm *v = ud;
 	struct drain *d = v->d;
+	d->fresh_since = evloop_mono_ms(); /* loads from before do not show this end */
 	if (code == VMC_OK) {
 		v->state = DV_MOVED;
 		drain_remember(d, v->name, v->host);
@@ -353,20 +522,29 @@ static void drain_step(struct drain *d)
 	struct hostd *h = m->h;
 	int64_t now = evloop_mono_ms();
 	char msg[VMC_ERR_MAX * 2];
+	if (!d->planned)
+		drain_plan(d);
 	for (struct dvm *v = d->vms; v; v = v->next) {
 		if (v->state != DV_QUEUED || v->not_before > now)
 			continue;
 		struct mig *g = mig_find_vm(m, v->name);
 		if (g && g->done_ud != v)
 			continue; /* someone else moves it: wait */
-		const char *to = drain_pick(d, v);
+		const char *to = drain_pick(d, v, msg, sizeof(msg));
 		if (!to) {
-			int moving = dvm_count(d, DV_MOVING);
-			if (moving == 0)
-				dvm_fail(v, DV_FAILED, "no online host has %lld MiB free",
-				         (long long)v->mem_mb);
-			continue; /* what is moving may free a reservation */
+			/* what is moving, or a load not yet seen, may free room: refused once
+			 * every host has published a load since it was first found to fit
+			 * nowhere (and since our last migration ended) */
+			if (!v->nowhere)
+				v->nowhere = now;
+			int64_t since = v->nowhere > d->fresh_since ? v->nowhere : d->fresh_since;
+			if (dvm_count(d, DV_MOVING) == 0 && drain_view_fresh(d, since, now)) {
+				drain_log_view(d, v, msg);
+				dvm_fail(v, DV_FAILED, "%s", msg);
+			}
+			continue;
 		}
+		v->nowhere = 0;
 		snprintf(v->host, sizeof(v->host), "%s", to);
 		enum vmc_err rc =
 		    migrate_start(h, v->name, to, drain_mig_done, v, msg, sizeof(msg));
@@ -455,6 +633,8 @@ enum hostd_op_result drain_op_drain(struct hostd *h, struct hostd_req *req)
 	log_info("host %s enters maintenance: draining its VMs", h->opts.name);
 	d->req = req;
 	d->undrain = 0;
+	d->planned = 0;
+	d->fresh_since = evloop_mono_ms();
 	drain_scan(d);
 	d->timer = evloop_add_timer(h->loop, 0, drain_tick, d);
 	return HOSTD_PENDING;
@@ -478,8 +658,8 @@ static void undrain_reply(struct hostd *h, void *ud, const cJSON *reply, const c
 	            *msg = cJSON_GetObjectItem(e, "message");
 	const char *c = cJSON_IsString(code) ? code->valuestring : "failed";
 	const char *mtext = cJSON_IsString(msg) ? msg->valuestring : "failed";
-	/* busy: its host's cap, or the VM is migrating already (its host's balancer moves
-	 * it): ask again later, wherever it is then */
+	/* its host's cap, or another migration (the balancer's) moving it: ask again later,
+	 * where it is then */
 	if (strcmp(c, "busy") == 0 && ++v->attempts < UNDRAIN_BUSY_RETRIES) {
 		v->state = DV_QUEUED;
 		v->not_before = evloop_mono_ms() + 1000;

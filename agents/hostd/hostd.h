@@ -256,6 +256,11 @@ int64_t hostd_balancer_manual_hold_ms(struct hostd *h);
 int hostd_balancer_own_load(struct hostd *h, double *load, double *vm_cpu, size_t *nvms);
 /* How many hosts the balancer's view holds (0 without a balancer). */
 size_t hostd_balancer_hosts(struct hostd *h);
+struct bal_view;
+struct rule_settings;
+/* The balancer's view of the cluster now (what balance.plan plans on) and its settings
+ * in *s, or NULL if there is no balancer. Valid until the view next changes. */
+const struct bal_view *hostd_balancer_view(struct hostd *h, const struct rule_settings **s);
 
 /* --- holds.c: a VM moved by hand stays put (retained balance/hold/<host>/<vm>) ------- */
 /* The hold of vm as last read or set (virtual ms), or 0. */

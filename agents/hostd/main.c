@@ -561,29 +561,36 @@ static void check_signals(struct evloop *loop, void *ud)
 	}
 }
 
-int main(int argc, char **argv)
+/* Signals come through a pipe into the loop (the handler only writes a byte); the
+ * systemd watchdog, if asked for, is fed from the loop too. */
+static void signals_start(struct hostd *h)
 {
-	struct hostd h;
-	memset(&h, 0, sizeof(h));
-	struct hostd_opts *o = &h.opts;
-	o->broker = "mqtt://127.0.0.1:1883";
-	o->cluster = "default";
-	o->time_scale = 1;
-	o->clock_start_s = -1;
-	o->interval_s = 2;
-	o->keepalive = 10;
-	o->migrate_addr = "127.0.0.1";
-	o->ha_timeout_s = 20;
-	o->fence_timeout_s = 60;
-	log_init("vmc-hostd", LOG_LVL_INFO);
+	int sp[2];
+	if (pipe2(sp, O_CLOEXEC | O_NONBLOCK) < 0 ||
+	    evloop_add_fd(h->loop, sp[0], EV_READ, on_signal_pipe, NULL) < 0)
+		fatalx("signal pipe: %s", strerror(errno));
+	signal_pipe = sp[1];
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	evloop_add_before_poll(h->loop, check_signals, h);
+	if (sdnotify_watchdog_start(h->loop) < 0)
+		fatalx("out of memory");
+}
 
-	/* first pass: -c FILE, so that the command line overrides the file */
-	int check_only = 0;
-	struct conf *conf = NULL;
+/* The command line (and the -c FILE it names, read first so that the command line
+ * overrides it) into o. Returns -1 to go on, else the status to exit with. */
+static int parse_args(struct hostd_opts *o, int argc, char **argv, int *check_only,
+                      struct conf **conf)
+{
 	o->broker_list.pass = 1;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
-			if (load_config_file(o, argv[i + 1], &conf) < 0)
+			if (load_config_file(o, argv[i + 1], conf) < 0)
 				return 1;
 		}
 	}
@@ -594,7 +601,7 @@ int main(int argc, char **argv)
 		if (c == 'c')
 			continue;
 		if (c == 'n') {
-			check_only = 1;
+			*check_only = 1;
 			continue;
 		}
 		if (c == 'h' || c == OPT_HELP) {
@@ -618,75 +625,134 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vmc-hostd: --name is required\n");
 		return 2;
 	}
-	char where[4200]; /* FILE:LINE when a setting came from -c FILE */
+	return -1;
+}
+
+/* Loads the rules once to judge them: their own errors are RULES-FILE:LINE:COL; a file
+ * that cannot be read is the setting's error (at where). Returns 0 or -1 said on stderr. */
+static int check_rules(const char *file, const char *where)
+{
+	char rerr[8192];
+	struct rules *r;
+	if (hostd_balancer_load_rules(file, &r, rerr, sizeof(rerr)) < 0) {
+		if (strncmp(rerr, "rules file ", 11) == 0)
+			fprintf(stderr, "%s: %s\n", where, rerr);
+		else
+			fprintf(stderr, "%s\n", rerr);
+		return -1;
+	}
+	rules_free(r);
+	return 0;
+}
+
+/* The settings judged together, each error said with FILE:LINE when the setting came
+ * from -c FILE. Sets the defaults that depend on others (driver, rules file, in
+ * rules_buf) and *ops. Returns 0, or -1 said on stderr. */
+static int check_opts(struct hostd_opts *o, const struct conf *conf, char *rules_buf,
+                      size_t rules_len, const struct hv_ops **ops)
+{
+	char err[1024], where[4200];
 #define WHERE(value) conf_where(conf, (value), "vmc-hostd", where, sizeof(where))
 	if (vmc_name_check(o->name, "host name", err, sizeof(err)) < 0 ||
 	    vmc_name_check(o->cluster, "cluster name", err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s: %s\n",
-			WHERE(vmc_name_check(o->name, NULL, NULL, 0) < 0 ? o->name : o->cluster),
-			err);
-		return 2;
+		        WHERE(vmc_name_check(o->name, NULL, NULL, 0) < 0 ? o->name : o->cluster),
+		        err);
+		return -1;
 	}
 	if (!o->driver)
 		o->driver = "sim";
-	const struct hv_ops *ops = hv_load(o->driver, err, sizeof(err));
-	if (!ops) {
+	*ops = hv_load(o->driver, err, sizeof(err));
+	if (!*ops) {
 		fprintf(stderr, "%s: %s\n", WHERE(o->driver), err);
-		return 2;
+		return -1;
 	}
 	if (o->clock_start_s >= 0 && strcmp(o->driver, "sim") != 0) {
-		fprintf(stderr, "vmc-hostd: --clock-start is a testing aid of the sim driver: "
-				"expected --driver sim, not %s\n",
-			o->driver);
-		return 2;
+		fprintf(stderr,
+		        "vmc-hostd: --clock-start is a testing aid of the sim driver: "
+		        "expected --driver sim, not %s\n",
+		        o->driver);
+		return -1;
 	}
 	if (bus_urls_check(o->broker, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s: %s\n", WHERE(o->broker), err);
-		return 2;
+		return -1;
 	}
 	const char *hooks[] = {o->power_off_hook, o->power_on_hook, o->fence_hook};
 	for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
 		if (hooks[i] && (hooks[i][0] != '/' || access(hooks[i], X_OK) < 0)) {
 			fprintf(stderr, "%s: hook \"%s\": expected an executable's absolute path\n",
-				WHERE(hooks[i]), hooks[i]);
-			return 2;
+			        WHERE(hooks[i]), hooks[i]);
+			return -1;
 		}
 	}
 	if (o->self_fence_after_s > 0 && !o->shared_store) {
 		fprintf(stderr, "vmc-hostd: --self-fence-after is part of HA: it needs "
-				"--shared-store\n");
-		return 2;
+		                "--shared-store\n");
+		return -1;
 	}
-	char rules_buf[4096];
 	if (o->rules_file && o->no_rules) {
 		fprintf(stderr, "vmc-hostd: --rules and --no-rules exclude each other\n");
-		return 2;
+		return -1;
 	}
 	if (!o->rules_file && !o->no_rules)
-		o->rules_file = default_rules_file(rules_buf, sizeof(rules_buf));
-	{
-		char rerr[8192];
-		struct rules *r;
-		if (hostd_balancer_load_rules(o->rules_file, &r, rerr, sizeof(rerr)) < 0) {
-			/* the rules' own errors are RULES-FILE:LINE:COL; a file that cannot be
-			 * read is the setting's error */
-			if (strncmp(rerr, "rules file ", 11) == 0)
-				fprintf(stderr, "%s: %s\n", WHERE(o->rules_file), rerr);
-			else
-				fprintf(stderr, "%s\n", rerr);
-			return 2;
-		}
-		rules_free(r);
-	}
-	if (check_only) {
-		printf("configuration OK\n");
-		conf_free(conf);
-		return 0;
-	}
+		o->rules_file = default_rules_file(rules_buf, rules_len);
+	return check_rules(o->rules_file, WHERE(o->rules_file));
+#undef WHERE
+}
 
-	char state_dir_buf[4096];
+/* The bus client, with the Last Will that turns this host offline. Returns 0, or -1
+ * with err; exits if the password file cannot be read. */
+static int hostd_bus_new(struct hostd *h, char *err, size_t errlen)
+{
+	const struct hostd_opts *o = &h->opts;
+	char password[512] = "";
+	if (o->password_file &&
+	    read_secret_file(o->password_file, password, sizeof(password), err, errlen) < 0)
+		fatalx("password file: %s", err);
+	char will_topic[VMC_TOPIC_MAX];
+	topic_fmt(will_topic, sizeof(will_topic), o->cluster, "host/%s/state", o->name);
+	cJSON *will = msg_new(h->sender, evloop_wall_ms());
+	cJSON_AddStringToObject(will, "state", "offline");
+	cJSON_AddNumberToObject(will, "session", (double)h->session);
+	cJSON_AddStringToObject(will, "reason", "connection lost");
+	char *will_text = msg_print(will);
+	cJSON_Delete(will);
+	char client_id[VMC_NAME_MAX + 16];
+	snprintf(client_id, sizeof(client_id), "host-%s", o->name);
+	struct bus_opts bo = {
+	    .url = o->broker,
+	    .client_id = client_id,
+	    .username = o->user,
+	    .password = o->password_file ? password : NULL,
+	    .cafile = o->cafile,
+	    .certfile = o->certfile,
+	    .keyfile = o->keyfile,
+	    .keepalive = o->keepalive,
+	    .protocol = o->protocol,
+	    .will_topic = will_topic,
+	    .will_payload = will_text,
+	    .will_retain = 1,
+	    .on_connect = on_connect,
+	    .on_message = on_message,
+	    .ud = h,
+	};
+	h->bus = bus_new(h->loop, &bo, err, errlen);
+	free(will_text);
+	explicit_bzero(password, sizeof(password));
+	return h->bus ? 0 : -1;
+}
+
+/* Everything the agent needs before its loop runs: state directory and its lock, the
+ * driver, the VM store, the bus, the modules, the signals. Exits on failure. Returns the
+ * lock's descriptor. */
+static int hostd_start(struct hostd *h, const struct hv_ops *ops, char *state_dir_buf,
+                       size_t state_dir_len)
+{
+	struct hostd_opts *o = &h->opts;
+	char err[1024];
 	if (!o->state_dir) {
-		snprintf(state_dir_buf, sizeof(state_dir_buf), "/var/lib/vmcluster/hostd-%s", o->name);
+		snprintf(state_dir_buf, state_dir_len, "/var/lib/vmcluster/hostd-%s", o->name);
 		o->state_dir = state_dir_buf;
 	}
 	if (make_dirs(o->state_dir, err, sizeof(err)) < 0)
@@ -694,129 +760,119 @@ int main(int argc, char **argv)
 	int lock_fd = statelock_take(o->state_dir, STATELOCK_WAIT_MS, err, sizeof(err));
 	if (lock_fd < 0)
 		fatalx("%s", err);
-	h.session = next_session(o->state_dir);
-	snprintf(h.sender, sizeof(h.sender), "host/%s", o->name);
-	vclock_init(&h.clock, o->time_scale, evloop_mono_ms(),
-		    o->clock_start_s >= 0 ? clock_start_ms(o->clock_start_s) : evloop_wall_ms());
+	h->session = next_session(o->state_dir);
+	snprintf(h->sender, sizeof(h->sender), "host/%s", o->name);
+	vclock_init(&h->clock, o->time_scale, evloop_mono_ms(),
+	            o->clock_start_s >= 0 ? clock_start_ms(o->clock_start_s) : evloop_wall_ms());
 
 	struct hv_open_args hargs = {
-		.host_name = o->name,
-		.state_dir = o->state_dir,
-		.sim_file = o->sim_file,
-		.sim_traces = o->sim_traces,
-		.cpus = o->cpus,
-		.memory_mb = o->memory_mb,
-		.clock = &h.clock,
+	    .host_name = o->name,
+	    .state_dir = o->state_dir,
+	    .sim_file = o->sim_file,
+	    .sim_traces = o->sim_traces,
+	    .cpus = o->cpus,
+	    .memory_mb = o->memory_mb,
+	    .clock = &h->clock,
 	};
-	if (hv_open(ops, &hargs, &h.hv, err, sizeof(err)) < 0)
+	if (hv_open(ops, &hargs, &h->hv, err, sizeof(err)) < 0)
 		fatalx("driver %s: %s", o->driver, err);
 	char store_dir[4200];
 	snprintf(store_dir, sizeof(store_dir), "%s/vms", o->state_dir);
-	h.store = vmstore_open(store_dir, err, sizeof(err));
-	if (!h.store)
+	h->store = vmstore_open(store_dir, err, sizeof(err));
+	if (!h->store)
 		fatalx("%s", err);
-	h.ids = idcache_new(4096);
-	h.loop = evloop_new();
-	if (!h.ids || !h.loop)
+	h->ids = idcache_new(4096);
+	h->loop = evloop_new();
+	if (!h->ids || !h->loop)
 		fatalx("out of memory");
-
-	char password[512] = "";
-	if (o->password_file && read_secret_file(o->password_file, password, sizeof(password), err,
-						 sizeof(err)) < 0)
-		fatalx("password file: %s", err);
-	char will_topic[VMC_TOPIC_MAX];
-	topic_fmt(will_topic, sizeof(will_topic), o->cluster, "host/%s/state", o->name);
-	cJSON *will = msg_new(h.sender, evloop_wall_ms());
-	cJSON_AddStringToObject(will, "state", "offline");
-	cJSON_AddNumberToObject(will, "session", (double)h.session);
-	cJSON_AddStringToObject(will, "reason", "connection lost");
-	char *will_text = msg_print(will);
-	cJSON_Delete(will);
-	char client_id[VMC_NAME_MAX + 16];
-	snprintf(client_id, sizeof(client_id), "host-%s", o->name);
-	struct bus_opts bo = {
-		.url = o->broker,
-		.client_id = client_id,
-		.username = o->user,
-		.password = o->password_file ? password : NULL,
-		.cafile = o->cafile,
-		.certfile = o->certfile,
-		.keyfile = o->keyfile,
-		.keepalive = o->keepalive,
-		.protocol = o->protocol,
-		.will_topic = will_topic,
-		.will_payload = will_text,
-		.will_retain = 1,
-		.on_connect = on_connect,
-		.on_message = on_message,
-		.ud = &h,
-	};
-	h.bus = bus_new(h.loop, &bo, err, sizeof(err));
-	free(will_text);
-	explicit_bzero(password, sizeof(password));
-	if (!h.bus)
+	if (hostd_bus_new(h, err, sizeof(err)) < 0)
 		fatalx("%s", err);
-	if (hostd_guests_start(&h) < 0 || hostd_vmjobs_start(&h) < 0)
+	if (hostd_guests_start(h) < 0 || hostd_vmjobs_start(h) < 0)
 		fatalx("out of memory");
-	if (hostd_migrate_init(&h, err, sizeof(err)) < 0)
+	if (hostd_migrate_init(h, err, sizeof(err)) < 0)
 		fatalx("%s", err);
-	if (hostd_balancer_start(&h, err, sizeof(err)) < 0)
+	if (hostd_balancer_start(h, err, sizeof(err)) < 0)
 		fatalx("%s", err);
-	if (hostd_ha_start(&h, err, sizeof(err)) < 0)
+	if (hostd_ha_start(h, err, sizeof(err)) < 0)
 		fatalx("%s", err);
+	signals_start(h);
+	return lock_fd;
+}
 
-	int sp[2];
-	if (pipe2(sp, O_CLOEXEC | O_NONBLOCK) < 0 ||
-	    evloop_add_fd(h.loop, sp[0], EV_READ, on_signal_pipe, NULL) < 0)
-		fatalx("signal pipe: %s", strerror(errno));
-	signal_pipe = sp[1];
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	evloop_add_before_poll(h.loop, check_signals, &h);
-	if (sdnotify_watchdog_start(h.loop) < 0)
-		fatalx("out of memory");
+/* After the loop: the offline state said (not left to the Last Will), all freed. */
+static void hostd_stop(struct hostd *h)
+{
+	log_info("signal %d: going offline", (int)got_signal);
+	sdnotify_send("STOPPING=1");
+	hostd_vmjobs_stop(h);
+	hostd_migrate_free(h);
+	if (bus_connected(h->bus)) {
+		char t[VMC_TOPIC_MAX];
+		topic_fmt(t, sizeof(t), h->opts.cluster, "host/%s/state", h->opts.name);
+		cJSON *m = msg_new(h->sender, hostd_now(h));
+		cJSON_AddStringToObject(m, "state", "offline");
+		cJSON_AddNumberToObject(m, "session", (double)h->session);
+		cJSON_AddStringToObject(m, "reason", "stopped");
+		bus_publish_json(h->bus, t, m, 1, 1);
+		cJSON_Delete(m);
+		hostd_event(h, "host.offline", NULL, NULL);
+		bus_flush(h->bus, 2000);
+	}
+	bus_disconnect(h->bus);
+	hostd_balancer_stop(h);
+	bus_free(h->bus);
+	hostd_ha_stop(h); /* its timers may run until the bus is flushed */
+	hostd_guests_stop(h);
+	hostd_summary_free(h);
+	hv_close(h->hv);
+	vmstore_close(h->store);
+	idcache_free(h->ids);
+	free(h->seen);
+	evloop_free(h->loop);
+}
 
+int main(int argc, char **argv)
+{
+	struct hostd h;
+	memset(&h, 0, sizeof(h));
+	struct hostd_opts *o = &h.opts;
+	o->broker = "mqtt://127.0.0.1:1883";
+	o->cluster = "default";
+	o->time_scale = 1;
+	o->clock_start_s = -1;
+	o->interval_s = 2;
+	o->keepalive = 10;
+	o->migrate_addr = "127.0.0.1";
+	o->ha_timeout_s = 20;
+	o->fence_timeout_s = 60;
+	log_init("vmc-hostd", LOG_LVL_INFO);
+
+	int check_only = 0;
+	struct conf *conf = NULL;
+	int rc = parse_args(o, argc, argv, &check_only, &conf);
+	if (rc >= 0)
+		return rc;
+	char rules_buf[4096];
+	const struct hv_ops *ops;
+	if (check_opts(o, conf, rules_buf, sizeof(rules_buf), &ops) < 0)
+		return 2;
+	if (check_only) {
+		printf("configuration OK\n");
+		conf_free(conf);
+		return 0;
+	}
+
+	char state_dir_buf[4096];
+	int lock_fd = hostd_start(&h, ops, state_dir_buf, sizeof(state_dir_buf));
 	log_info("host %s (driver %s, session %lld) starting; broker %s, cluster %s, rules %s",
-		 o->name, o->driver, (long long)h.session, o->broker, o->cluster,
-		 o->rules_file ? o->rules_file : "built in");
+	         o->name, o->driver, (long long)h.session, o->broker, o->cluster,
+	         o->rules_file ? o->rules_file : "built in");
 	bus_start(h.bus);
 	h.load_timer = evloop_add_timer(h.loop, (long)(o->interval_s * 1000), load_timer, &h);
 	/* no wake-up but the timers and the sockets: a signal comes through signal_pipe */
 	while (!evloop_stopped(h.loop) && evloop_run_once(h.loop, -1) == 0)
 		;
-
-	log_info("signal %d: going offline", (int)got_signal);
-	sdnotify_send("STOPPING=1");
-	hostd_vmjobs_stop(&h);
-	hostd_migrate_free(&h);
-	if (bus_connected(h.bus)) {
-		char t[VMC_TOPIC_MAX];
-		topic_fmt(t, sizeof(t), o->cluster, "host/%s/state", o->name);
-		cJSON *m = msg_new(h.sender, hostd_now(&h));
-		cJSON_AddStringToObject(m, "state", "offline");
-		cJSON_AddNumberToObject(m, "session", (double)h.session);
-		cJSON_AddStringToObject(m, "reason", "stopped");
-		bus_publish_json(h.bus, t, m, 1, 1);
-		cJSON_Delete(m);
-		hostd_event(&h, "host.offline", NULL, NULL);
-		bus_flush(h.bus, 2000);
-	}
-	bus_disconnect(h.bus);
-	hostd_balancer_stop(&h);
-	bus_free(h.bus);
-	hostd_ha_stop(&h); /* its timers may run until the bus is flushed */
-	hostd_guests_stop(&h);
-	hostd_summary_free(&h);
-	hv_close(h.hv);
-	vmstore_close(h.store);
-	idcache_free(h.ids);
-	free(h.seen);
-	evloop_free(h.loop);
+	hostd_stop(&h);
 	conf_free(conf);
 	close(lock_fd);
 	return 0;

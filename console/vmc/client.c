@@ -396,7 +396,7 @@ int client_follow(struct client *c, const char *filter)
 	return c->synced ? 0 : -1;
 }
 
-const char *client_vm_host(struct client *c, const char *vm)
+const char *client_vm_host(struct client *c, const char *vm, char *buf, size_t len)
 {
 	const cJSON *load;
 	cJSON_ArrayForEach(load, c->loads)
@@ -405,8 +405,10 @@ const char *client_vm_host(struct client *c, const char *vm)
 		cJSON_ArrayForEach(v, cJSON_GetObjectItem(load, "vms"))
 		{
 			const cJSON *n = cJSON_GetObjectItem(v, "name");
-			if (cJSON_IsString(n) && strcmp(n->valuestring, vm) == 0)
-				return load->string;
+			if (cJSON_IsString(n) && strcmp(n->valuestring, vm) == 0) {
+				snprintf(buf, len, "%s", load->string);
+				return buf;
+			}
 		}
 	}
 	return NULL;

@@ -96,8 +96,8 @@ int client_follow(struct client *c, const char *filter);
 /* vmc's exit status for c->fail: 3 no reply, 4 broker unreachable, 5 refused by the broker. */
 int client_fail_status(const struct client *c);
 
-/* Finds which host runs or defines vm (from the snapshot). NULL if none. The name lives in
- * the snapshot: copy it before anything else waits on the bus. */
-const char *client_vm_host(struct client *c, const char *vm);
+/* Finds which host runs or defines vm (from the snapshot) and copies its name into buf:
+ * the snapshot changes under any later wait on the bus. NULL if none, else buf. */
+const char *client_vm_host(struct client *c, const char *vm, char *buf, size_t len);
 
 #endif

@@ -453,20 +453,17 @@ static int cmd_create(struct client *c, struct vmc_args *a)
 }
 
 /* The host of VM name: --host if given, else the host the snapshot shows it on, copied into
- * buf (the snapshot changes under later waits). NULL, said on stderr, if none. */
+ * buf. NULL, said on stderr, if none. */
 static const char *find_vm_host(struct client *c, const struct vmc_args *a, const char *name,
                                 char *buf, size_t len)
 {
 	if (a->host)
 		return a->host;
 	client_snapshot(c, 0);
-	const char *h = client_vm_host(c, name);
-	if (!h) {
+	const char *h = client_vm_host(c, name, buf, len);
+	if (!h)
 		fprintf(stderr, "vmc: vm %s: not found on any host (give --host)\n", name);
-		return NULL;
-	}
-	snprintf(buf, len, "%s", h);
-	return buf;
+	return h;
 }
 
 /* start, shutdown, destroy, pause, unpause, remove: one VM, its host found if not given. */
@@ -856,6 +853,136 @@ static int load_config(struct vmc_args *a, const char *path, struct conf **out)
 	return 0;
 }
 
+/* One numeric option into a. Returns 0, or -1 (said on stderr) if out of its range. */
+static int apply_number_option(struct vmc_args *a, int ch, const char *arg)
+{
+	double d;
+	switch (ch) {
+	case O_HOLD:
+		return parse_number("hold", arg, 0, 7 * 86400, &a->hold_s);
+	case O_TIMEOUT:
+		a->timeout_set = 1;
+		return parse_number("timeout", arg, 0.1, 3600, &a->copts.timeout_s);
+	case O_MEMORY:
+		if (parse_number("memory", arg, 16, 4194304, &d) < 0)
+			return -1;
+		a->memory_mb = (int64_t)d;
+		return 0;
+	case O_VCPUS:
+		if (parse_number("vcpus", arg, 1, 128, &d) < 0)
+			return -1;
+		a->vcpus = (int)d;
+		return 0;
+	case O_LOAD:
+		return parse_number("load", arg, 0, 128, &a->load);
+	case O_COUNT:
+		if (parse_number("count", arg, 1, 1e9, &d) < 0)
+			return -1;
+		a->count = (long)d;
+		return 0;
+	case O_WAIT:
+		return parse_number("wait", arg, 0, 86400, &a->wait_s);
+	}
+	return -1;
+}
+
+/* --protocol: 5, 3.1.1 (or 4) or auto (0). Returns 0, or -1 said on stderr. */
+static int parse_protocol(const char *arg, int *protocol)
+{
+	if (!strcmp(arg, "5"))
+		*protocol = 5;
+	else if (!strcmp(arg, "3.1.1") || !strcmp(arg, "4"))
+		*protocol = 4;
+	else if (!strcmp(arg, "auto"))
+		*protocol = 0;
+	else {
+		fprintf(stderr, "vmc: --protocol: expected 5, 3.1.1 or auto\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* One option from getopt_long into a. Returns -1 to go on, else the status vmc exits
+ * with (usage said on stderr, or help on stdout). */
+static int apply_option(struct vmc_args *a, int ch, const char *arg)
+{
+	switch (ch) {
+	case 'c':
+		return -1; /* read before the options (load_config) */
+	case O_BROKER: {
+		char lerr[128];
+		if (cliopts_list_add(&a->broker, "broker", arg, lerr, sizeof(lerr)) < 0) {
+			fprintf(stderr, "vmc: %s\n", lerr);
+			return EXIT_USAGE;
+		}
+		a->copts.broker = a->broker.text;
+		return -1;
+	}
+	case O_CLUSTER:
+		a->copts.cluster = arg;
+		return -1;
+	case O_JSON:
+		a->json = 1;
+		return -1;
+	case O_CAFILE:
+		a->copts.cafile = arg;
+		return -1;
+	case O_CERT:
+		a->copts.certfile = arg;
+		return -1;
+	case O_KEY:
+		a->copts.keyfile = arg;
+		return -1;
+	case O_USER:
+		a->copts.user = arg;
+		return -1;
+	case O_PASSWORD_FILE:
+		a->copts.password_file = arg;
+		return -1;
+	case O_HOST:
+		a->host = arg;
+		return -1;
+	case O_TAGS:
+		a->tags = arg;
+		return -1;
+	case O_CONFIG:
+		a->config_file = arg;
+		return -1;
+	case O_TEMPLATE:
+		a->template_name = arg;
+		return -1;
+	case O_YES:
+		a->yes = 1;
+		return -1;
+	case O_NO_HOLD:
+		a->no_hold = 1;
+		return -1;
+	case O_FORCE:
+		a->force = 1;
+		return -1;
+	case O_WAIT_COMPLETE:
+		a->wait_complete = 1;
+		return -1;
+	case O_PROTOCOL:
+		return parse_protocol(arg, &a->copts.protocol) < 0 ? EXIT_USAGE : -1;
+	case O_HOLD:
+	case O_TIMEOUT:
+	case O_MEMORY:
+	case O_VCPUS:
+	case O_LOAD:
+	case O_COUNT:
+	case O_WAIT:
+		return apply_number_option(a, ch, arg) < 0 ? EXIT_USAGE : -1;
+	case 'h':
+	case O_HELP:
+		usage(stdout);
+		return EXIT_OK;
+	default:
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct vmc_args a;
@@ -871,89 +998,11 @@ int main(int argc, char **argv)
 	for (int i = 1; i + 1 < argc; i++)
 		if (strcmp(argv[i], "-c") == 0 && load_config(&a, argv[i + 1], &conf) < 0)
 			return EXIT_USAGE;
-	int ch;
-	double d;
+	int ch, rc;
 	a.broker.pass = 2;
-	while ((ch = getopt_long(argc, argv, "c:h", long_opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c': break;
-		case O_BROKER: {
-			char lerr[128];
-			if (cliopts_list_add(&a.broker, "broker", optarg, lerr, sizeof(lerr)) < 0) {
-				fprintf(stderr, "vmc: %s\n", lerr);
-				return EXIT_USAGE;
-			}
-			a.copts.broker = a.broker.text;
-			break;
-		}
-		case O_CLUSTER: a.copts.cluster = optarg; break;
-		case O_JSON: a.json = 1; break;
-		case O_CAFILE: a.copts.cafile = optarg; break;
-		case O_CERT: a.copts.certfile = optarg; break;
-		case O_KEY: a.copts.keyfile = optarg; break;
-		case O_USER: a.copts.user = optarg; break;
-		case O_PASSWORD_FILE: a.copts.password_file = optarg; break;
-		case O_HOST: a.host = optarg; break;
-		case O_TAGS: a.tags = optarg; break;
-		case O_CONFIG: a.config_file = optarg; break;
-		case O_TEMPLATE: a.template_name = optarg; break;
-		case O_YES: a.yes = 1; break;
-		case O_NO_HOLD: a.no_hold = 1; break;
-		case O_FORCE: a.force = 1; break;
-		case O_WAIT_COMPLETE: a.wait_complete = 1; break;
-		case O_HOLD:
-			if (parse_number("hold", optarg, 0, 7 * 86400, &a.hold_s) < 0)
-				return EXIT_USAGE;
-			break;
-		case O_PROTOCOL:
-			if (!strcmp(optarg, "5"))
-				a.copts.protocol = 5;
-			else if (!strcmp(optarg, "3.1.1") || !strcmp(optarg, "4"))
-				a.copts.protocol = 4;
-			else if (!strcmp(optarg, "auto"))
-				a.copts.protocol = 0;
-			else {
-				fprintf(stderr, "vmc: --protocol: expected 5, 3.1.1 or auto\n");
-				return EXIT_USAGE;
-			}
-			break;
-		case O_TIMEOUT:
-			if (parse_number("timeout", optarg, 0.1, 3600, &a.copts.timeout_s) < 0)
-				return EXIT_USAGE;
-			a.timeout_set = 1;
-			break;
-		case O_MEMORY:
-			if (parse_number("memory", optarg, 16, 4194304, &d) < 0)
-				return EXIT_USAGE;
-			a.memory_mb = (int64_t)d;
-			break;
-		case O_VCPUS:
-			if (parse_number("vcpus", optarg, 1, 128, &d) < 0)
-				return EXIT_USAGE;
-			a.vcpus = (int)d;
-			break;
-		case O_LOAD:
-			if (parse_number("load", optarg, 0, 128, &a.load) < 0)
-				return EXIT_USAGE;
-			break;
-		case O_COUNT:
-			if (parse_number("count", optarg, 1, 1e9, &d) < 0)
-				return EXIT_USAGE;
-			a.count = (long)d;
-			break;
-		case O_WAIT:
-			if (parse_number("wait", optarg, 0, 86400, &a.wait_s) < 0)
-				return EXIT_USAGE;
-			break;
-		case 'h':
-		case O_HELP:
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
+	while ((ch = getopt_long(argc, argv, "c:h", long_opts, NULL)) != -1)
+		if ((rc = apply_option(&a, ch, optarg)) >= 0)
+			return rc;
 	if (optind >= argc) {
 		usage(stderr);
 		return EXIT_USAGE;
@@ -993,7 +1042,6 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	struct client c;
-	int rc;
 	a.copts.stop = &got_signal;
 	if (client_open(&c, &a.copts, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vmc: %s\n", err);

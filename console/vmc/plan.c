@@ -1,19 +1,13 @@
 /* plan.c - `vmc plan` (see plan.h). */
 #include "plan.h"
 #include "client.h"
+#include "../../lib/plan_reply.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A member's number (0 if absent) and string (dflt if absent). */
-static double num(const cJSON *o, const char *k)
-{
-	double d = cJSON_GetNumberValue(cJSON_GetObjectItem(o, k));
-	return isnan(d) ? 0 : d;
-}
-
+/* A member's string (dflt if absent). */
 static const char *str(const cJSON *o, const char *k, const char *dflt)
 {
 	const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(o, k));
@@ -34,36 +28,41 @@ static const char *online_host(struct client *c)
 
 static void print_plan(const cJSON *r)
 {
-	const cJSON *moves = cJSON_GetObjectItem(r, "moves"), *m;
-	int n = cJSON_GetArraySize(moves);
-	printf("plan (%s): %d move%s\n", str(r, "mode", "balance"), n, n == 1 ? "" : "s");
-	if (n > 0)
+	struct plan_reply p;
+	char err[256];
+	if (plan_reply_parse(&p, r, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vmc: %s\n", err);
+		return;
+	}
+	printf("plan (%s): %zu move%s\n", p.mode[0] ? p.mode : "balance", p.n, p.n == 1 ? "" : "s");
+	if (p.n > 0)
 		printf("%-16s %-12s %-12s %6s  %-20s %-18s\n", "VM", "FROM", "TO", "CPU%",
 		       "FROM BEFORE > AFTER", "TO BEFORE > AFTER");
-	cJSON_ArrayForEach(m, moves)
-	{
+	for (size_t i = 0; i < p.n; i++) {
+		const struct plan_move *m = &p.moves[i];
 		char cpu[24], from[48], to[48];
-		snprintf(cpu, sizeof(cpu), "%.1f%s", num(m, "cpu"),
-		         cJSON_IsTrue(cJSON_GetObjectItem(m, "unknown")) ? "?" : "");
-		snprintf(from, sizeof(from), "%.1f > %.1f", num(m, "from_before"),
-		         num(m, "from_after"));
-		snprintf(to, sizeof(to), "%.1f > %.1f", num(m, "to_before"), num(m, "to_after"));
-		printf("%-16s %-12s %-12s %6s  %-20s %-18s\n", str(m, "vm", "?"),
-		       str(m, "from", "?"), str(m, "to", "?"), cpu, from, to);
+		snprintf(cpu, sizeof(cpu), "%.1f%s", m->cpu, m->cpu_unknown ? "?" : "");
+		snprintf(from, sizeof(from), "%.1f > %.1f", m->from_before, m->from_after);
+		snprintf(to, sizeof(to), "%.1f > %.1f", m->to_before, m->to_after);
+		printf("%-16s %-12s %-12s %6s  %-20s %-18s\n", m->vm, m->from, m->to, cpu, from,
+		       to);
 	}
-	const cJSON *e;
-	cJSON_ArrayForEach(e, cJSON_GetObjectItem(r, "emptied"))
-	{
-		if (cJSON_IsString(e))
-			printf("host %s would be emptied\n", e->valuestring);
-	}
-	if (num(r, "unplaced") > 0)
-		printf("%.0f VM(s) could not be placed\n", num(r, "unplaced"));
+	for (size_t i = 0; i < p.nemptied; i++)
+		printf("host %s would be emptied\n", p.emptied[i]);
+	if (p.unplaced > 0)
+		printf("%.0f VM(s) could not be placed\n", p.unplaced);
+	plan_reply_clear(&p);
 }
 
 int plan_ask(struct client *c, const char *host, const char *op, cJSON *args,
              void (*print)(const cJSON *result), int json)
 {
+	/* host may point into the snapshot (the VM's host), which the new snapshot replaces */
+	char hbuf[VMC_NAME_MAX + 1];
+	if (host) {
+		snprintf(hbuf, sizeof(hbuf), "%s", host);
+		host = hbuf;
+	}
 	client_snapshot(c, 0);
 	if (!host)
 		host = online_host(c);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "../../lib/cluster_model.h"
+#include "../../lib/plan_reply.h"
 
 /* --- rows and columns ------------------------------------------------------- */
 
@@ -137,15 +138,6 @@ int filter_match(const struct filter *f, const char *s);
 int filter_narrows(const char *before, const char *after);
 
 /* --- the plan (plan.c) ------------------------------------------------------ */
-
-struct plan_move {
-	char vm[VMC_NAME_MAX + 1];
-	char from[VMC_NAME_MAX + 1];
-	char to[VMC_NAME_MAX + 1];
-	char before[96];
-	char after[96];
-	char details[160];
-};
 
 enum plan_state { PLAN_NONE, PLAN_WAITING, PLAN_READY, PLAN_FAILED };
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "../../lib/peers.h"
@@ -194,6 +195,36 @@ static void test_summary_and_records(void **state)
 	peers_free(p);
 }
 
+/* A drain decides on the balancer's view with this table's free memory: the holds of
+ * its migrations in flight count, and a released hold or a newer load frees the room. */
+static void test_view_free(void **state)
+{
+	struct peers *p = peers_new();
+	struct bal_host hosts[3];
+	memset(hosts, 0, sizeof hosts);
+	snprintf(hosts[0].name, sizeof hosts[0].name, "h1");
+	snprintf(hosts[1].name, sizeof hosts[1].name, "h2");
+	snprintf(hosts[2].name, sizeof hosts[2].name, "h3"); /* no load here */
+	for (int i = 0; i < 3; i++)
+		hosts[i].mem_free_mb = 1000;
+	on_load(p, "h1", LOAD(6144, 0, ""), 100);
+	on_load(p, "h2", LOAD(2048, 0, ""), 100);
+	assert_int_equal(peers_reserve(p, "h1", "m1", 2048), 0);
+	peers_view_free(p, hosts, 3);
+	assert_int_equal(hosts[0].mem_free_mb, 4096); /* m1 in flight holds its memory */
+	assert_int_equal(hosts[1].mem_free_mb, 2048); /* the view's older figure is replaced */
+	assert_int_equal(hosts[2].mem_free_mb, 1000); /* nothing known here: left alone */
+	/* m1 failed: the memory is free again at once, without waiting for a load */
+	peers_release(p, "m1", 0, 150);
+	peers_view_free(p, hosts, 3);
+	assert_int_equal(hosts[0].mem_free_mb, 6144);
+	/* VMs moved away from h2: its next load frees the room */
+	on_load(p, "h2", LOAD(6144, 0, ""), 200);
+	peers_view_free(p, hosts, 3);
+	assert_int_equal(hosts[1].mem_free_mb, 6144);
+	peers_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +234,7 @@ int main(void)
 	    cmocka_unit_test(test_migrations_bounded),
 	    cmocka_unit_test(test_reservations),
 	    cmocka_unit_test(test_summary_and_records),
+	    cmocka_unit_test(test_view_free),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
