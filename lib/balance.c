@@ -390,7 +390,9 @@ void bal_dst_of(const struct bal_host *h, const struct rule_settings *s, const c
 
 int bal_consolidate_before(double load_a, const char *a, double load_b, const char *b)
 {
-	if (load_a != load_b)
+	/* loads within rounding of each other are equal: a host's own load and the one its
+	 * peers rebuild from its summary may differ in the last bits */
+	if (fabs(load_a - load_b) > BAL_LOAD_EPS)
 		return load_a < load_b;
 	return strcmp(a, b) < 0;
 }

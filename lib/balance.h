@@ -160,9 +160,12 @@ struct bal_take {
 	double dst_after;  /* destination's predicted load after */
 };
 
+/* Loads (%) closer than this are equal in the consolidation order. */
+#define BAL_LOAD_EPS 1e-6
+
 /* The consolidation order: 1 if host a (at load_a) empties before host b, that is, it
- * is less loaded, or as loaded with a name that sorts first. Every host and the plan use
- * this one order, so that of two hosts exactly one asks and the other takes. */
+ * is less loaded (by more than BAL_LOAD_EPS), or as loaded with a name that sorts first. Every host
+ * and the plan use this one order, so that of two hosts exactly one asks and the other takes. */
 int bal_consolidate_before(double load_a, const char *a, double load_b, const char *b);
 
 /* What host `self` can offer for a request: the candidates (whole affinity groups) it

@@ -16,6 +16,7 @@ void bview_free(struct bview *v)
 	for (size_t i = 0; i < v->n; i++) {
 		free(v->hosts[i].vms);
 		free(v->hosts[i].guests);
+		free(v->hosts[i].recs);
 	}
 	free(v->hosts);
 	free(v->flat);
@@ -171,6 +172,32 @@ static int host_parse(const cJSON *load, struct bal_host *hh, const char **state
 	return 0;
 }
 
+/* Takes a host's own figures (hh, from a load or a summary) into its entry: its state as
+ * the load says it (see below), migrations_out no more than the VMs leaving. */
+static void take_figures(struct bview_host *h, struct bal_host *hh, const char *state, int leaving)
+{
+	int st = bal_host_state_parse(state);
+	/* the state message says whether the host is up; the load only which way. A host
+	 * taken for standby (a peer's host.standby: emptied by consolidation) that still
+	 * reports itself online or in maintenance was not powered off: it is back. */
+	if (h->h.state == BAL_STANDBY) {
+		if (st == BAL_ONLINE || st == BAL_MAINTENANCE)
+			h->h.state = st;
+	} else if (h->h.state != BAL_OFFLINE) {
+		h->h.state = st < 0 || st == BAL_OFFLINE || st == BAL_STANDBY ? BAL_OFFLINE : st;
+	}
+	hh->state = h->h.state;
+	snprintf(hh->name, sizeof hh->name, "%s", h->h.name);
+	hh->mem_reserve_mb = h->h.mem_reserve_mb;
+	/* a host runs no more outgoing migrations than the VMs it lists as leaving */
+	if (hh->migrations_out > leaving)
+		hh->migrations_out = leaving;
+	hh->vms = h->h.vms;
+	hh->nvms = h->h.nvms;
+	h->h = *hh;
+	h->loaded = 1;
+}
+
 int bview_load(struct bview *v, const char *host, const cJSON *load, char *err, size_t errlen)
 {
 	const char *state;
@@ -207,22 +234,9 @@ int bview_load(struct bview *v, const char *host, const cJSON *load, char *err, 
 	h->vms = vms;
 	h->guests = gs;
 	h->nguests = k;
+	h->summary = 0;
 	for (i = 0; i < k; i++)
 		gs[i].vm = vms[i].name;
-	int st = bal_host_state_parse(state);
-	/* the state message says whether the host is up; the load only which way. A host
-	 * taken for standby (a peer's host.standby: emptied by consolidation) that still
-	 * reports itself online or in maintenance was not powered off: it is back. */
-	if (h->h.state == BAL_STANDBY) {
-		if (st == BAL_ONLINE || st == BAL_MAINTENANCE)
-			h->h.state = st;
-	} else if (h->h.state != BAL_OFFLINE) {
-		h->h.state = st < 0 || st == BAL_OFFLINE || st == BAL_STANDBY ? BAL_OFFLINE : st;
-	}
-	hh.state = h->h.state;
-	snprintf(hh.name, sizeof hh.name, "%s", h->h.name);
-	hh.mem_reserve_mb = h->h.mem_reserve_mb;
-	/* a host runs no more outgoing migrations than the VMs it lists as leaving */
 	int leaving = 0;
 	cJSON_ArrayForEach(o, arr)
 	{
@@ -230,13 +244,124 @@ int bview_load(struct bview *v, const char *host, const cJSON *load, char *err, 
 		leaving += cJSON_IsString(vs) && (strcmp(vs->valuestring, "outgoing") == 0 ||
 		                                  strcmp(vs->valuestring, "migrating") == 0);
 	}
-	if (hh.migrations_out > leaving)
-		hh.migrations_out = leaving;
-	h->h = hh;
 	h->h.vms = vms;
 	h->h.nvms = k;
-	h->loaded = 1;
+	take_figures(h, &hh, state, leaving);
 	return dropped ? 1 : 0;
+}
+
+/* The VMs of a host known from its summary: its records that hold resources, each with
+ * a share of the summary's vm_cpu by its vCPUs (no steal: the share is its demand), and
+ * the host's cpu set to its load, so that bal_host_load gives the summary's load. */
+static void summary_vms(struct bview_host *h)
+{
+	struct bal_vm *vms = calloc(h->nrecs + 1, sizeof *vms);
+	if (!vms)
+		abort();
+	size_t k = 0;
+	double vcpus = 0;
+	int leaving = 0;
+	for (size_t i = 0; i < h->nrecs; i++) {
+		leaving += h->recs[i].leaving;
+		if (!h->recs[i].holds)
+			continue;
+		vms[k] = h->recs[i].vm;
+		vcpus += vms[k].vcpus > 0 ? vms[k].vcpus : 1;
+		k++;
+	}
+	for (size_t i = 0; i < k; i++) {
+		vms[i].cpu = h->sum_vm_cpu * (vms[i].vcpus > 0 ? vms[i].vcpus : 1) / vcpus;
+		vms[i].steal = 0;
+	}
+	free(h->vms);
+	free(h->guests);
+	h->vms = vms;
+	h->guests = NULL;
+	h->nguests = 0;
+	h->h.vms = vms;
+	h->h.nvms = k;
+	h->h.cpu = h->sum_load;
+	h->h.migrations_out = h->sum_mout < leaving ? h->sum_mout : leaving;
+}
+
+int bview_summary(struct bview *v, const char *host, const cJSON *summary, char *err, size_t errlen)
+{
+	const char *state;
+	struct bal_host hh;
+	double load = 0, vm_cpu = 0;
+	memset(&hh, 0, sizeof hh);
+	if (host_parse(summary, &hh, &state, err, errlen) < 0 ||
+	    lim_get_num(summary, LIM_HOST, NULL, "load", 1, &load, err, errlen) < 0 ||
+	    lim_get_num(summary, LIM_HOST, NULL, "vm_cpu", 1, &vm_cpu, err, errlen) < 0)
+		return -1;
+	struct bview_host *h = host_get(v, host);
+	h->summary = 1;
+	h->sum_load = load;
+	h->sum_vm_cpu = vm_cpu;
+	h->sum_mout = hh.migrations_out;
+	take_figures(h, &hh, state, hh.migrations_out);
+	summary_vms(h);
+	return 0;
+}
+
+const struct bal_host *bview_host(const struct bview *v, const char *host)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (strcmp(v->hosts[i].h.name, host) == 0)
+			return &v->hosts[i].h;
+	return NULL;
+}
+
+int bview_vm(struct bview *v, const char *host, const char *vm, const cJSON *rec, char *err,
+             size_t errlen)
+{
+	struct bview_rec r;
+	struct rule_guest g;
+	memset(&r, 0, sizeof r);
+	if (rec) {
+		const char *on, *state;
+		if (msg_get_name(rec, NULL, "host", 1, &on, err, errlen) < 0 ||
+		    msg_get_str(rec, NULL, "state", 1, 32, &state, err, errlen) < 0)
+			return -1;
+		if (strcmp(on, host) != 0) {
+			snprintf(err, errlen, "host: \"%s\" is not %s, whose record it is", on,
+			         host);
+			return -1;
+		}
+		if (vm_parse(rec, "record", &r.vm, &g, &r.holds, err, errlen) < 0)
+			return -1;
+		if (strcmp(r.vm.name, vm) != 0) {
+			snprintf(err, errlen, "name: \"%s\" is not %s, whose record it is",
+			         r.vm.name, vm);
+			return -1;
+		}
+		r.leaving = strcmp(state, "outgoing") == 0 || strcmp(state, "migrating") == 0;
+	}
+	if (!rec && !bview_host(v, host))
+		return 0; /* a cleared record of a host never heard of */
+	struct bview_host *h = host_get(v, host);
+	size_t i;
+	for (i = 0; i < h->nrecs && strcmp(h->recs[i].vm.name, vm) != 0; i++)
+		;
+	if (!rec) {
+		if (i < h->nrecs)
+			h->recs[i] = h->recs[--h->nrecs];
+	} else {
+		if (i == h->nrecs) {
+			if (h->nrecs == h->caprecs) {
+				h->caprecs = h->caprecs ? h->caprecs * 2 : 8;
+				struct bview_rec *nr = realloc(h->recs, h->caprecs * sizeof *nr);
+				if (!nr)
+					abort();
+				h->recs = nr;
+			}
+			h->nrecs++;
+		}
+		h->recs[i] = r;
+	}
+	if (h->summary)
+		summary_vms(h);
+	return 0;
 }
 
 const struct bal_view *bview_get(struct bview *v, int64_t now)

@@ -18,6 +18,12 @@ static const struct lim lims[] = {
     {LIM_HOST, "mem_used_mb", 0, MEM, 1},
     {LIM_HOST, "migrations_out", 0, LIM_MIGRATIONS_MAX, 1},
     {LIM_HOST, "migrations_in", 0, LIM_MIGRATIONS_MAX, 1},
+    /* the summary: demand-based load (% of the host, beyond 100 wanted), VMs' demand
+     * (% of one CPU), VMs holding resources */
+    {LIM_HOST, "load", 0, 1e6, 0},
+    {LIM_HOST, "vm_cpu", 0, 409600.0 * 65536, 0},
+    {LIM_HOST, "nvms", 0, 1e6, 1},
+    {LIM_HOST, "refresh_ms", 0, 86400000, 1}, /* a day at most */
     {LIM_HOST, "session", 0, 9007199254740992.0, 1},
     /* a VM in a load message or a vm/<vm> record */
     {LIM_VM, "vcpus", 0, 4096, 1},

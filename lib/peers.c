@@ -114,6 +114,41 @@ static void peers_expire(struct peers *p, const char *host, int64_t now)
 	}
 }
 
+/* The host figures of a load or summary message received at now; leaving: the VMs the
+ * host lists as outgoing or migrating, which bound its migrations_out. */
+static void peers_take(struct peers *p, struct peer *h, const cJSON *msg, size_t leaving,
+                       int64_t now)
+{
+	h->have_load = 1;
+	h->load_rx = now;
+	h->cpus = (int)lim_clamp(LIM_HOST, "cpus", peers_num(msg, "cpus", h->cpus));
+	h->cpu = lim_clamp(LIM_HOST, "cpu", peers_num(msg, "cpu", 0));
+	h->mem_total_mb = (int64_t)lim_clamp(
+	    LIM_HOST, "mem_total_mb", peers_num(msg, "mem_total_mb", (double)h->mem_total_mb));
+	h->mem_free_mb =
+	    (int64_t)lim_clamp(LIM_HOST, "mem_free_mb", peers_num(msg, "mem_free_mb", 0));
+	if (h->mem_free_mb > h->mem_total_mb)
+		h->mem_free_mb = h->mem_total_mb;
+	/* a host runs no more outgoing migrations than the VMs it lists as leaving */
+	double out = lim_clamp(LIM_HOST, "migrations_out", peers_num(msg, "migrations_out", 0));
+	h->migrations_out = out > (double)leaving ? (int)leaving : (int)out;
+	h->migrations_in =
+	    (int)lim_clamp(LIM_HOST, "migrations_in", peers_num(msg, "migrations_in", 0));
+	h->refresh_ms = (int64_t)lim_clamp(LIM_HOST, "refresh_ms", peers_num(msg, "refresh_ms", 0));
+	/* only the host's own state message (its birth) makes it known or offline; a load
+	 * says maintenance or online of a host already up */
+	const char *state = peers_str(msg, "state");
+	if (state && h->state[0] && strcmp(h->state, "offline") != 0 &&
+	    strcmp(state, "offline") != 0)
+		snprintf(h->state, sizeof(h->state), "%s", state);
+	peers_expire(p, h->name, now);
+}
+
+static int peers_leaving(const char *state)
+{
+	return state && (strcmp(state, "outgoing") == 0 || strcmp(state, "migrating") == 0);
+}
+
 int peers_on_load(struct peers *p, const char *host, const cJSON *msg, int64_t now)
 {
 	const cJSON *vms = cJSON_GetObjectItem(msg, "vms");
@@ -134,8 +169,7 @@ int peers_on_load(struct peers *p, const char *host, const cJSON *msg, int64_t n
 		const char *st = peers_str(v, "state");
 		snprintf(list[k].state, sizeof(list[k].state), "%s", st ? st : "");
 		list[k].mem_mb = (int64_t)lim_clamp(LIM_VM, "mem_mb", peers_num(v, "mem_mb", 0));
-		if (st && (strcmp(st, "outgoing") == 0 || strcmp(st, "migrating") == 0))
-			leaving++;
+		leaving += peers_leaving(st);
 		k++;
 	}
 	struct peer *h = peers_get(p, host, 1);
@@ -146,28 +180,54 @@ int peers_on_load(struct peers *p, const char *host, const cJSON *msg, int64_t n
 	free(h->vms);
 	h->vms = list;
 	h->nvms = k;
-	h->have_load = 1;
-	h->load_rx = now;
-	h->cpus = (int)lim_clamp(LIM_HOST, "cpus", peers_num(msg, "cpus", h->cpus));
-	h->cpu = lim_clamp(LIM_HOST, "cpu", peers_num(msg, "cpu", 0));
-	h->mem_total_mb = (int64_t)lim_clamp(
-	    LIM_HOST, "mem_total_mb", peers_num(msg, "mem_total_mb", (double)h->mem_total_mb));
-	h->mem_free_mb =
-	    (int64_t)lim_clamp(LIM_HOST, "mem_free_mb", peers_num(msg, "mem_free_mb", 0));
-	if (h->mem_free_mb > h->mem_total_mb)
-		h->mem_free_mb = h->mem_total_mb;
-	/* a host runs no more outgoing migrations than the VMs it lists as leaving */
-	double out = lim_clamp(LIM_HOST, "migrations_out", peers_num(msg, "migrations_out", 0));
-	h->migrations_out = out > (double)leaving ? (int)leaving : (int)out;
-	h->migrations_in =
-	    (int)lim_clamp(LIM_HOST, "migrations_in", peers_num(msg, "migrations_in", 0));
-	/* only the host's own state message (its birth) makes it known or offline; a load
-	 * says maintenance or online of a host already up */
-	const char *state = peers_str(msg, "state");
-	if (state && h->state[0] && strcmp(h->state, "offline") != 0 &&
-	    strcmp(state, "offline") != 0)
-		snprintf(h->state, sizeof(h->state), "%s", state);
-	peers_expire(p, host, now);
+	peers_take(p, h, msg, leaving, now);
+	return 0;
+}
+
+int peers_on_summary(struct peers *p, const char *host, const cJSON *msg, int64_t now)
+{
+	if (!cJSON_IsNumber(cJSON_GetObjectItem(msg, "mem_free_mb")))
+		return -1;
+	struct peer *h = peers_get(p, host, 1);
+	if (!h)
+		return -1;
+	size_t leaving = 0;
+	for (size_t i = 0; i < h->nvms; i++)
+		leaving += peers_leaving(h->vms[i].state);
+	peers_take(p, h, msg, leaving, now);
+	return 0;
+}
+
+int peers_on_vm(struct peers *p, const char *host, const char *vm, const cJSON *msg)
+{
+	const char *on = msg ? peers_str(msg, "host") : NULL;
+	const char *name = msg ? peers_str(msg, "name") : NULL;
+	const char *st = msg ? peers_str(msg, "state") : NULL;
+	if (msg && (!on || strcmp(on, host) != 0 || !name || strcmp(name, vm) != 0 || !st))
+		return -1; /* a record names its VM and the host whose topic it is on */
+	struct peer *h = peers_get(p, host, msg != NULL);
+	if (!h)
+		return msg ? -1 : 0;
+	size_t i;
+	for (i = 0; i < h->nvms && strcmp(h->vms[i].name, vm) != 0; i++)
+		;
+	if (!msg) {
+		if (i < h->nvms)
+			h->vms[i] = h->vms[--h->nvms];
+		return 0;
+	}
+	if (strlen(vm) > VMC_NAME_MAX)
+		return -1;
+	if (i == h->nvms) {
+		struct peer_vm *nv = realloc(h->vms, (h->nvms + 1) * sizeof(*nv));
+		if (!nv)
+			return -1;
+		h->vms = nv;
+		h->nvms++;
+		snprintf(h->vms[i].name, sizeof(h->vms[i].name), "%s", vm);
+	}
+	snprintf(h->vms[i].state, sizeof(h->vms[i].state), "%s", st);
+	h->vms[i].mem_mb = (int64_t)lim_clamp(LIM_VM, "mem_mb", peers_num(msg, "mem_mb", 0));
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 /* peers.h - what a host agent knows of the other hosts, from their retained
- * host/<h>/state and periodic host/<h>/load messages: state, migration address,
- * memory, migrations in flight and the VMs each one runs. Pure: callers hand in
+ * host/<h>/state, their host/<h>/summary (or load) messages and the host/<h>/vm/<vm>
+ * records: state, migration address, memory, migrations in flight and the VMs each
+ * one runs. Pure: callers hand in
  * the parsed messages and the current (monotonic) time.
  *
  * Memory reservations cover what a load message cannot show yet: a migration
@@ -35,6 +36,7 @@ struct peer {
 	double cpu; /* percent of the whole host */
 	int64_t mem_total_mb, mem_free_mb;
 	int migrations_out, migrations_in;
+	int64_t refresh_ms; /* its summary's refresh period (real ms), 0 if none said */
 	struct peer_vm *vms;
 	size_t nvms;
 };
@@ -50,6 +52,13 @@ int peers_on_state(struct peers *p, const char *host, const cJSON *msg);
 /* A host/<h>/load message received at now. Returns 0, or -1 if it is malformed
  * (the previous figures are kept). */
 int peers_on_load(struct peers *p, const char *host, const cJSON *msg, int64_t now);
+
+/* A host/<h>/summary message received at now: the host figures of a load, without its
+ * VMs (those come from the records). 0, or -1 if it is malformed. */
+int peers_on_summary(struct peers *p, const char *host, const cJSON *msg, int64_t now);
+/* A host/<h>/vm/<vm> record (NULL: cleared): the VM's state and memory in host's list.
+ * The record must name vm and host. 0, or -1 if it is malformed (ignored). */
+int peers_on_vm(struct peers *p, const char *host, const char *vm, const cJSON *msg);
 
 /* The host of that name, or NULL. Valid until the next peers_on_* call. */
 const struct peer *peers_find(const struct peers *p, const char *host);

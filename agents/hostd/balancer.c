@@ -1,5 +1,6 @@
-/* balancer.c - the host agent's balancer on the bus: feeds the cluster view
- * (host/+/load, host/+/state), the policy and balance/# messages to this host's
+/* balancer.c - the host agent's balancer on the bus: feeds the cluster view (its own
+ * load; the peers' host/+/summary, host/+/vm/+ records and host/+/state, never their
+ * full loads), the policy and balance/# messages to this host's
  * balance node (lib/balance_node.c, which decides), and carries out what it
  * asks: publishes, migrations (through the migration module), events, alert
  * webhooks (the helper program vmc-webhook, fork/exec, no shell) and power hooks
@@ -324,8 +325,9 @@ void hostd_balancer_stop(struct hostd *h)
 
 void hostd_balancer_connected(struct hostd *h)
 {
-	static const char *const topics[] = {"balance/+/+",   "balance/hold/+/+", "host/+/load",
-	                                     "host/+/state",  "policy",           "event/host/+"};
+	static const char *const topics[] = {"balance/+/+", "balance/hold/+/+", "host/+/summary",
+	                                     "host/+/vm/+", "host/+/state",     "policy",
+	                                     "event/host/+"};
 	char t[VMC_TOPIC_MAX];
 	for (size_t i = 0; i < sizeof(topics) / sizeof(topics[0]); i++) {
 		topic_fmt(t, sizeof(t), h->opts.cluster, "%s", topics[i]);
@@ -429,6 +431,19 @@ static void on_policy(struct hostd *h, struct hostd_msg *m)
 		bn_set_policy(b->node, &p);
 }
 
+/* host/<host>/vm/<vm>: a peer's VM record, or its clearing (an empty payload). */
+static void vm_record(struct hostd *h, const char *host, const char *vm, struct hostd_msg *m)
+{
+	struct balancer *b = bal(h);
+	char err[VMC_ERR_MAX];
+	const cJSON *j = m->raw->len ? hostd_msg_json(m) : NULL;
+	if (m->raw->len && !j)
+		return;
+	if (bview_vm(&b->view, host, vm, j, err, sizeof(err)) < 0)
+		ratelog_warn(&b->bad_load, evloop_mono_ms(),
+		             "balance: record of %s on %s: %s (ignored)", vm, host, err);
+}
+
 void hostd_balancer_message(struct hostd *h, struct hostd_msg *m)
 {
 	struct balancer *b = bal(h);
@@ -458,19 +473,26 @@ void hostd_balancer_message(struct hostd *h, struct hostd_msg *m)
 	}
 	if (!host_msg && !bal_msg && !ev_msg)
 		return;
+	int self = host_msg && strcmp(seg, h->opts.name) == 0;
+	if (host_msg && strcmp(kind, "vm") == 0) { /* host/<h>/vm/<vm>: a peer's VM */
+		if (!self && topic_segment(rest, 3, sender, sizeof(sender)) == 0 &&
+		    topic_segment(rest, 4, kind, sizeof(kind)) < 0)
+			vm_record(h, seg, sender, m);
+		return;
+	}
 	if (host_msg && m->raw->len == 0)
 		return; /* a retained record being cleared */
 	const cJSON *j = hostd_msg_json(m);
 	if (!j)
 		return;
 	int64_t now = hostd_now(h);
-	if (host_msg && strcmp(kind, "load") == 0 && strcmp(seg, h->opts.name) != 0) {
-		int rc = bview_load(&b->view, seg, j, err, sizeof(err));
+	if (host_msg && strcmp(kind, "summary") == 0 && !self) {
+		int rc = bview_summary(&b->view, seg, j, err, sizeof(err));
 		if (rc >= 0 && !m->raw->retain)
 			bview_live_load(&b->view, seg, j);
 		if (rc != 0)
-			ratelog_warn(&b->bad_load, evloop_mono_ms(), "balance: load of %s: %s%s",
-			             seg, err, rc < 0 ? " (message ignored)" : "");
+			ratelog_warn(&b->bad_load, evloop_mono_ms(),
+			             "balance: summary of %s: %s (message ignored)", seg, err);
 	} else if (host_msg && strcmp(kind, "state") == 0) {
 		const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "state");
 		bview_state(&b->view, seg, cJSON_IsString(st) ? st->valuestring : "offline");
@@ -535,6 +557,27 @@ static enum hostd_op_result op_status(struct hostd *h, struct hostd_req *req)
 	cJSON_AddNumberToObject(r, "hosts", (double)bview_get(&b->view, hostd_now(h))->nhosts);
 	hostd_reply_ok(h, req, r);
 	return HOSTD_REPLIED;
+}
+
+int hostd_balancer_own_load(struct hostd *h, double *load, double *vm_cpu, size_t *nvms)
+{
+	struct balancer *b = bal(h);
+	const struct bal_host *x = b ? bview_host(&b->view, h->opts.name) : NULL;
+	if (!x)
+		return -1;
+	const struct rule_settings *s = bn_settings(b->node);
+	*load = bal_host_load(x, s);
+	*vm_cpu = 0;
+	for (size_t i = 0; i < x->nvms; i++)
+		*vm_cpu += bal_vm_demand(x, &x->vms[i], s, NULL);
+	*nvms = x->nvms;
+	return 0;
+}
+
+size_t hostd_balancer_hosts(struct hostd *h)
+{
+	struct balancer *b = bal(h);
+	return b ? bview_get(&b->view, hostd_now(h))->nhosts : 0;
 }
 
 int64_t hostd_balancer_manual_hold_ms(struct hostd *h)

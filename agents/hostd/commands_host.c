@@ -15,6 +15,9 @@ static enum hostd_op_result op_info(struct hostd *h, struct hostd_req *req)
 	cJSON *r = hostd_host_json(h, &hi);
 	cJSON_AddNumberToObject(r, "vms", cJSON_GetArraySize(vms));
 	cJSON_AddNumberToObject(r, "session", (double)h->session);
+	/* what the agent reads, per sample it publishes: see vmcluster-protocol(7) */
+	cJSON_AddNumberToObject(r, "rx", (double)h->rx);
+	cJSON_AddNumberToObject(r, "samples", (double)h->load_seq);
 	cJSON_Delete(vms);
 	hostd_reply_ok(h, req, r);
 	return HOSTD_REPLIED;

@@ -59,9 +59,10 @@ size_t guests_count(const struct guests *g);
 struct ratelog *guests_ratelog(struct guests *g);
 
 /* --- the host agent's use of it (hostd_guests.c) ---------------------------------
- * vmc-hostd calls hostd_guests_start once before its loop (it subscribes to
- * guest/+/load), hands every message on guest/+/load to hostd_guests_message, and calls
- * hostd_guests_stop at exit. publish.c picks the figures up through hostd_guest_json. */
+ * vmc-hostd calls hostd_guests_start once before its loop, hands every message on
+ * guest/+/load to hostd_guests_message, and calls hostd_guests_stop at exit. It reads
+ * guest/<vm>/load only for the VMs it has: publish.c calls hostd_guests_follow (hostd.h)
+ * with the VMs of each sample, and picks the figures up through hostd_guest_json. */
 struct hostd;
 struct bus_msg;
 /* Returns 0, or -1 if out of memory. */

@@ -438,8 +438,9 @@ static void ha_watch_host(struct ha_ctx *a, const struct peer *p, int64_t now)
 	if (ha_live(p) && p->migrate_addr[0])
 		snprintf(w->addr, sizeof(w->addr), "%s", p->migrate_addr);
 	int64_t timeout = (int64_t)(a->h->opts.ha_timeout_s * 1000);
+	int64_t silent = 2 * timeout; /* no load for twice the timeout */
 	int broker_dead = strcmp(p->state, "offline") == 0 ||
-	                  (ha_live(p) && p->have_load && now - p->load_rx > 2 * timeout);
+	                  (ha_live(p) && p->have_load && now - p->load_rx > silent);
 	/* cut from the broker with self-fencing on: every peer is checked directly */
 	int cut = a->h->opts.self_fence_after_s > 0 && !bus_connected(a->h->bus);
 	if (!broker_dead && !cut) {
@@ -561,7 +562,7 @@ void hostd_ha_stop(struct hostd *h)
 void hostd_ha_message(struct hostd *h, struct hostd_msg *m)
 {
 	struct ha_ctx *a = ha_of(h);
-	char host[VMC_NAME_MAX + 1], kind[8], err[VMC_ERR_MAX];
+	char host[VMC_NAME_MAX + 1], kind[16], err[VMC_ERR_MAX];
 	if (!a)
 		return;
 	if (strcmp(m->rest, "policy") == 0) {
@@ -573,7 +574,9 @@ void hostd_ha_message(struct hostd *h, struct hostd_msg *m)
 		a->policy_on = on;
 		return;
 	}
-	if (sscanf(m->rest, "host/%64[^/]/%7s", host, kind) != 2 ||
+	if (strncmp(m->rest, "host/", 5) != 0 ||
+	    topic_segment(m->rest, 1, host, sizeof(host)) < 0 ||
+	    topic_segment(m->rest, 2, kind, sizeof(kind)) < 0 ||
 	    vmc_name_check(host, "host", err, sizeof(err)) < 0)
 		return;
 	const cJSON *j = hostd_msg_json(m);
@@ -589,6 +592,7 @@ void hostd_ha_message(struct hostd *h, struct hostd_msg *m)
 			            cJSON_IsString(st) ? st->valuestring : "offline");
 		}
 	} else if (strcmp(kind, "load") == 0 && j) {
+		/* high availability still reads every host's full load (hostd_ha_connected) */
 		peers_on_load(a->peers, host, j, evloop_mono_ms());
 		bview_load(a->view, host, j, err, sizeof(err));
 	}

@@ -104,10 +104,14 @@ struct hostd {
 	void *migrate;  /* migration module's state (migrate.c) */
 	void *balancer; /* rule engine's state (balancer.c) */
 	void *guests;   /* guest figures (guests.c) */
+	char (*followed)[VMC_NAME_MAX + 1]; /* VMs whose guest/<vm>/load is subscribed */
+	size_t nfollowed;
 	void *vmjobs;   /* VM driver calls running on worker threads (vmjobs.c) */
 	void *holds;    /* manual holds of VMs (holds.c) */
 	struct ratelog forged; /* warnings of messages speaking for another sender */
 	struct ha_ctx *ha; /* restarts of dead hosts' VMs (ha.c); NULL without a shared store */
+	uint64_t rx;       /* messages received since start, commands apart (host.info) */
+	void *summary;     /* the summary as last published (summary.c) */
 };
 
 /* --- hostd_msg.c: a bus message shared by the modules that read it ------------ */
@@ -174,6 +178,10 @@ void hostd_publish_state(struct hostd *h);
 /* Samples the driver and publishes host/<name>/load, vm/<vm> records that changed and
  * events for VMs that changed state by themselves. */
 void hostd_publish_load(struct hostd *h);
+/* What the retained state says that the periodic load and the summary must repeat, for
+ * brokers that keep retained messages on one node only: the session and the migration
+ * address. */
+void hostd_add_identity(struct hostd *h, cJSON *m);
 /* Publishes an event of the given type; fields (may be NULL) are merged in (ownership passes). */
 void hostd_event(struct hostd *h, const char *type, const char *vm, cJSON *fields);
 /* Clears the retained vm/<vm> record. */
@@ -185,6 +193,20 @@ cJSON *hostd_vm_json(struct hostd *h, const struct hv_vm *vm, const char *state_
 /* Every VM of this host (running ones from the driver, stopped ones from the store) as a JSON
  * array; also fills *hi if non-NULL. Returns NULL with err on driver failure. */
 cJSON *hostd_vms_json(struct hostd *h, struct hv_host *hi, char *err, size_t errlen);
+
+/* --- hostd_guests.c: guest figures of this host's VMs only -------------------------- */
+/* The host's VMs are now[0..n): subscribes to guest/<vm>/load of the VMs that came and
+ * unsubscribes from those that left (the bus subscribes again after a reconnection). */
+void hostd_guests_follow(struct hostd *h, const struct hostd_seen *now, size_t n);
+
+/* --- summary.c: the compact host/<name>/summary peers read instead of the load -------- */
+/* After each load sample (load: the message just published; changed: VM records published
+ * or cleared by this sample): publishes the summary if it changed significantly, if
+ * migrations run, or if the last one is old (see vmcluster-protocol(7)). */
+void hostd_summary_sample(struct hostd *h, const cJSON *load, int changed);
+/* After a (re)connect: the next sample publishes it whatever it says. */
+void hostd_summary_reset(struct hostd *h);
+void hostd_summary_free(struct hostd *h);
 
 /* --- vmstore.c: definitions of the VMs this host owns (started or stopped) ----- */
 struct vmstore *vmstore_open(const char *dir, char *err, size_t errlen);
@@ -228,6 +250,12 @@ void hostd_balancer_sample(struct hostd *h, const cJSON *load);
 void hostd_balancer_migration_done(struct hostd *h, const char *vm, const char *to, int ok);
 /* The manual_hold setting in force (virtual ms). */
 int64_t hostd_balancer_manual_hold_ms(struct hostd *h);
+/* This host's load as its balancer computes it (% of the host, from the demand of its VMs),
+ * the demand of its VMs (% of one CPU) and how many VMs hold resources, from its last
+ * sample. 0, or -1 if none yet. */
+int hostd_balancer_own_load(struct hostd *h, double *load, double *vm_cpu, size_t *nvms);
+/* How many hosts the balancer's view holds (0 without a balancer). */
+size_t hostd_balancer_hosts(struct hostd *h);
 struct bal_view;
 struct rule_settings;
 /* The balancer's view of the cluster now (what balance.plan plans on) and its settings

@@ -471,9 +471,11 @@ static void on_connect(struct bus *b, void *ud)
 	hostd_publish_state(h);
 	hostd_balancer_connected(h);
 	/* A reconnection publishes our state, not everything again: the vm/<vm> records go
-	 * out again only if the broker lost them (records_check) */
+	 * out again only if the broker lost them (records_check); the summary, one small
+	 * message of our own state, always (the broker may have lost it too) */
 	if (h->have_seen)
 		h->records_check_ms = evloop_mono_ms() + (int64_t)h->opts.keepalive * 1000;
+	hostd_summary_reset(h);
 	hostd_publish_load(h);
 	hostd_event(h, "host.online", NULL, NULL);
 	sdnotify_sendf("READY=1\nSTATUS=host %s online on %s", h->opts.name, h->opts.broker);
@@ -485,9 +487,12 @@ static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
 	const char *rest = topic_rest(m->topic, h->opts.cluster);
 	if (rest)
 		records_check(h, m, rest);
-	if (rest && strncmp(rest, "cmd/host/", 9) == 0)
+	if (rest && strncmp(rest, "cmd/host/", 9) == 0) {
 		hostd_command(h, m);
-	else if (rest && topic_matches("guest/+/load", rest))
+		return;
+	}
+	h->rx++; /* what the agent reads of the cluster, its commands apart */
+	if (rest && topic_matches("guest/+/load", rest))
 		hostd_guests_message(h, m);
 	else if (rest) {
 		struct hostd_msg msg;
@@ -794,6 +799,7 @@ static void hostd_stop(struct hostd *h)
 	bus_free(h->bus);
 	hostd_ha_stop(h); /* its timers may run until the bus is flushed */
 	hostd_guests_stop(h);
+	hostd_summary_free(h);
 	hv_close(h->hv);
 	vmstore_close(h->store);
 	idcache_free(h->ids);

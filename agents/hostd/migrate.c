@@ -363,8 +363,15 @@ void hostd_migrate_connected(struct hostd *h)
 		return;
 	topic_fmt(t, sizeof(t), h->opts.cluster, "host/+/state");
 	bus_subscribe(h->bus, t, 1);
-	topic_fmt(t, sizeof(t), h->opts.cluster, "host/+/load");
-	bus_subscribe(h->bus, t, 0);
+	/* peers' summaries and VM records, not their full loads (vmcluster-protocol(7)) */
+	topic_fmt(t, sizeof(t), h->opts.cluster, "host/+/summary");
+	bus_subscribe(h->bus, t, 1);
+	topic_fmt(t, sizeof(t), h->opts.cluster, "host/+/vm/+");
+	bus_subscribe(h->bus, t, 1);
+	if (h->ha) { /* high availability still reads every host's full load (ha.c) */
+		topic_fmt(t, sizeof(t), h->opts.cluster, "host/+/load");
+		bus_subscribe(h->bus, t, 0);
+	}
 	hostcall_connected(m);
 }
 
@@ -395,7 +402,24 @@ int hostd_migrate_message(struct hostd *h, struct hostd_msg *msg)
 	    topic_segment(rest, 2, kind, sizeof(kind)) < 0)
 		return 0;
 	int is_state = strcmp(kind, "state") == 0;
-	if (!is_state && strcmp(kind, "load") != 0)
+	if (strcmp(kind, "vm") == 0) { /* host/<h>/vm/<vm>: where each VM is */
+		char vm[VMC_NAME_MAX + 1];
+		const cJSON *j = msg->raw->len ? hostd_msg_json(msg) : NULL;
+		if (topic_segment(rest, 3, vm, sizeof(vm)) < 0 ||
+		    topic_segment(rest, 4, kind, sizeof(kind)) == 0 || (!j && msg->raw->len))
+			return 0;
+		/* a retained record of ours for a VM we do not have (it left while we were
+		 * down, or before a restart): cleared, or peers would count it here for ever */
+		if (j && msg->raw->retain && strcmp(host, h->opts.name) == 0 &&
+		    mig_vm_lookup(h, vm, NULL, NULL, 0) == 0) {
+			log_info("vm %s: clearing our stale record (the VM is not here)", vm);
+			hostd_publish_vm_gone(h, vm);
+			return 0;
+		}
+		peers_on_vm(m->peers, host, vm, j);
+		return 0;
+	}
+	if (!is_state && strcmp(kind, "summary") != 0)
 		return 0;
 	if (msg->raw->len == 0) {
 		if (is_state)
@@ -405,16 +429,16 @@ int hostd_migrate_message(struct hostd *h, struct hostd_msg *msg)
 	const cJSON *j = hostd_msg_json(msg);
 	if (!j)
 		return 0;
-	/* a live load says all the state does: with a broker that keeps retained messages on
-	 * one node, it is how we learn a host's migration address. Not that it is back: a
-	 * host going offline may still send a load after its offline state, and one that
-	 * comes back publishes its state again */
+	/* a live summary says all the state does: with a broker that keeps retained messages
+	 * on one node, it is how we learn a host's migration address. Not that it is back: a
+	 * host going offline may still send one after its offline state, and one that comes
+	 * back publishes its state again */
 	const struct peer *p = peers_find(m->peers, host);
 	if (is_state || (msg_load_has_birth(j) && !msg->raw->retain &&
 	                 (!p || strcmp(p->state, "offline") != 0)))
 		peers_on_state(m->peers, host, j);
 	if (!is_state)
-		peers_on_load(m->peers, host, j, evloop_mono_ms());
+		peers_on_summary(m->peers, host, j, evloop_mono_ms());
 	if (is_state && strcmp(host, h->opts.name) == 0)
 		state_check_own(h, j);
 	return 0;

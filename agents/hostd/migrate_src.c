@@ -182,7 +182,10 @@ static void src_commit_done(void *ud)
 	mig_crash_point(m, NULL, "src-after-src-commit");
 	vmstore_remove(h->store, g->vm);
 	mlog_out_del(m, g->vm);
-	mig_forget_seen(h, g->vm); /* its vm/<vm> record is the destination's now */
+	/* its record is the destination's now (host/<to>/vm/<vm>): ours is cleared at once,
+	 * or peers that build their view from the records would see it on both hosts */
+	hostd_publish_vm_gone(h, g->vm);
+	mig_forget_seen(h, g->vm);
 	h->migrations_out--;
 	peers_release(m->peers, g->id, 1, evloop_mono_ms());
 	int64_t total_ms = hostd_now(h) - g->t0_virt;

@@ -15,9 +15,7 @@ static const char *hostd_state_name(const struct hostd *h)
 	return h->state == HOSTD_MAINTENANCE ? "maintenance" : "online";
 }
 
-/* What the retained state says that the periodic load must repeat, for brokers that keep
- * retained messages on one node only: the session and the migration address. */
-static void add_identity(struct hostd *h, cJSON *m)
+void hostd_add_identity(struct hostd *h, cJSON *m)
 {
 	cJSON_AddNumberToObject(m, "session", (double)h->session);
 	if (h->opts.migrate_port > 0) {
@@ -33,7 +31,7 @@ void hostd_publish_state(struct hostd *h)
 	topic_fmt(t, sizeof(t), h->opts.cluster, "host/%s/state", h->opts.name);
 	cJSON *m = msg_new(h->sender, hostd_now(h));
 	cJSON_AddStringToObject(m, "state", hostd_state_name(h));
-	add_identity(h, m);
+	hostd_add_identity(h, m);
 	cJSON_AddStringToObject(m, "driver", h->hv->ops->name);
 	struct hv_host hi;
 	if (hv_host_info(h->hv, &hi, err, sizeof(err)) == 0) {
@@ -216,11 +214,12 @@ static double num_or0(const cJSON *o, const char *k)
 }
 
 /* Publishes vm/<vm> for VMs whose state or manual hold is new or changed, and reports state changes
- * nobody commanded (crash, guest halt) as vm.state events. */
-static void publish_vm_changes(struct hostd *h, const cJSON *vmarr)
+ * nobody commanded (crash, guest halt) as vm.state events. Returns how many records. */
+static int publish_vm_changes(struct hostd *h, const cJSON *vmarr)
 {
 	char t[VMC_TOPIC_MAX];
 	const cJSON *vm;
+	int changed = 0;
 	cJSON_ArrayForEach(vm, vmarr)
 	{
 		const char *name = cJSON_GetObjectItem(vm, "name")->valuestring;
@@ -234,6 +233,7 @@ static void publish_vm_changes(struct hostd *h, const cJSON *vmarr)
 			}
 		if (old && strcmp(old, state) == 0 && held_was == held)
 			continue;
+		changed++;
 		cJSON *m = msg_new(h->sender, hostd_now(h));
 		for (const cJSON *f = vm->child; f; f = f->next)
 			cJSON_AddItemToObject(m, f->string, cJSON_Duplicate(f, 1));
@@ -248,17 +248,20 @@ static void publish_vm_changes(struct hostd *h, const cJSON *vmarr)
 			hostd_event(h, "vm.state", name, f);
 		}
 	}
+	return changed;
 }
 
-/* Keeps the published (name, state) pairs to diff against next time, and clears the
- * records of VMs that left this host. */
-static void remember_vms(struct hostd *h, const cJSON *vmarr)
+/* Keeps the published (name, state) pairs to diff against next time, clears the
+ * records of VMs that left this host and follows the guest figures of those it has.
+ * Returns how many VMs left. */
+static int remember_vms(struct hostd *h, const cJSON *vmarr)
 {
 	size_t n = (size_t)cJSON_GetArraySize(vmarr);
 	struct hostd_seen *seen = calloc(n ? n : 1, sizeof(*seen));
 	if (!seen)
-		return;
+		return 0;
 	size_t i = 0;
+	int gone = 0;
 	const cJSON *vm;
 	cJSON_ArrayForEach(vm, vmarr)
 	{
@@ -273,13 +276,17 @@ static void remember_vms(struct hostd *h, const cJSON *vmarr)
 		size_t k;
 		for (k = 0; k < n && strcmp(seen[k].name, h->seen[j].name) != 0; k++)
 			;
-		if (k == n)
+		if (k == n) {
 			hostd_publish_vm_gone(h, h->seen[j].name);
+			gone++;
+		}
 	}
+	hostd_guests_follow(h, seen, n);
 	free(h->seen);
 	h->seen = seen;
 	h->nseen = n;
 	h->have_seen = 1;
+	return gone;
 }
 
 void hostd_publish_load(struct hostd *h)
@@ -307,12 +314,14 @@ void hostd_publish_load(struct hostd *h)
 		f = next;
 	}
 	cJSON_Delete(host);
-	add_identity(h, m);
+	hostd_add_identity(h, m);
 	cJSON_AddItemToObject(m, "vms", vmarr);
 	topic_fmt(t, sizeof(t), h->opts.cluster, "host/%s/load", h->opts.name);
 	bus_publish_json(h->bus, t, m, 0, 1);
 	hostd_balancer_sample(h, m);
-	publish_vm_changes(h, vmarr);
-	remember_vms(h, vmarr);
+	int changed = publish_vm_changes(h, vmarr);
+	changed += remember_vms(h, vmarr);
+	/* after the records: a peer reading the summary has the VMs it counts */
+	hostd_summary_sample(h, m, changed);
 	cJSON_Delete(m);
 }

@@ -148,10 +148,73 @@ static void test_bad_vm_or_guest_only(void **state)
 	bview_free(&v);
 }
 
+/* A peer known from its summary and the records of its VMs: its load is the summary's,
+ * its VMs are the records that hold resources, sharing vm_cpu by their vCPUs. */
+static void test_summary_and_records(void **state)
+{
+	struct bview v;
+	bview_init(&v);
+	char err[256];
+	struct rule_settings s;
+	rule_settings_default(&s);
+	cJSON *r1 = cJSON_Parse("{\"from\":\"host/h2\",\"name\":\"x\",\"host\":\"h2\","
+	                        "\"state\":\"running\",\"vcpus\":1,\"mem_mb\":1024,\"cpu\":3,"
+	                        "\"tags\":[\"anti-affinity:db\"]}");
+	cJSON *r2 = cJSON_Parse("{\"from\":\"host/h2\",\"name\":\"y\",\"host\":\"h2\","
+	                        "\"state\":\"outgoing\",\"vcpus\":3,\"mem_mb\":2048,\"cpu\":0}");
+	cJSON *r3 = cJSON_Parse("{\"from\":\"host/h2\",\"name\":\"z\",\"host\":\"h2\","
+	                        "\"state\":\"stopped\",\"vcpus\":1,\"mem_mb\":512,\"cpu\":0}");
+	cJSON *bad = cJSON_Parse("{\"from\":\"host/h2\",\"name\":\"w\",\"host\":\"h3\","
+	                         "\"state\":\"running\",\"vcpus\":1,\"mem_mb\":512,\"cpu\":0}");
+	cJSON *sum = cJSON_Parse("{\"from\":\"host/h2\",\"session\":2,\"state\":\"online\","
+	                         "\"cpus\":4,\"cpu\":30,\"load\":40,\"vm_cpu\":120,\"nvms\":2,"
+	                         "\"mem_total_mb\":16384,\"mem_free_mb\":8192,"
+	                         "\"migrations_out\":5,\"migrations_in\":0}");
+	assert_int_equal(bview_vm(&v, "h2", "x", r1, err, sizeof err), 0);
+	assert_int_equal(bview_vm(&v, "h2", "y", r2, err, sizeof err), 0);
+	assert_int_equal(bview_vm(&v, "h2", "z", r3, err, sizeof err), 0);
+	/* a record must name the host whose topic it is on, and its VM */
+	assert_int_equal(bview_vm(&v, "h2", "w", bad, err, sizeof err), -1);
+	assert_non_null(strstr(err, "h3"));
+	assert_int_equal(bview_vm(&v, "h2", "q", r1, err, sizeof err), -1);
+	assert_int_equal(bview_summary(&v, "h2", sum, err, sizeof err), 0);
+	bview_state(&v, "h2", "online");
+	const struct bal_view *bv = bview_get(&v, 1);
+	assert_int_equal(bv->nhosts, 1);
+	const struct bal_host *h = &bv->hosts[0];
+	assert_int_equal(h->nvms, 2);           /* z is stopped */
+	assert_int_equal(h->migrations_out, 1); /* only y is leaving */
+	assert_int_equal(h->mem_free_mb, 8192);
+	assert_true(fabs(bal_host_load(h, &s) - 40) < 1e-9);
+	int xi = bal_host_find_vm(h, "x"), yi = bal_host_find_vm(h, "y");
+	assert_true(xi >= 0 && yi >= 0);
+	assert_true(fabs(h->vms[xi].cpu - 30) < 1e-9); /* 120 x 1/4 vCPUs */
+	assert_true(fabs(h->vms[yi].cpu - 90) < 1e-9);
+	assert_string_equal(h->vms[xi].anti, "db");
+	/* a cleared record: the VM left */
+	assert_int_equal(bview_vm(&v, "h2", "x", NULL, err, sizeof err), 0);
+	h = &bview_get(&v, 2)->hosts[0];
+	assert_int_equal(h->nvms, 1);
+	assert_true(fabs(h->vms[0].cpu - 120) < 1e-9);
+	assert_true(fabs(bal_host_load(h, &s) - 40) < 1e-9);
+	/* a summary out of bounds changes nothing */
+	cJSON_ReplaceItemInObject(sum, "load", cJSON_CreateNumber(-1));
+	assert_int_equal(bview_summary(&v, "h2", sum, err, sizeof err), -1);
+	assert_non_null(strstr(err, "load"));
+	assert_true(fabs(bal_host_load(&bview_get(&v, 3)->hosts[0], &s) - 40) < 1e-9);
+	cJSON_Delete(r1);
+	cJSON_Delete(r2);
+	cJSON_Delete(r3);
+	cJSON_Delete(bad);
+	cJSON_Delete(sum);
+	bview_free(&v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_load_and_state),
+	    cmocka_unit_test(test_summary_and_records),
 	    cmocka_unit_test(test_bad_loads),
 	    cmocka_unit_test(test_bad_vm_or_guest_only),
 	};

@@ -165,6 +165,36 @@ static void test_reservations(void **state)
 	peers_free(p);
 }
 
+/* Summaries carry the host figures, records the VMs: where a VM is, what is leaving. */
+static void test_summary_and_records(void **state)
+{
+	struct peers *p = peers_new();
+	on_state(p, "h2", "{\"state\":\"online\",\"migrate_addr\":\"127.0.0.1:7000\"}");
+	cJSON *r = json("{\"name\":\"web\",\"host\":\"h2\",\"state\":\"outgoing\","
+	                "\"mem_mb\":1024}");
+	cJSON *wrong = json("{\"name\":\"web\",\"host\":\"h3\",\"state\":\"running\"}");
+	assert_int_equal(peers_on_vm(p, "h2", "web", r), 0);
+	assert_int_equal(peers_on_vm(p, "h2", "web", wrong), -1);
+	cJSON *s = json("{\"state\":\"online\",\"cpus\":8,\"cpu\":10,\"load\":10,"
+	                "\"vm_cpu\":50,\"nvms\":1,\"mem_total_mb\":8192,\"mem_free_mb\":4096,"
+	                "\"migrations_out\":3,\"migrations_in\":0,\"refresh_ms\":60000}");
+	assert_int_equal(peers_on_summary(p, "h2", s, 100), 0);
+	const struct peer *h = peers_find(p, "h2");
+	assert_non_null(h);
+	assert_string_equal(h->migrate_addr, "127.0.0.1:7000");
+	assert_int_equal(h->mem_free_mb, 4096);
+	assert_int_equal(h->migrations_out, 1); /* one VM leaving */
+	assert_int_equal(h->refresh_ms, 60000);
+	assert_int_equal(peers_free_mb(p, "h2"), 4096);
+	assert_string_equal(peers_vm_host(p, "web", NULL), "h2");
+	assert_int_equal(peers_on_vm(p, "h2", "web", NULL), 0);
+	assert_null(peers_vm_host(p, "web", NULL));
+	cJSON_Delete(r);
+	cJSON_Delete(wrong);
+	cJSON_Delete(s);
+	peers_free(p);
+}
+
 /* A drain decides on the balancer's view with this table's free memory: the holds of
  * its migrations in flight count, and a released hold or a newer load frees the room. */
 static void test_view_free(void **state)
@@ -203,6 +233,7 @@ int main(void)
 	    cmocka_unit_test(test_vm_host_and_migrations),
 	    cmocka_unit_test(test_migrations_bounded),
 	    cmocka_unit_test(test_reservations),
+	    cmocka_unit_test(test_summary_and_records),
 	    cmocka_unit_test(test_view_free),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
