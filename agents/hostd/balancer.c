@@ -370,6 +370,10 @@ static void on_event(struct hostd *h, const char *sender, const cJSON *m)
 	if (!cJSON_IsString(type) || strcmp(type->valuestring, "host.standby") != 0 ||
 	    !cJSON_IsString(target))
 		return;
+	/* this host, said to be standby, was not powered off (no hook, or it failed): peers
+	 * read its summary, which may not change for minutes, so the next sample sends it */
+	if (strcmp(target->valuestring, h->opts.name) == 0)
+		hostd_summary_reset(h);
 	/* consolidation powers off only empty hosts: a standby claimed for a host whose own
 	 * load still lists VMs is false, whoever says it */
 	const struct bal_view *v = bview_get(&b->view, hostd_now(h));
