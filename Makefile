@@ -16,8 +16,9 @@
 #
 # VMC_NO_DEPS=1 skips scripts/install-deps (package builds: no apt from inside them).
 #
-# Sources are found by directory: lib/*.c make libvmc.a; each program's
-# directory holds main.c plus its modules; tests/unit/test_*.c are cmocka
+# Sources are found by directory: lib/*/*.c make libvmc.a; each program's
+# directory holds main.c plus its modules, in sub-folders too (vmc-hostd's drivers,
+# migration, balancer, HA); tests/lib/*.c is code only tests use; tests/unit/test_*.c are cmocka
 # programs; tests/system/*.t are TAP scripts run by prove; tests/fuzz/fuzz_*.c are
 # libFuzzer targets (built by clang with FUZZ=1 into build/fuzz).
 
@@ -66,7 +67,7 @@ override LDFLAGS += $(SANFLAGS) -Wl,--as-needed
 LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 TEST_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
-LIB_SRC = $(wildcard lib/*.c)
+LIB_SRC = $(wildcard lib/*/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIBVMC = $(BUILD)/libvmc.a
 
@@ -79,13 +80,14 @@ prog_dir = $(word 2,$(subst :, ,$1))
 BUILT_PROGS = $(foreach p,$(PROGS),$(if $(wildcard $(call prog_dir,$p)/main.c),$p))
 PROG_BINS = $(foreach p,$(BUILT_PROGS),$(BIN)/$(call prog_name,$p))
 # each program's modules other than main.c, as an archive the unit tests can link
-prog_mods = $(filter-out $(call prog_dir,$1)/main.c $(XEN_SRC),$(wildcard $(call prog_dir,$1)/*.c))
+prog_mods = $(filter-out $(call prog_dir,$1)/main.c $(XEN_SRC),\
+	$(sort $(shell find $(call prog_dir,$1) -name '*.c')))
 # extra link flags of one program: the module vmc-hostd loads uses its functions
 LDFLAGS_vmc-hostd = -rdynamic
-# The xen driver (agents/hostd/hv_xen*.c) is a module vmc-hostd loads for --driver xen
-# only (agents/hostd/hv.c, libpath.h): built position-independent into build/pic, linked
+# The xen driver (agents/hostd/drivers/xen/) is a module vmc-hostd loads for --driver xen
+# only (agents/hostd/drivers/hv.c, libpath.h): built position-independent into build/pic, linked
 # with the Xen libraries into $(BIN)/vmc-hostd-xen.so, and archived for the unit tests.
-XEN_SRC = $(wildcard agents/hostd/hv_xen*.c)
+XEN_SRC = $(wildcard agents/hostd/drivers/xen/*.c)
 XEN_OBJ = $(XEN_SRC:%.c=$(BUILD)/pic/%.o)
 XEN_MOD = $(BIN)/vmc-hostd-xen.so
 XEN_ARCHIVE = $(BUILD)/agents/hostd/libxen.a
@@ -93,6 +95,9 @@ XEN_LIBS = $(shell pkg-config --libs xenlight xenstat xlutil xentoollog 2>/dev/n
 prog_archive = $(BUILD)/$(call prog_dir,$1)/libprog.a
 PROG_ARCHIVES = $(foreach p,$(BUILT_PROGS),$(call prog_archive,$p))
 
+# code only the unit tests and benchmarks use (a whole simulated cluster of balancers)
+TESTLIB_SRC = tests/lib/balance_sim.c
+TESTLIB = $(BUILD)/libvmctest.a
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC = $(wildcard tests/bench/*.c)
@@ -134,9 +139,13 @@ $(XEN_ARCHIVE): $(XEN_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/agents/hostd/libpath.o: override CPPFLAGS += -DVMC_LIBDIR='"$(LIBDIR)"'
+$(BUILD)/agents/hostd/drivers/libpath.o: override CPPFLAGS += -DVMC_LIBDIR='"$(LIBDIR)"'
 
 $(LIBVMC): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(TESTLIB): $(TESTLIB_SRC:%.c=$(BUILD)/%.o)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
@@ -155,14 +164,14 @@ $(BUILD)/empty.o:
 	@mkdir -p $(dir $@)
 	echo 'typedef int vmc_empty_unit;' | $(CC) -x c -c -o $@ -
 
-$(BUILD)/tests/%: tests/unit/%.c $(XEN_ARCHIVE) $(PROG_ARCHIVES) $(LIBVMC)
+$(BUILD)/tests/%: tests/unit/%.c $(XEN_ARCHIVE) $(PROG_ARCHIVES) $(TESTLIB) $(LIBVMC)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(XEN_ARCHIVE) $(PROG_ARCHIVES) $(LIBVMC) $(TEST_LIBS) \
-		$(LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(XEN_ARCHIVE) $(PROG_ARCHIVES) $(TESTLIB) $(LIBVMC) \
+		$(TEST_LIBS) $(LIBS)
 
-$(BUILD)/bench/%: tests/bench/%.c $(PROG_ARCHIVES) $(LIBVMC)
+$(BUILD)/bench/%: tests/bench/%.c $(PROG_ARCHIVES) $(TESTLIB) $(LIBVMC)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PROG_ARCHIVES) $(LIBVMC) $(LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PROG_ARCHIVES) $(TESTLIB) $(LIBVMC) $(LIBS)
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(BUILD)/agents/confd/libprog.a $(LIBVMC)
 	@mkdir -p $(dir $@)

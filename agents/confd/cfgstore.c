@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../lib/msg.h"
-#include "../../lib/xlcfg.h"
+#include "../../lib/bus/msg.h"
+#include "../../lib/config/xlcfg.h"
 #include "templates.h"
 
 static int is_int(const char *s)

@@ -1,6 +1,6 @@
 /* cfgstore.h - one xl.cfg per VM in the store's configs/ directory.
  *
- * The text is built with lib/xlcfg.h's writer from a template (with its
+ * The text is built with lib/config/xlcfg.h's writer from a template (with its
  * overrides applied), so libxlutil reads back exactly what the template
  * said: name, kernel, ramdisk, memory, vcpus, disk, vif, root, extra, then
  * the template's xl.<key> entries. Files are written atomically: a unique

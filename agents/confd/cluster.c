@@ -2,7 +2,7 @@
 #include "cluster.h"
 #include "place.h"
 
-#include "../../lib/limits.h"
+#include "../../lib/core/limits.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 
-#include "../../lib/msg.h"
+#include "../../lib/bus/msg.h"
 
 #define CLUSTER_TAGS_LEN 256
 
@@ -52,7 +52,7 @@ void cluster_free(struct cluster *cl);
 int cluster_on_state(struct cluster *cl, const char *host, const cJSON *msg, int64_t now_ms,
                      char *err, size_t errlen);
 /* Applies a host/<host>/load message: figures and the VM list (reservations the list now
- * shows end). Figures are bounded by lib/limits.h. Returns 0; 1 if some VMs were out of
+ * shows end). Figures are bounded by lib/core/limits.h. Returns 0; 1 if some VMs were out of
  * bounds and left out (err names the first); -1 with err if the message is unusable.
  * Only the host's state message makes it online: a load of a host never born, or
  * offline, keeps it out of placement. */

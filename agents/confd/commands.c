@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/idcache.h"
-#include "../../lib/log.h"
-#include "../../lib/topic.h"
+#include "../../lib/bus/idcache.h"
+#include "../../lib/core/log.h"
+#include "../../lib/bus/topic.h"
 
 static const struct confd_op *find_op(const char *op)
 {

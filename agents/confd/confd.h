@@ -11,11 +11,11 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 
-#include "../../lib/bus.h"
-#include "../../lib/busconn.h"
-#include "../../lib/cliopts.h"
-#include "../../lib/msg.h"
-#include "../../lib/ratelog.h"
+#include "../../lib/bus/bus.h"
+#include "../../lib/bus/busconn.h"
+#include "../../lib/config/cliopts.h"
+#include "../../lib/bus/msg.h"
+#include "../../lib/core/ratelog.h"
 
 struct evloop;
 struct idcache;

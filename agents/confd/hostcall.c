@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/evloop.h"
-#include "../../lib/log.h"
-#include "../../lib/topic.h"
+#include "../../lib/core/evloop.h"
+#include "../../lib/core/log.h"
+#include "../../lib/bus/topic.h"
 
 struct hostcall {
 	char id[VMC_ID_MAX + 1];

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/evloop.h"
+#include "../../lib/core/evloop.h"
 #include "imagestore.h"
 #include "jobs.h"
 

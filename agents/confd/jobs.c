@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../lib/evloop.h"
-#include "../../lib/log.h"
+#include "../../lib/core/evloop.h"
+#include "../../lib/core/log.h"
 
 struct job {
 	struct jobs *js;

@@ -15,13 +15,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../lib/cliopts.h"
-#include "../../lib/conf.h"
-#include "../../lib/evloop.h"
-#include "../../lib/idcache.h"
-#include "../../lib/log.h"
-#include "../../lib/sdnotify.h"
-#include "../../lib/topic.h"
+#include "../../lib/config/cliopts.h"
+#include "../../lib/config/conf.h"
+#include "../../lib/core/evloop.h"
+#include "../../lib/bus/idcache.h"
+#include "../../lib/core/log.h"
+#include "../../lib/core/sdnotify.h"
+#include "../../lib/bus/topic.h"
 #include "cluster.h"
 #include "imagestore.h"
 #include "jobs.h"

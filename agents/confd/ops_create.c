@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/log.h"
+#include "../../lib/core/log.h"
 #include "cfgstore.h"
 #include "cluster.h"
 #include "imagestore.h"

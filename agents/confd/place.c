@@ -1,5 +1,5 @@
 /* place.c - confd's placement of new VMs (see place.h): its cluster picture as the one
- * placement's view (lib/placement.h decides), the answer in confd's words and codes. */
+ * placement's view (lib/cluster/placement.h decides), the answer in confd's words and codes. */
 #include "place.h"
 
 #include <stdio.h>
@@ -8,7 +8,7 @@
 
 #include "cluster.h"
 
-#include "../../lib/placement.h"
+#include "../../lib/cluster/placement.h"
 
 int confd_place_tag_relevant(const char *tag)
 {

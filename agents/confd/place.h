@@ -1,6 +1,6 @@
 /* place.h - where a new VM goes. Pure.
  *
- * confd's adapter to the one placement (lib/placement.h, which states the rules and
+ * confd's adapter to the one placement (lib/cluster/placement.h, which states the rules and
  * the ranking): its cluster picture becomes the placement's view, with these
  * differences of data:
  *   - a host is a candidate only once its state says online and its load was seen;
@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../lib/msg.h"
+#include "../../lib/bus/msg.h"
 
 struct cluster;
 

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/conf.h"
-#include "../../lib/xlcfg.h"
+#include "../../lib/config/conf.h"
+#include "../../lib/config/xlcfg.h"
 #include "cfgstore.h"
 #include "imagestore.h"
 

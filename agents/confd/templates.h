@@ -1,5 +1,5 @@
 /* templates.h - VM templates: files NAME.tmpl in the templates directory, in the
- * lib/conf.h format (see vmc-templates(5)):
+ * lib/config/conf.h format (see vmc-templates(5)):
  *
  *   kernel    = /boot/vmlinuz-guest        # absolute path on the hosts, optional
  *   ramdisk   = /boot/initrd-guest         # optional
@@ -21,7 +21,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 
-#include "../../lib/msg.h"
+#include "../../lib/bus/msg.h"
 
 #define TEMPLATE_EXT ".tmpl"
 #define TEMPLATE_PATH_MAX 1024

@@ -13,15 +13,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../lib/bus.h"
-#include "../../lib/busconn.h"
-#include "../../lib/cliopts.h"
-#include "../../lib/conf.h"
-#include "../../lib/evloop.h"
-#include "../../lib/log.h"
-#include "../../lib/msg.h"
-#include "../../lib/sdnotify.h"
-#include "../../lib/topic.h"
+#include "../../lib/bus/bus.h"
+#include "../../lib/bus/busconn.h"
+#include "../../lib/config/cliopts.h"
+#include "../../lib/config/conf.h"
+#include "../../lib/core/evloop.h"
+#include "../../lib/core/log.h"
+#include "../../lib/bus/msg.h"
+#include "../../lib/core/sdnotify.h"
+#include "../../lib/bus/topic.h"
 #include "procstat.h"
 #include "xsname.h"
 

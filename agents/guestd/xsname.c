@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <xen/io/xs_wire.h>
 
-#include "../../lib/evloop.h"
+#include "../../lib/core/evloop.h"
 
 #define XSNAME_REQ_ID 0x766d63 /* "vmc" */
 

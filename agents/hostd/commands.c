@@ -6,9 +6,9 @@
  * to its op's handler from the op tables. */
 #include "hostd.h"
 
-#include "../../lib/idcache.h"
-#include "../../lib/log.h"
-#include "../../lib/topic.h"
+#include "../../lib/bus/idcache.h"
+#include "../../lib/core/log.h"
+#include "../../lib/bus/topic.h"
 
 #include <stdarg.h>
 #include <stdio.h>

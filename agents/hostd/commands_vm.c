@@ -4,9 +4,9 @@
  * call returns, and meanwhile any other command for that VM is answered "busy". */
 #include "hostd.h"
 
-#include "../../lib/evloop.h"
-#include "../../lib/log.h"
-#include "../../lib/xlcfg.h"
+#include "../../lib/core/evloop.h"
+#include "../../lib/core/log.h"
+#include "../../lib/config/xlcfg.h"
 
 #include <stdio.h>
 #include <stdlib.h>

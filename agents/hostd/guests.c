@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/limits.h"
-#include "../../lib/msg.h"
-#include "../../lib/ratelog.h"
-#include "../../lib/topic.h"
+#include "../../lib/core/limits.h"
+#include "../../lib/bus/msg.h"
+#include "../../lib/core/ratelog.h"
+#include "../../lib/bus/topic.h"
 
 #define NBUCKETS 1024
 
@@ -67,7 +67,7 @@ static int64_t max_age(const struct guest_figures *f)
 	return a > GUESTS_MIN_AGE_MS ? a : GUESTS_MIN_AGE_MS;
 }
 
-/* One optional number of the message, within the bounds of lib/limits.c (the balancer
+/* One optional number of the message, within the bounds of lib/core/limits.c (the balancer
  * reads the same figures with the same bounds); sets bit in *has. */
 struct field {
 	const char *name;

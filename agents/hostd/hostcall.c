@@ -7,11 +7,11 @@
  * it comes, or a timeout. Undrain uses it to ask the hosts that hold drained VMs to
  * send them back. The other side: requests on balance/peer/<name> go through the
  * command path with an allow-list (vm.migrate only); any other op is refused. */
-#include "migrate.h"
+#include "migrate/migrate.h"
 
-#include "../../lib/evloop.h"
-#include "../../lib/log.h"
-#include "../../lib/topic.h"
+#include "../../lib/core/evloop.h"
+#include "../../lib/core/log.h"
+#include "../../lib/bus/topic.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -9,12 +9,12 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 
-#include "../../lib/bus.h"
-#include "../../lib/cliopts.h"
-#include "../../lib/msg.h"
-#include "../../lib/ratelog.h"
-#include "../../lib/vclock.h"
-#include "hv.h"
+#include "../../lib/bus/bus.h"
+#include "../../lib/config/cliopts.h"
+#include "../../lib/bus/msg.h"
+#include "../../lib/core/ratelog.h"
+#include "../../lib/core/vclock.h"
+#include "drivers/hv.h"
 
 struct evloop;
 struct ha_ctx;

@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/evloop.h"
-#include "../../lib/log.h"
-#include "../../lib/ratelog.h"
-#include "../../lib/topic.h"
+#include "../../lib/core/evloop.h"
+#include "../../lib/core/log.h"
+#include "../../lib/core/ratelog.h"
+#include "../../lib/bus/topic.h"
 
 int hostd_guests_start(struct hostd *h)
 {

@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "../../lib/topic.h"
+#include "../../lib/bus/topic.h"
 
 void hostd_msg_init(struct hostd_msg *m, const struct bus_msg *raw, const char *rest)
 {

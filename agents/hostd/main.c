@@ -3,17 +3,17 @@
  * Runs in the foreground; one event loop carries the MQTT socket, timers and
  * migration sockets. See vmc-hostd(8). */
 #include "hostd.h"
-#include "statelock.h"
+#include "migrate/statelock.h"
 #include "guests.h"
 
-#include "../../lib/busconn.h"
-#include "../../lib/conf.h"
-#include "../../lib/evloop.h"
-#include "../../lib/idcache.h"
-#include "../../lib/log.h"
-#include "../../lib/rules.h"
-#include "../../lib/sdnotify.h"
-#include "../../lib/topic.h"
+#include "../../lib/bus/busconn.h"
+#include "../../lib/config/conf.h"
+#include "../../lib/core/evloop.h"
+#include "../../lib/bus/idcache.h"
+#include "../../lib/core/log.h"
+#include "../../lib/balance/rules.h"
+#include "../../lib/core/sdnotify.h"
+#include "../../lib/bus/topic.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -2,9 +2,9 @@
  * the periodic load message with every VM, vm/<vm> records and events. */
 #include "hostd.h"
 
-#include "../../lib/log.h"
-#include "../../lib/topic.h"
-#include "../../lib/xlcfg.h"
+#include "../../lib/core/log.h"
+#include "../../lib/bus/topic.h"
+#include "../../lib/config/xlcfg.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,8 +6,8 @@
  * receives then do not grow with the number of hosts (vmcluster-protocol(7)). */
 #include "hostd.h"
 
-#include "../../lib/evloop.h"
-#include "../../lib/topic.h"
+#include "../../lib/core/evloop.h"
+#include "../../lib/bus/topic.h"
 
 #include <math.h>
 #include <stdio.h>

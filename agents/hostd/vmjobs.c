@@ -8,7 +8,7 @@
 #include "hostd.h"
 #include "worker.h"
 
-#include "../../lib/log.h"
+#include "../../lib/core/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>

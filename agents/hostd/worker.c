@@ -1,8 +1,8 @@
 /* worker.c - one thread per blocking job; completions through a self-pipe. */
 #include "worker.h"
 
-#include "../../lib/evloop.h"
-#include "../../lib/log.h"
+#include "../../lib/core/evloop.h"
+#include "../../lib/core/log.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,10 +1,10 @@
 /* client.c - the bus side of vmc: connect, call, snapshot, follow. */
 #include "client.h"
 
-#include "../../lib/bus.h"
-#include "../../lib/evloop.h"
-#include "../../lib/log.h"
-#include "../../lib/topic.h"
+#include "../../lib/bus/bus.h"
+#include "../../lib/core/evloop.h"
+#include "../../lib/core/log.h"
+#include "../../lib/bus/topic.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -6,8 +6,8 @@
 #include <cjson/cJSON.h>
 #include <signal.h>
 
-#include "../../lib/busconn.h"
-#include "../../lib/msg.h"
+#include "../../lib/bus/busconn.h"
+#include "../../lib/bus/msg.h"
 
 struct evloop;
 struct bus;

@@ -12,12 +12,12 @@
 #include "polcmd.h"
 #include "progress.h"
 
-#include "../../lib/bus.h"
-#include "../../lib/cliopts.h"
-#include "../../lib/conf.h"
-#include "../../lib/evloop.h"
-#include "../../lib/log.h"
-#include "../../lib/topic.h"
+#include "../../lib/bus/bus.h"
+#include "../../lib/config/cliopts.h"
+#include "../../lib/config/conf.h"
+#include "../../lib/core/evloop.h"
+#include "../../lib/core/log.h"
+#include "../../lib/bus/topic.h"
 
 #include <getopt.h>
 #include <signal.h>

@@ -1,7 +1,7 @@
 /* plan.c - `vmc plan` (see plan.h). */
 #include "plan.h"
 #include "client.h"
-#include "../../lib/plan_reply.h"
+#include "../../lib/balance/plan_reply.h"
 
 #include <stdio.h>
 #include <stdlib.h>

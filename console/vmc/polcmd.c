@@ -3,10 +3,10 @@
 
 #include "client.h"
 
-#include "../../lib/bus.h"
-#include "../../lib/evloop.h"
-#include "../../lib/policy.h"
-#include "../../lib/topic.h"
+#include "../../lib/bus/bus.h"
+#include "../../lib/core/evloop.h"
+#include "../../lib/cluster/policy.h"
+#include "../../lib/bus/topic.h"
 
 #include <errno.h>
 #include <stdio.h>

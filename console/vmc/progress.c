@@ -1,6 +1,6 @@
 /* progress.c - migrate, drain and undrain as seen from vmc: the events of the
  * migrations involved are printed as they come, then the reply. */
-#include "../../lib/topic.h"
+#include "../../lib/bus/topic.h"
 #include "progress.h"
 
 #include "client.h"

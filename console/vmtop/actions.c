@@ -6,9 +6,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../lib/bus.h"
-#include "../../lib/evloop.h"
-#include "../../lib/topic.h"
+#include "../../lib/bus/bus.h"
+#include "../../lib/core/evloop.h"
+#include "../../lib/bus/topic.h"
 #include "app.h"
 
 struct waiting {

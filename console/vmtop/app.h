@@ -5,8 +5,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "../../lib/busconn.h"
-#include "../../lib/cliopts.h"
+#include "../../lib/bus/busconn.h"
+#include "../../lib/config/cliopts.h"
 #include "vmtop.h"
 
 struct evloop;

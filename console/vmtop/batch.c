@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../lib/evloop.h"
+#include "../../lib/core/evloop.h"
 #include "app.h"
 
 /* The views a snapshot prints: the one asked for, or hosts and VMs. */

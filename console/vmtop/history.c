@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/nametab.h"
+#include "../../lib/core/nametab.h"
 #include "vmtop.h"
 
 struct host_hist {

@@ -17,12 +17,12 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "../../lib/bus.h"
-#include "../../lib/cliopts.h"
-#include "../../lib/conf.h"
-#include "../../lib/evloop.h"
-#include "../../lib/log.h"
-#include "../../lib/topic.h"
+#include "../../lib/bus/bus.h"
+#include "../../lib/config/cliopts.h"
+#include "../../lib/config/conf.h"
+#include "../../lib/core/evloop.h"
+#include "../../lib/core/log.h"
+#include "../../lib/bus/topic.h"
 #include "app.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_NO_BROKER = 3, EXIT_INCOMPLETE = 6 };

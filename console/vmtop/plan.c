@@ -1,5 +1,5 @@
 /* plan.c - the plan view's moves, read from a host agent's balance.plan reply by the
- * reader vmc shares (lib/plan_reply.h). */
+ * reader vmc shares (lib/balance/plan_reply.h). */
 #include <stdio.h>
 #include <stdlib.h>
 

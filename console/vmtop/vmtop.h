@@ -1,5 +1,5 @@
 /* vmtop.h - vmtop-cluster's shared types: rows, columns, views, the UI state and the
- * program context. The model (lib/cluster_model.h) is sampled from the bus; the UI
+ * program context. The model (lib/cluster/cluster_model.h) is sampled from the bus; the UI
  * draws it (draw.c) or prints it (batch.c) through one print layer (columns.c). */
 #ifndef VMTOP_H
 #define VMTOP_H
@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../../lib/cluster_model.h"
-#include "../../lib/plan_reply.h"
+#include "../../lib/cluster/cluster_model.h"
+#include "../../lib/balance/plan_reply.h"
 
 /* --- rows and columns ------------------------------------------------------- */
 

@@ -1,7 +1,7 @@
 /* bench/balance.c - the balancer against the sim model, in virtual time.
  *
- * Each scenario runs the real balancing nodes (lib/balance_node.c) of every host
- * over sim_model hosts and an in-memory bus (lib/balance_sim.c), with the built-in
+ * Each scenario runs the real balancing nodes (lib/balance/balance_node.c) of every host
+ * over sim_model hosts and an in-memory bus (tests/lib/balance_sim.c), with the built-in
  * rules, and prints: migrations; the lower bound (for each overloaded host, the
  * fewest VMs whose removal brings it under max(high, cluster mean), summed);
  * VMs moved more than once; time from the first overload to the first migration
@@ -18,8 +18,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../lib/balance_sim.h"
-#include "../../lib/sim_load.h"
+#include "../lib/balance_sim.h"
+#include "../../lib/sim/sim_load.h"
 
 #define START 1704456000000LL /* 2024-01-05 12:00 UTC */
 #define MIN 60000LL

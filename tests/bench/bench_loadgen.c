@@ -7,7 +7,7 @@
  * Publishes, from --start (epoch ms) for --seconds, the load message of N hosts
  * (host b<I>.. b<I+N-1>, V VMs each, as vmc-hostd does: retained, QoS 0, once a
  * second, the hosts' phases spread evenly over the second) over K connections
- * through lib/bus.c (host k on connection k mod K; K is at most 15, the evloop's
+ * through lib/bus/bus.c (host k on connection k mod K; K is at most 15, the evloop's
  * before-poll hooks). --per-vm publishes V small guest/<vm>/load messages per host
  * instead of one aggregated message. Each connection may subscribe to FILTER
  * (under vmc/C/) and count what arrives: messages, bytes and lag (arrival minus
@@ -26,10 +26,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../lib/bus.h"
-#include "../../lib/evloop.h"
-#include "../../lib/log.h"
-#include "../../lib/topic.h"
+#include "../../lib/bus/bus.h"
+#include "../../lib/core/evloop.h"
+#include "../../lib/core/log.h"
+#include "../../lib/bus/topic.h"
 #include "loadmsg.h"
 
 #define MAX_CONNS 15

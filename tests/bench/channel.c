@@ -10,9 +10,9 @@
  * and the one before it (its own HMAC handshake and AES-256-GCM frames), kept frozen in
  * tests/bench/legacy/ for this comparison only. Prints MB/s for each (best and median of
  * the runs) and the ratios. Usage: channel [MiB per run, default 256] [runs, default 3] */
-#include "../../agents/hostd/channel.h"
-#include "../../lib/evloop.h"
-#include "../../lib/log.h"
+#include "../../agents/hostd/migrate/channel.h"
+#include "../../lib/core/evloop.h"
+#include "../../lib/core/log.h"
 /* the channel before TLS 1.3, its names prefixed lchan_ / lchw_ */
 #include "legacy/chanwire.c"
 #include "legacy/channel.c"

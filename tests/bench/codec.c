@@ -17,11 +17,11 @@
 #include <time.h>
 
 #include "../../agents/hostd/hostd.h"
-#include "../../lib/balance_view.h"
-#include "../../lib/idcache.h"
-#include "../../lib/msg.h"
-#include "../../lib/peers.h"
-#include "../../lib/topic.h"
+#include "../../lib/cluster/balance_view.h"
+#include "../../lib/bus/idcache.h"
+#include "../../lib/bus/msg.h"
+#include "../../lib/cluster/peers.h"
+#include "../../lib/bus/topic.h"
 #include "loadmsg.h"
 
 #define TS 1795853808754LL

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../../lib/msg.h"
+#include "../../lib/bus/msg.h"
 
 /* Builds the load message of host `host` with `nvms` running VMs named <host>-vmNNN
  * (2 vcpus, 1 GiB, CPU figures that vary with seq). Never NULL; free with cJSON_Delete. */

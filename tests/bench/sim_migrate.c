@@ -5,7 +5,7 @@
  * sim's stream puts on the channel at the default scale. Pure computation. */
 #include <stdio.h>
 
-#include "../../lib/sim_model.h"
+#include "../../lib/sim/sim_model.h"
 
 int main(void)
 {

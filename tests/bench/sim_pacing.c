@@ -11,11 +11,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../agents/hostd/hv.h"
-#include "../../lib/evloop.h"
-#include "../../lib/log.h"
-#include "../../lib/sim_model.h"
-#include "../../lib/vclock.h"
+#include "../../agents/hostd/drivers/hv.h"
+#include "../../lib/core/evloop.h"
+#include "../../lib/core/log.h"
+#include "../../lib/sim/sim_model.h"
+#include "../../lib/core/vclock.h"
 
 struct rx {
 	struct hv *h;

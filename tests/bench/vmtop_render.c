@@ -28,7 +28,7 @@
 #include <cjson/cJSON.h>
 
 #include "../../console/vmtop/vmtop.h"
-#include "../../lib/cluster_model.h"
+#include "../../lib/cluster/cluster_model.h"
 #include "loadmsg.h"
 
 /* CPU time of this process: what the console costs, whatever else the machine runs. */

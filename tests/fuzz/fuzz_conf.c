@@ -1,7 +1,7 @@
-/* fuzz_conf.c - libFuzzer target for the -c configuration parser (lib/conf.c): the
+/* fuzz_conf.c - libFuzzer target for the -c configuration parser (lib/config/conf.c): the
  * text is parsed, then every entry read with each typed getter, as the agents do,
  * and the unused keys reported. */
-#include "../../lib/conf.h"
+#include "../../lib/config/conf.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

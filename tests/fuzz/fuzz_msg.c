@@ -1,9 +1,9 @@
-/* fuzz_msg.c - libFuzzer target for the bus codec (lib/msg.c): any payload goes
+/* fuzz_msg.c - libFuzzer target for the bus codec (lib/bus/msg.c): any payload goes
  * through cmd_parse and the envelope check, every field of the object through each
  * typed getter, and an accepted command is rebuilt, printed and parsed again. */
 #include <cjson/cJSON.h>
 
-#include "../../lib/msg.h"
+#include "../../lib/bus/msg.h"
 #include "fuzz.h"
 
 static void getters(const cJSON *obj, const char *ctx)

@@ -1,7 +1,7 @@
-/* fuzz_rules.c - libFuzzer target for the rules parser (lib/rules.c): the text is
+/* fuzz_rules.c - libFuzzer target for the rules parser (lib/balance/rules.c): the text is
  * parsed; accepted rules are evaluated against a few samples (idle, busy, full,
  * with and without guest figures) and their alerts formatted. */
-#include "../../lib/rules.h"
+#include "../../lib/balance/rules.h"
 #include "fuzz.h"
 
 static void evaluate(const struct rules *r)

@@ -1,6 +1,6 @@
-/* fuzz_xlcfg.c - libFuzzer target for the xl.cfg reader (lib/xlcfg.c): whatever it
+/* fuzz_xlcfg.c - libFuzzer target for the xl.cfg reader (lib/config/xlcfg.c): whatever it
  * accepts is written back and must read again to the same items. */
-#include "../../lib/xlcfg.h"
+#include "../../lib/config/xlcfg.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

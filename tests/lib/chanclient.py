@@ -2,7 +2,7 @@
 """chanclient.py - a hand-made migration channel client for the system tests.
 
 It speaks the channel (TLS 1.3 with the cluster key's external PSK, frames of
-lib/chanwire.h inside) well or badly on purpose. Python's ssl module has no
+lib/bus/chanwire.h inside) well or badly on purpose. Python's ssl module has no
 external PSKs, so TLS is `openssl s_client` in a subprocess: frames go to its
 standard input and come back on its standard output.
 
@@ -56,7 +56,7 @@ def read_key(path):
 
 
 def psk_hex(key):
-    """The TLS external PSK the agents derive from the cluster key (lib/chanwire.c)."""
+    """The TLS external PSK the agents derive from the cluster key (lib/bus/chanwire.c)."""
     return hmac.new(key, b"vmc-mig tls13 psk", hashlib.sha256).hexdigest()
 
 

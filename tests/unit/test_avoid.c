@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/avoid.h"
-#include "../../lib/balance_node.h"
+#include "../../lib/balance/avoid.h"
+#include "../../lib/balance/balance_node.h"
 
 static void test_backoff(void **state)
 {

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/balance.h"
-#include "../../lib/sim_model.h"
+#include "../../lib/balance/balance.h"
+#include "../../lib/sim/sim_model.h"
 
 #define MAXV 64
 #define NOW 1704412800000LL

@@ -1,5 +1,5 @@
 /* test_balance_node.c - the decentralised protocol end to end: balancing nodes over
- * simulated hosts and an in-memory bus (lib/balance_sim.c), in virtual time. */
+ * simulated hosts and an in-memory bus (tests/lib/balance_sim.c), in virtual time. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/balance_sim.h"
+#include "../lib/balance_sim.h"
 
 /* 2024-01-05 12:00 UTC, a Friday noon */
 #define NOON 1704456000000LL

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/balance_proto.h"
+#include "../../lib/balance/balance_proto.h"
 
 #define T0 1704412800000LL
 

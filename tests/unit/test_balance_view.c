@@ -8,7 +8,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "../../lib/balance_view.h"
+#include "../../lib/cluster/balance_view.h"
 
 static const char *load_h1 =
     "{\"v\":1,\"from\":\"host/h1\",\"ts\":1,\"seq\":3,\"state\":\"online\",\"cpus\":4,"

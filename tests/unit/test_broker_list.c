@@ -8,8 +8,8 @@
 
 #include <string.h>
 
-#include "../../lib/bus.h"
-#include "../../lib/cliopts.h"
+#include "../../lib/bus/bus.h"
+#include "../../lib/config/cliopts.h"
 
 static void test_list_parse(void **state)
 {

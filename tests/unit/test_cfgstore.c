@@ -18,7 +18,7 @@
 
 #include "../../agents/confd/cfgstore.h"
 #include "../../agents/confd/templates.h"
-#include "../../lib/xlcfg.h"
+#include "../../lib/config/xlcfg.h"
 
 static const char tmpl[] = "kernel = /boot/vmlinuz-6.1\n"
                            "ramdisk = /boot/initrd.img-6.1\n"

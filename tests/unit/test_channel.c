@@ -23,10 +23,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../agents/hostd/channel.h"
-#include "../../agents/hostd/channel_int.h"
-#include "../../lib/chanwire.h"
-#include "../../lib/evloop.h"
+#include "../../agents/hostd/migrate/channel.h"
+#include "../../agents/hostd/migrate/channel_int.h"
+#include "../../lib/bus/chanwire.h"
+#include "../../lib/core/evloop.h"
 
 static const unsigned char KEY[] = "0123456789abcdef-cluster-key";
 static const unsigned char OTHER_KEY[] = "fedcba9876543210-another-key";

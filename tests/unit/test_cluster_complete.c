@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "../../lib/cluster_model.h"
+#include "../../lib/cluster/cluster_model.h"
 
 #define T0 INT64_C(1700000000000)
 

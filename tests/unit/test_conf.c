@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../lib/conf.h"
+#include "../../lib/config/conf.h"
 
 static char err[4096];
 

@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "../../agents/hostd/guests.h"
-#include "../../lib/balance_view.h"
-#include "../../lib/limits.h"
+#include "../../lib/cluster/balance_view.h"
+#include "../../lib/core/limits.h"
 
 /* Feeds json as vm's report; GOOD's sender "guest/web1" becomes "guest/<vm>". */
 static int feed(struct guests *g, const char *vm, const char *json, int64_t now)

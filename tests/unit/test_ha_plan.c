@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../lib/ha_plan.h"
+#include "../../lib/cluster/ha_plan.h"
 
 struct fixture {
 	struct bal_host h[3];

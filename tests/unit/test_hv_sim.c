@@ -20,9 +20,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "../../agents/hostd/hv.h"
-#include "../../lib/evloop.h"
-#include "../../lib/vclock.h"
+#include "../../agents/hostd/drivers/hv.h"
+#include "../../lib/core/evloop.h"
+#include "../../lib/core/vclock.h"
 
 static char err[1024];
 

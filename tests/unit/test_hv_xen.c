@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "../../agents/hostd/hv_xen_int.h"
+#include "../../agents/hostd/drivers/xen/hv_xen_int.h"
 
 /* --- open ---------------------------------------------------------------- */
 

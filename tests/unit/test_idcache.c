@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/idcache.h"
+#include "../../lib/bus/idcache.h"
 
 static void test_lifecycle(void **state)
 {

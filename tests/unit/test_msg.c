@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/msg.h"
+#include "../../lib/bus/msg.h"
 
 static char err[VMC_ERR_MAX];
 

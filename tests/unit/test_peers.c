@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../lib/peers.h"
+#include "../../lib/cluster/peers.h"
 
 static cJSON *json(const char *text)
 {

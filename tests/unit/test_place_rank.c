@@ -1,4 +1,4 @@
-/* test_place_rank.c - the one placement's rules (lib/placement.h): hosts that may not
+/* test_place_rank.c - the one placement's rules (lib/cluster/placement.h): hosts that may not
  * take a unit (state, source, skipped, memory with the reserve, anti-affinity,
  * affinity, pinned, pack's load limit), the reason given when none may, the stated
  * tie-breaks, and the evacuate plan (what a drain follows) honouring them. */
@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../lib/placement.h"
+#include "../../lib/cluster/placement.h"
 
 #define NH 5
 #define NV 8

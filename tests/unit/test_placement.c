@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../lib/placement.h"
+#include "../../lib/cluster/placement.h"
 
 struct fixture {
 	struct bal_host h[4];

@@ -8,7 +8,7 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "../../lib/plan_reply.h"
+#include "../../lib/balance/plan_reply.h"
 
 static char err[256];
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/policy.h"
+#include "../../lib/cluster/policy.h"
 
 #define FRI0 1704412800000LL /* 2024-01-05 00:00 UTC, a Friday */
 #define HOUR 3600000LL

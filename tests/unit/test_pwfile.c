@@ -14,10 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../lib/bus.h"
-#include "../../lib/busconn.h"
-#include "../../lib/evloop.h"
-#include "../../lib/pwfile.h"
+#include "../../lib/bus/bus.h"
+#include "../../lib/bus/busconn.h"
+#include "../../lib/core/evloop.h"
+#include "../../lib/config/pwfile.h"
 
 static char dir[] = "/tmp/test_pwfile.XXXXXX";
 static char path[128];

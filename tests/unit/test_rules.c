@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/rules.h"
+#include "../../lib/balance/rules.h"
 
 /* 2024-01-05 00:00 UTC, a Friday */
 #define FRI0 1704412800000LL

@@ -14,8 +14,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../../lib/evloop.h"
-#include "../../lib/sdnotify.h"
+#include "../../lib/core/evloop.h"
+#include "../../lib/core/sdnotify.h"
 
 /* A datagram socket bound to name (a path, or "@..." for the abstract namespace). */
 static int listen_at(const char *name)

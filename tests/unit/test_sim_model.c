@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../lib/sim_load.h"
-#include "../../lib/sim_model.h"
+#include "../../lib/sim/sim_load.h"
+#include "../../lib/sim/sim_model.h"
 
 #define T0 1700000000000LL /* a virtual epoch ms that is a multiple of 10 s */
 #define EPS 1e-9

@@ -9,7 +9,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "../../lib/topic.h"
+#include "../../lib/bus/topic.h"
 
 static void test_fmt(void **state)
 {

@@ -8,7 +8,7 @@
 #include <limits.h>
 #include <math.h>
 
-#include "../../lib/vclock.h"
+#include "../../lib/core/vclock.h"
 
 static void test_real_time(void **state)
 {

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "../../agents/hostd/hostd.h"
-#include "../../lib/evloop.h"
+#include "../../lib/core/evloop.h"
 
 struct job {
 	pthread_mutex_t mu;

@@ -13,7 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "../../console/vmtop/vmtop.h"
-#include "../../lib/cluster_model.h"
+#include "../../lib/cluster/cluster_model.h"
 
 #define T0 INT64_C(1700000000000)
 

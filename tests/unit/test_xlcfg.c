@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/xlcfg.h"
+#include "../../lib/config/xlcfg.h"
 
 static char err[512];
 

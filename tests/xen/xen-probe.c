@@ -39,7 +39,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "../../agents/hostd/hv.h"
+#include "../../agents/hostd/drivers/hv.h"
 
 struct probe {
 	struct hv *h;

@@ -1,7 +1,7 @@
-/* Frozen copy of agents/hostd/channel.h as it was before the channel moved to TLS 1.3, its names
+/* Frozen copy of agents/hostd/migrate/channel.h as it was before the channel moved to TLS 1.3, its names
  * prefixed lchan_/lchw_/LCH_: only tests/bench/channel.c uses it, for its comparison. */
 /* channel.h - the migration channel: authenticated, framed TCP connections between
- * host agents, driven by the agent's event loop (lib/chanwire.h has the wire format).
+ * host agents, driven by the agent's event loop (lib/bus/chanwire.h has the wire format).
  *
  * A connection authenticates both ends with the cluster key (challenge-response),
  * then carries control messages (JSON objects), a driver's stream as data frames

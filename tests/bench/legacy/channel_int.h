@@ -1,4 +1,4 @@
-/* Frozen copy of agents/hostd/channel_int.h as it was before the channel moved to TLS 1.3, its names
+/* Frozen copy of agents/hostd/migrate/channel_int.h as it was before the channel moved to TLS 1.3, its names
  * prefixed lchan_/lchw_/LCH_: only tests/bench/channel.c uses it, for its comparison. */
 /* channel_int.h - the insides of a migration channel connection, shared by
  * channel.c (buffers, frames, the stream, timeouts) and channel_open.c (listening,

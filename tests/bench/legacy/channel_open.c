@@ -1,4 +1,4 @@
-/* Frozen copy of agents/hostd/channel_open.c as it was before the channel moved to TLS 1.3, its names
+/* Frozen copy of agents/hostd/migrate/channel_open.c as it was before the channel moved to TLS 1.3, its names
  * prefixed lchan_/lchw_/LCH_: only tests/bench/channel.c uses it, for its comparison. */
 /* channel_open.c - how migration channel connections begin: the listener (with the
  * eviction of connections that do not authenticate), outgoing connections, and the
@@ -7,8 +7,8 @@
 #include "channel_int.h"
 
 #include "chanwire.h"
-#include "../../../lib/evloop.h"
-#include "../../../lib/log.h"
+#include "../../../lib/core/evloop.h"
+#include "../../../lib/core/log.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

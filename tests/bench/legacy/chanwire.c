@@ -1,4 +1,4 @@
-/* Frozen copy of lib/chanwire.c as it was before the channel moved to TLS 1.3, its names
+/* Frozen copy of lib/bus/chanwire.c as it was before the channel moved to TLS 1.3, its names
  * prefixed lchan_/lchw_/LCH_: only tests/bench/channel.c uses it, for its comparison. */
 /* chanwire.c - frames, MACs and the challenge-response of the migration channel. */
 #include "chanwire.h"

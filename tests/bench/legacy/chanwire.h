@@ -1,4 +1,4 @@
-/* Frozen copy of lib/chanwire.h as it was before the channel moved to TLS 1.3, its names
+/* Frozen copy of lib/bus/chanwire.h as it was before the channel moved to TLS 1.3, its names
  * prefixed lchan_/lchw_/LCH_: only tests/bench/channel.c uses it, for its comparison. */
 /* chanwire.h - the migration channel's wire format: frames, the challenge-response
  * and the per-frame MACs. Pure: no I/O (libcrypto for HMAC-SHA256 and random bytes).

@@ -1,0 +1,34 @@
+/* busconn.c - a bus from the common broker settings. */
+#include "busconn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "bus.h"
+#include "../config/pwfile.h"
+
+struct bus *busconn_new(struct evloop *loop, const char *url, const struct busconn_opts *c,
+                        const struct bus_opts *bo, const cJSON *will, char *err, size_t errlen)
+{
+	struct bus_opts o = *bo;
+	o.url = url;
+	o.username = c->user;
+	o.password = NULL;
+	o.cafile = c->cafile;
+	o.certfile = c->certfile;
+	o.keyfile = c->keyfile;
+	o.protocol = c->protocol;
+	o.keepalive = c->keepalive;
+	char *will_text = NULL;
+	if (will) {
+		will_text = cJSON_PrintUnformatted(will);
+		if (!will_text) {
+			snprintf(err, errlen, "out of memory");
+			return NULL;
+		}
+		o.will_payload = will_text;
+	}
+	struct bus *b = pwfile_bus_new(loop, &o, c->password_file, err, errlen);
+	free(will_text);
+	return b;
+}

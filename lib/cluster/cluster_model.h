@@ -1,0 +1,205 @@
+/* cluster_model.h - the cluster as the bus shows it: hosts, VMs, migrations in flight,
+ * recent events and the balancing mode. Pure: fed with messages, no I/O.
+ *
+ * Readers (vmtop-cluster, `vmc hosts` / `vmc vms`) subscribe to
+ *   vmc/<cluster>/host/+/state, host/+/load, vm/+, guest/+/load, event, policy
+ * and hand every message to cluster_model_apply() with the topic below
+ * "vmc/<cluster>/". The model is complete from retained messages alone, and
+ * without them after one load interval (each host/<h>/load lists all its VMs).
+ *
+ * A VM is known while a host's last load lists it or while its retained
+ * vm/<vm> record exists; it runs on the host whose load listed it last.
+ * Hosts whose load stops arriving turn stale (see cluster_model_tick). Objects
+ * returned by the accessors stay valid until the next apply or tick, and beyond while
+ * cluster_model_layout stays the same. */
+#ifndef VMC_CLUSTER_MODEL_H
+#define VMC_CLUSTER_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../bus/msg.h"
+
+#define CM_STATE_MAX 16
+#define CM_TAGS_MAX 128
+#define CM_EVENT_TYPE_MAX 32
+#define CM_EVENT_TEXT_MAX 200
+#define CM_EVENTS_DEFAULT 1000
+
+enum cm_host_state { CM_HOST_UNKNOWN = 0, CM_HOST_ONLINE, CM_HOST_OFFLINE, CM_HOST_MAINTENANCE };
+/* HA: what the host agents' events last said of fencing a host. */
+enum cm_fence { CM_FENCE_NONE = 0, CM_FENCE_FENCING, CM_FENCE_FENCED, CM_FENCE_FAILED };
+/* HA: what the events last said of a VM: not restarted (ha.failed naming it: not placed
+ * or not started), or lost with its host (ha.lost: it had no tag ha). */
+enum cm_vm_ha { CM_VM_HA_NONE = 0, CM_VM_HA_FAILED, CM_VM_HA_LOST };
+/* "unknown", "online", "offline", "maintenance". */
+const char *cm_host_state_name(enum cm_host_state s);
+
+struct cm_host {
+	char name[VMC_NAME_MAX + 1]; /* first member: the model's index keys on it */
+	enum cm_host_state state;    /* as the host last published it */
+	int stale;                   /* online or maintenance, but no load within the limit */
+	int64_t session;
+	char driver[16];
+	char version[64];
+	int cpus;
+	double cpu; /* percent of the whole host, 0-100 */
+	int64_t mem_total_mb, mem_used_mb, mem_free_mb;
+	int migrations_out, migrations_in;
+	int nvms;             /* VMs its last load listed */
+	int have_load;        /* a load message has been seen */
+	int64_t last_seen_ms; /* wall ms of its last message (the agent's ts for retained ones) */
+	int64_t interval_ms;  /* observed time between loads, 0 until two were seen */
+	uint64_t seq;         /* last load seq */
+	uint64_t seq_gaps;    /* loads missed, judged by seq */
+	/* HA: ha.fencing, ha.fenced or ha.failed naming it as dead_host; read it through
+	 * cluster_model_host_fence (a new session of the host ends it) */
+	enum cm_fence fence;
+	char fence_why[96]; /* the reason of a failed fence */
+	/* private */
+	int64_t fence_session_;
+	struct cm_vm **vms_;
+	size_t nvms_, cap_vms_;
+	uint32_t gen_;
+	int64_t last_load_ms_;
+	int64_t birth_session_; /* the session its last state message named, 0 if none */
+	int64_t load_session_;  /* the session its last load named, 0 if none */
+	size_t idx_;
+};
+
+struct cm_vm {
+	char name[VMC_NAME_MAX + 1]; /* first member */
+	char host[VMC_NAME_MAX + 1]; /* where it runs; "" if unknown */
+	char state[CM_STATE_MAX];
+	int vcpus;
+	int64_t mem_mb;
+	double cpu; /* percent of one CPU, as xentop */
+	int has_io; /* the four figures below were published */
+	uint64_t net_rx, net_tx, blk_rd, blk_wr;
+	char tags[CM_TAGS_MAX]; /* comma-separated */
+	int has_guest;          /* guest-agent figures below are known */
+	double guest_cpu, guest_steal, guest_load1;
+	int64_t guest_mem_used_mb;
+	/* A manual migration's hold, during which balancers leave the VM alone: its end in
+	 * the clock of the host that reported it (0: none), and what was left of it then. */
+	int64_t hold_until_ms, hold_left_ms;
+	int64_t last_seen_ms;
+	enum cm_vm_ha ha; /* cleared by ha.restarted, vm.created, vm.started */
+	/* private */
+	int64_t hold_seen_ms_;
+	int in_record_;
+	int in_load_;
+	char rec_host_[VMC_NAME_MAX + 1];
+	struct cm_host *load_host_;
+	size_t hidx_;
+	uint32_t load_gen_;
+	size_t idx_;
+};
+
+struct cm_migration {
+	char vm[VMC_NAME_MAX + 1]; /* first member */
+	char from[VMC_NAME_MAX + 1];
+	char to[VMC_NAME_MAX + 1];
+	double percent; /* 0-100, -1 until a progress event */
+	int64_t started_ms, updated_ms;
+	size_t idx_; /* private */
+};
+
+struct cm_event {
+	int64_t ts_ms;
+	char type[CM_EVENT_TYPE_MAX];
+	char host[VMC_NAME_MAX + 1];
+	char vm[VMC_NAME_MAX + 1];
+	char text[CM_EVENT_TEXT_MAX]; /* the other fields, "key=value ..." */
+	int local;                    /* noted by the reader, not received */
+};
+
+struct cm_summary {
+	int hosts, online, offline, maintenance, stale;
+	int vms, running, paused, stopped, other;
+	int unknown;      /* VMs on hosts that are offline, stale or unknown (not in the above) */
+	double cpus_used; /* CPUs busy on online hosts */
+	int cpus_total;
+	int64_t mem_used_mb, mem_total_mb;
+	int migrations; /* in flight: tracked from events, or the hosts' counts if higher */
+};
+
+struct cluster_model;
+
+/* A new empty model keeping the last `events` events (0: CM_EVENTS_DEFAULT).
+ * Never NULL (aborts on OOM, like msg_new). */
+struct cluster_model *cluster_model_new(size_t events);
+void cluster_model_free(struct cluster_model *m);
+
+/* Applies one message. rest is the topic below "vmc/<cluster>/"; retained says the broker
+ * delivered it as retained; now_ms is the reader's wall clock.
+ * Returns 1 if the model changed, 0 if the topic is not modelled (commands, replies,
+ * balance/...), -1 with a sentence naming what was wrong in err (the model is left
+ * consistent: a bad VM inside a load is skipped, the rest applied). */
+int cluster_model_apply(struct cluster_model *m, const char *rest, const void *payload, size_t len,
+                        int retained, int64_t now_ms, char *err, size_t errlen);
+
+/* Re-judges staleness at now_ms (a host is stale when online or in maintenance and its
+ * last load is older than the stale limit) and expires migrations without news for
+ * 5 minutes. Returns how many hosts changed. */
+int cluster_model_tick(struct cluster_model *m, int64_t now_ms);
+/* Sets the stale limit; 0 (the default) means 3 load intervals, at least 6 s. */
+void cluster_model_set_stale_ms(struct cluster_model *m, int64_t ms);
+/* The limit that applies to h now. */
+int64_t cluster_model_stale_limit(const struct cluster_model *m, const struct cm_host *h);
+
+/* Adds an event of the reader's own (e.g. a command's outcome); it shows with local = 1. */
+void cluster_model_note(struct cluster_model *m, int64_t now_ms, const char *type, const char *host,
+                        const char *vm, const char *text);
+
+/* Counts that change whenever the model does: a cheap "is a redraw due" test. */
+uint64_t cluster_model_version(const struct cluster_model *m);
+/* Counts that change whenever a host, VM or migration is added or removed: while it
+ * stays the same, the objects the accessors returned stay valid (their figures may
+ * change), so a reader may keep pointers to them. Events are not counted (their ring
+ * never moves). */
+uint64_t cluster_model_layout(const struct cluster_model *m);
+
+size_t cluster_model_host_count(const struct cluster_model *m);
+/* i < count; order is arbitrary and changes as hosts come and go. */
+const struct cm_host *cluster_model_host_at(const struct cluster_model *m, size_t i);
+const struct cm_host *cluster_model_host_find(const struct cluster_model *m, const char *name);
+size_t cluster_model_vm_count(const struct cluster_model *m);
+const struct cm_vm *cluster_model_vm_at(const struct cluster_model *m, size_t i);
+const struct cm_vm *cluster_model_vm_find(const struct cluster_model *m, const char *name);
+size_t cluster_model_migration_count(const struct cluster_model *m);
+const struct cm_migration *cluster_model_migration_at(const struct cluster_model *m, size_t i);
+const struct cm_migration *cluster_model_migration_find(const struct cluster_model *m,
+                                                        const char *vm);
+/* Events, i = 0 the newest. */
+size_t cluster_model_event_count(const struct cluster_model *m);
+const struct cm_event *cluster_model_event_at(const struct cluster_model *m, size_t i);
+
+/* 1 if what the model says of v is not live: the host that lists it is offline, stale
+ * or unknown, so its state and load are only the last ones seen. */
+int cluster_model_vm_stale(const struct cluster_model *m, const struct cm_vm *v);
+
+/* What is left at now_ms (the reader's clock) of v's hold: what its host said was left,
+ * less the time since. 0 for none. */
+int64_t cluster_model_vm_hold_left(const struct cm_vm *v, int64_t now_ms);
+
+/* 1 if h has reported: its state says it is offline, or a load of the session its state
+ * names has come (a host known only by its loads has). 0 for a host whose state says
+ * online or maintenance but whose load has not come yet (its VMs and figures are
+ * missing from the picture), e.g. while a backlogged broker still holds it back. */
+int cluster_model_host_reported(const struct cm_host *h);
+/* HA: the host's fencing state, CM_FENCE_NONE once it came back (a new session). */
+enum cm_fence cluster_model_host_fence(const struct cm_host *h);
+/* HA: 1 if the retained policy turns the restart of dead hosts' HA VMs on ("ha":"on"). */
+int cluster_model_ha_on(const struct cluster_model *m);
+
+/* Fills the header figures. */
+void cluster_model_summary(const struct cluster_model *m, struct cm_summary *out);
+/* The balancing mode in force at now_ms and the policy's time window that makes it so,
+ * from the retained policy (lib/cluster/policy.h): mode is "rules" without a policy (each host's
+ * rules file decides); window is "" outside every window, else e.g.
+ * "22:00-06:00 mon,tue,wed,thu,fri". Local time is now_ms + utc_offset_s. */
+void cluster_model_balance(const struct cluster_model *m, int64_t now_ms, long utc_offset_s,
+                           char *mode, size_t mlen, char *window, size_t wlen);
+
+#endif

@@ -1,0 +1,201 @@
+/* cliopts.c - settings from the command line and config files (see cliopts.h). */
+#include "cliopts.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "../core/log.h"
+
+static int apply_flag(int *field, const struct cliopts_def *d, const char *v, char *err,
+                      size_t errlen)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+	for (size_t i = 0; i < 4; i++) {
+		if (!v || strcmp(v, yes[i]) == 0) {
+			*field = 1;
+			return 0;
+		}
+		if (strcmp(v, no[i]) == 0) {
+			*field = 0;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "%s \"%s\": expected yes or no", d->name, v);
+	return -1;
+}
+
+int cliopts_list_add(struct cliopts_list *l, const char *name, const char *v, char *err,
+                     size_t errlen)
+{
+	if (l->src != l->pass) {
+		l->buf[0] = '\0';
+		l->src = l->pass;
+	}
+	size_t have = strlen(l->buf), vl = strlen(v);
+	if (have + vl + 2 > sizeof(l->buf)) {
+		snprintf(err, errlen, "%s: the list is longer than %zu characters", name,
+		         sizeof(l->buf) - 1);
+		return -1;
+	}
+	if (have)
+		l->buf[have++] = ',';
+	memcpy(l->buf + have, v, vl + 1);
+	l->text = l->buf;
+	return 0;
+}
+
+/* Sets the source every list setting of defs is read from now. */
+static void set_pass(void *base, const struct cliopts_def *defs, size_t n, int pass)
+{
+	for (size_t i = 0; i < n; i++)
+		if (defs[i].kind == CLIOPTS_LIST)
+			((struct cliopts_list *)((char *)base + defs[i].off))->pass = pass;
+}
+
+int cliopts_apply(void *base, const struct cliopts_def *d, const char *v, char *err, size_t errlen)
+{
+	char *end;
+	void *field = (char *)base + d->off;
+	switch (d->kind) {
+	case CLIOPTS_STR:
+		*(const char **)field = v;
+		return 0;
+	case CLIOPTS_FLAG:
+		return apply_flag(field, d, v, err, errlen);
+	case CLIOPTS_LIST:
+		return cliopts_list_add(field, d->name, v, err, errlen);
+	case CLIOPTS_INT: {
+		long n = strtol(v, &end, 10);
+		if (*end || end == v || n < d->min || n > d->max) {
+			snprintf(err, errlen, "%s \"%s\": expected a whole number from %g to %g",
+			         d->name, v, d->min, d->max);
+			return -1;
+		}
+		*(int *)field = (int)n;
+		return 0;
+	}
+	case CLIOPTS_NUM: {
+		double x = strtod(v, &end);
+		if (*end || end == v || !(x >= d->min && x <= d->max)) {
+			snprintf(err, errlen, "%s \"%s\": expected a number from %g to %g", d->name,
+			         v, d->min, d->max);
+			return -1;
+		}
+		*(double *)field = x;
+		return 0;
+	}
+	case CLIOPTS_PROTO:
+		if (strcmp(v, "5") == 0)
+			*(int *)field = 5;
+		else if (strcmp(v, "3.1.1") == 0 || strcmp(v, "4") == 0)
+			*(int *)field = 4;
+		else if (strcmp(v, "auto") == 0)
+			*(int *)field = 0;
+		else {
+			snprintf(err, errlen, "%s \"%s\": expected 5, 3.1.1 or auto", d->name, v);
+			return -1;
+		}
+		return 0;
+	case CLIOPTS_LOGLEVEL: {
+		enum log_level l;
+		if (log_level_parse(v, &l) < 0) {
+			snprintf(err, errlen, "%s \"%s\": expected error, warn, info or debug",
+			         d->name, v);
+			return -1;
+		}
+		log_set_level(l);
+		return 0;
+	}
+	}
+	snprintf(err, errlen, "%s: unknown kind of setting", d->name);
+	return -1;
+}
+
+const struct cliopts_def *cliopts_find(const struct cliopts_def *defs, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(defs[i].name, name) == 0)
+			return &defs[i];
+	return NULL;
+}
+
+int cliopts_load_file(void *base, const struct cliopts_def *defs, size_t n, const char *path,
+                      struct conf **out)
+{
+	char err[4096];
+	if (conf_parse_file(path, out, err, sizeof err) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	int bad = 0;
+	set_pass(base, defs, n, 1);
+	for (size_t i = 0; i < (*out)->n; i++) {
+		const struct conf_entry *e = &(*out)->entries[i];
+		const struct cliopts_def *d = cliopts_find(defs, n, e->key);
+		if (!d || e->section[0]) {
+			fprintf(stderr, "%s:%d: unknown setting \"%s\"\n", path, e->line, e->key);
+			bad++;
+		} else if (cliopts_apply(base, d, e->value, err, sizeof err) < 0) {
+			fprintf(stderr, "%s:%d: %s\n", path, e->line, err);
+			bad++;
+		}
+	}
+	return bad ? -1 : 0;
+}
+
+void cliopts_usage(FILE *f, const char *prog, const struct cliopts_def *defs, size_t n)
+{
+	fprintf(f, "usage: %s [-c FILE] [-n] [--SETTING VALUE ...]\n", prog);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "  --%-16s %s\n", defs[i].name, defs[i].help);
+	fprintf(f, "  -c FILE            read settings from FILE (NAME = VALUE)\n"
+	           "  -n                 check the configuration and exit\n");
+}
+
+int cliopts_parse(void *base, const struct cliopts_def *defs, size_t n, int argc, char **argv,
+                  const char *prog, int *check_only, struct conf **file)
+{
+	char err[512];
+	for (int i = 1; i + 1 < argc; i++)
+		if (strcmp(argv[i], "-c") == 0 &&
+		    cliopts_load_file(base, defs, n, argv[i + 1], file) < 0)
+			return -1;
+	struct option *lo = calloc(n + 2, sizeof *lo);
+	if (!lo)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		lo[i] = (struct option){
+		    defs[i].name, defs[i].kind == CLIOPTS_FLAG ? no_argument : required_argument,
+		    NULL, 256 + (int)i};
+	lo[n] = (struct option){"help", no_argument, NULL, 'h'};
+	int c, rc = 0;
+	optind = 1;
+	set_pass(base, defs, n, 2);
+	while (rc == 0 && (c = getopt_long(argc, argv, "c:nh", lo, NULL)) != -1) {
+		if (c == 'c')
+			continue;
+		if (c == 'n') {
+			*check_only = 1;
+		} else if (c == 'h') {
+			cliopts_usage(stdout, prog, defs, n);
+			rc = 1;
+		} else if (c >= 256 && c < 256 + (int)n) {
+			if (cliopts_apply(base, &defs[c - 256], optarg, err, sizeof err) < 0) {
+				fprintf(stderr, "%s: %s\n", prog, err);
+				rc = -1;
+			}
+		} else {
+			cliopts_usage(stderr, prog, defs, n);
+			rc = -1;
+		}
+	}
+	if (rc == 0 && optind < argc) {
+		fprintf(stderr, "%s: unexpected argument \"%s\"\n", prog, argv[optind]);
+		rc = -1;
+	}
+	free(lo);
+	return rc;
+}
