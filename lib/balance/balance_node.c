@@ -640,14 +640,21 @@ static void on_help(struct bnode *n, int64_t now, const struct bp_help *h, const
 	if (bal_view_find(v, h->requester) < 0)
 		return;
 	/* a host asking for help itself, or moving VMs out, does not take more */
-	if (n->collect.active || n->nqueue ||
-	    (h->mode == BAL_MODE_BALANCE && (n->actions & RULE_MASK(RULE_BALANCE))) ||
-	    (n->actions & RULE_MASK(RULE_EVACUATE)))
+	if (n->collect.active || n->nqueue || (n->actions & RULE_MASK(RULE_EVACUATE)))
 		return;
 	struct bal_view lv;
 	int self = local_view(n, v, &lv);
 	if (self < 0)
 		return;
+	/* nor does one whose balance rule holds (over the high mark, until under the low
+	 * one), unless it is under the cluster's mean: when the mean itself is over the high
+	 * mark every host's rule holds, and a host that shed down to between the marks must
+	 * still take from one over the mean, or the cluster stays uneven for good */
+	if (h->mode == BAL_MODE_BALANCE && (n->actions & RULE_MASK(RULE_BALANCE)) &&
+	    !(bal_host_load(&lv.hosts[self], &n->s) < bal_cluster_mean(&lv, &n->s))) {
+		local_free(&lv, self);
+		return;
+	}
 	struct bal_request req = {h->requester,
 	                          h->mode,
 	                          h->load,

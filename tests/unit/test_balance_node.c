@@ -142,6 +142,30 @@ static void test_two_overloaded_never_overfill(void **state)
 	fix_free(&f);
 }
 
+/* host 0 sheds three of six busy VMs onto host 2 (up to the high mark there) and stays at
+ * 75 %, between the low and high marks, so its balance rule still holds. An hour later
+ * host 1's six VMs wake (150 %, no room of its own): the cluster's mean is then 100 %,
+ * over the high mark. Host 2 takes one; host 0, under the mean, must take one too though
+ * its rule holds, or host 1 stays at 125 % for good. */
+static void test_rule_held_under_mean_takes(void **state)
+{
+	struct fix f;
+	int64_t mem[3] = {65536, 512 + 6 * 1024, 65536};
+	fix_new(&f, 3, 4, 0, mem, 1, NOON, 0);
+	add_many(&f, 0, "a", 6, "constant 1", 1024);
+	add_many(&f, 1, "b", 6, "periodic 0 1 7200", 1024); /* idle until NOON + 1 h */
+	bsim_run(f.b, NOON + 50 * MIN);
+	assert_int_equal(bsim_host_vms(f.b, 0), 3);
+	assert_int_equal(bsim_host_vms(f.b, 2), 3);
+	bsim_run(f.b, NOON + 110 * MIN);
+	for (size_t h = 0; h < 3; h++)
+		assert_int_equal(bsim_host_vms(f.b, h), 4);
+	struct bsim_stats st;
+	bsim_stats(f.b, &st);
+	assert_int_equal(st.moved_twice, 0);
+	fix_free(&f);
+}
+
 static void test_anti_affinity_pinned_memory_full(void **state)
 {
 	struct fix f;
@@ -350,6 +374,7 @@ int main(void)
 	    cmocka_unit_test(test_thesis_without_steal),
 	    cmocka_unit_test(test_thesis_ticks_at_deadline),
 	    cmocka_unit_test(test_two_overloaded_never_overfill),
+	    cmocka_unit_test(test_rule_held_under_mean_takes),
 	    cmocka_unit_test(test_anti_affinity_pinned_memory_full),
 	    cmocka_unit_test(test_swing_vm_no_ping_pong),
 	    cmocka_unit_test(test_night_window),
