@@ -64,8 +64,8 @@ hat_on_xa() {
 	recs=$(vm_json hat)
 	diag <<<"xa: xl list state of hat: ${xl:-none}; vmc vms: ${recs//$'\n'/; }"
 	[ -n "$xl" ] && [[ $xl != *[pscd]* ]] &&
-		[ "$(jq -c 'select(.state == "running")' <<<"$recs" | grep -c .)" = 1 ] &&
-		jq -e 'select(.state == "running") | .host == "xa"' <<<"$recs" >/dev/null
+		jq -s -e 'map(select(.state == "running")) | length == 1 and .[0].host == "xa"' \
+			<<<"$recs" >/dev/null
 }
 ha_settled() {
 	vmcx --json ha status --host xa 2>/dev/null | jq -e '
