@@ -15,17 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Every module's ops; the first table with a matching op wins. */
-extern const struct hostd_op hostd_migrate_ops[] __attribute__((weak));
-extern const struct hostd_op hostd_balance_ops[] __attribute__((weak));
-extern const struct hostd_op hostd_ha_ops[];
-
-static const struct hostd_op *commands_find(const char *op)
+/* The op of that name in the context's op tables (main.c lists every module's); the
+ * first table with a matching op wins. */
+static const struct hostd_op *commands_find(const struct hostd *h, const char *op)
 {
-	const struct hostd_op *tables[] = {hostd_vm_ops, hostd_host_ops, hostd_migrate_ops,
-	                                   hostd_balance_ops, hostd_ha_ops};
-	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
-		for (const struct hostd_op *o = tables[t]; o && o->op; o++)
+	for (const struct hostd_op *const *t = h->op_tables; t && *t; t++) {
+		for (const struct hostd_op *o = *t; o->op; o++)
 			if (strcmp(o->op, op) == 0)
 				return o;
 	}
@@ -160,7 +155,7 @@ void hostd_command_allowed(struct hostd *h, const struct bus_msg *m, const char 
 		hostd_req_free(req);
 		return;
 	}
-	const struct hostd_op *op = commands_find(req->op);
+	const struct hostd_op *op = commands_find(h, req->op);
 	if (!op) {
 		hostd_reply_err(h, req, VMC_E_UNKNOWN_OP, "op \"%s\": unknown operation", req->op);
 		hostd_req_free(req);

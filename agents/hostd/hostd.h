@@ -1,22 +1,28 @@
 /* hostd.h - the host agent's context and the interfaces between its modules.
  *
  * One struct hostd per process, passed explicitly; the only globals are
- * the signal flags in main.c. */
+ * the signal flags in main.c. What every module needs of the agent comes from the
+ * context, not from another module: the clock (hostd_now), the event publisher
+ * (hostd_event), the op tables commands.c looks ops up in, and the balancer's answers
+ * to the others (hostd_balancer_sample and the like, through the callbacks it
+ * registers). So no module imports main.c, publish.c or balancer.c for them, and
+ * scripts/import-circles finds no circle between the agent's modules. */
 #ifndef VMC_HOSTD_H
 #define VMC_HOSTD_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <cjson/cJSON.h>
 
 #include "../../lib/bus/bus.h"
 #include "../../lib/config/cliopts.h"
 #include "../../lib/bus/msg.h"
+#include "../../lib/core/evloop.h"
 #include "../../lib/core/ratelog.h"
 #include "../../lib/core/vclock.h"
 #include "drivers/hv.h"
 
-struct evloop;
 struct ha_ctx;
 struct idcache;
 struct vmstore;
@@ -74,6 +80,9 @@ struct hostd_req {
 
 enum hostd_state { HOSTD_ONLINE, HOSTD_MAINTENANCE };
 
+struct hostd_op;
+struct hostd_balancer_ops;
+
 struct hostd {
 	struct hostd_opts opts;
 	struct evloop *loop;
@@ -112,7 +121,44 @@ struct hostd {
 	struct ha_ctx *ha; /* restarts of dead hosts' VMs (ha.c); NULL without a shared store */
 	uint64_t rx;       /* messages received since start, commands apart (host.info) */
 	void *summary;     /* the summary as last published (summary.c) */
+	/* set by main.c before the modules start: the event publisher (hostd_event calls it)
+	 * and the op tables commands.c looks ops up in, the first match winning (NULL-ended) */
+	void (*publish_event)(struct hostd *h, const char *type, const char *vm, cJSON *fields);
+	const struct hostd_op *const *op_tables;
+	/* registered by hostd_balancer_start, withdrawn by hostd_balancer_stop: NULL
+	 * without a balancer (the hostd_balancer_* calls below then say there is none) */
+	const struct hostd_balancer_ops *balancer_ops;
 };
+
+/* --- the context's clock and identity ---------------------------------------------- */
+/* Virtual now, in ms. */
+static inline int64_t hostd_now(const struct hostd *h)
+{
+	return vclock_at(&h->clock, evloop_mono_ms());
+}
+
+/* What the retained state says that the periodic load and the summary must repeat, for
+ * brokers that keep retained messages on one node only: the session and the migration
+ * address. */
+static inline void hostd_add_identity(struct hostd *h, cJSON *m)
+{
+	cJSON_AddNumberToObject(m, "session", (double)h->session);
+	if (h->opts.migrate_port > 0) {
+		char addr[300];
+		snprintf(addr, sizeof(addr), "%s:%d", h->opts.migrate_addr, h->opts.migrate_port);
+		cJSON_AddStringToObject(m, "migrate_addr", addr);
+	}
+}
+
+/* Publishes an event of the given type; fields (may be NULL) are merged in (ownership
+ * passes). Through the context's publisher (hostd_publish_event). */
+static inline void hostd_event(struct hostd *h, const char *type, const char *vm, cJSON *fields)
+{
+	if (h->publish_event)
+		h->publish_event(h, type, vm, fields);
+	else
+		cJSON_Delete(fields);
+}
 
 /* --- hostd_msg.c: a bus message shared by the modules that read it ------------ */
 /* One delivery; on_message sets it up, hands it to each module in turn, then frees it. */
@@ -153,9 +199,14 @@ void hostd_reply_err(struct hostd *h, struct hostd_req *req, enum vmc_err code, 
                      ...) __attribute__((format(printf, 4, 5)));
 void hostd_req_free(struct hostd_req *req);
 
-/* Op tables, one per module (commands_vm.c, commands_host.c, migrate.c, balancer.c). */
+/* Op tables, one per module (commands_vm.c, commands_host.c, migrate.c, balancer.c,
+ * ha_cmd.c), NULL-ended; main.c lists them in h->op_tables. */
 extern const struct hostd_op hostd_vm_ops[];
 extern const struct hostd_op hostd_host_ops[];
+extern const struct hostd_op hostd_migrate_ops[];
+extern const struct hostd_op hostd_drain_ops[];
+extern const struct hostd_op hostd_balance_ops[];
+extern const struct hostd_op hostd_ha_ops[];
 
 /* --- vmjobs.c: blocking driver calls of VM commands, on worker threads ------------- */
 /* Sets up the worker pool. 0, or -1 (out of memory, no pipe). */
@@ -178,12 +229,10 @@ void hostd_publish_state(struct hostd *h);
 /* Samples the driver and publishes host/<name>/load, vm/<vm> records that changed and
  * events for VMs that changed state by themselves. */
 void hostd_publish_load(struct hostd *h);
-/* What the retained state says that the periodic load and the summary must repeat, for
- * brokers that keep retained messages on one node only: the session and the migration
- * address. */
-void hostd_add_identity(struct hostd *h, cJSON *m);
-/* Publishes an event of the given type; fields (may be NULL) are merged in (ownership passes). */
-void hostd_event(struct hostd *h, const char *type, const char *vm, cJSON *fields);
+/* The agent's event publisher (main.c sets h->publish_event to it; modules call
+ * hostd_event): publishes event/host/<name> of the given type; fields (may be NULL) are
+ * merged in (ownership passes). */
+void hostd_publish_event(struct hostd *h, const char *type, const char *vm, cJSON *fields);
 /* Clears the retained vm/<vm> record. */
 void hostd_publish_vm_gone(struct hostd *h, const char *vm);
 /* The host's figures as JSON (host.info and the load message share it). */
@@ -244,23 +293,58 @@ void hostd_balancer_stop(struct hostd *h);
 void hostd_balancer_connected(struct hostd *h);
 /* A message on one of those topics. */
 void hostd_balancer_message(struct hostd *h, struct hostd_msg *m);
-/* This host's load message, as just published. */
-void hostd_balancer_sample(struct hostd *h, const cJSON *load);
-/* A migration the balancer started has ended (ok: the VM runs at to now). */
-void hostd_balancer_migration_done(struct hostd *h, const char *vm, const char *to, int ok);
-/* The manual_hold setting in force (virtual ms). */
-int64_t hostd_balancer_manual_hold_ms(struct hostd *h);
-/* This host's load as its balancer computes it (% of the host, from the demand of its VMs),
- * the demand of its VMs (% of one CPU) and how many VMs hold resources, from its last
- * sample. 0, or -1 if none yet. */
-int hostd_balancer_own_load(struct hostd *h, double *load, double *vm_cpu, size_t *nvms);
-/* How many hosts the balancer's view holds (0 without a balancer). */
-size_t hostd_balancer_hosts(struct hostd *h);
+
+/* What the other modules ask of the balancer (publish.c, summary.c, migrate.c, drain.c),
+ * through callbacks it registers in the context (h->balancer_ops), like a driver's ops
+ * table: none of them imports balancer.c. */
 struct bal_view;
 struct rule_settings;
+struct hostd_balancer_ops {
+	void (*sample)(struct hostd *h, const cJSON *load);
+	void (*migration_done)(struct hostd *h, const char *vm, const char *to, int ok);
+	int64_t (*manual_hold_ms)(struct hostd *h);
+	int (*own_load)(struct hostd *h, double *load, double *vm_cpu, size_t *nvms);
+	size_t (*hosts)(struct hostd *h);
+	const struct bal_view *(*view)(struct hostd *h, const struct rule_settings **s);
+};
+/* This host's load message, as just published. */
+static inline void hostd_balancer_sample(struct hostd *h, const cJSON *load)
+{
+	if (h->balancer_ops)
+		h->balancer_ops->sample(h, load);
+}
+/* A migration the balancer started has ended (ok: the VM runs at to now). */
+static inline void hostd_balancer_migration_done(struct hostd *h, const char *vm, const char *to,
+                                                 int ok)
+{
+	if (h->balancer_ops)
+		h->balancer_ops->migration_done(h, vm, to, ok);
+}
+/* The manual_hold setting in force (virtual ms; 0 without a balancer). */
+static inline int64_t hostd_balancer_manual_hold_ms(struct hostd *h)
+{
+	return h->balancer_ops ? h->balancer_ops->manual_hold_ms(h) : 0;
+}
+/* This host's load as its balancer computes it (% of the host, from the demand of its VMs),
+ * the demand of its VMs (% of one CPU) and how many VMs hold resources, from its last
+ * sample. 0, or -1 if none yet (or no balancer). */
+static inline int hostd_balancer_own_load(struct hostd *h, double *load, double *vm_cpu,
+                                          size_t *nvms)
+{
+	return h->balancer_ops ? h->balancer_ops->own_load(h, load, vm_cpu, nvms) : -1;
+}
+/* How many hosts the balancer's view holds (0 without a balancer). */
+static inline size_t hostd_balancer_hosts(struct hostd *h)
+{
+	return h->balancer_ops ? h->balancer_ops->hosts(h) : 0;
+}
 /* The balancer's view of the cluster now (what balance.plan plans on) and its settings
  * in *s, or NULL if there is no balancer. Valid until the view next changes. */
-const struct bal_view *hostd_balancer_view(struct hostd *h, const struct rule_settings **s);
+static inline const struct bal_view *hostd_balancer_view(struct hostd *h,
+                                                         const struct rule_settings **s)
+{
+	return h->balancer_ops ? h->balancer_ops->view(h, s) : NULL;
+}
 
 /* --- holds.c: a VM moved by hand stays put (retained balance/hold/<host>/<vm>) ------- */
 /* The hold of vm as last read or set (virtual ms), or 0. */
@@ -291,6 +375,13 @@ void hostd_migrate_free(struct hostd *h);
  * once the migration has let go of its slot. 0 or -1 with err. */
 int hostd_migrate_start(struct hostd *h, const char *vm, const char *to, char *err, size_t errlen);
 
+/* --- drain.c: maintenance (host.drain, host.undrain) on top of the migration module --- */
+/* After hostd_migrate_init: the persisted maintenance state (the host stays in
+ * maintenance across restarts). 0, or -1 (out of memory). */
+int hostd_drain_start(struct hostd *h);
+/* Before hostd_migrate_free: a drain or undrain still running is answered (failed). */
+void hostd_drain_stop(struct hostd *h);
+
 /* --- ha.c: restarts of a dead host's VMs (vmc-hostd(8) HIGH AVAILABILITY) ---------- */
 /* After the bus exists: the shared store, the tick. 0, or -1 with err. */
 int hostd_ha_start(struct hostd *h, char *err, size_t errlen);
@@ -303,8 +394,5 @@ int hostd_ha_check_create(struct hostd *h, const char *name, const char *config,
                           const cJSON *tags, char *err, size_t errlen);
 /* A VM defined here is removed or unprotected: its shared record goes. */
 void hostd_ha_forget(struct hostd *h, const char *vm);
-
-/* Virtual now, in ms. */
-int64_t hostd_now(const struct hostd *h);
 
 #endif

@@ -430,11 +430,6 @@ static int64_t next_session(const char *state_dir)
 	return s;
 }
 
-int64_t hostd_now(const struct hostd *h)
-{
-	return vclock_at(&h->clock, evloop_mono_ms());
-}
-
 /* Forgets what vm/<vm> records were published: the next load publishes them all. */
 static void records_forget(struct hostd *h)
 {
@@ -719,6 +714,12 @@ static int hostd_bus_new(struct hostd *h, char *err, size_t errlen)
 	return h->bus ? 0 : -1;
 }
 
+/* Every module's ops, for commands.c; the first table with a matching op wins. */
+static const struct hostd_op *const op_tables[] = {
+    hostd_vm_ops, hostd_host_ops, hostd_migrate_ops, hostd_drain_ops, hostd_balance_ops,
+    hostd_ha_ops, NULL,
+};
+
 /* Everything the agent needs before its loop runs: state directory and its lock, the
  * driver, the VM store, the bus, the modules, the signals. Exits on failure. Returns the
  * lock's descriptor. */
@@ -738,6 +739,8 @@ static int hostd_start(struct hostd *h, const struct hv_ops *ops, char *state_di
 		fatalx("%s", err);
 	h->session = next_session(o->state_dir);
 	snprintf(h->sender, sizeof(h->sender), "host/%s", o->name);
+	h->publish_event = hostd_publish_event;
+	h->op_tables = op_tables;
 	vclock_init(&h->clock, o->time_scale, evloop_mono_ms(),
 	            o->clock_start_s >= 0 ? clock_start_ms(o->clock_start_s) : evloop_wall_ms());
 
@@ -767,6 +770,8 @@ static int hostd_start(struct hostd *h, const struct hv_ops *ops, char *state_di
 		fatalx("out of memory");
 	if (hostd_migrate_init(h, err, sizeof(err)) < 0)
 		fatalx("%s", err);
+	if (hostd_drain_start(h) < 0)
+		fatalx("cannot set up the drain state in %s", o->state_dir);
 	if (hostd_balancer_start(h, err, sizeof(err)) < 0)
 		fatalx("%s", err);
 	if (hostd_ha_start(h, err, sizeof(err)) < 0)
@@ -781,6 +786,7 @@ static void hostd_stop(struct hostd *h)
 	log_info("signal %d: going offline", (int)got_signal);
 	sdnotify_send("STOPPING=1");
 	hostd_vmjobs_stop(h);
+	hostd_drain_stop(h);
 	hostd_migrate_free(h);
 	if (bus_connected(h->bus)) {
 		char t[VMC_TOPIC_MAX];

@@ -15,16 +15,6 @@ static const char *hostd_state_name(const struct hostd *h)
 	return h->state == HOSTD_MAINTENANCE ? "maintenance" : "online";
 }
 
-void hostd_add_identity(struct hostd *h, cJSON *m)
-{
-	cJSON_AddNumberToObject(m, "session", (double)h->session);
-	if (h->opts.migrate_port > 0) {
-		char addr[300];
-		snprintf(addr, sizeof(addr), "%s:%d", h->opts.migrate_addr, h->opts.migrate_port);
-		cJSON_AddStringToObject(m, "migrate_addr", addr);
-	}
-}
-
 void hostd_publish_state(struct hostd *h)
 {
 	char t[VMC_TOPIC_MAX], err[VMC_ERR_MAX];
@@ -43,7 +33,7 @@ void hostd_publish_state(struct hostd *h)
 	cJSON_Delete(m);
 }
 
-void hostd_event(struct hostd *h, const char *type, const char *vm, cJSON *fields)
+void hostd_publish_event(struct hostd *h, const char *type, const char *vm, cJSON *fields)
 {
 	char t[VMC_TOPIC_MAX];
 	topic_fmt(t, sizeof(t), h->opts.cluster, "event/%s", h->sender);

@@ -270,6 +270,9 @@ static long tick(struct evloop *loop, long long id, void *ud)
 
 /* --- the module's interface to the agent --------------------------------------------- */
 
+/* What the other modules ask of the balancer, registered in the context (end of file). */
+static const struct hostd_balancer_ops balancer_answers;
+
 int hostd_balancer_start(struct hostd *h, char *err, size_t errlen)
 {
 	struct balancer *b = calloc(1, sizeof(*b));
@@ -293,6 +296,7 @@ int hostd_balancer_start(struct hostd *h, char *err, size_t errlen)
 	b->node = bn_new(&cfg);
 	bview_init(&b->view);
 	h->balancer = b;
+	h->balancer_ops = &balancer_answers;
 	return 0;
 }
 
@@ -321,6 +325,7 @@ void hostd_balancer_stop(struct hostd *h)
 	rules_free(b->rules);
 	free(b);
 	h->balancer = NULL;
+	h->balancer_ops = NULL;
 }
 
 void hostd_balancer_connected(struct hostd *h)
@@ -339,7 +344,7 @@ void hostd_balancer_connected(struct hostd *h)
 	}
 }
 
-void hostd_balancer_sample(struct hostd *h, const cJSON *load)
+static void balancer_sample(struct hostd *h, const cJSON *load)
 {
 	struct balancer *b = bal(h);
 	char err[VMC_ERR_MAX];
@@ -389,7 +394,7 @@ static void on_event(struct hostd *h, const char *sender, const cJSON *m)
 	bview_state(&b->view, target->valuestring, "standby");
 }
 
-void hostd_balancer_migration_done(struct hostd *h, const char *vm, const char *to, int ok)
+static void balancer_migration_done(struct hostd *h, const char *vm, const char *to, int ok)
 {
 	struct balancer *b = bal(h);
 	if (!b)
@@ -563,7 +568,7 @@ static enum hostd_op_result op_status(struct hostd *h, struct hostd_req *req)
 	return HOSTD_REPLIED;
 }
 
-int hostd_balancer_own_load(struct hostd *h, double *load, double *vm_cpu, size_t *nvms)
+static int balancer_own_load(struct hostd *h, double *load, double *vm_cpu, size_t *nvms)
 {
 	struct balancer *b = bal(h);
 	const struct bal_host *x = b ? bview_host(&b->view, h->opts.name) : NULL;
@@ -578,19 +583,19 @@ int hostd_balancer_own_load(struct hostd *h, double *load, double *vm_cpu, size_
 	return 0;
 }
 
-size_t hostd_balancer_hosts(struct hostd *h)
+static size_t balancer_hosts(struct hostd *h)
 {
 	struct balancer *b = bal(h);
 	return b ? bview_get(&b->view, hostd_now(h))->nhosts : 0;
 }
 
-int64_t hostd_balancer_manual_hold_ms(struct hostd *h)
+static int64_t balancer_manual_hold_ms(struct hostd *h)
 {
 	struct balancer *b = bal(h);
 	return b ? bn_settings(b->node)->manual_hold_ms : 0;
 }
 
-const struct bal_view *hostd_balancer_view(struct hostd *h, const struct rule_settings **s)
+static const struct bal_view *balancer_view(struct hostd *h, const struct rule_settings **s)
 {
 	struct balancer *b = bal(h);
 	if (!b)
@@ -598,6 +603,15 @@ const struct bal_view *hostd_balancer_view(struct hostd *h, const struct rule_se
 	*s = bn_settings(b->node);
 	return bview_get(&b->view, hostd_now(h));
 }
+
+static const struct hostd_balancer_ops balancer_answers = {
+    .sample = balancer_sample,
+    .migration_done = balancer_migration_done,
+    .manual_hold_ms = balancer_manual_hold_ms,
+    .own_load = balancer_own_load,
+    .hosts = balancer_hosts,
+    .view = balancer_view,
+};
 
 const struct hostd_op hostd_balance_ops[] = {
     {"balance.plan", op_plan},

@@ -113,9 +113,10 @@ static void drain_remember(struct drain *d, const char *vm, const char *to)
 	drain_save(d);
 }
 
-int drain_init(struct migrate *m)
+int hostd_drain_start(struct hostd *h)
 {
-	struct drain *d = calloc(1, sizeof(*d));
+	struct migrate *m = migrate_of(h);
+	struct drain *d = m ? calloc(1, sizeof(*d)) : NULL;
 	if (!d)
 		return -1;
 	d->m = m;
@@ -160,9 +161,10 @@ static void drain_detach(struct drain *d)
 				g->done = NULL;
 }
 
-void drain_free(struct migrate *m)
+void hostd_drain_stop(struct hostd *h)
 {
-	struct drain *d = m->drain;
+	struct migrate *m = migrate_of(h);
+	struct drain *d = m ? m->drain : NULL;
 	if (!d)
 		return;
 	drain_detach(d);
@@ -601,7 +603,7 @@ static void drain_busy(struct hostd *h, struct drain *d, struct hostd_req *req)
 	                moving == 1 ? "" : "s", queued);
 }
 
-enum hostd_op_result drain_op_drain(struct hostd *h, struct hostd_req *req)
+static enum hostd_op_result drain_op_drain(struct hostd *h, struct hostd_req *req)
 {
 	struct migrate *m = migrate_of(h);
 	struct drain *d = m->drain;
@@ -751,7 +753,7 @@ static long undrain_tick(struct evloop *loop, long long id, void *ud)
 	return -1;
 }
 
-enum hostd_op_result drain_op_undrain(struct hostd *h, struct hostd_req *req)
+static enum hostd_op_result drain_op_undrain(struct hostd *h, struct hostd_req *req)
 {
 	struct migrate *m = migrate_of(h);
 	struct drain *d = m->drain;
@@ -774,3 +776,9 @@ enum hostd_op_result drain_op_undrain(struct hostd *h, struct hostd_req *req)
 	d->timer = evloop_add_timer(h->loop, 0, undrain_tick, d);
 	return HOSTD_PENDING;
 }
+
+const struct hostd_op hostd_drain_ops[] = {
+    {"host.drain", drain_op_drain},
+    {"host.undrain", drain_op_undrain},
+    {NULL, NULL},
+};

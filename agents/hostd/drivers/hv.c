@@ -1,14 +1,7 @@
-/* hv.c - driver lookup and the hv_* wrappers around a driver's ops.
- *
- * The sim driver is built in. The xen driver is a module, vmc-hostd-xen.so
- * (hv_xen*.c, linked with libxenlight, libxenstat, libxlutil, libxentoollog),
- * loaded only for --driver xen: a sim host, or one without Xen, does not map the
- * Xen libraries. The module resolves the agent's own functions (log, xlcfg) from
- * the program, which exports them (linked with -rdynamic). */
+/* hv.c - the hv_* wrappers around a driver's ops (the drivers use them too: this
+ * file names no driver; hv_load.c finds them). */
 #include "hv.h"
-#include "libpath.h"
 
-#include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,46 +17,6 @@ static const char *const state_names[] = {
 const char *hv_vm_state_name(enum hv_vm_state s)
 {
 	return (unsigned)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "?";
-}
-
-const struct hv_ops *hv_find(const char *name)
-{
-	const struct hv_ops *drivers[] = {&hv_sim_ops};
-
-	for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
-		if (name != NULL && strcmp(drivers[i]->name, name) == 0)
-			return drivers[i];
-	return NULL;
-}
-
-const struct hv_ops *hv_load(const char *name, char *err, size_t errlen)
-{
-	const struct hv_ops *ops = hv_find(name);
-	if (ops)
-		return ops;
-	if (name == NULL || strcmp(name, "xen") != 0) {
-		snprintf(err, errlen, "driver \"%s\": expected sim or xen", name ? name : "");
-		return NULL;
-	}
-	char path[4096];
-	if (hostd_lib_path(HOSTD_XEN_MODULE, path, sizeof(path)) < 0) {
-		snprintf(err, errlen, "driver xen: no module %s (looked for %s)", HOSTD_XEN_MODULE,
-		         path);
-		return NULL;
-	}
-	/* loaded for the life of the process: never closed */
-	void *mod = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (mod == NULL) {
-		snprintf(err, errlen, "driver xen: %s", dlerror());
-		return NULL;
-	}
-	ops = dlsym(mod, "hv_xen_ops");
-	if (ops == NULL || strcmp(ops->name, "xen") != 0) {
-		snprintf(err, errlen, "driver xen: %s holds no xen driver", path);
-		dlclose(mod);
-		return NULL;
-	}
-	return ops;
 }
 
 /* Fills err when a driver lacks an op. */

@@ -109,7 +109,7 @@ struct hv_ops {
 };
 
 extern const struct hv_ops hv_sim_ops;
-extern const struct hv_ops hv_xen_ops; /* in the module vmc-hostd-xen.so (hv.c) */
+extern const struct hv_ops hv_xen_ops; /* in the module vmc-hostd-xen.so (hv_load.c) */
 
 /* A built-in driver by name ("sim"), or NULL. */
 const struct hv_ops *hv_find(const char *name);

@@ -257,8 +257,6 @@ static enum hostd_op_result op_migrate(struct hostd *h, struct hostd_req *req)
 
 const struct hostd_op hostd_migrate_ops[] = {
     {"vm.migrate", op_migrate},
-    {"host.drain", drain_op_drain},
-    {"host.undrain", drain_op_undrain},
     {NULL, NULL},
 };
 
@@ -334,8 +332,8 @@ int hostd_migrate_init(struct hostd *h, char *err, size_t errlen)
 		return -1;
 	}
 	mlog_recover(m);
-	if (drain_init(m) < 0 || hostcall_init(m) < 0) {
-		snprintf(err, errlen, "cannot set up the drain state in %s", h->opts.state_dir);
+	if (hostcall_init(m) < 0) {
+		snprintf(err, errlen, "cannot set up the migration module");
 		return -1;
 	}
 	if (!chan_ctx_has_key(m->chans)) {
@@ -450,7 +448,6 @@ void hostd_migrate_free(struct hostd *h)
 	if (!m)
 		return;
 	m->closing = 1;
-	drain_free(m);
 	/* closing the connections ends the driver calls that stream */
 	chan_ctx_free(m->chans);
 	for (struct mig *g = m->migs; g; g = g->next)

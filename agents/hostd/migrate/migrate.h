@@ -168,13 +168,6 @@ int mlog_write(const char *path, const char *text, int durable);
 /* Reads a JSON file; NULL if absent or bad. */
 cJSON *mlog_read(const char *path);
 
-/* --- drain.c ------------------------------------------------------------------------ */
-/* Reads the persisted maintenance state (the host stays in maintenance across restarts). */
-int drain_init(struct migrate *m);
-void drain_free(struct migrate *m);
-enum hostd_op_result drain_op_drain(struct hostd *h, struct hostd_req *req);
-enum hostd_op_result drain_op_undrain(struct hostd *h, struct hostd_req *req);
-
 /* --- hostcall.c: requests to other host agents (balance/peer/<h>), answered
  * asynchronously on reply/host/<name>; and the requests peers send us ----------------- */
 typedef void hostcall_fn(struct hostd *h, void *ud, const cJSON *reply, const char *err);
