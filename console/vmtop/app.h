@@ -7,9 +7,9 @@
 
 #include "../../lib/bus/busconn.h"
 #include "../../lib/config/cliopts.h"
+#include "../../lib/core/evloop.h"
 #include "vmtop.h"
 
-struct evloop;
 struct bus;
 struct actions;
 
@@ -66,7 +66,16 @@ struct vmtop {
 	int ui_idle;       /* stdin wake-ups without a key in a row */
 	const char **help; /* help page lines */
 	size_t nhelp;
+	/* runs a ':' command line (cmdline_run, set by main.c): the command prompt
+	 * (prompt.c) calls it, and the commands open prompts */
+	void (*run_command)(struct vmtop *t, const char *line);
 };
+
+/* The view environment at this moment. */
+static inline struct view_env vmtop_env(struct vmtop *t)
+{
+	return (struct view_env){t->model, evloop_wall_ms(), &t->ui.marks, t->hist};
+}
 
 /* --- actions.c: commands over the bus, replies awaited without blocking ------------ */
 
@@ -134,6 +143,9 @@ void keys_help(const char ***lines, size_t *n, int read_only);
 void cmdline_run(struct vmtop *t, const char *line);
 /* Appends the command help lines. */
 void cmdline_help(const char ***lines, size_t *n, int read_only);
+
+/* --- help.c: the help page's lines ------------------------------------------------- */
+
 /* Frees the help lines made by keys_help and cmdline_help. */
 void help_free(const char **lines, size_t n);
 /* Appends one formatted help line. */
@@ -149,10 +161,5 @@ void batch_print(struct vmtop *t, FILE *out);
 /* The hosts that have not reported (cluster_model_host_reported): how many; *total is the
  * number of hosts, names the first of them ("h17, h42, ..."). */
 size_t batch_missing(const struct cluster_model *m, size_t *total, char *names, size_t len);
-
-/* --- main.c ------------------------------------------------------------------------ */
-
-/* The view environment at this moment. */
-struct view_env vmtop_env(struct vmtop *t);
 
 #endif

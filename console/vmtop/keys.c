@@ -1,7 +1,6 @@
 /* keys.c - the key table, after xentop, htop and k9s: one row per key, with the help
  * text the help page shows; actions are marked so --read-only hides them. */
 #include <curses.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -438,32 +437,6 @@ void keys_handle(struct vmtop *t, int key)
 		b->fn(t);
 		return;
 	}
-}
-
-void help_add(const char ***lines, size_t *n, const char *fmt, ...)
-{
-	char buf[256];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	const char **nl = realloc(*lines, (*n + 1) * sizeof(char *));
-	char *copy = strdup(buf);
-	if (!nl || !copy) {
-		free(copy);
-		if (nl)
-			*lines = nl;
-		return;
-	}
-	*lines = nl;
-	nl[(*n)++] = copy;
-}
-
-void help_free(const char **lines, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free((char *)lines[i]);
-	free(lines);
 }
 
 void keys_help(const char ***lines, size_t *n, int read_only)

@@ -43,11 +43,6 @@ static void on_winch(int sig)
 	got_winch = 1;
 }
 
-struct view_env vmtop_env(struct vmtop *t)
-{
-	return (struct view_env){t->model, evloop_wall_ms(), &t->ui.marks, t->hist};
-}
-
 /* --- the bus ----------------------------------------------------------------------- */
 
 static void on_connect(struct bus *b, void *ud)
@@ -505,6 +500,7 @@ int main(int argc, char **argv)
 	struct conf *conf = NULL;
 	int rc;
 	memset(&t, 0, sizeof(t));
+	t.run_command = cmdline_run;
 	t.o.broker_list.text = "mqtt://127.0.0.1:1883";
 	t.o.cluster = "default";
 	t.o.delay_s = 2;

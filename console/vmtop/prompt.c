@@ -219,7 +219,7 @@ static void command_key(struct vmtop *t, int key)
 		char line[sizeof(p->buf)];
 		snprintf(line, sizeof(line), "%s", p->buf);
 		prompt_close(&t->ui);
-		cmdline_run(t, line);
+		t->run_command(t, line);
 		return;
 	}
 	if ((key == KEY_BACKSPACE || key == 127 || key == 8) && !p->len) {
