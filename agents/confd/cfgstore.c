@@ -13,52 +13,6 @@
 #include "../../lib/config/xlcfg.h"
 #include "templates.h"
 
-static int is_int(const char *s)
-{
-	if (*s == '-')
-		s++;
-	if (!*s || strlen(s) > 18)
-		return 0;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return 0;
-	return 1;
-}
-
-int cfgstore_xl_value(struct xlcfg *cfg, const char *key, const char *value, char *err,
-                      size_t errlen)
-{
-	if (is_int(value))
-		return xlcfg_set_int(cfg, key, strtoll(value, NULL, 10)) == 0 ? 0 : -1;
-	if (value[0] != '[')
-		return xlcfg_set_str(cfg, key, value) == 0 ? 0 : -1;
-	/* A list: let the xl.cfg reader parse "KEY = [ ... ]". */
-	size_t n = strlen(key) + strlen(value) + 8;
-	char *text = malloc(n);
-	struct xlcfg *one = NULL;
-	char e[VMC_ERR_MAX];
-	int rc = -1;
-	if (!text) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	snprintf(text, n, "%s = %s\n", key, value);
-	if (xlcfg_parse(text, "value", &one, e, sizeof e) < 0) {
-		snprintf(err, errlen, "xl.%s: not an xl.cfg list: %s", key, e);
-		goto out;
-	}
-	const struct xlcfg_item *it = xlcfg_get(one, key);
-	if (!it || it->type != XLCFG_LIST) {
-		snprintf(err, errlen, "xl.%s: expected [ \"item\", ... ]", key);
-		goto out;
-	}
-	rc = xlcfg_set_list(cfg, key, (const char *const *)it->list, it->nlist);
-out:
-	xlcfg_free(one);
-	free(text);
-	return rc;
-}
-
 char *cfgstore_build(const struct template *t, const char *vm, const char *disk_path, char *err,
                      size_t errlen)
 {

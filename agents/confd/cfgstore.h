@@ -12,7 +12,6 @@
 #include <stddef.h>
 
 struct template;
-struct xlcfg;
 
 #define CFGSTORE_EXT ".cfg"
 
@@ -20,10 +19,6 @@ struct xlcfg;
  * (caller frees), or NULL with the reason in err. Pure. */
 char *cfgstore_build(const struct template *t, const char *vm, const char *disk_path, char *err,
                      size_t errlen);
-/* Sets key in cfg from a template's xl.<key> value: an integer if it is one, a list if it
- * starts with '[' (xl.cfg list syntax), else a string. Returns 0, or -1 with err. Pure. */
-int cfgstore_xl_value(struct xlcfg *cfg, const char *key, const char *value, char *err,
-                      size_t errlen);
 /* Writes configs/VM.cfg atomically in the directory dirfd. Without replace an existing file
  * is an error ("already exists"). Returns 0 or -1; on failure nothing is left behind. */
 int cfgstore_write(int dirfd, const char *vm, const char *text, int replace, char *err,

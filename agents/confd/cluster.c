@@ -1,6 +1,5 @@
 /* cluster.c - the hosts and VMs confd places new VMs among (see cluster.h). */
 #include "cluster.h"
-#include "place.h"
 
 #include "../../lib/core/limits.h"
 
@@ -86,6 +85,16 @@ int cluster_on_state(struct cluster *cl, const char *host, const cJSON *msg, int
 	if (lim_get_int(msg, LIM_HOST, "", "mem_total_mb", 0, &v, err, errlen) == 0)
 		h->mem_total_mb = v;
 	h->updated_ms = now_ms;
+	return 0;
+}
+
+int confd_place_tag_relevant(const char *tag)
+{
+	static const char *const prefixes[] = {PLACE_ANTI_PREFIX, PLACE_AFFINITY_PREFIX,
+	                                       "anti-affinity:", "affinity:"};
+	for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+		if (strncmp(tag, prefixes[i], strlen(prefixes[i])) == 0)
+			return 1;
 	return 0;
 }
 

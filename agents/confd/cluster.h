@@ -16,6 +16,13 @@
 
 #define CLUSTER_TAGS_LEN 256
 
+/* The tags placement reads (place.h): a VM's groups, "anti.GROUP" and "affinity.GROUP"
+ * (or "anti-affinity:GROUP" and "affinity:GROUP"); the cluster keeps only these. */
+#define PLACE_ANTI_PREFIX "anti."
+#define PLACE_AFFINITY_PREFIX "affinity."
+/* 1 if a tag matters to placement (anti.*, affinity.*, anti-affinity:*, affinity:*). */
+int confd_place_tag_relevant(const char *tag);
+
 struct cl_vm {
 	char name[VMC_NAME_MAX + 1];
 	char state[16];

@@ -14,11 +14,11 @@
 #include "../../lib/core/log.h"
 #include "../../lib/bus/topic.h"
 
-static const struct confd_op *find_op(const char *op)
+/* The op of that name in the context's op tables (main.c lists them). */
+static const struct confd_op *find_op(const struct confd *cd, const char *op)
 {
-	const struct confd_op *tables[] = {confd_create_ops, confd_delete_ops, confd_misc_ops};
-	for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
-		for (const struct confd_op *o = tables[t]; o->op; o++)
+	for (const struct confd_op *const *t = cd->op_tables; t && *t; t++)
+		for (const struct confd_op *o = *t; o->op; o++)
 			if (strcmp(o->op, op) == 0)
 				return o;
 	return NULL;
@@ -149,7 +149,7 @@ void confd_command(struct confd *cd, const struct bus_msg *m)
 	}
 	req->args = cJSON_Duplicate(cmd.args, 1);
 	cmd_free(&cmd);
-	const struct confd_op *op = find_op(req->op);
+	const struct confd_op *op = find_op(cd, req->op);
 	if (!op) {
 		confd_reply_err(
 		    cd, req, VMC_E_UNKNOWN_OP,
@@ -162,4 +162,30 @@ void confd_command(struct confd *cd, const struct bus_msg *m)
 	log_debug("command %s: %s", req->id, req->op);
 	if (op->fn(cd, req) == CONFD_REPLIED)
 		confd_req_free(req);
+}
+
+/* --- busy names ------------------------------------------------------------ */
+
+int confd_busy_take(struct confd *cd, const char *vm)
+{
+	for (size_t i = 0; i < cd->nbusy; i++)
+		if (strcmp(cd->busy[i], vm) == 0)
+			return -1;
+	char(*nb)[VMC_NAME_MAX + 1] = realloc(cd->busy, (cd->nbusy + 1) * sizeof *nb);
+	if (!nb)
+		return -1;
+	cd->busy = nb;
+	snprintf(cd->busy[cd->nbusy++], VMC_NAME_MAX + 1, "%s", vm);
+	return 0;
+}
+
+void confd_busy_drop(struct confd *cd, const char *vm)
+{
+	for (size_t i = 0; i < cd->nbusy; i++)
+		if (strcmp(cd->busy[i], vm) == 0) {
+			memmove(&cd->busy[i], &cd->busy[i + 1],
+			        (cd->nbusy - i - 1) * sizeof *cd->busy);
+			cd->nbusy--;
+			return;
+		}
 }

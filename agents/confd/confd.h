@@ -15,9 +15,9 @@
 #include "../../lib/bus/busconn.h"
 #include "../../lib/config/cliopts.h"
 #include "../../lib/bus/msg.h"
+#include "../../lib/core/evloop.h"
 #include "../../lib/core/ratelog.h"
 
-struct evloop;
 struct idcache;
 struct imgstore;
 struct cluster;
@@ -50,6 +50,8 @@ struct confd_req {
 /* A call to a host agent waiting for its reply (hostcall.c). */
 struct hostcall;
 
+struct confd_op;
+
 struct confd {
 	struct confd_opts opts;
 	struct evloop *loop;
@@ -68,7 +70,16 @@ struct confd {
 	char (*busy)[VMC_NAME_MAX + 1];
 	size_t nbusy;
 	struct ratelog bad_input; /* warnings of hosts' messages out of bounds */
+	/* the op tables commands.c looks ops up in, the first match winning (NULL-ended;
+	 * set by main.c, so that commands.c imports none of the ops modules) */
+	const struct confd_op *const *op_tables;
 };
+
+/* Wall-clock ms (the context's clock: no module imports main.c for it). */
+static inline int64_t confd_now(void)
+{
+	return evloop_wall_ms();
+}
 
 /* --- commands.c: cmd/confd ------------------------------------------------ */
 enum confd_op_result { CONFD_REPLIED, CONFD_PENDING };
@@ -77,6 +88,7 @@ struct confd_op {
 	/* Replies and returns CONFD_REPLIED, or keeps req and answers later (CONFD_PENDING). */
 	enum confd_op_result (*fn)(struct confd *cd, struct confd_req *req);
 };
+/* Op tables, NULL-ended; main.c lists them in cd->op_tables. */
 extern const struct confd_op confd_create_ops[]; /* ops_create.c */
 extern const struct confd_op confd_delete_ops[]; /* ops_delete.c */
 extern const struct confd_op confd_misc_ops[];   /* ops_misc.c */
@@ -88,6 +100,10 @@ void confd_reply_err(struct confd *cd, struct confd_req *req, enum vmc_err code,
 void confd_req_free(struct confd_req *req);
 /* Publishes an event of type with the vm (may be NULL) and fields merged in (owned). */
 void confd_event(struct confd *cd, const char *type, const char *vm, cJSON *fields);
+/* Busy names: two commands never work on one VM. Marks vm busy. Returns 0, or -1 if it
+ * already is. */
+int confd_busy_take(struct confd *cd, const char *vm);
+void confd_busy_drop(struct confd *cd, const char *vm);
 
 /* --- hostcall.c: commands confd sends to host agents ------------------------ */
 /* reply is the host's reply (borrowed), or NULL if none came within the timeout. */
@@ -125,13 +141,5 @@ void images_fetched_event(struct confd *cd, const char *image, const char *url, 
                           const struct imgstore_fetch_result *res);
 /* 1 if ref is an http:// or https:// URL. */
 int images_is_url(const char *ref);
-
-/* --- busy names (main.c) ----------------------------------------------------- */
-/* Marks vm busy. Returns 0, or -1 if it already is. */
-int confd_busy_take(struct confd *cd, const char *vm);
-void confd_busy_drop(struct confd *cd, const char *vm);
-
-/* Wall-clock ms. */
-int64_t confd_now(void);
 
 #endif

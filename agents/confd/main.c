@@ -37,11 +37,6 @@ static void on_signal(int sig)
 		got_signal = sig;
 }
 
-int64_t confd_now(void)
-{
-	return evloop_wall_ms();
-}
-
 /* --- settings: one table serves the command line and the config file -------- */
 
 #define S(f) offsetof(struct confd_opts, f)
@@ -61,32 +56,6 @@ static const struct cliopts_def settings[] = {
     {"log-level", CLIOPTS_LOGLEVEL, 0, 0, 0, "error, warn, info or debug"},
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
-
-/* --- busy names ------------------------------------------------------------ */
-
-int confd_busy_take(struct confd *cd, const char *vm)
-{
-	for (size_t i = 0; i < cd->nbusy; i++)
-		if (strcmp(cd->busy[i], vm) == 0)
-			return -1;
-	char(*nb)[VMC_NAME_MAX + 1] = realloc(cd->busy, (cd->nbusy + 1) * sizeof *nb);
-	if (!nb)
-		return -1;
-	cd->busy = nb;
-	snprintf(cd->busy[cd->nbusy++], VMC_NAME_MAX + 1, "%s", vm);
-	return 0;
-}
-
-void confd_busy_drop(struct confd *cd, const char *vm)
-{
-	for (size_t i = 0; i < cd->nbusy; i++)
-		if (strcmp(cd->busy[i], vm) == 0) {
-			memmove(&cd->busy[i], &cd->busy[i + 1],
-			        (cd->nbusy - i - 1) * sizeof *cd->busy);
-			cd->nbusy--;
-			return;
-		}
-}
 
 /* --- the bus ----------------------------------------------------------------- */
 
@@ -301,10 +270,15 @@ static void confd_stop(struct confd *cd)
 	evloop_free(cd->loop);
 }
 
+/* Every ops module's table, for commands.c; the first with a matching op wins. */
+static const struct confd_op *const op_tables[] = {confd_create_ops, confd_delete_ops,
+                                                   confd_misc_ops, NULL};
+
 int main(int argc, char **argv)
 {
 	struct confd cd;
 	memset(&cd, 0, sizeof cd);
+	cd.op_tables = op_tables;
 	struct confd_opts *o = &cd.opts;
 	*o = (struct confd_opts){
 	    .name = "confd",

@@ -10,16 +10,6 @@
 
 #include "../../lib/cluster/placement.h"
 
-int confd_place_tag_relevant(const char *tag)
-{
-	static const char *const prefixes[] = {PLACE_ANTI_PREFIX, PLACE_AFFINITY_PREFIX,
-	                                       "anti-affinity:", "affinity:"};
-	for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
-		if (strncmp(tag, prefixes[i], strlen(prefixes[i])) == 0)
-			return 1;
-	return 0;
-}
-
 /* Sets a VM's groups from its tags as the cluster keeps them (joined by ','). */
 static void vm_groups(struct bal_vm *b, const char *joined)
 {

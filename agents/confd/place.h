@@ -19,9 +19,6 @@
 
 struct cluster;
 
-#define PLACE_ANTI_PREFIX "anti."
-#define PLACE_AFFINITY_PREFIX "affinity."
-
 struct confd_place_req {
 	const char *vm;
 	int64_t mem_mb;
@@ -36,7 +33,5 @@ struct confd_place_req {
  * no host fits (e.g. the largest free memory seen). */
 int confd_place_choose(const struct cluster *cl, const struct confd_place_req *r, char *host,
                        size_t hostlen, enum vmc_err *code, char *err, size_t errlen);
-/* 1 if a tag matters to placement (anti.*, affinity.*, anti-affinity:*, affinity:*). */
-int confd_place_tag_relevant(const char *tag);
 
 #endif

@@ -78,4 +78,11 @@ int template_xl_key_check(const char *key, char *err, size_t errlen);
  * the directory cannot be read. */
 int templates_list(const char *dir, cJSON **list, cJSON **errors, char *err, size_t errlen);
 
+/* Sets key in cfg from a template's xl.<key> value: an integer if it is one, a list if it
+ * starts with '[' (xl.cfg list syntax), else a string. Returns 0, or -1 with err. Pure.
+ * (template_parse checks the values with it; cfgstore_build writes them with it.) */
+struct xlcfg;
+int cfgstore_xl_value(struct xlcfg *cfg, const char *key, const char *value, char *err,
+                      size_t errlen);
+
 #endif
