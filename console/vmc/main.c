@@ -863,7 +863,7 @@ static int apply_option(struct vmc_args *a, int ch, const char *arg)
 {
 	switch (ch) {
 	case 'c':
-		return -1; /* read before the options (main) */
+		return -1; /* read before the options (parse_args) */
 	case O_BROKER:
 	case O_CLUSTER:
 	case O_CAFILE:
@@ -918,6 +918,23 @@ static int apply_option(struct vmc_args *a, int ch, const char *arg)
 	}
 }
 
+/* -c FILE (read first: the command line wins), then the options. Returns -1 to go on, else
+ * the status vmc exits with (said on stderr, or help on stdout). */
+static int parse_args(struct vmc_args *a, int argc, char **argv, struct conf **conf)
+{
+	for (int i = 1; i + 1 < argc; i++)
+		if (strcmp(argv[i], "-c") == 0 &&
+		    cliopts_load_file(a, settings, NSETTINGS, argv[i + 1], conf) < 0)
+			return EXIT_USAGE;
+	int ch, rc;
+	a->broker.pass = 2;
+	while ((ch = getopt_long(argc, argv, "c:h", long_opts, NULL)) != -1)
+		if ((rc = apply_option(a, ch, optarg)) >= 0)
+			return rc;
+	a->copts.broker = a->broker.text;
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	struct vmc_args a;
@@ -930,20 +947,11 @@ int main(int argc, char **argv)
 	log_init("vmc", LOG_LVL_WARN);
 
 	struct conf *conf = NULL;
-	for (int i = 1; i + 1 < argc; i++)
-		if (strcmp(argv[i], "-c") == 0 &&
-		    cliopts_load_file(&a, settings, NSETTINGS, argv[i + 1], &conf) < 0) {
-			conf_free(conf);
-			return EXIT_USAGE;
-		}
-	int ch, rc;
-	a.broker.pass = 2;
-	while ((ch = getopt_long(argc, argv, "c:h", long_opts, NULL)) != -1)
-		if ((rc = apply_option(&a, ch, optarg)) >= 0) {
-			conf_free(conf);
-			return rc;
-		}
-	a.copts.broker = a.broker.text;
+	int rc = parse_args(&a, argc, argv, &conf);
+	if (rc >= 0) {
+		conf_free(conf);
+		return rc;
+	}
 	if (optind >= argc) {
 		usage(stderr);
 		return EXIT_USAGE;
