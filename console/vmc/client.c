@@ -394,3 +394,15 @@ const char *client_vm_host(struct client *c, const char *vm, char *buf, size_t l
 	}
 	return NULL;
 }
+
+const char *client_find_vm_host(struct client *c, const char *host, const char *vm, char *buf,
+                                size_t len)
+{
+	if (host)
+		return host;
+	client_snapshot(c, 0);
+	const char *h = client_vm_host(c, vm, buf, len);
+	if (!h)
+		fprintf(stderr, "vmc: vm %s: not found on any host (give --host)\n", vm);
+	return h;
+}

@@ -100,4 +100,9 @@ int client_fail_status(const struct client *c);
  * the snapshot changes under any later wait on the bus. NULL if none, else buf. */
 const char *client_vm_host(struct client *c, const char *vm, char *buf, size_t len);
 
+/* The host to send a command about vm to: host when given (--host), else the one a new
+ * snapshot shows vm on, copied into buf. NULL, said on stderr, if none. */
+const char *client_find_vm_host(struct client *c, const char *host, const char *vm, char *buf,
+                                size_t len);
+
 #endif
