@@ -400,8 +400,9 @@ int main(int argc, char **argv)
 	       (unsigned long long)g.late, (double)g.recv_win / w, (double)g.bytes_win / w,
 	       lg_percentile(&g, 0.5), lg_percentile(&g, 0.99), (long long)g.lag_max,
 	       (unsigned long long)g.retained_win,
-	       (unsigned long long)(g.connects > (uint64_t)g.nconns ? g.connects - (uint64_t)g.nconns
-	                                                            : 0),
+	       (unsigned long long)(g.connects > (uint64_t)g.nconns
+	                                ? g.connects - (uint64_t)g.nconns
+	                                : 0),
 	       (g.cpu1 - g.cpu0) / w * 100);
 	for (size_t i = 0; i < g.nmsgs; i++)
 		free(g.msgs[i].suffix);
