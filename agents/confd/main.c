@@ -2,7 +2,7 @@
  * placement of new VMs. See vmc-confd(8).
  *
  * One event loop carries the MQTT socket and timers; downloads, hashing and disk copies
- * run on worker threads (jobs.c) and report back through the loop. */
+ * run on worker threads (lib/core/workpool.c) and report back through the loop. */
 #include "confd.h"
 
 #include <curl/curl.h>
@@ -21,11 +21,11 @@
 #include "../../lib/bus/idcache.h"
 #include "../../lib/core/log.h"
 #include "../../lib/core/sdnotify.h"
+#include "../../lib/core/workpool.h"
 #include "../../lib/bus/dispatch.h"
 #include "../../lib/bus/topic.h"
 #include "cluster.h"
 #include "imagestore.h"
-#include "jobs.h"
 #include "templates.h"
 
 static volatile sig_atomic_t got_signal, got_hup;
@@ -308,7 +308,8 @@ static void confd_stop(struct confd *cd)
 	if (!cd->refused)
 		log_info("signal %d: stopping", (int)got_signal);
 	sdnotify_send("STOPPING=1");
-	jobs_free(cd->jobs); /* cancels downloads; their commands get their replies */
+	/* cancels downloads, waits for them: every command gets its reply */
+	workpool_free(cd->jobs, -1, WORKPOOL_DELIVER);
 	confd_calls_cancel(cd);
 	if (bus_connected(cd->bus)) {
 		publish_state(cd, "offline");
@@ -371,7 +372,8 @@ int main(int argc, char **argv)
 	cd.cl = cluster_new();
 	if (!cd.loop || !cd.ids || !cd.cl)
 		fatalx("out of memory");
-	cd.jobs = jobs_new(cd.loop, o->workers, err, sizeof err);
+	const struct workpool_opts wo = {.max_threads = o->workers, .what = "download or copy"};
+	cd.jobs = workpool_new(cd.loop, &wo, err, sizeof err);
 	if (!cd.jobs)
 		fatalx("%s", err);
 	if (start_bus(&cd, err, sizeof err) < 0)
