@@ -11,6 +11,7 @@
 
 struct evloop;
 struct bus;
+struct reqreply;
 
 /* Why the last connect or call failed; vmc's exit statuses follow it. */
 enum client_fail {
@@ -36,9 +37,8 @@ struct client {
 	char id[64];              /* MQTT client id, also names our reply topic */
 	char sender[80];          /* "vmc/<id>" */
 	char reply_topic[VMC_TOPIC_MAX];
-	unsigned long next_cmd;
-	/* waiting for one reply */
-	const char *want_id;
+	/* the call waiting for its reply, and the reply when it came */
+	struct reqreply *calls;
 	cJSON *reply;
 	/* snapshot collection */
 	int collecting;
