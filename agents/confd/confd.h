@@ -2,7 +2,7 @@
  *
  * One struct confd per process, passed explicitly; the only globals are the
  * signal flags in main.c. Everything runs on the event loop's thread except
- * the jobs' run functions (jobs.h), which touch only the image store and
+ * the jobs' run functions (lib/core/workpool.h), which touch only the image store and
  * their own op's fields. */
 #ifndef VMC_CONFD_H
 #define VMC_CONFD_H
@@ -21,7 +21,7 @@ struct evloop;
 struct idcache;
 struct imgstore;
 struct cluster;
-struct jobs;
+struct workpool;
 
 struct confd_opts {
 	const char *name; /* agent name; default "confd" */
@@ -58,7 +58,7 @@ struct confd {
 	struct idcache *ids;
 	struct imgstore *store;
 	struct cluster *cl;
-	struct jobs *jobs;
+	struct workpool *jobs;
 	int refused; /* --shared on a broker that speaks only MQTT 3.1.1: exit status 1 */
 	char sender[VMC_NAME_MAX + 1];     /* "confd" */
 	char client_id[VMC_NAME_MAX + 16]; /* "confd-<name>" */

@@ -17,7 +17,7 @@
 #include "cfgstore.h"
 #include "cluster.h"
 #include "imagestore.h"
-#include "jobs.h"
+#include "../../lib/core/workpool.h"
 #include "place.h"
 #include "templates.h"
 
@@ -353,8 +353,8 @@ static enum confd_op_result op_create(struct confd *cd, struct confd_req *req)
 	}
 	log_info("vm %s: template %s, host %s; preparing image %s", op->name, op->t->name, op->host,
 	         op->t->image);
-	if (jobs_start(cd->jobs, create_run, create_done, op) < 0)
-		create_fail(op, VMC_E_INTERNAL, "out of memory", 0);
+	if (workpool_submit(cd->jobs, create_run, create_done, op) < 0)
+		create_fail(op, VMC_E_INTERNAL, "cannot start a worker thread", 0);
 	return CONFD_PENDING;
 }
 

@@ -157,6 +157,9 @@ extern const struct hostd_op hostd_vm_ops[];
 extern const struct hostd_op hostd_host_ops[];
 
 /* --- vmjobs.c: blocking driver calls of VM commands, on worker threads ------------- */
+/* The stack of each worker thread (lib/core/workpool.h) of vmc-hostd's pools: VM commands,
+ * migrations, HA probes; each job has a thread of its own, their callers limit how many. */
+#define HOSTD_WORKER_STACK (1u << 20)
 /* Sets up the worker pool. 0, or -1 (out of memory, no pipe). */
 int hostd_vmjobs_start(struct hostd *h);
 /* Waits up to 5 s for running calls; completions not yet delivered run now. */

@@ -13,6 +13,7 @@
 #include "../../lib/core/log.h"
 #include "../../lib/balance/rules.h"
 #include "../../lib/core/sdnotify.h"
+#include "../../lib/bus/dispatch.h"
 #include "../../lib/bus/topic.h"
 
 #include <errno.h>
@@ -332,29 +333,56 @@ static void on_connect(struct bus *b, void *ud)
 	sdnotify_sendf("READY=1\nSTATUS=host %s online on %s", h->opts.name, h->opts.broker);
 }
 
+/* cmd/host/<us>: commands, which do not count as what the agent reads */
+static void on_command(void *ctx, void *msg, const struct dispatch_match *d)
+{
+	hostd_command(ctx, msg);
+}
+
+/* guest/<vm>/load: a guest agent's figures */
+static void on_guest(void *ctx, void *msg, const struct dispatch_match *d)
+{
+	struct hostd *h = ctx;
+	h->rx++;
+	hostd_guests_message(h, msg);
+}
+
+/* Anything else (a topic under the cluster's): to every module that reads the cluster,
+ * in this order, with its JSON parsed once, on the first module's asking. */
+static void on_cluster(void *ctx, void *raw, const struct dispatch_match *d)
+{
+	struct hostd *h = ctx;
+	struct hostd_msg msg;
+	h->rx++; /* what the agent reads of the cluster, its commands apart */
+	hostd_msg_init(&msg, raw, d->rest);
+	hostd_ha_message(h, &msg);
+	if (!hostd_migrate_message(h, &msg))
+		hostd_balancer_message(h, &msg);
+	if (msg.forged)
+		ratelog_warn(&h->forged, evloop_mono_ms(), "%s: %s", msg.raw->topic, msg.err);
+	hostd_msg_free(&msg);
+}
+
+/* What vmc-hostd subscribes to: cmd/host/<us>, guest/<vm>/load of its guests, and the
+ * modules' topics (see each module's _connected) */
+static const struct dispatch_row hostd_topics[] = {
+    {"cmd/host/#", on_command},
+    {"guest/+/load", on_guest},
+    {"#", on_cluster},
+    {NULL, NULL},
+};
+
 static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
 {
 	struct hostd *h = ud;
 	const char *rest = topic_rest(m->topic, h->opts.cluster);
-	if (rest)
-		records_check(h, m, rest);
-	if (rest && strncmp(rest, "cmd/host/", 9) == 0) {
-		hostd_command(h, m);
+	if (!rest) {
+		h->rx++;
 		return;
 	}
-	h->rx++; /* what the agent reads of the cluster, its commands apart */
-	if (rest && topic_matches("guest/+/load", rest))
-		hostd_guests_message(h, m);
-	else if (rest) {
-		struct hostd_msg msg;
-		hostd_msg_init(&msg, m, rest);
-		hostd_ha_message(h, &msg);
-		if (!hostd_migrate_message(h, &msg))
-			hostd_balancer_message(h, &msg);
-		if (msg.forged)
-			ratelog_warn(&h->forged, evloop_mono_ms(), "%s: %s", m->topic, msg.err);
-		hostd_msg_free(&msg);
-	}
+	records_check(h, m, rest);
+	/* the bus gives the message as const: the handlers only read it */
+	dispatch_run(hostd_topics, rest, h, (void *)m);
 }
 
 static long load_timer(struct evloop *loop, long long id, void *ud)
