@@ -22,7 +22,8 @@
 #include "../../lib/core/log.h"
 #include "../../lib/core/sdnotify.h"
 #include "../../lib/bus/topic.h"
-#include "cluster.h"
+#include "../../lib/cluster/cluster_model.h"
+#include "../../lib/cluster/reserve.h"
 #include "imagestore.h"
 #include "jobs.h"
 #include "templates.h"
@@ -129,27 +130,15 @@ static void on_connect(struct bus *b, void *ud)
 	sdnotify_sendf("READY=1\nSTATUS=%s online on %s", cd->opts.name, cd->opts.broker.text);
 }
 
-/* host/<h>/state and host/<h>/load */
+/* host/<h>/state and host/<h>/load: into the cluster model; the reservations its loads
+ * now show kept end. */
 static void on_host(struct confd *cd, const struct bus_msg *m, const char *rest)
 {
-	char host[VMC_NAME_MAX + 1], kind[16], err[VMC_ERR_MAX];
-	if (topic_segment(rest, 1, host, sizeof host) < 0 ||
-	    topic_segment(rest, 2, kind, sizeof kind) < 0)
-		return;
-	cJSON *msg = NULL;
-	if (m->len > 0 && msg_parse(m->payload, m->len, &msg, err, sizeof err) != VMC_OK) {
-		log_debug("%s: %s", m->topic, err);
-		return;
-	}
-	int rc = 0;
-	if (strcmp(kind, "state") == 0)
-		rc = cluster_on_state(cd->cl, host, msg, confd_now(), err, sizeof err);
-	else if (strcmp(kind, "load") == 0 && msg)
-		rc = cluster_on_load(cd->cl, host, msg, confd_now(), err, sizeof err);
-	if (rc != 0)
-		ratelog_warn(&cd->bad_input, evloop_mono_ms(), "%s: %s%s", m->topic, err,
-		             rc > 0 ? "" : " (message ignored)");
-	cJSON_Delete(msg);
+	char err[VMC_ERR_MAX];
+	if (cluster_model_apply(cd->cl, rest, m->payload, m->len, m->retain, confd_now(), err,
+	                        sizeof err) < 0)
+		ratelog_warn(&cd->bad_input, evloop_mono_ms(), "%s: %s", m->topic, err);
+	reserve_sync(cd->res, cd->cl);
 }
 
 static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
@@ -171,7 +160,7 @@ static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
 static long expire_timer(struct evloop *loop, long long id, void *ud)
 {
 	struct confd *cd = ud;
-	cluster_expire(cd->cl, confd_now());
+	reserve_expire(cd->res, confd_now());
 	return 10000;
 }
 
@@ -294,7 +283,8 @@ static void confd_stop(struct confd *cd)
 	}
 	bus_disconnect(cd->bus);
 	bus_free(cd->bus);
-	cluster_free(cd->cl);
+	reserve_free(cd->res);
+	cluster_model_free(cd->cl);
 	idcache_free(cd->ids);
 	imgstore_close(cd->store);
 	free(cd->busy);
@@ -346,8 +336,9 @@ int main(int argc, char **argv)
 		fatalx("%s", err);
 	cd.loop = evloop_new();
 	cd.ids = idcache_new(4096);
-	cd.cl = cluster_new();
-	if (!cd.loop || !cd.ids || !cd.cl)
+	cd.cl = cluster_model_new(1);
+	cd.res = reserve_new();
+	if (!cd.loop || !cd.ids)
 		fatalx("out of memory");
 	cd.jobs = jobs_new(cd.loop, o->workers, err, sizeof err);
 	if (!cd.jobs)

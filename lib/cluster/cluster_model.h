@@ -3,7 +3,8 @@
  *
  * vmtop-cluster subscribes to
  *   vmc/<cluster>/host/+/state, host/+/load, host/+/vm/+, guest/+/load, event, policy
- * and vmc (hosts, vms, the host of a VM, plan, ha) to host/+/state and host/+/load;
+ * and vmc (hosts, vms, the host of a VM, plan, ha) and vmc-confd (placement, with its
+ * reservations in reserve.h) to host/+/state and host/+/load;
  * they hand every message to cluster_model_apply() with the topic below
  * "vmc/<cluster>/". The model is complete from retained messages alone, and
  * without them after one load interval (each host/<h>/load lists all its VMs).
