@@ -48,8 +48,9 @@ struct confd_req {
 	cJSON *args; /* owned */
 };
 
-/* A call to a host agent waiting for its reply (hostcall.c). */
-struct hostcall;
+/* The host calls waiting for their replies (hostcall.c). */
+struct reqreply;
+struct reqreply_timer;
 
 struct confd {
 	struct confd_opts opts;
@@ -64,8 +65,8 @@ struct confd {
 	char sender[VMC_NAME_MAX + 1];     /* "confd" */
 	char client_id[VMC_NAME_MAX + 16]; /* "confd-<name>" */
 	char reply_topic[VMC_TOPIC_MAX];   /* vmc/<cluster>/reply/<client_id> */
-	unsigned long next_call;
-	struct hostcall *calls; /* outstanding host calls */
+	struct reqreply *calls;             /* outstanding host calls (hostcall.c) */
+	struct reqreply_timer *calls_timer; /* their timeouts */
 	/* names of VMs being created or deleted, so two commands never work on one VM */
 	char (*busy)[VMC_NAME_MAX + 1];
 	size_t nbusy;

@@ -5,6 +5,7 @@
 #include "../../lib/cluster/cluster_model.h"
 #include "../../lib/core/evloop.h"
 #include "../../lib/core/log.h"
+#include "../../lib/bus/reqreply.h"
 #include "../../lib/bus/topic.h"
 
 #include <errno.h>
@@ -44,12 +45,10 @@ static void client_on_message(struct bus *b, const struct bus_msg *m, void *ud)
 		cJSON_Delete(msg); /* it speaks for another sender than its topic's */
 		return;
 	}
-	if (c->want_id && strncmp(rest, "reply/", 6) == 0 && msg) {
-		const cJSON *id = cJSON_GetObjectItem(msg, "id");
-		if (cJSON_IsString(id) && strcmp(id->valuestring, c->want_id) == 0 && !c->reply) {
-			c->reply = msg;
-			return;
-		}
+	if (msg && strncmp(rest, "reply/", 6) == 0 && reqreply_pending(c->calls) &&
+	    reqreply_reply(c->calls, msg) == REQREPLY_DELIVERED) {
+		c->reply = msg; /* the reply client_call waits for (once: its call has ended) */
+		return;
 	}
 	if (c->on_message && msg)
 		c->on_message(c, rest, msg, c->ud);
@@ -126,6 +125,7 @@ int client_open(struct client *c, const struct client_opts *o, char *err, size_t
 	topic_fmt(c->reply_topic, sizeof(c->reply_topic), c->opts.cluster, "reply/%s", c->id);
 	topic_fmt(c->sync_topic, sizeof(c->sync_topic), c->opts.cluster, "reply/%s/sync", c->id);
 	c->model = cluster_model_new(1);
+	c->calls = reqreply_new();
 	c->loop = evloop_new();
 	struct bus_opts bo = {
 	    .client_id = c->id,
@@ -134,6 +134,10 @@ int client_open(struct client *c, const struct client_opts *o, char *err, size_t
 	    .on_refused = client_on_refused,
 	    .ud = c,
 	};
+	if (!c->calls || !c->loop) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	c->bus = busconn_new(c->loop, o->broker, &o->conn, &bo, NULL, err, errlen);
 	if (!c->bus)
 		return -1;
@@ -169,6 +173,7 @@ void client_close(struct client *c)
 		bus_disconnect(c->bus);
 		bus_free(c->bus);
 	}
+	reqreply_free(c->calls);
 	cJSON_Delete(c->reply);
 	cluster_model_free(c->model);
 	evloop_free(c->loop);
@@ -196,19 +201,25 @@ int client_call(struct client *c, const char *target, const char *op, cJSON *arg
 		cJSON **reply, char *err, size_t errlen)
 {
 	char id[VMC_ID_MAX + 1], topic[VMC_TOPIC_MAX];
-	snprintf(id, sizeof(id), "%s-%lu", c->id, ++c->next_cmd);
+	snprintf(id, sizeof(id), "%s-%lu", c->id, reqreply_seq(c->calls));
 	topic_fmt(topic, sizeof(topic), c->opts.cluster, "%s", target);
 	cJSON *cmd = cmd_build(c->sender, evloop_wall_ms(), id, op, args, c->reply_topic);
 	client_sync(c); /* our reply subscription is in place before we ask */
-	c->want_id = id;
 	cJSON_Delete(c->reply);
 	c->reply = NULL;
+	int64_t end = evloop_mono_ms() + (int64_t)(c->opts.timeout_s * 1000);
+	if (reqreply_add(c->calls, id, end, NULL, NULL) < 0) {
+		cJSON_Delete(cmd);
+		snprintf(err, errlen, "out of memory: %s to %s not sent", op, target);
+		return -1;
+	}
 	bus_publish_request(c->bus, topic, cmd, c->reply_topic, id, strlen(id));
 	cJSON_Delete(cmd);
-	int64_t end = evloop_mono_ms() + (int64_t)(c->opts.timeout_s * 1000);
-	while (!c->reply && evloop_mono_ms() < end && !stopped(c) && !c->refused)
+	while (reqreply_waiting(c->calls, id) && !stopped(c) && !c->refused) {
 		evloop_run_once(c->loop, 100);
-	c->want_id = NULL;
+		reqreply_expire(c->calls, evloop_mono_ms());
+	}
+	reqreply_cancel(c->calls, id); /* interrupted, or refused: it ends here */
 	if (!c->reply && c->refused) {
 		c->fail = CLIENT_FAIL_DENIED;
 		snprintf(err, errlen, "%s: %s to %s not sent", c->why, op, target);
@@ -326,4 +337,16 @@ const char *client_vm_host(struct client *c, const char *vm, char *buf, size_t l
 		return NULL;
 	snprintf(buf, len, "%s", v->host);
 	return buf;
+}
+
+const char *client_find_vm_host(struct client *c, const char *host, const char *vm, char *buf,
+                                size_t len)
+{
+	if (host)
+		return host;
+	client_snapshot(c, 0);
+	const char *h = client_vm_host(c, vm, buf, len);
+	if (!h)
+		fprintf(stderr, "vmc: vm %s: not found on any host (give --host)\n", vm);
+	return h;
 }

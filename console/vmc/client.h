@@ -12,6 +12,7 @@
 struct evloop;
 struct bus;
 struct cluster_model;
+struct reqreply;
 
 /* Why the last connect or call failed; vmc's exit statuses follow it. */
 enum client_fail {
@@ -37,9 +38,8 @@ struct client {
 	char id[64];              /* MQTT client id, also names our reply topic */
 	char sender[80];          /* "vmc/<id>" */
 	char reply_topic[VMC_TOPIC_MAX];
-	unsigned long next_cmd;
-	/* waiting for one reply */
-	const char *want_id;
+	/* the call waiting for its reply, and the reply when it came */
+	struct reqreply *calls;
 	cJSON *reply;
 	/* snapshot collection */
 	int collecting;
@@ -100,5 +100,10 @@ int client_fail_status(const struct client *c);
 /* Finds which host runs vm (from the snapshot) and copies its name into buf: the
  * snapshot changes under any later wait on the bus. NULL if none, else buf. */
 const char *client_vm_host(struct client *c, const char *vm, char *buf, size_t len);
+
+/* The host to send a command about vm to: host when given (--host), else the one a new
+ * snapshot shows vm on, copied into buf. NULL, said on stderr, if none. */
+const char *client_find_vm_host(struct client *c, const char *host, const char *vm, char *buf,
+                                size_t len);
 
 #endif

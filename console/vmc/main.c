@@ -361,26 +361,12 @@ static int cmd_create(struct client *c, struct vmc_args *a)
 	return call_and_report(c, a, target, "vm.create", args, "created", name);
 }
 
-/* The host of VM name: --host if given, else the host the snapshot shows it on, copied into
- * buf. NULL, said on stderr, if none. */
-static const char *find_vm_host(struct client *c, const struct vmc_args *a, const char *name,
-                                char *buf, size_t len)
-{
-	if (a->host)
-		return a->host;
-	client_snapshot(c, 0);
-	const char *h = client_vm_host(c, name, buf, len);
-	if (!h)
-		fprintf(stderr, "vmc: vm %s: not found on any host (give --host)\n", name);
-	return h;
-}
-
 /* start, shutdown, destroy, pause, unpause, remove: one VM, its host found if not given. */
 static int cmd_vm_op(struct client *c, struct vmc_args *a, const char *op, const char *done)
 {
 	const char *name = a->argv[0];
 	char buf[VMC_NAME_MAX + 1];
-	const char *host = find_vm_host(c, a, name, buf, sizeof(buf));
+	const char *host = client_find_vm_host(c, a->host, name, buf, sizeof(buf));
 	if (!host)
 		return EXIT_ERROR_REPLY;
 	char target[VMC_TOPIC_MAX];
@@ -573,7 +559,7 @@ static int cmd_migrate(struct client *c, struct vmc_args *a)
 {
 	const char *name = a->argv[0], *to = a->argv[1];
 	char buf[VMC_NAME_MAX + 1], why[512];
-	const char *host = find_vm_host(c, a, name, buf, sizeof(buf));
+	const char *host = client_find_vm_host(c, a->host, name, buf, sizeof(buf));
 	if (!host)
 		return EXIT_ERROR_REPLY;
 	if (!known_host(c, to))
@@ -720,46 +706,31 @@ static int parse_number(const char *opt, const char *v, double min, double max, 
 	return 0;
 }
 
-/* -c FILE: keys broker, cluster, cafile, cert, key, user, password-file, timeout. */
-static int load_config(struct vmc_args *a, const char *path, struct conf **out)
+/* The settings -c FILE may hold: the broker's, the cluster and the timeout. The command line
+ * gives them too (apply_setting; --timeout through apply_number_option). */
+#define A(f) offsetof(struct vmc_args, f)
+static const struct cliopts_def settings[] = {
+    {"broker", CLIOPTS_LIST, A(broker), 0, 0, "broker URL(s)"},
+    {"cluster", CLIOPTS_STR, A(copts.cluster), 0, 0, "cluster name"},
+    BUSCONN_CLIOPTS(struct vmc_args, copts.conn),
+    {"timeout", CLIOPTS_NUM, A(copts.timeout_s), 0.1, 3600, "seconds to wait for a reply"},
+};
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+/* One of the settings from the command line. Returns -1 to go on, or EXIT_USAGE said on
+ * stderr. */
+static int apply_setting(struct vmc_args *a, int ch, const char *arg)
 {
-	char err[4096];
-	if (conf_parse_file(path, out, err, sizeof(err)) != 0) {
-		fprintf(stderr, "%s", err);
-		return -1;
+	const struct option *lo = long_opts;
+	while (lo->name && lo->val != ch)
+		lo++;
+	const struct cliopts_def *d = lo->name ? cliopts_find(settings, NSETTINGS, lo->name) : NULL;
+	char err[512];
+	if (!d || cliopts_apply(a, d, arg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vmc: %s\n", d ? err : "unknown setting");
+		return EXIT_USAGE;
 	}
-	/* broker may be repeated: each line adds an address */
-	a->broker.pass = 1;
-	for (size_t i = 0; i < (*out)->n; i++) {
-		struct conf_entry *e = &(*out)->entries[i];
-		if (e->section[0] || strcmp(e->key, "broker") != 0)
-			continue;
-		e->used = 1;
-		if (cliopts_list_add(&a->broker, "broker", e->value, err, sizeof(err)) < 0) {
-			fprintf(stderr, "%s:%d: %s\n", path, e->line, err);
-			return -1;
-		}
-		a->copts.broker = a->broker.text;
-	}
-	static const char *keys[] = {"cluster", "cafile", "cert", "key", "user", "password-file",
-				     "timeout"};
-	const char **dst[] = {&a->copts.cluster, &a->copts.conn.cafile, &a->copts.conn.certfile,
-			      &a->copts.conn.keyfile, &a->copts.conn.user,
-			      &a->copts.conn.password_file, NULL};
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		const char *v;
-		if (conf_get_str(*out, "", NULL, keys[i], &v, err, sizeof(err)) != 0)
-			continue;
-		if (dst[i])
-			*dst[i] = v;
-		else if (parse_number("timeout", v, 0.1, 3600, &a->copts.timeout_s) < 0)
-			return -1;
-	}
-	if (conf_check_unused(*out, err, sizeof(err)) > 0) {
-		fprintf(stderr, "%s", err);
-		return -1;
-	}
-	return 0;
+	return -1;
 }
 
 /* One numeric option into a. Returns 0, or -1 (said on stderr) if out of its range. */
@@ -795,58 +766,24 @@ static int apply_number_option(struct vmc_args *a, int ch, const char *arg)
 	return -1;
 }
 
-/* --protocol: 5, 3.1.1 (or 4) or auto (0). Returns 0, or -1 said on stderr. */
-static int parse_protocol(const char *arg, int *protocol)
-{
-	if (!strcmp(arg, "5"))
-		*protocol = 5;
-	else if (!strcmp(arg, "3.1.1") || !strcmp(arg, "4"))
-		*protocol = 4;
-	else if (!strcmp(arg, "auto"))
-		*protocol = 0;
-	else {
-		fprintf(stderr, "vmc: --protocol: expected 5, 3.1.1 or auto\n");
-		return -1;
-	}
-	return 0;
-}
-
 /* One option from getopt_long into a. Returns -1 to go on, else the status vmc exits
  * with (usage said on stderr, or help on stdout). */
 static int apply_option(struct vmc_args *a, int ch, const char *arg)
 {
 	switch (ch) {
 	case 'c':
-		return -1; /* read before the options (load_config) */
-	case O_BROKER: {
-		char lerr[128];
-		if (cliopts_list_add(&a->broker, "broker", arg, lerr, sizeof(lerr)) < 0) {
-			fprintf(stderr, "vmc: %s\n", lerr);
-			return EXIT_USAGE;
-		}
-		a->copts.broker = a->broker.text;
-		return -1;
-	}
+		return -1; /* read before the options (parse_args) */
+	case O_BROKER:
 	case O_CLUSTER:
-		a->copts.cluster = arg;
-		return -1;
+	case O_CAFILE:
+	case O_CERT:
+	case O_KEY:
+	case O_USER:
+	case O_PASSWORD_FILE:
+	case O_PROTOCOL:
+		return apply_setting(a, ch, arg);
 	case O_JSON:
 		a->json = 1;
-		return -1;
-	case O_CAFILE:
-		a->copts.conn.cafile = arg;
-		return -1;
-	case O_CERT:
-		a->copts.conn.certfile = arg;
-		return -1;
-	case O_KEY:
-		a->copts.conn.keyfile = arg;
-		return -1;
-	case O_USER:
-		a->copts.conn.user = arg;
-		return -1;
-	case O_PASSWORD_FILE:
-		a->copts.conn.password_file = arg;
 		return -1;
 	case O_HOST:
 		a->host = arg;
@@ -872,8 +809,6 @@ static int apply_option(struct vmc_args *a, int ch, const char *arg)
 	case O_WAIT_COMPLETE:
 		a->wait_complete = 1;
 		return -1;
-	case O_PROTOCOL:
-		return parse_protocol(arg, &a->copts.conn.protocol) < 0 ? EXIT_USAGE : -1;
 	case O_HOLD:
 	case O_TIMEOUT:
 	case O_MEMORY:
@@ -892,11 +827,28 @@ static int apply_option(struct vmc_args *a, int ch, const char *arg)
 	}
 }
 
+/* -c FILE (read first: the command line wins), then the options. Returns -1 to go on, else
+ * the status vmc exits with (said on stderr, or help on stdout). */
+static int parse_args(struct vmc_args *a, int argc, char **argv, struct conf **conf)
+{
+	for (int i = 1; i + 1 < argc; i++)
+		if (strcmp(argv[i], "-c") == 0 &&
+		    cliopts_load_file(a, settings, NSETTINGS, argv[i + 1], conf) < 0)
+			return EXIT_USAGE;
+	int ch, rc;
+	a->broker.pass = 2;
+	while ((ch = getopt_long(argc, argv, "c:h", long_opts, NULL)) != -1)
+		if ((rc = apply_option(a, ch, optarg)) >= 0)
+			return rc;
+	a->copts.broker = a->broker.text;
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	struct vmc_args a;
 	memset(&a, 0, sizeof(a));
-	a.copts.broker = "mqtt://127.0.0.1:1883";
+	a.broker.text = "mqtt://127.0.0.1:1883";
 	a.copts.cluster = "default";
 	a.copts.timeout_s = 10;
 	a.load = -1;
@@ -904,14 +856,11 @@ int main(int argc, char **argv)
 	log_init("vmc", LOG_LVL_WARN);
 
 	struct conf *conf = NULL;
-	for (int i = 1; i + 1 < argc; i++)
-		if (strcmp(argv[i], "-c") == 0 && load_config(&a, argv[i + 1], &conf) < 0)
-			return EXIT_USAGE;
-	int ch, rc;
-	a.broker.pass = 2;
-	while ((ch = getopt_long(argc, argv, "c:h", long_opts, NULL)) != -1)
-		if ((rc = apply_option(&a, ch, optarg)) >= 0)
-			return rc;
+	int rc = parse_args(&a, argc, argv, &conf);
+	if (rc >= 0) {
+		conf_free(conf);
+		return rc;
+	}
 	if (optind >= argc) {
 		usage(stderr);
 		return EXIT_USAGE;
