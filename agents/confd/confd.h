@@ -20,7 +20,8 @@
 struct evloop;
 struct idcache;
 struct imgstore;
-struct cluster;
+struct cluster_model;
+struct reservations;
 struct workpool;
 
 struct confd_opts {
@@ -57,7 +58,8 @@ struct confd {
 	struct bus *bus;
 	struct idcache *ids;
 	struct imgstore *store;
-	struct cluster *cl;
+	struct cluster_model *cl;  /* the hosts and VMs: host/+/state and host/+/load */
+	struct reservations *res; /* memory promised to the VMs it is creating */
 	struct workpool *jobs;
 	int refused; /* --shared on a broker that speaks only MQTT 3.1.1: exit status 1 */
 	char sender[VMC_NAME_MAX + 1];     /* "confd" */

@@ -24,7 +24,8 @@
 #include "../../lib/core/workpool.h"
 #include "../../lib/bus/dispatch.h"
 #include "../../lib/bus/topic.h"
-#include "cluster.h"
+#include "../../lib/cluster/cluster_model.h"
+#include "../../lib/cluster/reserve.h"
 #include "imagestore.h"
 #include "templates.h"
 
@@ -130,34 +131,20 @@ static void on_connect(struct bus *b, void *ud)
 	sdnotify_sendf("READY=1\nSTATUS=%s online on %s", cd->opts.name, cd->opts.broker.text);
 }
 
-/* host/<h>/state and host/<h>/load */
-static void on_host(struct confd *cd, const struct bus_msg *m, const char *host, const char *kind)
+/* host/<h>/state and host/<h>/load: into the cluster model; the reservations its loads
+ * now show kept end. */
+static void on_host(struct confd *cd, const struct bus_msg *m, const char *rest)
 {
 	char err[VMC_ERR_MAX];
-	cJSON *msg = NULL;
-	if (m->len > 0 && msg_parse(m->payload, m->len, &msg, err, sizeof err) != VMC_OK) {
-		log_debug("%s: %s", m->topic, err);
-		return;
-	}
-	int rc = 0;
-	if (strcmp(kind, "state") == 0)
-		rc = cluster_on_state(cd->cl, host, msg, confd_now(), err, sizeof err);
-	else if (msg)
-		rc = cluster_on_load(cd->cl, host, msg, confd_now(), err, sizeof err);
-	if (rc != 0)
-		ratelog_warn(&cd->bad_input, evloop_mono_ms(), "%s: %s%s", m->topic, err,
-		             rc > 0 ? "" : " (message ignored)");
-	cJSON_Delete(msg);
+	if (cluster_model_apply(cd->cl, rest, m->payload, m->len, m->retain, confd_now(), err,
+	                        sizeof err) < 0)
+		ratelog_warn(&cd->bad_input, evloop_mono_ms(), "%s: %s", m->topic, err);
+	reserve_sync(cd->res, cd->cl);
 }
 
-static void on_state(void *ctx, void *msg, const struct dispatch_match *d)
+static void on_state_or_load(void *ctx, void *msg, const struct dispatch_match *d)
 {
-	on_host(ctx, msg, d->part[0], "state");
-}
-
-static void on_load(void *ctx, void *msg, const struct dispatch_match *d)
-{
-	on_host(ctx, msg, d->part[0], "load");
+	on_host(ctx, msg, d->rest);
 }
 
 /* reply/<client>: a host's reply to us (the whole topic is ours), else nothing of ours */
@@ -178,8 +165,8 @@ static void on_command(void *ctx, void *msg, const struct dispatch_match *d)
 static const struct dispatch_row confd_topics[] = {
     {"reply/#", on_reply},
     {"cmd/confd/#", on_command},
-    {"host/+/state", on_state},
-    {"host/+/load", on_load},
+    {"host/+/state", on_state_or_load},
+    {"host/+/load", on_state_or_load},
     {NULL, NULL},
 };
 
@@ -193,7 +180,7 @@ static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
 static long expire_timer(struct evloop *loop, long long id, void *ud)
 {
 	struct confd *cd = ud;
-	cluster_expire(cd->cl, confd_now());
+	reserve_expire(cd->res, confd_now());
 	return 10000;
 }
 
@@ -317,7 +304,8 @@ static void confd_stop(struct confd *cd)
 	}
 	bus_disconnect(cd->bus);
 	bus_free(cd->bus);
-	cluster_free(cd->cl);
+	reserve_free(cd->res);
+	cluster_model_free(cd->cl);
 	idcache_free(cd->ids);
 	imgstore_close(cd->store);
 	free(cd->busy);
@@ -369,8 +357,9 @@ int main(int argc, char **argv)
 		fatalx("%s", err);
 	cd.loop = evloop_new();
 	cd.ids = idcache_new(4096);
-	cd.cl = cluster_new();
-	if (!cd.loop || !cd.ids || !cd.cl)
+	cd.cl = cluster_model_new(1);
+	cd.res = reserve_new();
+	if (!cd.loop || !cd.ids)
 		fatalx("out of memory");
 	const struct workpool_opts wo = {.max_threads = o->workers, .what = "download or copy"};
 	cd.jobs = workpool_new(cd.loop, &wo, err, sizeof err);

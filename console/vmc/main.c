@@ -8,11 +8,13 @@
 #include "client.h"
 #include "ha.h"
 #include "hold.h"
+#include "listing.h"
 #include "plan.h"
 #include "polcmd.h"
 #include "progress.h"
 
 #include "../../lib/bus/bus.h"
+#include "../../lib/cluster/cluster_model.h"
 #include "../../lib/config/cliopts.h"
 #include "../../lib/config/conf.h"
 #include "../../lib/core/evloop.h"
@@ -87,27 +89,6 @@ static void print_json(const cJSON *j)
 	free(t);
 }
 
-static int by_name(const void *x, const void *y)
-{
-	const cJSON *const *a = x, *const *b = y;
-	return strcmp(str(*a, "name", ""), str(*b, "name", ""));
-}
-
-/* Sorts an array of objects by their "name" (hosts and VMs are listed that way). */
-static void sort_by_name(cJSON *arr)
-{
-	int n = cJSON_GetArraySize(arr);
-	cJSON **items = n > 0 ? calloc((size_t)n, sizeof(*items)) : NULL;
-	if (!items)
-		return;
-	for (int i = 0; i < n; i++)
-		items[i] = cJSON_DetachItemFromArray(arr, 0);
-	qsort(items, (size_t)n, sizeof(*items), by_name);
-	for (int i = 0; i < n; i++)
-		cJSON_AddItemToArray(arr, items[i]);
-	free(items);
-}
-
 /* A number as people read it: whole numbers without exponent or decimals. */
 static void fmt_number(char *buf, size_t len, double d)
 {
@@ -163,10 +144,9 @@ static int reply_status(const cJSON *reply, int json)
 static int known_host(struct client *c, const char *host)
 {
 	client_snapshot(c, 0);
-	if (cJSON_GetObjectItemCaseSensitive(c->states, host) ||
-	    cJSON_GetObjectItemCaseSensitive(c->loads, host))
+	if (cluster_model_host_find(c->model, host))
 		return 1;
-	if (!c->states->child && !c->loads->child)
+	if (cluster_model_host_count(c->model) == 0)
 		return 1; /* a broker that keeps no retained messages: nothing to judge by */
 	fprintf(stderr, "vmc: not_found: host %s is not known (vmc hosts lists the hosts)\n", host);
 	return 0;
@@ -176,36 +156,6 @@ static int known_host(struct client *c, const char *host)
 static int known_target(struct client *c, const char *target)
 {
 	return strncmp(target, "cmd/host/", 9) != 0 || known_host(c, target + 9);
-}
-
-static cJSON *hosts_json(struct client *c)
-{
-	cJSON *arr = cJSON_CreateArray();
-	const cJSON *st;
-	cJSON_ArrayForEach(st, c->states)
-	{
-		const cJSON *load = cJSON_GetObjectItem(c->loads, st->string);
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "name", st->string);
-		const char *state = str(st, "state", "unknown");
-		cJSON_AddStringToObject(o, "state", state);
-		cJSON_AddNumberToObject(o, "cpus", load ? num(load, "cpus") : num(st, "cpus"));
-		cJSON_AddNumberToObject(o, "cpu", load ? num(load, "cpu") : 0);
-		cJSON_AddNumberToObject(o, "mem_total_mb",
-					load ? num(load, "mem_total_mb") : num(st, "mem_total_mb"));
-		cJSON_AddNumberToObject(o, "mem_used_mb", load ? num(load, "mem_used_mb") : 0);
-		cJSON_AddNumberToObject(o, "mem_free_mb", load ? num(load, "mem_free_mb") : 0);
-		cJSON_AddNumberToObject(o, "vms",
-					load ? cJSON_GetArraySize(cJSON_GetObjectItem(load, "vms")) : 0);
-		cJSON_AddNumberToObject(o, "migrations_out", load ? num(load, "migrations_out") : 0);
-		cJSON_AddNumberToObject(o, "migrations_in", load ? num(load, "migrations_in") : 0);
-		cJSON_AddNumberToObject(o, "session", num(st, "session"));
-		cJSON_AddStringToObject(o, "driver", str(st, "driver", ""));
-		cJSON_AddNumberToObject(o, "last_seen_ms", load ? num(load, "ts") : num(st, "ts"));
-		cJSON_AddItemToArray(arr, o);
-	}
-	sort_by_name(arr);
-	return arr;
 }
 
 /* --wait-complete: says on stderr what the wait is for, each time that changes. */
@@ -252,7 +202,7 @@ static int cmd_hosts(struct client *c, struct vmc_args *a)
 {
 	client_snapshot(c, a->wait_s);
 	int complete = snapshot_complete(c, a, NULL);
-	cJSON *arr = hosts_json(c);
+	cJSON *arr = listing_hosts(c->model);
 	if (a->json) {
 		print_json(arr);
 	} else {
@@ -274,54 +224,13 @@ static int cmd_hosts(struct client *c, struct vmc_args *a)
 	return complete ? EXIT_OK : incomplete(c, NULL, "no load: their figures are missing");
 }
 
-/* A VM of a host that is not online or in maintenance (offline: its Last Will) is not
- * live: its state becomes "unknown" (the last one seen stays as last_state) and its CPU
- * null, rather than the last load's figures shown as if current. */
-static void vm_mark_unknown(cJSON *vm, const char *host_state)
-{
-	if (!strcmp(host_state, "online") || !strcmp(host_state, "maintenance"))
-		return;
-	cJSON *state = cJSON_DetachItemFromObject(vm, "state");
-	if (state && cJSON_IsString(state))
-		cJSON_AddItemToObject(vm, "last_state", state);
-	else
-		cJSON_Delete(state);
-	cJSON_AddStringToObject(vm, "state", "unknown");
-	cJSON_DeleteItemFromObject(vm, "cpu");
-	cJSON_AddNullToObject(vm, "cpu");
-}
-
-static cJSON *vms_json(struct client *c, const char *only_host)
-{
-	cJSON *arr = cJSON_CreateArray();
-	const cJSON *load;
-	cJSON_ArrayForEach(load, c->loads)
-	{
-		if (only_host && strcmp(load->string, only_host) != 0)
-			continue;
-		const cJSON *st = cJSON_GetObjectItem(c->states, load->string);
-		const cJSON *v;
-		cJSON_ArrayForEach(v, cJSON_GetObjectItem(load, "vms"))
-		{
-			cJSON *o = cJSON_Duplicate(v, 1);
-			cJSON_DeleteItemFromObject(o, "host");
-			cJSON_AddStringToObject(o, "host", load->string);
-			cJSON_AddStringToObject(o, "host_state", str(st, "state", "unknown"));
-			vm_mark_unknown(o, str(st, "state", "unknown"));
-			cJSON_AddItemToArray(arr, o);
-		}
-	}
-	sort_by_name(arr);
-	return arr;
-}
-
 static int cmd_vms(struct client *c, struct vmc_args *a)
 {
 	if (a->host && !known_host(c, a->host))
 		return EXIT_ERROR_REPLY;
 	client_snapshot(c, a->wait_s);
 	int complete = snapshot_complete(c, a, a->host);
-	cJSON *arr = vms_json(c, a->host);
+	cJSON *arr = listing_vms(c->model, a->host);
 	if (a->json) {
 		print_json(arr);
 	} else {
