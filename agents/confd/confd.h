@@ -2,7 +2,7 @@
  *
  * One struct confd per process, passed explicitly; the only globals are the
  * signal flags in main.c. Everything runs on the event loop's thread except
- * the jobs' run functions (jobs.h), which touch only the image store and
+ * the jobs' run functions (lib/core/workpool.h), which touch only the image store and
  * their own op's fields. */
 #ifndef VMC_CONFD_H
 #define VMC_CONFD_H
@@ -20,8 +20,9 @@
 
 struct idcache;
 struct imgstore;
-struct cluster;
-struct jobs;
+struct cluster_model;
+struct reservations;
+struct workpool;
 
 struct confd_opts {
 	const char *name; /* agent name; default "confd" */
@@ -47,8 +48,9 @@ struct confd_req {
 	cJSON *args; /* owned */
 };
 
-/* A call to a host agent waiting for its reply (hostcall.c). */
-struct hostcall;
+/* The host calls waiting for their replies (hostcall.c). */
+struct reqreply;
+struct reqreply_timer;
 
 struct confd_op;
 
@@ -58,14 +60,15 @@ struct confd {
 	struct bus *bus;
 	struct idcache *ids;
 	struct imgstore *store;
-	struct cluster *cl;
-	struct jobs *jobs;
+	struct cluster_model *cl;  /* the hosts and VMs: host/+/state and host/+/load */
+	struct reservations *res; /* memory promised to the VMs it is creating */
+	struct workpool *jobs;
 	int refused; /* --shared on a broker that speaks only MQTT 3.1.1: exit status 1 */
 	char sender[VMC_NAME_MAX + 1];     /* "confd" */
 	char client_id[VMC_NAME_MAX + 16]; /* "confd-<name>" */
 	char reply_topic[VMC_TOPIC_MAX];   /* vmc/<cluster>/reply/<client_id> */
-	unsigned long next_call;
-	struct hostcall *calls; /* outstanding host calls */
+	struct reqreply *calls;             /* outstanding host calls (hostcall.c) */
+	struct reqreply_timer *calls_timer; /* their timeouts */
 	/* names of VMs being created or deleted, so two commands never work on one VM */
 	char (*busy)[VMC_NAME_MAX + 1];
 	size_t nbusy;

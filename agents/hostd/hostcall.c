@@ -11,16 +11,17 @@
 
 #include "../../lib/core/evloop.h"
 #include "../../lib/core/log.h"
+#include "../../lib/bus/reqreply.h"
+#include "../../lib/bus/reqreply_timer.h"
 #include "../../lib/bus/topic.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* One request waiting: whom to tell. */
 struct hostcall_wait {
-	struct hostcall_wait *next;
-	char id[VMC_ID_MAX + 1];
-	int64_t deadline;
+	struct hostd *h;
 	hostcall_fn *fn;
 	void *ud;
 };
@@ -32,61 +33,20 @@ struct hostcall {
 	char reply_topic[VMC_TOPIC_MAX];
 	char peer_topic[VMC_TOPIC_MAX];     /* balance/peer/<name>/+: requests to us */
 	char peer_what[VMC_TOPIC_MAX + 64]; /* names it in refusals */
-	struct hostcall_wait *waits;
-	unsigned long next;
-	long long timer;
+	struct reqreply *waits;
+	struct reqreply_timer *timer;
 };
 
-/* Unlinks and returns the wait for id, or NULL. */
-static struct hostcall_wait *hostcall_take(struct hostcall *hc, const char *id)
+/* The one end of a request: its reply, a timeout, or the agent stopping. */
+static void hostcall_end(void *ud, const char *id, enum reqreply_end end, const cJSON *reply)
 {
-	for (struct hostcall_wait **p = &hc->waits; *p; p = &(*p)->next) {
-		if (strcmp((*p)->id, id) == 0) {
-			struct hostcall_wait *w = *p;
-			*p = w->next;
-			return w;
-		}
-	}
-	return NULL;
-}
-
-static long hostcall_tick(struct evloop *loop, long long id, void *ud);
-
-/* Sets the timer to the earliest deadline of the waits, none when nothing waits. */
-static void hostcall_arm(struct migrate *m)
-{
-	struct hostcall *hc = m->calls;
-	if (hc->timer)
-		evloop_del_timer(m->h->loop, hc->timer);
-	hc->timer = 0;
-	if (!hc->waits)
-		return;
-	int64_t first = hc->waits->deadline;
-	for (const struct hostcall_wait *w = hc->waits; w; w = w->next)
-		if (w->deadline < first)
-			first = w->deadline;
-	int64_t ms = first - evloop_mono_ms();
-	hc->timer = evloop_add_timer(m->h->loop, ms > 0 ? (long)ms : 0, hostcall_tick, m);
-}
-
-static long hostcall_tick(struct evloop *loop, long long id, void *ud)
-{
-	struct migrate *m = ud;
-	struct hostcall *hc = m->calls;
-	int64_t now = evloop_mono_ms();
-	hc->timer = 0; /* this one ends (-1): the ids of repeating timers change */
-	for (;;) {
-		struct hostcall_wait *w;
-		for (w = hc->waits; w && w->deadline > now; w = w->next)
-			;
-		if (!w)
-			break;
-		w = hostcall_take(hc, w->id);
-		w->fn(m->h, w->ud, NULL, "no reply in time");
-		free(w);
-	}
-	hostcall_arm(m);
-	return -1;
+	struct hostcall_wait *w = ud;
+	if (end == REQREPLY_REPLIED)
+		w->fn(w->h, w->ud, reply, NULL);
+	else
+		w->fn(w->h, w->ud, NULL,
+		      end == REQREPLY_TIMED_OUT ? "no reply in time" : "the host agent stopped");
+	free(w);
 }
 
 int hostcall_init(struct migrate *m)
@@ -94,6 +54,13 @@ int hostcall_init(struct migrate *m)
 	struct hostcall *hc = calloc(1, sizeof(*hc));
 	if (!hc)
 		return -1;
+	hc->waits = reqreply_new();
+	hc->timer = hc->waits ? reqreply_timer_new(hc->waits, m->h->loop) : NULL;
+	if (!hc->timer) {
+		reqreply_free(hc->waits);
+		free(hc);
+		return -1;
+	}
 	topic_fmt(hc->reply_topic, sizeof(hc->reply_topic), m->h->opts.cluster, "reply/host/%s",
 	          m->h->opts.name);
 	topic_fmt(hc->peer_topic, sizeof(hc->peer_topic), m->h->opts.cluster, "balance/peer/%s/+",
@@ -109,13 +76,8 @@ void hostcall_free(struct migrate *m)
 	struct hostcall *hc = m->calls;
 	if (!hc)
 		return;
-	while (hc->waits) {
-		struct hostcall_wait *w = hc->waits;
-		hc->waits = w->next;
-		w->fn(m->h, w->ud, NULL, "the host agent stopped");
-		free(w);
-	}
-	evloop_del_timer(m->h->loop, hc->timer);
+	reqreply_timer_free(hc->timer);
+	reqreply_free(hc->waits); /* each waiting request: "the host agent stopped" */
 	free(hc);
 	m->calls = NULL;
 }
@@ -145,12 +107,10 @@ int hostcall_message(struct migrate *m, struct hostd_msg *msg)
 	const cJSON *j = hostd_msg_json(msg);
 	if (!j)
 		return 1;
-	const cJSON *id = cJSON_GetObjectItem(j, "id");
-	struct hostcall_wait *w = cJSON_IsString(id) ? hostcall_take(hc, id->valuestring) : NULL;
-	if (w) {
-		w->fn(m->h, w->ud, j, NULL);
-		free(w);
-	}
+	enum reqreply_match got = reqreply_reply(hc->waits, j);
+	if (got != REQREPLY_DELIVERED)
+		log_debug("reply on %s for no waiting request (%s id)", msg->raw->topic,
+		          reqreply_match_name(got));
 	return 1;
 }
 
@@ -159,29 +119,30 @@ int hostcall_send(struct migrate *m, const char *host, const char *op, cJSON *ar
 {
 	struct hostd *h = m->h;
 	struct hostcall *hc = m->calls;
-	char topic[VMC_TOPIC_MAX];
-	struct hostcall_wait *w = calloc(1, sizeof(*w));
-	if (!w || topic_fmt(topic, sizeof(topic), h->opts.cluster, "balance/peer/%s/%s", host,
-	                    h->opts.name) < 0) {
-		free(w);
+	char topic[VMC_TOPIC_MAX], id[VMC_ID_MAX + 1];
+	if (topic_fmt(topic, sizeof(topic), h->opts.cluster, "balance/peer/%s/%s", host,
+	              h->opts.name) < 0) {
 		cJSON_Delete(args);
 		return -1;
 	}
-	snprintf(w->id, sizeof(w->id), "host-%s-%lld-%lu", h->opts.name, (long long)h->session,
-	         ++hc->next);
-	w->deadline = evloop_mono_ms() + timeout_ms;
+	struct hostcall_wait *w = calloc(1, sizeof(*w));
+	if (!w) {
+		cJSON_Delete(args);
+		return -1;
+	}
+	w->h = h;
 	w->fn = fn;
 	w->ud = ud;
-	cJSON *cmd = cmd_build(h->sender, hostd_now(h), w->id, op, args, hc->reply_topic);
-	int rc = bus_publish_request(h->bus, topic, cmd, hc->reply_topic, w->id, strlen(w->id));
+	snprintf(id, sizeof(id), "host-%s-%lld-%lu", h->opts.name, (long long)h->session,
+	         reqreply_seq(hc->waits));
+	cJSON *cmd = cmd_build(h->sender, hostd_now(h), id, op, args, hc->reply_topic);
+	int rc = bus_publish_request(h->bus, topic, cmd, hc->reply_topic, id, strlen(id));
 	cJSON_Delete(cmd);
-	if (rc < 0) {
+	if (rc < 0 ||
+	    reqreply_add(hc->waits, id, evloop_mono_ms() + timeout_ms, hostcall_end, w) < 0) {
 		free(w);
 		return -1;
 	}
-	w->next = hc->waits;
-	hc->waits = w;
-	hostcall_arm(m);
-	log_debug("asked %s: %s (%s)", host, op, w->id);
+	log_debug("asked %s: %s (%s)", host, op, id);
 	return 0;
 }

@@ -8,31 +8,38 @@
 
 #include "../../lib/bus/bus.h"
 #include "../../lib/core/evloop.h"
+#include "../../lib/bus/reqreply.h"
+#include "../../lib/bus/reqreply_timer.h"
 #include "../../lib/bus/topic.h"
 #include "app.h"
 
 struct waiting {
-	char id[VMC_ID_MAX + 1];
 	char label[160];
 	actions_done_fn *done;
 	void *ud;
-	long long timer;
 	double timeout_s;
 	struct actions *a;
 };
 
 struct actions {
 	struct vmtop *t;
-	struct waiting **w;
-	size_t n, cap;
-	unsigned long next;
+	struct reqreply *rr;
+	struct reqreply_timer *timer;
 };
 
 struct actions *actions_new(struct vmtop *t)
 {
 	struct actions *a = calloc(1, sizeof(*a));
-	if (a)
-		a->t = t;
+	if (!a)
+		return NULL;
+	a->t = t;
+	a->rr = reqreply_new();
+	a->timer = a->rr ? reqreply_timer_new(a->rr, t->loop) : NULL;
+	if (!a->timer) {
+		reqreply_free(a->rr);
+		free(a);
+		return NULL;
+	}
 	return a;
 }
 
@@ -40,115 +47,20 @@ void actions_free(struct actions *a)
 {
 	if (!a)
 		return;
-	for (size_t i = 0; i < a->n; i++) {
-		evloop_del_timer(a->t->loop, a->w[i]->timer);
-		free(a->w[i]->ud);
-		free(a->w[i]);
-	}
-	free(a->w);
+	reqreply_timer_free(a->timer);
+	reqreply_free(a->rr); /* the screen is gone: each waiting command's ud is freed */
 	free(a);
 }
 
 size_t actions_pending(const struct actions *a)
 {
-	return a->n;
+	return reqreply_pending(a->rr);
 }
 
-/* Takes w out of the table (it is still the caller's to free). */
-static void waiting_remove(struct actions *a, struct waiting *w)
+/* The reply's outcome for done: ok and its result, or the error's code and message. */
+static void reply_outcome(const struct waiting *w, const cJSON *m)
 {
-	for (size_t i = 0; i < a->n; i++)
-		if (a->w[i] == w) {
-			a->w[i] = a->w[--a->n];
-			return;
-		}
-}
-
-static long waiting_timeout(struct evloop *loop, long long id, void *ud)
-{
-	struct waiting *w = ud;
-	struct actions *a = w->a;
-	char msg[128];
-	waiting_remove(a, w);
-	snprintf(msg, sizeof(msg), "no reply within %g s", w->timeout_s);
-	w->done(a->t, w->label, 0, NULL, "timeout", msg, w->ud);
-	free(w);
-	return -1;
-}
-
-int actions_send(struct actions *a, const char *target, const char *op, cJSON *args,
-                 double timeout_s, const char *label, actions_done_fn *done, void *ud, char *err,
-                 size_t errlen)
-{
-	struct vmtop *t = a->t;
-	char topic[VMC_TOPIC_MAX];
-	if (!bus_connected(t->bus)) {
-		snprintf(err, errlen, "%s: not connected to the broker", label);
-		cJSON_Delete(args);
-		return -1;
-	}
-	if (topic_fmt(topic, sizeof(topic), t->o.cluster, "%s", target) < 0) {
-		snprintf(err, errlen, "%s: topic for %s is too long", label, target);
-		cJSON_Delete(args);
-		return -1;
-	}
-	if (a->n == a->cap) {
-		size_t ncap = a->cap ? a->cap * 2 : 16;
-		struct waiting **nw = realloc(a->w, ncap * sizeof(*nw));
-		if (!nw) {
-			cJSON_Delete(args);
-			snprintf(err, errlen, "%s: out of memory", label);
-			return -1;
-		}
-		a->w = nw;
-		a->cap = ncap;
-	}
-	struct waiting *w = calloc(1, sizeof(*w));
-	if (!w) {
-		cJSON_Delete(args);
-		snprintf(err, errlen, "%s: out of memory", label);
-		return -1;
-	}
-	snprintf(w->id, sizeof(w->id), "%s-%lu", t->client_id, ++a->next);
-	snprintf(w->label, sizeof(w->label), "%s", label);
-	w->done = done;
-	w->ud = ud;
-	w->a = a;
-	cJSON *cmd = cmd_build(t->sender, evloop_wall_ms(), w->id, op, args, t->reply_topic);
-	int rc = bus_publish_request(t->bus, topic, cmd, t->reply_topic, w->id, strlen(w->id));
-	cJSON_Delete(cmd);
-	if (rc < 0) {
-		snprintf(err, errlen, "%s: could not publish to %s", label, topic);
-		free(w);
-		return -1;
-	}
-	w->timeout_s = timeout_s > 0 ? timeout_s : t->o.timeout_s;
-	w->timer = evloop_add_timer(t->loop, (long)(w->timeout_s * 1000), waiting_timeout, w);
-	a->w[a->n++] = w;
-	return 0;
-}
-
-int actions_on_reply(struct actions *a, const void *payload, size_t len)
-{
-	cJSON *m = NULL;
 	char err[VMC_ERR_MAX];
-	const char *id = NULL;
-	if (msg_parse(payload, len, &m, err, sizeof(err)) != VMC_OK)
-		return 0;
-	if (msg_get_str(m, "reply", "id", 1, VMC_ID_MAX, &id, err, sizeof(err)) != 0) {
-		cJSON_Delete(m);
-		return 0;
-	}
-	struct waiting *w = NULL;
-	for (size_t i = 0; i < a->n && !w; i++)
-		if (!strcmp(a->w[i]->id, id))
-			w = a->w[i];
-	if (!w) { /* a late reply to a command that timed out, or not ours */
-		cJSON_Delete(m);
-		return 0;
-	}
-	waiting_remove(a, w);
-	evloop_del_timer(a->t->loop, w->timer);
 	int ok = 0;
 	const cJSON *result = NULL, *error = NULL;
 	const char *code = "internal", *message = "the reply has no error message";
@@ -164,10 +76,78 @@ int actions_on_reply(struct actions *a, const void *payload, size_t len)
 		msg_get_str(error, "reply.error", "code", 0, 64, &code, err, sizeof(err));
 		msg_get_str(error, "reply.error", "message", 0, 1024, &message, err, sizeof(err));
 	}
-	w->done(a->t, w->label, ok, result, code, message, w->ud);
+	w->done(w->a->t, w->label, ok, result, code, message, w->ud);
+}
+
+/* The one end of a command: its reply, a timeout, or cancelled (the console stopping, or
+ * the command not sent): then only its ud is freed, as done would have. */
+static void waiting_end(void *ud, const char *id, enum reqreply_end end, const cJSON *reply)
+{
+	struct waiting *w = ud;
+	char msg[128];
+	if (end == REQREPLY_REPLIED) {
+		reply_outcome(w, reply);
+	} else if (end == REQREPLY_TIMED_OUT) {
+		snprintf(msg, sizeof(msg), "no reply within %g s", w->timeout_s);
+		w->done(w->a->t, w->label, 0, NULL, "timeout", msg, w->ud);
+	} else {
+		free(w->ud);
+	}
 	free(w);
+}
+
+int actions_send(struct actions *a, const char *target, const char *op, cJSON *args,
+                 double timeout_s, const char *label, actions_done_fn *done, void *ud, char *err,
+                 size_t errlen)
+{
+	struct vmtop *t = a->t;
+	char topic[VMC_TOPIC_MAX], id[VMC_ID_MAX + 1];
+	if (!bus_connected(t->bus)) {
+		snprintf(err, errlen, "%s: not connected to the broker", label);
+		cJSON_Delete(args);
+		return -1;
+	}
+	if (topic_fmt(topic, sizeof(topic), t->o.cluster, "%s", target) < 0) {
+		snprintf(err, errlen, "%s: topic for %s is too long", label, target);
+		cJSON_Delete(args);
+		return -1;
+	}
+	struct waiting *w = calloc(1, sizeof(*w));
+	snprintf(id, sizeof(id), "%s-%lu", t->client_id, reqreply_seq(a->rr));
+	double wait_s = timeout_s > 0 ? timeout_s : t->o.timeout_s;
+	if (!w || reqreply_add(a->rr, id, evloop_mono_ms() + (int64_t)(wait_s * 1000), waiting_end,
+	                       w) < 0) {
+		free(w);
+		cJSON_Delete(args);
+		snprintf(err, errlen, "%s: out of memory", label);
+		return -1;
+	}
+	snprintf(w->label, sizeof(w->label), "%s", label);
+	w->timeout_s = wait_s;
+	w->a = a;
+	cJSON *cmd = cmd_build(t->sender, evloop_wall_ms(), id, op, args, t->reply_topic);
+	int rc = bus_publish_request(t->bus, topic, cmd, t->reply_topic, id, strlen(id));
+	cJSON_Delete(cmd);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: could not publish to %s", label, topic);
+		reqreply_cancel(a->rr, id); /* frees w; ud stays the caller's: not set yet */
+		return -1;
+	}
+	w->done = done;
+	w->ud = ud;
+	return 0;
+}
+
+int actions_on_reply(struct actions *a, const void *payload, size_t len)
+{
+	cJSON *m = NULL;
+	char err[VMC_ERR_MAX];
+	if (msg_parse(payload, len, &m, err, sizeof(err)) != VMC_OK)
+		return 0;
+	/* a late reply to a command that timed out, or not ours: ignored */
+	int delivered = reqreply_reply(a->rr, m) == REQREPLY_DELIVERED;
 	cJSON_Delete(m);
-	return 1;
+	return delivered;
 }
 
 /* --- the console's actions ------------------------------------------------------- */
