@@ -2,7 +2,7 @@
  *
  * One struct confd per process, passed explicitly; the only globals are the
  * signal flags in main.c. Everything runs on the event loop's thread except
- * the jobs' run functions (jobs.h), which touch only the image store and
+ * the jobs' run functions (lib/core/workpool.h), which touch only the image store and
  * their own op's fields. */
 #ifndef VMC_CONFD_H
 #define VMC_CONFD_H
@@ -20,8 +20,9 @@
 struct evloop;
 struct idcache;
 struct imgstore;
-struct cluster;
-struct jobs;
+struct cluster_model;
+struct reservations;
+struct workpool;
 
 struct confd_opts {
 	const char *name; /* agent name; default "confd" */
@@ -57,8 +58,9 @@ struct confd {
 	struct bus *bus;
 	struct idcache *ids;
 	struct imgstore *store;
-	struct cluster *cl;
-	struct jobs *jobs;
+	struct cluster_model *cl;  /* the hosts and VMs: host/+/state and host/+/load */
+	struct reservations *res; /* memory promised to the VMs it is creating */
+	struct workpool *jobs;
 	int refused; /* --shared on a broker that speaks only MQTT 3.1.1: exit status 1 */
 	char sender[VMC_NAME_MAX + 1];     /* "confd" */
 	char client_id[VMC_NAME_MAX + 16]; /* "confd-<name>" */

@@ -8,7 +8,7 @@
 
 #include "../../lib/core/evloop.h"
 #include "imagestore.h"
-#include "jobs.h"
+#include "../../lib/core/workpool.h"
 
 #define PROGRESS_MIN_MS 250
 
@@ -23,10 +23,10 @@ int images_is_url(const char *ref)
 }
 
 /* Loop thread: one image.progress event. */
-static void publish_progress(void *ud, void *note)
+static void publish_progress(void *ud, const void *note, size_t len)
 {
 	struct confd *cd = ud;
-	struct progress_note *n = note;
+	const struct progress_note *n = note;
 	cJSON *f = cJSON_CreateObject();
 	cJSON_AddStringToObject(f, "image", n->image);
 	cJSON_AddNumberToObject(f, "bytes", (double)n->bytes);
@@ -34,7 +34,6 @@ static void publish_progress(void *ud, void *note)
 	if (n->total)
 		cJSON_AddNumberToObject(f, "percent", (double)(n->bytes * 100 / n->total));
 	confd_event(cd, "image.progress", NULL, f);
-	free(n);
 }
 
 /* Worker thread: curl's progress, thinned out to whole percents at most every 250 ms. */
@@ -48,17 +47,12 @@ static void on_progress(void *ud, const char *image, uint64_t bytes, uint64_t to
 		return;
 	if (!final && (pct == p->last_pct || now - p->last_ms < PROGRESS_MIN_MS))
 		return;
-	struct progress_note *n = calloc(1, sizeof *n);
-	if (!n)
-		return;
-	snprintf(n->image, sizeof n->image, "%s", image);
-	n->bytes = bytes;
-	n->total = total;
+	struct progress_note n = {.bytes = bytes, .total = total};
+	snprintf(n.image, sizeof n.image, "%s", image);
 	p->last_pct = pct;
 	p->last_ms = now;
 	p->last_bytes = bytes;
-	if (jobs_post(p->cd->jobs, publish_progress, p->cd, n) < 0)
-		free(n);
+	workpool_post(p->cd->jobs, publish_progress, p->cd, &n, sizeof n);
 }
 
 int images_prepare(struct confd *cd, const char *ref, const char *sha256, const char *name,

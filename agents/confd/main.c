@@ -2,7 +2,7 @@
  * placement of new VMs. See vmc-confd(8).
  *
  * One event loop carries the MQTT socket and timers; downloads, hashing and disk copies
- * run on worker threads (jobs.c) and report back through the loop. */
+ * run on worker threads (lib/core/workpool.c) and report back through the loop. */
 #include "confd.h"
 
 #include <curl/curl.h>
@@ -21,10 +21,12 @@
 #include "../../lib/bus/idcache.h"
 #include "../../lib/core/log.h"
 #include "../../lib/core/sdnotify.h"
+#include "../../lib/core/workpool.h"
+#include "../../lib/bus/dispatch.h"
 #include "../../lib/bus/topic.h"
-#include "cluster.h"
+#include "../../lib/cluster/cluster_model.h"
+#include "../../lib/cluster/reserve.h"
 #include "imagestore.h"
-#include "jobs.h"
 #include "templates.h"
 
 static volatile sig_atomic_t got_signal, got_hup;
@@ -129,49 +131,56 @@ static void on_connect(struct bus *b, void *ud)
 	sdnotify_sendf("READY=1\nSTATUS=%s online on %s", cd->opts.name, cd->opts.broker.text);
 }
 
-/* host/<h>/state and host/<h>/load */
+/* host/<h>/state and host/<h>/load: into the cluster model; the reservations its loads
+ * now show kept end. */
 static void on_host(struct confd *cd, const struct bus_msg *m, const char *rest)
 {
-	char host[VMC_NAME_MAX + 1], kind[16], err[VMC_ERR_MAX];
-	if (topic_segment(rest, 1, host, sizeof host) < 0 ||
-	    topic_segment(rest, 2, kind, sizeof kind) < 0)
-		return;
-	cJSON *msg = NULL;
-	if (m->len > 0 && msg_parse(m->payload, m->len, &msg, err, sizeof err) != VMC_OK) {
-		log_debug("%s: %s", m->topic, err);
-		return;
-	}
-	int rc = 0;
-	if (strcmp(kind, "state") == 0)
-		rc = cluster_on_state(cd->cl, host, msg, confd_now(), err, sizeof err);
-	else if (strcmp(kind, "load") == 0 && msg)
-		rc = cluster_on_load(cd->cl, host, msg, confd_now(), err, sizeof err);
-	if (rc != 0)
-		ratelog_warn(&cd->bad_input, evloop_mono_ms(), "%s: %s%s", m->topic, err,
-		             rc > 0 ? "" : " (message ignored)");
-	cJSON_Delete(msg);
+	char err[VMC_ERR_MAX];
+	if (cluster_model_apply(cd->cl, rest, m->payload, m->len, m->retain, confd_now(), err,
+	                        sizeof err) < 0)
+		ratelog_warn(&cd->bad_input, evloop_mono_ms(), "%s: %s", m->topic, err);
+	reserve_sync(cd->res, cd->cl);
 }
+
+static void on_state_or_load(void *ctx, void *msg, const struct dispatch_match *d)
+{
+	on_host(ctx, msg, d->rest);
+}
+
+/* reply/<client>: a host's reply to us (the whole topic is ours), else nothing of ours */
+static void on_reply(void *ctx, void *msg, const struct dispatch_match *d)
+{
+	struct confd *cd = ctx;
+	const struct bus_msg *m = msg;
+	if (strcmp(m->topic, cd->reply_topic) == 0)
+		confd_host_reply(cd, m);
+}
+
+static void on_command(void *ctx, void *msg, const struct dispatch_match *d)
+{
+	confd_command(ctx, msg);
+}
+
+/* What vmc-confd subscribes to (on_connect) */
+static const struct dispatch_row confd_topics[] = {
+    {"reply/#", on_reply},
+    {"cmd/confd/#", on_command},
+    {"host/+/state", on_state_or_load},
+    {"host/+/load", on_state_or_load},
+    {NULL, NULL},
+};
 
 static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
 {
 	struct confd *cd = ud;
-	if (strcmp(m->topic, cd->reply_topic) == 0) {
-		confd_host_reply(cd, m);
-		return;
-	}
-	const char *rest = topic_rest(m->topic, cd->opts.cluster);
-	if (!rest)
-		return;
-	if (strncmp(rest, "cmd/confd", 9) == 0)
-		confd_command(cd, m);
-	else if (topic_matches("host/+/state", rest) || topic_matches("host/+/load", rest))
-		on_host(cd, m, rest);
+	/* the bus gives the message as const: the handlers only read it */
+	dispatch_run(confd_topics, topic_rest(m->topic, cd->opts.cluster), cd, (void *)m);
 }
 
 static long expire_timer(struct evloop *loop, long long id, void *ud)
 {
 	struct confd *cd = ud;
-	cluster_expire(cd->cl, confd_now());
+	reserve_expire(cd->res, confd_now());
 	return 10000;
 }
 
@@ -286,7 +295,8 @@ static void confd_stop(struct confd *cd)
 	if (!cd->refused)
 		log_info("signal %d: stopping", (int)got_signal);
 	sdnotify_send("STOPPING=1");
-	jobs_free(cd->jobs); /* cancels downloads; their commands get their replies */
+	/* cancels downloads, waits for them: every command gets its reply */
+	workpool_free(cd->jobs, -1, WORKPOOL_DELIVER);
 	confd_calls_cancel(cd);
 	if (bus_connected(cd->bus)) {
 		publish_state(cd, "offline");
@@ -294,7 +304,8 @@ static void confd_stop(struct confd *cd)
 	}
 	bus_disconnect(cd->bus);
 	bus_free(cd->bus);
-	cluster_free(cd->cl);
+	reserve_free(cd->res);
+	cluster_model_free(cd->cl);
 	idcache_free(cd->ids);
 	imgstore_close(cd->store);
 	free(cd->busy);
@@ -346,10 +357,12 @@ int main(int argc, char **argv)
 		fatalx("%s", err);
 	cd.loop = evloop_new();
 	cd.ids = idcache_new(4096);
-	cd.cl = cluster_new();
-	if (!cd.loop || !cd.ids || !cd.cl)
+	cd.cl = cluster_model_new(1);
+	cd.res = reserve_new();
+	if (!cd.loop || !cd.ids)
 		fatalx("out of memory");
-	cd.jobs = jobs_new(cd.loop, o->workers, err, sizeof err);
+	const struct workpool_opts wo = {.max_threads = o->workers, .what = "download or copy"};
+	cd.jobs = workpool_new(cd.loop, &wo, err, sizeof err);
 	if (!cd.jobs)
 		fatalx("%s", err);
 	if (start_bus(&cd, err, sizeof err) < 0)

@@ -13,11 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../lib/cluster/cluster_model.h"
+#include "../../lib/cluster/reserve.h"
 #include "../../lib/core/log.h"
 #include "cfgstore.h"
-#include "cluster.h"
 #include "imagestore.h"
-#include "jobs.h"
+#include "../../lib/core/workpool.h"
 #include "place.h"
 #include "templates.h"
 
@@ -71,7 +72,7 @@ static void create_fail(struct create_op *op, enum vmc_err code, const char *msg
 	struct confd *cd = op->cd;
 	if (made)
 		remove_made(cd, op->name);
-	cluster_release(cd->cl, op->name);
+	reserve_release(cd->res, op->name);
 	confd_busy_drop(cd, op->name);
 	confd_reply_err(cd, op->req, code, "vm %s: %s%s", op->name, msg,
 	                made ? "; its disk and config were removed" : "");
@@ -177,11 +178,12 @@ static int place(struct create_op *op, char *err, size_t errlen, enum vmc_err *c
 	    .ntags = op->ntags,
 	    .host = op->want_host,
 	};
-	cluster_expire(cd->cl, confd_now());
-	if (confd_place_choose(cd->cl, &pr, op->host, sizeof op->host, code, err, errlen) < 0)
+	reserve_expire(cd->res, confd_now());
+	if (confd_place_choose(cd->cl, cd->res, &pr, op->host, sizeof op->host, code, err,
+	                       errlen) < 0)
 		return -1;
-	cluster_reserve(cd->cl, op->host, op->name, op->t->memory_mb, (int)op->t->vcpus, op->tags,
-	                op->ntags, confd_now() + RESERVE_MS);
+	reserve_add(cd->res, cd->cl, op->host, op->name, op->t->memory_mb, (int)op->t->vcpus,
+	            op->tags, op->ntags, confd_now() + RESERVE_MS);
 	return 0;
 }
 
@@ -202,9 +204,9 @@ static void create_done(void *ud, int ran)
 	if (op->fetch.attempts > 0)
 		images_fetched_event(cd, op->image, op->t->image, op->t->sha256, &op->fetch);
 	/* The chosen host may have gone while the disk was made: choose again. */
-	const struct cl_host *h = cluster_host(cd->cl, op->host);
-	if (!h || strcmp(h->state, "online") != 0) {
-		cluster_release(cd->cl, op->name);
+	const struct cm_host *h = cluster_model_host_find(cd->cl, op->host);
+	if (!h || h->state != CM_HOST_ONLINE) {
+		reserve_release(cd->res, op->name);
 		if (place(op, err, sizeof err, &code) < 0) {
 			create_fail(op, code, err, 1);
 			return;
@@ -323,13 +325,13 @@ static enum confd_op_result op_create(struct confd *cd, struct confd_req *req)
 		create_free(op);
 		return CONFD_REPLIED;
 	}
-	const struct cl_host *owner = cluster_vm_host(cd->cl, op->name);
+	const char *owner = reserve_vm_host(cd->res, cd->cl, op->name);
 	snprintf(disk, sizeof disk, "%s.img", op->name);
 	if (owner || imgstore_exists(cd->store, IMGSTORE_DISKS, disk) ||
 	    cfgstore_exists(imgstore_dirfd(cd->store, IMGSTORE_CONFIGS), op->name)) {
 		if (owner)
 			snprintf(err, sizeof err, "vm %s already exists on host %s", op->name,
-			         owner->name);
+			         owner);
 		else
 			snprintf(err, sizeof err,
 			         "vm %s already has a disk or config in the store (disks/%s, "
@@ -353,8 +355,8 @@ static enum confd_op_result op_create(struct confd *cd, struct confd_req *req)
 	}
 	log_info("vm %s: template %s, host %s; preparing image %s", op->name, op->t->name, op->host,
 	         op->t->image);
-	if (jobs_start(cd->jobs, create_run, create_done, op) < 0)
-		create_fail(op, VMC_E_INTERNAL, "out of memory", 0);
+	if (workpool_submit(cd->jobs, create_run, create_done, op) < 0)
+		create_fail(op, VMC_E_INTERNAL, "cannot start a worker thread", 0);
 	return CONFD_PENDING;
 }
 

@@ -8,9 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../lib/cluster/cluster_model.h"
+#include "../../lib/cluster/reserve.h"
 #include "../../lib/core/log.h"
 #include "cfgstore.h"
-#include "cluster.h"
 #include "imagestore.h"
 
 struct delete_op {
@@ -65,7 +66,7 @@ static void delete_files(struct delete_op *op)
 		delete_end(op);
 		return;
 	}
-	cluster_release(cd->cl, op->name);
+	reserve_release(cd->res, op->name);
 	log_info("vm %s deleted%s%s", op->name, op->host[0] ? " from host " : "", op->host);
 	cJSON *f = cJSON_CreateObject();
 	if (op->host[0])
@@ -167,13 +168,14 @@ static enum confd_op_result op_delete(struct confd *cd, struct confd_req *req)
 	op->cd = cd;
 	op->req = req;
 	snprintf(op->name, sizeof op->name, "%s", name);
-	const struct cl_host *h = cluster_vm_host(cd->cl, name);
-	if (!h) {
+	const char *on = reserve_vm_host(cd->res, cd->cl, name);
+	if (!on) {
 		delete_files(op);
 		return CONFD_PENDING;
 	}
-	snprintf(op->host, sizeof op->host, "%s", h->name);
-	if (strcmp(h->state, "offline") == 0) {
+	snprintf(op->host, sizeof op->host, "%s", on);
+	const struct cm_host *h = cluster_model_host_find(cd->cl, on);
+	if (h && h->state == CM_HOST_OFFLINE) {
 		delete_fail(op, VMC_E_REFUSED,
 		            "its host %s is offline: it cannot be destroyed there now", op->host);
 		return CONFD_PENDING;

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "imagestore.h"
-#include "jobs.h"
+#include "../../lib/core/workpool.h"
 #include "templates.h"
 
 static enum confd_op_result op_template_list(struct confd *cd, struct confd_req *req)
@@ -105,8 +105,8 @@ static enum confd_op_result op_image_fetch(struct confd *cd, struct confd_req *r
 	op->req = req;
 	op->url = url;
 	op->name = name;
-	if (jobs_start(cd->jobs, fetch_run, fetch_done, op) < 0) {
-		confd_reply_err(cd, req, VMC_E_INTERNAL, "out of memory");
+	if (workpool_submit(cd->jobs, fetch_run, fetch_done, op) < 0) {
+		confd_reply_err(cd, req, VMC_E_INTERNAL, "cannot start a worker thread");
 		free(op);
 		return CONFD_REPLIED;
 	}

@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "../../lib/bus/bus.h"
+#include "../../lib/bus/busconn.h"
 #include "../../lib/config/cliopts.h"
 #include "../../lib/bus/msg.h"
 #include "../../lib/core/ratelog.h"
@@ -36,9 +37,7 @@ struct hostd_opts {
 	int clock_start_s;  /* sim only: the virtual clock starts today at this local
 	                       time of day (seconds since midnight); -1: at real now */
 	double interval_s; /* load publishing period, real seconds */
-	int keepalive;
-	int protocol; /* 0 auto, 4, 5 */
-	const char *cafile, *certfile, *keyfile, *user, *password_file;
+	struct busconn_opts conn; /* TLS, credentials, MQTT version, keepalive */
 	int migrate_port;         /* 0: none */
 	const char *migrate_addr; /* address peers use to reach us; default 127.0.0.1 */
 	const char *cluster_key_file;
@@ -158,6 +157,9 @@ extern const struct hostd_op hostd_vm_ops[];
 extern const struct hostd_op hostd_host_ops[];
 
 /* --- vmjobs.c: blocking driver calls of VM commands, on worker threads ------------- */
+/* The stack of each worker thread (lib/core/workpool.h) of vmc-hostd's pools: VM commands,
+ * migrations, HA probes; each job has a thread of its own, their callers limit how many. */
+#define HOSTD_WORKER_STACK (1u << 20)
 /* Sets up the worker pool. 0, or -1 (out of memory, no pipe). */
 int hostd_vmjobs_start(struct hostd *h);
 /* Waits up to 5 s for running calls; completions not yet delivered run now. */

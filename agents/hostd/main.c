@@ -13,11 +13,11 @@
 #include "../../lib/core/log.h"
 #include "../../lib/balance/rules.h"
 #include "../../lib/core/sdnotify.h"
+#include "../../lib/bus/dispatch.h"
 #include "../../lib/bus/topic.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,58 +100,49 @@ static void usage(FILE *f)
 	      f);
 }
 
-enum {
-	OPT_DRIVER = 256, OPT_NAME, OPT_BROKER, OPT_CLUSTER, OPT_STATE_DIR, OPT_SIM, OPT_CPUS,
-	OPT_MEMORY, OPT_TIME_SCALE, OPT_INTERVAL, OPT_KEEPALIVE, OPT_PROTOCOL, OPT_CAFILE,
-	OPT_CERT, OPT_KEY, OPT_USER, OPT_PASSWORD_FILE, OPT_MIGRATE_PORT, OPT_MIGRATE_ADDR,
-	OPT_CLUSTER_KEY, OPT_LOG_LEVEL, OPT_RULES, OPT_ADVISE, OPT_POWER_OFF_HOOK, OPT_POWER_ON_HOOK,
-	OPT_HELP, OPT_MAX_MIGRATIONS, OPT_MAX_CLUSTER_MIGRATIONS, OPT_CLOCK_START, OPT_NO_RULES,
-	OPT_SIM_TRACES, OPT_SHARED_STORE, OPT_FENCE_HOOK, OPT_HA_TIMEOUT, OPT_FENCE_TIMEOUT,
-	OPT_CHANNEL_CERT, OPT_CHANNEL_KEY, OPT_CHANNEL_CA, OPT_SELF_FENCE_AFTER
+/* One table serves the command line (--NAME VALUE) and -c FILE (NAME = VALUE); usage()
+ * above says what each setting does. */
+#define S(f) offsetof(struct hostd_opts, f)
+#define ROW(name, kind, field, min, max)                                                           \
+	{                                                                                          \
+		name, kind, S(field), min, max, NULL                                               \
+	}
+static const struct cliopts_def settings[] = {
+    ROW("driver", CLIOPTS_STR, driver, 0, 0),
+    ROW("name", CLIOPTS_STR, name, 0, 0),
+    ROW("broker", CLIOPTS_LIST, broker_list, 0, 0),
+    ROW("cluster", CLIOPTS_STR, cluster, 0, 0),
+    ROW("state-dir", CLIOPTS_STR, state_dir, 0, 0),
+    ROW("sim", CLIOPTS_STR, sim_file, 0, 0),
+    ROW("sim-traces", CLIOPTS_STR, sim_traces, 0, 0),
+    ROW("cpus", CLIOPTS_INT, cpus, 1, 4096),
+    ROW("memory", CLIOPTS_FUNC, memory_mb, 64, 4294967296.0),
+    ROW("time-scale", CLIOPTS_NUM, time_scale, 1, 100000),
+    ROW("clock-start", CLIOPTS_FUNC, clock_start_s, 0, 0),
+    ROW("interval", CLIOPTS_SECS, interval_s, 0.05, 3600),
+    ROW("keepalive", CLIOPTS_INT, conn.keepalive, 5, 3600),
+    BUSCONN_CLIOPTS(struct hostd_opts, conn),
+    ROW("migrate-port", CLIOPTS_INT, migrate_port, 0, 65535),
+    ROW("migrate-addr", CLIOPTS_STR, migrate_addr, 0, 0),
+    ROW("cluster-key-file", CLIOPTS_STR, cluster_key_file, 0, 0),
+    ROW("channel-cert", CLIOPTS_STR, channel_cert, 0, 0),
+    ROW("channel-key", CLIOPTS_STR, channel_key, 0, 0),
+    ROW("channel-ca", CLIOPTS_STR, channel_ca, 0, 0),
+    {"log-level", CLIOPTS_LOGLEVEL, 0, 0, 0, NULL},
+    ROW("rules", CLIOPTS_STR, rules_file, 0, 0),
+    ROW("no-rules", CLIOPTS_FLAG, no_rules, 0, 0),
+    ROW("advise", CLIOPTS_BOOL, advise, 0, 0),
+    ROW("power-off-hook", CLIOPTS_STR, power_off_hook, 0, 0),
+    ROW("power-on-hook", CLIOPTS_STR, power_on_hook, 0, 0),
+    ROW("max-migrations", CLIOPTS_INT, max_migrations_out, 1, 10000),
+    ROW("max-cluster-migrations", CLIOPTS_FUNC, max_cluster_migrations, 0, 100000),
+    ROW("shared-store", CLIOPTS_STR, shared_store, 0, 0),
+    ROW("fence-hook", CLIOPTS_STR, fence_hook, 0, 0),
+    ROW("ha-timeout", CLIOPTS_SECS, ha_timeout_s, 1, 3600),
+    ROW("fence-timeout", CLIOPTS_INT, fence_timeout_s, 1, 3600),
+    ROW("self-fence-after", CLIOPTS_FUNC, self_fence_after_s, 0, 3600),
 };
-
-static const struct option long_opts[] = {
-	{"driver", required_argument, NULL, OPT_DRIVER},
-	{"name", required_argument, NULL, OPT_NAME},
-	{"broker", required_argument, NULL, OPT_BROKER},
-	{"cluster", required_argument, NULL, OPT_CLUSTER},
-	{"state-dir", required_argument, NULL, OPT_STATE_DIR},
-	{"sim", required_argument, NULL, OPT_SIM},
-	{"sim-traces", required_argument, NULL, OPT_SIM_TRACES},
-	{"cpus", required_argument, NULL, OPT_CPUS},
-	{"memory", required_argument, NULL, OPT_MEMORY},
-	{"time-scale", required_argument, NULL, OPT_TIME_SCALE},
-	{"clock-start", required_argument, NULL, OPT_CLOCK_START},
-	{"interval", required_argument, NULL, OPT_INTERVAL},
-	{"keepalive", required_argument, NULL, OPT_KEEPALIVE},
-	{"protocol", required_argument, NULL, OPT_PROTOCOL},
-	{"cafile", required_argument, NULL, OPT_CAFILE},
-	{"cert", required_argument, NULL, OPT_CERT},
-	{"key", required_argument, NULL, OPT_KEY},
-	{"user", required_argument, NULL, OPT_USER},
-	{"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
-	{"migrate-port", required_argument, NULL, OPT_MIGRATE_PORT},
-	{"migrate-addr", required_argument, NULL, OPT_MIGRATE_ADDR},
-	{"cluster-key-file", required_argument, NULL, OPT_CLUSTER_KEY},
-	{"channel-cert", required_argument, NULL, OPT_CHANNEL_CERT},
-	{"channel-key", required_argument, NULL, OPT_CHANNEL_KEY},
-	{"channel-ca", required_argument, NULL, OPT_CHANNEL_CA},
-	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
-	{"rules", required_argument, NULL, OPT_RULES},
-	{"no-rules", no_argument, NULL, OPT_NO_RULES},
-	{"advise", required_argument, NULL, OPT_ADVISE},
-	{"power-off-hook", required_argument, NULL, OPT_POWER_OFF_HOOK},
-	{"power-on-hook", required_argument, NULL, OPT_POWER_ON_HOOK},
-	{"help", no_argument, NULL, OPT_HELP},
-	{"max-migrations", required_argument, NULL, OPT_MAX_MIGRATIONS},
-	{"max-cluster-migrations", required_argument, NULL, OPT_MAX_CLUSTER_MIGRATIONS},
-	{"shared-store", required_argument, NULL, OPT_SHARED_STORE},
-	{"fence-hook", required_argument, NULL, OPT_FENCE_HOOK},
-	{"ha-timeout", required_argument, NULL, OPT_HA_TIMEOUT},
-	{"fence-timeout", required_argument, NULL, OPT_FENCE_TIMEOUT},
-	{"self-fence-after", required_argument, NULL, OPT_SELF_FENCE_AFTER},
-	{NULL, 0, NULL, 0},
-};
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
 /* Parses HH:MM[:SS] (two digits each) into seconds since midnight; 0 or -1. */
 static int parse_clock_start(const char *v, int *out)
@@ -189,161 +180,52 @@ static int64_t clock_start_ms(int sec_of_day)
 	return t == (time_t)-1 ? evloop_wall_ms() : (int64_t)t * 1000;
 }
 
-/* Applies one setting by its long option name; the config file and the command line share it. */
-static int apply_opt(struct hostd_opts *o, int id, const char *v, char *err, size_t errlen)
+/* The settings of kind CLIOPTS_FUNC, whose forms no cliopts kind has. Returns 0, or -1
+ * with err. */
+static int read_setting(void *base, const struct cliopts_def *d, const char *v, char *err,
+                        size_t errlen)
 {
+	struct hostd_opts *o = base;
 	char *end;
-	switch (id) {
-	case OPT_DRIVER: o->driver = v; break;
-	case OPT_NAME: o->name = v; break;
-	case OPT_BROKER:
-		if (cliopts_list_add(&o->broker_list, "broker", v, err, errlen) < 0)
-			return -1;
-		o->broker = o->broker_list.text;
-		break;
-	case OPT_CLUSTER: o->cluster = v; break;
-	case OPT_STATE_DIR: o->state_dir = v; break;
-	case OPT_SIM: o->sim_file = v; break;
-	case OPT_SIM_TRACES: o->sim_traces = v; break;
-	case OPT_CAFILE: o->cafile = v; break;
-	case OPT_CERT: o->certfile = v; break;
-	case OPT_KEY: o->keyfile = v; break;
-	case OPT_USER: o->user = v; break;
-	case OPT_PASSWORD_FILE: o->password_file = v; break;
-	case OPT_MIGRATE_ADDR: o->migrate_addr = v; break;
-	case OPT_CLUSTER_KEY: o->cluster_key_file = v; break;
-	case OPT_CHANNEL_CERT: o->channel_cert = v; break;
-	case OPT_CHANNEL_KEY: o->channel_key = v; break;
-	case OPT_CHANNEL_CA: o->channel_ca = v; break;
-	case OPT_RULES: o->rules_file = v; break;
-	case OPT_NO_RULES: o->no_rules = 1; break;
-	case OPT_POWER_OFF_HOOK: o->power_off_hook = v; break;
-	case OPT_POWER_ON_HOOK: o->power_on_hook = v; break;
-	case OPT_SHARED_STORE: o->shared_store = v; break;
-	case OPT_FENCE_HOOK: o->fence_hook = v; break;
-	case OPT_HA_TIMEOUT:
-		o->ha_timeout_s = strtod(v, &end);
-		if (*end || !(o->ha_timeout_s >= 1 && o->ha_timeout_s <= 3600)) {
-			snprintf(err, errlen, "ha-timeout \"%s\": expected seconds from 1 to 3600", v);
-			return -1;
-		}
-		break;
-	case OPT_FENCE_TIMEOUT:
-		o->fence_timeout_s = (int)strtol(v, &end, 10);
-		if (*end || o->fence_timeout_s < 1 || o->fence_timeout_s > 3600)
-			goto bad_int;
-		break;
-	case OPT_SELF_FENCE_AFTER:
-		o->self_fence_after_s = strtod(v, &end);
-		if (*end || !(o->self_fence_after_s == 0 ||
-		              (o->self_fence_after_s >= 1 && o->self_fence_after_s <= 3600))) {
+	if (d->off == S(memory_mb)) { /* an int64_t */
+		long long mb = strtoll(v, &end, 10);
+		if (*end || end == v || mb < d->min || mb > d->max) {
 			snprintf(err, errlen,
-			         "self-fence-after \"%s\": expected 0 (never) or seconds from 1 to 3600",
-			         v);
+			         "%s \"%s\": expected a whole number from %.0f to %.0f", d->name, v,
+			         d->min, d->max);
 			return -1;
 		}
-		break;
-	case OPT_ADVISE:
-		if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
-			o->advise = 1;
-		else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
-			o->advise = 0;
-		else {
-			snprintf(err, errlen, "advise \"%s\": expected yes or no", v);
+		o->memory_mb = mb;
+	} else if (d->off == S(max_cluster_migrations)) {
+		struct cliopts_def as_int = *d;
+		as_int.kind = CLIOPTS_INT;
+		if (cliopts_apply(base, &as_int, v, err, errlen) < 0)
 			return -1;
-		}
-		break;
-	case OPT_CPUS:
-		o->cpus = (int)strtol(v, &end, 10);
-		if (*end || o->cpus < 1 || o->cpus > 4096)
-			goto bad_int;
-		break;
-	case OPT_MEMORY:
-		o->memory_mb = strtoll(v, &end, 10);
-		if (*end || o->memory_mb < 64 || o->memory_mb > (int64_t)1 << 32)
-			goto bad_int;
-		break;
-	case OPT_KEEPALIVE:
-		o->keepalive = (int)strtol(v, &end, 10);
-		if (*end || o->keepalive < 5 || o->keepalive > 3600)
-			goto bad_int;
-		break;
-	case OPT_MIGRATE_PORT:
-		o->migrate_port = (int)strtol(v, &end, 10);
-		if (*end || o->migrate_port < 0 || o->migrate_port > 65535)
-			goto bad_int;
-		break;
-	case OPT_MAX_MIGRATIONS:
-		o->max_migrations_out = (int)strtol(v, &end, 10);
-		if (*end || o->max_migrations_out < 1 || o->max_migrations_out > 10000)
-			goto bad_int;
-		break;
-	case OPT_MAX_CLUSTER_MIGRATIONS:
-		/* 0 on the command line: no cluster cap */
-		o->max_cluster_migrations = (int)strtol(v, &end, 10);
-		if (*end || o->max_cluster_migrations < 0 || o->max_cluster_migrations > 100000)
-			goto bad_int;
 		if (o->max_cluster_migrations == 0)
-			o->max_cluster_migrations = -1;
-		break;
-	case OPT_TIME_SCALE:
-		o->time_scale = strtod(v, &end);
-		if (*end || !(o->time_scale >= 1 && o->time_scale <= 100000)) {
-			snprintf(err, errlen, "time-scale \"%s\": expected a number from 1 to 100000", v);
-			return -1;
-		}
-		break;
-	case OPT_CLOCK_START:
+			o->max_cluster_migrations = -1; /* 0 given: no cap (0 unset: the default) */
+	} else if (d->off == S(clock_start_s)) {
 		if (parse_clock_start(v, &o->clock_start_s) < 0) {
-			snprintf(err, errlen,
-				 "clock-start \"%s\": expected a local time of day HH:MM or HH:MM:SS "
-				 "(00:00 to 23:59:59)",
-				 v);
+			snprintf(
+			    err, errlen,
+			    "clock-start \"%s\": expected a local time of day HH:MM or HH:MM:SS "
+			    "(00:00 to 23:59:59)",
+			    v);
 			return -1;
 		}
-		break;
-	case OPT_INTERVAL:
-		o->interval_s = strtod(v, &end);
-		if (*end || !(o->interval_s >= 0.05 && o->interval_s <= 3600)) {
-			snprintf(err, errlen, "interval \"%s\": expected seconds from 0.05 to 3600", v);
+	} else { /* self-fence-after */
+		double s = strtod(v, &end);
+		if (*end || end == v || !(s == 0 || (s >= 1 && s <= d->max))) {
+			snprintf(
+			    err, errlen,
+			    "self-fence-after \"%s\": expected 0 (never) or seconds from 1 to 3600",
+			    v);
 			return -1;
 		}
-		break;
-	case OPT_PROTOCOL:
-		if (strcmp(v, "5") == 0)
-			o->protocol = 5;
-		else if (strcmp(v, "3.1.1") == 0 || strcmp(v, "4") == 0)
-			o->protocol = 4;
-		else if (strcmp(v, "auto") == 0)
-			o->protocol = 0;
-		else {
-			snprintf(err, errlen, "protocol \"%s\": expected 5, 3.1.1 or auto", v);
-			return -1;
-		}
-		break;
-	case OPT_LOG_LEVEL: {
-		enum log_level l;
-		if (log_level_parse(v, &l) < 0) {
-			snprintf(err, errlen, "log-level \"%s\": expected error, warn, info or debug", v);
-			return -1;
-		}
-		log_set_level(l);
-		break;
-	}
-	default:
-		snprintf(err, errlen, "unknown setting");
-		return -1;
+		o->self_fence_after_s = s;
 	}
 	return 0;
-bad_int:
-	for (const struct option *lo = long_opts; lo->name; lo++)
-		if (lo->val == id)
-			snprintf(err, errlen, "%s \"%s\": expected a whole number in range", lo->name,
-				 v);
-	return -1;
 }
 
-/* Reads settings from a config file: each key is a long option name. */
 /* The documented default rules file, $VMC_SYSCONFDIR/rules (/etc/vmcluster/rules), when it
  * exists; else NULL: the built-in rules. */
 static const char *default_rules_file(char *buf, size_t len)
@@ -351,36 +233,6 @@ static const char *default_rules_file(char *buf, size_t len)
 	const char *dir = getenv("VMC_SYSCONFDIR");
 	snprintf(buf, len, "%s/rules", dir && *dir ? dir : "/etc/vmcluster");
 	return access(buf, F_OK) == 0 ? buf : NULL;
-}
-
-static int load_config_file(struct hostd_opts *o, const char *path, struct conf **out)
-{
-	char err[4096];
-	struct conf *c;
-	if (conf_parse_file(path, &c, err, sizeof(err)) != 0) {
-		fprintf(stderr, "%s", err);
-		return -1;
-	}
-	int bad = 0;
-	for (size_t i = 0; i < c->n; i++) {
-		const struct conf_entry *e = &c->entries[i];
-		const struct option *lo;
-		for (lo = long_opts; lo->name; lo++)
-			if (strcmp(lo->name, e->key) == 0 && lo->has_arg == required_argument)
-				break;
-		if (!lo->name || e->section[0]) {
-			fprintf(stderr, "%s:%d: unknown setting \"%s\"\n", path, e->line, e->key);
-			bad++;
-			continue;
-		}
-		char msg[256];
-		if (apply_opt(o, lo->val, e->value, msg, sizeof(msg)) < 0) {
-			fprintf(stderr, "%s:%d: %s\n", path, e->line, msg);
-			bad++;
-		}
-	}
-	*out = c;
-	return bad ? -1 : 0;
 }
 
 /* mkdir -p for the state directory. */
@@ -474,36 +326,63 @@ static void on_connect(struct bus *b, void *ud)
 	 * out again only if the broker lost them (records_check); the summary, one small
 	 * message of our own state, always (the broker may have lost it too) */
 	if (h->have_seen)
-		h->records_check_ms = evloop_mono_ms() + (int64_t)h->opts.keepalive * 1000;
+		h->records_check_ms = evloop_mono_ms() + (int64_t)h->opts.conn.keepalive * 1000;
 	hostd_summary_reset(h);
 	hostd_publish_load(h);
 	hostd_event(h, "host.online", NULL, NULL);
 	sdnotify_sendf("READY=1\nSTATUS=host %s online on %s", h->opts.name, h->opts.broker);
 }
 
+/* cmd/host/<us>: commands, which do not count as what the agent reads */
+static void on_command(void *ctx, void *msg, const struct dispatch_match *d)
+{
+	hostd_command(ctx, msg);
+}
+
+/* guest/<vm>/load: a guest agent's figures */
+static void on_guest(void *ctx, void *msg, const struct dispatch_match *d)
+{
+	struct hostd *h = ctx;
+	h->rx++;
+	hostd_guests_message(h, msg);
+}
+
+/* Anything else (a topic under the cluster's): to every module that reads the cluster,
+ * in this order, with its JSON parsed once, on the first module's asking. */
+static void on_cluster(void *ctx, void *raw, const struct dispatch_match *d)
+{
+	struct hostd *h = ctx;
+	struct hostd_msg msg;
+	h->rx++; /* what the agent reads of the cluster, its commands apart */
+	hostd_msg_init(&msg, raw, d->rest);
+	hostd_ha_message(h, &msg);
+	if (!hostd_migrate_message(h, &msg))
+		hostd_balancer_message(h, &msg);
+	if (msg.forged)
+		ratelog_warn(&h->forged, evloop_mono_ms(), "%s: %s", msg.raw->topic, msg.err);
+	hostd_msg_free(&msg);
+}
+
+/* What vmc-hostd subscribes to: cmd/host/<us>, guest/<vm>/load of its guests, and the
+ * modules' topics (see each module's _connected) */
+static const struct dispatch_row hostd_topics[] = {
+    {"cmd/host/#", on_command},
+    {"guest/+/load", on_guest},
+    {"#", on_cluster},
+    {NULL, NULL},
+};
+
 static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
 {
 	struct hostd *h = ud;
 	const char *rest = topic_rest(m->topic, h->opts.cluster);
-	if (rest)
-		records_check(h, m, rest);
-	if (rest && strncmp(rest, "cmd/host/", 9) == 0) {
-		hostd_command(h, m);
+	if (!rest) {
+		h->rx++;
 		return;
 	}
-	h->rx++; /* what the agent reads of the cluster, its commands apart */
-	if (rest && topic_matches("guest/+/load", rest))
-		hostd_guests_message(h, m);
-	else if (rest) {
-		struct hostd_msg msg;
-		hostd_msg_init(&msg, m, rest);
-		hostd_ha_message(h, &msg);
-		if (!hostd_migrate_message(h, &msg))
-			hostd_balancer_message(h, &msg);
-		if (msg.forged)
-			ratelog_warn(&h->forged, evloop_mono_ms(), "%s: %s", m->topic, msg.err);
-		hostd_msg_free(&msg);
-	}
+	records_check(h, m, rest);
+	/* the bus gives the message as const: the handlers only read it */
+	dispatch_run(hostd_topics, rest, h, (void *)m);
 }
 
 static long load_timer(struct evloop *loop, long long id, void *ud)
@@ -570,40 +449,17 @@ static void signals_start(struct hostd *h)
 static int parse_args(struct hostd_opts *o, int argc, char **argv, int *check_only,
                       struct conf **conf)
 {
-	o->broker_list.pass = 1;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
-			if (load_config_file(o, argv[i + 1], conf) < 0)
-				return 1;
-		}
-	}
-	int c;
-	char err[1024];
-	o->broker_list.pass = 2;
-	while ((c = getopt_long(argc, argv, "c:nh", long_opts, NULL)) != -1) {
-		if (c == 'c')
-			continue;
-		if (c == 'n') {
-			*check_only = 1;
-			continue;
-		}
-		if (c == 'h' || c == OPT_HELP) {
-			usage(stdout);
-			return 0;
-		}
-		if (c == '?') {
-			usage(stderr);
-			return 2;
-		}
-		if (apply_opt(o, c, optarg, err, sizeof(err)) < 0) {
-			fprintf(stderr, "vmc-hostd: %s\n", err);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "vmc-hostd: unexpected argument \"%s\"\n", argv[optind]);
-		return 2;
-	}
+	static const struct cliopts_prog prog = {
+	    .name = "vmc-hostd",
+	    .defs = settings,
+	    .n = NSETTINGS,
+	    .read = read_setting,
+	    .usage = usage,
+	};
+	int r = cliopts_parse_prog(o, &prog, argc, argv, check_only, conf);
+	if (r != 0)
+		return r == 1 ? 0 : r == -2 ? 1 : 2; /* help; a bad settings file; bad usage */
+	o->broker = o->broker_list.text;
 	if (!o->name) {
 		fprintf(stderr, "vmc-hostd: --name is required\n");
 		return 2;
@@ -697,15 +553,6 @@ static int hostd_bus_new(struct hostd *h, char *err, size_t errlen)
 	cJSON_AddStringToObject(will, "reason", "connection lost");
 	char client_id[VMC_NAME_MAX + 16];
 	snprintf(client_id, sizeof(client_id), "host-%s", o->name);
-	struct busconn_opts conn = {
-		.cafile = o->cafile,
-		.certfile = o->certfile,
-		.keyfile = o->keyfile,
-		.user = o->user,
-		.password_file = o->password_file,
-		.protocol = o->protocol,
-		.keepalive = o->keepalive,
-	};
 	struct bus_opts bo = {
 		.client_id = client_id,
 		.will_topic = will_topic,
@@ -714,7 +561,7 @@ static int hostd_bus_new(struct hostd *h, char *err, size_t errlen)
 		.on_message = on_message,
 		.ud = h,
 	};
-	h->bus = busconn_new(h->loop, o->broker, &conn, &bo, will, err, errlen);
+	h->bus = busconn_new(h->loop, o->broker, &o->conn, &bo, will, err, errlen);
 	cJSON_Delete(will);
 	return h->bus ? 0 : -1;
 }
@@ -812,12 +659,12 @@ int main(int argc, char **argv)
 	struct hostd h;
 	memset(&h, 0, sizeof(h));
 	struct hostd_opts *o = &h.opts;
-	o->broker = "mqtt://127.0.0.1:1883";
+	o->broker_list.text = "mqtt://127.0.0.1:1883";
 	o->cluster = "default";
 	o->time_scale = 1;
 	o->clock_start_s = -1;
 	o->interval_s = 2;
-	o->keepalive = 10;
+	o->conn.keepalive = 10;
 	o->migrate_addr = "127.0.0.1";
 	o->ha_timeout_s = 20;
 	o->fence_timeout_s = 60;
@@ -826,12 +673,16 @@ int main(int argc, char **argv)
 	int check_only = 0;
 	struct conf *conf = NULL;
 	int rc = parse_args(o, argc, argv, &check_only, &conf);
-	if (rc >= 0)
+	if (rc >= 0) {
+		conf_free(conf);
 		return rc;
+	}
 	char rules_buf[4096];
 	const struct hv_ops *ops;
-	if (check_opts(o, conf, rules_buf, sizeof(rules_buf), &ops) < 0)
+	if (check_opts(o, conf, rules_buf, sizeof(rules_buf), &ops) < 0) {
+		conf_free(conf);
 		return 2;
+	}
 	if (check_only) {
 		printf("configuration OK\n");
 		conf_free(conf);

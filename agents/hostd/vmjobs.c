@@ -6,7 +6,7 @@
  * other commands; its completion runs back in the loop, which answers the command.
  * Each job names its VM: while it runs, the VM is busy (no second operation on it). */
 #include "hostd.h"
-#include "worker.h"
+#include "../../lib/core/workpool.h"
 
 #include "../../lib/core/log.h"
 
@@ -26,7 +26,7 @@ struct vmjob {
 };
 
 struct vmjobs {
-	struct worker_pool *pool;
+	struct workpool *pool;
 	struct vmjob *jobs;
 };
 
@@ -37,8 +37,12 @@ static struct vmjobs *vmjobs_of(struct hostd *h)
 
 int hostd_vmjobs_start(struct hostd *h)
 {
+	const struct workpool_opts wo = {.stack_size = HOSTD_WORKER_STACK, .what = "driver call"};
+	char err[VMC_ERR_MAX];
 	struct vmjobs *s = calloc(1, sizeof(*s));
-	if (!s || !(s->pool = worker_new(h->loop))) {
+	if (!s || !(s->pool = workpool_new(h->loop, &wo, err, sizeof(err)))) {
+		if (s)
+			log_error("%s", err);
 		free(s);
 		return -1;
 	}
@@ -57,13 +61,13 @@ static void vmjob_unlink(struct vmjobs *s, struct vmjob *j)
 	}
 }
 
-static void vmjob_run(void *ud)
+static void vmjob_run(void *ud, const volatile int *cancel)
 {
 	struct vmjob *j = ud;
 	j->run(j->ud);
 }
 
-static void vmjob_done(void *ud)
+static void vmjob_done(void *ud, int ran)
 {
 	struct vmjob *j = ud;
 	struct hostd *h = j->h;
@@ -79,9 +83,10 @@ void hostd_vmjobs_stop(struct hostd *h)
 	struct vmjobs *s = vmjobs_of(h);
 	if (!s)
 		return;
-	if (worker_free(s->pool, 5000) > 0)
+	if (workpool_free(s->pool, 5000, WORKPOOL_DROP) > 0)
 		return; /* driver calls still run: leave them, we are exiting */
-	/* every call has returned; the completions the pool had not delivered yet run now */
+	/* every call has returned; the completions the pool had not delivered yet run now,
+	 * from our list (the pool dropped them) */
 	while (s->jobs) {
 		struct vmjob *j = s->jobs;
 		s->jobs = j->next;
@@ -124,7 +129,7 @@ int hostd_vmjob_start(struct hostd *h, const char *vm, const char *op, int64_t m
 	j->run = run;
 	j->done = done;
 	j->ud = ud;
-	if (!s || worker_run(s->pool, vmjob_run, vmjob_done, j) < 0) {
+	if (!s || workpool_submit(s->pool, vmjob_run, vmjob_done, j) < 0) {
 		/* no thread: the call runs here, as it always could */
 		if (s)
 			log_warnx("vm %s: %s runs on the event loop (no worker thread)", vm, op);

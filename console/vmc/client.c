@@ -2,6 +2,7 @@
 #include "client.h"
 
 #include "../../lib/bus/bus.h"
+#include "../../lib/cluster/cluster_model.h"
 #include "../../lib/core/evloop.h"
 #include "../../lib/core/log.h"
 #include "../../lib/bus/reqreply.h"
@@ -28,6 +29,14 @@ static void client_on_message(struct bus *b, const struct bus_msg *m, void *ud)
 	const char *rest = topic_rest(m->topic, c->opts.cluster);
 	if (!rest)
 		return;
+	if (c->collecting &&
+	    (topic_matches("host/+/state", rest) || topic_matches("host/+/load", rest))) {
+		char err[VMC_ERR_MAX]; /* someone else's garbage is not ours to report */
+		c->retained_loads += m->retain && topic_matches("host/+/load", rest);
+		cluster_model_apply(c->model, rest, m->payload, m->len, m->retain, evloop_wall_ms(),
+		                    err, sizeof(err));
+		return;
+	}
 	cJSON *msg = NULL;
 	char err[VMC_ERR_MAX];
 	if (m->len > 0 && msg_parse(m->payload, m->len, &msg, err, sizeof(err)) != VMC_OK)
@@ -40,24 +49,6 @@ static void client_on_message(struct bus *b, const struct bus_msg *m, void *ud)
 	    reqreply_reply(c->calls, msg) == REQREPLY_DELIVERED) {
 		c->reply = msg; /* the reply client_call waits for (once: its call has ended) */
 		return;
-	}
-	if (c->collecting && strncmp(rest, "host/", 5) == 0) {
-		char host[VMC_NAME_MAX + 1], kind[16];
-		if (topic_segment(rest, 1, host, sizeof(host)) == 0 &&
-		    topic_segment(rest, 2, kind, sizeof(kind)) == 0) {
-			cJSON *into = strcmp(kind, "state") == 0  ? c->states
-				      : strcmp(kind, "load") == 0 ? c->loads
-								  : NULL;
-			if (into == c->loads && m->retain)
-				c->retained_loads++;
-			if (into) {
-				cJSON_DeleteItemFromObject(into, host);
-				if (msg) {
-					cJSON_AddItemToObject(into, host, msg);
-					msg = NULL;
-				}
-			}
-		}
 	}
 	if (c->on_message && msg)
 		c->on_message(c, rest, msg, c->ud);
@@ -133,8 +124,7 @@ int client_open(struct client *c, const struct client_opts *o, char *err, size_t
 	snprintf(c->sender, sizeof(c->sender), "vmc/%s", c->id);
 	topic_fmt(c->reply_topic, sizeof(c->reply_topic), c->opts.cluster, "reply/%s", c->id);
 	topic_fmt(c->sync_topic, sizeof(c->sync_topic), c->opts.cluster, "reply/%s/sync", c->id);
-	c->states = cJSON_CreateObject();
-	c->loads = cJSON_CreateObject();
+	c->model = cluster_model_new(1);
 	c->calls = reqreply_new();
 	c->loop = evloop_new();
 	struct bus_opts bo = {
@@ -185,8 +175,7 @@ void client_close(struct client *c)
 	}
 	reqreply_free(c->calls);
 	cJSON_Delete(c->reply);
-	cJSON_Delete(c->states);
-	cJSON_Delete(c->loads);
+	cluster_model_free(c->model);
 	evloop_free(c->loop);
 }
 
@@ -259,23 +248,6 @@ int client_call(struct client *c, const char *target, const char *op, cJSON *arg
 	return 0;
 }
 
-/* A host known only by its periodic load (no retained state reached us): its load carries
- * what the state says (state, session, driver, cpus, memory). */
-static void states_from_loads(struct client *c)
-{
-	const cJSON *load;
-	cJSON_ArrayForEach(load, c->loads)
-	{
-		if (cJSON_GetObjectItem(c->states, load->string))
-			continue;
-		cJSON *st = cJSON_Duplicate(load, 1);
-		if (!st)
-			continue;
-		cJSON_DeleteItemFromObject(st, "vms");
-		cJSON_AddItemToObject(c->states, load->string, st);
-	}
-}
-
 int client_snapshot(struct client *c, double extra_wait_s)
 {
 	char f[VMC_TOPIC_MAX];
@@ -292,25 +264,8 @@ int client_snapshot(struct client *c, double extra_wait_s)
 	int64_t end = evloop_mono_ms() + (int64_t)(w * 1000);
 	while (evloop_mono_ms() < end && !stopped(c))
 		evloop_run_once(c->loop, 100);
-	states_from_loads(c);
 	c->snap_synced = c->synced || c->sync_refused;
 	return 0;
-}
-
-/* Whether host name, with state st, has not reported: up by its state, and no load of the
- * session its state names (a retained load of an earlier session is not its current one). */
-static int host_missing(const struct client *c, const cJSON *st)
-{
-	const cJSON *state = cJSON_GetObjectItem(st, "state");
-	if (!cJSON_IsString(state) || (strcmp(state->valuestring, "online") != 0 &&
-	                               strcmp(state->valuestring, "maintenance") != 0))
-		return 0;
-	const cJSON *load = cJSON_GetObjectItemCaseSensitive(c->loads, st->string);
-	if (!load)
-		return 1;
-	const cJSON *ss = cJSON_GetObjectItem(st, "session"),
-	            *ls = cJSON_GetObjectItem(load, "session");
-	return cJSON_IsNumber(ss) && cJSON_IsNumber(ls) && ls->valuedouble < ss->valuedouble;
 }
 
 int client_snapshot_missing(struct client *c, const char *only_host, int *total, char *names,
@@ -321,17 +276,16 @@ int client_snapshot_missing(struct client *c, const char *only_host, int *total,
 	*total = 0;
 	if (len)
 		names[0] = '\0';
-	const cJSON *st;
-	cJSON_ArrayForEach(st, c->states)
-	{
-		if (only_host && strcmp(st->string, only_host) != 0)
+	for (size_t i = 0; i < cluster_model_host_count(c->model); i++) {
+		const struct cm_host *h = cluster_model_host_at(c->model, i);
+		if (only_host && strcmp(h->name, only_host) != 0)
 			continue;
 		++*total;
-		if (!host_missing(c, st))
+		if (cluster_model_host_reported(h))
 			continue;
 		if (n++ < 10 && used < len) {
 			int k = snprintf(names + used, len - used, "%s%s", used ? ", " : "",
-			                 st->string);
+			                 h->name);
 			used = k < 0 ? len : used + (size_t)k;
 		} else if (n == 11 && used < len) {
 			int k = snprintf(names + used, len - used, ", ...");
@@ -350,7 +304,6 @@ int client_snapshot_complete(struct client *c, const char *only_host, double wai
 	for (;;) {
 		if (c->synced || c->sync_refused)
 			c->snap_synced = 1;
-		states_from_loads(c); /* hosts first seen by a live load meanwhile */
 		if (c->snap_synced &&
 		    !client_snapshot_missing(c, only_host, &total, names, sizeof(names)))
 			return 1;
@@ -379,18 +332,21 @@ int client_follow(struct client *c, const char *filter)
 
 const char *client_vm_host(struct client *c, const char *vm, char *buf, size_t len)
 {
-	const cJSON *load;
-	cJSON_ArrayForEach(load, c->loads)
-	{
-		const cJSON *v;
-		cJSON_ArrayForEach(v, cJSON_GetObjectItem(load, "vms"))
-		{
-			const cJSON *n = cJSON_GetObjectItem(v, "name");
-			if (cJSON_IsString(n) && strcmp(n->valuestring, vm) == 0) {
-				snprintf(buf, len, "%s", load->string);
-				return buf;
-			}
-		}
-	}
-	return NULL;
+	const struct cm_vm *v = cluster_model_vm_find(c->model, vm);
+	if (!v || !v->host[0])
+		return NULL;
+	snprintf(buf, len, "%s", v->host);
+	return buf;
+}
+
+const char *client_find_vm_host(struct client *c, const char *host, const char *vm, char *buf,
+                                size_t len)
+{
+	if (host)
+		return host;
+	client_snapshot(c, 0);
+	const char *h = client_vm_host(c, vm, buf, len);
+	if (!h)
+		fprintf(stderr, "vmc: vm %s: not found on any host (give --host)\n", vm);
+	return h;
 }

@@ -11,6 +11,7 @@
 
 struct evloop;
 struct bus;
+struct cluster_model;
 struct reqreply;
 
 /* Why the last connect or call failed; vmc's exit statuses follow it. */
@@ -46,8 +47,8 @@ struct client {
 	int retained_loads; /* retained host/<h>/load messages received while collecting */
 	int snap_synced;    /* the snapshot's sync came back: every retained message is in */
 	char sync_topic[VMC_TOPIC_MAX];
-	cJSON *states;  /* object: host name -> state message */
-	cJSON *loads;   /* object: host name -> load message */
+	/* the hosts and VMs as their host/+/state and host/+/load messages show them */
+	struct cluster_model *model;
 	/* following */
 	void (*on_message)(struct client *c, const char *rest, const cJSON *msg, void *ud);
 	void *ud;
@@ -70,7 +71,7 @@ void client_close(struct client *c);
 int client_call(struct client *c, const char *target, const char *op, cJSON *args,
 		cJSON **reply, char *err, size_t errlen);
 
-/* Collects the retained host state and load messages. Returns 0. */
+/* Collects the retained host state and load messages into c->model. Returns 0. */
 int client_snapshot(struct client *c, double extra_wait_s);
 
 /* What a snapshot lacks: hosts whose retained state says online or maintenance but
@@ -96,8 +97,13 @@ int client_follow(struct client *c, const char *filter);
 /* vmc's exit status for c->fail: 3 no reply, 4 broker unreachable, 5 refused by the broker. */
 int client_fail_status(const struct client *c);
 
-/* Finds which host runs or defines vm (from the snapshot) and copies its name into buf:
- * the snapshot changes under any later wait on the bus. NULL if none, else buf. */
+/* Finds which host runs vm (from the snapshot) and copies its name into buf: the
+ * snapshot changes under any later wait on the bus. NULL if none, else buf. */
 const char *client_vm_host(struct client *c, const char *vm, char *buf, size_t len);
+
+/* The host to send a command about vm to: host when given (--host), else the one a new
+ * snapshot shows vm on, copied into buf. NULL, said on stderr, if none. */
+const char *client_find_vm_host(struct client *c, const char *host, const char *vm, char *buf,
+                                size_t len);
 
 #endif

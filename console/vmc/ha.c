@@ -64,12 +64,8 @@ int ha_run(struct client *c, const char *host, int argc, char **argv, int json)
 	int enable = strcmp(argv[0], "enable") == 0;
 	if ((enable || strcmp(argv[0], "disable") == 0) && argc == 2) {
 		char buf[VMC_NAME_MAX + 1];
-		client_snapshot(c, 0);
-		if (!host)
-			host = client_vm_host(c, argv[1], buf, sizeof(buf));
+		host = client_find_vm_host(c, host, argv[1], buf, sizeof(buf));
 		if (!host) {
-			fprintf(stderr, "vmc: vm %s: not found on any host (give --host)\n",
-			        argv[1]);
 			cJSON_Delete(args);
 			return 1;
 		}

@@ -3,6 +3,8 @@
  * hold a move reports. */
 #include "hold.h"
 
+#include "../../lib/cluster/cluster_model.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,19 +14,6 @@ static double num(const cJSON *o, const char *k, double dflt)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
-}
-
-/* The VM object of vm in host's load message, or NULL. */
-static const cJSON *vm_in(const cJSON *load, const char *vm)
-{
-	const cJSON *v;
-	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(load, "vms"))
-	{
-		const cJSON *n = cJSON_GetObjectItemCaseSensitive(v, "name");
-		if (cJSON_IsString(n) && strcmp(n->valuestring, vm) == 0)
-			return v;
-	}
-	return NULL;
 }
 
 /* The destination's overload threshold (its balance.status), or 80. */
@@ -43,15 +32,14 @@ static double high_of(struct client *c, const char *to)
 int hold_move_overloads(struct client *c, const char *vm, const char *from, const char *to,
                         char *msg, size_t len)
 {
-	const cJSON *src = cJSON_GetObjectItemCaseSensitive(c->loads, from);
-	const cJSON *dst = cJSON_GetObjectItemCaseSensitive(c->loads, to);
-	const cJSON *v = vm_in(src, vm);
-	const cJSON *st = cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(c->states, to), "state");
-	if (!dst || !v || !cJSON_IsString(st) || strcmp(st->valuestring, "online") != 0)
+	const struct cm_host *dst = cluster_model_host_find(c->model, to);
+	const struct cm_vm *v = cluster_model_vm_find(c->model, vm);
+	if (!dst || !dst->have_load || !v || strcmp(v->host, from) != 0 ||
+	    dst->state != CM_HOST_ONLINE)
 		return 0; /* figures unknown, or no move possible: the agents decide */
-	double cpus = num(dst, "cpus", 1), before = num(dst, "cpu", 0);
-	double after = before + num(v, "cpu", 0) / (cpus > 0 ? cpus : 1);
+	/* copied: the snapshot changes while high_of waits for the reply */
+	double cpus = dst->cpus > 0 ? dst->cpus : 1, before = dst->cpu;
+	double after = before + v->cpu / cpus;
 	double high = high_of(c, to);
 	if (after <= high)
 		return 0;

@@ -8,11 +8,13 @@
 #include "client.h"
 #include "ha.h"
 #include "hold.h"
+#include "listing.h"
 #include "plan.h"
 #include "polcmd.h"
 #include "progress.h"
 
 #include "../../lib/bus/bus.h"
+#include "../../lib/cluster/cluster_model.h"
 #include "../../lib/config/cliopts.h"
 #include "../../lib/config/conf.h"
 #include "../../lib/core/evloop.h"
@@ -87,27 +89,6 @@ static void print_json(const cJSON *j)
 	free(t);
 }
 
-static int by_name(const void *x, const void *y)
-{
-	const cJSON *const *a = x, *const *b = y;
-	return strcmp(str(*a, "name", ""), str(*b, "name", ""));
-}
-
-/* Sorts an array of objects by their "name" (hosts and VMs are listed that way). */
-static void sort_by_name(cJSON *arr)
-{
-	int n = cJSON_GetArraySize(arr);
-	cJSON **items = n > 0 ? calloc((size_t)n, sizeof(*items)) : NULL;
-	if (!items)
-		return;
-	for (int i = 0; i < n; i++)
-		items[i] = cJSON_DetachItemFromArray(arr, 0);
-	qsort(items, (size_t)n, sizeof(*items), by_name);
-	for (int i = 0; i < n; i++)
-		cJSON_AddItemToArray(arr, items[i]);
-	free(items);
-}
-
 /* A number as people read it: whole numbers without exponent or decimals. */
 static void fmt_number(char *buf, size_t len, double d)
 {
@@ -163,10 +144,9 @@ static int reply_status(const cJSON *reply, int json)
 static int known_host(struct client *c, const char *host)
 {
 	client_snapshot(c, 0);
-	if (cJSON_GetObjectItemCaseSensitive(c->states, host) ||
-	    cJSON_GetObjectItemCaseSensitive(c->loads, host))
+	if (cluster_model_host_find(c->model, host))
 		return 1;
-	if (!c->states->child && !c->loads->child)
+	if (cluster_model_host_count(c->model) == 0)
 		return 1; /* a broker that keeps no retained messages: nothing to judge by */
 	fprintf(stderr, "vmc: not_found: host %s is not known (vmc hosts lists the hosts)\n", host);
 	return 0;
@@ -176,36 +156,6 @@ static int known_host(struct client *c, const char *host)
 static int known_target(struct client *c, const char *target)
 {
 	return strncmp(target, "cmd/host/", 9) != 0 || known_host(c, target + 9);
-}
-
-static cJSON *hosts_json(struct client *c)
-{
-	cJSON *arr = cJSON_CreateArray();
-	const cJSON *st;
-	cJSON_ArrayForEach(st, c->states)
-	{
-		const cJSON *load = cJSON_GetObjectItem(c->loads, st->string);
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "name", st->string);
-		const char *state = str(st, "state", "unknown");
-		cJSON_AddStringToObject(o, "state", state);
-		cJSON_AddNumberToObject(o, "cpus", load ? num(load, "cpus") : num(st, "cpus"));
-		cJSON_AddNumberToObject(o, "cpu", load ? num(load, "cpu") : 0);
-		cJSON_AddNumberToObject(o, "mem_total_mb",
-					load ? num(load, "mem_total_mb") : num(st, "mem_total_mb"));
-		cJSON_AddNumberToObject(o, "mem_used_mb", load ? num(load, "mem_used_mb") : 0);
-		cJSON_AddNumberToObject(o, "mem_free_mb", load ? num(load, "mem_free_mb") : 0);
-		cJSON_AddNumberToObject(o, "vms",
-					load ? cJSON_GetArraySize(cJSON_GetObjectItem(load, "vms")) : 0);
-		cJSON_AddNumberToObject(o, "migrations_out", load ? num(load, "migrations_out") : 0);
-		cJSON_AddNumberToObject(o, "migrations_in", load ? num(load, "migrations_in") : 0);
-		cJSON_AddNumberToObject(o, "session", num(st, "session"));
-		cJSON_AddStringToObject(o, "driver", str(st, "driver", ""));
-		cJSON_AddNumberToObject(o, "last_seen_ms", load ? num(load, "ts") : num(st, "ts"));
-		cJSON_AddItemToArray(arr, o);
-	}
-	sort_by_name(arr);
-	return arr;
 }
 
 /* --wait-complete: says on stderr what the wait is for, each time that changes. */
@@ -252,7 +202,7 @@ static int cmd_hosts(struct client *c, struct vmc_args *a)
 {
 	client_snapshot(c, a->wait_s);
 	int complete = snapshot_complete(c, a, NULL);
-	cJSON *arr = hosts_json(c);
+	cJSON *arr = listing_hosts(c->model);
 	if (a->json) {
 		print_json(arr);
 	} else {
@@ -274,54 +224,13 @@ static int cmd_hosts(struct client *c, struct vmc_args *a)
 	return complete ? EXIT_OK : incomplete(c, NULL, "no load: their figures are missing");
 }
 
-/* A VM of a host that is not online or in maintenance (offline: its Last Will) is not
- * live: its state becomes "unknown" (the last one seen stays as last_state) and its CPU
- * null, rather than the last load's figures shown as if current. */
-static void vm_mark_unknown(cJSON *vm, const char *host_state)
-{
-	if (!strcmp(host_state, "online") || !strcmp(host_state, "maintenance"))
-		return;
-	cJSON *state = cJSON_DetachItemFromObject(vm, "state");
-	if (state && cJSON_IsString(state))
-		cJSON_AddItemToObject(vm, "last_state", state);
-	else
-		cJSON_Delete(state);
-	cJSON_AddStringToObject(vm, "state", "unknown");
-	cJSON_DeleteItemFromObject(vm, "cpu");
-	cJSON_AddNullToObject(vm, "cpu");
-}
-
-static cJSON *vms_json(struct client *c, const char *only_host)
-{
-	cJSON *arr = cJSON_CreateArray();
-	const cJSON *load;
-	cJSON_ArrayForEach(load, c->loads)
-	{
-		if (only_host && strcmp(load->string, only_host) != 0)
-			continue;
-		const cJSON *st = cJSON_GetObjectItem(c->states, load->string);
-		const cJSON *v;
-		cJSON_ArrayForEach(v, cJSON_GetObjectItem(load, "vms"))
-		{
-			cJSON *o = cJSON_Duplicate(v, 1);
-			cJSON_DeleteItemFromObject(o, "host");
-			cJSON_AddStringToObject(o, "host", load->string);
-			cJSON_AddStringToObject(o, "host_state", str(st, "state", "unknown"));
-			vm_mark_unknown(o, str(st, "state", "unknown"));
-			cJSON_AddItemToArray(arr, o);
-		}
-	}
-	sort_by_name(arr);
-	return arr;
-}
-
 static int cmd_vms(struct client *c, struct vmc_args *a)
 {
 	if (a->host && !known_host(c, a->host))
 		return EXIT_ERROR_REPLY;
 	client_snapshot(c, a->wait_s);
 	int complete = snapshot_complete(c, a, a->host);
-	cJSON *arr = vms_json(c, a->host);
+	cJSON *arr = listing_vms(c->model, a->host);
 	if (a->json) {
 		print_json(arr);
 	} else {
@@ -452,26 +361,12 @@ static int cmd_create(struct client *c, struct vmc_args *a)
 	return call_and_report(c, a, target, "vm.create", args, "created", name);
 }
 
-/* The host of VM name: --host if given, else the host the snapshot shows it on, copied into
- * buf. NULL, said on stderr, if none. */
-static const char *find_vm_host(struct client *c, const struct vmc_args *a, const char *name,
-                                char *buf, size_t len)
-{
-	if (a->host)
-		return a->host;
-	client_snapshot(c, 0);
-	const char *h = client_vm_host(c, name, buf, len);
-	if (!h)
-		fprintf(stderr, "vmc: vm %s: not found on any host (give --host)\n", name);
-	return h;
-}
-
 /* start, shutdown, destroy, pause, unpause, remove: one VM, its host found if not given. */
 static int cmd_vm_op(struct client *c, struct vmc_args *a, const char *op, const char *done)
 {
 	const char *name = a->argv[0];
 	char buf[VMC_NAME_MAX + 1];
-	const char *host = find_vm_host(c, a, name, buf, sizeof(buf));
+	const char *host = client_find_vm_host(c, a->host, name, buf, sizeof(buf));
 	if (!host)
 		return EXIT_ERROR_REPLY;
 	char target[VMC_TOPIC_MAX];
@@ -664,7 +559,7 @@ static int cmd_migrate(struct client *c, struct vmc_args *a)
 {
 	const char *name = a->argv[0], *to = a->argv[1];
 	char buf[VMC_NAME_MAX + 1], why[512];
-	const char *host = find_vm_host(c, a, name, buf, sizeof(buf));
+	const char *host = client_find_vm_host(c, a->host, name, buf, sizeof(buf));
 	if (!host)
 		return EXIT_ERROR_REPLY;
 	if (!known_host(c, to))
@@ -811,46 +706,31 @@ static int parse_number(const char *opt, const char *v, double min, double max, 
 	return 0;
 }
 
-/* -c FILE: keys broker, cluster, cafile, cert, key, user, password-file, timeout. */
-static int load_config(struct vmc_args *a, const char *path, struct conf **out)
+/* The settings -c FILE may hold: the broker's, the cluster and the timeout. The command line
+ * gives them too (apply_setting; --timeout through apply_number_option). */
+#define A(f) offsetof(struct vmc_args, f)
+static const struct cliopts_def settings[] = {
+    {"broker", CLIOPTS_LIST, A(broker), 0, 0, "broker URL(s)"},
+    {"cluster", CLIOPTS_STR, A(copts.cluster), 0, 0, "cluster name"},
+    BUSCONN_CLIOPTS(struct vmc_args, copts.conn),
+    {"timeout", CLIOPTS_NUM, A(copts.timeout_s), 0.1, 3600, "seconds to wait for a reply"},
+};
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+/* One of the settings from the command line. Returns -1 to go on, or EXIT_USAGE said on
+ * stderr. */
+static int apply_setting(struct vmc_args *a, int ch, const char *arg)
 {
-	char err[4096];
-	if (conf_parse_file(path, out, err, sizeof(err)) != 0) {
-		fprintf(stderr, "%s", err);
-		return -1;
+	const struct option *lo = long_opts;
+	while (lo->name && lo->val != ch)
+		lo++;
+	const struct cliopts_def *d = lo->name ? cliopts_find(settings, NSETTINGS, lo->name) : NULL;
+	char err[512];
+	if (!d || cliopts_apply(a, d, arg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vmc: %s\n", d ? err : "unknown setting");
+		return EXIT_USAGE;
 	}
-	/* broker may be repeated: each line adds an address */
-	a->broker.pass = 1;
-	for (size_t i = 0; i < (*out)->n; i++) {
-		struct conf_entry *e = &(*out)->entries[i];
-		if (e->section[0] || strcmp(e->key, "broker") != 0)
-			continue;
-		e->used = 1;
-		if (cliopts_list_add(&a->broker, "broker", e->value, err, sizeof(err)) < 0) {
-			fprintf(stderr, "%s:%d: %s\n", path, e->line, err);
-			return -1;
-		}
-		a->copts.broker = a->broker.text;
-	}
-	static const char *keys[] = {"cluster", "cafile", "cert", "key", "user", "password-file",
-				     "timeout"};
-	const char **dst[] = {&a->copts.cluster, &a->copts.conn.cafile, &a->copts.conn.certfile,
-			      &a->copts.conn.keyfile, &a->copts.conn.user,
-			      &a->copts.conn.password_file, NULL};
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		const char *v;
-		if (conf_get_str(*out, "", NULL, keys[i], &v, err, sizeof(err)) != 0)
-			continue;
-		if (dst[i])
-			*dst[i] = v;
-		else if (parse_number("timeout", v, 0.1, 3600, &a->copts.timeout_s) < 0)
-			return -1;
-	}
-	if (conf_check_unused(*out, err, sizeof(err)) > 0) {
-		fprintf(stderr, "%s", err);
-		return -1;
-	}
-	return 0;
+	return -1;
 }
 
 /* One numeric option into a. Returns 0, or -1 (said on stderr) if out of its range. */
@@ -886,58 +766,24 @@ static int apply_number_option(struct vmc_args *a, int ch, const char *arg)
 	return -1;
 }
 
-/* --protocol: 5, 3.1.1 (or 4) or auto (0). Returns 0, or -1 said on stderr. */
-static int parse_protocol(const char *arg, int *protocol)
-{
-	if (!strcmp(arg, "5"))
-		*protocol = 5;
-	else if (!strcmp(arg, "3.1.1") || !strcmp(arg, "4"))
-		*protocol = 4;
-	else if (!strcmp(arg, "auto"))
-		*protocol = 0;
-	else {
-		fprintf(stderr, "vmc: --protocol: expected 5, 3.1.1 or auto\n");
-		return -1;
-	}
-	return 0;
-}
-
 /* One option from getopt_long into a. Returns -1 to go on, else the status vmc exits
  * with (usage said on stderr, or help on stdout). */
 static int apply_option(struct vmc_args *a, int ch, const char *arg)
 {
 	switch (ch) {
 	case 'c':
-		return -1; /* read before the options (load_config) */
-	case O_BROKER: {
-		char lerr[128];
-		if (cliopts_list_add(&a->broker, "broker", arg, lerr, sizeof(lerr)) < 0) {
-			fprintf(stderr, "vmc: %s\n", lerr);
-			return EXIT_USAGE;
-		}
-		a->copts.broker = a->broker.text;
-		return -1;
-	}
+		return -1; /* read before the options (parse_args) */
+	case O_BROKER:
 	case O_CLUSTER:
-		a->copts.cluster = arg;
-		return -1;
+	case O_CAFILE:
+	case O_CERT:
+	case O_KEY:
+	case O_USER:
+	case O_PASSWORD_FILE:
+	case O_PROTOCOL:
+		return apply_setting(a, ch, arg);
 	case O_JSON:
 		a->json = 1;
-		return -1;
-	case O_CAFILE:
-		a->copts.conn.cafile = arg;
-		return -1;
-	case O_CERT:
-		a->copts.conn.certfile = arg;
-		return -1;
-	case O_KEY:
-		a->copts.conn.keyfile = arg;
-		return -1;
-	case O_USER:
-		a->copts.conn.user = arg;
-		return -1;
-	case O_PASSWORD_FILE:
-		a->copts.conn.password_file = arg;
 		return -1;
 	case O_HOST:
 		a->host = arg;
@@ -963,8 +809,6 @@ static int apply_option(struct vmc_args *a, int ch, const char *arg)
 	case O_WAIT_COMPLETE:
 		a->wait_complete = 1;
 		return -1;
-	case O_PROTOCOL:
-		return parse_protocol(arg, &a->copts.conn.protocol) < 0 ? EXIT_USAGE : -1;
 	case O_HOLD:
 	case O_TIMEOUT:
 	case O_MEMORY:
@@ -983,11 +827,28 @@ static int apply_option(struct vmc_args *a, int ch, const char *arg)
 	}
 }
 
+/* -c FILE (read first: the command line wins), then the options. Returns -1 to go on, else
+ * the status vmc exits with (said on stderr, or help on stdout). */
+static int parse_args(struct vmc_args *a, int argc, char **argv, struct conf **conf)
+{
+	for (int i = 1; i + 1 < argc; i++)
+		if (strcmp(argv[i], "-c") == 0 &&
+		    cliopts_load_file(a, settings, NSETTINGS, argv[i + 1], conf) < 0)
+			return EXIT_USAGE;
+	int ch, rc;
+	a->broker.pass = 2;
+	while ((ch = getopt_long(argc, argv, "c:h", long_opts, NULL)) != -1)
+		if ((rc = apply_option(a, ch, optarg)) >= 0)
+			return rc;
+	a->copts.broker = a->broker.text;
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	struct vmc_args a;
 	memset(&a, 0, sizeof(a));
-	a.copts.broker = "mqtt://127.0.0.1:1883";
+	a.broker.text = "mqtt://127.0.0.1:1883";
 	a.copts.cluster = "default";
 	a.copts.timeout_s = 10;
 	a.load = -1;
@@ -995,14 +856,11 @@ int main(int argc, char **argv)
 	log_init("vmc", LOG_LVL_WARN);
 
 	struct conf *conf = NULL;
-	for (int i = 1; i + 1 < argc; i++)
-		if (strcmp(argv[i], "-c") == 0 && load_config(&a, argv[i + 1], &conf) < 0)
-			return EXIT_USAGE;
-	int ch, rc;
-	a.broker.pass = 2;
-	while ((ch = getopt_long(argc, argv, "c:h", long_opts, NULL)) != -1)
-		if ((rc = apply_option(&a, ch, optarg)) >= 0)
-			return rc;
+	int rc = parse_args(&a, argc, argv, &conf);
+	if (rc >= 0) {
+		conf_free(conf);
+		return rc;
+	}
 	if (optind >= argc) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -2,6 +2,7 @@
 #include "plan.h"
 #include "client.h"
 #include "../../lib/balance/plan_reply.h"
+#include "../../lib/cluster/cluster_model.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,14 +15,16 @@ static const char *str(const cJSON *o, const char *k, const char *dflt)
 	return s ? s : dflt;
 }
 
-/* The first host the snapshot shows online, or NULL. */
-static const char *online_host(struct client *c)
+/* The first host the snapshot shows online, copied into buf (the snapshot changes under
+ * any later wait on the bus), or NULL. */
+static const char *online_host(struct client *c, char *buf, size_t len)
 {
-	const cJSON *st;
-	cJSON_ArrayForEach(st, c->states)
-	{
-		if (strcmp(str(st, "state", ""), "online") == 0)
-			return st->string;
+	for (size_t i = 0; i < cluster_model_host_count(c->model); i++) {
+		const struct cm_host *h = cluster_model_host_at(c->model, i);
+		if (h->state == CM_HOST_ONLINE) {
+			snprintf(buf, len, "%s", h->name);
+			return buf;
+		}
 	}
 	return NULL;
 }
@@ -65,7 +68,7 @@ int plan_ask(struct client *c, const char *host, const char *op, cJSON *args,
 	}
 	client_snapshot(c, 0);
 	if (!host)
-		host = online_host(c);
+		host = online_host(c, hbuf, sizeof(hbuf));
 	if (!host) {
 		fprintf(stderr, "vmc: %s: no host is online to ask\n", op);
 		cJSON_Delete(args);

@@ -1,6 +1,7 @@
 /* cluster_model.c - the cluster as the bus shows it (see cluster_model.h). Pure. */
 #include "cluster_model.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,16 @@ const char *cm_host_state_name(enum cm_host_state s)
 	return host_state_names[s];
 }
 
+/* As guests_json in the host agent writes them. */
+static const char *const guest_fields[CM_GUEST_FIELDS] = {
+    "cpu",    "steal",         "mem_total_mb", "mem_used_mb", "load1", "load5",
+    "load15", "disk_used_pct", "uptime_s",     "vcpus",       "seq",   "age_ms"};
+
+const char *cm_guest_field_name(size_t i)
+{
+	return i < CM_GUEST_FIELDS ? guest_fields[i] : "";
+}
+
 static void *xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n, size);
@@ -76,6 +87,12 @@ static void copy_str(char *dst, size_t len, const char *src)
 	if (n)
 		memcpy(dst, src, n);
 	dst[n] = '\0';
+}
+
+static void vm_free(struct cm_vm *v)
+{
+	free(v->tags);
+	free(v);
 }
 
 struct cluster_model *cluster_model_new(size_t events)
@@ -96,6 +113,8 @@ void cluster_model_free(struct cluster_model *m)
 		return;
 	for (size_t i = 0; i < m->hosts.n; i++)
 		free(((struct cm_host *)m->hosts.items[i])->vms_);
+	for (size_t i = 0; i < m->vms.n; i++)
+		free(((struct cm_vm *)m->vms.items[i])->tags);
 	nametab_free(&m->hosts, 1);
 	nametab_free(&m->vms, 1);
 	nametab_free(&m->migs, 1);
@@ -182,6 +201,7 @@ static struct cm_vm *vm_get(struct cluster_model *m, const char *name)
 		v = xcalloc(1, sizeof(*v));
 		copy_str(v->name, sizeof(v->name), name);
 		copy_str(v->state, sizeof(v->state), "unknown");
+		v->tags = xcalloc(1, 1);
 		nametab_add(&m->vms, v);
 		m->layout++;
 	}
@@ -219,7 +239,7 @@ static void vm_unlist(struct cluster_model *m, struct cm_vm *v)
 	if (!v->in_record_) {
 		nametab_del(&m->vms, v);
 		m->layout++;
-		free(v);
+		vm_free(v);
 		return;
 	}
 	copy_str(v->host, sizeof(v->host), v->rec_host_);
@@ -244,7 +264,30 @@ static int64_t msg_seen(const cJSON *o, int retained, int64_t now)
 	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(o, "ts");
 	if (!retained || !cJSON_IsNumber(ts) || ts->valuedouble <= 0)
 		return now;
-	return (int64_t)ts->valuedouble < now ? (int64_t)ts->valuedouble : now;
+	return ts->valuedouble < (double)now ? (int64_t)ts->valuedouble : now;
+}
+
+/* The envelope (msg_check_envelope), except that a ts of another unit (e.g. ns) is no
+ * reason to drop what a host says: every use of it here is bounded (msg_seen, msg_ts). */
+static int check_envelope(const cJSON *o, char *err, size_t errlen)
+{
+	int64_t v;
+	const char *from;
+	double ts;
+	if (msg_get_int(o, NULL, "v", 1, VMC_SCHEMA, VMC_SCHEMA, &v, err, errlen) != 0 ||
+	    msg_get_str(o, NULL, "from", 1, VMC_TOPIC_MAX, &from, err, errlen) != 0 ||
+	    msg_get_num(o, NULL, "ts", 1, 0, 9e18, &ts, err, errlen) != 0)
+		return -1;
+	return 0;
+}
+
+/* The ts a message carries, in its sender's clock; 0 if none that fits. */
+static int64_t msg_ts(const cJSON *o)
+{
+	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(o, "ts");
+	return cJSON_IsNumber(ts) && ts->valuedouble > 0 && ts->valuedouble < 1e15
+	           ? (int64_t)ts->valuedouble
+	           : 0;
 }
 
 static const char *opt_str(const cJSON *o, const char *field)
@@ -279,7 +322,7 @@ static int get_host_state(const cJSON *o, const char *ctx, enum cm_host_state *o
 	return 0;
 }
 
-/* Joins the strings of a "tags" array with commas. */
+/* Joins the strings of a "tags" array with commas (cut to len - 1). */
 static void tags_join(const cJSON *arr, char *out, size_t len)
 {
 	size_t used = 0;
@@ -319,6 +362,36 @@ static void vm_hold(struct cm_vm *v, const cJSON *vo, const cJSON *msg, int64_t 
 	v->hold_seen_ms_ = now;
 }
 
+/* Takes a VM object's "tags" (arr, NULL if absent: none). */
+static void vm_set_tags(struct cm_vm *v, const cJSON *arr)
+{
+	char joined[CM_TAGS_MAX];
+	joined[0] = '\0';
+	if (arr)
+		tags_join(arr, joined, sizeof(joined));
+	v->has_tags = arr != NULL;
+	if (strcmp(joined, v->tags) == 0)
+		return; /* as it mostly is: no allocation per load */
+	size_t n = strlen(joined) + 1;
+	char *t = xcalloc(1, n);
+	memcpy(t, joined, n);
+	free(v->tags);
+	v->tags = t;
+}
+
+/* Keeps every figure of a VM object's "guest" (g, NULL if absent: none) as it came. */
+static void vm_guest_all(struct cm_vm *v, const cJSON *g)
+{
+	v->guest_has = 0;
+	for (size_t i = 0; g && i < CM_GUEST_FIELDS; i++) {
+		const cJSON *f = cJSON_GetObjectItemCaseSensitive(g, guest_fields[i]);
+		if (!cJSON_IsNumber(f) || !isfinite(f->valuedouble))
+			continue;
+		v->guest[i] = f->valuedouble;
+		v->guest_has |= 1u << i;
+	}
+}
+
 int64_t cluster_model_vm_hold_left(const struct cm_vm *v, int64_t now_ms)
 {
 	int64_t left =
@@ -333,7 +406,7 @@ static int vm_fill(struct cm_vm *v, const cJSON *o, const char *ctx, char *err, 
 	const char *state = NULL;
 	int64_t i64;
 	double d;
-	const cJSON *arr, *guest;
+	const cJSON *arr = NULL, *guest = NULL;
 
 	if (msg_get_str(o, ctx, "state", 0, CM_STATE_MAX - 1, &state, err, errlen) < 0)
 		return -1;
@@ -358,6 +431,7 @@ static int vm_fill(struct cm_vm *v, const cJSON *o, const char *ctx, char *err, 
 	    {"blk_rd", offsetof(struct cm_vm, blk_rd)},
 	    {"blk_wr", offsetof(struct cm_vm, blk_wr)},
 	};
+	v->has_io = 0;
 	for (size_t k = 0; k < sizeof(io) / sizeof(io[0]); k++) {
 		double n = 0;
 		int r = msg_get_num(o, ctx, io[k].field, 0, 0, 1.8e19, &n, err, errlen);
@@ -371,11 +445,11 @@ static int vm_fill(struct cm_vm *v, const cJSON *o, const char *ctx, char *err, 
 	int r = msg_get_array(o, ctx, "tags", 0, &arr, err, errlen);
 	if (r < 0)
 		return -1;
-	if (r == 0)
-		tags_join(arr, v->tags, sizeof(v->tags));
+	vm_set_tags(v, r == 0 ? arr : NULL);
 	r = msg_get_obj(o, ctx, "guest", 0, &guest, err, errlen);
 	if (r < 0)
 		return -1;
+	vm_guest_all(v, r == 0 ? guest : NULL);
 	if (r == 0) {
 		char gctx[96];
 		snprintf(gctx, sizeof(gctx), "%s.guest", ctx);
@@ -427,6 +501,7 @@ static int apply_host_state(struct apply_ctx *a)
 	h = host_get(m, a->name);
 	enum cm_host_state prev = h->state;
 	h->state = st;
+	h->has_state = 1;
 	h->birth_session_ = 0;
 	if (msg_get_int(a->o, "state", "session", 0, 0, INT64_MAX, &h->birth_session_, a->err,
 	                a->errlen) < 0)
@@ -445,6 +520,9 @@ static int apply_host_state(struct apply_ctx *a)
 	                a->err, a->errlen) < 0)
 		return -1;
 	h->last_seen_ms = msg_seen(a->o, a->retained, a->now);
+	h->state_sent_ms_ = msg_ts(a->o);
+	if (!h->have_load)
+		h->sent_ms = h->state_sent_ms_;
 	if (st == CM_HOST_OFFLINE)
 		h->stale = 0;
 	else if (!a->retained)
@@ -482,9 +560,11 @@ static void load_identity(struct cm_host *h, const cJSON *o)
 	if (msg_get_str(o, "load", "version", 0, sizeof(h->version) - 1, &s, err, sizeof(err)) == 0)
 		copy_str(h->version, sizeof(h->version), s);
 	h->load_session_ = 0;
+	/* the state names the current session; a load names a later one only if the state
+	 * of the new session has not come (the retained load of the one before may) */
 	if (msg_get_int(o, "load", "session", 0, 0, INT64_MAX, &h->load_session_, err,
 	                sizeof(err)) == 0 &&
-	    h->load_session_)
+	    h->load_session_ > h->session)
 		h->session = h->load_session_;
 }
 
@@ -493,8 +573,9 @@ static void host_load_times(struct apply_ctx *a, struct cm_host *h, enum cm_host
                             int64_t seen)
 {
 	/* An offline host (its Last Will) stays offline until it speaks live again: its
-	 * retained load is older than the will, whatever its ts says. */
-	if (!(a->retained && h->state == CM_HOST_OFFLINE))
+	 * retained load is older than the will, whatever its ts says. Nor does a retained
+	 * load sent before the retained state (e.g. online, the state maintenance) undo it. */
+	if (!(a->retained && (h->state == CM_HOST_OFFLINE || msg_ts(a->o) < h->state_sent_ms_)))
 		h->state = st;
 	uint64_t prev_seq = h->seq;
 	host_seq(h, a->o, !a->retained, a->replaced);
@@ -507,6 +588,16 @@ static void host_load_times(struct apply_ctx *a, struct cm_host *h, enum cm_host
 	h->have_load = 1;
 	h->last_load_ms_ = seen;
 	h->last_seen_ms = seen;
+	h->sent_ms = msg_ts(a->o);
+}
+
+static int host_live(const struct cm_host *h);
+
+/* Whether h's load leaves v where it is: h is gone (offline, stale) and v's host is live,
+ * as when the last load of a dead host still lists a VM HA restarted elsewhere. */
+static int vm_stays(const struct cm_vm *v, const struct cm_host *h)
+{
+	return v->in_load_ && v->load_host_ != h && !host_live(h) && host_live(v->load_host_);
 }
 
 /* The VMs of h's load: list those named, then drop those it no longer lists. Returns 1, or
@@ -526,6 +617,8 @@ static int host_load_vms(struct apply_ctx *a, struct cm_host *h, const cJSON *vm
 			snprintf(verr, sizeof(verr), "%s: expected an object", ctx);
 		} else if (msg_get_name(vo, ctx, "name", 1, &name, verr, sizeof(verr)) == 0) {
 			struct cm_vm *v = vm_get(m, name);
+			if (vm_stays(v, h))
+				continue;
 			if (v->in_load_ && v->load_host_ != h)
 				host_list_del(v->load_host_, v);
 			if (!v->in_load_ || v->load_host_ != h)
@@ -546,7 +639,7 @@ static int host_load_vms(struct apply_ctx *a, struct cm_host *h, const cJSON *vm
 	for (size_t k = h->nvms_; k-- > 0;)
 		if (h->vms_[k]->load_gen_ != gen)
 			vm_unlist(m, h->vms_[k]);
-	h->nvms = (int)h->nvms_;
+	h->nvms = cJSON_GetArraySize(vms);
 	return rc;
 }
 
@@ -611,7 +704,7 @@ static int apply_vm_record(struct apply_ctx *a)
 			if (!v->in_load_) {
 				nametab_del(&m->vms, v);
 				m->layout++;
-				free(v);
+				vm_free(v);
 			}
 		}
 		return 1;
@@ -883,7 +976,7 @@ static int model_apply(struct cluster_model *m, const char *rest, const void *pa
 	if (len > 0) {
 		if (msg_parse(payload, len, &o, err, errlen) != VMC_OK)
 			return -1;
-		if (msg_check_envelope(o, err, errlen) < 0 ||
+		if (check_envelope(o, err, errlen) < 0 ||
 		    topic_check_sender(rest, o, err, errlen) < 0) {
 			cJSON_Delete(o);
 			return -1;
@@ -972,6 +1065,16 @@ const struct cm_host *cluster_model_host_at(const struct cluster_model *m, size_
 const struct cm_host *cluster_model_host_find(const struct cluster_model *m, const char *name)
 {
 	return nametab_find(&m->hosts, name);
+}
+
+size_t cluster_model_host_vm_count(const struct cm_host *h)
+{
+	return h->nvms_;
+}
+
+const struct cm_vm *cluster_model_host_vm_at(const struct cm_host *h, size_t i)
+{
+	return i < h->nvms_ ? h->vms_[i] : NULL;
 }
 
 size_t cluster_model_vm_count(const struct cluster_model *m)

@@ -1,14 +1,18 @@
 /* cluster_model.h - the cluster as the bus shows it: hosts, VMs, migrations in flight,
  * recent events and the balancing mode. Pure: fed with messages, no I/O.
  *
- * Readers (vmtop-cluster, `vmc hosts` / `vmc vms`) subscribe to
- *   vmc/<cluster>/host/+/state, host/+/load, vm/+, guest/+/load, event, policy
- * and hand every message to cluster_model_apply() with the topic below
+ * vmtop-cluster subscribes to
+ *   vmc/<cluster>/host/+/state, host/+/load, host/+/vm/+, guest/+/load, event, policy
+ * and vmc (hosts, vms, the host of a VM, plan, ha) and vmc-confd (placement, with its
+ * reservations in reserve.h) to host/+/state and host/+/load;
+ * they hand every message to cluster_model_apply() with the topic below
  * "vmc/<cluster>/". The model is complete from retained messages alone, and
  * without them after one load interval (each host/<h>/load lists all its VMs).
  *
  * A VM is known while a host's last load lists it or while its retained
- * vm/<vm> record exists; it runs on the host whose load listed it last.
+ * vm/<vm> record exists; it runs on the host whose load listed it last, except
+ * that the last load of a host that is gone (offline, stale) does not take a VM
+ * from a live host listing it (restarted there after its host died).
  * Hosts whose load stops arriving turn stale (see cluster_model_tick). Objects
  * returned by the accessors stay valid until the next apply or tick, and beyond while
  * cluster_model_layout stays the same. */
@@ -21,7 +25,11 @@
 #include "../bus/msg.h"
 
 #define CM_STATE_MAX 16
-#define CM_TAGS_MAX 128
+/* A VM's tags joined with commas, NUL included: the 32 names a host agent allows. */
+#define CM_TAGS_MAX (32 * (VMC_NAME_MAX + 1))
+/* The guest agent's figures a host relays in a VM's "guest" object, in the order it
+ * writes them (cm_guest_field_name). */
+#define CM_GUEST_FIELDS 12
 #define CM_EVENT_TYPE_MAX 32
 #define CM_EVENT_TEXT_MAX 200
 #define CM_EVENTS_DEFAULT 1000
@@ -34,10 +42,13 @@ enum cm_fence { CM_FENCE_NONE = 0, CM_FENCE_FENCING, CM_FENCE_FENCED, CM_FENCE_F
 enum cm_vm_ha { CM_VM_HA_NONE = 0, CM_VM_HA_FAILED, CM_VM_HA_LOST };
 /* "unknown", "online", "offline", "maintenance". */
 const char *cm_host_state_name(enum cm_host_state s);
+/* The name of guest figure i < CM_GUEST_FIELDS ("cpu", "steal", "mem_total_mb", ...). */
+const char *cm_guest_field_name(size_t i);
 
 struct cm_host {
 	char name[VMC_NAME_MAX + 1]; /* first member: the model's index keys on it */
 	enum cm_host_state state;    /* as the host last published it */
+	int has_state;               /* a state message of it came (not only loads) */
 	int stale;                   /* online or maintenance, but no load within the limit */
 	int64_t session;
 	char driver[16];
@@ -46,9 +57,10 @@ struct cm_host {
 	double cpu; /* percent of the whole host, 0-100 */
 	int64_t mem_total_mb, mem_used_mb, mem_free_mb;
 	int migrations_out, migrations_in;
-	int nvms;             /* VMs its last load listed */
+	int nvms;             /* entries of its last load's VM list */
 	int have_load;        /* a load message has been seen */
 	int64_t last_seen_ms; /* wall ms of its last message (the agent's ts for retained ones) */
+	int64_t sent_ms;      /* the ts its last load (none: its state) carried, in its clock */
 	int64_t interval_ms;  /* observed time between loads, 0 until two were seen */
 	uint64_t seq;         /* last load seq */
 	uint64_t seq_gaps;    /* loads missed, judged by seq */
@@ -63,6 +75,7 @@ struct cm_host {
 	uint32_t gen_;
 	int64_t last_load_ms_;
 	int64_t birth_session_; /* the session its last state message named, 0 if none */
+	int64_t state_sent_ms_; /* the ts of its last state message */
 	int64_t load_session_;  /* the session its last load named, 0 if none */
 	size_t idx_;
 };
@@ -74,12 +87,17 @@ struct cm_vm {
 	int vcpus;
 	int64_t mem_mb;
 	double cpu; /* percent of one CPU, as xentop */
-	int has_io; /* the four figures below were published */
+	int has_io; /* its last VM object carried the four figures below */
 	uint64_t net_rx, net_tx, blk_rd, blk_wr;
-	char tags[CM_TAGS_MAX]; /* comma-separated */
+	char *tags;             /* comma-separated, never NULL */
+	int has_tags;           /* its last VM object carried "tags" */
 	int has_guest;          /* guest-agent figures below are known */
 	double guest_cpu, guest_steal, guest_load1;
 	int64_t guest_mem_used_mb;
+	/* the "guest" object of its last VM object, every figure: bit i of guest_has says
+	 * guest[i] (named by cm_guest_field_name) was there; 0 without one */
+	unsigned guest_has;
+	double guest[CM_GUEST_FIELDS];
 	/* A manual migration's hold, during which balancers leave the VM alone: its end in
 	 * the clock of the host that reported it (0: none), and what was left of it then. */
 	int64_t hold_until_ms, hold_left_ms;
@@ -191,6 +209,10 @@ size_t cluster_model_migration_count(const struct cluster_model *m);
 const struct cm_migration *cluster_model_migration_at(const struct cluster_model *m, size_t i);
 const struct cm_migration *cluster_model_migration_find(const struct cluster_model *m,
                                                         const char *vm);
+/* The VMs h runs: those its last load listed, less any a later load of another host took
+ * (i < count; order arbitrary). */
+size_t cluster_model_host_vm_count(const struct cm_host *h);
+const struct cm_vm *cluster_model_host_vm_at(const struct cm_host *h, size_t i);
 /* Events, i = 0 the newest. */
 size_t cluster_model_event_count(const struct cluster_model *m);
 const struct cm_event *cluster_model_event_at(const struct cluster_model *m, size_t i);

@@ -64,6 +64,7 @@ int cliopts_apply(void *base, const struct cliopts_def *d, const char *v, char *
 		*(const char **)field = v;
 		return 0;
 	case CLIOPTS_FLAG:
+	case CLIOPTS_BOOL:
 		return apply_flag(field, d, v, err, errlen);
 	case CLIOPTS_LIST:
 		return cliopts_list_add(field, d->name, v, err, errlen);
@@ -77,11 +78,12 @@ int cliopts_apply(void *base, const struct cliopts_def *d, const char *v, char *
 		*(int *)field = (int)n;
 		return 0;
 	}
-	case CLIOPTS_NUM: {
+	case CLIOPTS_NUM:
+	case CLIOPTS_SECS: {
 		double x = strtod(v, &end);
 		if (*end || end == v || !(x >= d->min && x <= d->max)) {
-			snprintf(err, errlen, "%s \"%s\": expected a number from %g to %g", d->name,
-			         v, d->min, d->max);
+			snprintf(err, errlen, "%s \"%s\": expected %s from %g to %g", d->name, v,
+			         d->kind == CLIOPTS_SECS ? "seconds" : "a number", d->min, d->max);
 			return -1;
 		}
 		*(double *)field = x;
@@ -109,6 +111,8 @@ int cliopts_apply(void *base, const struct cliopts_def *d, const char *v, char *
 		log_set_level(l);
 		return 0;
 	}
+	case CLIOPTS_FUNC:
+		break; /* apply_row, with the program's reader */
 	}
 	snprintf(err, errlen, "%s: unknown kind of setting", d->name);
 	return -1;
@@ -122,8 +126,16 @@ const struct cliopts_def *cliopts_find(const struct cliopts_def *defs, size_t n,
 	return NULL;
 }
 
-int cliopts_load_file(void *base, const struct cliopts_def *defs, size_t n, const char *path,
-                      struct conf **out)
+/* Applies v to d: a CLIOPTS_FUNC setting through p's reader. */
+static int apply_row(const struct cliopts_prog *p, void *base, const struct cliopts_def *d,
+                     const char *v, char *err, size_t errlen)
+{
+	if (d->kind == CLIOPTS_FUNC && p->read)
+		return p->read(base, d, v, err, errlen);
+	return cliopts_apply(base, d, v, err, errlen);
+}
+
+static int load_file(void *base, const struct cliopts_prog *p, const char *path, struct conf **out)
 {
 	char err[4096];
 	if (conf_parse_file(path, out, err, sizeof err) != 0) {
@@ -131,14 +143,14 @@ int cliopts_load_file(void *base, const struct cliopts_def *defs, size_t n, cons
 		return -1;
 	}
 	int bad = 0;
-	set_pass(base, defs, n, 1);
+	set_pass(base, p->defs, p->n, 1);
 	for (size_t i = 0; i < (*out)->n; i++) {
 		const struct conf_entry *e = &(*out)->entries[i];
-		const struct cliopts_def *d = cliopts_find(defs, n, e->key);
+		const struct cliopts_def *d = cliopts_find(p->defs, p->n, e->key);
 		if (!d || e->section[0]) {
 			fprintf(stderr, "%s:%d: unknown setting \"%s\"\n", path, e->line, e->key);
 			bad++;
-		} else if (cliopts_apply(base, d, e->value, err, sizeof err) < 0) {
+		} else if (apply_row(p, base, d, e->value, err, sizeof err) < 0) {
 			fprintf(stderr, "%s:%d: %s\n", path, e->line, err);
 			bad++;
 		}
@@ -146,56 +158,80 @@ int cliopts_load_file(void *base, const struct cliopts_def *defs, size_t n, cons
 	return bad ? -1 : 0;
 }
 
+int cliopts_load_file(void *base, const struct cliopts_def *defs, size_t n, const char *path,
+                      struct conf **out)
+{
+	const struct cliopts_prog p = {.defs = defs, .n = n};
+	return load_file(base, &p, path, out);
+}
+
 void cliopts_usage(FILE *f, const char *prog, const struct cliopts_def *defs, size_t n)
 {
 	fprintf(f, "usage: %s [-c FILE] [-n] [--SETTING VALUE ...]\n", prog);
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "  --%-16s %s\n", defs[i].name, defs[i].help);
+		fprintf(f, "  --%-16s %s\n", defs[i].name, defs[i].help ? defs[i].help : "");
 	fprintf(f, "  -c FILE            read settings from FILE (NAME = VALUE)\n"
 	           "  -n                 check the configuration and exit\n");
 }
 
-int cliopts_parse(void *base, const struct cliopts_def *defs, size_t n, int argc, char **argv,
-                  const char *prog, int *check_only, struct conf **file)
+static void prog_usage(const struct cliopts_prog *p, FILE *f)
+{
+	if (p->usage)
+		p->usage(f);
+	else
+		cliopts_usage(f, p->name, p->defs, p->n);
+}
+
+int cliopts_parse_prog(void *base, const struct cliopts_prog *p, int argc, char **argv,
+                       int *check_only, struct conf **file)
 {
 	char err[512];
+	size_t n = p->n;
 	for (int i = 1; i + 1 < argc; i++)
-		if (strcmp(argv[i], "-c") == 0 &&
-		    cliopts_load_file(base, defs, n, argv[i + 1], file) < 0)
-			return -1;
+		if (strcmp(argv[i], "-c") == 0 && load_file(base, p, argv[i + 1], file) < 0)
+			return -2;
 	struct option *lo = calloc(n + 2, sizeof *lo);
 	if (!lo)
 		return -1;
 	for (size_t i = 0; i < n; i++)
-		lo[i] = (struct option){
-		    defs[i].name, defs[i].kind == CLIOPTS_FLAG ? no_argument : required_argument,
-		    NULL, 256 + (int)i};
+		lo[i] = (struct option){p->defs[i].name,
+		                        p->defs[i].kind == CLIOPTS_FLAG ? no_argument
+		                                                        : required_argument,
+		                        NULL, 256 + (int)i};
 	lo[n] = (struct option){"help", no_argument, NULL, 'h'};
 	int c, rc = 0;
 	optind = 1;
-	set_pass(base, defs, n, 2);
+	set_pass(base, p->defs, n, 2);
 	while (rc == 0 && (c = getopt_long(argc, argv, "c:nh", lo, NULL)) != -1) {
 		if (c == 'c')
 			continue;
 		if (c == 'n') {
 			*check_only = 1;
 		} else if (c == 'h') {
-			cliopts_usage(stdout, prog, defs, n);
+			prog_usage(p, stdout);
 			rc = 1;
 		} else if (c >= 256 && c < 256 + (int)n) {
-			if (cliopts_apply(base, &defs[c - 256], optarg, err, sizeof err) < 0) {
-				fprintf(stderr, "%s: %s\n", prog, err);
+			if (apply_row(p, base, &p->defs[c - 256], optarg, err, sizeof err) < 0) {
+				fprintf(stderr, "%s: %s\n", p->name, err);
 				rc = -1;
 			}
 		} else {
-			cliopts_usage(stderr, prog, defs, n);
+			prog_usage(p, stderr);
 			rc = -1;
 		}
 	}
 	if (rc == 0 && optind < argc) {
-		fprintf(stderr, "%s: unexpected argument \"%s\"\n", prog, argv[optind]);
+		fprintf(stderr, "%s: unexpected argument \"%s\"\n", p->name, argv[optind]);
 		rc = -1;
 	}
 	free(lo);
 	return rc;
+}
+
+int cliopts_parse(void *base, const struct cliopts_def *defs, size_t n, int argc, char **argv,
+                  const char *prog, int *check_only, struct conf **file)
+{
+	const struct cliopts_prog p = {.name = prog, .defs = defs, .n = n};
+	int rc = cliopts_parse_prog(base, &p, argc, argv, check_only, file);
+	return rc == -2 ? -1 : rc;
 }

@@ -19,6 +19,9 @@ enum cliopts_kind {
 	CLIOPTS_PROTO,    /* int: "5" -> 5, "3.1.1" or "4" -> 4, "auto" -> 0 */
 	CLIOPTS_LOGLEVEL, /* sets the log level (no field) */
 	CLIOPTS_LIST,     /* struct cliopts_list: repeats add to a comma-separated list */
+	CLIOPTS_BOOL,     /* int 0/1 from yes or no, on the command line too (--NAME yes) */
+	CLIOPTS_SECS,     /* double, seconds from min to max (a CLIOPTS_NUM said in seconds) */
+	CLIOPTS_FUNC,     /* read by the program's own function (struct cliopts_prog) */
 };
 
 /* A setting that may be repeated (--broker A --broker B, or several "broker =" lines), kept
@@ -58,5 +61,23 @@ int cliopts_load_file(void *base, const struct cliopts_def *defs, size_t n, cons
 int cliopts_parse(void *base, const struct cliopts_def *defs, size_t n, int argc, char **argv,
                   const char *prog, int *check_only, struct conf **file);
 void cliopts_usage(FILE *f, const char *prog, const struct cliopts_def *defs, size_t n);
+
+/* A program's table with what it adds to cliopts: its reader of the CLIOPTS_FUNC settings
+ * (the forms no kind above has) and its own usage text. */
+struct cliopts_prog {
+	const char *name; /* the program, as its messages begin */
+	const struct cliopts_def *defs;
+	size_t n;
+	/* reads v into the CLIOPTS_FUNC setting d of the struct at base: 0, or -1 with err */
+	int (*read)(void *base, const struct cliopts_def *d, const char *v, char *err,
+	            size_t errlen);
+	void (*usage)(FILE *f); /* for -h and a bad option; NULL: cliopts_usage */
+};
+
+/* cliopts_parse for p. Returns 0, 1 if help was printed, -1 after a bad command line or
+ * -2 after a bad settings file (the errors printed), so that a program can tell them
+ * apart in its exit status. */
+int cliopts_parse_prog(void *base, const struct cliopts_prog *p, int argc, char **argv,
+                       int *check_only, struct conf **file);
 
 #endif

@@ -2,7 +2,7 @@
  *
  *   bench_loadgen --broker URL --cluster C --start MS --skip MS --seconds S
  *                 [--hosts N] [--first I] [--vms V] [--per-vm] [--conns K]
- *                 [--subscribe FILTER] [--parse]
+ *                 [--subscribe FILTER] [--parse] [--skip-retained] [--trace-lag MS]
  *
  * Publishes, from --start (epoch ms) for --seconds, the load message of N hosts
  * (host b<I>.. b<I+N-1>, V VMs each, as vmc-hostd does: retained, QoS 0, once a
@@ -12,13 +12,20 @@
  * instead of one aggregated message. Each connection may subscribe to FILTER
  * (under vmc/C/) and count what arrives: messages, bytes and lag (arrival minus
  * the message's "ts"); --parse parses every message with msg_parse, as vmc does,
- * otherwise only the "ts" is read. Counts cover [start+skip, start+seconds).
+ * otherwise only the "ts" is read. Counts cover [start+skip, start+seconds). A
+ * delivery with the retain flag is the broker's stored copy, sent on subscribing (a
+ * subscription made late, or made again after a reconnection): its lag is the message's
+ * age, not the time it took to arrive. --skip-retained counts those apart (retained=),
+ * not in the received figures and the lag (Mosquitto clears the flag on live deliveries,
+ * as MQTT says). --trace-lag lists on stderr (at most 50) the deliveries in the window
+ * that arrived MS or more after their ts, retained ones included: topic, lag, retain flag.
  *
  * A host whose turn comes more than 0.5 s late (the generator starved of CPU) skips
  * it rather than making it up in a burst. Prints one line of name=value figures:
  * hosts, sent/s, not_sent (publishes refused while not connected), late (turns
- * skipped), recv/s, bytes/s, lag_p50_ms, lag_p99_ms, lag_max_ms, cpu_pct
- * (this process, in the window). Exits 1 on bad options or if it cannot connect. */
+ * skipped), recv/s, bytes/s, lag_p50_ms, lag_p99_ms, lag_max_ms, retained (the stored
+ * copies left out with --skip-retained), reconnects, cpu_pct (this process, in the window).
+ * Exits 1 on bad options or if it cannot connect. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +53,9 @@ struct lg_msg { /* one periodic message: its topic and the payload after the env
 
 struct lg {
 	const char *broker, *cluster, *filter;
-	int hosts, first, vms, per_vm, nconns, parse;
+	int hosts, first, vms, per_vm, nconns, parse, skip_retained;
+	int64_t trace_lag_ms; /* 0: none */
+	int traced;
 	int64_t start_ms, win_start_ms, win_ms, end_ms;
 	struct evloop *loop;
 	struct bus *conns[MAX_CONNS];
@@ -56,7 +65,7 @@ struct lg {
 	uint64_t round;
 	char *buf;
 	size_t buflen;
-	uint64_t sent_win, not_sent, late, recv_win, bytes_win;
+	uint64_t sent_win, not_sent, late, recv_win, bytes_win, retained_win, connects;
 	uint64_t lag[LAG_BUCKETS];
 	int64_t lag_max;
 	double cpu0, cpu1;
@@ -74,7 +83,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: bench_loadgen --broker URL --cluster C --start MS --skip MS "
 	                "--seconds S [--hosts N] [--first I] [--vms V] [--per-vm] [--conns K] "
-	                "[--subscribe FILTER] [--parse]\n");
+	                "[--subscribe FILTER] [--parse] [--skip-retained] [--trace-lag MS]\n");
 	exit(1);
 }
 
@@ -98,6 +107,12 @@ static int lg_ts(struct lg *g, const struct bus_msg *m, int64_t *ts)
 	return 0;
 }
 
+static void lg_connect(struct bus *b, void *ud)
+{
+	struct lg *g = ud;
+	g->connects++;
+}
+
 static void lg_message(struct bus *b, const struct bus_msg *m, void *ud)
 {
 	struct lg *g = ud;
@@ -105,9 +120,18 @@ static void lg_message(struct bus *b, const struct bus_msg *m, void *ud)
 	/* by the clock, not by in_window: a starved process's tick may come late */
 	if (now < g->win_start_ms || now >= g->end_ms || lg_ts(g, m, &ts) < 0)
 		return;
+	int64_t lag = now - ts;
+	if (g->trace_lag_ms > 0 && lag >= g->trace_lag_ms && g->traced < 50) {
+		g->traced++;
+		fprintf(stderr, "bench_loadgen: late: %s lag %lld ms retain %d\n", m->topic,
+		        (long long)lag, m->retain);
+	}
+	if (m->retain && g->skip_retained) { /* a stored copy: its age, not a lag */
+		g->retained_win++;
+		return;
+	}
 	g->recv_win++;
 	g->bytes_win += m->len;
-	int64_t lag = now - ts;
 	if (lag < 0)
 		lag = 0;
 	g->lag[lag < LAG_BUCKETS ? lag : LAG_BUCKETS - 1]++;
@@ -231,7 +255,9 @@ static void lg_options(struct lg *g, int argc, char **argv)
 		O_PER_VM,
 		O_CONNS,
 		O_SUBSCRIBE,
-		O_PARSE
+		O_PARSE,
+		O_SKIP_RETAINED,
+		O_TRACE_LAG
 	};
 	static const struct option opts[] = {
 	    {"broker", required_argument, NULL, O_BROKER},
@@ -246,6 +272,8 @@ static void lg_options(struct lg *g, int argc, char **argv)
 	    {"conns", required_argument, NULL, O_CONNS},
 	    {"subscribe", required_argument, NULL, O_SUBSCRIBE},
 	    {"parse", no_argument, NULL, O_PARSE},
+	    {"skip-retained", no_argument, NULL, O_SKIP_RETAINED},
+	    {"trace-lag", required_argument, NULL, O_TRACE_LAG},
 	    {NULL, 0, NULL, 0},
 	};
 	int64_t skip = -1;
@@ -292,13 +320,19 @@ static void lg_options(struct lg *g, int argc, char **argv)
 		case O_PARSE:
 			g->parse = 1;
 			break;
+		case O_SKIP_RETAINED:
+			g->skip_retained = 1;
+			break;
+		case O_TRACE_LAG:
+			g->trace_lag_ms = strtoll(optarg, NULL, 10);
+			break;
 		default:
 			usage();
 		}
 	}
 	if (!g->broker || g->start_ms <= 0 || skip < 0 || !(seconds > 0) || g->hosts < 0 ||
 	    g->first < 0 || g->first + g->hosts > 99999 || g->vms < 0 || g->vms > 999 ||
-	    g->nconns < 1 || g->nconns > MAX_CONNS || optind != argc)
+	    g->nconns < 1 || g->nconns > MAX_CONNS || g->trace_lag_ms < 0 || optind != argc)
 		usage();
 	g->end_ms = g->start_ms + (int64_t)(seconds * 1000);
 	g->win_start_ms = g->start_ms + skip;
@@ -334,6 +368,7 @@ int main(int argc, char **argv)
 		                     .client_id = id,
 		                     .keepalive = 30,
 		                     .on_message = lg_message,
+		                     .on_connect = lg_connect,
 		                     .ud = &g};
 		g.conns[i] = bus_new(g.loop, &o, err, sizeof err);
 		if (!g.conns[i]) {
@@ -359,10 +394,15 @@ int main(int argc, char **argv)
 	double w = (double)g.win_ms / 1000;
 	printf("hosts=%d conns=%d connected=%d sent_per_s=%.1f not_sent=%llu late=%llu "
 	       "recv_per_s=%.1f "
-	       "bytes_per_s=%.0f lag_p50_ms=%.0f lag_p99_ms=%.0f lag_max_ms=%lld cpu_pct=%.1f\n",
+	       "bytes_per_s=%.0f lag_p50_ms=%.0f lag_p99_ms=%.0f lag_max_ms=%lld retained=%llu "
+	       "reconnects=%llu cpu_pct=%.1f\n",
 	       g.hosts, g.nconns, connected, (double)g.sent_win / w, (unsigned long long)g.not_sent,
 	       (unsigned long long)g.late, (double)g.recv_win / w, (double)g.bytes_win / w,
 	       lg_percentile(&g, 0.5), lg_percentile(&g, 0.99), (long long)g.lag_max,
+	       (unsigned long long)g.retained_win,
+	       (unsigned long long)(g.connects > (uint64_t)g.nconns
+	                                ? g.connects - (uint64_t)g.nconns
+	                                : 0),
 	       (g.cpu1 - g.cpu0) / w * 100);
 	for (size_t i = 0; i < g.nmsgs; i++)
 		free(g.msgs[i].suffix);

@@ -23,6 +23,7 @@ export VMC_BIN HARNESS_ROOT
 _tap_n=0
 _tap_failed=0
 declare -A HOST_PID=()
+SUB_PIDS=()
 BROKER_PID=""
 
 harness_init() {
@@ -35,6 +36,9 @@ harness_init() {
 harness_cleanup() {
 	local rc=$?
 	local n
+	for n in "${SUB_PIDS[@]}"; do
+		kill "$n" 2>/dev/null
+	done
 	for n in "${!HOST_PID[@]}"; do
 		kill "${HOST_PID[$n]}" 2>/dev/null
 	done
@@ -188,6 +192,7 @@ sub_start() {
 	# line-buffered: its debug lines (the SUBACK waited for) would sit in a block buffer
 	stdbuf -oL mosquitto_sub -d -p "$BROKER_PORT" -h 127.0.0.1 -t "$topic" "$@" >"$file" 2>&1 &
 	SUB_PID=$!
+	SUB_PIDS+=("$SUB_PID") # harness_cleanup stops them: a leftover retries its broker forever
 	wait_until 10 grep -q SUBACK "$file"
 }
 sub_payloads() { grep '^{' "$1" || true; }

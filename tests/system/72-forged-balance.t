@@ -3,8 +3,10 @@
 # so it is the agents themselves that refuse them): offers from a host that was never
 # born, offers speaking for another host than their topic's, a fake host asking for
 # help, standby claims by an unknown host, and a peer request for a pinned VM. Under
-# that noise h1's four busy VMs still spread to h2, two each, and nothing goes to the
-# ghost.
+# that noise h1's six busy VMs (150 % of its CPUs) still spread to h2, three each, and
+# nothing goes to the ghost. Six, not four: with four (100 %) the rules' goal (shed down
+# to high - margin, 75 %) is met by one move, and whether a second followed depended on
+# whether h1's next load sample still counted the VM that had just left.
 . "$(dirname "$0")/../lib/harness.sh"
 harness_init
 
@@ -43,16 +45,16 @@ forge() {
 "$VMC_BIN/vmc" --broker "$BROKER_URL" events --json --wait 600 >"$T/events.json" 2>/dev/null &
 evpid=$!
 vmcc create p1 --host h1 --memory 1024 --vcpus 1 --load 1 --tags pinned >/dev/null &&
-	for i in 1 2 3; do vmcc create "v$i" --host h1 --memory 1024 --vcpus 1 --load 1 >/dev/null || break; done
-ok $? "h1 runs four busy VMs on four CPUs, p1 pinned"
+	for i in 1 2 3 4 5; do vmcc create "v$i" --host h1 --memory 1024 --vcpus 1 --load 1 >/dev/null || break; done
+ok $? "h1 runs six busy VMs on four CPUs, p1 pinned"
 forge &
 fpid=$!
 
 per_host() { vmcc vms --json | jq -r '[.[] | select(.state=="running") | .host] | group_by(.) |
 	map("\(.[0])=\(length)") | join(" ")'; }
-spread() { [ "$(per_host)" = "h1=2 h2=2" ]; }
+spread() { [ "$(per_host)" = "h1=3 h2=3" ]; }
 wait_until 120 spread
-ok $? "under forged offers, helps and standby claims, h1 still sheds two VMs to h2"
+ok $? "under forged offers, helps and standby claims, h1 still sheds three VMs to h2"
 is "$(vmcc vms --json | jq -r '.[] | select(.name=="p1") | .host')" h1 "the pinned p1 stayed on h1"
 kill "$fpid" 2>/dev/null
 wait "$fpid" 2>/dev/null

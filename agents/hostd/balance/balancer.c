@@ -15,6 +15,7 @@
 #include "../../../lib/core/evloop.h"
 #include "../../../lib/core/log.h"
 #include "../../../lib/core/ratelog.h"
+#include "../../../lib/bus/dispatch.h"
 #include "../../../lib/bus/topic.h"
 
 #include <errno.h>
@@ -414,8 +415,13 @@ static void policy_rejected(struct hostd *h, const char *why)
 	hostd_event(h, "policy.rejected", NULL, f);
 }
 
-static void on_policy(struct hostd *h, struct hostd_msg *m)
+/* --- messages: the balancer's topics, the first matching row wins ---------------------- */
+
+/* policy: the cluster policy, or its removal (an empty payload) */
+static void on_policy(void *ctx, void *msg, const struct dispatch_match *d)
 {
+	struct hostd *h = ctx;
+	struct hostd_msg *m = msg;
 	struct balancer *b = bal(h);
 	char err[VMC_ERR_MAX];
 	if (m->raw->len == 0) {
@@ -435,11 +441,39 @@ static void on_policy(struct hostd *h, struct hostd_msg *m)
 		bn_set_policy(b->node, &p);
 }
 
-/* host/<host>/vm/<vm>: a peer's VM record, or its clearing (an empty payload). */
-static void vm_record(struct hostd *h, const char *host, const char *vm, struct hostd_msg *m)
+/* balance/hold/<host>/<vm> */
+static void on_hold(void *ctx, void *msg, const struct dispatch_match *d)
 {
+	hostd_holds_message(ctx, d->part[0], d->part[1], msg);
+}
+
+/* balance/<kind>/<sender>: hostd_msg_json checks that the envelope is the sender's */
+static void on_balance(void *ctx, void *msg, const struct dispatch_match *d)
+{
+	struct hostd *h = ctx;
+	struct balancer *b = bal(h);
+	const cJSON *j = hostd_msg_json(msg);
+	int kind = bn_topic_parse(d->part[0]);
+	if (!j || kind < 0)
+		return;
+	int64_t now = hostd_now(h);
+	bn_message(b->node, now, (enum bn_topic)kind, d->part[1], j, bview_get(&b->view, now));
+	if (bn_last_error(b->node)[0])
+		log_debug("balance: %s", bn_last_error(b->node));
+	outputs(h);
+}
+
+/* host/<host>/vm/<vm>: a peer's VM record, or its clearing (an empty payload); our own
+ * records we know */
+static void on_vm_record(void *ctx, void *msg, const struct dispatch_match *d)
+{
+	struct hostd *h = ctx;
+	struct hostd_msg *m = msg;
 	struct balancer *b = bal(h);
 	char err[VMC_ERR_MAX];
+	const char *host = d->part[0], *vm = d->part[1];
+	if (strcmp(host, h->opts.name) == 0)
+		return;
 	const cJSON *j = m->raw->len ? hostd_msg_json(m) : NULL;
 	if (m->raw->len && !j)
 		return;
@@ -448,67 +482,82 @@ static void vm_record(struct hostd *h, const char *host, const char *vm, struct 
 		             "balance: record of %s on %s: %s (ignored)", vm, host, err);
 }
 
-void hostd_balancer_message(struct hostd *h, struct hostd_msg *m)
+/* A host/<host>/... message's JSON: NULL for a retained record being cleared (an empty
+ * payload), one that does not parse, or one that speaks for another sender (the agent
+ * logs it: hostd_msg.forged). */
+static const cJSON *host_json(struct hostd_msg *m)
 {
+	return m->raw->len ? hostd_msg_json(m) : NULL;
+}
+
+/* host/<host>/summary: a peer's figures (ours the balancer has from its own samples) */
+static void on_summary(void *ctx, void *msg, const struct dispatch_match *d)
+{
+	struct hostd *h = ctx;
+	struct hostd_msg *m = msg;
 	struct balancer *b = bal(h);
-	const char *rest = m->rest;
-	char seg[VMC_NAME_MAX + 1], kind[16], err[VMC_ERR_MAX], sender[VMC_NAME_MAX + 1];
-	if (!b)
+	char err[VMC_ERR_MAX];
+	const char *host = d->part[0];
+	const cJSON *j = host_json(m);
+	if (!j || strcmp(host, h->opts.name) == 0)
 		return;
-	if (strcmp(rest, "policy") == 0) {
-		on_policy(h, m);
-		return;
-	}
-	int host_msg = strncmp(rest, "host/", 5) == 0 &&
-	               topic_segment(rest, 1, seg, sizeof(seg)) == 0 &&
-	               topic_segment(rest, 2, kind, sizeof(kind)) == 0;
-	/* balance/<kind>/<sender>: hostd_msg_json checks that the envelope is the sender's */
-	int bal_msg = strncmp(rest, "balance/", 8) == 0 &&
-	              topic_segment(rest, 1, kind, sizeof(kind)) == 0 &&
-	              topic_segment(rest, 2, sender, sizeof(sender)) == 0 &&
-	              topic_segment(rest, 3, seg, sizeof(seg)) < 0;
-	int ev_msg = strncmp(rest, "event/host/", 11) == 0;
-	if (strncmp(rest, "balance/hold/", 13) == 0) { /* balance/hold/<host>/<vm> */
-		if (topic_segment(rest, 2, sender, sizeof(sender)) == 0 &&
-		    topic_segment(rest, 3, seg, sizeof(seg)) == 0 &&
-		    topic_segment(rest, 4, kind, sizeof(kind)) < 0)
-			hostd_holds_message(h, sender, seg, m);
-		return;
-	}
-	if (!host_msg && !bal_msg && !ev_msg)
-		return;
-	int self = host_msg && strcmp(seg, h->opts.name) == 0;
-	if (host_msg && strcmp(kind, "vm") == 0) { /* host/<h>/vm/<vm>: a peer's VM */
-		if (!self && topic_segment(rest, 3, sender, sizeof(sender)) == 0 &&
-		    topic_segment(rest, 4, kind, sizeof(kind)) < 0)
-			vm_record(h, seg, sender, m);
-		return;
-	}
-	if (host_msg && m->raw->len == 0)
-		return; /* a retained record being cleared */
-	const cJSON *j = hostd_msg_json(m);
+	int rc = bview_summary(&b->view, host, j, err, sizeof(err));
+	if (rc >= 0 && !m->raw->retain)
+		bview_live_load(&b->view, host, j);
+	if (rc != 0)
+		ratelog_warn(&b->bad_load, evloop_mono_ms(),
+		             "balance: summary of %s: %s (message ignored)", host, err);
+}
+
+/* host/<host>/state, ours too */
+static void on_state(void *ctx, void *msg, const struct dispatch_match *d)
+{
+	struct balancer *b = bal(ctx);
+	const cJSON *j = host_json(msg);
 	if (!j)
 		return;
-	int64_t now = hostd_now(h);
-	if (host_msg && strcmp(kind, "summary") == 0 && !self) {
-		int rc = bview_summary(&b->view, seg, j, err, sizeof(err));
-		if (rc >= 0 && !m->raw->retain)
-			bview_live_load(&b->view, seg, j);
-		if (rc != 0)
-			ratelog_warn(&b->bad_load, evloop_mono_ms(),
-			             "balance: summary of %s: %s (message ignored)", seg, err);
-	} else if (host_msg && strcmp(kind, "state") == 0) {
-		const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "state");
-		bview_state(&b->view, seg, cJSON_IsString(st) ? st->valuestring : "offline");
-	} else if (bal_msg && bn_topic_parse(kind) >= 0) {
-		bn_message(b->node, now, (enum bn_topic)bn_topic_parse(kind), sender, j,
-		           bview_get(&b->view, now));
-		if (bn_last_error(b->node)[0])
-			log_debug("balance: %s", bn_last_error(b->node));
-		outputs(h);
-	} else if (ev_msg && topic_segment(rest, 2, seg, sizeof(seg)) == 0) {
-		on_event(h, seg, j);
-	}
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "state");
+	bview_state(&b->view, d->part[0], cJSON_IsString(st) ? st->valuestring : "offline");
+}
+
+/* event/host/<host> */
+static void on_host_event(void *ctx, void *msg, const struct dispatch_match *d)
+{
+	const cJSON *j = hostd_msg_json(msg);
+	if (j)
+		on_event(ctx, d->part[0], j);
+}
+
+/* Another message on a topic of ours: read, so that a forged one is logged, and not used. */
+static void on_other(void *ctx, void *msg, const struct dispatch_match *d)
+{
+	host_json(msg);
+}
+
+/* Every topic the balancer subscribes to (hostd_balancer_connected), and host/+/load
+ * that high availability subscribes to, one row a line in the order they are tried. A
+ * '+' level too long for a name fails its row; a NULL handler ignores the topic. */
+/* clang-format off */
+static const struct dispatch_row balancer_topics[] = {
+    {"policy", on_policy},
+    {"balance/hold/+/+", on_hold},
+    {"balance/hold/#", NULL},
+    {"balance/+/+", on_balance},
+    {"host/+/vm/+", on_vm_record},
+    {"host/+/vm/#", NULL},
+    {"host/+/summary", on_summary},
+    {"host/+/state", on_state},
+    {"host/+/+", on_other},
+    {"event/host/+", on_host_event},
+    {"event/host/#", on_other},
+    {NULL, NULL},
+};
+/* clang-format on */
+
+void hostd_balancer_message(struct hostd *h, struct hostd_msg *m)
+{
+	if (bal(h))
+		dispatch_run(balancer_topics, m->rest, h, m);
 }
 
 /* --- commands --------------------------------------------------------------------------- */

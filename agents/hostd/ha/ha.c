@@ -11,7 +11,7 @@
  * (ha_restart.c). A coordinator that dies is resumed by its next session (the claim
  * names it) or taken over by the next coordinator once it is offline. */
 #include "ha.h"
-#include "../worker.h"
+#include "../../../lib/core/workpool.h"
 
 #include "../../../lib/cluster/balance_view.h"
 #include "../../../lib/core/evloop.h"
@@ -108,13 +108,13 @@ static void ha_event_host(struct ha_ctx *a, const char *type, const char *host, 
 
 /* --- the direct check ----------------------------------------------------------------- */
 
-static void ha_probe_run(void *ud)
+static void ha_probe_run(void *ud, const volatile int *cancel)
 {
 	struct ha_probe_job *j = ud;
 	j->alive = ha_probe(j->addr, j->name, HA_PROBE_TIMEOUT_MS);
 }
 
-static void ha_probe_done(void *ud)
+static void ha_probe_done(void *ud, int ran)
 {
 	struct ha_probe_job *j = ud;
 	struct ha_watch *w = ha_watch_get(j->a, j->name);
@@ -137,7 +137,7 @@ static void ha_probe_start(struct ha_ctx *a, struct ha_watch *w)
 	snprintf(j->name, sizeof(j->name), "%s", w->name);
 	snprintf(j->addr, sizeof(j->addr), "%s", w->addr);
 	w->last_probe = evloop_mono_ms();
-	if (worker_run(a->pool, ha_probe_run, ha_probe_done, j) < 0) {
+	if (workpool_submit(a->pool, ha_probe_run, ha_probe_done, j) < 0) {
 		free(j);
 		return;
 	}
@@ -518,15 +518,19 @@ int hostd_ha_start(struct hostd *h, char *err, size_t errlen)
 		return 0;
 	if (ha_store_open(h->opts.shared_store, err, errlen) < 0)
 		return -1;
+	const struct workpool_opts wo = {.stack_size = HOSTD_WORKER_STACK, .what = "host probe"};
 	struct ha_ctx *a = calloc(1, sizeof(*a));
-	if (!a || !(a->peers = peers_new()) || !(a->view = calloc(1, sizeof(*a->view))) ||
-	    !(a->pool = worker_new(h->loop))) {
+	int ok = a && (a->peers = peers_new()) && (a->view = calloc(1, sizeof(*a->view)));
+	if (!ok)
+		snprintf(err, errlen, "out of memory");
+	else
+		ok = (a->pool = workpool_new(h->loop, &wo, err, errlen)) != NULL;
+	if (!ok) {
 		if (a) {
 			peers_free(a->peers);
 			free(a->view);
 		}
 		free(a);
-		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	bview_init(a->view);
@@ -548,7 +552,7 @@ void hostd_ha_stop(struct hostd *h)
 	if (!a)
 		return;
 	/* called once the loop no longer runs: its timers die with it */
-	worker_free(a->pool, 3000);
+	workpool_free(a->pool, 3000, WORKPOOL_DROP);
 	peers_free(a->peers);
 	bview_free(a->view);
 	free(a->view);

@@ -19,7 +19,7 @@ int ha_probe(const char *addr, const char *name, long timeout_ms);
 
 struct peers;
 struct bview;
-struct worker_pool;
+struct workpool;
 struct ha_watch;
 
 /* The module's state (h->ha). */
@@ -28,7 +28,7 @@ struct ha_ctx {
 	const char *dir; /* the shared store; NULL: none */
 	struct peers *peers;
 	struct bview *view;
-	struct worker_pool *pool;
+	struct workpool *pool;
 	int policy_on;
 	struct ha_watch *w; /* one per other host seen */
 	size_t nw;

@@ -4,7 +4,7 @@
 #include "migrate.h"
 
 #include "channel.h"
-#include "../worker.h"
+#include "../../../lib/core/workpool.h"
 
 #include "../../../lib/bus/chanwire.h"
 #include "../../../lib/core/evloop.h"
@@ -320,9 +320,13 @@ int hostd_migrate_init(struct hostd *h, char *err, size_t errlen)
 	explicit_bzero(key, sizeof(key));
 	if (!m->chans)
 		return -1;
-	m->workers = worker_new(h->loop);
+	/* a thread for each driver call, on a small stack; the migrations limit how many */
+	const struct workpool_opts wo = {.stack_size = HOSTD_WORKER_STACK, .what = "driver call"};
+	m->workers = workpool_new(h->loop, &wo, err, errlen);
+	if (!m->workers)
+		return -1;
 	m->peers = peers_new();
-	if (!m->workers || !m->peers) {
+	if (!m->peers) {
 		snprintf(err, errlen, "cannot set up the migration module");
 		return -1;
 	}
@@ -455,7 +459,8 @@ void hostd_migrate_free(struct hostd *h)
 	chan_ctx_free(m->chans);
 	for (struct mig *g = m->migs; g; g = g->next)
 		g->c = NULL;
-	if (worker_free(m->workers, 5000) > 0)
+	/* the completions not delivered yet are dropped: the migrations end below */
+	if (workpool_free(m->workers, 5000, WORKPOOL_DROP) > 0)
 		return; /* driver calls still use the migrations: leave them, we are exiting */
 	while (m->migs) {
 		struct mig *g = m->migs;

@@ -25,7 +25,7 @@
 
 struct chan;
 struct chan_ctx;
-struct worker_pool;
+struct workpool;
 struct peers;
 
 #define MIG_ID_MAX 128
@@ -98,7 +98,7 @@ struct hostcall;
 struct migrate {
 	struct hostd *h;
 	struct chan_ctx *chans;
-	struct worker_pool *workers;
+	struct workpool *workers;
 	struct peers *peers;
 	struct mig *migs;
 	char dir[4200]; /* STATE_DIR/migrations */

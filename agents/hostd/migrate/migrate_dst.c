@@ -8,7 +8,7 @@
 #include "migrate.h"
 
 #include "channel.h"
-#include "../worker.h"
+#include "../../../lib/core/workpool.h"
 
 #include "../../../lib/core/evloop.h"
 #include "../../../lib/core/log.h"
@@ -47,20 +47,20 @@ static void dst_send(struct chan *c, const char *op, const char *code, const cha
 
 /* --- driver calls ------------------------------------------------------------------ */
 
-static void job_recv(void *ud)
+static void job_recv(void *ud, const volatile int *cancel)
 {
 	struct mig *g = ud;
 	g->job_rc = hv_migrate_recv(g->m->h->hv, g->config, g->sp, g->job_err, sizeof(g->job_err));
 	close(g->sp);
 }
 
-static void job_dst_commit(void *ud)
+static void job_dst_commit(void *ud, const volatile int *cancel)
 {
 	struct mig *g = ud;
 	g->job_rc = hv_migrate_dst_commit(g->m->h->hv, g->vm, g->job_err, sizeof(g->job_err));
 }
 
-static void job_dst_abort(void *ud)
+static void job_dst_abort(void *ud, const volatile int *cancel)
 {
 	struct mig *g = ud;
 	struct hv_vm v;
@@ -71,23 +71,23 @@ static void job_dst_abort(void *ud)
 		    hv_migrate_dst_abort(g->m->h->hv, g->vm, g->job_err, sizeof(g->job_err));
 }
 
-static void dst_job(struct mig *g, worker_fn *fn, worker_fn *done)
+static void dst_job(struct mig *g, workpool_run_fn *fn, workpool_done_fn *done)
 {
 	g->job = 1;
 	g->job_rc = 0;
 	g->job_err[0] = '\0';
-	if (worker_run(g->m->workers, fn, done, g) < 0) {
+	if (workpool_submit(g->m->workers, fn, done, g) < 0) {
 		g->job_rc = -1;
 		snprintf(g->job_err, sizeof(g->job_err), "cannot start a thread");
 		if (g->sp >= 0)
 			close(g->sp);
-		done(g);
+		done(g, 0);
 	}
 }
 
 /* --- ending ------------------------------------------------------------------------- */
 
-static void dst_abort_done(void *ud)
+static void dst_abort_done(void *ud, int ran)
 {
 	struct mig *g = ud;
 	struct migrate *m = g->m;
@@ -163,7 +163,7 @@ static void after_on_ctrl(struct chan *c, const cJSON *msg, void *ud)
 }
 static const struct chan_ops after_ops = {NULL, after_on_ctrl, NULL, NULL, NULL};
 
-static void dst_commit_done(void *ud)
+static void dst_commit_done(void *ud, int ran)
 {
 	struct mig *g = ud;
 	struct migrate *m = g->m;
@@ -223,7 +223,7 @@ static void dst_maybe_ready(struct mig *g)
 	mig_crash_point(g->m, g->c, "dst-after-ready");
 }
 
-static void dst_recv_done(void *ud)
+static void dst_recv_done(void *ud, int ran)
 {
 	struct mig *g = ud;
 	g->job = 0;

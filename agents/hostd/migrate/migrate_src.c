@@ -9,7 +9,7 @@
 #include "migrate.h"
 
 #include "channel.h"
-#include "../worker.h"
+#include "../../../lib/core/workpool.h"
 
 #include "../../../lib/core/evloop.h"
 #include "../../../lib/core/log.h"
@@ -26,7 +26,7 @@
 
 static void mig_progress(void *ud, uint64_t sent, uint64_t total, int round);
 
-static void job_send(void *ud)
+static void job_send(void *ud, const volatile int *cancel)
 {
 	struct mig *g = ud;
 	struct hostd *h = g->m->h;
@@ -35,13 +35,13 @@ static void job_send(void *ud)
 	close(g->sp);
 }
 
-static void job_src_commit(void *ud)
+static void job_src_commit(void *ud, const volatile int *cancel)
 {
 	struct mig *g = ud;
 	g->job_rc = hv_migrate_src_commit(g->m->h->hv, g->vm, g->job_err, sizeof(g->job_err));
 }
 
-static void job_src_abort(void *ud)
+static void job_src_abort(void *ud, const volatile int *cancel)
 {
 	struct mig *g = ud;
 	g->job_rc = hv_migrate_src_abort(g->m->h->hv, g->vm, g->job_err, sizeof(g->job_err));
@@ -49,23 +49,23 @@ static void job_src_abort(void *ud)
 
 /* Runs a driver call; done runs in the loop. If no thread starts, done runs now with
  * the failure. */
-static void mig_job(struct mig *g, worker_fn *fn, worker_fn *done)
+static void mig_job(struct mig *g, workpool_run_fn *fn, workpool_done_fn *done)
 {
 	g->job = 1;
 	g->job_rc = 0;
 	g->job_err[0] = '\0';
-	if (worker_run(g->m->workers, fn, done, g) < 0) {
+	if (workpool_submit(g->m->workers, fn, done, g) < 0) {
 		g->job_rc = -1;
 		snprintf(g->job_err, sizeof(g->job_err), "cannot start a thread: %s",
 		         strerror(errno));
 		if (g->sp >= 0)
 			close(g->sp); /* the job would have closed it */
-		done(g);
+		done(g, 0);
 	}
 }
 
 /* From the sending thread: a progress message, at most every MIG_PROGRESS_MS. */
-static void mig_on_progress(void *ud, const uint64_t v[3]);
+static void mig_on_progress(void *ud, const void *note, size_t len);
 
 static void mig_progress(void *ud, uint64_t sent, uint64_t total, int round)
 {
@@ -75,12 +75,14 @@ static void mig_progress(void *ud, uint64_t sent, uint64_t total, int round)
 		return;
 	g->last_progress = now;
 	g->prog_round = round;
-	worker_post(g->m->workers, mig_on_progress, g, sent, total, (uint64_t)round);
+	const uint64_t v[3] = {sent, total, (uint64_t)round};
+	workpool_post(g->m->workers, mig_on_progress, g, v, sizeof(v));
 }
 
-static void mig_on_progress(void *ud, const uint64_t v[3])
+static void mig_on_progress(void *ud, const void *note, size_t len)
 {
 	struct mig *g = ud;
+	const uint64_t *v = note; /* sent, total, round */
 	g->prog_bytes = v[0];
 	g->prog_total = v[1];
 	cJSON *f = cJSON_CreateObject();
@@ -149,7 +151,7 @@ static void src_set_failure(struct mig *g, enum vmc_err code, const char *stage,
 	snprintf(g->fail_msg, sizeof(g->fail_msg), "%s", msg);
 }
 
-static void src_abort_done(void *ud)
+static void src_abort_done(void *ud, int ran)
 {
 	struct mig *g = ud;
 	g->job = 0;
@@ -171,7 +173,7 @@ static void src_resume(struct mig *g, enum vmc_err code, const char *stage, cons
 	mig_job(g, job_src_abort, src_abort_done);
 }
 
-static void src_commit_done(void *ud)
+static void src_commit_done(void *ud, int ran)
 {
 	struct mig *g = ud;
 	struct migrate *m = g->m;
@@ -262,7 +264,7 @@ static void src_maybe_end(struct mig *g)
 	chan_stream_end(g->c);
 }
 
-static void src_send_done(void *ud)
+static void src_send_done(void *ud, int ran)
 {
 	struct mig *g = ud;
 	g->job = 0;

@@ -1,0 +1,131 @@
+/* reserve.c - memory promised to VMs being placed (see reserve.h). Pure. */
+#include "reserve.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/nametab.h"
+
+struct reservations {
+	struct nametab t;
+};
+
+struct reservations *reserve_new(void)
+{
+	struct reservations *r = calloc(1, sizeof(*r));
+	if (!r) {
+		fprintf(stderr, "reserve: out of memory\n");
+		abort();
+	}
+	nametab_init(&r->t, offsetof(struct reservation, idx_));
+	return r;
+}
+
+void reserve_free(struct reservations *r)
+{
+	if (!r)
+		return;
+	nametab_free(&r->t, 1);
+	free(r);
+}
+
+static void drop(struct reservations *r, struct reservation *x)
+{
+	nametab_del(&r->t, x);
+	free(x);
+}
+
+int reserve_add(struct reservations *r, const struct cluster_model *m, const char *host,
+                const char *vm, int64_t mem_mb, int vcpus, const char *const *tags, size_t ntags,
+                int64_t expires_ms)
+{
+	if (!cluster_model_host_find(m, host) || strlen(vm) > VMC_NAME_MAX)
+		return -1;
+	struct reservation *x = nametab_find(&r->t, vm);
+	if (!x) {
+		x = calloc(1, sizeof(*x));
+		if (!x)
+			return -1;
+		snprintf(x->vm, sizeof(x->vm), "%s", vm);
+		nametab_add(&r->t, x);
+	}
+	snprintf(x->host, sizeof(x->host), "%s", host);
+	x->mem_mb = mem_mb;
+	x->vcpus = vcpus;
+	x->expires_ms = expires_ms;
+	size_t used = 0;
+	x->tags[0] = '\0';
+	for (size_t i = 0; i < ntags; i++) {
+		int n = snprintf(x->tags + used, sizeof(x->tags) - used, "%s%s", used ? "," : "",
+		                 tags[i]);
+		if (n < 0 || (size_t)n >= sizeof(x->tags) - used || strchr(tags[i], ',')) {
+			x->tags[used] = '\0'; /* what fits, whole names only */
+			break;
+		}
+		used += (size_t)n;
+	}
+	return 0;
+}
+
+void reserve_release(struct reservations *r, const char *vm)
+{
+	struct reservation *x = nametab_find(&r->t, vm);
+	if (x)
+		drop(r, x);
+}
+
+void reserve_expire(struct reservations *r, int64_t now_ms)
+{
+	for (size_t i = r->t.n; i-- > 0;) {
+		struct reservation *x = r->t.items[i];
+		if (x->expires_ms <= now_ms)
+			drop(r, x);
+	}
+}
+
+void reserve_sync(struct reservations *r, const struct cluster_model *m)
+{
+	for (size_t i = r->t.n; i-- > 0;) {
+		struct reservation *x = r->t.items[i];
+		const struct cm_vm *v = cluster_model_vm_find(m, x->vm);
+		if (!cluster_model_host_find(m, x->host) || (v && strcmp(v->host, x->host) == 0))
+			drop(r, x);
+	}
+}
+
+size_t reserve_count(const struct reservations *r)
+{
+	return r->t.n;
+}
+
+const struct reservation *reserve_at(const struct reservations *r, size_t i)
+{
+	return i < r->t.n ? r->t.items[i] : NULL;
+}
+
+const struct reservation *reserve_find(const struct reservations *r, const char *vm)
+{
+	return nametab_find(&r->t, vm);
+}
+
+int64_t reserve_room_mb(const struct reservations *r, const struct cm_host *h)
+{
+	int64_t room = h->mem_free_mb;
+	for (size_t i = 0; i < r->t.n; i++) {
+		const struct reservation *x = r->t.items[i];
+		if (strcmp(x->host, h->name) == 0)
+			room -= x->mem_mb;
+	}
+	return room;
+}
+
+const char *reserve_vm_host(const struct reservations *r, const struct cluster_model *m,
+                            const char *vm)
+{
+	const struct cm_vm *v = cluster_model_vm_find(m, vm);
+	if (v && v->host[0])
+		return v->host;
+	const struct reservation *x = nametab_find(&r->t, vm);
+	return x ? x->host : NULL;
+}

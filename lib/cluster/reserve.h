@@ -1,0 +1,54 @@
+/* reserve.h - memory promised to VMs being placed, on top of the cluster model
+ * (cluster_model.h). A reader that puts a VM on a host (vmc-confd creating one) reserves
+ * its memory there until the host's load lists the VM, so that two placements in a row
+ * never count the same free memory twice. A reservation ends when the host's load lists
+ * the VM (reserve_sync), when its host is forgotten, when it is released, or when it
+ * expires. Pure. */
+#ifndef VMC_RESERVE_H
+#define VMC_RESERVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cluster_model.h"
+
+struct reservation {
+	char vm[VMC_NAME_MAX + 1]; /* first member: the table keys on it */
+	char host[VMC_NAME_MAX + 1];
+	int64_t mem_mb;
+	int vcpus;
+	char tags[CM_TAGS_MAX]; /* the VM's tags, joined by ',' */
+	int64_t expires_ms;
+	size_t idx_; /* private */
+};
+
+struct reservations;
+
+/* Never NULL (aborts on OOM). */
+struct reservations *reserve_new(void);
+void reserve_free(struct reservations *r);
+
+/* Reserves mem_mb for vm on host (which m must know) until expires_ms, in place of any
+ * reservation vm had. Returns 0, or -1 if the host is unknown or a name too long. */
+int reserve_add(struct reservations *r, const struct cluster_model *m, const char *host,
+                const char *vm, int64_t mem_mb, int vcpus, const char *const *tags, size_t ntags,
+                int64_t expires_ms);
+/* Ends vm's reservation, if any. */
+void reserve_release(struct reservations *r, const char *vm);
+/* Ends the reservations past their expiry. */
+void reserve_expire(struct reservations *r, int64_t now_ms);
+/* Ends the reservations that m shows kept: the VM listed on its host, or the host gone. */
+void reserve_sync(struct reservations *r, const struct cluster_model *m);
+
+size_t reserve_count(const struct reservations *r);
+/* i < count; order arbitrary. */
+const struct reservation *reserve_at(const struct reservations *r, size_t i);
+const struct reservation *reserve_find(const struct reservations *r, const char *vm);
+
+/* The memory h can still give: its free memory less what is reserved on it. */
+int64_t reserve_room_mb(const struct reservations *r, const struct cm_host *h);
+/* The host whose load lists vm, else the one it is reserved on; NULL if none. */
+const char *reserve_vm_host(const struct reservations *r, const struct cluster_model *m,
+                            const char *vm);
+
+#endif
