@@ -63,6 +63,7 @@ struct vmtop {
 	int curses;       /* the screen is up */
 	int quit;
 	int redraw;        /* a frame is due now (keys); else at the next tick */
+	int flush_due;     /* the next frame applies the loads kept since the last one */
 	int ui_idle;       /* stdin wake-ups without a key in a row */
 	const char **help; /* help page lines */
 	size_t nhelp;

@@ -3,7 +3,10 @@
  * One poll loop (lib/evloop) holds the MQTT socket and the keyboard: bus messages
  * update the model as they come (sampling), frames are drawn on a timer or after a
  * key (drawing), and nothing waits on the network. With -b it prints snapshots
- * instead of drawing. */
+ * instead of drawing. Hosts' loads, the bulk of the traffic, are only kept as they
+ * come (cluster_model_defer) and applied when a periodic frame or snapshot is due, so
+ * each host's load is parsed at most once a frame; a key redraws the rows on screen
+ * from the model as the last periodic frame left it. */
 #include <curses.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -77,6 +80,7 @@ static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
 			t->sync_ms = evloop_mono_ms();
 			t->sync_hosts = t->retained_hosts;
 			t->redraw = 1;
+			t->flush_due = 1; /* the retained picture, at once */
 		}
 		return;
 	}
@@ -86,9 +90,19 @@ static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
 	}
 	if (m->retain && !strncmp(rest, "host/", 5))
 		t->retained_hosts++;
-	if (cluster_model_apply(t->model, rest, m->payload, m->len, m->retain, evloop_wall_ms(),
+	if (cluster_model_defer(t->model, rest, m->payload, m->len, m->retain, evloop_wall_ms(),
 	                        err, sizeof(err)) < 0)
 		log_debug("%s: %s", m->topic, err);
+}
+
+/* Applies the hosts' loads kept since the last frame. */
+static void model_flush(struct vmtop *t)
+{
+	char err[VMC_ERR_MAX + VMC_NAME_MAX + 24] = "";
+	int bad = cluster_model_flush(t->model, err, sizeof(err));
+	if (bad)
+		log_debug("%d bad load message%s, the first: %s", bad, bad == 1 ? "" : "s", err);
+	t->flush_due = 0;
 }
 
 /* --- the screen --------------------------------------------------------------------- */
@@ -100,6 +114,8 @@ static void frame(struct vmtop *t, int fresh)
 	struct view_env e = vmtop_env(t);
 	struct draw_info di = {t->o.cluster,    t->o.broker, t->connected,
 	                       t->ui.read_only, t->help,     t->nhelp};
+	if (fresh || t->flush_due)
+		model_flush(t);
 	views_update(&t->ui, &e, fresh);
 	draw_frame(&t->scr, &t->ui, &e, &di);
 	t->redraw = 0;
@@ -162,6 +178,7 @@ static void before_poll(struct evloop *loop, void *ud)
 static long on_frame_timer(struct evloop *loop, long long id, void *ud)
 {
 	struct vmtop *t = ud;
+	model_flush(t);
 	cluster_model_tick(t->model, evloop_wall_ms());
 	history_sample(t->hist, t->model, evloop_wall_ms());
 	marks_prune(&t->ui.marks, t->model);
@@ -230,6 +247,7 @@ static long on_batch_timer(struct evloop *loop, long long id, void *ud)
 	struct vmtop *t = ud;
 	int64_t now = evloop_mono_ms();
 	long delay = (long)(t->o.delay_s * 1000);
+	model_flush(t);
 	cluster_model_tick(t->model, evloop_wall_ms());
 	if (!t->printed) {
 		/* the first snapshot: once the retained messages are in, or, if there were

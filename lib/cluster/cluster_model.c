@@ -18,6 +18,26 @@
 #define EVENT_DEDUP_MS 10000
 #define EVENT_DEDUP_DEPTH 16
 
+/* Hosts' loads kept by cluster_model_defer, not yet applied: the latest raw payload of
+ * each host, in a list ordered by arrival (the latest last). */
+struct pending_load {
+	char name[VMC_NAME_MAX + 1]; /* first member: the index keys on it */
+	char *buf;
+	size_t len;
+	int retained;
+	int64_t now;       /* when it arrived */
+	unsigned replaced; /* loads it replaced before they were applied */
+	struct pending_load *prev, *next;
+	size_t idx_;
+};
+
+struct pending_loads {
+	struct nametab tab;
+	struct pending_load *head, *tail;
+	int nbad; /* bad loads met while flushing, since the last report */
+	char first_err[VMC_ERR_MAX + VMC_NAME_MAX + 24]; /* the first of them, with its topic */
+};
+
 struct cluster_model {
 	struct nametab hosts, vms, migs;
 	struct cm_event *events; /* ring */
@@ -27,7 +47,8 @@ struct cluster_model {
 	int64_t stale_ms;
 	struct policy policy;
 	int have_policy;
-	int ha_on; /* the policy's "ha" */
+	int ha_on;                 /* the policy's "ha" */
+	struct pending_loads pend; /* cluster_model_defer */
 };
 
 static const char *const host_state_names[] = {"unknown", "online", "offline", "maintenance"};
@@ -80,6 +101,7 @@ struct cluster_model *cluster_model_new(size_t events)
 	nametab_init(&m->hosts, offsetof(struct cm_host, idx_));
 	nametab_init(&m->vms, offsetof(struct cm_vm, idx_));
 	nametab_init(&m->migs, offsetof(struct cm_migration, idx_));
+	nametab_init(&m->pend.tab, offsetof(struct pending_load, idx_));
 	m->ev_cap = events ? events : CM_EVENTS_DEFAULT;
 	m->events = xcalloc(m->ev_cap, sizeof(*m->events));
 	return m;
@@ -96,6 +118,9 @@ void cluster_model_free(struct cluster_model *m)
 	nametab_free(&m->hosts, 1);
 	nametab_free(&m->vms, 1);
 	nametab_free(&m->migs, 1);
+	for (size_t i = 0; i < m->pend.tab.n; i++)
+		free(((struct pending_load *)m->pend.tab.items[i])->buf);
+	nametab_free(&m->pend.tab, 1);
 	free(m->events);
 	free(m);
 }
@@ -450,6 +475,7 @@ struct apply_ctx {
 	const cJSON *o;              /* NULL for an empty (deleting) payload */
 	int retained;
 	int64_t now;
+	unsigned replaced; /* a deferred load: loads of its host it replaced unapplied */
 	char *err;
 	size_t errlen;
 };
@@ -510,14 +536,16 @@ static int apply_host_state(struct apply_ctx *a)
 	return 1;
 }
 
-static void host_seq(struct cm_host *h, const cJSON *o, int live)
+/* replaced: loads between the last one applied and this one that were never applied
+ * (cluster_model_defer), so not missed. */
+static void host_seq(struct cm_host *h, const cJSON *o, int live, unsigned replaced)
 {
 	const cJSON *seq = cJSON_GetObjectItemCaseSensitive(o, "seq");
 	if (!cJSON_IsNumber(seq) || seq->valuedouble < 1)
 		return;
 	uint64_t s = (uint64_t)seq->valuedouble;
-	if (live && h->seq && s > h->seq + 1)
-		h->seq_gaps += s - h->seq - 1;
+	if (live && h->seq && s > h->seq + 1 + replaced)
+		h->seq_gaps += s - h->seq - 1 - replaced;
 	h->seq = s;
 }
 
@@ -550,7 +578,7 @@ static void host_load_times(struct apply_ctx *a, struct cm_host *h, enum cm_host
 	if (!(a->retained && (h->state == CM_HOST_OFFLINE || msg_ts(a->o) < h->state_sent_ms_)))
 		h->state = st;
 	uint64_t prev_seq = h->seq;
-	host_seq(h, a->o, !a->retained);
+	host_seq(h, a->o, !a->retained, a->replaced);
 	if (!a->retained && h->have_load && h->last_load_ms_ && a->now > h->last_load_ms_) {
 		/* the publish interval: time since the last load, over the loads it covered */
 		int64_t dt = a->now - h->last_load_ms_;
@@ -911,20 +939,29 @@ static const struct {
     {"policy", -1, apply_policy},
 };
 
-int cluster_model_apply(struct cluster_model *m, const char *rest, const void *payload, size_t len,
-                        int retained, int64_t now_ms, char *err, size_t errlen)
+#define NHANDLERS (sizeof(handlers) / sizeof(handlers[0]))
+
+/* The handler of topic rest, NHANDLERS if none. */
+static size_t handler_of(const char *rest)
+{
+	size_t k = 0;
+	while (k < NHANDLERS && !topic_matches(handlers[k].filter, rest))
+		k++;
+	return k;
+}
+
+static int model_apply(struct cluster_model *m, const char *rest, const void *payload, size_t len,
+                       int retained, int64_t now_ms, unsigned replaced, char *err, size_t errlen)
 {
 	struct apply_ctx a = {.m = m,
 	                      .rest = rest,
 	                      .retained = retained,
 	                      .now = now_ms,
+	                      .replaced = replaced,
 	                      .err = err,
 	                      .errlen = errlen};
-	size_t k = 0;
-	while (k < sizeof(handlers) / sizeof(handlers[0]) &&
-	       !topic_matches(handlers[k].filter, rest))
-		k++;
-	if (k == sizeof(handlers) / sizeof(handlers[0]))
+	size_t k = handler_of(rest);
+	if (k == NHANDLERS)
 		return 0;
 	if (handlers[k].name_seg >= 0) {
 		if (topic_segment(rest, handlers[k].name_seg, a.name, sizeof(a.name)) < 0) {
@@ -951,6 +988,12 @@ int cluster_model_apply(struct cluster_model *m, const char *rest, const void *p
 	if (rc > 0)
 		m->version++;
 	return rc;
+}
+
+int cluster_model_apply(struct cluster_model *m, const char *rest, const void *payload, size_t len,
+                        int retained, int64_t now_ms, char *err, size_t errlen)
+{
+	return model_apply(m, rest, payload, len, retained, now_ms, 0, err, errlen);
 }
 
 /* --- time -------------------------------------------------------------------- */
@@ -1156,4 +1199,120 @@ void cluster_model_summary(const struct cluster_model *m, struct cm_summary *s)
 			s->other++;
 	}
 	s->migrations = (int)m->migs.n > mig_out ? (int)m->migs.n : mig_out;
+}
+
+/* --- deferred loads (cluster_model_defer) -------------------------------------- */
+
+static void pending_unlink(struct pending_loads *p, struct pending_load *q)
+{
+	if (q->prev)
+		q->prev->next = q->next;
+	else
+		p->head = q->next;
+	if (q->next)
+		q->next->prev = q->prev;
+	else
+		p->tail = q->prev;
+	q->prev = q->next = NULL;
+}
+
+static void pending_append(struct pending_loads *p, struct pending_load *q)
+{
+	q->prev = p->tail;
+	q->next = NULL;
+	if (p->tail)
+		p->tail->next = q;
+	else
+		p->head = q;
+	p->tail = q;
+}
+
+/* Applies q's load, as it would have been when it came, and forgets it. */
+static void pending_apply(struct cluster_model *m, struct pending_load *q)
+{
+	char topic[VMC_NAME_MAX + 16], err[VMC_ERR_MAX];
+	pending_unlink(&m->pend, q);
+	nametab_del(&m->pend.tab, q);
+	snprintf(topic, sizeof(topic), "host/%s/load", q->name);
+	if (model_apply(m, topic, q->buf, q->len, q->retained, q->now, q->replaced, err,
+	                sizeof(err)) < 0 &&
+	    m->pend.nbad++ == 0)
+		snprintf(m->pend.first_err, sizeof(m->pend.first_err), "%s: %s", topic, err);
+	free(q->buf);
+	free(q);
+}
+
+static void pending_apply_all(struct cluster_model *m)
+{
+	while (m->pend.head)
+		pending_apply(m, m->pend.head);
+}
+
+/* Keeps a copy of host name's load in place of the one kept before. */
+static void pending_keep(struct cluster_model *m, const char *name, const void *payload, size_t len,
+                         int retained, int64_t now_ms)
+{
+	struct pending_load *q = nametab_find(&m->pend.tab, name);
+	if (!q) {
+		q = xcalloc(1, sizeof(*q));
+		copy_str(q->name, sizeof(q->name), name);
+		nametab_add(&m->pend.tab, q);
+	} else {
+		pending_unlink(&m->pend, q);
+		q->replaced++;
+	}
+	char *buf = realloc(q->buf, len);
+	if (!buf) {
+		fprintf(stderr, "cluster_model: out of memory\n");
+		abort();
+	}
+	memcpy(buf, payload, len);
+	q->buf = buf;
+	q->len = len;
+	q->retained = retained;
+	q->now = now_ms;
+	pending_append(&m->pend, q);
+}
+
+int cluster_model_defer(struct cluster_model *m, const char *rest, const void *payload, size_t len,
+                        int retained, int64_t now_ms, char *err, size_t errlen)
+{
+	char name[VMC_NAME_MAX + 1], nerr[VMC_ERR_MAX];
+	int named = topic_segment(rest, 1, name, sizeof(name)) == 0 &&
+	            vmc_name_check(name, "name", nerr, sizeof(nerr)) == 0;
+	if (len > 0 && named && topic_matches("host/+/load", rest)) {
+		pending_keep(m, name, payload, len, retained, now_ms);
+		return 1;
+	}
+	size_t k = handler_of(rest);
+	if (k == NHANDLERS)
+		return 0;
+	/* what the message acts on as the loads before it left it: a guest's figures need
+	 * only its host's load (which may also carry them), anything else all of them */
+	const struct cm_vm *v = NULL;
+	if (named && topic_matches("guest/+/load", rest))
+		v = nametab_find(&m->vms, name);
+	if (v && v->load_host_) {
+		struct pending_load *q = nametab_find(&m->pend.tab, v->load_host_->name);
+		if (q)
+			pending_apply(m, q);
+	} else {
+		pending_apply_all(m);
+	}
+	return model_apply(m, rest, payload, len, retained, now_ms, 0, err, errlen);
+}
+
+int cluster_model_flush(struct cluster_model *m, char *err, size_t errlen)
+{
+	pending_apply_all(m);
+	int bad = m->pend.nbad;
+	if (bad)
+		copy_str(err, errlen, m->pend.first_err);
+	m->pend.nbad = 0;
+	return bad;
+}
+
+size_t cluster_model_pending(const struct cluster_model *m)
+{
+	return m->pend.tab.n;
 }

@@ -157,6 +157,26 @@ void cluster_model_free(struct cluster_model *m);
 int cluster_model_apply(struct cluster_model *m, const char *rest, const void *payload, size_t len,
                         int retained, int64_t now_ms, char *err, size_t errlen);
 
+/* As cluster_model_apply, for a reader that looks at the model only now and then (a
+ * console between frames): a host's load (host/<h>/load, the bulk of the traffic) is not
+ * parsed but kept, a copy of its bytes with its arrival (now_ms) and retained flag,
+ * replacing the load of that host kept before; cluster_model_flush applies them. Every
+ * other message is applied at once, after the kept loads it could depend on (for a
+ * guest's load its host's, for anything else all of them), so the model ends as
+ * cluster_model_apply would have left it: a load applied later keeps its arrival time,
+ * the loads it replaced are not counted as missed (seq_gaps), and the host's interval_ms
+ * is their mean interval rather than the last one. Returns 1 for a kept
+ * load, else as cluster_model_apply. Call cluster_model_flush before reading the model
+ * or ticking it. */
+int cluster_model_defer(struct cluster_model *m, const char *rest, const void *payload, size_t len,
+                        int retained, int64_t now_ms, char *err, size_t errlen);
+/* Applies the kept loads in the order they came (each host's latest). Returns how many
+ * loads turned out bad since the last call (here, or when a message made
+ * cluster_model_defer apply them), with the first one's topic and error in err. */
+int cluster_model_flush(struct cluster_model *m, char *err, size_t errlen);
+/* How many hosts' loads are kept, not yet applied. */
+size_t cluster_model_pending(const struct cluster_model *m);
+
 /* Re-judges staleness at now_ms (a host is stale when online or in maintenance and its
  * last load is older than the stale limit) and expires migrations without news for
  * 5 minutes. Returns how many hosts changed. */
