@@ -17,6 +17,7 @@
 
 #include "../../lib/bus/bus.h"
 #include "../../lib/bus/busconn.h"
+#include "../../lib/bus/jsonbuf.h"
 #include "../../lib/config/cliopts.h"
 #include "../../lib/bus/msg.h"
 #include "../../lib/core/evloop.h"
@@ -93,6 +94,7 @@ struct hostd {
 	char sender[VMC_NAME_MAX + 8]; /* "host/<name>" */
 	int64_t session;
 	uint64_t load_seq;
+	struct jsonbuf load_text; /* the load message's text, its buffer kept between samples */
 	enum hostd_state state;
 	long long load_timer;
 	/* the VMs as last published, to publish vm/<vm> records and events on change */
@@ -276,6 +278,8 @@ int vmstore_has_tag(struct vmstore *s, const char *name, const char *tag);
 int vmstore_remove(struct vmstore *s, const char *name);
 /* Names of every stored VM; *names malloc'ed array of malloc'ed strings. */
 int vmstore_list(struct vmstore *s, char ***names, size_t *n);
+/* How many VMs are stored (0 if the directory cannot be read). */
+size_t vmstore_count(struct vmstore *s);
 void vmstore_names_free(char **names, size_t n);
 /* Writes a whole file atomically (temporary file, fsync, rename). 0, or -1 with err. */
 int vmstore_write_file(const char *path, const char *text, char *err, size_t errlen);

@@ -38,12 +38,26 @@ static int listed(const struct hostd_seen *list, size_t n, const char *name)
 	return 0;
 }
 
+/* 1 if the VMs followed are now[0..n), in that order: what every sample finds unless a
+ * VM came or went. */
+static int unchanged(const struct hostd *h, const struct hostd_seen *now, size_t n)
+{
+	if (n != h->nfollowed)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(h->followed[i], now[i].name) != 0)
+			return 0;
+	return 1;
+}
+
 /* The list of VMs followed is kept here, not taken from what the records remember: a VM
  * whose record is forgotten (it migrated away, or the broker lost the records) is still
  * unsubscribed once it is gone. */
 void hostd_guests_follow(struct hostd *h, const struct hostd_seen *now, size_t n)
 {
 	char t[VMC_TOPIC_MAX];
+	if (h->followed && unchanged(h, now, n))
+		return;
 	char(*names)[VMC_NAME_MAX + 1] = calloc(n ? n : 1, sizeof(*names));
 	if (!names)
 		return; /* the old list stays: the next sample tries again */

@@ -657,6 +657,7 @@ static void hostd_stop(struct hostd *h)
 	vmstore_close(h->store);
 	idcache_free(h->ids);
 	free(h->seen);
+	jsonbuf_free(&h->load_text);
 	evloop_free(h->loop);
 }
 

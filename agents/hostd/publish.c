@@ -64,20 +64,46 @@ void hostd_publish_vm_gone(struct hostd *h, const char *vm)
 		bus_publish(h->bus, t, "", 0, 1, 1);
 }
 
+/* Members under the constant keys below: cJSON keeps the pointer to a key added with
+ * cJSON_AddItemToObjectCS instead of a copy, and the strings that outlive the message
+ * (the host's name, state and driver names) go in as references: a load message with
+ * many VMs is built with a third of the allocations. */
+static void add_num(cJSON *o, const char *key, double v)
+{
+	cJSON_AddItemToObjectCS(o, key, cJSON_CreateNumber(v));
+}
+
+static void add_str(cJSON *o, const char *key, const char *v)
+{
+	cJSON_AddItemToObjectCS(o, key, cJSON_CreateString(v));
+}
+
+/* v outlives every message built from it */
+static void add_lasting_str(cJSON *o, const char *key, const char *v)
+{
+	cJSON_AddItemToObjectCS(o, key, cJSON_CreateStringReference(v));
+}
+
+/* The host's figures, as members of o. */
+static void host_fields(struct hostd *h, const struct hv_host *hi, cJSON *o)
+{
+	add_lasting_str(o, "name", h->opts.name);
+	add_lasting_str(o, "state", hostd_state_name(h));
+	add_lasting_str(o, "driver", h->hv->ops->name);
+	add_num(o, "cpus", hi->cpus);
+	add_num(o, "cpu", hi->cpu_pct);
+	add_num(o, "mem_total_mb", (double)hi->mem_total_mb);
+	add_num(o, "mem_used_mb", (double)(hi->mem_total_mb - hi->mem_free_mb));
+	add_num(o, "mem_free_mb", (double)hi->mem_free_mb);
+	add_num(o, "migrations_out", h->migrations_out);
+	add_num(o, "migrations_in", h->migrations_in);
+	add_str(o, "version", hi->version);
+}
+
 cJSON *hostd_host_json(struct hostd *h, const struct hv_host *hi)
 {
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "name", h->opts.name);
-	cJSON_AddStringToObject(o, "state", hostd_state_name(h));
-	cJSON_AddStringToObject(o, "driver", h->hv->ops->name);
-	cJSON_AddNumberToObject(o, "cpus", hi->cpus);
-	cJSON_AddNumberToObject(o, "cpu", hi->cpu_pct);
-	cJSON_AddNumberToObject(o, "mem_total_mb", (double)hi->mem_total_mb);
-	cJSON_AddNumberToObject(o, "mem_used_mb", (double)(hi->mem_total_mb - hi->mem_free_mb));
-	cJSON_AddNumberToObject(o, "mem_free_mb", (double)hi->mem_free_mb);
-	cJSON_AddNumberToObject(o, "migrations_out", h->migrations_out);
-	cJSON_AddNumberToObject(o, "migrations_in", h->migrations_in);
-	cJSON_AddStringToObject(o, "version", hi->version);
+	host_fields(h, hi, o);
 	return o;
 }
 
@@ -87,28 +113,28 @@ extern cJSON *hostd_guest_json(struct hostd *h, const char *vm) __attribute__((w
 cJSON *hostd_vm_json(struct hostd *h, const struct hv_vm *vm, const char *state_override)
 {
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "name", vm->name);
-	cJSON_AddStringToObject(o, "host", h->opts.name);
-	cJSON_AddStringToObject(o, "state", state_override ? state_override : hv_vm_state_name(vm->state));
-	cJSON_AddNumberToObject(o, "vcpus", vm->vcpus);
-	cJSON_AddNumberToObject(o, "mem_mb", (double)vm->mem_mb);
+	add_str(o, "name", vm->name);
+	add_lasting_str(o, "host", h->opts.name);
+	/* a literal, or a state name of the driver's table */
+	add_lasting_str(o, "state", state_override ? state_override : hv_vm_state_name(vm->state));
+	add_num(o, "vcpus", vm->vcpus);
+	add_num(o, "mem_mb", (double)vm->mem_mb);
 	/* a paused or stopped VM runs nothing, whatever its last sampling window still holds */
-	cJSON_AddNumberToObject(o, "cpu",
-	                        state_override || vm->state == HV_VM_PAUSED ? 0 : vm->cpu_pct);
+	add_num(o, "cpu", state_override || vm->state == HV_VM_PAUSED ? 0 : vm->cpu_pct);
 	if (vm->has_io) {
-		cJSON_AddNumberToObject(o, "net_rx", (double)vm->net_rx_bytes);
-		cJSON_AddNumberToObject(o, "net_tx", (double)vm->net_tx_bytes);
-		cJSON_AddNumberToObject(o, "blk_rd", (double)vm->blk_rd_reqs);
-		cJSON_AddNumberToObject(o, "blk_wr", (double)vm->blk_wr_reqs);
+		add_num(o, "net_rx", (double)vm->net_rx_bytes);
+		add_num(o, "net_tx", (double)vm->net_tx_bytes);
+		add_num(o, "blk_rd", (double)vm->blk_rd_reqs);
+		add_num(o, "blk_wr", (double)vm->blk_wr_reqs);
 	}
-	cJSON_AddItemToObject(o, "tags", vmstore_tags(h->store, vm->name));
+	cJSON_AddItemToObjectCS(o, "tags", vmstore_tags(h->store, vm->name));
 	int64_t held = hostd_held_until(h, vm->name);
 	if (held > 0)
-		cJSON_AddNumberToObject(o, "held_until", (double)held);
+		add_num(o, "held_until", (double)held);
 	if (hostd_guest_json) {
 		cJSON *g = hostd_guest_json(h, vm->name);
 		if (g)
-			cJSON_AddItemToObject(o, "guest", g);
+			cJSON_AddItemToObjectCS(o, "guest", g);
 	}
 	return o;
 }
@@ -117,7 +143,12 @@ cJSON *hostd_vm_json(struct hostd *h, const struct hv_vm *vm, const char *state_
 static void add_stopped(struct hostd *h, cJSON *arr, const struct hv_vm *vms, size_t n)
 {
 	char **names;
-	size_t nn;
+	size_t nn, stored = 0;
+	/* every stored VM runs, as at nearly every sample: nothing to list */
+	for (size_t i = 0; i < n; i++)
+		stored += vmstore_has(h->store, vms[i].name) > 0;
+	if (stored == vmstore_count(h->store))
+		return;
 	if (vmstore_list(h->store, &names, &nn) < 0)
 		return;
 	for (size_t i = 0; i < nn; i++) {
@@ -203,6 +234,26 @@ static double num_or0(const cJSON *o, const char *k)
 	return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
+/* The index of name among seen[0..n), or n. The lists compared are mostly in the same
+ * order from one sample to the next: index `hint` is looked at first. */
+static size_t seen_find(const struct hostd_seen *seen, size_t n, const char *name, size_t hint)
+{
+	if (hint < n && strcmp(seen[hint].name, name) == 0)
+		return hint;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(seen[i].name, name) == 0)
+			return i;
+	return n;
+}
+
+/* Copies a name or state that fits (they come from the agent's own JSON of its VMs). */
+static void copy_text(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 /* Publishes vm/<vm> for VMs whose state or manual hold is new or changed, and reports state changes
  * nobody commanded (crash, guest halt) as vm.state events. Returns how many records. */
 static int publish_vm_changes(struct hostd *h, const cJSON *vmarr)
@@ -210,17 +261,18 @@ static int publish_vm_changes(struct hostd *h, const cJSON *vmarr)
 	char t[VMC_TOPIC_MAX];
 	const cJSON *vm;
 	int changed = 0;
+	size_t k = 0;
 	cJSON_ArrayForEach(vm, vmarr)
 	{
 		const char *name = cJSON_GetObjectItem(vm, "name")->valuestring;
 		const char *state = cJSON_GetObjectItem(vm, "state")->valuestring;
 		const char *old = NULL;
 		int64_t held_was = 0, held = (int64_t)num_or0(vm, "held_until");
-		for (size_t i = 0; h->have_seen && i < h->nseen; i++)
-			if (strcmp(h->seen[i].name, name) == 0) {
-				old = h->seen[i].state;
-				held_was = h->seen[i].held_until;
-			}
+		size_t i = h->have_seen ? seen_find(h->seen, h->nseen, name, k++) : h->nseen;
+		if (i < h->nseen) {
+			old = h->seen[i].state;
+			held_was = h->seen[i].held_until;
+		}
 		if (old && strcmp(old, state) == 0 && held_was == held)
 			continue;
 		changed++;
@@ -255,18 +307,15 @@ static int remember_vms(struct hostd *h, const cJSON *vmarr)
 	const cJSON *vm;
 	cJSON_ArrayForEach(vm, vmarr)
 	{
-		snprintf(seen[i].name, sizeof(seen[i].name), "%s",
-			 cJSON_GetObjectItem(vm, "name")->valuestring);
-		snprintf(seen[i].state, sizeof(seen[i].state), "%s",
-			 cJSON_GetObjectItem(vm, "state")->valuestring);
+		copy_text(seen[i].name, sizeof(seen[i].name),
+		          cJSON_GetObjectItem(vm, "name")->valuestring);
+		copy_text(seen[i].state, sizeof(seen[i].state),
+		          cJSON_GetObjectItem(vm, "state")->valuestring);
 		seen[i].held_until = (int64_t)num_or0(vm, "held_until");
 		i++;
 	}
 	for (size_t j = 0; h->have_seen && j < h->nseen; j++) {
-		size_t k;
-		for (k = 0; k < n && strcmp(seen[k].name, h->seen[j].name) != 0; k++)
-			;
-		if (k == n) {
+		if (seen_find(seen, n, h->seen[j].name, j) == n) {
 			hostd_publish_vm_gone(h, h->seen[j].name);
 			gone++;
 		}
@@ -296,18 +345,12 @@ void hostd_publish_load(struct hostd *h)
 	free(vms);
 	cJSON *m = msg_new(h->sender, hostd_now(h));
 	msg_set_seq(m, ++h->load_seq);
-	cJSON *host = hostd_host_json(h, &hi);
-	for (cJSON *f = host->child; f;) {
-		cJSON *next = f->next;
-		cJSON_DetachItemViaPointer(host, f);
-		cJSON_AddItemToObject(m, f->string, f);
-		f = next;
-	}
-	cJSON_Delete(host);
+	host_fields(h, &hi, m);
 	hostd_add_identity(h, m);
-	cJSON_AddItemToObject(m, "vms", vmarr);
+	cJSON_AddItemToObjectCS(m, "vms", vmarr);
 	topic_fmt(t, sizeof(t), h->opts.cluster, "host/%s/load", h->opts.name);
-	bus_publish_json(h->bus, t, m, 0, 1);
+	if (jsonbuf_print(&h->load_text, m))
+		bus_publish(h->bus, t, h->load_text.text, h->load_text.len, 0, 1);
 	hostd_balancer_sample(h, m);
 	int changed = publish_vm_changes(h, vmarr);
 	changed += remember_vms(h, vmarr);

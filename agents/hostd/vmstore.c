@@ -37,7 +37,8 @@ struct vmstore {
 	char *dir;
 	struct vmstore_tagc *tc;
 	size_t ntc, captc;
-	char **names; /* the configs as last listed (listed: valid) */
+	size_t tc_next; /* where tagc_find looks first: the VMs come in the same order */
+	char **names;   /* the configs as last listed (listed: valid), sorted */
 	size_t nnames;
 	int listed;
 	int64_t dir_mtime, listed_at; /* ns: the directory's mtime then, and the time */
@@ -81,7 +82,13 @@ static void store_changed(struct vmstore *s)
 	s->checked_at = 0;
 }
 
-/* Lists the configs again into s->names. 0, or -1 if the directory cannot be read. */
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Lists the configs again into s->names, sorted. 0, or -1 if the directory cannot be
+ * read. */
 static int store_list(struct vmstore *s)
 {
 	struct stat st;
@@ -116,6 +123,8 @@ static int store_list(struct vmstore *s)
 			s->nnames++;
 	}
 	closedir(d);
+	if (s->nnames > 1)
+		qsort(s->names, s->nnames, sizeof(*s->names), name_cmp);
 	s->dir_mtime = ts_ns(&st.st_mtim);
 	s->listed_at = at;
 	s->listed = 1;
@@ -151,9 +160,13 @@ void vmstore_close(struct vmstore *s)
 
 static struct vmstore_tagc *tagc_find(struct vmstore *s, const char *name)
 {
-	for (size_t i = 0; i < s->ntc; i++)
-		if (strcmp(s->tc[i].name, name) == 0)
+	for (size_t k = 0; k < s->ntc; k++) {
+		size_t i = (s->tc_next + k) % s->ntc;
+		if (strcmp(s->tc[i].name, name) == 0) {
+			s->tc_next = i + 1;
 			return &s->tc[i];
+		}
+	}
 	return NULL;
 }
 
@@ -315,12 +328,9 @@ int vmstore_has(struct vmstore *s, const char *name)
 {
 	char path[4096];
 	struct stat st;
-	if (store_unchanged(s)) {
-		for (size_t i = 0; i < s->nnames; i++)
-			if (strcmp(s->names[i], name) == 0)
-				return 1;
-		return 0;
-	}
+	if (store_unchanged(s))
+		return s->nnames > 0 &&
+		       bsearch(&name, s->names, s->nnames, sizeof(*s->names), name_cmp) != NULL;
 	return vmstore_path(s, name, "cfg", path, sizeof(path)) == 0 && stat(path, &st) == 0;
 }
 
@@ -379,6 +389,13 @@ int vmstore_list(struct vmstore *s, char ***names, size_t *n)
 		if (((*names)[*n] = strdup(s->names[i])))
 			(*n)++;
 	return 0;
+}
+
+size_t vmstore_count(struct vmstore *s)
+{
+	if (!store_unchanged(s) && store_list(s) < 0)
+		return 0;
+	return s->nnames;
 }
 
 void vmstore_names_free(char **names, size_t n)

@@ -1,7 +1,8 @@
 /* bench/codec.c - the cost of the bus codec and the command path's pure parts.
  *
  * Prints ns per operation and operations per second for: encoding a host load
- * message with 50 (and 200) VMs (msg_new and cJSON, then msg_print); parsing it
+ * message with 50 (and 200) VMs (msg_new and cJSON, then msg_print, or jsonbuf_print
+ * into a reused buffer as vmc-hostd does, and each printer alone); parsing it
  * (msg_parse and the envelope check); parsing it into the balancer's view
  * (bview_load); what vmc-hostd does with each other host's load message (parsed
  * once through struct hostd_msg, then peers_on_load and bview_load), and, for
@@ -19,6 +20,7 @@
 #include "../../agents/hostd/hostd.h"
 #include "../../lib/cluster/balance_view.h"
 #include "../../lib/bus/idcache.h"
+#include "../../lib/bus/jsonbuf.h"
 #include "../../lib/bus/msg.h"
 #include "../../lib/cluster/peers.h"
 #include "../../lib/bus/topic.h"
@@ -37,6 +39,8 @@ struct ctx {
 	size_t next_id;
 	struct bview view;
 	struct peers *peers;
+	cJSON *tree50;        /* a load message's tree, for the printers alone */
+	struct jsonbuf text;  /* vmc-hostd's reused buffer */
 	volatile size_t sink; /* keeps the compiler from dropping the work */
 };
 
@@ -56,6 +60,27 @@ static void op_encode(struct ctx *c, size_t i, int nvms)
 static void op_encode50(struct ctx *c, size_t i)
 {
 	op_encode(c, i, 50);
+}
+
+/* As vmc-hostd does it: the tree, then its text into the buffer kept between messages. */
+static void op_encode50_jsonbuf(struct ctx *c, size_t i)
+{
+	cJSON *m = loadmsg_build("h0123", 50, i + 1, TS + (int64_t)i);
+	c->sink += strlen(jsonbuf_print(&c->text, m));
+	cJSON_Delete(m);
+}
+
+/* The printers alone, on the same tree. */
+static void op_print50_cjson(struct ctx *c, size_t i)
+{
+	char *s = msg_print(c->tree50);
+	c->sink += strlen(s);
+	free(s);
+}
+
+static void op_print50_jsonbuf(struct ctx *c, size_t i)
+{
+	c->sink += strlen(jsonbuf_print(&c->text, c->tree50));
 }
 
 static void op_encode200(struct ctx *c, size_t i)
@@ -219,6 +244,9 @@ int main(void)
 		enum text text;   /* the text an operation reads or writes, for MB/s */
 	} ops[] = {
 	    {"load encode, 50 VMs (msg_new+cJSON+print)", op_encode50, 1, TEXT_LOAD50},
+	    {"load encode, 50 VMs (cJSON+jsonbuf)", op_encode50_jsonbuf, 1, TEXT_LOAD50},
+	    {"  print alone: cJSON_PrintUnformatted", op_print50_cjson, 1, TEXT_LOAD50},
+	    {"  print alone: jsonbuf_print", op_print50_jsonbuf, 1, TEXT_LOAD50},
 	    {"load parse, 50 VMs (msg_parse+envelope)", op_parse50, 1, TEXT_LOAD50},
 	    {"load parse+bview_load, 50 VMs", op_view50, 1, TEXT_LOAD50},
 	    {"vmc-hostd per peer load (1 parse)", op_hostd_peer, 1, TEXT_LOAD50},
@@ -239,6 +267,7 @@ int main(void)
 
 	c.load50 = print_load(50, &c.len50);
 	c.load200 = print_load(200, &c.len200);
+	c.tree50 = loadmsg_build("h0123", 50, 42, TS);
 	cJSON *args = cJSON_CreateObject();
 	cJSON_AddStringToObject(args, "name", "web-17");
 	cJSON_AddNumberToObject(args, "memory_mb", 2048);
@@ -286,6 +315,8 @@ int main(void)
 	free(c.idtab);
 	free(c.load50);
 	free(c.load200);
+	cJSON_Delete(c.tree50);
+	jsonbuf_free(&c.text);
 	free(c.cmd);
 	return 0;
 }

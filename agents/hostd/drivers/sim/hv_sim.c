@@ -260,7 +260,7 @@ static int sim_list_vms(struct hv *h, struct hv_vm **vms, size_t *n, char *err, 
 	for (size_t i = 0; i < s->host.n; i++) {
 		const struct sim_vm *vm = &s->host.vms[i];
 
-		snprintf(v[i].name, sizeof(v[i].name), "%s", vm->name);
+		memcpy(v[i].name, vm->name, sizeof(v[i].name)); /* both VMC_NAME_MAX + 1 */
 		v[i].domid = vm->domid;
 		v[i].state = hv_states[vm->state];
 		v[i].vcpus = vm->vcpus;

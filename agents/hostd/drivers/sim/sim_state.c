@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../../../lib/bus/jsonbuf.h"
 #include "../../../../lib/config/conf.h"
 
 #define STATE_FILE_MAX (64u << 20)
@@ -478,7 +479,8 @@ int sim_state_save(const char *dir, const struct sim_host *h, char *err, size_t 
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
 	cJSON *root = cJSON_CreateObject(), *vms;
-	char *text = NULL;
+	struct jsonbuf buf = {0};
+	const char *text = NULL;
 	int fd = -1, rc = -1;
 	size_t len, off = 0;
 
@@ -497,10 +499,11 @@ int sim_state_save(const char *dir, const struct sim_host *h, char *err, size_t 
 			goto nomem;
 		cJSON_AddItemToArray(vms, vm);
 	}
-	text = cJSON_PrintUnformatted(root);
+	/* the accumulators have many digits: jsonbuf writes them without printf */
+	text = jsonbuf_print(&buf, root);
 	if (vms == NULL || text == NULL)
 		goto nomem;
-	len = strlen(text);
+	len = buf.len;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
@@ -537,7 +540,7 @@ out:
 		close(fd);
 	if (rc < 0)
 		unlink(tmp);
-	free(text);
+	jsonbuf_free(&buf);
 	cJSON_Delete(root);
 	return rc;
 }
