@@ -11,6 +11,7 @@
 #include "../../lib/core/evloop.h"
 #include "../../lib/bus/idcache.h"
 #include "../../lib/core/log.h"
+#include "../../lib/core/memtrim.h"
 #include "../../lib/balance/rules.h"
 #include "../../lib/core/sdnotify.h"
 #include "../../lib/bus/dispatch.h"
@@ -387,8 +388,13 @@ static long load_timer(struct evloop *loop, long long id, void *ud)
 	 * messages to wildcard subscriptions): publish the records again to be sure */
 	if (h->records_check_ms && evloop_mono_ms() >= h->records_check_ms)
 		records_forget(h);
+	uint64_t seq = h->load_seq;
 	if (bus_connected(h->bus))
 		hostd_publish_load(h);
+	/* what the start-up freed (the settings, the rules, the sim's file, the first records
+	 * and the peers' retained messages) goes back once, when the first samples are out */
+	if (seq == 2 && h->load_seq == 3)
+		memtrim_after_start();
 	return (long)(h->opts.interval_s * 1000);
 }
 
@@ -663,6 +669,7 @@ static void hostd_stop(struct hostd *h)
 
 int main(int argc, char **argv)
 {
+	memtrim_setup();
 	struct hostd h;
 	memset(&h, 0, sizeof(h));
 	struct hostd_opts *o = &h.opts;

@@ -2,7 +2,9 @@
  *
  * Entries live in a ring of `capacity` slots in insertion order, so the oldest
  * is evicted first; a chained hash table over the slots gives O(1) average
- * lookups. Slot indexes, not pointers, link the chains. */
+ * lookups. Slot indexes, not pointers, link the chains. Both tables are allocated
+ * at the first id: an agent that gets no command keeps none of their memory (192 KiB
+ * for 4096 ids, written over to mark the buckets empty). */
 #include "idcache.h"
 
 #include <stdint.h>
@@ -50,15 +52,26 @@ struct idcache *idcache_new(size_t capacity)
 	c->nbuckets = 2;
 	while (c->nbuckets < 2 * capacity)
 		c->nbuckets *= 2;
-	c->slots = calloc(capacity, sizeof *c->slots);
+	return c;
+}
+
+/* The tables, at the first id. 0, or -1 out of memory. */
+static int tables(struct idcache *c)
+{
+	if (c->slots)
+		return 0;
+	c->slots = calloc(c->capacity, sizeof *c->slots);
 	c->buckets = malloc(c->nbuckets * sizeof *c->buckets);
 	if (!c->slots || !c->buckets) {
-		idcache_free(c);
-		return NULL;
+		free(c->slots);
+		free(c->buckets);
+		c->slots = NULL;
+		c->buckets = NULL;
+		return -1;
 	}
 	for (size_t i = 0; i < c->nbuckets; i++)
 		c->buckets[i] = NIL;
-	return c;
+	return 0;
 }
 
 void idcache_free(struct idcache *c)
@@ -78,6 +91,8 @@ void idcache_free(struct idcache *c)
 
 static size_t find(const struct idcache *c, const char *id, uint64_t h)
 {
+	if (!c->slots)
+		return NIL;
 	for (size_t i = c->buckets[h & (c->nbuckets - 1)]; i != NIL; i = c->slots[i].next)
 		if (c->slots[i].hash == h && strcmp(c->slots[i].id, id) == 0)
 			return i;
@@ -101,7 +116,7 @@ static void evict(struct idcache *c, size_t i)
 /* Records id in the oldest slot (evicting it if used). Returns the slot, or NIL on OOM. */
 static size_t insert(struct idcache *c, const char *id, uint64_t h)
 {
-	char *copy = strdup(id);
+	char *copy = tables(c) == 0 ? strdup(id) : NULL;
 	if (!copy)
 		return NIL;
 	size_t i = c->head;
