@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SIZEOF_INT128__ /* 64-bit targets; elsewhere printf does it all */
 typedef unsigned __int128 u128;
 
 static const uint64_t pow5[] = {1ULL,
@@ -157,6 +158,34 @@ static size_t fixed_text(int neg, const struct rounded *r, int digits, char *out
 	return (size_t)(o - out);
 }
 
+#define MANT_MIN (1ULL << 52)
+#define MANT_EDGE 64 /* units of the last place: more than a text is ever off by */
+
+/* The text of a finite d that is not a whole number below 10^15, or 0 when it is out of
+ * this code's range (the caller then uses printf). */
+static size_t exact_text(double d, char *out)
+{
+	double absd = fabs(d);
+	int ex;
+	double f = frexp(absd, &ex);
+	uint64_t m = (uint64_t)ldexp(f, 53); /* exact: f has 53 bits */
+	int e = ex - 53;
+	struct rounded r;
+	if (m < MANT_MIN + MANT_EDGE || m > 2 * MANT_MIN - MANT_EDGE || absd < 1e-5 ||
+	    round_digits(absd, m, e, 15, &r) < 0)
+		return 0;
+	/* the double the text reads back as: m + k units, k = delta / 5^p to the nearest */
+	u128 five = pow5[r.p];
+	u128 a = (u128)(r.delta < 0 ? -r.delta : r.delta);
+	u128 k = (2 * a + five) / (2 * five);
+	if (k <= 1)
+		return fixed_text(d < 0, &r, 15, out);
+	if (round_digits(absd, m, e, 17, &r) < 0)
+		return 0;
+	return fixed_text(d < 0, &r, 17, out);
+}
+#endif
+
 /* cJSON's way, through printf and sscanf: for what the exact path leaves. */
 static size_t printf_text(double d, char *out)
 {
@@ -194,9 +223,6 @@ static size_t int_text(int64_t v, char *out)
 	return k;
 }
 
-#define MANT_MIN (1ULL << 52)
-#define MANT_EDGE 64 /* units of the last place: more than a text is ever off by */
-
 size_t jsonnum_text(double d, char *out)
 {
 	if (isnan(d) || isinf(d)) {
@@ -207,24 +233,12 @@ size_t jsonnum_text(double d, char *out)
 		strcpy(out, signbit(d) ? "-0" : "0");
 		return signbit(d) ? 2 : 1;
 	}
-	double absd = fabs(d);
-	if (absd < 1e15 && d == trunc(d))
+	if (fabs(d) < 1e15 && d == trunc(d))
 		return int_text((int64_t)d, out);
-	int ex;
-	double f = frexp(absd, &ex);
-	uint64_t m = (uint64_t)ldexp(f, 53); /* exact: f has 53 bits */
-	int e = ex - 53;
-	struct rounded r;
-	if (m < MANT_MIN + MANT_EDGE || m > 2 * MANT_MIN - MANT_EDGE || absd < 1e-5 ||
-	    round_digits(absd, m, e, 15, &r) < 0)
-		return printf_text(d, out);
-	/* the double the text reads back as: m + k units, k = delta / 5^p to the nearest */
-	u128 five = pow5[r.p];
-	u128 a = (u128)(r.delta < 0 ? -r.delta : r.delta);
-	u128 k = (2 * a + five) / (2 * five);
-	if (k <= 1)
-		return fixed_text(d < 0, &r, 15, out);
-	if (round_digits(absd, m, e, 17, &r) < 0)
-		return printf_text(d, out);
-	return fixed_text(d < 0, &r, 17, out);
+#ifdef __SIZEOF_INT128__
+	size_t n = exact_text(d, out);
+	if (n)
+		return n;
+#endif
+	return printf_text(d, out);
 }
