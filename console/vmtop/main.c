@@ -6,7 +6,8 @@
  * instead of drawing. Hosts' loads, the bulk of the traffic, are only kept as they
  * come (cluster_model_defer) and applied when a periodic frame or snapshot is due, so
  * each host's load is parsed at most once a frame; a key redraws the rows on screen
- * from the model as the last periodic frame left it. */
+ * from the model as the last periodic frame left it. Once the retained picture is in, the
+ * bus is read in batches (VMTOP_READ_BATCH_MS): one wake-up for tens of loads. */
 #include <curses.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +34,10 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_NO_BROKER = 3, EXIT_INCO
 /* One load interval of the host agents (2 s by default) and a margin: every host's
  * periodic load has come by then. */
 #define VMTOP_LOAD_WAIT_MS 2500
+/* Once the retained picture is in, the bus is read this often at most (each time all that
+ * came meanwhile, bus_set_read_batch): the hosts' loads, coming one by one, are only shown
+ * at the next frame, and a wake-up for each costs more than reading them. */
+#define VMTOP_READ_BATCH_MS 50
 
 static volatile sig_atomic_t got_signal, got_winch;
 
@@ -53,6 +58,7 @@ static void on_connect(struct bus *b, void *ud)
 	struct vmtop *t = ud;
 	t->connected = 1;
 	t->redraw = 1;
+	bus_set_read_batch(b, 0); /* the retained messages as fast as they come */
 	/* Our own marker comes back after the retained messages of our subscriptions:
 	 * then the picture is as complete as the broker can make it. */
 	cJSON *m = msg_new(t->sender, evloop_wall_ms());
@@ -82,6 +88,7 @@ static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
 			t->redraw = 1;
 			t->flush_due = 1; /* the retained picture, at once */
 		}
+		bus_set_read_batch(b, VMTOP_READ_BATCH_MS);
 		return;
 	}
 	if (!strncmp(rest, "reply/", 6)) {
