@@ -341,16 +341,59 @@ static void tags_join(const cJSON *arr, char *out, size_t len)
 	}
 }
 
-/* A manual migration's hold: "held_until" (or "hold_until") of the VM object, in the
- * clock of the host that sent msg, whose own ts says what time that clock showed
- * (the sim driver's clock may run faster than the wall's). Anything but a positive
- * number means no hold. */
-static void vm_hold(struct cm_vm *v, const cJSON *vo, const cJSON *msg, int64_t now)
+/* The members of a VM object that the model reads (vm_fields). */
+enum vm_field {
+	VF_NAME,
+	VF_STATE,
+	VF_VCPUS,
+	VF_MEM_MB,
+	VF_CPU,
+	VF_NET_RX,
+	VF_NET_TX,
+	VF_BLK_RD,
+	VF_BLK_WR,
+	VF_TAGS,
+	VF_GUEST,
+	VF_HELD_UNTIL,
+	VF_HOLD_UNTIL,
+	VF__COUNT
+};
+
+static const char *const vm_field_names[VF__COUNT] = {
+    "name",   "state",  "vcpus", "mem_mb", "cpu",        "net_rx",     "net_tx",
+    "blk_rd", "blk_wr", "tags",  "guest",  "held_until", "hold_until",
+};
+
+/* Finds the members of VM object o in one pass over them (a load lists tens of VMs, and
+ * a look-up for each member walks them all): f[k] is the first member named
+ * vm_field_names[k], as cJSON_GetObjectItemCaseSensitive would find it, or NULL (all NULL
+ * if o is not an object). */
+static void vm_fields(const cJSON *o, const cJSON *f[VF__COUNT])
 {
-	const cJSON *until = cJSON_GetObjectItemCaseSensitive(vo, "held_until");
+	for (size_t k = 0; k < VF__COUNT; k++)
+		f[k] = NULL;
+	for (const cJSON *it = cJSON_IsObject(o) ? o->child : NULL; it; it = it->next) {
+		const char *s = it->string;
+		if (!s)
+			continue;
+		for (size_t k = 0; k < VF__COUNT; k++)
+			if (!f[k] && s[0] == vm_field_names[k][0] &&
+			    strcmp(s, vm_field_names[k]) == 0) {
+				f[k] = it;
+				break;
+			}
+	}
+}
+
+/* A manual migration's hold: "held_until" (or "hold_until") of the VM object (its
+ * members f), in the clock of the host that sent the message, whose own ts (NULL if
+ * none) says what time that clock showed (the sim driver's clock may run faster than the
+ * wall's). Anything but a positive number means no hold. */
+static void vm_hold(struct cm_vm *v, const cJSON *const f[VF__COUNT], const cJSON *ts, int64_t now)
+{
+	const cJSON *until = f[VF_HELD_UNTIL];
 	if (!until)
-		until = cJSON_GetObjectItemCaseSensitive(vo, "hold_until");
-	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(msg, "ts");
+		until = f[VF_HOLD_UNTIL];
 	double sent = cJSON_IsNumber(ts) && ts->valuedouble > 0 ? ts->valuedouble : (double)now;
 	v->hold_until_ms = 0;
 	v->hold_left_ms = 0;
@@ -399,42 +442,46 @@ int64_t cluster_model_vm_hold_left(const struct cm_vm *v, int64_t now_ms)
 	return v->hold_left_ms > 0 && left > 0 ? left : 0;
 }
 
-/* Fills a VM's figures from a VM object. ctx names it in errors ("load.vms[3]").
- * Returns 0, or -1 (v is then partly updated, which the next message repairs). */
-static int vm_fill(struct cm_vm *v, const cJSON *o, const char *ctx, char *err, size_t errlen)
+/* Fills a VM's figures from a VM object's members f (vm_fields). ctx names it in errors
+ * ("load.vms[3]"). Returns 0, or -1 (v is then partly updated, which the next message
+ * repairs). */
+static int vm_fill(struct cm_vm *v, const cJSON *const f[VF__COUNT], const char *ctx, char *err,
+                   size_t errlen)
 {
 	const char *state = NULL;
 	int64_t i64;
 	double d;
 	const cJSON *arr = NULL, *guest = NULL;
 
-	if (msg_get_str(o, ctx, "state", 0, CM_STATE_MAX - 1, &state, err, errlen) < 0)
+	if (msg_val_str(f[VF_STATE], ctx, "state", 0, CM_STATE_MAX - 1, &state, err, errlen) < 0)
 		return -1;
 	if (state)
 		copy_str(v->state, sizeof(v->state), state);
 	i64 = v->vcpus;
-	if (msg_get_int(o, ctx, "vcpus", 0, 0, 4096, &i64, err, errlen) < 0)
+	if (msg_val_int(f[VF_VCPUS], ctx, "vcpus", 0, 0, 4096, &i64, err, errlen) < 0)
 		return -1;
 	v->vcpus = (int)i64;
-	if (msg_get_int(o, ctx, "mem_mb", 0, 0, INT64_C(1) << 40, &v->mem_mb, err, errlen) < 0)
+	if (msg_val_int(f[VF_MEM_MB], ctx, "mem_mb", 0, 0, INT64_C(1) << 40, &v->mem_mb, err,
+	                errlen) < 0)
 		return -1;
 	d = v->cpu;
-	if (msg_get_num(o, ctx, "cpu", 0, 0, 1e7, &d, err, errlen) < 0)
+	if (msg_val_num(f[VF_CPU], ctx, "cpu", 0, 0, 1e7, &d, err, errlen) < 0)
 		return -1;
 	v->cpu = d;
 	static const struct {
-		const char *field;
+		enum vm_field field;
 		size_t off;
 	} io[] = {
-	    {"net_rx", offsetof(struct cm_vm, net_rx)},
-	    {"net_tx", offsetof(struct cm_vm, net_tx)},
-	    {"blk_rd", offsetof(struct cm_vm, blk_rd)},
-	    {"blk_wr", offsetof(struct cm_vm, blk_wr)},
+	    {VF_NET_RX, offsetof(struct cm_vm, net_rx)},
+	    {VF_NET_TX, offsetof(struct cm_vm, net_tx)},
+	    {VF_BLK_RD, offsetof(struct cm_vm, blk_rd)},
+	    {VF_BLK_WR, offsetof(struct cm_vm, blk_wr)},
 	};
 	v->has_io = 0;
 	for (size_t k = 0; k < sizeof(io) / sizeof(io[0]); k++) {
 		double n = 0;
-		int r = msg_get_num(o, ctx, io[k].field, 0, 0, 1.8e19, &n, err, errlen);
+		int r = msg_val_num(f[io[k].field], ctx, vm_field_names[io[k].field], 0, 0, 1.8e19,
+		                    &n, err, errlen);
 		if (r < 0)
 			return -1;
 		if (r == 0) {
@@ -442,11 +489,11 @@ static int vm_fill(struct cm_vm *v, const cJSON *o, const char *ctx, char *err, 
 			v->has_io = 1;
 		}
 	}
-	int r = msg_get_array(o, ctx, "tags", 0, &arr, err, errlen);
+	int r = msg_val_array(f[VF_TAGS], ctx, "tags", 0, &arr, err, errlen);
 	if (r < 0)
 		return -1;
 	vm_set_tags(v, r == 0 ? arr : NULL);
-	r = msg_get_obj(o, ctx, "guest", 0, &guest, err, errlen);
+	r = msg_val_obj(f[VF_GUEST], ctx, "guest", 0, &guest, err, errlen);
 	if (r < 0)
 		return -1;
 	vm_guest_all(v, r == 0 ? guest : NULL);
@@ -600,6 +647,33 @@ static int vm_stays(const struct cm_vm *v, const struct cm_host *h)
 	return v->in_load_ && v->load_host_ != h && !host_live(h) && host_live(v->load_host_);
 }
 
+/* The VM named name, listed at position at of h's load: the VM at that place of h's list
+ * when it is that one (a load mostly lists the VMs the last one did, in the same order),
+ * else by name (vm_get): a look-up among all VMs for each VM of each load costs more. */
+static struct cm_vm *load_vm_get(struct cluster_model *m, struct cm_host *h, size_t at,
+                                 const char *name)
+{
+	if (at < h->nvms_ && strcmp(h->vms_[at]->name, name) == 0)
+		return h->vms_[at];
+	return vm_get(m, name);
+}
+
+/* "load.vms[i]" into ctx (48 bytes): one for each VM of each load, so not by snprintf. */
+static void vms_ctx(char *ctx, int i)
+{
+	char digits[12];
+	size_t n = 0;
+	unsigned u = (unsigned)i;
+	do
+		digits[n++] = (char)('0' + u % 10);
+	while ((u /= 10) && n < sizeof(digits));
+	memcpy(ctx, "load.vms[", 9);
+	for (size_t k = 0; k < n; k++)
+		ctx[9 + k] = digits[n - 1 - k];
+	ctx[9 + n] = ']';
+	ctx[10 + n] = '\0';
+}
+
 /* The VMs of h's load: list those named, then drop those it no longer lists. Returns 1, or
  * -1 with the first bad VM in a->err (the others are still taken). */
 static int host_load_vms(struct apply_ctx *a, struct cm_host *h, const cJSON *vms, int64_t seen)
@@ -607,16 +681,19 @@ static int host_load_vms(struct apply_ctx *a, struct cm_host *h, const cJSON *vm
 	struct cluster_model *m = a->m;
 	int rc = 1, i = 0;
 	uint32_t gen = ++h->gen_;
-	const cJSON *vo;
+	const cJSON *vo, *f[VF__COUNT];
+	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(a->o, "ts");
 	cJSON_ArrayForEach(vo, vms)
 	{
 		char ctx[48], verr[VMC_ERR_MAX];
 		const char *name;
-		snprintf(ctx, sizeof(ctx), "load.vms[%d]", i++);
+		vms_ctx(ctx, i++);
+		vm_fields(vo, f);
 		if (!cJSON_IsObject(vo)) {
 			snprintf(verr, sizeof(verr), "%s: expected an object", ctx);
-		} else if (msg_get_name(vo, ctx, "name", 1, &name, verr, sizeof(verr)) == 0) {
-			struct cm_vm *v = vm_get(m, name);
+		} else if (msg_val_name(f[VF_NAME], ctx, "name", 1, &name, verr, sizeof(verr)) ==
+		           0) {
+			struct cm_vm *v = load_vm_get(m, h, (size_t)i - 1, name);
 			if (vm_stays(v, h))
 				continue;
 			if (v->in_load_ && v->load_host_ != h)
@@ -628,8 +705,8 @@ static int host_load_vms(struct apply_ctx *a, struct cm_host *h, const cJSON *vm
 			v->load_gen_ = gen;
 			copy_str(v->host, sizeof(v->host), h->name);
 			v->last_seen_ms = seen;
-			vm_hold(v, vo, a->o, a->now);
-			if (vm_fill(v, vo, ctx, verr, sizeof(verr)) == 0)
+			vm_hold(v, f, ts, a->now);
+			if (vm_fill(v, f, ctx, verr, sizeof(verr)) == 0)
 				continue;
 		}
 		if (rc == 1) /* report the first bad VM; keep the others */
@@ -730,8 +807,10 @@ static int apply_vm_record(struct apply_ctx *a)
 		return 1;
 	copy_str(v->host, sizeof(v->host), host);
 	v->last_seen_ms = msg_seen(a->o, a->retained, a->now);
-	vm_hold(v, a->o, a->o, a->now);
-	return vm_fill(v, a->o, "vm", a->err, a->errlen) < 0 ? -1 : 1;
+	const cJSON *f[VF__COUNT];
+	vm_fields(a->o, f);
+	vm_hold(v, f, cJSON_GetObjectItemCaseSensitive(a->o, "ts"), a->now);
+	return vm_fill(v, f, "vm", a->err, a->errlen) < 0 ? -1 : 1;
 }
 
 static int apply_guest_load(struct apply_ctx *a)

@@ -432,6 +432,53 @@ static void test_bad_messages(void **state)
 	cluster_model_free(m);
 }
 
+/* A VM object's members are read in one pass: the first of a name counts (as a look-up
+ * finds it), members of no interest are passed over, errors name the VM by its index. */
+static void test_vm_members(void **state)
+{
+	struct cluster_model *m = cluster_model_new(0);
+	char json[4096], list[3000] = "";
+	for (int i = 0; i < 12; i++) {
+		size_t used = strlen(list);
+		snprintf(list + used, sizeof(list) - used, "%s{\"name\":\"v%d\",\"cpu\":1}",
+		         i ? "," : "", i);
+	}
+	snprintf(json, sizeof(json),
+	         "{\"v\":1,\"from\":\"host/h1\",\"ts\":1000,\"vms\":[%s,"
+	         "{\"x\":0,\"cpu\":12.5,\"name\":\"dup\",\"cpu\":99,\"name\":\"other\","
+	         "\"vcpus\":3,\"held_until\":5000,\"hold_until\":9000,\"net_rx\":10,"
+	         "\"tags\":[\"a\",\"b\"],\"state\":\"paused\",\"vcpus\":4},"
+	         "{\"name\":\"bad\",\"mem_mb\":\"lots\"}]}",
+	         list);
+	assert_int_equal(feed(m, "host/h1/load", json, 0, T0), -1);
+	assert_string_equal(err,
+	                    "load.vms[13].mem_mb: expected an integer from 0 to 1099511627776, "
+	                    "got \"lots\"");
+	const struct cm_vm *v = cluster_model_vm_find(m, "dup");
+	assert_non_null(v);
+	assert_null(cluster_model_vm_find(m, "other"));
+	assert_true(v->cpu == 12.5);
+	assert_int_equal(v->vcpus, 3);
+	assert_string_equal(v->state, "paused");
+	assert_string_equal(v->tags, "a,b");
+	assert_int_equal(v->net_rx, 10);
+	assert_true(v->has_io);
+	assert_int_equal(v->hold_until_ms, 5000);
+	assert_int_equal(v->hold_left_ms, 4000);
+	assert_non_null(cluster_model_vm_find(m, "v11"));
+	/* a record: its members beside the envelope's */
+	assert_int_equal(feed(m, "host/h1/vm/r1",
+	                      "{\"v\":1,\"from\":\"host/h1\",\"ts\":2000,\"name\":\"r1\","
+	                      "\"host\":\"h1\",\"hold_until\":3000,\"cpu\":\"x\"}",
+	                      0, T0),
+	                 -1);
+	assert_string_equal(err, "vm.cpu: expected a number from 0 to 1e+07, got \"x\"");
+	v = cluster_model_vm_find(m, "r1");
+	assert_non_null(v);
+	assert_int_equal(v->hold_left_ms, 1000);
+	cluster_model_free(m);
+}
+
 static void test_many_hosts_and_vms(void **state)
 {
 	/* grows and shrinks the index through many inserts and deletes */
@@ -757,6 +804,7 @@ int main(void)
 	    cmocka_unit_test(test_events_ring),
 	    cmocka_unit_test(test_guest_policy_and_removal),
 	    cmocka_unit_test(test_bad_messages),
+	    cmocka_unit_test(test_vm_members),
 	    cmocka_unit_test(test_many_hosts_and_vms),
 	    cmocka_unit_test(test_filter),
 	    cmocka_unit_test(test_sort_and_filter_views),
