@@ -139,6 +139,8 @@ int vmc_name_check(const char *name, const char *what, char *err, size_t errlen)
 	return 0;
 }
 
+#define MSG_PARSE_STACK 8192 /* msg_parse copies messages shorter than this on the stack */
+
 /* Aborts on allocation failure: messages are small and an agent without memory cannot go on. */
 static void *must(void *p)
 {
@@ -186,13 +188,13 @@ static void line_col(const char *text, size_t off, int *line, int *col)
 
 size_t msg_nul_escape(const void *text, size_t len)
 {
-	const char *p = text;
-	for (size_t i = 0; i + 1 < len; i++) {
-		if (p[i] != '\\')
-			continue;
-		if (p[i + 1] == 'u' && i + 5 < len && memcmp(p + i + 2, "0000", 4) == 0)
-			return i;
-		i++; /* the escaped character, which may be a backslash */
+	const char *p = text, *end = p + len;
+	/* from one backslash to the next (memchr: a load message has few, and is kilobytes) */
+	for (const char *b = memchr(p, '\\', len); b && b + 1 < end;
+	     b = memchr(b, '\\', (size_t)(end - b))) {
+		if (b[1] == 'u' && b + 5 < end && memcmp(b + 2, "0000", 4) == 0)
+			return (size_t)(b - p);
+		b += 2; /* past the escaped character, which may be a backslash */
 	}
 	return len;
 }
@@ -223,8 +225,11 @@ enum vmc_err msg_parse(const void *payload, size_t len, cJSON **out, char *err, 
 		     esc);
 		return VMC_E_BAD_JSON;
 	}
-	/* cJSON needs a terminated string to reject trailing garbage. */
-	char *text = must(malloc(len + 1));
+	/* cJSON needs a terminated string to reject trailing garbage. A message of a few
+	 * kilobytes is copied on the stack: a heap block of that size, between the many
+	 * small ones cJSON makes, has malloc sort all freed blocks again at each message. */
+	char stack[MSG_PARSE_STACK];
+	char *text = len < sizeof(stack) ? stack : must(malloc(len + 1));
 	memcpy(text, payload, len);
 	text[len] = '\0';
 	const char *end = NULL;
@@ -239,10 +244,12 @@ enum vmc_err msg_parse(const void *payload, size_t len, cJSON **out, char *err, 
 		else
 			fill(err, errlen, "not JSON: syntax error at line %d, column %d", line,
 			     col);
-		free(text);
+		if (text != stack)
+			free(text);
 		return VMC_E_BAD_JSON;
 	}
-	free(text);
+	if (text != stack)
+		free(text);
 	if (!cJSON_IsObject(root)) {
 		fill(err, errlen, "expected a JSON object, got %s", describe(root, d, sizeof d));
 		cJSON_Delete(root);

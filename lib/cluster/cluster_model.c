@@ -19,11 +19,14 @@
 #define EVENT_DEDUP_DEPTH 16
 
 /* Hosts' loads kept by cluster_model_defer, not yet applied: the latest raw payload of
- * each host, in a list ordered by arrival (the latest last). */
+ * each host, in a list ordered by arrival (the latest last). A host's entry and its buffer
+ * stay once applied, for its next load (no allocation per load), unless that load was bad
+ * or over PENDING_KEEP_MAX bytes. */
 struct pending_load {
 	char name[VMC_NAME_MAX + 1]; /* first member: the index keys on it */
 	char *buf;
-	size_t len;
+	size_t len, cap;
+	int queued; /* in the list, not yet applied */
 	int retained;
 	int64_t now;       /* when it arrived */
 	unsigned replaced; /* loads it replaced before they were applied */
@@ -31,9 +34,12 @@ struct pending_load {
 	size_t idx_;
 };
 
+#define PENDING_KEEP_MAX 65536
+
 struct pending_loads {
 	struct nametab tab;
 	struct pending_load *head, *tail;
+	size_t n; /* queued */
 	int nbad; /* bad loads met while flushing, since the last report */
 	char first_err[VMC_ERR_MAX + VMC_NAME_MAX + 24]; /* the first of them, with its topic */
 };
@@ -1306,19 +1312,23 @@ static void pending_append(struct pending_loads *p, struct pending_load *q)
 	p->tail = q;
 }
 
-/* Applies q's load, as it would have been when it came, and forgets it. */
+/* Applies q's load, as it would have been when it came. */
 static void pending_apply(struct cluster_model *m, struct pending_load *q)
 {
 	char topic[VMC_NAME_MAX + 16], err[VMC_ERR_MAX];
 	pending_unlink(&m->pend, q);
-	nametab_del(&m->pend.tab, q);
+	q->queued = 0;
+	m->pend.n--;
 	snprintf(topic, sizeof(topic), "host/%s/load", q->name);
-	if (model_apply(m, topic, q->buf, q->len, q->retained, q->now, q->replaced, err,
-	                sizeof(err)) < 0 &&
-	    m->pend.nbad++ == 0)
+	int rc = model_apply(m, topic, q->buf, q->len, q->retained, q->now, q->replaced, err,
+	                     sizeof(err));
+	if (rc < 0 && m->pend.nbad++ == 0)
 		snprintf(m->pend.first_err, sizeof(m->pend.first_err), "%s: %s", topic, err);
-	free(q->buf);
-	free(q);
+	if (rc < 0 || q->cap > PENDING_KEEP_MAX) {
+		nametab_del(&m->pend.tab, q);
+		free(q->buf);
+		free(q);
+	}
 }
 
 static void pending_apply_all(struct cluster_model *m)
@@ -1336,17 +1346,26 @@ static void pending_keep(struct cluster_model *m, const char *name, const void *
 		q = xcalloc(1, sizeof(*q));
 		copy_str(q->name, sizeof(q->name), name);
 		nametab_add(&m->pend.tab, q);
-	} else {
+	}
+	if (q->queued) {
 		pending_unlink(&m->pend, q);
 		q->replaced++;
+	} else {
+		q->queued = 1;
+		q->replaced = 0;
+		m->pend.n++;
 	}
-	char *buf = realloc(q->buf, len);
-	if (!buf) {
-		fprintf(stderr, "cluster_model: out of memory\n");
-		abort();
+	if (len > q->cap) {
+		size_t cap = len + len / 8; /* room for the next, a few digits longer */
+		char *buf = realloc(q->buf, cap);
+		if (!buf) {
+			fprintf(stderr, "cluster_model: out of memory\n");
+			abort();
+		}
+		q->buf = buf;
+		q->cap = cap;
 	}
-	memcpy(buf, payload, len);
-	q->buf = buf;
+	memcpy(q->buf, payload, len);
 	q->len = len;
 	q->retained = retained;
 	q->now = now_ms;
@@ -1373,7 +1392,7 @@ int cluster_model_defer(struct cluster_model *m, const char *rest, const void *p
 		v = nametab_find(&m->vms, name);
 	if (v && v->load_host_) {
 		struct pending_load *q = nametab_find(&m->pend.tab, v->load_host_->name);
-		if (q)
+		if (q && q->queued)
 			pending_apply(m, q);
 	} else {
 		pending_apply_all(m);
@@ -1393,5 +1412,5 @@ int cluster_model_flush(struct cluster_model *m, char *err, size_t errlen)
 
 size_t cluster_model_pending(const struct cluster_model *m)
 {
-	return m->pend.tab.n;
+	return m->pend.n;
 }

@@ -163,6 +163,7 @@ static void test_same_picture(void **st)
 	    load("h1", 10, 1, T0, "a:1 b:2"),
 	    load("h2", 4, 1, T0, "c:3"),
 	    record("h1", "r1", T0),
+	    guest("a", 40, T0 + 100), /* its host's load applied already (by the record) */
 	    with_flush(load("h1", 11, 0, T0 + 2000, "a:3 b:4")),
 	    load("h1", 12, 0, T0 + 4000, "a:5:10 b:6"),
 	    load("h2", 5, 0, T0 + 4000, "c:1 d:2"),

@@ -233,6 +233,42 @@ static void test_parse_nul_escape_only(void **state)
 	cmd_free(&c);
 }
 
+/* Where the first \u0000 escape is, backslashes escaped or not, at the ends of the text. */
+static void test_nul_escape_offsets(void **state)
+{
+	static const struct {
+		const char *text;
+		size_t at; /* strlen: none */
+	} cases[] = {
+	    {"\\u0000", 0},        {"ab\\u0000", 2}, {"\\\\u0000", 7}, {"\\\\\\u0000", 2},
+	    {"x\\u000", 6},        {"x\\u00001", 1}, {"\\", 1},        {"a\\", 2},
+	    {"\\u0001\\u0000", 6}, {"", 0},          {"\\\\", 2},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(msg_nul_escape(cases[i].text, strlen(cases[i].text)), cases[i].at);
+	/* only within len */
+	assert_int_equal(msg_nul_escape("ab\\u0000", 7), 7);
+	assert_int_equal(msg_nul_escape("ab\\u0000", 8), 2);
+}
+
+/* Messages longer than what msg_parse copies on the stack parse alike. */
+static void test_parse_long(void **state)
+{
+	size_t n = 20000;
+	char *text = malloc(n + 16);
+	assert_non_null(text);
+	memcpy(text, "{\"a\":\"", 6);
+	memset(text + 6, 'x', n);
+	memcpy(text + 6 + n, "\"}", 3);
+	cJSON *m = NULL;
+	assert_int_equal(msg_parse(text, strlen(text), &m, err, sizeof(err)), VMC_OK);
+	assert_int_equal(strlen(cJSON_GetObjectItem(m, "a")->valuestring), n);
+	cJSON_Delete(m);
+	text[6 + n] = '!';
+	assert_int_equal(msg_parse(text, strlen(text), &m, err, sizeof(err)), VMC_E_BAD_JSON);
+	free(text);
+}
+
 static void test_parse_too_large(void **state)
 {
 	/* too large is refused without being read: garbage content does not matter */
@@ -764,6 +800,8 @@ int main(void)
 	    cmocka_unit_test(test_parse_not_terminated),
 	    cmocka_unit_test(test_parse_rejected),
 	    cmocka_unit_test(test_parse_nul_escape_only),
+	    cmocka_unit_test(test_nul_escape_offsets),
+	    cmocka_unit_test(test_parse_long),
 	    cmocka_unit_test(test_parse_too_large),
 	    cmocka_unit_test(test_parse_deep_nesting),
 	    cmocka_unit_test(test_get_values),
