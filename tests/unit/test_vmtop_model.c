@@ -604,6 +604,51 @@ static void test_sort_and_filter_views(void **state)
 	cluster_model_free(m);
 }
 
+static double shown_value;
+
+static double shown(const struct row *r, const struct view_env *e)
+{
+	return shown_value;
+}
+
+/* Numbers print as printf's %.*f prints them, whatever way column_print takes. */
+static void test_columns_numbers(void **state)
+{
+	static const double values[] = {
+	    0,      -0.0,  0.04,  0.05,   0.05000001, 0.15,    0.25,       0.35,      0.45,
+	    1.005,  1.015, 1.025, 2.675,  12.25,      12.35,   99.95,      99.949999, 99.99,
+	    99.995, 100,   1e-9,  0.9999, 1.9999,     42.0001, 123456.785, 999999.95, 1e6 + 0.05,
+	    1e15,   3e15,  -1.25, -2,     1e300,      NAN};
+	struct column col = {"x", "X", 6, 0, shown, 0, NULL, NULL};
+	struct row r = {ROW_VM, NULL};
+	struct view_env e = {NULL, T0, NULL, NULL};
+	char got[64], want[64];
+	for (int prec = 0; prec <= 3; prec++) {
+		col.prec = prec;
+		for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+			shown_value = values[i];
+			column_print(&col, &r, &e, 6, got, sizeof(got));
+			if (isnan(shown_value))
+				snprintf(want, sizeof(want), "-");
+			else
+				snprintf(want, sizeof(want), "%.*f", prec, shown_value);
+			assert_string_equal(got, want);
+		}
+		/* and many figures as loads carry them, with many digits */
+		for (unsigned k = 0; k < 200000; k++) {
+			shown_value = (double)((k * 2654435761u) % 10000019u) / 99991.0;
+			column_print(&col, &r, &e, 6, got, sizeof(got));
+			snprintf(want, sizeof(want), "%.*f", prec, shown_value);
+			assert_string_equal(got, want);
+		}
+	}
+	/* cut as snprintf cuts */
+	col.prec = 2;
+	shown_value = 1234.5;
+	column_print(&col, &r, &e, 6, got, 5);
+	assert_string_equal(got, "1234");
+}
+
 static void test_columns_print(void **state)
 {
 	struct cluster_model *m = sample_cluster();
@@ -808,6 +853,7 @@ int main(void)
 	    cmocka_unit_test(test_many_hosts_and_vms),
 	    cmocka_unit_test(test_filter),
 	    cmocka_unit_test(test_sort_and_filter_views),
+	    cmocka_unit_test(test_columns_numbers),
 	    cmocka_unit_test(test_columns_print),
 	    cmocka_unit_test(test_ha_columns),
 	    cmocka_unit_test(test_plan_parse),
