@@ -5,8 +5,9 @@
  * key (drawing), and nothing waits on the network. With -b it prints snapshots
  * instead of drawing. Hosts' loads, the bulk of the traffic, are only kept as they
  * come (cluster_model_defer) and applied when a periodic frame or snapshot is due, so
- * each host's load is parsed at most once a frame; a key redraws the rows on screen
- * from the model as the last periodic frame left it. Once the retained picture is in, the
+ * each host's load is parsed at most once a frame (a slice at a time, keys answered
+ * between two slices); a key redraws the rows on screen from the model as it is (the last
+ * periodic frame, or part of the next one's loads). Once the retained picture is in, the
  * bus is read in batches (VMTOP_READ_BATCH_MS): one wake-up for tens of loads. */
 #include <curses.h>
 #include <errno.h>
@@ -185,6 +186,21 @@ static void before_poll(struct evloop *loop, void *ud)
 static long on_frame_timer(struct evloop *loop, long long id, void *ud)
 {
 	struct vmtop *t = ud;
+	/* the loads kept since the last frame, VMTOP_FLUSH_SLICE at a time, the keys that
+	 * came meanwhile answered between two slices; the rest (and what came while
+	 * slicing) with the frame */
+	if (!t->slicing) {
+		t->slicing = 1;
+		t->flush_left = cluster_model_pending(t->model);
+	}
+	if (t->flush_left > VMTOP_FLUSH_SLICE) {
+		size_t kept = cluster_model_flush_some(t->model, VMTOP_FLUSH_SLICE);
+		t->flush_left -= VMTOP_FLUSH_SLICE;
+		if (t->flush_left > kept) /* a message had them applied meanwhile */
+			t->flush_left = kept;
+		return 0;
+	}
+	t->slicing = 0;
 	model_flush(t);
 	cluster_model_tick(t->model, evloop_wall_ms());
 	history_sample(t->hist, t->model, evloop_wall_ms());

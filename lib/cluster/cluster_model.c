@@ -1410,6 +1410,13 @@ int cluster_model_flush(struct cluster_model *m, char *err, size_t errlen)
 	return bad;
 }
 
+size_t cluster_model_flush_some(struct cluster_model *m, size_t max)
+{
+	for (size_t i = 0; i < max && m->pend.head; i++)
+		pending_apply(m, m->pend.head);
+	return m->pend.n;
+}
+
 size_t cluster_model_pending(const struct cluster_model *m)
 {
 	return m->pend.n;

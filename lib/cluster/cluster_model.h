@@ -174,6 +174,10 @@ int cluster_model_defer(struct cluster_model *m, const char *rest, const void *p
  * loads turned out bad since the last call (here, or when a message made
  * cluster_model_defer apply them), with the first one's topic and error in err. */
 int cluster_model_flush(struct cluster_model *m, char *err, size_t errlen);
+/* Applies up to max of the kept loads, the earliest first, as cluster_model_flush would
+ * (bad ones are reported by the next cluster_model_flush): a flush in parts, with other
+ * work between them. Returns how many are still kept. */
+size_t cluster_model_flush_some(struct cluster_model *m, size_t max);
 /* How many hosts' loads are kept, not yet applied. */
 size_t cluster_model_pending(const struct cluster_model *m);
 

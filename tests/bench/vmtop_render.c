@@ -24,9 +24,11 @@
  *   batch    one -b snapshot (hosts and VMs as text, to /dev/null), and what one every 2 s
  *            (-d 2) costs in % of a core
  *   key wait the longest a key can wait at -d 2 with every host's load every 2 s: the
- *            periodic frame it may come behind (every host's kept load applied, the rows
- *            rebuilt and drawn: the "round" figure) and then its own frame (the slowest
- *            filter key)
+ *            longest step of the periodic frame it may come behind (the frame applies the
+ *            loads kept VMTOP_FLUSH_SLICE at a time, answering keys between two slices,
+ *            then the rest with the rows rebuilt and drawn), and then its own frame (the
+ *            slowest filter key); beside it, what it was when the frame applied every
+ *            host's load before answering (the "round" figure)
  * and the memory: RSS with the model loaded, and the peak.
  * Usage: vmtop_render [HOSTS [VMS_PER_HOST [ROUNDS]]] */
 #include <curses.h>
@@ -160,6 +162,37 @@ static double idle_pct(struct console *c, char ***msgs, size_t **lens, int hosts
 	double pct = median(t, rounds) / (delay_s * 1000.0) * 100.0;
 	free(t);
 	return pct;
+}
+
+/* The longest step of a periodic frame (ms of CPU, the slowest of the rounds): every
+ * host's load kept (cluster_model_defer), then applied VMTOP_FLUSH_SLICE at a time, the
+ * rest with the frame, as vmtop-cluster's frame timer does. */
+static double frame_step(struct console *c, char ***msgs, size_t **lens, int hosts, int rounds)
+{
+	char topic[64], err[VMC_ERR_MAX + VMC_NAME_MAX + 24];
+	double worst = 0;
+	for (int r = 0; r < rounds; r++) {
+		for (int h = 0; h < hosts; h++) {
+			snprintf(topic, sizeof(topic), "host/h%04d/load", h);
+			cluster_model_defer(c->m, topic, msgs[r % 2][h], lens[r % 2][h], 0, c->wall,
+			                    err, sizeof(err));
+		}
+		size_t left = cluster_model_pending(c->m);
+		for (; left > VMTOP_FLUSH_SLICE; left -= VMTOP_FLUSH_SLICE) {
+			double a = now_ms();
+			cluster_model_flush_some(c->m, VMTOP_FLUSH_SLICE);
+			double d = now_ms() - a;
+			worst = d > worst ? d : worst;
+		}
+		double a = now_ms();
+		cluster_model_flush(c->m, err, sizeof(err));
+		cluster_model_tick(c->m, c->wall);
+		frame(c, 1);
+		double d = now_ms() - a;
+		worst = d > worst ? d : worst;
+		c->wall += 2000;
+	}
+	return worst;
 }
 
 /* One key of a filter being typed: the key acts on the rows on screen, sets the
@@ -360,9 +393,11 @@ int main(int argc, char **argv)
 	double round_worst = 0;
 	for (int r = 0; r < rounds; r++)
 		round_worst = t_round[r] > round_worst ? t_round[r] : round_worst;
-	printf("  key wait at -d 2: a periodic frame (%.2f ms, slowest %.2f) then the key's "
-	       "(slowest %.2f ms): %.2f ms at most (target <= 50)\n",
-	       median(t_round, rounds), round_worst, slowest, round_worst + slowest);
+	double step = frame_step(&c, msgs, lens, hosts, rounds);
+	printf("  key wait at -d 2: a step of the periodic frame (slowest %.2f ms) then the "
+	       "key's (slowest %.2f ms): %.2f ms at most (target <= 50; behind the whole frame "
+	       "it was %.2f)\n",
+	       step, slowest, step + slowest, round_worst + slowest);
 	/* 200 loads a second: 1,000 hosts publishing every 5 s */
 	printf("  ingest: %.0f loads (%.0f VMs) per s of CPU; 200 loads/s take %.2f %% of a core\n",
 	       ingest > 0 ? hosts * 1000.0 / ingest : 0, ingest > 0 ? nvms * 1000.0 / ingest : 0,
