@@ -18,8 +18,8 @@
  *            2 s and a frame every 2 s (-d 2) or 5 s (-d 5), the loads taken as
  *            vmtop-cluster takes them (kept as they come, each host's latest applied at
  *            the frame: cluster_model_defer), beside each load applied as it comes. The
- *            bus's share (socket reads, wake-ups: about 45 us a message measured live)
- *            comes on top
+ *            bus's share (socket reads, wake-ups) comes on top: tests/bench/vmtop_live
+ *            measures the console on a live bus
  *   parse    cJSON parsing alone of the round's messages (the codec's share of a round)
  *   batch    one -b snapshot (hosts and VMs as text, to /dev/null), and what one every 2 s
  *            (-d 2) costs in % of a core
