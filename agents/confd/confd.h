@@ -119,8 +119,6 @@ int confd_host_call(struct confd *cd, const char *host, const char *op, cJSON *a
 void confd_host_reply(struct confd *cd, const struct bus_msg *m);
 /* Drops every outstanding call, calling each fn with NULL. */
 void confd_calls_cancel(struct confd *cd);
-/* The error of a host reply: its code and message. Returns 1 if the reply is ok. */
-int confd_reply_status(const cJSON *reply, enum vmc_err *code, const char **message);
 
 /* --- images.c: base images for ops, on worker threads --------------------------- */
 struct imgstore_fetch_result;

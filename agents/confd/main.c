@@ -238,18 +238,13 @@ static int check_templates(const char *dir)
 static int check_options(const struct confd_opts *o, const struct conf *conf)
 {
 	char err[2048], where[4200];
-	const char *bad = NULL;
-	if (vmc_name_check(o->name, "name", err, sizeof err) < 0)
-		bad = o->name;
-	else if (vmc_name_check(o->cluster, "cluster name", err, sizeof err) < 0)
-		bad = o->cluster;
-	else if (bus_urls_check(o->broker.text, err, sizeof err) < 0)
-		bad = o->broker.text;
-	if (bad) {
-		fprintf(stderr, "%s: %s\n", conf_where(conf, bad, "vmc-confd", where, sizeof where),
-		        err);
+	if (vmc_name_check(o->name, "name", err, sizeof err) < 0) {
+		fprintf(stderr, "%s: %s\n",
+		        conf_where(conf, o->name, "vmc-confd", where, sizeof where), err);
 		return -1;
 	}
+	if (busconn_check(o->cluster, o->broker.text, conf, "vmc-confd") < 0)
+		return -1;
 	if (o->shared && o->conn.protocol == 4) {
 		fprintf(stderr, "vmc-confd: --shared needs MQTT 5 shared subscriptions, which "
 		                "--protocol 3.1.1 does not have\n");

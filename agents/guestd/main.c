@@ -241,17 +241,13 @@ int main(int argc, char **argv)
 	char err[1024];
 	int r = cliopts_parse(&g.opts, settings, NSETTINGS, argc, argv, "vmc-guestd", &check_only,
 	                      &conf);
-	const char *bad = NULL;
-	char where[4200];
-	if (r == 0 && vmc_name_check(g.opts.cluster, "cluster name", err, sizeof err) < 0)
-		bad = g.opts.cluster;
-	else if (r == 0 && bus_urls_check(g.opts.broker.text, err, sizeof err) < 0)
-		bad = g.opts.broker.text;
-	if (r != 0 || bad || find_name(&g, err, sizeof err) < 0) {
-		/* FILE:LINE when the setting came from -c FILE */
-		if (r == 0)
-			fprintf(stderr, "%s: %s\n",
-			        conf_where(conf, bad, "vmc-guestd", where, sizeof where), err);
+	if (r == 0 && busconn_check(g.opts.cluster, g.opts.broker.text, conf, "vmc-guestd") < 0)
+		r = -1;
+	if (r == 0 && find_name(&g, err, sizeof err) < 0) {
+		fprintf(stderr, "vmc-guestd: %s\n", err);
+		r = -1;
+	}
+	if (r != 0) {
 		conf_free(conf);
 		return r > 0 ? 0 : 2;
 	}

@@ -2,6 +2,7 @@
 #include "client.h"
 
 #include "../../lib/bus/bus.h"
+#include "../../lib/bus/reply.h"
 #include "../../lib/cluster/cluster_model.h"
 #include "../../lib/core/evloop.h"
 #include "../../lib/core/log.h"
@@ -100,6 +101,21 @@ int client_fail_status(const struct client *c)
 	default:
 		return 3;
 	}
+}
+
+int client_reply_ok(const cJSON *reply, int json)
+{
+	struct reply_outcome o;
+	if (reply_read(reply, &o) == REPLY_OK)
+		return 1;
+	if (json) {
+		char *t = cJSON_Print(reply);
+		printf("%s\n", t ? t : "{}");
+		free(t);
+	}
+	fprintf(stderr, "vmc: %s: %s\n", o.code_text ? o.code_text : "error",
+	        o.message ? o.message : "failed");
+	return 0;
 }
 
 static int stopped(const struct client *c)

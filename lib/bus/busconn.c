@@ -5,7 +5,24 @@
 #include <stdlib.h>
 
 #include "bus.h"
+#include "msg.h"
+#include "../config/conf.h"
 #include "../config/pwfile.h"
+
+int busconn_check(const char *cluster, const char *broker, const struct conf *conf,
+                  const char *prog)
+{
+	char err[2048], where[4200];
+	const char *bad = NULL;
+	if (vmc_name_check(cluster, "cluster name", err, sizeof(err)) < 0)
+		bad = cluster;
+	else if (bus_urls_check(broker, err, sizeof(err)) < 0)
+		bad = broker;
+	if (!bad)
+		return 0;
+	fprintf(stderr, "%s: %s\n", conf_where(conf, bad, prog, where, sizeof(where)), err);
+	return -1;
+}
 
 struct bus *busconn_new(struct evloop *loop, const char *url, const struct busconn_opts *c,
                         const struct bus_opts *bo, const cJSON *will, char *err, size_t errlen)
