@@ -129,14 +129,7 @@ int client_open(struct client *c, const struct client_opts *o, char *err, size_t
 	c->opts = *o;
 	if (c->opts.timeout_s <= 0)
 		c->opts.timeout_s = 10;
-	unsigned rnd = 0;
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (read(fd, &rnd, sizeof(rnd)) != sizeof(rnd))
-			rnd = 0;
-		close(fd);
-	}
-	snprintf(c->id, sizeof(c->id), "vmc-%d-%08x", (int)getpid(), rnd);
+	busconn_client_id(c->id, sizeof(c->id), "vmc");
 	snprintf(c->sender, sizeof(c->sender), "vmc/%s", c->id);
 	topic_fmt(c->reply_topic, sizeof(c->reply_topic), c->opts.cluster, "reply/%s", c->id);
 	topic_fmt(c->sync_topic, sizeof(c->sync_topic), c->opts.cluster, "reply/%s/sync", c->id);

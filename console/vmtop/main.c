@@ -428,14 +428,7 @@ static int bus_setup(struct vmtop *t)
 	    {"guest/+/load", 0}, {"event/#", 1},     {"policy", 1},
 	};
 	char err[512], topic[VMC_TOPIC_MAX];
-	unsigned rnd = 0;
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (read(fd, &rnd, sizeof(rnd)) != sizeof(rnd))
-			rnd = 0;
-		close(fd);
-	}
-	snprintf(t->client_id, sizeof(t->client_id), "vmtop-%d-%08x", (int)getpid(), rnd);
+	busconn_client_id(t->client_id, sizeof(t->client_id), "vmtop");
 	snprintf(t->sender, sizeof(t->sender), "vmc/%s", t->client_id);
 	topic_fmt(t->reply_topic, sizeof(t->reply_topic), t->o.cluster, "reply/%s", t->client_id);
 	topic_fmt(t->sync_topic, sizeof(t->sync_topic), t->o.cluster, "reply/%s/sync",

@@ -1,8 +1,10 @@
 /* busconn.c - a bus from the common broker settings. */
 #include "busconn.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "bus.h"
 #include "msg.h"
@@ -22,6 +24,18 @@ int busconn_check(const char *cluster, const char *broker, const struct conf *co
 		return 0;
 	fprintf(stderr, "%s: %s\n", conf_where(conf, bad, prog, where, sizeof(where)), err);
 	return -1;
+}
+
+void busconn_client_id(char *buf, size_t len, const char *prefix)
+{
+	unsigned rnd = 0;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (read(fd, &rnd, sizeof(rnd)) != sizeof(rnd))
+			rnd = 0;
+		close(fd);
+	}
+	snprintf(buf, len, "%s-%d-%08x", prefix, (int)getpid(), rnd);
 }
 
 struct bus *busconn_new(struct evloop *loop, const char *url, const struct busconn_opts *c,

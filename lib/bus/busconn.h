@@ -44,6 +44,11 @@ struct busconn_opts {
 int busconn_check(const char *cluster, const char *broker, const struct conf *conf,
                   const char *prog);
 
+/* A client id no other connection has now, for a program of which many may run at once
+ * (vmc, vmtop-cluster): "PREFIX-PID-RANDOM", RANDOM 8 hex digits from /dev/urandom (0s if
+ * it cannot be read). */
+void busconn_client_id(char *buf, size_t len, const char *prefix);
+
 /* Makes the bus (not started) for the broker list url with c's TLS, credentials and MQTT
  * settings, and bo's client id, callbacks and Last Will (bo's own connection fields are
  * ignored). will, when not NULL, is printed as the Last Will's payload in place of bo's.
