@@ -17,9 +17,9 @@
 
 #include "../../lib/bus/bus.h"
 #include "../../lib/bus/busconn.h"
-#include "../../lib/bus/cmdserve.h"
 #include "../../lib/config/cliopts.h"
 #include "../../lib/bus/msg.h"
+#include "../../lib/bus/cmdserve.h"
 #include "../../lib/core/evloop.h"
 #include "../../lib/core/ratelog.h"
 #include "../../lib/core/vclock.h"
