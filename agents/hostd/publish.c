@@ -1,6 +1,7 @@
 /* publish.c - what the host agent tells the cluster: its retained state,
  * the periodic load message with every VM, vm/<vm> records and events. */
 #include "hostd.h"
+#include "guests.h"
 
 #include "../../lib/core/log.h"
 #include "../../lib/bus/topic.h"
@@ -88,9 +89,6 @@ cJSON *hostd_host_json(struct hostd *h, const struct hv_host *hi)
 	return o;
 }
 
-/* Guest figures, if the guests module is linked in (guests.c). */
-extern cJSON *hostd_guest_json(struct hostd *h, const char *vm) __attribute__((weak));
-
 cJSON *hostd_vm_json(struct hostd *h, const struct hv_vm *vm, const char *state_override)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -112,11 +110,9 @@ cJSON *hostd_vm_json(struct hostd *h, const struct hv_vm *vm, const char *state_
 	int64_t held = hostd_held_until(h, vm->name);
 	if (held > 0)
 		cJSON_AddNumberToObject(o, "held_until", (double)held);
-	if (hostd_guest_json) {
-		cJSON *g = hostd_guest_json(h, vm->name);
-		if (g)
-			cJSON_AddItemToObject(o, "guest", g);
-	}
+	cJSON *g = hostd_guest_json(h, vm->name); /* its guest agent's figures, if fresh */
+	if (g)
+		cJSON_AddItemToObject(o, "guest", g);
 	return o;
 }
 
