@@ -19,6 +19,7 @@
 #include "../../lib/bus/busconn.h"
 #include "../../lib/config/cliopts.h"
 #include "../../lib/bus/msg.h"
+#include "../../lib/bus/cmdserve.h"
 #include "../../lib/core/evloop.h"
 #include "../../lib/core/ratelog.h"
 #include "../../lib/core/vclock.h"
@@ -70,11 +71,9 @@ struct hostd_req {
 	char id[VMC_ID_MAX + 1];
 	char op[VMC_OP_MAX + 1];
 	char reply_to[VMC_TOPIC_MAX + 1];
-	int peer;             /* came from another host (balance/peer/...), not an admin */
-	char *response_topic; /* MQTT 5, may be NULL */
-	void *correlation;
-	size_t correlation_len;
-	cJSON *args; /* owned */
+	int peer;               /* came from another host (balance/peer/...), not an admin */
+	struct cmd_route route; /* MQTT 5's, beside reply_to */
+	cJSON *args;            /* owned */
 };
 
 enum hostd_state { HOSTD_ONLINE, HOSTD_MAINTENANCE };

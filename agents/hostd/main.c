@@ -13,6 +13,7 @@
 #include "../../lib/core/log.h"
 #include "../../lib/balance/rules.h"
 #include "../../lib/core/sdnotify.h"
+#include "../../lib/core/sigloop.h"
 #include "../../lib/bus/dispatch.h"
 #include "../../lib/bus/topic.h"
 
@@ -25,30 +26,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-static volatile sig_atomic_t got_signal, got_hup;
-static int signal_pipe = -1; /* written by on_signal: wakes the loop, which waits unbounded */
-
-static void on_signal(int sig)
-{
-	int e = errno;
-	if (sig == SIGHUP)
-		got_hup = 1;
-	else
-		got_signal = sig;
-	if (signal_pipe >= 0 && write(signal_pipe, "", 1) < 0) {
-		/* full: a wake-up is pending anyway */
-	}
-	errno = e;
-}
-
-/* Empties the signal pipe; check_signals, before the next poll, acts on the flags. */
-static void on_signal_pipe(struct evloop *loop, int fd, int events, void *ud)
-{
-	char buf[64];
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
-}
 
 static void usage(FILE *f)
 {
@@ -410,31 +387,17 @@ static void reload(struct hostd *h)
 
 static void check_signals(struct evloop *loop, void *ud)
 {
-	if (got_signal)
-		evloop_stop(loop);
-	else if (got_hup) {
-		got_hup = 0;
+	if (sigloop_check(loop))
 		reload(ud);
-	}
 }
 
-/* Signals come through a pipe into the loop (the handler only writes a byte); the
- * systemd watchdog, if asked for, is fed from the loop too. */
+/* Signals come through a pipe into the loop (lib/core/sigloop.h); the systemd watchdog,
+ * if asked for, is fed from the loop too. */
 static void signals_start(struct hostd *h)
 {
-	int sp[2];
-	if (pipe2(sp, O_CLOEXEC | O_NONBLOCK) < 0 ||
-	    evloop_add_fd(h->loop, sp[0], EV_READ, on_signal_pipe, NULL) < 0)
-		fatalx("signal pipe: %s", strerror(errno));
-	signal_pipe = sp[1];
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	evloop_add_before_poll(h->loop, check_signals, h);
+	char err[VMC_ERR_MAX];
+	if (sigloop_start(h->loop, check_signals, h, err, sizeof(err)) < 0)
+		fatalx("%s", err);
 	if (sdnotify_watchdog_start(h->loop) < 0)
 		fatalx("out of memory");
 }
@@ -630,7 +593,7 @@ static int hostd_start(struct hostd *h, const struct hv_ops *ops, char *state_di
 /* After the loop: the offline state said (not left to the Last Will), all freed. */
 static void hostd_stop(struct hostd *h)
 {
-	log_info("signal %d: going offline", (int)got_signal);
+	log_info("signal %d: going offline", sigloop_caught());
 	sdnotify_send("STOPPING=1");
 	hostd_vmjobs_stop(h);
 	hostd_drain_stop(h);
@@ -702,7 +665,7 @@ int main(int argc, char **argv)
 	         o->rules_file ? o->rules_file : "built in");
 	bus_start(h.bus);
 	h.load_timer = evloop_add_timer(h.loop, (long)(o->interval_s * 1000), load_timer, &h);
-	/* no wake-up but the timers and the sockets: a signal comes through signal_pipe */
+	/* no wake-up but the timers and the sockets: a signal comes through sigloop's pipe */
 	while (!evloop_stopped(h.loop) && evloop_run_once(h.loop, -1) == 0)
 		;
 	hostd_stop(&h);

@@ -14,29 +14,11 @@
 
 #include "../../console/vmtop/vmtop.h"
 #include "../../lib/cluster/cluster_model.h"
+#include "../lib/model_feed.h"
 
 #define T0 INT64_C(1700000000000)
 
 static char err[VMC_ERR_MAX];
-
-static int feed(struct cluster_model *m, const char *rest, const char *json, int retained,
-                int64_t now)
-{
-	err[0] = '\0';
-	return cluster_model_apply(m, rest, json, strlen(json), retained, now, err, sizeof(err));
-}
-
-static void host_state(struct cluster_model *m, const char *host, const char *state, int retained,
-                       int64_t now)
-{
-	char topic[128], json[512];
-	snprintf(topic, sizeof(topic), "host/%s/state", host);
-	snprintf(json, sizeof(json),
-	         "{\"v\":1,\"from\":\"host/%s\",\"ts\":%lld,\"state\":\"%s\",\"session\":3,"
-	         "\"driver\":\"sim\",\"cpus\":8,\"mem_total_mb\":32768,\"version\":\"sim 1\"}",
-	         host, (long long)now, state);
-	assert_int_equal(feed(m, topic, json, retained, now), 1);
-}
 
 /* A load from host listing VMs "name:cpu" (each 1 vcpu, 1024 MiB). */
 static void host_load(struct cluster_model *m, const char *host, int retained, int64_t ts,
@@ -66,14 +48,14 @@ static void host_load(struct cluster_model *m, const char *host, int retained, i
 	         "\"cpus\":8,\"cpu\":37.5,\"mem_total_mb\":32768,\"mem_used_mb\":4096,"
 	         "\"mem_free_mb\":28672,\"migrations_out\":0,\"migrations_in\":0,\"vms\":[%s]}",
 	         host, (long long)ts, (unsigned long long)seq, list);
-	int rc = feed(m, topic, json, retained, now);
+	int rc = model_feed(m, topic, json, retained, now, err, sizeof(err));
 	if (rc != 1)
 		fail_msg("load of %s: %s", host, err);
 }
 
 static void event(struct cluster_model *m, const char *json, int64_t now)
 {
-	assert_int_equal(feed(m, "event", json, 0, now), 1);
+	assert_int_equal(model_feed(m, "event", json, 0, now, err, sizeof(err)), 1);
 }
 
 /* --- model ------------------------------------------------------------------- */
@@ -81,7 +63,7 @@ static void event(struct cluster_model *m, const char *json, int64_t now)
 static void test_load_lists_hosts_and_vms(void **state)
 {
 	struct cluster_model *m = cluster_model_new(0);
-	host_state(m, "h1", "online", 1, T0);
+	model_feed_state(m, "h1", "online", 3, T0, 1, T0);
 	host_load(m, "h1", 1, T0, T0, 1, "web1:50 web2:10");
 	host_load(m, "h2", 0, T0, T0, 1, "db1:150");
 
@@ -144,7 +126,7 @@ static void test_vm_record_outlives_load(void **state)
 	const char *rec =
 	    "{\"v\":1,\"from\":\"host/h1\",\"ts\":1,\"name\":\"web1\",\"host\":\"h1\","
 	    "\"state\":\"running\",\"vcpus\":2,\"mem_mb\":2048,\"cpu\":5}";
-	assert_int_equal(feed(m, "host/h1/vm/web1", rec, 1, T0), 1);
+	assert_int_equal(model_feed(m, "host/h1/vm/web1", rec, 1, T0, err, sizeof(err)), 1);
 	assert_string_equal(cluster_model_vm_find(m, "web1")->host, "h1");
 	assert_int_equal(cluster_model_vm_find(m, "web1")->vcpus, 2);
 	host_load(m, "h1", 0, T0, T0, 1, "web1:20");
@@ -152,7 +134,8 @@ static void test_vm_record_outlives_load(void **state)
 	/* stopped: no longer in the load, but its record keeps it */
 	const char *stopped = "{\"v\":1,\"from\":\"host/h1\",\"ts\":2,\"name\":\"web1\","
 	                      "\"host\":\"h1\",\"state\":\"stopped\",\"vcpus\":2,\"mem_mb\":2048}";
-	assert_int_equal(feed(m, "host/h1/vm/web1", stopped, 0, T0 + 1000), 1);
+	assert_int_equal(model_feed(m, "host/h1/vm/web1", stopped, 0, T0 + 1000, err, sizeof(err)),
+	                 1);
 	host_load(m, "h1", 0, T0 + 2000, T0 + 2000, 2, "");
 	const struct cm_vm *v = cluster_model_vm_find(m, "web1");
 	assert_non_null(v);
@@ -170,10 +153,10 @@ static void test_offline_will_beats_retained_load(void **state)
 	struct cluster_model *m = cluster_model_new(0);
 	/* Retained at start, in either order: the will (offline), and the host's last load,
 	 * which is newer than the will's connect-time ts. */
-	host_state(m, "h1", "offline", 1, T0);
+	model_feed_state(m, "h1", "offline", 3, T0, 1, T0);
 	host_load(m, "h1", 1, T0 + 5000, T0 + 60000, 9, "web1");
 	host_load(m, "h2", 1, T0 + 5000, T0 + 60000, 9, "web2");
-	host_state(m, "h2", "offline", 1, T0);
+	model_feed_state(m, "h2", "offline", 3, T0, 1, T0);
 	assert_int_equal(cluster_model_host_find(m, "h1")->state, CM_HOST_OFFLINE);
 	assert_int_equal(cluster_model_host_find(m, "h2")->state, CM_HOST_OFFLINE);
 	struct cm_summary s;
@@ -190,10 +173,10 @@ static void test_offline_will_beats_retained_load(void **state)
 static void test_host_lost_is_an_event(void **state)
 {
 	struct cluster_model *m = cluster_model_new(0);
-	host_state(m, "h1", "online", 1, T0);
+	model_feed_state(m, "h1", "online", 3, T0, 1, T0);
 	host_load(m, "h1", 0, T0, T0, 1, "web1");
 	assert_int_equal(cluster_model_event_count(m), 0); /* retained: no news */
-	host_state(m, "h1", "offline", 0, T0 + 15000);
+	model_feed_state(m, "h1", "offline", 3, T0 + 15000, 0, T0 + 15000);
 	assert_int_equal(cluster_model_host_find(m, "h1")->state, CM_HOST_OFFLINE);
 	assert_int_equal(cluster_model_event_count(m), 1);
 	const struct cm_event *e = cluster_model_event_at(m, 0);
@@ -323,23 +306,26 @@ static void test_guest_policy_and_removal(void **state)
 	struct cluster_model *m = cluster_model_new(0);
 	host_load(m, "h1", 0, T0, T0, 1, "web1");
 	assert_false(cluster_model_vm_find(m, "web1")->has_guest);
-	assert_int_equal(feed(m, "guest/web1/load",
-	                      "{\"v\":1,\"from\":\"guest/web1\",\"ts\":1,\"seq\":1,\"cpu\":80,"
-	                      "\"steal\":12.5,\"load1\":1.5,\"mem_used_mb\":300}",
-	                      0, T0),
-	                 1);
+	assert_int_equal(
+	    model_feed(m, "guest/web1/load",
+	               "{\"v\":1,\"from\":\"guest/web1\",\"ts\":1,\"seq\":1,\"cpu\":80,"
+	               "\"steal\":12.5,\"load1\":1.5,\"mem_used_mb\":300}",
+	               0, T0, err, sizeof(err)),
+	    1);
 	const struct cm_vm *v = cluster_model_vm_find(m, "web1");
 	assert_true(v->has_guest);
 	assert_true(v->guest_steal == 12.5);
 	assert_int_equal(v->guest_mem_used_mb, 300);
 	/* a guest whose VM nobody lists yet is ignored, not an error */
-	assert_int_equal(
-	    feed(m, "guest/zz/load", "{\"v\":1,\"from\":\"guest/zz\",\"ts\":1,\"cpu\":1}", 0, T0),
-	    0);
+	assert_int_equal(model_feed(m, "guest/zz/load",
+	                            "{\"v\":1,\"from\":\"guest/zz\",\"ts\":1,\"cpu\":1}", 0, T0,
+	                            err, sizeof(err)),
+	                 0);
 	/* one speaking for another guest is refused */
-	assert_int_equal(
-	    feed(m, "guest/web1/load", "{\"v\":1,\"from\":\"guest/zz\",\"ts\":1,\"cpu\":1}", 0, T0),
-	    -1);
+	assert_int_equal(model_feed(m, "guest/web1/load",
+	                            "{\"v\":1,\"from\":\"guest/zz\",\"ts\":1,\"cpu\":1}", 0, T0,
+	                            err, sizeof(err)),
+	                 -1);
 	assert_non_null(strstr(err, "is not guest/web1"));
 
 	char mode[32], window[96];
@@ -348,10 +334,10 @@ static void test_guest_policy_and_removal(void **state)
 	assert_string_equal(window, "");
 	/* a consolidating night window, at 23:00 and at noon UTC */
 	assert_int_equal(
-	    feed(m, "policy",
-	         "{\"v\":1,\"from\":\"vmc/admin\",\"ts\":1,\"mode\":\"balance\","
-	         "\"windows\":[{\"during\":\"22:00-06:00\",\"mode\":\"consolidate\"}]}",
-	         1, T0),
+	    model_feed(m, "policy",
+	               "{\"v\":1,\"from\":\"vmc/admin\",\"ts\":1,\"mode\":\"balance\","
+	               "\"windows\":[{\"during\":\"22:00-06:00\",\"mode\":\"consolidate\"}]}",
+	               1, T0, err, sizeof(err)),
 	    1);
 	int64_t midnight = T0 - T0 % 86400000;
 	cluster_model_balance(m, midnight + 23 * 3600000, 0, mode, sizeof(mode), window,
@@ -367,10 +353,11 @@ static void test_guest_policy_and_removal(void **state)
 	                      sizeof(window));
 	assert_string_equal(mode, "consolidate");
 	/* a bad policy is refused and the old one stays in force */
-	assert_int_equal(feed(m, "policy",
-	                      "{\"v\":1,\"from\":\"vmc/admin\",\"ts\":1,\"mode\":\"sideways\"}", 1,
-	                      T0),
-	                 -1);
+	assert_int_equal(
+	    model_feed(m, "policy",
+	               "{\"v\":1,\"from\":\"vmc/admin\",\"ts\":1,\"mode\":\"sideways\"}", 1, T0,
+	               err, sizeof(err)),
+	    -1);
 	assert_non_null(strstr(err, "mode"));
 	cluster_model_balance(m, midnight + 12 * 3600000, 0, mode, sizeof(mode), window,
 	                      sizeof(window));
@@ -381,8 +368,8 @@ static void test_guest_policy_and_removal(void **state)
 	assert_string_equal(mode, "rules");
 
 	/* unmodelled topics are ignored */
-	assert_int_equal(feed(m, "cmd/host/h1", "{}", 0, T0), 0);
-	assert_int_equal(feed(m, "balance/help", "{}", 0, T0), 0);
+	assert_int_equal(model_feed(m, "cmd/host/h1", "{}", 0, T0, err, sizeof(err)), 0);
+	assert_int_equal(model_feed(m, "balance/help", "{}", 0, T0, err, sizeof(err)), 0);
 
 	/* an empty retained state removes the host and the VMs it listed */
 	assert_int_equal(cluster_model_apply(m, "host/h1/state", "", 0, 0, T0, err, sizeof(err)),
@@ -396,34 +383,41 @@ static void test_bad_messages(void **state)
 {
 	struct cluster_model *m = cluster_model_new(0);
 	uint64_t v0 = cluster_model_version(m);
-	assert_int_equal(feed(m, "host/h1/load", "{not json", 0, T0), -1);
+	assert_int_equal(model_feed(m, "host/h1/load", "{not json", 0, T0, err, sizeof(err)), -1);
 	assert_true(err[0] != '\0');
-	assert_int_equal(feed(m, "host/h1/load", "{\"v\":2,\"from\":\"x\",\"ts\":1}", 0, T0), -1);
-	assert_non_null(strstr(err, "v"));
-	assert_int_equal(feed(m, "host/a b/state",
-	                      "{\"v\":1,\"from\":\"x\",\"ts\":1,\"state\":\"online\"}", 0, T0),
+	assert_int_equal(model_feed(m, "host/h1/load", "{\"v\":2,\"from\":\"x\",\"ts\":1}", 0, T0,
+	                            err, sizeof(err)),
 	                 -1);
-	assert_int_equal(feed(m, "host/h1/state",
-	                      "{\"v\":1,\"from\":\"host/h1\",\"ts\":1,\"state\":\"sleepy\"}", 0,
-	                      T0),
+	assert_non_null(strstr(err, "v"));
+	assert_int_equal(model_feed(m, "host/a b/state",
+	                            "{\"v\":1,\"from\":\"x\",\"ts\":1,\"state\":\"online\"}", 0, T0,
+	                            err, sizeof(err)),
+	                 -1);
+	assert_int_equal(model_feed(m, "host/h1/state",
+	                            "{\"v\":1,\"from\":\"host/h1\",\"ts\":1,\"state\":\"sleepy\"}",
+	                            0, T0, err, sizeof(err)),
 	                 -1);
 	assert_non_null(strstr(err, "state"));
-	assert_int_equal(feed(m, "host/h1/load",
-	                      "{\"v\":1,\"from\":\"host/h1\",\"ts\":1,\"cpu\":\"lots\"}", 0, T0),
+	assert_int_equal(model_feed(m, "host/h1/load",
+	                            "{\"v\":1,\"from\":\"host/h1\",\"ts\":1,\"cpu\":\"lots\"}", 0,
+	                            T0, err, sizeof(err)),
 	                 -1);
 	assert_non_null(strstr(err, "cpu"));
-	assert_int_equal(feed(m, "event", "{\"v\":1,\"from\":\"x\",\"ts\":1}", 0, T0), -1);
+	assert_int_equal(
+	    model_feed(m, "event", "{\"v\":1,\"from\":\"x\",\"ts\":1}", 0, T0, err, sizeof(err)),
+	    -1);
 	assert_non_null(strstr(err, "type"));
 	assert_int_equal(cluster_model_host_count(m), 0);
 	assert_int_equal(cluster_model_version(m), v0);
 
 	/* one bad VM in a load: reported, the others applied */
-	assert_int_equal(feed(m, "host/h1/load",
-	                      "{\"v\":1,\"from\":\"host/h1\",\"ts\":1,\"vms\":[{\"name\":\"ok1\"},"
-	                      "{\"name\":\"../x\"},{\"name\":\"ok2\",\"vcpus\":-1},"
-	                      "{\"name\":\"ok3\",\"mem_mb\":512}]}",
-	                      0, T0),
-	                 -1);
+	assert_int_equal(
+	    model_feed(m, "host/h1/load",
+	               "{\"v\":1,\"from\":\"host/h1\",\"ts\":1,\"vms\":[{\"name\":\"ok1\"},"
+	               "{\"name\":\"../x\"},{\"name\":\"ok2\",\"vcpus\":-1},"
+	               "{\"name\":\"ok3\",\"mem_mb\":512}]}",
+	               0, T0, err, sizeof(err)),
+	    -1);
 	assert_non_null(strstr(err, "vms[1]"));
 	assert_non_null(cluster_model_vm_find(m, "ok1"));
 	assert_non_null(cluster_model_vm_find(m, "ok3"));
@@ -450,7 +444,7 @@ static void test_vm_members(void **state)
 	         "\"tags\":[\"a\",\"b\"],\"state\":\"paused\",\"vcpus\":4},"
 	         "{\"name\":\"bad\",\"mem_mb\":\"lots\"}]}",
 	         list);
-	assert_int_equal(feed(m, "host/h1/load", json, 0, T0), -1);
+	assert_int_equal(model_feed(m, "host/h1/load", json, 0, T0, err, sizeof(err)), -1);
 	assert_string_equal(err,
 	                    "load.vms[13].mem_mb: expected an integer from 0 to 1099511627776, "
 	                    "got \"lots\"");
@@ -467,10 +461,10 @@ static void test_vm_members(void **state)
 	assert_int_equal(v->hold_left_ms, 4000);
 	assert_non_null(cluster_model_vm_find(m, "v11"));
 	/* a record: its members beside the envelope's */
-	assert_int_equal(feed(m, "host/h1/vm/r1",
-	                      "{\"v\":1,\"from\":\"host/h1\",\"ts\":2000,\"name\":\"r1\","
-	                      "\"host\":\"h1\",\"hold_until\":3000,\"cpu\":\"x\"}",
-	                      0, T0),
+	assert_int_equal(model_feed(m, "host/h1/vm/r1",
+	                            "{\"v\":1,\"from\":\"host/h1\",\"ts\":2000,\"name\":\"r1\","
+	                            "\"host\":\"h1\",\"hold_until\":3000,\"cpu\":\"x\"}",
+	                            0, T0, err, sizeof(err)),
 	                 -1);
 	assert_string_equal(err, "vm.cpu: expected a number from 0 to 1e+07, got \"x\"");
 	v = cluster_model_vm_find(m, "r1");
@@ -704,16 +698,17 @@ static void test_ha_columns(void **state)
 {
 	struct cluster_model *m = cluster_model_new(0);
 	char buf[64];
-	host_state(m, "h1", "online", 1, T0);
-	host_state(m, "h3", "online", 1, T0);
+	model_feed_state(m, "h1", "online", 3, T0, 1, T0);
+	model_feed_state(m, "h3", "online", 3, T0, 1, T0);
 	assert_int_equal(
-	    feed(m, "host/h3/load",
-	         "{\"v\":1,\"from\":\"host/h3\",\"ts\":1700000000000,\"state\":\"online\","
-	         "\"cpus\":8,\"cpu\":1,\"mem_total_mb\":32768,\"mem_used_mb\":2048,"
-	         "\"mem_free_mb\":30720,\"vms\":[{\"name\":\"a3\",\"state\":\"running\","
-	         "\"vcpus\":1,\"mem_mb\":1024,\"tags\":[\"web\",\"ha\"]},{\"name\":\"n3\","
-	         "\"state\":\"running\",\"vcpus\":1,\"mem_mb\":1024,\"tags\":[\"hax\",\"h\"]}]}",
-	         0, T0),
+	    model_feed(
+	        m, "host/h3/load",
+	        "{\"v\":1,\"from\":\"host/h3\",\"ts\":1700000000000,\"state\":\"online\","
+	        "\"cpus\":8,\"cpu\":1,\"mem_total_mb\":32768,\"mem_used_mb\":2048,"
+	        "\"mem_free_mb\":30720,\"vms\":[{\"name\":\"a3\",\"state\":\"running\","
+	        "\"vcpus\":1,\"mem_mb\":1024,\"tags\":[\"web\",\"ha\"]},{\"name\":\"n3\","
+	        "\"state\":\"running\",\"vcpus\":1,\"mem_mb\":1024,\"tags\":[\"hax\",\"h\"]}]}",
+	        0, T0, err, sizeof(err)),
 	    1);
 	struct view_env e = {m, T0, NULL, NULL};
 	struct row h3 = {ROW_HOST, cluster_model_host_find(m, "h3")};
@@ -724,15 +719,15 @@ static void test_ha_columns(void **state)
 	assert_string_equal(HOSTCELL("fence"), "-");
 	assert_string_equal(VMCELL(a3), "off"); /* tagged, but no policy allows restarts */
 	assert_string_equal(VMCELL(n3), "-");
-	assert_int_equal(feed(m, "policy",
-	                      "{\"v\":1,\"from\":\"vmc/admin\",\"ts\":1,\"mode\":\"off\","
-	                      "\"ha\":\"on\"}",
-	                      1, T0),
+	assert_int_equal(model_feed(m, "policy",
+	                            "{\"v\":1,\"from\":\"vmc/admin\",\"ts\":1,\"mode\":\"off\","
+	                            "\"ha\":\"on\"}",
+	                            1, T0, err, sizeof(err)),
 	                 1);
 	assert_string_equal(VMCELL(a3), "yes");
 
 	/* h3 dies: fencing, then a failed fence with its reason */
-	host_state(m, "h3", "offline", 0, T0 + 1000);
+	model_feed_state(m, "h3", "offline", 3, T0 + 1000, 0, T0 + 1000);
 	ha_event(m, "\"type\":\"ha.fencing\",\"dead_host\":\"h3\"", T0 + 2000);
 	assert_string_equal(HOSTCELL("fence"), "fencing");
 	ha_event(m, "\"type\":\"ha.failed\",\"dead_host\":\"h3\",\"reason\":\"hook exited 1\"",
@@ -760,10 +755,10 @@ static void test_ha_columns(void **state)
 	assert_string_equal(VMCELL(a3), "yes");
 
 	/* h3 back (a new session): its fencing is over */
-	assert_int_equal(feed(m, "host/h3/state",
-	                      "{\"v\":1,\"from\":\"host/h3\",\"ts\":1700000007000,"
-	                      "\"state\":\"online\",\"session\":4,\"mem_total_mb\":32768}",
-	                      0, T0 + 7000),
+	assert_int_equal(model_feed(m, "host/h3/state",
+	                            "{\"v\":1,\"from\":\"host/h3\",\"ts\":1700000007000,"
+	                            "\"state\":\"online\",\"session\":4,\"mem_total_mb\":32768}",
+	                            0, T0 + 7000, err, sizeof(err)),
 	                 1);
 	assert_string_equal(HOSTCELL("fence"), "-");
 #undef HOSTCELL

@@ -13,6 +13,7 @@
 
 #include "../migrate/channel.h"
 
+#include "../../../lib/bus/reply.h"
 #include "../../../lib/core/evloop.h"
 #include "../../../lib/core/log.h"
 #include "../../../lib/cluster/peers.h"
@@ -651,23 +652,20 @@ static void undrain_reply(struct hostd *h, void *ud, const cJSON *reply, const c
 		dvm_fail(v, DV_FAILED, "host %s: %s", v->host, err);
 		return;
 	}
-	if (cJSON_IsTrue(cJSON_GetObjectItem(reply, "ok"))) {
+	struct reply_outcome o;
+	if (reply_read(reply, &o) == REPLY_OK) {
 		v->state = DV_MOVED;
 		return;
 	}
-	const cJSON *e = cJSON_GetObjectItem(reply, "error");
-	const cJSON *code = cJSON_GetObjectItem(e, "code"),
-	            *msg = cJSON_GetObjectItem(e, "message");
-	const char *c = cJSON_IsString(code) ? code->valuestring : "failed";
-	const char *mtext = cJSON_IsString(msg) ? msg->valuestring : "failed";
 	/* its host's cap, or another migration (the balancer's) moving it: ask again later,
 	 * where it is then */
-	if (strcmp(c, "busy") == 0 && ++v->attempts < UNDRAIN_BUSY_RETRIES) {
+	if (o.code == VMC_E_BUSY && ++v->attempts < UNDRAIN_BUSY_RETRIES) {
 		v->state = DV_QUEUED;
 		v->not_before = evloop_mono_ms() + 1000;
 		return;
 	}
-	dvm_fail(v, strcmp(c, "no_memory") == 0 ? DV_SKIPPED : DV_FAILED, "%s", mtext);
+	dvm_fail(v, o.code == VMC_E_NO_MEMORY ? DV_SKIPPED : DV_FAILED, "%s",
+	         o.message ? o.message : "failed");
 }
 
 /* Memory here for VMs on their way: free memory less the in-flight ones not yet here. */
