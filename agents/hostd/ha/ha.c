@@ -1,15 +1,15 @@
 /* ha.c - a dead host's VMs start again elsewhere, exactly once, after it is fenced.
  *
- * Death takes two independent signals: the broker's (the host's Last Will, or no load
- * message for twice the HA timeout) and the direct check (ha_probe.c: its migration
- * channel does not answer). A host that lost only the broker still answers the direct
- * check and is left alone. Once both signals have held for the HA timeout, the
- * coordinator (the live host with the lowest name) claims the dead host in the shared
- * store (a claim file created exclusively), runs the fence hook, and only when it
- * exits 0 assigns each HA VM of the dead host to a live host through the one placement
- * function (lib/cluster/ha_plan.c), rewriting each VM's record before the target starts it
- * (ha_restart.c). A coordinator that dies is resumed by its next session (the claim
- * names it) or taken over by the next coordinator once it is offline. */
+ * Death takes two independent signals: the broker's (the host's Last Will, or no
+ * summary for twice the HA timeout or twice its refresh period, whichever is longer)
+ * and the direct check (ha_probe.c: its migration channel does not answer). A host that lost only
+ * the broker still answers the direct check and is left alone. Once both signals have held for the
+ * HA timeout, the coordinator (the live host with the lowest name) claims the dead host in the
+ * shared store (a claim file created exclusively), runs the fence hook, and only when it exits 0
+ * assigns each HA VM of the dead host to a live host through the one placement function
+ * (lib/cluster/ha_plan.c), rewriting each VM's record before the target starts it (ha_restart.c). A
+ * coordinator that dies is resumed by its next session (the claim names it) or taken over by the
+ * next coordinator once it is offline. */
 #include "ha.h"
 #include "../../../lib/core/workpool.h"
 
@@ -438,7 +438,9 @@ static void ha_watch_host(struct ha_ctx *a, const struct peer *p, int64_t now)
 	if (ha_live(p) && p->migrate_addr[0])
 		snprintf(w->addr, sizeof(w->addr), "%s", p->migrate_addr);
 	int64_t timeout = (int64_t)(a->h->opts.ha_timeout_s * 1000);
-	int64_t silent = 2 * timeout; /* no load for twice the timeout */
+	/* no summary for twice the timeout, or twice its refresh period if longer: a
+	 * quiet host sends one only that often */
+	int64_t silent = 2 * (p->refresh_ms > timeout ? p->refresh_ms : timeout);
 	int broker_dead = strcmp(p->state, "offline") == 0 ||
 	                  (ha_live(p) && p->have_load && now - p->load_rx > silent);
 	/* cut from the broker with self-fencing on: every peer is checked directly */
@@ -475,9 +477,9 @@ static long ha_tick(struct evloop *loop, long long id, void *ud)
 	int64_t now = evloop_mono_ms();
 	int connected = bus_connected(h->bus);
 	if (connected && !a->was_connected) {
-		/* back from a cut: what was seen meanwhile (no loads, checks that failed
-		 * while the network was down) is no sign of death; the hosts' loads come
-		 * back within an interval and every check is made again */
+		/* back from a cut: what was seen meanwhile (no summaries, checks that
+		 * failed while the network was down) is no sign of death; the hosts'
+		 * retained summaries come back at the reconnect and every check is made again */
 		for (size_t i = 0; i < a->nw; i++) {
 			a->w[i].direct = HA_DIRECT_UNKNOWN;
 			a->w[i].dead_since = 0;
@@ -595,10 +597,25 @@ void hostd_ha_message(struct hostd *h, struct hostd_msg *m)
 			bview_state(a->view, host,
 			            cJSON_IsString(st) ? st->valuestring : "offline");
 		}
-	} else if (strcmp(kind, "load") == 0 && j) {
-		/* high availability still reads every host's full load (hostd_ha_connected) */
-		peers_on_load(a->peers, host, j, evloop_mono_ms());
-		bview_load(a->view, host, j, err, sizeof(err));
+	} else if (strcmp(kind, "summary") == 0 && j) {
+		/* each host's compact summary, as the migration module reads it: a live one
+		 * with the host's birth stands for a retained state a clustered broker kept
+		 * on another node */
+		const struct peer *p = peers_find(a->peers, host);
+		if (msg_load_has_birth(j) && !m->raw->retain &&
+		    (!p || strcmp(p->state, "offline") != 0))
+			peers_on_state(a->peers, host, j);
+		peers_on_summary(a->peers, host, j, evloop_mono_ms());
+		if (bview_summary(a->view, host, j, err, sizeof(err)) == 0 && !m->raw->retain)
+			bview_live_load(a->view, host, j);
+	} else if (strcmp(kind, "vm") == 0) {
+		/* host/<h>/vm/<vm>: the VMs of each host, with their states, memory and tags */
+		char vm[VMC_NAME_MAX + 1];
+		if (topic_segment(m->rest, 3, vm, sizeof(vm)) < 0 ||
+		    topic_segment(m->rest, 4, kind, sizeof(kind)) == 0)
+			return;
+		peers_on_vm(a->peers, host, vm, j);
+		bview_vm(a->view, host, vm, j, err, sizeof(err));
 	}
 }
 
