@@ -319,14 +319,16 @@ static void on_guest(void *ctx, void *msg, const struct dispatch_match *d)
 	hostd_guests_message(h, msg);
 }
 
-/* Anything else (a topic under the cluster's): to every module that reads the cluster,
- * in this order, with its JSON parsed once, on the first module's asking. */
+/* Anything else (a topic under the cluster's): into the agent's cluster model, then to
+ * every module that reads the cluster, in this order, with its JSON parsed once, on the
+ * first module's asking. */
 static void on_cluster(void *ctx, void *raw, const struct dispatch_match *d)
 {
 	struct hostd *h = ctx;
 	struct hostd_msg msg;
 	h->rx++; /* what the agent reads of the cluster, its commands apart */
 	hostd_msg_init(&msg, raw, d->rest);
+	hostd_model_message(h, &msg);
 	hostd_ha_message(h, &msg);
 	if (!hostd_migrate_message(h, &msg))
 		hostd_balancer_message(h, &msg);
@@ -578,6 +580,8 @@ static int hostd_start(struct hostd *h, const struct hv_ops *ops, char *state_di
 		fatalx("%s", err);
 	if (hostd_guests_start(h) < 0 || hostd_vmjobs_start(h) < 0)
 		fatalx("out of memory");
+	if (hostd_model_start(h) < 0)
+		fatalx("out of memory");
 	if (hostd_migrate_init(h, err, sizeof(err)) < 0)
 		fatalx("%s", err);
 	if (hostd_drain_start(h) < 0)
@@ -614,6 +618,7 @@ static void hostd_stop(struct hostd *h)
 	hostd_balancer_stop(h);
 	bus_free(h->bus);
 	hostd_ha_stop(h); /* its timers may run until the bus is flushed */
+	hostd_model_stop(h);
 	hostd_guests_stop(h);
 	hostd_summary_free(h);
 	hv_close(h->hv);

@@ -1,6 +1,7 @@
 /* cluster_model.c - the cluster as the bus shows it (see cluster_model.h). Pure. */
 #include "cluster_model.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -9,7 +10,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "../core/limits.h"
 #include "../core/nametab.h"
+#include "bal_parse.h"
 #include "policy.h"
 #include "../bus/topic.h"
 
@@ -55,6 +58,7 @@ struct cluster_model {
 	int have_policy;
 	int ha_on;                 /* the policy's "ha" */
 	struct pending_loads pend; /* cluster_model_defer */
+	int keep_recs;             /* cluster_model_keep_records */
 };
 
 static const char *const host_state_names[] = {"unknown", "online", "offline", "maintenance"};
@@ -117,8 +121,10 @@ void cluster_model_free(struct cluster_model *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < m->hosts.n; i++)
+	for (size_t i = 0; i < m->hosts.n; i++) {
 		free(((struct cm_host *)m->hosts.items[i])->vms_);
+		free(((struct cm_host *)m->hosts.items[i])->recs_);
+	}
 	for (size_t i = 0; i < m->vms.n; i++)
 		free(((struct cm_vm *)m->vms.items[i])->tags);
 	nametab_free(&m->hosts, 1);
@@ -194,6 +200,7 @@ static struct cm_host *host_get(struct cluster_model *m, const char *name)
 	if (!h) {
 		h = xcalloc(1, sizeof(*h));
 		copy_str(h->name, sizeof(h->name), name);
+		h->bal_state = BAL_OFFLINE;
 		nametab_add(&m->hosts, h);
 		m->layout++;
 	}
@@ -256,6 +263,7 @@ static void host_remove(struct cluster_model *m, struct cm_host *h)
 	while (h->nvms_)
 		vm_unlist(m, h->vms_[h->nvms_ - 1]);
 	free(h->vms_);
+	free(h->recs_);
 	nametab_del(&m->hosts, h);
 	m->layout++;
 	free(h);
@@ -533,6 +541,9 @@ struct apply_ctx {
 	size_t errlen;
 };
 
+static void bal_track_state(struct cm_host *h, const char *state);
+static void host_birth(struct cm_host *h, const cJSON *o);
+
 static int apply_host_state(struct apply_ctx *a)
 {
 	struct cluster_model *m = a->m;
@@ -572,6 +583,8 @@ static int apply_host_state(struct apply_ctx *a)
 	if (msg_get_int(a->o, "state", "mem_total_mb", 0, 0, INT64_C(1) << 40, &h->mem_total_mb,
 	                a->err, a->errlen) < 0)
 		return -1;
+	host_birth(h, a->o);
+	bal_track_state(h, opt_str(a->o, "state"));
 	h->last_seen_ms = msg_seen(a->o, a->retained, a->now);
 	h->state_sent_ms_ = msg_ts(a->o);
 	if (!h->have_load)
@@ -771,7 +784,7 @@ static int apply_host_load(struct apply_ctx *a)
 	return rc;
 }
 
-static int apply_vm_record(struct apply_ctx *a)
+static int vm_record(struct apply_ctx *a)
 {
 	struct cluster_model *m = a->m;
 	struct cm_vm *v = nametab_find(&m->vms, a->name);
@@ -818,6 +831,25 @@ static int apply_vm_record(struct apply_ctx *a)
 	vm_hold(v, f, cJSON_GetObjectItemCaseSensitive(a->o, "ts"), a->now);
 	return vm_fill(v, f, "vm", a->err, a->errlen) < 0 ? -1 : 1;
 }
+
+static int host_rec_apply(struct apply_ctx *a, char *err, size_t errlen);
+
+/* A VM record: the VM (vm_record) and, if kept, the record in its host's list. */
+static int apply_vm_record(struct apply_ctx *a)
+{
+	char rerr[VMC_ERR_MAX];
+	int rc = a->m->keep_recs ? host_rec_apply(a, rerr, sizeof(rerr)) : 0;
+	int rv = vm_record(a);
+	if (rc > 0 && rv < 0)
+		a->m->version++; /* the host's records changed, if not the VM */
+	if (rc < 0 && rv >= 0) {
+		copy_str(a->err, a->errlen, rerr);
+		return -1;
+	}
+	return rv != 0 ? rv : rc;
+}
+
+static int apply_host_summary(struct apply_ctx *a);
 
 static int apply_guest_load(struct apply_ctx *a)
 {
@@ -1018,6 +1050,7 @@ static const struct {
     {"host/+/state", 1, apply_host_state},
     {"host/+/load", 1, apply_host_load},
     {"host/+/vm/+", 3, apply_vm_record},
+    {"host/+/summary", 1, apply_host_summary},
     {"guest/+/load", 1, apply_guest_load},
     {"event", -1, apply_event},
     {"event/#", -1, apply_event},
@@ -1420,4 +1453,231 @@ size_t cluster_model_flush_some(struct cluster_model *m, size_t max)
 size_t cluster_model_pending(const struct cluster_model *m)
 {
 	return m->pend.n;
+}
+
+/* --- what the host agents read: summaries, records per host -------------------- */
+
+void cluster_model_keep_records(struct cluster_model *m)
+{
+	m->keep_recs = 1;
+}
+
+/* A state message of the host's own (or a live summary with its birth): its migration
+ * address, "" if it has none. */
+static void host_birth(struct cm_host *h, const cJSON *o)
+{
+	copy_str(h->migrate_addr, sizeof(h->migrate_addr), opt_str(o, "migrate_addr"));
+}
+
+/* The state a balancer gives h, from a state message of its own (or a host.standby):
+ * anything but online, maintenance or standby counts as offline, and a standby host stays
+ * standby when it goes offline (the power-off hook did that). */
+static void bal_track_state(struct cm_host *h, const char *state)
+{
+	int s = state ? bal_host_state_parse(state) : -1;
+	if (h->bal_state == BAL_STANDBY && (s < 0 || s == BAL_OFFLINE))
+		return; /* powered off by consolidation: standby until it comes back */
+	h->bal_state = s < 0 ? BAL_OFFLINE : s;
+	h->bal_stated = 1;
+	if (h->bal_state != BAL_OFFLINE)
+		h->bal_born = 1;
+}
+
+/* The state a host's load or summary says: the state message says whether the host is
+ * up, the load only which way. A host taken for standby (a peer's host.standby: emptied
+ * by consolidation) that still reports itself online or in maintenance was not powered
+ * off: it is back. */
+static void bal_take_state(struct cm_host *h, const char *state)
+{
+	int st = bal_host_state_parse(state);
+	if (h->bal_state == BAL_STANDBY) {
+		if (st == BAL_ONLINE || st == BAL_MAINTENANCE)
+			h->bal_state = st;
+	} else if (h->bal_state != BAL_OFFLINE) {
+		h->bal_state =
+		    st < 0 || st == BAL_OFFLINE || st == BAL_STANDBY ? BAL_OFFLINE : st;
+	}
+}
+
+void cluster_model_host_standby(struct cluster_model *m, const char *name)
+{
+	bal_track_state(host_get(m, name), "standby");
+	m->version++;
+}
+
+void cluster_model_host_bal_take(struct cluster_model *m, const char *name, const char *state)
+{
+	bal_take_state(host_get(m, name), state);
+	m->version++;
+}
+
+/* A host runs no more outgoing migrations than the VMs its records list as leaving. */
+static void host_bound_mout(struct cm_host *h)
+{
+	int leaving = 0;
+	for (size_t i = 0; i < h->nrecs_; i++)
+		leaving += h->recs_[i].leaving;
+	if (h->has_summary)
+		h->migrations_out = h->summary_mout < leaving ? h->summary_mout : leaving;
+}
+
+/* host/<h>/summary: the host figures of a load without its VMs, plus load, vm_cpu and
+ * refresh_ms; dropped whole if out of bounds. A live one with the host's birth (its
+ * session) stands for its state message, which a clustered broker may keep on one node
+ * only: the host is known from it, unless a state said it is offline (one going offline
+ * may still send a summary after). Otherwise only the host's own state message makes
+ * it known or offline; a summary says maintenance or online of a host already up. */
+static int apply_host_summary(struct apply_ctx *a)
+{
+	const cJSON *o = a->o;
+	struct bal_host hh;
+	const char *bstate;
+	double load = 0, vm_cpu = 0;
+	int64_t refresh = 0;
+	if (!o)
+		return 0;
+	memset(&hh, 0, sizeof(hh));
+	if (bal_parse_host(o, &hh, &bstate, a->err, a->errlen) < 0 ||
+	    lim_get_num(o, LIM_HOST, NULL, "load", 1, &load, a->err, a->errlen) < 0 ||
+	    lim_get_num(o, LIM_HOST, NULL, "vm_cpu", 1, &vm_cpu, a->err, a->errlen) < 0 ||
+	    lim_get_int(o, LIM_HOST, NULL, "refresh_ms", 0, &refresh, a->err, a->errlen) < 0)
+		return -1;
+	const char *state = opt_str(o, "state");
+	enum cm_host_state st = state ? host_state_parse(state) : CM_HOST_UNKNOWN;
+	struct cm_host *h = nametab_find(&a->m->hosts, a->name);
+	int birth = !a->retained && msg_load_has_birth(o);
+	if (birth && st != CM_HOST_UNKNOWN && (!h || h->state != CM_HOST_OFFLINE)) {
+		h = host_get(a->m, a->name);
+		char serr[VMC_ERR_MAX];
+		int64_t session = 0;
+		h->state = st;
+		if (msg_get_int(o, "summary", "session", 0, 0, INT64_MAX, &session, serr,
+		                sizeof(serr)) == 0)
+			h->session = session;
+		host_birth(h, o);
+		const char *drv = opt_str(o, "driver");
+		if (drv)
+			copy_str(h->driver, sizeof(h->driver), drv);
+	}
+	h = host_get(a->m, a->name);
+	if (st != CM_HOST_UNKNOWN && st != CM_HOST_OFFLINE && h->state != CM_HOST_UNKNOWN &&
+	    h->state != CM_HOST_OFFLINE)
+		h->state = st;
+	h->cpus = hh.cpus;
+	h->cpu = hh.cpu;
+	h->mem_total_mb = hh.mem_total_mb;
+	h->mem_free_mb = hh.mem_free_mb;
+	h->migrations_in = hh.migrations_in;
+	h->summary_mout = hh.migrations_out;
+	h->load = load;
+	h->vm_cpu = vm_cpu;
+	h->refresh_ms = refresh;
+	h->summary_ms = a->now;
+	h->has_summary = 1;
+	host_bound_mout(h);
+	bal_take_state(h, bstate);
+	if (birth && !h->bal_stated && state)
+		bal_track_state(h, state);
+	return 1;
+}
+
+/* host/<h>/vm/<vm> into h's records: a record must name its VM and h as its host, and
+ * be within bounds (else it is ignored, the previous one kept). */
+static int host_rec_apply(struct apply_ctx *a, char *err, size_t errlen)
+{
+	struct cm_rec r;
+	char owner[VMC_NAME_MAX + 1];
+	memset(&r, 0, sizeof(r));
+	if (topic_segment(a->rest, 1, owner, sizeof(owner)) < 0 ||
+	    vmc_name_check(owner, "the host in the topic", err, errlen) < 0)
+		return -1;
+	if (a->o) {
+		const char *on, *state;
+		struct rule_guest g;
+		if (msg_get_name(a->o, NULL, "host", 1, &on, err, errlen) < 0 ||
+		    msg_get_str(a->o, NULL, "state", 1, 32, &state, err, errlen) < 0)
+			return -1;
+		if (strcmp(on, owner) != 0) {
+			snprintf(err, errlen, "host: \"%s\" is not %s, whose record it is", on,
+			         owner);
+			return -1;
+		}
+		if (bal_parse_vm(a->o, "record", &r.vm, &g, &r.holds, err, errlen) < 0)
+			return -1;
+		if (strcmp(r.vm.name, a->name) != 0) {
+			snprintf(err, errlen, "name: \"%s\" is not %s, whose record it is",
+			         r.vm.name, a->name);
+			return -1;
+		}
+		copy_str(r.state, sizeof(r.state), state);
+		r.leaving = bal_state_leaving(state);
+	}
+	struct cm_host *h = nametab_find(&a->m->hosts, owner);
+	if (!a->o && !h)
+		return 0; /* a cleared record of a host never heard of */
+	if (!h)
+		h = host_get(a->m, owner);
+	size_t i;
+	for (i = 0; i < h->nrecs_ && strcmp(h->recs_[i].vm.name, a->name) != 0; i++)
+		;
+	if (!a->o) {
+		if (i < h->nrecs_)
+			h->recs_[i] = h->recs_[--h->nrecs_];
+	} else {
+		if (i == h->nrecs_) {
+			if (h->nrecs_ == h->cap_recs_) {
+				h->cap_recs_ = h->cap_recs_ ? h->cap_recs_ * 2 : 8;
+				h->recs_ = realloc(h->recs_, h->cap_recs_ * sizeof(*h->recs_));
+				if (!h->recs_) {
+					fprintf(stderr, "cluster_model: out of memory\n");
+					abort();
+				}
+			}
+			h->nrecs_++;
+		}
+		h->recs_[i] = r;
+	}
+	host_bound_mout(h);
+	return 1;
+}
+
+size_t cluster_model_host_rec_count(const struct cm_host *h)
+{
+	return h->nrecs_;
+}
+
+const struct cm_rec *cluster_model_host_rec_at(const struct cm_host *h, size_t i)
+{
+	return i < h->nrecs_ ? &h->recs_[i] : NULL;
+}
+
+const char *cluster_model_rec_host(const struct cluster_model *m, const char *vm,
+                                   const char *skip)
+{
+	for (size_t i = 0; i < m->hosts.n; i++) {
+		const struct cm_host *h = m->hosts.items[i];
+		if (skip && strcmp(h->name, skip) == 0)
+			continue;
+		for (size_t j = 0; j < h->nrecs_; j++)
+			if (strcmp(h->recs_[j].vm.name, vm) == 0)
+				return h->name;
+	}
+	return NULL;
+}
+
+int cluster_model_migrations_out(const struct cluster_model *m, const char *self, int64_t now,
+                                 int64_t ttl_ms)
+{
+	int64_t n = 0;
+	for (size_t i = 0; i < m->hosts.n; i++) {
+		const struct cm_host *h = m->hosts.items[i];
+		if (self && strcmp(h->name, self) == 0)
+			continue;
+		if (!h->has_summary || h->state == CM_HOST_OFFLINE || now - h->summary_ms > ttl_ms)
+			continue; /* a count nobody refreshes is stale, not busy */
+		n += h->migrations_out;
+		if (n > INT_MAX / 2)
+			return INT_MAX / 2;
+	}
+	return (int)n;
 }
