@@ -95,8 +95,9 @@ XEN_LIBS = $(shell pkg-config --libs xenlight xenstat xlutil xentoollog 2>/dev/n
 prog_archive = $(BUILD)/$(call prog_dir,$1)/libprog.a
 PROG_ARCHIVES = $(foreach p,$(BUILT_PROGS),$(call prog_archive,$p))
 
-# code only the unit tests and benchmarks use (a whole simulated cluster of balancers)
-TESTLIB_SRC = tests/lib/balance_sim.c
+# code only the unit tests and benchmarks use (a whole simulated cluster of balancers; the
+# cluster model fed bus messages, with cmocka: for unit tests only)
+TESTLIB_SRC = tests/lib/balance_sim.c tests/lib/model_feed.c
 TESTLIB = $(BUILD)/libvmctest.a
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)

@@ -28,36 +28,21 @@ void confd_req_free(struct confd_req *req)
 {
 	if (!req)
 		return;
-	free(req->response_topic);
-	free(req->correlation);
+	cmd_route_free(&req->route);
 	cJSON_Delete(req->args);
 	free(req);
 }
 
-/* Where a reply to req goes, as bus_reply wants it. */
-static struct bus_msg reply_route(const struct confd_req *req)
-{
-	struct bus_msg m = {.response_topic = req->response_topic,
-	                    .correlation = req->correlation,
-	                    .correlation_len = req->correlation_len};
-	return m;
-}
-
 static void send_reply(struct confd *cd, struct confd_req *req, cJSON *reply)
 {
-	struct bus_msg m = reply_route(req);
-	char *text = msg_print(reply);
-	if (req->id[0] && text)
-		idcache_finish(cd->ids, req->id, text);
 	/* Nowhere to answer (a plain mosquitto_pub): an error is still told to everyone. */
-	if (bus_reply(cd->bus, &m, req->reply_to, reply) < 0 &&
+	if (cmd_reply_send(cd->bus, cd->ids, req->id, &req->route, req->reply_to, reply) < 0 &&
 	    !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"))) {
 		cJSON *f = cJSON_CreateObject();
 		cJSON_AddStringToObject(f, "id", req->id);
 		cJSON_AddItemToObject(f, "reply", cJSON_Duplicate(reply, 1));
 		confd_event(cd, "command.rejected", NULL, f);
 	}
-	free(text);
 	cJSON_Delete(reply);
 }
 
@@ -97,28 +82,12 @@ void confd_event(struct confd *cd, const char *type, const char *vm, cJSON *fiel
 	cJSON_Delete(m);
 }
 
-static struct confd_req *req_from(const struct bus_msg *m)
+void confd_command(struct confd *cd, const struct bus_msg *m)
 {
 	struct confd_req *req = calloc(1, sizeof *req);
 	if (!req)
-		return NULL;
-	if (m->response_topic)
-		req->response_topic = strdup(m->response_topic);
-	if (m->correlation && m->correlation_len) {
-		req->correlation = malloc(m->correlation_len);
-		if (req->correlation) {
-			memcpy(req->correlation, m->correlation, m->correlation_len);
-			req->correlation_len = m->correlation_len;
-		}
-	}
-	return req;
-}
-
-void confd_command(struct confd *cd, const struct bus_msg *m)
-{
-	struct confd_req *req = req_from(m);
-	if (!req)
 		return;
+	cmd_route_copy(&req->route, m);
 	struct vmc_cmd cmd;
 	char err[VMC_ERR_MAX * 2];
 	enum vmc_err rc = cmd_parse(m->payload, m->len, &cmd, err, sizeof err);
@@ -131,18 +100,8 @@ void confd_command(struct confd *cd, const struct bus_msg *m)
 		confd_req_free(req);
 		return;
 	}
-	const char *stored;
-	enum idcache_state st = idcache_begin(cd->ids, cmd.id, &stored);
-	if (st != IDCACHE_NEW) {
-		if (st == IDCACHE_DONE) {
-			cJSON *again = cJSON_Parse(stored);
-			struct bus_msg rm = reply_route(req);
-			if (again)
-				bus_reply(cd->bus, &rm, req->reply_to, again);
-			cJSON_Delete(again);
-		}
-		log_debug("command %s repeated: %s", cmd.id,
-		          st == IDCACHE_DONE ? "answered again" : "still running");
+	/* a repeat gets the same answer again, or its one reply when it finishes */
+	if (cmd_repeat(cd->bus, cd->ids, cmd.id, &req->route, req->reply_to) != IDCACHE_NEW) {
 		cmd_free(&cmd);
 		confd_req_free(req);
 		return;

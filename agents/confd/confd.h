@@ -13,6 +13,7 @@
 
 #include "../../lib/bus/bus.h"
 #include "../../lib/bus/busconn.h"
+#include "../../lib/bus/cmdserve.h"
 #include "../../lib/config/cliopts.h"
 #include "../../lib/bus/msg.h"
 #include "../../lib/core/evloop.h"
@@ -42,10 +43,8 @@ struct confd_req {
 	char id[VMC_ID_MAX + 1];
 	char op[VMC_OP_MAX + 1];
 	char reply_to[VMC_TOPIC_MAX + 1];
-	char *response_topic; /* MQTT 5, may be NULL */
-	void *correlation;
-	size_t correlation_len;
-	cJSON *args; /* owned */
+	struct cmd_route route; /* MQTT 5's, beside reply_to */
+	cJSON *args;            /* owned */
 };
 
 /* The host calls waiting for their replies (hostcall.c). */
@@ -119,8 +118,6 @@ int confd_host_call(struct confd *cd, const char *host, const char *op, cJSON *a
 void confd_host_reply(struct confd *cd, const struct bus_msg *m);
 /* Drops every outstanding call, calling each fn with NULL. */
 void confd_calls_cancel(struct confd *cd);
-/* The error of a host reply: its code and message. Returns 1 if the reply is ok. */
-int confd_reply_status(const cJSON *reply, enum vmc_err *code, const char **message);
 
 /* --- images.c: base images for ops, on worker threads --------------------------- */
 struct imgstore_fetch_result;

@@ -106,15 +106,3 @@ void confd_calls_cancel(struct confd *cd)
 	reqreply_free(cd->calls);
 	cd->calls = NULL;
 }
-
-int confd_reply_status(const cJSON *reply, enum vmc_err *code, const char **message)
-{
-	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok")))
-		return 1;
-	const cJSON *e = cJSON_GetObjectItemCaseSensitive(reply, "error");
-	const cJSON *c = cJSON_GetObjectItemCaseSensitive(e, "code");
-	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(e, "message");
-	*code = cJSON_IsString(c) ? vmc_err_parse(c->valuestring) : VMC_E_FAILED;
-	*message = cJSON_IsString(msg) ? msg->valuestring : "no message";
-	return 0;
-}

@@ -21,6 +21,7 @@
 #include "../../lib/bus/idcache.h"
 #include "../../lib/core/log.h"
 #include "../../lib/core/sdnotify.h"
+#include "../../lib/core/sigloop.h"
 #include "../../lib/core/workpool.h"
 #include "../../lib/bus/dispatch.h"
 #include "../../lib/bus/topic.h"
@@ -28,16 +29,6 @@
 #include "../../lib/cluster/reserve.h"
 #include "imagestore.h"
 #include "templates.h"
-
-static volatile sig_atomic_t got_signal, got_hup;
-
-static void on_signal(int sig)
-{
-	if (sig == SIGHUP)
-		got_hup = 1;
-	else
-		got_signal = sig;
-}
 
 /* --- settings: one table serves the command line and the config file -------- */
 
@@ -180,12 +171,8 @@ static void reload(struct confd *cd)
 
 static void check_signals(struct evloop *loop, void *ud)
 {
-	if (got_signal)
-		evloop_stop(loop);
-	else if (got_hup) {
-		got_hup = 0;
+	if (sigloop_check(loop))
 		reload(ud);
-	}
 }
 
 static int start_bus(struct confd *cd, char *err, size_t errlen)
@@ -238,18 +225,13 @@ static int check_templates(const char *dir)
 static int check_options(const struct confd_opts *o, const struct conf *conf)
 {
 	char err[2048], where[4200];
-	const char *bad = NULL;
-	if (vmc_name_check(o->name, "name", err, sizeof err) < 0)
-		bad = o->name;
-	else if (vmc_name_check(o->cluster, "cluster name", err, sizeof err) < 0)
-		bad = o->cluster;
-	else if (bus_urls_check(o->broker.text, err, sizeof err) < 0)
-		bad = o->broker.text;
-	if (bad) {
-		fprintf(stderr, "%s: %s\n", conf_where(conf, bad, "vmc-confd", where, sizeof where),
-		        err);
+	if (vmc_name_check(o->name, "name", err, sizeof err) < 0) {
+		fprintf(stderr, "%s: %s\n",
+		        conf_where(conf, o->name, "vmc-confd", where, sizeof where), err);
 		return -1;
 	}
+	if (busconn_check(o->cluster, o->broker.text, conf, "vmc-confd") < 0)
+		return -1;
 	if (o->shared && o->conn.protocol == 4) {
 		fprintf(stderr, "vmc-confd: --shared needs MQTT 5 shared subscriptions, which "
 		                "--protocol 3.1.1 does not have\n");
@@ -262,7 +244,7 @@ static int check_options(const struct confd_opts *o, const struct conf *conf)
 static void confd_stop(struct confd *cd)
 {
 	if (!cd->refused)
-		log_info("signal %d: stopping", (int)got_signal);
+		log_info("signal %d: stopping", sigloop_caught());
 	sdnotify_send("STOPPING=1");
 	/* cancels downloads, waits for them: every command gets its reply */
 	workpool_free(cd->jobs, -1, WORKPOOL_DELIVER);
@@ -342,14 +324,8 @@ int main(int argc, char **argv)
 	if (start_bus(&cd, err, sizeof err) < 0)
 		fatalx("%s", err);
 
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	evloop_add_before_poll(cd.loop, check_signals, &cd);
+	if (sigloop_start(cd.loop, check_signals, &cd, err, sizeof err) < 0)
+		fatalx("%s", err);
 	if (sdnotify_watchdog_start(cd.loop) < 0)
 		fatalx("out of memory");
 	evloop_add_timer(cd.loop, 10000, expire_timer, &cd);

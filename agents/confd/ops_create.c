@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../lib/bus/reply.h"
 #include "../../lib/cluster/cluster_model.h"
 #include "../../lib/cluster/reserve.h"
 #include "../../lib/core/log.h"
@@ -152,18 +153,17 @@ static void create_replied(struct confd *cd, const cJSON *reply, void *ud)
 		create_fail(op, VMC_E_TIMEOUT, msg, 1);
 		return;
 	}
-	enum vmc_err code;
-	const char *m;
-	if (!confd_reply_status(reply, &code, &m)) {
-		snprintf(msg, sizeof msg, "host %s refused it: %s", op->host, m);
-		create_fail(op, code, msg, 1);
+	struct reply_outcome o;
+	if (reply_read(reply, &o) != REPLY_OK) {
+		snprintf(msg, sizeof msg, "host %s refused it: %s", op->host,
+		         o.message ? o.message : "no message");
+		create_fail(op, o.code, msg, 1);
 		return;
 	}
 	log_info("vm %s created on host %s from template %s", op->name, op->host, op->t->name);
 	confd_busy_drop(cd, op->name);
 	/* the reservation stays until the host's load lists the VM */
-	confd_reply_ok(cd, op->req,
-	               create_result(op, cJSON_GetObjectItemCaseSensitive(reply, "result")));
+	confd_reply_ok(cd, op->req, create_result(op, o.result));
 	create_free(op);
 }
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../lib/bus/reply.h"
 #include "../../lib/cluster/cluster_model.h"
 #include "../../lib/cluster/reserve.h"
 #include "../../lib/core/log.h"
@@ -86,9 +87,10 @@ static void delete_files(struct delete_op *op)
 /* 1 if reply is ok or one of the codes that mean "already done". */
 static int done_or(const cJSON *reply, enum vmc_err a, enum vmc_err b, int *ok, const char **msg)
 {
-	enum vmc_err code;
-	*ok = confd_reply_status(reply, &code, msg);
-	return *ok || code == a || code == b;
+	struct reply_outcome o;
+	*ok = reply_read(reply, &o) == REPLY_OK;
+	*msg = o.message ? o.message : "no message";
+	return *ok || o.code == a || o.code == b;
 }
 
 static void delete_removed(struct confd *cd, const cJSON *reply, void *ud)

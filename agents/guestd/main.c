@@ -21,21 +21,12 @@
 #include "../../lib/core/log.h"
 #include "../../lib/bus/msg.h"
 #include "../../lib/core/sdnotify.h"
+#include "../../lib/core/sigloop.h"
 #include "../../lib/bus/topic.h"
 #include "procstat.h"
 #include "xsname.h"
 
 #define GUESTD_VERSION "1"
-
-static volatile sig_atomic_t got_signal, got_hup;
-
-static void on_signal(int sig)
-{
-	if (sig == SIGHUP)
-		got_hup = 1;
-	else
-		got_signal = sig;
-}
 
 struct guestd_opts {
 	struct cliopts_list broker;
@@ -178,12 +169,8 @@ static void on_connect(struct bus *b, void *ud)
 
 static void check_signals(struct evloop *loop, void *ud)
 {
-	if (got_signal)
-		evloop_stop(loop);
-	else if (got_hup) {
-		got_hup = 0;
+	if (sigloop_check(loop))
 		log_info("reload: nothing to read again (settings apply at start)");
-	}
 }
 
 /* --once: two samples an interval apart, printed. */
@@ -241,17 +228,13 @@ int main(int argc, char **argv)
 	char err[1024];
 	int r = cliopts_parse(&g.opts, settings, NSETTINGS, argc, argv, "vmc-guestd", &check_only,
 	                      &conf);
-	const char *bad = NULL;
-	char where[4200];
-	if (r == 0 && vmc_name_check(g.opts.cluster, "cluster name", err, sizeof err) < 0)
-		bad = g.opts.cluster;
-	else if (r == 0 && bus_urls_check(g.opts.broker.text, err, sizeof err) < 0)
-		bad = g.opts.broker.text;
-	if (r != 0 || bad || find_name(&g, err, sizeof err) < 0) {
-		/* FILE:LINE when the setting came from -c FILE */
-		if (r == 0)
-			fprintf(stderr, "%s: %s\n",
-			        conf_where(conf, bad, "vmc-guestd", where, sizeof where), err);
+	if (r == 0 && busconn_check(g.opts.cluster, g.opts.broker.text, conf, "vmc-guestd") < 0)
+		r = -1;
+	if (r == 0 && find_name(&g, err, sizeof err) < 0) {
+		fprintf(stderr, "vmc-guestd: %s\n", err);
+		r = -1;
+	}
+	if (r != 0) {
 		conf_free(conf);
 		return r > 0 ? 0 : 2;
 	}
@@ -271,14 +254,8 @@ int main(int argc, char **argv)
 		fatalx("out of memory");
 	if (start_bus(&g, err, sizeof err) < 0)
 		fatalx("%s", err);
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	evloop_add_before_poll(g.loop, check_signals, NULL);
+	if (sigloop_start(g.loop, check_signals, NULL, err, sizeof err) < 0)
+		fatalx("%s", err);
 	if (sdnotify_watchdog_start(g.loop) < 0)
 		fatalx("out of memory");
 	sample_load(&g); /* the baseline for the first interval's CPU figures */
@@ -287,7 +264,7 @@ int main(int argc, char **argv)
 	         g.name_source, g.opts.interval_s, g.opts.broker.text, g.opts.cluster);
 	evloop_run(g.loop);
 
-	log_info("signal %d: going offline", (int)got_signal);
+	log_info("signal %d: going offline", sigloop_caught());
 	sdnotify_send("STOPPING=1");
 	if (bus_connected(g.bus)) {
 		publish_state(&g, "offline");

@@ -31,30 +31,20 @@ void hostd_req_free(struct hostd_req *req)
 {
 	if (!req)
 		return;
-	free(req->response_topic);
-	free(req->correlation);
+	cmd_route_free(&req->route);
 	cJSON_Delete(req->args);
 	free(req);
 }
 
 static void commands_send(struct hostd *h, struct hostd_req *req, cJSON *reply)
 {
-	struct bus_msg m = {
-	    .response_topic = req->response_topic,
-	    .correlation = req->correlation,
-	    .correlation_len = req->correlation_len,
-	};
-	char *text = msg_print(reply);
-	if (req->id[0])
-		idcache_finish(h->ids, req->id, text);
-	if (bus_reply(h->bus, &m, req->reply_to, reply) < 0) {
+	if (cmd_reply_send(h->bus, h->ids, req->id, &req->route, req->reply_to, reply) < 0) {
 		/* nowhere to answer: say so where everyone can see it */
 		cJSON *f = cJSON_CreateObject();
 		cJSON_AddStringToObject(f, "id", req->id);
 		cJSON_AddItemToObject(f, "reply", cJSON_Duplicate(reply, 1));
 		hostd_event(h, "command.rejected", NULL, f);
 	}
-	free(text);
 	cJSON_Delete(reply);
 }
 
@@ -97,15 +87,7 @@ void hostd_command_allowed(struct hostd *h, const struct bus_msg *m, const char 
 	struct hostd_req *req = calloc(1, sizeof(*req));
 	if (!req)
 		return;
-	if (m->response_topic)
-		req->response_topic = strdup(m->response_topic);
-	if (m->correlation && m->correlation_len) {
-		req->correlation = malloc(m->correlation_len);
-		if (req->correlation) {
-			memcpy(req->correlation, m->correlation, m->correlation_len);
-			req->correlation_len = m->correlation_len;
-		}
-	}
+	cmd_route_copy(&req->route, m);
 
 	struct vmc_cmd cmd;
 	char err[VMC_ERR_MAX * 2];
@@ -120,30 +102,11 @@ void hostd_command_allowed(struct hostd *h, const struct bus_msg *m, const char 
 		return;
 	}
 
-	const char *stored;
-	switch (idcache_begin(h->ids, cmd.id, &stored)) {
-	case IDCACHE_DONE: {
-		/* the same answer again, to wherever this copy asked */
-		cJSON *again = cJSON_Parse(stored);
-		struct bus_msg rm = {.response_topic = req->response_topic,
-		                     .correlation = req->correlation,
-		                     .correlation_len = req->correlation_len};
-		if (again)
-			bus_reply(h->bus, &rm, req->reply_to, again);
-		log_debug("command %s repeated: answered from the cache", cmd.id);
-		cJSON_Delete(again);
+	/* a repeat gets the same answer again, or its one reply when it finishes */
+	if (cmd_repeat(h->bus, h->ids, cmd.id, &req->route, req->reply_to) != IDCACHE_NEW) {
 		cmd_free(&cmd);
 		hostd_req_free(req);
 		return;
-	}
-	case IDCACHE_PENDING:
-		/* still running: its one reply will come when it finishes */
-		log_debug("command %s repeated while running: ignored", cmd.id);
-		cmd_free(&cmd);
-		hostd_req_free(req);
-		return;
-	case IDCACHE_NEW:
-		break;
 	}
 
 	req->args = cJSON_Duplicate(cmd.args, 1);

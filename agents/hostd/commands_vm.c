@@ -209,6 +209,71 @@ static enum hostd_op_result vm_call_start(struct vm_call *c, int64_t mem_mb,
 	return HOSTD_PENDING;
 }
 
+/* A new driver call of req about the VM name; NULL, replied, when out of memory. */
+static struct vm_call *vm_call_new(struct hostd *h, struct hostd_req *req, const char *name)
+{
+	struct vm_call *c = calloc(1, sizeof(*c));
+	if (!c) {
+		hostd_reply_err(h, req, VMC_E_INTERNAL, "out of memory");
+		return NULL;
+	}
+	c->h = h;
+	c->req = req;
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	return c;
+}
+
+/* The VM req acts on while it runs here, read into *vm: its name, or NULL (req answered)
+ * if req names none, a driver call of it is running, the driver cannot tell, it is not
+ * here or stopped ("vm NAME " stopped), or it is migrating. */
+static const char *vm_running_arg(struct hostd *h, struct hostd_req *req, struct hv_vm *vm,
+                                  const char *stopped)
+{
+	char err[VMC_ERR_MAX * 2];
+	const char *name = vm_arg_name(h, req);
+	if (!name || vm_busy(h, req, name))
+		return NULL;
+	int found = vm_lookup(h, name, vm, err, sizeof(err));
+	if (found < 0) {
+		hostd_reply_err(h, req, VMC_E_FAILED, "%s", err);
+		return NULL;
+	}
+	if (!found) {
+		char *stored = vmstore_get(h->store, name);
+		hostd_reply_err(h, req, stored ? VMC_E_BAD_STATE : VMC_E_NOT_FOUND,
+		                stored ? "vm %s %s" : "vm %s not found on host %s", name,
+		                stored ? stopped : h->opts.name);
+		free(stored);
+		return NULL;
+	}
+	if (vm->state == HV_VM_INCOMING || vm->state == HV_VM_OUTGOING) {
+		hostd_reply_err(h, req, VMC_E_BUSY, "vm %s is migrating", name);
+		return NULL;
+	}
+	return name;
+}
+
+/* The VM req acts on while it is stopped here: its name, or NULL (req answered) if req
+ * names none, a driver call of it is running, the driver cannot tell, or it runs ("vm NAME "
+ * running). */
+static const char *vm_stopped_arg(struct hostd *h, struct hostd_req *req, const char *running)
+{
+	char err[VMC_ERR_MAX * 2];
+	const char *name = vm_arg_name(h, req);
+	if (!name || vm_busy(h, req, name))
+		return NULL;
+	int found = vm_lookup(h, name, NULL, err, sizeof(err));
+	if (found < 0) {
+		hostd_reply_err(h, req, VMC_E_FAILED, "%s", err);
+		return NULL;
+	}
+	if (found) {
+		hostd_reply_err(h, req, VMC_E_BAD_STATE, "vm %s %s", name, running);
+		return NULL;
+	}
+	return name;
+}
+
 static cJSON *vm_result(struct hostd *h, const char *name);
 
 static void vm_create_run(void *ud)
@@ -266,15 +331,11 @@ static enum hostd_op_result vm_start_config(struct hostd *h, struct hostd_req *r
 		free(config);
 		return HOSTD_REPLIED;
 	}
-	struct vm_call *c = calloc(1, sizeof(*c));
+	struct vm_call *c = vm_call_new(h, req, name);
 	if (!c) {
-		hostd_reply_err(h, req, VMC_E_INTERNAL, "out of memory");
 		free(config);
 		return HOSTD_REPLIED;
 	}
-	c->h = h;
-	c->req = req;
-	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->config = config;
 	c->tags = tags;
 	c->create = create;
@@ -343,19 +404,9 @@ static enum hostd_op_result op_create(struct hostd *h, struct hostd_req *req)
 
 static enum hostd_op_result op_start(struct hostd *h, struct hostd_req *req)
 {
-	char err[VMC_ERR_MAX * 2];
-	const char *name = vm_arg_name(h, req);
-	if (!name || vm_busy(h, req, name))
+	const char *name = vm_stopped_arg(h, req, "is already running");
+	if (!name)
 		return HOSTD_REPLIED;
-	int found = vm_lookup(h, name, NULL, err, sizeof(err));
-	if (found < 0) {
-		hostd_reply_err(h, req, VMC_E_FAILED, "%s", err);
-		return HOSTD_REPLIED;
-	}
-	if (found) {
-		hostd_reply_err(h, req, VMC_E_BAD_STATE, "vm %s is already running", name);
-		return HOSTD_REPLIED;
-	}
 	char *config = vmstore_get(h->store, name);
 	if (!config) {
 		hostd_reply_err(h, req, VMC_E_NOT_FOUND, "vm %s is not defined on host %s", name,
@@ -412,42 +463,19 @@ static enum hostd_op_result op_action(struct hostd *h, struct hostd_req *req)
 	for (size_t i = 0; i < sizeof(vm_actions) / sizeof(vm_actions[0]); i++)
 		if (strcmp(vm_actions[i].op, req->op) == 0)
 			a = &vm_actions[i];
-	char err[VMC_ERR_MAX * 2];
-	const char *name = vm_arg_name(h, req);
-	if (!name || vm_busy(h, req, name))
-		return HOSTD_REPLIED;
 	struct hv_vm vm;
-	int found = vm_lookup(h, name, &vm, err, sizeof(err));
-	if (found < 0) {
-		hostd_reply_err(h, req, VMC_E_FAILED, "%s", err);
+	const char *name = vm_running_arg(h, req, &vm, "is stopped");
+	if (!name)
 		return HOSTD_REPLIED;
-	}
-	if (!found) {
-		char *stored = vmstore_get(h->store, name);
-		hostd_reply_err(h, req, stored ? VMC_E_BAD_STATE : VMC_E_NOT_FOUND,
-				stored ? "vm %s is stopped" : "vm %s not found on host %s", name,
-				h->opts.name);
-		free(stored);
-		return HOSTD_REPLIED;
-	}
-	if (vm.state == HV_VM_INCOMING || vm.state == HV_VM_OUTGOING) {
-		hostd_reply_err(h, req, VMC_E_BUSY, "vm %s is migrating", name);
-		return HOSTD_REPLIED;
-	}
 	if (a->needs_state >= 0 && (int)vm.state != a->needs_state) {
 		hostd_reply_err(h, req, VMC_E_BAD_STATE, "vm %s is %s, not %s", name,
 				hv_vm_state_name(vm.state), a->state_words);
 		return HOSTD_REPLIED;
 	}
-	struct vm_call *c = calloc(1, sizeof(*c));
-	if (!c) {
-		hostd_reply_err(h, req, VMC_E_INTERNAL, "out of memory");
+	struct vm_call *c = vm_call_new(h, req, name);
+	if (!c)
 		return HOSTD_REPLIED;
-	}
-	c->h = h;
-	c->req = req;
 	c->a = a;
-	snprintf(c->name, sizeof(c->name), "%s", name);
 	return vm_call_start(c, 0, vm_action_run, vm_action_done);
 }
 
@@ -512,55 +540,21 @@ static void vm_shutdown_done(struct hostd *h, void *ud)
 
 static enum hostd_op_result op_shutdown(struct hostd *h, struct hostd_req *req)
 {
-	char err[VMC_ERR_MAX * 2];
-	const char *name = vm_arg_name(h, req);
-	if (!name || vm_busy(h, req, name))
-		return HOSTD_REPLIED;
 	struct hv_vm vm;
-	int found = vm_lookup(h, name, &vm, err, sizeof(err));
-	if (found < 0) {
-		hostd_reply_err(h, req, VMC_E_FAILED, "%s", err);
+	const char *name = vm_running_arg(h, req, &vm, "is already stopped");
+	if (!name)
 		return HOSTD_REPLIED;
-	}
-	if (!found) {
-		char *stored = vmstore_get(h->store, name);
-		hostd_reply_err(h, req, stored ? VMC_E_BAD_STATE : VMC_E_NOT_FOUND,
-				stored ? "vm %s is already stopped" : "vm %s not found on host %s",
-				name, h->opts.name);
-		free(stored);
+	struct vm_call *c = vm_call_new(h, req, name);
+	if (!c)
 		return HOSTD_REPLIED;
-	}
-	if (vm.state == HV_VM_INCOMING || vm.state == HV_VM_OUTGOING) {
-		hostd_reply_err(h, req, VMC_E_BUSY, "vm %s is migrating", name);
-		return HOSTD_REPLIED;
-	}
-	struct vm_call *c = calloc(1, sizeof(*c));
-	if (!c) {
-		hostd_reply_err(h, req, VMC_E_INTERNAL, "out of memory");
-		return HOSTD_REPLIED;
-	}
-	c->h = h;
-	c->req = req;
-	snprintf(c->name, sizeof(c->name), "%s", name);
 	return vm_call_start(c, 0, vm_shutdown_run, vm_shutdown_done);
 }
 
 static enum hostd_op_result op_remove(struct hostd *h, struct hostd_req *req)
 {
-	char err[VMC_ERR_MAX * 2];
-	const char *name = vm_arg_name(h, req);
-	if (!name || vm_busy(h, req, name))
+	const char *name = vm_stopped_arg(h, req, "is running: shut it down or destroy it first");
+	if (!name)
 		return HOSTD_REPLIED;
-	int found = vm_lookup(h, name, NULL, err, sizeof(err));
-	if (found < 0) {
-		hostd_reply_err(h, req, VMC_E_FAILED, "%s", err);
-		return HOSTD_REPLIED;
-	}
-	if (found) {
-		hostd_reply_err(h, req, VMC_E_BAD_STATE,
-				"vm %s is running: shut it down or destroy it first", name);
-		return HOSTD_REPLIED;
-	}
 	if (vmstore_remove(h->store, name) < 0) {
 		hostd_reply_err(h, req, VMC_E_NOT_FOUND, "vm %s is not defined on host %s", name,
 				h->opts.name);

@@ -20,13 +20,16 @@
 #include "../../lib/bus/jsonbuf.h"
 #include "../../lib/config/cliopts.h"
 #include "../../lib/bus/msg.h"
+#include "../../lib/bus/cmdserve.h"
 #include "../../lib/core/evloop.h"
 #include "../../lib/core/ratelog.h"
 #include "../../lib/core/vclock.h"
 #include "drivers/hv.h"
 
+struct cluster_model;
 struct ha_ctx;
 struct idcache;
+struct reservations;
 struct vmstore;
 
 struct hostd_opts {
@@ -71,11 +74,9 @@ struct hostd_req {
 	char id[VMC_ID_MAX + 1];
 	char op[VMC_OP_MAX + 1];
 	char reply_to[VMC_TOPIC_MAX + 1];
-	int peer;             /* came from another host (balance/peer/...), not an admin */
-	char *response_topic; /* MQTT 5, may be NULL */
-	void *correlation;
-	size_t correlation_len;
-	cJSON *args; /* owned */
+	int peer;               /* came from another host (balance/peer/...), not an admin */
+	struct cmd_route route; /* MQTT 5's, beside reply_to */
+	cJSON *args;            /* owned */
 };
 
 enum hostd_state { HOSTD_ONLINE, HOSTD_MAINTENANCE };
@@ -122,6 +123,13 @@ struct hostd {
 	struct ha_ctx *ha; /* restarts of dead hosts' VMs (ha.c); NULL without a shared store */
 	uint64_t rx;       /* messages received since start, commands apart (host.info) */
 	void *summary;     /* the summary as last published (summary.c) */
+	/* the cluster as the hosts' state messages, summaries and VM records show it
+	 * (model.c), read by the balancer, the migrations, drain and HA; the memory this
+	 * host's migrations in flight hold on their destinations; and the warnings of
+	 * messages the model refused */
+	struct cluster_model *model;
+	struct reservations *resv;
+	struct ratelog model_bad;
 	/* set by main.c before the modules start: the event publisher (hostd_event calls it)
 	 * and the op tables commands.c looks ops up in, the first match winning (NULL-ended) */
 	void (*publish_event)(struct hostd *h, const char *type, const char *vm, cJSON *fields);
@@ -251,6 +259,14 @@ cJSON *hostd_vms_json(struct hostd *h, struct hv_host *hi, char *err, size_t err
 /* The host's VMs are now[0..n): subscribes to guest/<vm>/load of the VMs that came and
  * unsubscribes from those that left (the bus subscribes again after a reconnection). */
 void hostd_guests_follow(struct hostd *h, const struct hostd_seen *now, size_t n);
+
+/* --- model.c: the agent's cluster model (h->model, h->resv) -------------------------- */
+/* Sets them up (0), or -1 out of memory. */
+int hostd_model_start(struct hostd *h);
+void hostd_model_stop(struct hostd *h);
+/* host/<h>/state, host/<h>/summary, host/<h>/vm/<vm>: into the model (before the modules
+ * read it); anything else is left alone. */
+void hostd_model_message(struct hostd *h, struct hostd_msg *m);
 
 /* --- summary.c: the compact host/<name>/summary peers read instead of the load -------- */
 /* After each load sample (load: the message just published; changed: VM records published

@@ -1,7 +1,6 @@
 /* hostd_msg.c - one bus message as the host agent's modules read it: its JSON is
  * parsed once, on the first module's asking, and shared by every module after it
- * (the migration module's peers table and the balancer's view both read each peer's
- * host/<h>/state and host/<h>/load). */
+ * (the agent's cluster model, model.c, and the modules after it). */
 #include "hostd.h"
 
 #include <string.h>

@@ -14,6 +14,7 @@
 #include "../../lib/core/memtrim.h"
 #include "../../lib/balance/rules.h"
 #include "../../lib/core/sdnotify.h"
+#include "../../lib/core/sigloop.h"
 #include "../../lib/bus/dispatch.h"
 #include "../../lib/bus/topic.h"
 
@@ -26,30 +27,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-static volatile sig_atomic_t got_signal, got_hup;
-static int signal_pipe = -1; /* written by on_signal: wakes the loop, which waits unbounded */
-
-static void on_signal(int sig)
-{
-	int e = errno;
-	if (sig == SIGHUP)
-		got_hup = 1;
-	else
-		got_signal = sig;
-	if (signal_pipe >= 0 && write(signal_pipe, "", 1) < 0) {
-		/* full: a wake-up is pending anyway */
-	}
-	errno = e;
-}
-
-/* Empties the signal pipe; check_signals, before the next poll, acts on the flags. */
-static void on_signal_pipe(struct evloop *loop, int fd, int events, void *ud)
-{
-	char buf[64];
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
-}
 
 static void usage(FILE *f)
 {
@@ -343,14 +320,16 @@ static void on_guest(void *ctx, void *msg, const struct dispatch_match *d)
 	hostd_guests_message(h, msg);
 }
 
-/* Anything else (a topic under the cluster's): to every module that reads the cluster,
- * in this order, with its JSON parsed once, on the first module's asking. */
+/* Anything else (a topic under the cluster's): into the agent's cluster model, then to
+ * every module that reads the cluster, in this order, with its JSON parsed once, on the
+ * first module's asking. */
 static void on_cluster(void *ctx, void *raw, const struct dispatch_match *d)
 {
 	struct hostd *h = ctx;
 	struct hostd_msg msg;
 	h->rx++; /* what the agent reads of the cluster, its commands apart */
 	hostd_msg_init(&msg, raw, d->rest);
+	hostd_model_message(h, &msg);
 	hostd_ha_message(h, &msg);
 	if (!hostd_migrate_message(h, &msg))
 		hostd_balancer_message(h, &msg);
@@ -416,31 +395,17 @@ static void reload(struct hostd *h)
 
 static void check_signals(struct evloop *loop, void *ud)
 {
-	if (got_signal)
-		evloop_stop(loop);
-	else if (got_hup) {
-		got_hup = 0;
+	if (sigloop_check(loop))
 		reload(ud);
-	}
 }
 
-/* Signals come through a pipe into the loop (the handler only writes a byte); the
- * systemd watchdog, if asked for, is fed from the loop too. */
+/* Signals come through a pipe into the loop (lib/core/sigloop.h); the systemd watchdog,
+ * if asked for, is fed from the loop too. */
 static void signals_start(struct hostd *h)
 {
-	int sp[2];
-	if (pipe2(sp, O_CLOEXEC | O_NONBLOCK) < 0 ||
-	    evloop_add_fd(h->loop, sp[0], EV_READ, on_signal_pipe, NULL) < 0)
-		fatalx("signal pipe: %s", strerror(errno));
-	signal_pipe = sp[1];
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	evloop_add_before_poll(h->loop, check_signals, h);
+	char err[VMC_ERR_MAX];
+	if (sigloop_start(h->loop, check_signals, h, err, sizeof(err)) < 0)
+		fatalx("%s", err);
 	if (sdnotify_watchdog_start(h->loop) < 0)
 		fatalx("out of memory");
 }
@@ -621,6 +586,8 @@ static int hostd_start(struct hostd *h, const struct hv_ops *ops, char *state_di
 		fatalx("%s", err);
 	if (hostd_guests_start(h) < 0 || hostd_vmjobs_start(h) < 0)
 		fatalx("out of memory");
+	if (hostd_model_start(h) < 0)
+		fatalx("out of memory");
 	if (hostd_migrate_init(h, err, sizeof(err)) < 0)
 		fatalx("%s", err);
 	if (hostd_drain_start(h) < 0)
@@ -636,7 +603,7 @@ static int hostd_start(struct hostd *h, const struct hv_ops *ops, char *state_di
 /* After the loop: the offline state said (not left to the Last Will), all freed. */
 static void hostd_stop(struct hostd *h)
 {
-	log_info("signal %d: going offline", (int)got_signal);
+	log_info("signal %d: going offline", sigloop_caught());
 	sdnotify_send("STOPPING=1");
 	hostd_vmjobs_stop(h);
 	hostd_drain_stop(h);
@@ -657,6 +624,7 @@ static void hostd_stop(struct hostd *h)
 	hostd_balancer_stop(h);
 	bus_free(h->bus);
 	hostd_ha_stop(h); /* its timers may run until the bus is flushed */
+	hostd_model_stop(h);
 	hostd_guests_stop(h);
 	hostd_summary_free(h);
 	hv_close(h->hv);
@@ -710,7 +678,7 @@ int main(int argc, char **argv)
 	         o->rules_file ? o->rules_file : "built in");
 	bus_start(h.bus);
 	h.load_timer = evloop_add_timer(h.loop, (long)(o->interval_s * 1000), load_timer, &h);
-	/* no wake-up but the timers and the sockets: a signal comes through signal_pipe */
+	/* no wake-up but the timers and the sockets: a signal comes through sigloop's pipe */
 	while (!evloop_stopped(h.loop) && evloop_run_once(h.loop, -1) == 0)
 		;
 	hostd_stop(&h);

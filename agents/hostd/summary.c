@@ -1,4 +1,4 @@
-/* summary.c - the host's compact summary, host/<name>/summary (retained, QoS 1): what the
+/* summary.c - the host's compact summary, host/<name>/summary (retained, QoS 0): what the
  * other host agents need of this host (state, CPUs, load, free memory, migrations, how
  * many VMs), a few hundred bytes, instead of its full load message. Published when it
  * changes significantly, every sample while migrations run, and otherwise only to
@@ -131,8 +131,11 @@ void hostd_summary_sample(struct hostd *h, const cJSON *load, int changed)
 	/* readers take a summary older than twice this for a silent host */
 	cJSON_AddNumberToObject(m, "refresh_ms", (double)refresh_ms(h));
 	char t[VMC_TOPIC_MAX];
+	/* QoS 0: only the latest summary counts, and a reader that reconnects gets the retained
+	 * one; QoS 1 would cost every reader a PUBACK (and the broker reading it) per summary,
+	 * the bulk of a large cluster's traffic (vmcluster-protocol(7)) */
 	if (topic_fmt(t, sizeof(t), h->opts.cluster, "host/%s/summary", h->opts.name) == 0)
-		bus_publish_json(h->bus, t, m, 1, 1);
+		bus_publish_json(h->bus, t, m, 0, 1);
 	cJSON_Delete(m);
 	cur.have = 1;
 	cur.at_ms = now_ms;

@@ -2,6 +2,7 @@
 #include "client.h"
 
 #include "../../lib/bus/bus.h"
+#include "../../lib/bus/reply.h"
 #include "../../lib/cluster/cluster_model.h"
 #include "../../lib/core/evloop.h"
 #include "../../lib/core/log.h"
@@ -102,6 +103,21 @@ int client_fail_status(const struct client *c)
 	}
 }
 
+int client_reply_ok(const cJSON *reply, int json)
+{
+	struct reply_outcome o;
+	if (reply_read(reply, &o) == REPLY_OK)
+		return 1;
+	if (json) {
+		char *t = cJSON_Print(reply);
+		printf("%s\n", t ? t : "{}");
+		free(t);
+	}
+	fprintf(stderr, "vmc: %s: %s\n", o.code_text ? o.code_text : "error",
+	        o.message ? o.message : "failed");
+	return 0;
+}
+
 static int stopped(const struct client *c)
 {
 	return c->opts.stop && *c->opts.stop;
@@ -113,14 +129,7 @@ int client_open(struct client *c, const struct client_opts *o, char *err, size_t
 	c->opts = *o;
 	if (c->opts.timeout_s <= 0)
 		c->opts.timeout_s = 10;
-	unsigned rnd = 0;
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (read(fd, &rnd, sizeof(rnd)) != sizeof(rnd))
-			rnd = 0;
-		close(fd);
-	}
-	snprintf(c->id, sizeof(c->id), "vmc-%d-%08x", (int)getpid(), rnd);
+	busconn_client_id(c->id, sizeof(c->id), "vmc");
 	snprintf(c->sender, sizeof(c->sender), "vmc/%s", c->id);
 	topic_fmt(c->reply_topic, sizeof(c->reply_topic), c->opts.cluster, "reply/%s", c->id);
 	topic_fmt(c->sync_topic, sizeof(c->sync_topic), c->opts.cluster, "reply/%s/sync", c->id);

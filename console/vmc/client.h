@@ -97,6 +97,10 @@ int client_follow(struct client *c, const char *filter);
 /* vmc's exit status for c->fail: 3 no reply, 4 broker unreachable, 5 refused by the broker. */
 int client_fail_status(const struct client *c);
 
+/* 1 if reply (lib/bus/reply.h) says ok. Else 0, having printed reply on stdout if json,
+ * then its error on stderr: "vmc: CODE: MESSAGE". */
+int client_reply_ok(const cJSON *reply, int json);
+
 /* Finds which host runs vm (from the snapshot) and copies its name into buf: the
  * snapshot changes under any later wait on the bus. NULL if none, else buf. */
 const char *client_vm_host(struct client *c, const char *vm, char *buf, size_t len);

@@ -14,6 +14,7 @@
 #include "progress.h"
 
 #include "../../lib/bus/bus.h"
+#include "../../lib/bus/reply.h"
 #include "../../lib/cluster/cluster_model.h"
 #include "../../lib/config/cliopts.h"
 #include "../../lib/config/conf.h"
@@ -128,13 +129,7 @@ static void print_fields(const cJSON *o, const char *prefix)
 /* Prints an error reply's message; returns the exit status for the reply. */
 static int reply_status(const cJSON *reply, int json)
 {
-	if (cJSON_IsTrue(cJSON_GetObjectItem(reply, "ok")))
-		return EXIT_OK;
-	const cJSON *e = cJSON_GetObjectItem(reply, "error");
-	if (json)
-		print_json(reply);
-	fprintf(stderr, "vmc: %s: %s\n", str(e, "code", "error"), str(e, "message", "failed"));
-	return EXIT_ERROR_REPLY;
+	return client_reply_ok(reply, json) ? EXIT_OK : EXIT_ERROR_REPLY;
 }
 
 /* --- commands ---------------------------------------------------------------- */
@@ -477,7 +472,8 @@ static int cmd_call(struct client *c, struct vmc_args *a)
 		return client_fail_status(c);
 	}
 	print_json(reply);
-	int rc = cJSON_IsTrue(cJSON_GetObjectItem(reply, "ok")) ? EXIT_OK : EXIT_ERROR_REPLY;
+	struct reply_outcome o;
+	int rc = reply_read(reply, &o) == REPLY_OK ? EXIT_OK : EXIT_ERROR_REPLY;
 	cJSON_Delete(reply);
 	return rc;
 }
@@ -879,15 +875,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: vmc %s\n", e->usage);
 		return EXIT_USAGE;
 	}
-	char err[512], where[4200];
-	const char *bad = NULL; /* FILE:LINE when the setting came from -c FILE */
-	if (vmc_name_check(a.copts.cluster, "cluster name", err, sizeof(err)) < 0)
-		bad = a.copts.cluster;
-	else if (bus_urls_check(a.copts.broker, err, sizeof(err)) < 0)
-		bad = a.copts.broker;
-	if (bad) {
-		fprintf(stderr, "%s: %s\n", conf_where(conf, bad, "vmc", where, sizeof(where)),
-		        err);
+	char err[512];
+	if (busconn_check(a.copts.cluster, a.copts.broker, conf, "vmc") < 0) {
 		conf_free(conf);
 		return EXIT_USAGE;
 	}

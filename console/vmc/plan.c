@@ -8,13 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A member's string (dflt if absent). */
-static const char *str(const cJSON *o, const char *k, const char *dflt)
-{
-	const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(o, k));
-	return s ? s : dflt;
-}
-
 /* The first host the snapshot shows online, copied into buf (the snapshot changes under
  * any later wait on the bus), or NULL. */
 static const char *online_host(struct client *c, char *buf, size_t len)
@@ -84,10 +77,7 @@ int plan_ask(struct client *c, const char *host, const char *op, cJSON *args,
 	}
 	int rc = 0;
 	const cJSON *r = cJSON_GetObjectItem(reply, "result");
-	if (!cJSON_IsTrue(cJSON_GetObjectItem(reply, "ok"))) {
-		const cJSON *e = cJSON_GetObjectItem(reply, "error");
-		fprintf(stderr, "vmc: %s: %s\n", str(e, "code", "error"),
-		        str(e, "message", "failed"));
+	if (!client_reply_ok(reply, 0)) {
 		rc = 1;
 	} else if (json) {
 		char *t = cJSON_Print(r);

@@ -126,15 +126,7 @@ int progress_run(struct client *c, struct progress_call *pc)
 		fprintf(stderr, "vmc: %s\n", err);
 		return client_fail_status(c);
 	}
-	const cJSON *e = cJSON_GetObjectItem(reply, "error");
-	if (!cJSON_IsTrue(cJSON_GetObjectItem(reply, "ok"))) {
-		if (pc->json) {
-			char *t = cJSON_Print(reply);
-			printf("%s\n", t ? t : "{}");
-			free(t);
-		}
-		fprintf(stderr, "vmc: %s: %s\n", pstr(e, "code", "error"),
-		        pstr(e, "message", "failed"));
+	if (!client_reply_ok(reply, pc->json)) {
 		cJSON_Delete(reply);
 		return 1;
 	}

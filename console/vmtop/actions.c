@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "../../lib/bus/bus.h"
+#include "../../lib/bus/reply.h"
 #include "../../lib/core/evloop.h"
 #include "../../lib/bus/reqreply.h"
 #include "../../lib/bus/reqreply_timer.h"
@@ -58,25 +59,16 @@ size_t actions_pending(const struct actions *a)
 }
 
 /* The reply's outcome for done: ok and its result, or the error's code and message. */
-static void reply_outcome(const struct waiting *w, const cJSON *m)
+static void waiting_replied(const struct waiting *w, const cJSON *m)
 {
-	char err[VMC_ERR_MAX];
-	int ok = 0;
-	const cJSON *result = NULL, *error = NULL;
-	const char *code = "internal", *message = "the reply has no error message";
-	if (msg_get_bool(m, "reply", "ok", 1, &ok, err, sizeof(err)) != 0) {
-		ok = 0;
-		code = "bad_json";
-		message = err;
-	} else if (ok) {
-		msg_get_obj(m, "reply", "result", 0, &result, err, sizeof(err));
-		if (!result)
-			result = cJSON_GetObjectItemCaseSensitive(m, "result");
-	} else if (msg_get_obj(m, "reply", "error", 1, &error, err, sizeof(err)) == 0) {
-		msg_get_str(error, "reply.error", "code", 0, 64, &code, err, sizeof(err));
-		msg_get_str(error, "reply.error", "message", 0, 1024, &message, err, sizeof(err));
-	}
-	w->done(w->a->t, w->label, ok, result, code, message, w->ud);
+	struct reply_outcome o;
+	enum reply_kind k = reply_read(m, &o);
+	if (k == REPLY_MALFORMED)
+		w->done(w->a->t, w->label, 0, NULL, "bad_json", o.bad, w->ud);
+	else
+		w->done(w->a->t, w->label, k == REPLY_OK, o.result,
+		        o.code_text ? o.code_text : "internal",
+		        o.message ? o.message : "the reply has no error message", w->ud);
 }
 
 /* The one end of a command: its reply, a timeout, or cancelled (the console stopping, or
@@ -86,7 +78,7 @@ static void waiting_end(void *ud, const char *id, enum reqreply_end end, const c
 	struct waiting *w = ud;
 	char msg[128];
 	if (end == REQREPLY_REPLIED) {
-		reply_outcome(w, reply);
+		waiting_replied(w, reply);
 	} else if (end == REQREPLY_TIMED_OUT) {
 		snprintf(msg, sizeof(msg), "no reply within %g s", w->timeout_s);
 		w->done(w->a->t, w->label, 0, NULL, "timeout", msg, w->ud);

@@ -64,6 +64,8 @@ struct vmtop {
 	int quit;
 	int redraw;        /* a frame is due now (keys); else at the next tick */
 	int flush_due;     /* the next frame applies the loads kept since the last one */
+	int slicing;       /* the periodic frame is applying its loads, a slice at a time */
+	size_t flush_left; /* those not yet applied (VMTOP_FLUSH_SLICE) */
 	int ui_idle;       /* stdin wake-ups without a key in a row */
 	const char **help; /* help page lines */
 	size_t nhelp;
@@ -71,6 +73,11 @@ struct vmtop {
 	 * (prompt.c) calls it, and the commands open prompts */
 	void (*run_command)(struct vmtop *t, const char *line);
 };
+
+/* The periodic frame applies the hosts' loads kept since the last one this many at a
+ * time, answering keys between two slices: a key waits for a slice (a millisecond or two
+ * at 1,000 hosts), not for every host's load. */
+#define VMTOP_FLUSH_SLICE 64
 
 /* The view environment at this moment. */
 static inline struct view_env vmtop_env(struct vmtop *t)

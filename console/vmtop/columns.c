@@ -505,20 +505,74 @@ const size_t columns_plan_n = sizeof(columns_plan) / sizeof(columns_plan[0]);
 
 /* --- the print layer --------------------------------------------------------- */
 
+/* s into buf, cut to len - 1 bytes as snprintf "%s" would (a -b snapshot at 20,000 VMs
+ * prints hundreds of thousands of cells: no printf for the plain ones). */
+static void put_text(const char *s, char *buf, size_t len)
+{
+	if (!len)
+		return;
+	size_t n = strnlen(s, len - 1);
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+}
+
+/* A whole number as %.0f prints it (cut to len - 1, as snprintf cuts). */
+static void fmt_whole(uint64_t u, char *buf, size_t len)
+{
+	char digits[24];
+	size_t n = 0;
+	do
+		digits[n++] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	size_t k = 0;
+	for (; k < n && k + 1 < len; k++)
+		buf[k] = digits[n - 1 - k];
+	if (len)
+		buf[k] = '\0';
+}
+
+/* v with prec decimals (1 or 2) as %.*f prints it, for 0 <= v < 1e6 not within 1e-6 of a
+ * tie: v x 10^prec is then within 1e-8 of the exact product, so it rounds to the same
+ * whole number as printf rounds the exact value (a computed value just past a whole number
+ * rounds to it, as the exact value just short of it does). Returns 0 if it left v to
+ * printf (a tie, a negative number, another prec). */
+static int fmt_fixed(double v, int prec, char *buf, size_t len)
+{
+	static const unsigned scale[] = {1, 10, 100};
+	if (prec < 1 || prec > 2 || !(v >= 0 && v < 1e6) || signbit(v))
+		return 0;
+	double s = v * scale[prec], whole = floor(s), frac = s - whole;
+	if (fabs(frac - 0.5) < 1e-6)
+		return 0;
+	uint64_t u = (uint64_t)whole + (frac > 0.5), f = u % scale[prec];
+	char text[40];
+	fmt_whole(u / scale[prec], text, sizeof(text) - 4);
+	size_t n = strlen(text);
+	text[n++] = '.';
+	if (prec == 2)
+		text[n++] = (char)('0' + f / 10);
+	text[n++] = (char)('0' + f % 10);
+	text[n] = '\0';
+	put_text(text, buf, len);
+	return 1;
+}
+
 const char *column_print(const struct column *c, const struct row *r, const struct view_env *e,
                          int width, char *buf, size_t len)
 {
 	if (c->flags & COL_BAR) {
 		fmt_bar(c->num(r, e), width, buf, len);
 	} else if (c->str) {
-		snprintf(buf, len, "%s", c->str(r, e));
+		put_text(c->str(r, e), buf, len);
 	} else if (c->text) {
 		c->text(r, e, buf, len);
 	} else {
 		double v = c->num(r, e);
 		if (isnan(v))
-			snprintf(buf, len, "-");
-		else
+			put_text("-", buf, len);
+		else if (c->prec == 0 && v == floor(v) && fabs(v) < 1e15 && !signbit(v))
+			fmt_whole((uint64_t)v, buf, len); /* what %.0f prints, without printf */
+		else if (!fmt_fixed(v, c->prec, buf, len))
 			snprintf(buf, len, "%.*f", c->prec, v);
 	}
 	return buf;

@@ -5,12 +5,13 @@
  * key (drawing), and nothing waits on the network. With -b it prints snapshots
  * instead of drawing. Hosts' loads, the bulk of the traffic, are only kept as they
  * come (cluster_model_defer) and applied when a periodic frame or snapshot is due, so
- * each host's load is parsed at most once a frame; a key redraws the rows on screen
- * from the model as the last periodic frame left it. */
+ * each host's load is parsed at most once a frame (a slice at a time, keys answered
+ * between two slices); a key redraws the rows on screen from the model as it is (the last
+ * periodic frame, or part of the next one's loads). Once the retained picture is in, the
+ * bus is read in batches (VMTOP_READ_BATCH_MS): one wake-up for tens of loads. */
 #include <curses.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <locale.h>
 #include <signal.h>
 #include <stddef.h>
@@ -33,6 +34,10 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_NO_BROKER = 3, EXIT_INCO
 /* One load interval of the host agents (2 s by default) and a margin: every host's
  * periodic load has come by then. */
 #define VMTOP_LOAD_WAIT_MS 2500
+/* Once the retained picture is in, the bus is read this often at most (each time all that
+ * came meanwhile, bus_set_read_batch): the hosts' loads, coming one by one, are only shown
+ * at the next frame, and a wake-up for each costs more than reading them. */
+#define VMTOP_READ_BATCH_MS 50
 
 static volatile sig_atomic_t got_signal, got_winch;
 
@@ -53,6 +58,7 @@ static void on_connect(struct bus *b, void *ud)
 	struct vmtop *t = ud;
 	t->connected = 1;
 	t->redraw = 1;
+	bus_set_read_batch(b, 0); /* the retained messages as fast as they come */
 	/* Our own marker comes back after the retained messages of our subscriptions:
 	 * then the picture is as complete as the broker can make it. */
 	cJSON *m = msg_new(t->sender, evloop_wall_ms());
@@ -82,6 +88,7 @@ static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
 			t->redraw = 1;
 			t->flush_due = 1; /* the retained picture, at once */
 		}
+		bus_set_read_batch(b, VMTOP_READ_BATCH_MS);
 		return;
 	}
 	if (!strncmp(rest, "reply/", 6)) {
@@ -178,6 +185,21 @@ static void before_poll(struct evloop *loop, void *ud)
 static long on_frame_timer(struct evloop *loop, long long id, void *ud)
 {
 	struct vmtop *t = ud;
+	/* the loads kept since the last frame, VMTOP_FLUSH_SLICE at a time, the keys that
+	 * came meanwhile answered between two slices; the rest (and what came while
+	 * slicing) with the frame */
+	if (!t->slicing) {
+		t->slicing = 1;
+		t->flush_left = cluster_model_pending(t->model);
+	}
+	if (t->flush_left > VMTOP_FLUSH_SLICE) {
+		size_t kept = cluster_model_flush_some(t->model, VMTOP_FLUSH_SLICE);
+		t->flush_left -= VMTOP_FLUSH_SLICE;
+		if (t->flush_left > kept) /* a message had them applied meanwhile */
+			t->flush_left = kept;
+		return 0;
+	}
+	t->slicing = 0;
 	model_flush(t);
 	cluster_model_tick(t->model, evloop_wall_ms());
 	history_sample(t->hist, t->model, evloop_wall_ms());
@@ -338,21 +360,11 @@ static void usage(FILE *f)
 /* Checks what the settings say together. Returns 0, or EXIT_USAGE after saying why. */
 static int check_opts(struct vmtop_opts *o, const struct conf *conf)
 {
-	char err[256], where[4200];
 	o->broker = o->broker_list.text;
 	o->fmt = o->json ? BATCH_JSON : o->csv ? BATCH_CSV : BATCH_TEXT;
 	o->batch |= o->json || o->csv;
-	/* FILE:LINE when the setting came from -c FILE */
-	const char *bad = NULL;
-	if (vmc_name_check(o->cluster, "cluster name", err, sizeof(err)) < 0)
-		bad = o->cluster;
-	else if (bus_urls_check(o->broker, err, sizeof(err)) < 0)
-		bad = o->broker;
-	if (bad) {
-		fprintf(stderr, "%s: %s\n",
-		        conf_where(conf, bad, "vmtop-cluster", where, sizeof(where)), err);
+	if (busconn_check(o->cluster, o->broker, conf, "vmtop-cluster") < 0)
 		return EXIT_USAGE;
-	}
 	const struct view *vw = o->view ? view_find(o->view) : NULL;
 	if (o->view && (!vw || vw->id == VIEW_HOST_VMS)) {
 		fprintf(stderr, "vmtop-cluster: view \"%s\": expected hosts, vms, events or plan\n",
@@ -371,52 +383,18 @@ static int check_opts(struct vmtop_opts *o, const struct conf *conf)
  * exit status. */
 static int parse_args(struct vmtop_opts *o, int argc, char **argv, struct conf **conf)
 {
-	static const struct {
-		int ch;
-		const char *name;
-	} shorts[] = {{'b', "batch"}, {'d', "delay"}, {'i', "iterations"}};
-	struct option lo[NOPTS + 2];
-	char err[512];
-	int ch;
-	for (int i = 1; i + 1 < argc; i++)
-		if (!strcmp(argv[i], "-c") &&
-		    cliopts_load_file(o, opt_defs, NOPTS, argv[i + 1], conf) < 0)
-			return EXIT_USAGE;
-	for (size_t i = 0; i < NOPTS; i++)
-		lo[i] = (struct option){opt_defs[i].name,
-		                        opt_defs[i].kind == CLIOPTS_FLAG ? no_argument
-		                                                         : required_argument,
-		                        NULL, 256 + (int)i};
-	lo[NOPTS] = (struct option){"help", no_argument, NULL, 'h'};
-	lo[NOPTS + 1] = (struct option){NULL, 0, NULL, 0};
+	static const struct cliopts_short shorts[] = {
+	    {'b', "batch"}, {'d', "delay"}, {'i', "iterations"}, {0, NULL}};
+	static const struct cliopts_prog prog = {.name = "vmtop-cluster",
+	                                         .defs = opt_defs,
+	                                         .n = NOPTS,
+	                                         .usage = usage,
+	                                         .shorts = shorts};
 	int check_only = 0;
-	o->broker_list.pass = 2; /* a --broker replaces the file's list */
-	while ((ch = getopt_long(argc, argv, "bc:d:i:hn", lo, NULL)) != -1) {
-		const struct cliopts_def *d = ch >= 256 ? &opt_defs[ch - 256] : NULL;
-		for (size_t k = 0; !d && k < sizeof(shorts) / sizeof(shorts[0]); k++)
-			if (shorts[k].ch == ch)
-				d = cliopts_find(opt_defs, NOPTS, shorts[k].name);
-		if (ch == 'c' || (ch == 'n' && (check_only = 1)))
-			continue;
-		if (ch == 'h') {
-			usage(stdout);
-			return -1;
-		}
-		if (!d) {
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-		if (cliopts_apply(o, d, d->kind == CLIOPTS_FLAG ? NULL : optarg, err, sizeof(err)) <
-		    0) {
-			fprintf(stderr, "vmtop-cluster: %s\n", err);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "vmtop-cluster: unexpected argument \"%s\"\n", argv[optind]);
-		return EXIT_USAGE;
-	}
-	int rc = check_opts(o, *conf);
+	int rc = cliopts_parse_prog(o, &prog, argc, argv, &check_only, conf);
+	if (rc != 0)
+		return rc > 0 ? -1 : EXIT_USAGE;
+	rc = check_opts(o, *conf);
 	return rc == 0 && check_only ? -1 : rc; /* -n: the settings are fine; stop here */
 }
 
@@ -473,14 +451,7 @@ static int bus_setup(struct vmtop *t)
 	    {"guest/+/load", 0}, {"event/#", 1},     {"policy", 1},
 	};
 	char err[512], topic[VMC_TOPIC_MAX];
-	unsigned rnd = 0;
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (read(fd, &rnd, sizeof(rnd)) != sizeof(rnd))
-			rnd = 0;
-		close(fd);
-	}
-	snprintf(t->client_id, sizeof(t->client_id), "vmtop-%d-%08x", (int)getpid(), rnd);
+	busconn_client_id(t->client_id, sizeof(t->client_id), "vmtop");
 	snprintf(t->sender, sizeof(t->sender), "vmc/%s", t->client_id);
 	topic_fmt(t->reply_topic, sizeof(t->reply_topic), t->o.cluster, "reply/%s", t->client_id);
 	topic_fmt(t->sync_topic, sizeof(t->sync_topic), t->o.cluster, "reply/%s/sync",

@@ -3,7 +3,12 @@
  * libmosquitto is used without its own thread: the socket is watched by the
  * evloop, loop_read/loop_write run when it is ready, loop_misc runs on a
  * timer for keepalives (a quarter of the keepalive apart: an idle client wakes
- * for nothing else). Reconnects are ours, with exponential backoff. */
+ * for nothing else). Reconnects are ours, with exponential backoff.
+ *
+ * libmosquitto reads one packet a call (with several read(2)s: the type, each byte of
+ * the length, the rest), so a wake-up reads packets until the socket is empty, up to
+ * BUS_READ_BATCH of them. With bus_set_read_batch, a client that has emptied the socket
+ * stops watching it for a while, and reads what came meanwhile in one wake-up. */
 #include "bus.h"
 
 #include "../core/evloop.h"
@@ -21,6 +26,7 @@
 #define BUS_BACKOFF_MIN_MS 500
 #define BUS_BACKOFF_MAX_MS 30000
 #define BUS_PENDING 64 /* publishes and subscriptions remembered for naming a refusal */
+#define BUS_READ_BATCH 64 /* packets read in one wake-up at most: the loop's other work waits */
 
 struct bus_sub {
 	char *filter;
@@ -66,6 +72,8 @@ struct bus {
 	long backoff_ms;
 	long long reconnect_timer;
 	long long misc_timer;
+	int read_batch_ms;    /* bus_set_read_batch */
+	long long read_timer; /* the socket is not watched for reading until it runs */
 	int inflight;     /* publishes not yet acknowledged (QoS 1) or sent (QoS 0) */
 	struct bus_sub *subs;
 	size_t nsubs;
@@ -269,18 +277,60 @@ static void bus_before_poll(struct evloop *loop, void *ud)
 			evloop_add_fd(loop, fd, EV_READ, bus_fd_ready, b);
 	}
 	if (fd >= 0)
-		evloop_set_fd_events(loop, fd, EV_READ | (mosquitto_want_write(b->mosq) ? EV_WRITE : 0));
+		evloop_set_fd_events(loop, fd,
+		                     (b->read_timer ? 0 : EV_READ) |
+		                         (mosquitto_want_write(b->mosq) ? EV_WRITE : 0));
+}
+
+static long bus_read_timer(struct evloop *loop, long long id, void *ud)
+{
+	struct bus *b = ud;
+	b->read_timer = 0; /* watched again: the next poll reports what came meanwhile */
+	return -1;
+}
+
+/* Reads the packets the socket holds, until it is empty (libmosquitto leaves errno EAGAIN),
+ * the connection ends or BUS_READ_BATCH have been read; before the broker has accepted the
+ * connection, one call (a call then may read nothing and leave errno alone). *n: how many
+ * calls read a packet or part of one. Returns libmosquitto's code, errno as the last call
+ * left it. */
+static int bus_read(struct bus *b, int *n, int *emptied)
+{
+	int rc = MOSQ_ERR_SUCCESS;
+	*n = 0;
+	*emptied = 0;
+	while (*n < BUS_READ_BATCH) {
+		errno = 0;
+		rc = mosquitto_loop_read(b->mosq, 1);
+		if (rc != MOSQ_ERR_SUCCESS || mosquitto_socket(b->mosq) < 0)
+			return rc;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			*emptied = 1;
+			return rc;
+		}
+		(*n)++;
+		/* the owner stopped (a reply came): what follows waits for its next turn */
+		if (!b->connected || b->stopped || evloop_stopped(b->loop))
+			return rc;
+	}
+	return rc;
 }
 
 static void bus_fd_ready(struct evloop *loop, int fd, int events, void *ud)
 {
 	struct bus *b = ud;
-	int rc = MOSQ_ERR_SUCCESS;
-	if (events & EV_READ)
-		rc = mosquitto_loop_read(b->mosq, 10);
-	if (rc == MOSQ_ERR_SUCCESS && (events & EV_WRITE) && mosquitto_socket(b->mosq) >= 0)
+	int rc = MOSQ_ERR_SUCCESS, e = 0, n = 0, emptied = 0;
+	if (events & EV_READ) {
+		rc = bus_read(b, &n, &emptied);
+		e = errno;
+	}
+	if (rc == MOSQ_ERR_SUCCESS && (events & EV_WRITE) && mosquitto_socket(b->mosq) >= 0) {
 		rc = mosquitto_loop_write(b->mosq, 10);
-	int e = errno;
+		e = errno;
+	}
+	if (rc == MOSQ_ERR_SUCCESS && emptied && n > 0 && b->read_batch_ms > 0 && !b->read_timer &&
+	    mosquitto_socket(b->mosq) >= 0)
+		b->read_timer = evloop_add_timer(loop, b->read_batch_ms, bus_read_timer, b);
 	if (rc != MOSQ_ERR_SUCCESS && mosquitto_socket(b->mosq) < 0 && !b->connected &&
 	    !b->reconnect_timer && !b->stopped) {
 		if (!b->got_connack)
@@ -785,6 +835,11 @@ const char *bus_client_id(const struct bus *b)
 	return b->client_id;
 }
 
+void bus_set_read_batch(struct bus *b, int ms)
+{
+	b->read_batch_ms = ms > 0 ? ms : 0;
+}
+
 int bus_flush(struct bus *b, long timeout_ms)
 {
 	int64_t end = evloop_mono_ms() + timeout_ms;
@@ -830,6 +885,8 @@ void bus_free(struct bus *b)
 		evloop_del_timer(b->loop, b->misc_timer);
 	if (b->reconnect_timer)
 		evloop_del_timer(b->loop, b->reconnect_timer);
+	if (b->read_timer)
+		evloop_del_timer(b->loop, b->read_timer);
 	for (size_t i = 0; i < b->nsubs; i++)
 		free(b->subs[i].filter);
 	free(b->subs);

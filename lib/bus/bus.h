@@ -117,6 +117,11 @@ int bus_protocol(const struct bus *b);
 /* Runs the loop until every queued message has gone out or timeout_ms passes.
  * Returns 0 if all went out. */
 int bus_flush(struct bus *b, long timeout_ms);
+/* From now on, once a wake-up has emptied the socket, leave it ms before reading again, so
+ * that messages coming one by one are read in batches: fewer wake-ups for as many messages
+ * (a reader of every host's load that shows them once a frame), each up to ms later. 0 (the
+ * default): each as it comes. A burst is read at once either way. */
+void bus_set_read_batch(struct bus *b, int ms);
 /* Disconnects cleanly (the Last Will is not sent) and stops reconnecting. */
 void bus_disconnect(struct bus *b);
 void bus_free(struct bus *b);

@@ -12,6 +12,7 @@
 
 struct bus;
 struct bus_opts;
+struct conf;
 struct evloop;
 
 struct busconn_opts {
@@ -36,6 +37,17 @@ struct busconn_opts {
 #define BUSCONN_CLIOPT_KEEPALIVE(t, m)                                                             \
 	{"keepalive", CLIOPTS_INT, offsetof(t, m.keepalive), 1, 3600, "MQTT keepalive, seconds"}
 /* clang-format on */
+
+/* Checks the settings that say which bus a program joins: the cluster name, then the broker
+ * list. Returns 0, or -1 having said what is wrong on stderr after FILE:LINE when the value
+ * came from conf's file, else after prog (conf_where). */
+int busconn_check(const char *cluster, const char *broker, const struct conf *conf,
+                  const char *prog);
+
+/* A client id no other connection has now, for a program of which many may run at once
+ * (vmc, vmtop-cluster): "PREFIX-PID-RANDOM", RANDOM 8 hex digits from /dev/urandom (0s if
+ * it cannot be read). */
+void busconn_client_id(char *buf, size_t len, const char *prefix);
 
 /* Makes the bus (not started) for the broker list url with c's TLS, credentials and MQTT
  * settings, and bo's client id, callbacks and Last Will (bo's own connection fields are

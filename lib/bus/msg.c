@@ -139,6 +139,8 @@ int vmc_name_check(const char *name, const char *what, char *err, size_t errlen)
 	return 0;
 }
 
+#define MSG_PARSE_STACK 8192 /* msg_parse copies messages shorter than this on the stack */
+
 /* Aborts on allocation failure: messages are small and an agent without memory cannot go on. */
 static void *must(void *p)
 {
@@ -186,13 +188,13 @@ static void line_col(const char *text, size_t off, int *line, int *col)
 
 size_t msg_nul_escape(const void *text, size_t len)
 {
-	const char *p = text;
-	for (size_t i = 0; i + 1 < len; i++) {
-		if (p[i] != '\\')
-			continue;
-		if (p[i + 1] == 'u' && i + 5 < len && memcmp(p + i + 2, "0000", 4) == 0)
-			return i;
-		i++; /* the escaped character, which may be a backslash */
+	const char *p = text, *end = p + len;
+	/* from one backslash to the next (memchr: a load message has few, and is kilobytes) */
+	for (const char *b = memchr(p, '\\', len); b && b + 1 < end;
+	     b = memchr(b, '\\', (size_t)(end - b))) {
+		if (b[1] == 'u' && b + 5 < end && memcmp(b + 2, "0000", 4) == 0)
+			return (size_t)(b - p);
+		b += 2; /* past the escaped character, which may be a backslash */
 	}
 	return len;
 }
@@ -223,8 +225,11 @@ enum vmc_err msg_parse(const void *payload, size_t len, cJSON **out, char *err, 
 		     esc);
 		return VMC_E_BAD_JSON;
 	}
-	/* cJSON needs a terminated string to reject trailing garbage. */
-	char *text = must(malloc(len + 1));
+	/* cJSON needs a terminated string to reject trailing garbage. A message of a few
+	 * kilobytes is copied on the stack: a heap block of that size, between the many
+	 * small ones cJSON makes, has malloc sort all freed blocks again at each message. */
+	char stack[MSG_PARSE_STACK];
+	char *text = len < sizeof(stack) ? stack : must(malloc(len + 1));
 	memcpy(text, payload, len);
 	text[len] = '\0';
 	const char *end = NULL;
@@ -239,10 +244,12 @@ enum vmc_err msg_parse(const void *payload, size_t len, cJSON **out, char *err, 
 		else
 			fill(err, errlen, "not JSON: syntax error at line %d, column %d", line,
 			     col);
-		free(text);
+		if (text != stack)
+			free(text);
 		return VMC_E_BAD_JSON;
 	}
-	free(text);
+	if (text != stack)
+		free(text);
 	if (!cJSON_IsObject(root)) {
 		fill(err, errlen, "expected a JSON object, got %s", describe(root, d, sizeof d));
 		cJSON_Delete(root);
@@ -262,13 +269,18 @@ static const char *path(const char *ctx, const char *field, char *buf, size_t le
 	return buf;
 }
 
-/* Looks the field up; 0 found (*v set), 1 absent and optional, -1 absent and required. */
-static int lookup(const cJSON *obj, const char *ctx, const char *field, int required,
-                  const char *expect, const cJSON **v, char *err, size_t errlen)
+/* The member field of obj, NULL if absent or obj is not an object. */
+static const cJSON *member(const cJSON *obj, const char *field)
+{
+	return cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, field) : NULL;
+}
+
+/* For a member v: 0 present, 1 absent and optional, -1 absent and required (err filled). */
+static int presence(const cJSON *v, const char *ctx, const char *field, int required,
+                    const char *expect, char *err, size_t errlen)
 {
 	char p[160];
-	*v = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, field) : NULL;
-	if (*v)
+	if (v)
 		return 0;
 	if (!required)
 		return 1;
@@ -285,11 +297,10 @@ static int wrong(const char *ctx, const char *field, const char *expect, const c
 	return -1;
 }
 
-int msg_get_str(const cJSON *obj, const char *ctx, const char *field, int required, size_t maxlen,
+int msg_val_str(const cJSON *v, const char *ctx, const char *field, int required, size_t maxlen,
                 const char **out, char *err, size_t errlen)
 {
 	char expect[64];
-	const cJSON *v = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, field) : NULL;
 	if (cJSON_IsString(v) && strnlen(v->valuestring, maxlen + 1) <= maxlen) {
 		*out = v->valuestring; /* the common case: no error text to format */
 		return 0;
@@ -297,22 +308,24 @@ int msg_get_str(const cJSON *obj, const char *ctx, const char *field, int requir
 	if (!v && !required)
 		return 1; /* absent and optional: nothing to format either */
 	snprintf(expect, sizeof expect, "a string of at most %zu characters", maxlen);
-	int r = lookup(obj, ctx, field, required, expect, &v, err, errlen);
+	int r = presence(v, ctx, field, required, expect, err, errlen);
 	if (r != 0)
 		return r;
-	if (!cJSON_IsString(v) || strnlen(v->valuestring, maxlen + 1) > maxlen)
-		return wrong(ctx, field, expect, v, err, errlen);
-	*out = v->valuestring;
-	return 0;
+	return wrong(ctx, field, expect, v, err, errlen);
 }
 
-int msg_get_name(const cJSON *obj, const char *ctx, const char *field, int required,
-                 const char **out, char *err, size_t errlen)
+int msg_get_str(const cJSON *obj, const char *ctx, const char *field, int required, size_t maxlen,
+                const char **out, char *err, size_t errlen)
+{
+	return msg_val_str(member(obj, field), ctx, field, required, maxlen, out, err, errlen);
+}
+
+int msg_val_name(const cJSON *v, const char *ctx, const char *field, int required, const char **out,
+                 char *err, size_t errlen)
 {
 	char p[160];
-	const cJSON *v;
 	const char *expect = "a name of 1 to 64 characters [A-Za-z0-9_.-]";
-	int r = lookup(obj, ctx, field, required, expect, &v, err, errlen);
+	int r = presence(v, ctx, field, required, expect, err, errlen);
 	if (r != 0)
 		return r;
 	if (!cJSON_IsString(v))
@@ -325,11 +338,16 @@ int msg_get_name(const cJSON *obj, const char *ctx, const char *field, int requi
 	return 0;
 }
 
-int msg_get_int(const cJSON *obj, const char *ctx, const char *field, int required, int64_t min,
+int msg_get_name(const cJSON *obj, const char *ctx, const char *field, int required,
+                 const char **out, char *err, size_t errlen)
+{
+	return msg_val_name(member(obj, field), ctx, field, required, out, err, errlen);
+}
+
+int msg_val_int(const cJSON *v, const char *ctx, const char *field, int required, int64_t min,
                 int64_t max, int64_t *out, char *err, size_t errlen)
 {
 	char expect[96];
-	const cJSON *v = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, field) : NULL;
 	/* the common case first: no error text to format */
 	if (cJSON_IsNumber(v) && v->valuedouble >= -9e15 && v->valuedouble <= 9e15 &&
 	    v->valuedouble == floor(v->valuedouble) && (int64_t)v->valuedouble >= min &&
@@ -341,7 +359,7 @@ int msg_get_int(const cJSON *obj, const char *ctx, const char *field, int requir
 		return 1; /* absent and optional: nothing to format either */
 	snprintf(expect, sizeof expect, "an integer from %lld to %lld", (long long)min,
 	         (long long)max);
-	int r = lookup(obj, ctx, field, required, expect, &v, err, errlen);
+	int r = presence(v, ctx, field, required, expect, err, errlen);
 	if (r != 0)
 		return r;
 	if (!cJSON_IsNumber(v))
@@ -358,11 +376,16 @@ int msg_get_int(const cJSON *obj, const char *ctx, const char *field, int requir
 	return 0;
 }
 
-int msg_get_num(const cJSON *obj, const char *ctx, const char *field, int required, double min,
+int msg_get_int(const cJSON *obj, const char *ctx, const char *field, int required, int64_t min,
+                int64_t max, int64_t *out, char *err, size_t errlen)
+{
+	return msg_val_int(member(obj, field), ctx, field, required, min, max, out, err, errlen);
+}
+
+int msg_val_num(const cJSON *v, const char *ctx, const char *field, int required, double min,
                 double max, double *out, char *err, size_t errlen)
 {
 	char expect[96];
-	const cJSON *v = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, field) : NULL;
 	if (cJSON_IsNumber(v) && isfinite(v->valuedouble) && v->valuedouble >= min &&
 	    v->valuedouble <= max) { /* the common case: no error text to format */
 		*out = v->valuedouble;
@@ -371,21 +394,23 @@ int msg_get_num(const cJSON *obj, const char *ctx, const char *field, int requir
 	if (!v && !required)
 		return 1; /* absent and optional: nothing to format either */
 	snprintf(expect, sizeof expect, "a number from %g to %g", min, max);
-	int r = lookup(obj, ctx, field, required, expect, &v, err, errlen);
+	int r = presence(v, ctx, field, required, expect, err, errlen);
 	if (r != 0)
 		return r;
-	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < min ||
-	    v->valuedouble > max)
-		return wrong(ctx, field, expect, v, err, errlen);
-	*out = v->valuedouble;
-	return 0;
+	return wrong(ctx, field, expect, v, err, errlen);
+}
+
+int msg_get_num(const cJSON *obj, const char *ctx, const char *field, int required, double min,
+                double max, double *out, char *err, size_t errlen)
+{
+	return msg_val_num(member(obj, field), ctx, field, required, min, max, out, err, errlen);
 }
 
 int msg_get_bool(const cJSON *obj, const char *ctx, const char *field, int required, int *out,
                  char *err, size_t errlen)
 {
-	const cJSON *v;
-	int r = lookup(obj, ctx, field, required, "true or false", &v, err, errlen);
+	const cJSON *v = member(obj, field);
+	int r = presence(v, ctx, field, required, "true or false", err, errlen);
 	if (r != 0)
 		return r;
 	if (!cJSON_IsBool(v))
@@ -394,13 +419,12 @@ int msg_get_bool(const cJSON *obj, const char *ctx, const char *field, int requi
 	return 0;
 }
 
-/* Shared by the getters of container types: is() decides the type. */
-static int get_typed(const cJSON *obj, const char *ctx, const char *field, int required,
+/* Shared by the checks of container types: is() decides the type. */
+static int val_typed(const cJSON *v, const char *ctx, const char *field, int required,
                      const char *expect, cJSON_bool (*is)(const cJSON *const), const cJSON **out,
                      char *err, size_t errlen)
 {
-	const cJSON *v;
-	int r = lookup(obj, ctx, field, required, expect, &v, err, errlen);
+	int r = presence(v, ctx, field, required, expect, err, errlen);
 	if (r != 0)
 		return r;
 	if (!is(v))
@@ -409,16 +433,28 @@ static int get_typed(const cJSON *obj, const char *ctx, const char *field, int r
 	return 0;
 }
 
+int msg_val_obj(const cJSON *v, const char *ctx, const char *field, int required, const cJSON **out,
+                char *err, size_t errlen)
+{
+	return val_typed(v, ctx, field, required, "an object", cJSON_IsObject, out, err, errlen);
+}
+
 int msg_get_obj(const cJSON *obj, const char *ctx, const char *field, int required,
                 const cJSON **out, char *err, size_t errlen)
 {
-	return get_typed(obj, ctx, field, required, "an object", cJSON_IsObject, out, err, errlen);
+	return msg_val_obj(member(obj, field), ctx, field, required, out, err, errlen);
+}
+
+int msg_val_array(const cJSON *v, const char *ctx, const char *field, int required,
+                  const cJSON **out, char *err, size_t errlen)
+{
+	return val_typed(v, ctx, field, required, "an array", cJSON_IsArray, out, err, errlen);
 }
 
 int msg_get_array(const cJSON *obj, const char *ctx, const char *field, int required,
                   const cJSON **out, char *err, size_t errlen)
 {
-	return get_typed(obj, ctx, field, required, "an array", cJSON_IsArray, out, err, errlen);
+	return msg_val_array(member(obj, field), ctx, field, required, out, err, errlen);
 }
 
 int msg_check_envelope(const cJSON *m, char *err, size_t errlen)

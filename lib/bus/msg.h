@@ -83,6 +83,22 @@ int msg_get_obj(const cJSON *obj, const char *ctx, const char *field, int requir
 int msg_get_array(const cJSON *obj, const char *ctx, const char *field, int required,
 		  const cJSON **out, char *err, size_t errlen);
 
+/* The same checks on a member already found (v: obj's member named field, NULL if absent),
+ * for readers that take an object's members in one pass rather than a look-up each, which
+ * walks the members from the first. Same results and error texts as msg_get_*. */
+int msg_val_str(const cJSON *v, const char *ctx, const char *field, int required, size_t maxlen,
+		const char **out, char *err, size_t errlen);
+int msg_val_name(const cJSON *v, const char *ctx, const char *field, int required,
+		 const char **out, char *err, size_t errlen);
+int msg_val_int(const cJSON *v, const char *ctx, const char *field, int required, int64_t min,
+		int64_t max, int64_t *out, char *err, size_t errlen);
+int msg_val_num(const cJSON *v, const char *ctx, const char *field, int required, double min,
+		double max, double *out, char *err, size_t errlen);
+int msg_val_obj(const cJSON *v, const char *ctx, const char *field, int required,
+		const cJSON **out, char *err, size_t errlen);
+int msg_val_array(const cJSON *v, const char *ctx, const char *field, int required,
+		  const cJSON **out, char *err, size_t errlen);
+
 /* A command: {"id":..,"op":..,"args":{..},"reply_to":..}. */
 struct vmc_cmd {
 	char id[VMC_ID_MAX + 1];

@@ -1,6 +1,7 @@
 /* cluster_model.c - the cluster as the bus shows it (see cluster_model.h). Pure. */
 #include "cluster_model.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -9,7 +10,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "../core/limits.h"
 #include "../core/nametab.h"
+#include "bal_parse.h"
 #include "policy.h"
 #include "../bus/topic.h"
 
@@ -19,11 +22,14 @@
 #define EVENT_DEDUP_DEPTH 16
 
 /* Hosts' loads kept by cluster_model_defer, not yet applied: the latest raw payload of
- * each host, in a list ordered by arrival (the latest last). */
+ * each host, in a list ordered by arrival (the latest last). A host's entry and its buffer
+ * stay once applied, for its next load (no allocation per load), unless that load was bad
+ * or over PENDING_KEEP_MAX bytes. */
 struct pending_load {
 	char name[VMC_NAME_MAX + 1]; /* first member: the index keys on it */
 	char *buf;
-	size_t len;
+	size_t len, cap;
+	int queued; /* in the list, not yet applied */
 	int retained;
 	int64_t now;       /* when it arrived */
 	unsigned replaced; /* loads it replaced before they were applied */
@@ -31,9 +37,12 @@ struct pending_load {
 	size_t idx_;
 };
 
+#define PENDING_KEEP_MAX 65536
+
 struct pending_loads {
 	struct nametab tab;
 	struct pending_load *head, *tail;
+	size_t n; /* queued */
 	int nbad; /* bad loads met while flushing, since the last report */
 	char first_err[VMC_ERR_MAX + VMC_NAME_MAX + 24]; /* the first of them, with its topic */
 };
@@ -49,6 +58,7 @@ struct cluster_model {
 	int have_policy;
 	int ha_on;                 /* the policy's "ha" */
 	struct pending_loads pend; /* cluster_model_defer */
+	int keep_recs;             /* cluster_model_keep_records */
 };
 
 static const char *const host_state_names[] = {"unknown", "online", "offline", "maintenance"};
@@ -111,8 +121,10 @@ void cluster_model_free(struct cluster_model *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < m->hosts.n; i++)
+	for (size_t i = 0; i < m->hosts.n; i++) {
 		free(((struct cm_host *)m->hosts.items[i])->vms_);
+		free(((struct cm_host *)m->hosts.items[i])->recs_);
+	}
 	for (size_t i = 0; i < m->vms.n; i++)
 		free(((struct cm_vm *)m->vms.items[i])->tags);
 	nametab_free(&m->hosts, 1);
@@ -188,6 +200,7 @@ static struct cm_host *host_get(struct cluster_model *m, const char *name)
 	if (!h) {
 		h = xcalloc(1, sizeof(*h));
 		copy_str(h->name, sizeof(h->name), name);
+		h->bal_state = BAL_OFFLINE;
 		nametab_add(&m->hosts, h);
 		m->layout++;
 	}
@@ -250,6 +263,7 @@ static void host_remove(struct cluster_model *m, struct cm_host *h)
 	while (h->nvms_)
 		vm_unlist(m, h->vms_[h->nvms_ - 1]);
 	free(h->vms_);
+	free(h->recs_);
 	nametab_del(&m->hosts, h);
 	m->layout++;
 	free(h);
@@ -341,16 +355,59 @@ static void tags_join(const cJSON *arr, char *out, size_t len)
 	}
 }
 
-/* A manual migration's hold: "held_until" (or "hold_until") of the VM object, in the
- * clock of the host that sent msg, whose own ts says what time that clock showed
- * (the sim driver's clock may run faster than the wall's). Anything but a positive
- * number means no hold. */
-static void vm_hold(struct cm_vm *v, const cJSON *vo, const cJSON *msg, int64_t now)
+/* The members of a VM object that the model reads (vm_fields). */
+enum vm_field {
+	VF_NAME,
+	VF_STATE,
+	VF_VCPUS,
+	VF_MEM_MB,
+	VF_CPU,
+	VF_NET_RX,
+	VF_NET_TX,
+	VF_BLK_RD,
+	VF_BLK_WR,
+	VF_TAGS,
+	VF_GUEST,
+	VF_HELD_UNTIL,
+	VF_HOLD_UNTIL,
+	VF__COUNT
+};
+
+static const char *const vm_field_names[VF__COUNT] = {
+    "name",   "state",  "vcpus", "mem_mb", "cpu",        "net_rx",     "net_tx",
+    "blk_rd", "blk_wr", "tags",  "guest",  "held_until", "hold_until",
+};
+
+/* Finds the members of VM object o in one pass over them (a load lists tens of VMs, and
+ * a look-up for each member walks them all): f[k] is the first member named
+ * vm_field_names[k], as cJSON_GetObjectItemCaseSensitive would find it, or NULL (all NULL
+ * if o is not an object). */
+static void vm_fields(const cJSON *o, const cJSON *f[VF__COUNT])
 {
-	const cJSON *until = cJSON_GetObjectItemCaseSensitive(vo, "held_until");
+	for (size_t k = 0; k < VF__COUNT; k++)
+		f[k] = NULL;
+	for (const cJSON *it = cJSON_IsObject(o) ? o->child : NULL; it; it = it->next) {
+		const char *s = it->string;
+		if (!s)
+			continue;
+		for (size_t k = 0; k < VF__COUNT; k++)
+			if (!f[k] && s[0] == vm_field_names[k][0] &&
+			    strcmp(s, vm_field_names[k]) == 0) {
+				f[k] = it;
+				break;
+			}
+	}
+}
+
+/* A manual migration's hold: "held_until" (or "hold_until") of the VM object (its
+ * members f), in the clock of the host that sent the message, whose own ts (NULL if
+ * none) says what time that clock showed (the sim driver's clock may run faster than the
+ * wall's). Anything but a positive number means no hold. */
+static void vm_hold(struct cm_vm *v, const cJSON *const f[VF__COUNT], const cJSON *ts, int64_t now)
+{
+	const cJSON *until = f[VF_HELD_UNTIL];
 	if (!until)
-		until = cJSON_GetObjectItemCaseSensitive(vo, "hold_until");
-	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(msg, "ts");
+		until = f[VF_HOLD_UNTIL];
 	double sent = cJSON_IsNumber(ts) && ts->valuedouble > 0 ? ts->valuedouble : (double)now;
 	v->hold_until_ms = 0;
 	v->hold_left_ms = 0;
@@ -399,42 +456,46 @@ int64_t cluster_model_vm_hold_left(const struct cm_vm *v, int64_t now_ms)
 	return v->hold_left_ms > 0 && left > 0 ? left : 0;
 }
 
-/* Fills a VM's figures from a VM object. ctx names it in errors ("load.vms[3]").
- * Returns 0, or -1 (v is then partly updated, which the next message repairs). */
-static int vm_fill(struct cm_vm *v, const cJSON *o, const char *ctx, char *err, size_t errlen)
+/* Fills a VM's figures from a VM object's members f (vm_fields). ctx names it in errors
+ * ("load.vms[3]"). Returns 0, or -1 (v is then partly updated, which the next message
+ * repairs). */
+static int vm_fill(struct cm_vm *v, const cJSON *const f[VF__COUNT], const char *ctx, char *err,
+                   size_t errlen)
 {
 	const char *state = NULL;
 	int64_t i64;
 	double d;
 	const cJSON *arr = NULL, *guest = NULL;
 
-	if (msg_get_str(o, ctx, "state", 0, CM_STATE_MAX - 1, &state, err, errlen) < 0)
+	if (msg_val_str(f[VF_STATE], ctx, "state", 0, CM_STATE_MAX - 1, &state, err, errlen) < 0)
 		return -1;
 	if (state)
 		copy_str(v->state, sizeof(v->state), state);
 	i64 = v->vcpus;
-	if (msg_get_int(o, ctx, "vcpus", 0, 0, 4096, &i64, err, errlen) < 0)
+	if (msg_val_int(f[VF_VCPUS], ctx, "vcpus", 0, 0, 4096, &i64, err, errlen) < 0)
 		return -1;
 	v->vcpus = (int)i64;
-	if (msg_get_int(o, ctx, "mem_mb", 0, 0, INT64_C(1) << 40, &v->mem_mb, err, errlen) < 0)
+	if (msg_val_int(f[VF_MEM_MB], ctx, "mem_mb", 0, 0, INT64_C(1) << 40, &v->mem_mb, err,
+	                errlen) < 0)
 		return -1;
 	d = v->cpu;
-	if (msg_get_num(o, ctx, "cpu", 0, 0, 1e7, &d, err, errlen) < 0)
+	if (msg_val_num(f[VF_CPU], ctx, "cpu", 0, 0, 1e7, &d, err, errlen) < 0)
 		return -1;
 	v->cpu = d;
 	static const struct {
-		const char *field;
+		enum vm_field field;
 		size_t off;
 	} io[] = {
-	    {"net_rx", offsetof(struct cm_vm, net_rx)},
-	    {"net_tx", offsetof(struct cm_vm, net_tx)},
-	    {"blk_rd", offsetof(struct cm_vm, blk_rd)},
-	    {"blk_wr", offsetof(struct cm_vm, blk_wr)},
+	    {VF_NET_RX, offsetof(struct cm_vm, net_rx)},
+	    {VF_NET_TX, offsetof(struct cm_vm, net_tx)},
+	    {VF_BLK_RD, offsetof(struct cm_vm, blk_rd)},
+	    {VF_BLK_WR, offsetof(struct cm_vm, blk_wr)},
 	};
 	v->has_io = 0;
 	for (size_t k = 0; k < sizeof(io) / sizeof(io[0]); k++) {
 		double n = 0;
-		int r = msg_get_num(o, ctx, io[k].field, 0, 0, 1.8e19, &n, err, errlen);
+		int r = msg_val_num(f[io[k].field], ctx, vm_field_names[io[k].field], 0, 0, 1.8e19,
+		                    &n, err, errlen);
 		if (r < 0)
 			return -1;
 		if (r == 0) {
@@ -442,11 +503,11 @@ static int vm_fill(struct cm_vm *v, const cJSON *o, const char *ctx, char *err, 
 			v->has_io = 1;
 		}
 	}
-	int r = msg_get_array(o, ctx, "tags", 0, &arr, err, errlen);
+	int r = msg_val_array(f[VF_TAGS], ctx, "tags", 0, &arr, err, errlen);
 	if (r < 0)
 		return -1;
 	vm_set_tags(v, r == 0 ? arr : NULL);
-	r = msg_get_obj(o, ctx, "guest", 0, &guest, err, errlen);
+	r = msg_val_obj(f[VF_GUEST], ctx, "guest", 0, &guest, err, errlen);
 	if (r < 0)
 		return -1;
 	vm_guest_all(v, r == 0 ? guest : NULL);
@@ -479,6 +540,9 @@ struct apply_ctx {
 	char *err;
 	size_t errlen;
 };
+
+static void bal_track_state(struct cm_host *h, const char *state);
+static void host_birth(struct cm_host *h, const cJSON *o);
 
 static int apply_host_state(struct apply_ctx *a)
 {
@@ -519,6 +583,8 @@ static int apply_host_state(struct apply_ctx *a)
 	if (msg_get_int(a->o, "state", "mem_total_mb", 0, 0, INT64_C(1) << 40, &h->mem_total_mb,
 	                a->err, a->errlen) < 0)
 		return -1;
+	host_birth(h, a->o);
+	bal_track_state(h, opt_str(a->o, "state"));
 	h->last_seen_ms = msg_seen(a->o, a->retained, a->now);
 	h->state_sent_ms_ = msg_ts(a->o);
 	if (!h->have_load)
@@ -600,6 +666,33 @@ static int vm_stays(const struct cm_vm *v, const struct cm_host *h)
 	return v->in_load_ && v->load_host_ != h && !host_live(h) && host_live(v->load_host_);
 }
 
+/* The VM named name, listed at position at of h's load: the VM at that place of h's list
+ * when it is that one (a load mostly lists the VMs the last one did, in the same order),
+ * else by name (vm_get): a look-up among all VMs for each VM of each load costs more. */
+static struct cm_vm *load_vm_get(struct cluster_model *m, struct cm_host *h, size_t at,
+                                 const char *name)
+{
+	if (at < h->nvms_ && strcmp(h->vms_[at]->name, name) == 0)
+		return h->vms_[at];
+	return vm_get(m, name);
+}
+
+/* "load.vms[i]" into ctx (48 bytes): one for each VM of each load, so not by snprintf. */
+static void vms_ctx(char *ctx, int i)
+{
+	char digits[12];
+	size_t n = 0;
+	unsigned u = (unsigned)i;
+	do
+		digits[n++] = (char)('0' + u % 10);
+	while ((u /= 10) && n < sizeof(digits));
+	memcpy(ctx, "load.vms[", 9);
+	for (size_t k = 0; k < n; k++)
+		ctx[9 + k] = digits[n - 1 - k];
+	ctx[9 + n] = ']';
+	ctx[10 + n] = '\0';
+}
+
 /* The VMs of h's load: list those named, then drop those it no longer lists. Returns 1, or
  * -1 with the first bad VM in a->err (the others are still taken). */
 static int host_load_vms(struct apply_ctx *a, struct cm_host *h, const cJSON *vms, int64_t seen)
@@ -607,16 +700,19 @@ static int host_load_vms(struct apply_ctx *a, struct cm_host *h, const cJSON *vm
 	struct cluster_model *m = a->m;
 	int rc = 1, i = 0;
 	uint32_t gen = ++h->gen_;
-	const cJSON *vo;
+	const cJSON *vo, *f[VF__COUNT];
+	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(a->o, "ts");
 	cJSON_ArrayForEach(vo, vms)
 	{
 		char ctx[48], verr[VMC_ERR_MAX];
 		const char *name;
-		snprintf(ctx, sizeof(ctx), "load.vms[%d]", i++);
+		vms_ctx(ctx, i++);
+		vm_fields(vo, f);
 		if (!cJSON_IsObject(vo)) {
 			snprintf(verr, sizeof(verr), "%s: expected an object", ctx);
-		} else if (msg_get_name(vo, ctx, "name", 1, &name, verr, sizeof(verr)) == 0) {
-			struct cm_vm *v = vm_get(m, name);
+		} else if (msg_val_name(f[VF_NAME], ctx, "name", 1, &name, verr, sizeof(verr)) ==
+		           0) {
+			struct cm_vm *v = load_vm_get(m, h, (size_t)i - 1, name);
 			if (vm_stays(v, h))
 				continue;
 			if (v->in_load_ && v->load_host_ != h)
@@ -628,8 +724,8 @@ static int host_load_vms(struct apply_ctx *a, struct cm_host *h, const cJSON *vm
 			v->load_gen_ = gen;
 			copy_str(v->host, sizeof(v->host), h->name);
 			v->last_seen_ms = seen;
-			vm_hold(v, vo, a->o, a->now);
-			if (vm_fill(v, vo, ctx, verr, sizeof(verr)) == 0)
+			vm_hold(v, f, ts, a->now);
+			if (vm_fill(v, f, ctx, verr, sizeof(verr)) == 0)
 				continue;
 		}
 		if (rc == 1) /* report the first bad VM; keep the others */
@@ -688,7 +784,7 @@ static int apply_host_load(struct apply_ctx *a)
 	return rc;
 }
 
-static int apply_vm_record(struct apply_ctx *a)
+static int vm_record(struct apply_ctx *a)
 {
 	struct cluster_model *m = a->m;
 	struct cm_vm *v = nametab_find(&m->vms, a->name);
@@ -730,9 +826,30 @@ static int apply_vm_record(struct apply_ctx *a)
 		return 1;
 	copy_str(v->host, sizeof(v->host), host);
 	v->last_seen_ms = msg_seen(a->o, a->retained, a->now);
-	vm_hold(v, a->o, a->o, a->now);
-	return vm_fill(v, a->o, "vm", a->err, a->errlen) < 0 ? -1 : 1;
+	const cJSON *f[VF__COUNT];
+	vm_fields(a->o, f);
+	vm_hold(v, f, cJSON_GetObjectItemCaseSensitive(a->o, "ts"), a->now);
+	return vm_fill(v, f, "vm", a->err, a->errlen) < 0 ? -1 : 1;
 }
+
+static int host_rec_apply(struct apply_ctx *a, char *err, size_t errlen);
+
+/* A VM record: the VM (vm_record) and, if kept, the record in its host's list. */
+static int apply_vm_record(struct apply_ctx *a)
+{
+	char rerr[VMC_ERR_MAX];
+	int rc = a->m->keep_recs ? host_rec_apply(a, rerr, sizeof(rerr)) : 0;
+	int rv = vm_record(a);
+	if (rc > 0 && rv < 0)
+		a->m->version++; /* the host's records changed, if not the VM */
+	if (rc < 0 && rv >= 0) {
+		copy_str(a->err, a->errlen, rerr);
+		return -1;
+	}
+	return rv != 0 ? rv : rc;
+}
+
+static int apply_host_summary(struct apply_ctx *a);
 
 static int apply_guest_load(struct apply_ctx *a)
 {
@@ -933,6 +1050,7 @@ static const struct {
     {"host/+/state", 1, apply_host_state},
     {"host/+/load", 1, apply_host_load},
     {"host/+/vm/+", 3, apply_vm_record},
+    {"host/+/summary", 1, apply_host_summary},
     {"guest/+/load", 1, apply_guest_load},
     {"event", -1, apply_event},
     {"event/#", -1, apply_event},
@@ -1227,19 +1345,23 @@ static void pending_append(struct pending_loads *p, struct pending_load *q)
 	p->tail = q;
 }
 
-/* Applies q's load, as it would have been when it came, and forgets it. */
+/* Applies q's load, as it would have been when it came. */
 static void pending_apply(struct cluster_model *m, struct pending_load *q)
 {
 	char topic[VMC_NAME_MAX + 16], err[VMC_ERR_MAX];
 	pending_unlink(&m->pend, q);
-	nametab_del(&m->pend.tab, q);
+	q->queued = 0;
+	m->pend.n--;
 	snprintf(topic, sizeof(topic), "host/%s/load", q->name);
-	if (model_apply(m, topic, q->buf, q->len, q->retained, q->now, q->replaced, err,
-	                sizeof(err)) < 0 &&
-	    m->pend.nbad++ == 0)
+	int rc = model_apply(m, topic, q->buf, q->len, q->retained, q->now, q->replaced, err,
+	                     sizeof(err));
+	if (rc < 0 && m->pend.nbad++ == 0)
 		snprintf(m->pend.first_err, sizeof(m->pend.first_err), "%s: %s", topic, err);
-	free(q->buf);
-	free(q);
+	if (rc < 0 || q->cap > PENDING_KEEP_MAX) {
+		nametab_del(&m->pend.tab, q);
+		free(q->buf);
+		free(q);
+	}
 }
 
 static void pending_apply_all(struct cluster_model *m)
@@ -1257,17 +1379,26 @@ static void pending_keep(struct cluster_model *m, const char *name, const void *
 		q = xcalloc(1, sizeof(*q));
 		copy_str(q->name, sizeof(q->name), name);
 		nametab_add(&m->pend.tab, q);
-	} else {
+	}
+	if (q->queued) {
 		pending_unlink(&m->pend, q);
 		q->replaced++;
+	} else {
+		q->queued = 1;
+		q->replaced = 0;
+		m->pend.n++;
 	}
-	char *buf = realloc(q->buf, len);
-	if (!buf) {
-		fprintf(stderr, "cluster_model: out of memory\n");
-		abort();
+	if (len > q->cap) {
+		size_t cap = len + len / 8; /* room for the next, a few digits longer */
+		char *buf = realloc(q->buf, cap);
+		if (!buf) {
+			fprintf(stderr, "cluster_model: out of memory\n");
+			abort();
+		}
+		q->buf = buf;
+		q->cap = cap;
 	}
-	memcpy(buf, payload, len);
-	q->buf = buf;
+	memcpy(q->buf, payload, len);
 	q->len = len;
 	q->retained = retained;
 	q->now = now_ms;
@@ -1294,7 +1425,7 @@ int cluster_model_defer(struct cluster_model *m, const char *rest, const void *p
 		v = nametab_find(&m->vms, name);
 	if (v && v->load_host_) {
 		struct pending_load *q = nametab_find(&m->pend.tab, v->load_host_->name);
-		if (q)
+		if (q && q->queued)
 			pending_apply(m, q);
 	} else {
 		pending_apply_all(m);
@@ -1312,7 +1443,241 @@ int cluster_model_flush(struct cluster_model *m, char *err, size_t errlen)
 	return bad;
 }
 
+size_t cluster_model_flush_some(struct cluster_model *m, size_t max)
+{
+	for (size_t i = 0; i < max && m->pend.head; i++)
+		pending_apply(m, m->pend.head);
+	return m->pend.n;
+}
+
 size_t cluster_model_pending(const struct cluster_model *m)
 {
-	return m->pend.tab.n;
+	return m->pend.n;
+}
+
+/* --- what the host agents read: summaries, records per host -------------------- */
+
+void cluster_model_keep_records(struct cluster_model *m)
+{
+	m->keep_recs = 1;
+}
+
+/* A state message of the host's own (or a live summary with its birth): its migration
+ * address, "" if it has none. */
+static void host_birth(struct cm_host *h, const cJSON *o)
+{
+	copy_str(h->migrate_addr, sizeof(h->migrate_addr), opt_str(o, "migrate_addr"));
+}
+
+/* The state a balancer gives h, from a state message of its own (or a host.standby):
+ * anything but online, maintenance or standby counts as offline, and a standby host stays
+ * standby when it goes offline (the power-off hook did that). */
+static void bal_track_state(struct cm_host *h, const char *state)
+{
+	int s = state ? bal_host_state_parse(state) : -1;
+	if (h->bal_state == BAL_STANDBY && (s < 0 || s == BAL_OFFLINE))
+		return; /* powered off by consolidation: standby until it comes back */
+	h->bal_state = s < 0 ? BAL_OFFLINE : s;
+	h->bal_stated = 1;
+	if (h->bal_state != BAL_OFFLINE)
+		h->bal_born = 1;
+}
+
+/* The state a host's load or summary says: the state message says whether the host is
+ * up, the load only which way. A host taken for standby (a peer's host.standby: emptied
+ * by consolidation) that still reports itself online or in maintenance was not powered
+ * off: it is back. */
+static void bal_take_state(struct cm_host *h, const char *state)
+{
+	int st = bal_host_state_parse(state);
+	if (h->bal_state == BAL_STANDBY) {
+		if (st == BAL_ONLINE || st == BAL_MAINTENANCE)
+			h->bal_state = st;
+	} else if (h->bal_state != BAL_OFFLINE) {
+		h->bal_state =
+		    st < 0 || st == BAL_OFFLINE || st == BAL_STANDBY ? BAL_OFFLINE : st;
+	}
+}
+
+void cluster_model_host_standby(struct cluster_model *m, const char *name)
+{
+	bal_track_state(host_get(m, name), "standby");
+	m->version++;
+}
+
+void cluster_model_host_bal_take(struct cluster_model *m, const char *name, const char *state)
+{
+	bal_take_state(host_get(m, name), state);
+	m->version++;
+}
+
+/* A host runs no more outgoing migrations than the VMs its records list as leaving. */
+static void host_bound_mout(struct cm_host *h)
+{
+	int leaving = 0;
+	for (size_t i = 0; i < h->nrecs_; i++)
+		leaving += h->recs_[i].leaving;
+	if (h->has_summary)
+		h->migrations_out = h->summary_mout < leaving ? h->summary_mout : leaving;
+}
+
+/* host/<h>/summary: the host figures of a load without its VMs, plus load, vm_cpu and
+ * refresh_ms; dropped whole if out of bounds. A live one with the host's birth (its
+ * session) stands for its state message, which a clustered broker may keep on one node
+ * only: the host is known from it, unless a state said it is offline (one going offline
+ * may still send a summary after). Otherwise only the host's own state message makes
+ * it known or offline; a summary says maintenance or online of a host already up. */
+static int apply_host_summary(struct apply_ctx *a)
+{
+	const cJSON *o = a->o;
+	struct bal_host hh;
+	const char *bstate;
+	double load = 0, vm_cpu = 0;
+	int64_t refresh = 0;
+	if (!o)
+		return 0;
+	memset(&hh, 0, sizeof(hh));
+	if (bal_parse_host(o, &hh, &bstate, a->err, a->errlen) < 0 ||
+	    lim_get_num(o, LIM_HOST, NULL, "load", 1, &load, a->err, a->errlen) < 0 ||
+	    lim_get_num(o, LIM_HOST, NULL, "vm_cpu", 1, &vm_cpu, a->err, a->errlen) < 0 ||
+	    lim_get_int(o, LIM_HOST, NULL, "refresh_ms", 0, &refresh, a->err, a->errlen) < 0)
+		return -1;
+	const char *state = opt_str(o, "state");
+	enum cm_host_state st = state ? host_state_parse(state) : CM_HOST_UNKNOWN;
+	struct cm_host *h = nametab_find(&a->m->hosts, a->name);
+	int birth = !a->retained && msg_load_has_birth(o);
+	if (birth && st != CM_HOST_UNKNOWN && (!h || h->state != CM_HOST_OFFLINE)) {
+		h = host_get(a->m, a->name);
+		char serr[VMC_ERR_MAX];
+		int64_t session = 0;
+		h->state = st;
+		if (msg_get_int(o, "summary", "session", 0, 0, INT64_MAX, &session, serr,
+		                sizeof(serr)) == 0)
+			h->session = session;
+		host_birth(h, o);
+		const char *drv = opt_str(o, "driver");
+		if (drv)
+			copy_str(h->driver, sizeof(h->driver), drv);
+	}
+	h = host_get(a->m, a->name);
+	if (st != CM_HOST_UNKNOWN && st != CM_HOST_OFFLINE && h->state != CM_HOST_UNKNOWN &&
+	    h->state != CM_HOST_OFFLINE)
+		h->state = st;
+	h->cpus = hh.cpus;
+	h->cpu = hh.cpu;
+	h->mem_total_mb = hh.mem_total_mb;
+	h->mem_free_mb = hh.mem_free_mb;
+	h->migrations_in = hh.migrations_in;
+	h->summary_mout = hh.migrations_out;
+	h->load = load;
+	h->vm_cpu = vm_cpu;
+	h->refresh_ms = refresh;
+	h->summary_ms = a->now;
+	h->has_summary = 1;
+	host_bound_mout(h);
+	bal_take_state(h, bstate);
+	if (birth && !h->bal_stated && state)
+		bal_track_state(h, state);
+	return 1;
+}
+
+/* host/<h>/vm/<vm> into h's records: a record must name its VM and h as its host, and
+ * be within bounds (else it is ignored, the previous one kept). */
+static int host_rec_apply(struct apply_ctx *a, char *err, size_t errlen)
+{
+	struct cm_rec r;
+	char owner[VMC_NAME_MAX + 1];
+	memset(&r, 0, sizeof(r));
+	if (topic_segment(a->rest, 1, owner, sizeof(owner)) < 0 ||
+	    vmc_name_check(owner, "the host in the topic", err, errlen) < 0)
+		return -1;
+	if (a->o) {
+		const char *on, *state;
+		struct rule_guest g;
+		if (msg_get_name(a->o, NULL, "host", 1, &on, err, errlen) < 0 ||
+		    msg_get_str(a->o, NULL, "state", 1, 32, &state, err, errlen) < 0)
+			return -1;
+		if (strcmp(on, owner) != 0) {
+			snprintf(err, errlen, "host: \"%s\" is not %s, whose record it is", on,
+			         owner);
+			return -1;
+		}
+		if (bal_parse_vm(a->o, "record", &r.vm, &g, &r.holds, err, errlen) < 0)
+			return -1;
+		if (strcmp(r.vm.name, a->name) != 0) {
+			snprintf(err, errlen, "name: \"%s\" is not %s, whose record it is",
+			         r.vm.name, a->name);
+			return -1;
+		}
+		copy_str(r.state, sizeof(r.state), state);
+		r.leaving = bal_state_leaving(state);
+	}
+	struct cm_host *h = nametab_find(&a->m->hosts, owner);
+	if (!a->o && !h)
+		return 0; /* a cleared record of a host never heard of */
+	if (!h)
+		h = host_get(a->m, owner);
+	size_t i;
+	for (i = 0; i < h->nrecs_ && strcmp(h->recs_[i].vm.name, a->name) != 0; i++)
+		;
+	if (!a->o) {
+		if (i < h->nrecs_)
+			h->recs_[i] = h->recs_[--h->nrecs_];
+	} else {
+		if (i == h->nrecs_) {
+			if (h->nrecs_ == h->cap_recs_) {
+				h->cap_recs_ = h->cap_recs_ ? h->cap_recs_ * 2 : 8;
+				h->recs_ = realloc(h->recs_, h->cap_recs_ * sizeof(*h->recs_));
+				if (!h->recs_) {
+					fprintf(stderr, "cluster_model: out of memory\n");
+					abort();
+				}
+			}
+			h->nrecs_++;
+		}
+		h->recs_[i] = r;
+	}
+	host_bound_mout(h);
+	return 1;
+}
+
+size_t cluster_model_host_rec_count(const struct cm_host *h)
+{
+	return h->nrecs_;
+}
+
+const struct cm_rec *cluster_model_host_rec_at(const struct cm_host *h, size_t i)
+{
+	return i < h->nrecs_ ? &h->recs_[i] : NULL;
+}
+
+const char *cluster_model_rec_host(const struct cluster_model *m, const char *vm,
+                                   const char *skip)
+{
+	for (size_t i = 0; i < m->hosts.n; i++) {
+		const struct cm_host *h = m->hosts.items[i];
+		if (skip && strcmp(h->name, skip) == 0)
+			continue;
+		for (size_t j = 0; j < h->nrecs_; j++)
+			if (strcmp(h->recs_[j].vm.name, vm) == 0)
+				return h->name;
+	}
+	return NULL;
+}
+
+int cluster_model_migrations_out(const struct cluster_model *m, const char *self, int64_t now,
+                                 int64_t ttl_ms)
+{
+	int64_t n = 0;
+	for (size_t i = 0; i < m->hosts.n; i++) {
+		const struct cm_host *h = m->hosts.items[i];
+		if (self && strcmp(h->name, self) == 0)
+			continue;
+		if (!h->has_summary || h->state == CM_HOST_OFFLINE || now - h->summary_ms > ttl_ms)
+			continue; /* a count nobody refreshes is stale, not busy */
+		n += h->migrations_out;
+		if (n > INT_MAX / 2)
+			return INT_MAX / 2;
+	}
+	return (int)n;
 }

@@ -4,7 +4,10 @@
  * vmtop-cluster subscribes to
  *   vmc/<cluster>/host/+/state, host/+/load, host/+/vm/+, guest/+/load, event, policy
  * and vmc (hosts, vms, the host of a VM, plan, ha) and vmc-confd (placement, with its
- * reservations in reserve.h) to host/+/state and host/+/load;
+ * reservations in reserve.h) to host/+/state and host/+/load, and vmc-hostd (its
+ * balancer's view, balance_view.h; its migrations' checks, with their holds in
+ * reserve.h; drain and HA) to host/+/state, host/+/summary and host/+/vm/+ with the
+ * records kept per host (cluster_model_keep_records), never to the loads;
  * they hand every message to cluster_model_apply() with the topic below
  * "vmc/<cluster>/". The model is complete from retained messages alone, and
  * without them after one load interval (each host/<h>/load lists all its VMs).
@@ -22,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../balance/balance.h"
 #include "../bus/msg.h"
 
 #define CM_STATE_MAX 16
@@ -68,7 +72,23 @@ struct cm_host {
 	 * cluster_model_host_fence (a new session of the host ends it) */
 	enum cm_fence fence;
 	char fence_why[96]; /* the reason of a failed fence */
+	/* What the host agents read of it instead of its load: its host/<h>/summary (the
+	 * host figures above, cpu as measured, with migrations_out bounded by the VMs its
+	 * records list as leaving) and its migration address. */
+	int has_summary;       /* a summary within bounds came */
+	double load;           /* the host's load as its balancer computes it, % of the host */
+	double vm_cpu;         /* the demand of its VMs, % of one CPU */
+	int summary_mout;      /* migrations_out as the summary said it */
+	int64_t refresh_ms;    /* the period it refreshes its summary at (real ms), 0 if unsaid */
+	int64_t summary_ms;    /* the reader's clock when its last summary came */
+	char migrate_addr[96]; /* from its state (or a live summary with its birth), "" none */
+	/* The state a balancer gives it (enum bal_host_state): from its state messages, its
+	 * summaries and host.standby (cluster_model_host_standby); bal_born once a state
+	 * message of its own said it is up, bal_stated once one came at all. */
+	int bal_state, bal_born, bal_stated;
 	/* private */
+	struct cm_rec *recs_; /* its host/<h>/vm/<vm> records (cluster_model_keep_records) */
+	size_t nrecs_, cap_recs_;
 	int64_t fence_session_;
 	struct cm_vm **vms_;
 	size_t nvms_, cap_vms_;
@@ -132,6 +152,15 @@ struct cm_event {
 	int local;                    /* noted by the reader, not received */
 };
 
+/* A host/<h>/vm/<vm> record as the host agents read it: kept per host (a VM being
+ * migrated is in the records of both ends), within lib/core/limits.c's bounds. */
+struct cm_rec {
+	struct bal_vm vm; /* name, vCPUs, memory, tags, hold; cpu as the record said */
+	char state[CM_STATE_MAX];
+	int holds;   /* its state holds CPU and memory (running, paused, migrating) */
+	int leaving; /* outgoing or migrating */
+};
+
 struct cm_summary {
 	int hosts, online, offline, maintenance, stale;
 	int vms, running, paused, stopped, other;
@@ -174,6 +203,10 @@ int cluster_model_defer(struct cluster_model *m, const char *rest, const void *p
  * loads turned out bad since the last call (here, or when a message made
  * cluster_model_defer apply them), with the first one's topic and error in err. */
 int cluster_model_flush(struct cluster_model *m, char *err, size_t errlen);
+/* Applies up to max of the kept loads, the earliest first, as cluster_model_flush would
+ * (bad ones are reported by the next cluster_model_flush): a flush in parts, with other
+ * work between them. Returns how many are still kept. */
+size_t cluster_model_flush_some(struct cluster_model *m, size_t max);
 /* How many hosts' loads are kept, not yet applied. */
 size_t cluster_model_pending(const struct cluster_model *m);
 
@@ -234,6 +267,28 @@ int cluster_model_host_reported(const struct cm_host *h);
 enum cm_fence cluster_model_host_fence(const struct cm_host *h);
 /* HA: 1 if the retained policy turns the restart of dead hosts' HA VMs on ("ha":"on"). */
 int cluster_model_ha_on(const struct cluster_model *m);
+
+/* --- what the host agents read (host/<h>/summary and the records per host) ------ */
+
+/* Keeps each host's host/<h>/vm/<vm> records as it published them (cm_rec), besides the
+ * VMs above: a reader of summaries (a host agent) has no loads to list VMs. Off by default. */
+void cluster_model_keep_records(struct cluster_model *m);
+/* The records h published (i < count; order as they came, a cleared one's place taken by
+ * the last). */
+size_t cluster_model_host_rec_count(const struct cm_host *h);
+const struct cm_rec *cluster_model_host_rec_at(const struct cm_host *h, size_t i);
+/* The first host other than skip (may be NULL) whose records list vm, or NULL. */
+const char *cluster_model_rec_host(const struct cluster_model *m, const char *vm,
+                                   const char *skip);
+/* Sum of migrations_out over the hosts but self whose summary came within ttl_ms before
+ * now and that are not offline (a count nobody refreshes is stale, not busy). */
+int cluster_model_migrations_out(const struct cluster_model *m, const char *self, int64_t now,
+                                 int64_t ttl_ms);
+/* A host consolidation powered off: standby (bal_state) until it says it is up again.
+ * Adds the host if unknown. */
+void cluster_model_host_standby(struct cluster_model *m, const char *name);
+/* The state a host's own load says (a balancer's own samples): as a summary's would. */
+void cluster_model_host_bal_take(struct cluster_model *m, const char *name, const char *state);
 
 /* Fills the header figures. */
 void cluster_model_summary(const struct cluster_model *m, struct cm_summary *out);

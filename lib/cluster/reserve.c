@@ -7,8 +7,19 @@
 
 #include "../core/nametab.h"
 
+#define HOLD_ID_MAX 128
+
+struct hold {
+	char host[VMC_NAME_MAX + 1];
+	char id[HOLD_ID_MAX + 1];
+	int64_t mem_mb;
+	int64_t ended; /* 0 while the migration runs, else when it ended */
+};
+
 struct reservations {
 	struct nametab t;
+	struct hold *holds;
+	size_t nholds, capholds;
 };
 
 struct reservations *reserve_new(void)
@@ -27,6 +38,7 @@ void reserve_free(struct reservations *r)
 	if (!r)
 		return;
 	nametab_free(&r->t, 1);
+	free(r->holds);
 	free(r);
 }
 
@@ -128,4 +140,74 @@ const char *reserve_vm_host(const struct reservations *r, const struct cluster_m
 		return v->host;
 	const struct reservation *x = nametab_find(&r->t, vm);
 	return x ? x->host : NULL;
+}
+
+/* 1 while hold x counts: its migration runs, or ended after the last summary of its host. */
+static int hold_counts(const struct hold *x, const struct cluster_model *m)
+{
+	const struct cm_host *h = cluster_model_host_find(m, x->host);
+	return !x->ended || !h || h->summary_ms <= x->ended;
+}
+
+int reserve_hold(struct reservations *r, const struct cluster_model *m, const char *host,
+                 const char *id, int64_t mem_mb)
+{
+	if (strlen(host) > VMC_NAME_MAX || strlen(id) > HOLD_ID_MAX)
+		return -1;
+	for (size_t i = 0; i < r->nholds;) {
+		if (!hold_counts(&r->holds[i], m))
+			r->holds[i] = r->holds[--r->nholds]; /* a summary since its end shows it */
+		else
+			i++;
+	}
+	if (r->nholds == r->capholds) {
+		size_t cap = r->capholds ? r->capholds * 2 : 16;
+		struct hold *n = realloc(r->holds, cap * sizeof(*n));
+		if (!n)
+			return -1;
+		r->holds = n;
+		r->capholds = cap;
+	}
+	struct hold *x = &r->holds[r->nholds++];
+	snprintf(x->host, sizeof(x->host), "%s", host);
+	snprintf(x->id, sizeof(x->id), "%s", id);
+	x->mem_mb = mem_mb;
+	x->ended = 0;
+	return 0;
+}
+
+void reserve_hold_end(struct reservations *r, const char *id, int moved, int64_t now)
+{
+	for (size_t i = 0; i < r->nholds; i++) {
+		if (strcmp(r->holds[i].id, id) != 0)
+			continue;
+		if (moved)
+			r->holds[i].ended = now > 0 ? now : 1;
+		else
+			r->holds[i] = r->holds[--r->nholds];
+		return;
+	}
+}
+
+int64_t reserve_free_mb(const struct reservations *r, const struct cluster_model *m,
+                        const char *host)
+{
+	const struct cm_host *h = cluster_model_host_find(m, host);
+	if (!h || !h->has_summary)
+		return -1;
+	int64_t free_mb = h->mem_free_mb;
+	for (size_t i = 0; i < r->nholds; i++)
+		if (strcmp(r->holds[i].host, host) == 0 && hold_counts(&r->holds[i], m))
+			free_mb -= r->holds[i].mem_mb;
+	return free_mb;
+}
+
+void reserve_view_free(const struct reservations *r, const struct cluster_model *m,
+                       struct bal_host *hosts, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int64_t free_mb = reserve_free_mb(r, m, hosts[i].name);
+		if (free_mb >= 0)
+			hosts[i].mem_free_mb = free_mb;
+	}
 }

@@ -3,7 +3,8 @@
  * its memory there until the host's load lists the VM, so that two placements in a row
  * never count the same free memory twice. A reservation ends when the host's load lists
  * the VM (reserve_sync), when its host is forgotten, when it is released, or when it
- * expires. Pure. */
+ * expires. The same table holds what a host agent's migrations in flight take on their
+ * destinations (reserve_hold). Pure. */
 #ifndef VMC_RESERVE_H
 #define VMC_RESERVE_H
 
@@ -50,5 +51,28 @@ int64_t reserve_room_mb(const struct reservations *r, const struct cm_host *h);
 /* The host whose load lists vm, else the one it is reserved on; NULL if none. */
 const char *reserve_vm_host(const struct reservations *r, const struct cluster_model *m,
                             const char *vm);
+
+/* --- holds of migrations in flight (a host agent's) ----------------------------------
+ * A migration towards a host holds its VM's memory there from its start until a summary
+ * of that host arrives after the migration ended, so that two decisions made between two
+ * summaries never count the same free memory twice. */
+
+/* Holds mem_mb on host for the migration id (and forgets the holds m's summaries show
+ * ended). Returns 0, or -1 (a name too long, no memory). */
+int reserve_hold(struct reservations *r, const struct cluster_model *m, const char *host,
+                 const char *id, int64_t mem_mb);
+/* The migration id ended at now (the reader's clock, as the model's summary_ms): its
+ * hold lasts until the host's next summary (moved = 1), or ends at once (moved = 0: the
+ * VM did not arrive). */
+void reserve_hold_end(struct reservations *r, const char *id, int moved, int64_t now);
+/* The free memory of a host as its last summary says, less the holds on it; -1 if the
+ * model has no summary of it. */
+int64_t reserve_free_mb(const struct reservations *r, const struct cluster_model *m,
+                        const char *host);
+/* Sets the free memory of each of the n hosts (a balancer's view) that has a summary in m
+ * to reserve_free_mb; the others are left as they are. A decision on that view then
+ * counts the migrations started that no summary shows yet. */
+void reserve_view_free(const struct reservations *r, const struct cluster_model *m,
+                       struct bal_host *hosts, size_t n);
 
 #endif

@@ -182,10 +182,32 @@ static void prog_usage(const struct cliopts_prog *p, FILE *f)
 		cliopts_usage(f, p->name, p->defs, p->n);
 }
 
+/* The setting of p's one-letter form ch, or NULL. */
+static const struct cliopts_def *short_def(const struct cliopts_prog *p, int ch)
+{
+	for (const struct cliopts_short *s = p->shorts; s && s->ch; s++)
+		if (s->ch == ch)
+			return cliopts_find(p->defs, p->n, s->name);
+	return NULL;
+}
+
+/* getopt's option letters: -c FILE, -n, -h and p's one-letter forms. */
+static void short_letters(const struct cliopts_prog *p, char *buf, size_t len)
+{
+	size_t at = (size_t)snprintf(buf, len, "c:nh");
+	for (const struct cliopts_short *s = p->shorts; s && s->ch && at + 3 <= len; s++) {
+		const struct cliopts_def *d = cliopts_find(p->defs, p->n, s->name);
+		buf[at++] = (char)s->ch;
+		if (d && d->kind != CLIOPTS_FLAG)
+			buf[at++] = ':';
+	}
+	buf[at] = '\0';
+}
+
 int cliopts_parse_prog(void *base, const struct cliopts_prog *p, int argc, char **argv,
                        int *check_only, struct conf **file)
 {
-	char err[512];
+	char err[512], letters[4 + 2 * CLIOPTS_SHORT_MAX + 1];
 	size_t n = p->n;
 	for (int i = 1; i + 1 < argc; i++)
 		if (strcmp(argv[i], "-c") == 0 && load_file(base, p, argv[i + 1], file) < 0)
@@ -202,7 +224,10 @@ int cliopts_parse_prog(void *base, const struct cliopts_prog *p, int argc, char 
 	int c, rc = 0;
 	optind = 1;
 	set_pass(base, p->defs, n, 2);
-	while (rc == 0 && (c = getopt_long(argc, argv, "c:nh", lo, NULL)) != -1) {
+	short_letters(p, letters, sizeof letters);
+	while (rc == 0 && (c = getopt_long(argc, argv, letters, lo, NULL)) != -1) {
+		const struct cliopts_def *d =
+		    c >= 256 && c < 256 + (int)n ? &p->defs[c - 256] : short_def(p, c);
 		if (c == 'c')
 			continue;
 		if (c == 'n') {
@@ -210,8 +235,8 @@ int cliopts_parse_prog(void *base, const struct cliopts_prog *p, int argc, char 
 		} else if (c == 'h') {
 			prog_usage(p, stdout);
 			rc = 1;
-		} else if (c >= 256 && c < 256 + (int)n) {
-			if (apply_row(p, base, &p->defs[c - 256], optarg, err, sizeof err) < 0) {
+		} else if (d) {
+			if (apply_row(p, base, d, optarg, err, sizeof err) < 0) {
 				fprintf(stderr, "%s: %s\n", p->name, err);
 				rc = -1;
 			}

@@ -62,8 +62,14 @@ int cliopts_parse(void *base, const struct cliopts_def *defs, size_t n, int argc
                   const char *prog, int *check_only, struct conf **file);
 void cliopts_usage(FILE *f, const char *prog, const struct cliopts_def *defs, size_t n);
 
+/* A setting's one-letter form on the command line: {'d', "delay"} makes -d 2 --delay 2. */
+struct cliopts_short {
+	int ch;           /* a letter other than c, n and h */
+	const char *name; /* the setting's name in the table */
+};
+
 /* A program's table with what it adds to cliopts: its reader of the CLIOPTS_FUNC settings
- * (the forms no kind above has) and its own usage text. */
+ * (the forms no kind above has), its own usage text and its settings' one-letter forms. */
 struct cliopts_prog {
 	const char *name; /* the program, as its messages begin */
 	const struct cliopts_def *defs;
@@ -72,7 +78,10 @@ struct cliopts_prog {
 	int (*read)(void *base, const struct cliopts_def *d, const char *v, char *err,
 	            size_t errlen);
 	void (*usage)(FILE *f); /* for -h and a bad option; NULL: cliopts_usage */
+	/* one-letter forms, ended by {0, NULL}; NULL if none (at most CLIOPTS_SHORT_MAX) */
+	const struct cliopts_short *shorts;
 };
+#define CLIOPTS_SHORT_MAX 16
 
 /* cliopts_parse for p. Returns 0, 1 if help was printed, -1 after a bad command line or
  * -2 after a bad settings file (the errors printed), so that a program can tell them

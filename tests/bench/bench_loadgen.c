@@ -2,14 +2,19 @@
  *
  *   bench_loadgen --broker URL --cluster C --start MS --skip MS --seconds S
  *                 [--hosts N] [--first I] [--vms V] [--per-vm] [--conns K]
+ *                 [--interval MS] [--records]
  *                 [--subscribe FILTER] [--parse] [--skip-retained] [--trace-lag MS]
  *
  * Publishes, from --start (epoch ms) for --seconds, the load message of N hosts
- * (host b<I>.. b<I+N-1>, V VMs each, as vmc-hostd does: retained, QoS 0, once a
- * second, the hosts' phases spread evenly over the second) over K connections
+ * (host b<I>.. b<I+N-1>, V VMs each, as vmc-hostd does: retained, QoS 0, once an
+ * interval, MS (default 1000) apart, the hosts' phases spread evenly over it) over K
+ * connections
  * through lib/bus/bus.c (host k on connection k mod K; K is at most 15, the evloop's
  * before-poll hooks). --per-vm publishes V small guest/<vm>/load messages per host
- * instead of one aggregated message. Each connection may subscribe to FILTER
+ * instead of one aggregated message. --records also publishes, once at the start and
+ * before the first loads, what a host agent keeps retained besides its load: each host's
+ * state (host/<h>/state) and each VM's record (host/<h>/vm/<vm>), as a console starting
+ * into a running cluster is handed them. Each connection may subscribe to FILTER
  * (under vmc/C/) and count what arrives: messages, bytes and lag (arrival minus
  * the message's "ts"); --parse parses every message with msg_parse, as vmc does,
  * otherwise only the "ts" is read. Counts cover [start+skip, start+seconds). A
@@ -53,7 +58,9 @@ struct lg_msg { /* one periodic message: its topic and the payload after the env
 
 struct lg {
 	const char *broker, *cluster, *filter;
-	int hosts, first, vms, per_vm, nconns, parse, skip_retained;
+	int hosts, first, vms, per_vm, nconns, parse, skip_retained, records;
+	int64_t interval_ms; /* between a host's loads */
+	int records_sent;
 	int64_t trace_lag_ms; /* 0: none */
 	int traced;
 	int64_t start_ms, win_start_ms, win_ms, end_ms;
@@ -83,7 +90,8 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: bench_loadgen --broker URL --cluster C --start MS --skip MS "
 	                "--seconds S [--hosts N] [--first I] [--vms V] [--per-vm] [--conns K] "
-	                "[--subscribe FILTER] [--parse] [--skip-retained] [--trace-lag MS]\n");
+	                "[--interval MS] [--records] [--subscribe FILTER] [--parse] "
+	                "[--skip-retained] [--trace-lag MS]\n");
 	exit(1);
 }
 
@@ -159,11 +167,49 @@ static void lg_publish(struct lg *g, size_t i, struct bus *b, int64_t now)
 		g->sent_win++;
 }
 
-/* Publishes for every host whose moment in the current second has come. */
+/* Publishes the retained state of host h and the records of its VMs (--records). */
+static void lg_publish_records(struct lg *g, int h, struct bus *b, int64_t now)
+{
+	char host[32], sender[VMC_NAME_MAX + 8], topic[VMC_TOPIC_MAX];
+	snprintf(host, sizeof host, "b%05d", g->first + h);
+	snprintf(sender, sizeof sender, "host/%s", host);
+	cJSON *st = msg_new(sender, now);
+	cJSON_AddStringToObject(st, "state", "online");
+	cJSON_AddNumberToObject(st, "session", 1);
+	cJSON_AddStringToObject(st, "driver", "sim");
+	cJSON_AddNumberToObject(st, "cpus", 128);
+	cJSON_AddNumberToObject(st, "mem_total_mb", 262144);
+	cJSON_AddStringToObject(st, "version", "sim 1");
+	topic_fmt(topic, sizeof topic, g->cluster, "host/%s/state", host);
+	if (bus_publish_json(b, topic, st, 0, 1) < 0)
+		g->not_sent++;
+	cJSON_Delete(st);
+	cJSON *load = loadmsg_build(host, g->vms, 1, now);
+	const cJSON *vm;
+	cJSON_ArrayForEach(vm, cJSON_GetObjectItem(load, "vms"))
+	{
+		cJSON *rec = msg_new(sender, now);
+		for (const cJSON *f = vm->child; f; f = f->next)
+			cJSON_AddItemToObject(rec, f->string, cJSON_Duplicate(f, 1));
+		topic_fmt(topic, sizeof topic, g->cluster, "host/%s/vm/%s", host,
+		          cJSON_GetObjectItem(vm, "name")->valuestring);
+		if (bus_publish_json(b, topic, rec, 0, 1) < 0)
+			g->not_sent++;
+		cJSON_Delete(rec);
+	}
+	cJSON_Delete(load);
+}
+
+/* Publishes for every host whose moment in the current interval has come. */
 static long lg_tick(struct evloop *loop, long long id, void *ud)
 {
 	struct lg *g = ud;
 	int64_t now = evloop_wall_ms();
+	if (g->records && !g->records_sent && now >= g->start_ms) {
+		g->records_sent = 1;
+		for (int h = 0; h < g->hosts; h++)
+			lg_publish_records(g, h, g->conns[(size_t)h % (size_t)g->nconns], now);
+	}
 	if (!g->in_window && now >= g->win_start_ms && now < g->end_ms) {
 		g->in_window = 1;
 		g->cpu0 = cpu_s();
@@ -175,8 +221,8 @@ static long lg_tick(struct evloop *loop, long long id, void *ud)
 		return -1;
 	}
 	while (g->hosts > 0 && now >= g->start_ms) {
-		int64_t due =
-		    g->start_ms + (int64_t)g->round * 1000 + (int64_t)g->next * 1000 / g->hosts;
+		int64_t due = g->start_ms + (int64_t)g->round * g->interval_ms +
+		              (int64_t)g->next * g->interval_ms / g->hosts;
 		if (due > now)
 			break;
 		struct bus *b = g->conns[g->next % (size_t)g->nconns];
@@ -257,7 +303,9 @@ static void lg_options(struct lg *g, int argc, char **argv)
 		O_SUBSCRIBE,
 		O_PARSE,
 		O_SKIP_RETAINED,
-		O_TRACE_LAG
+		O_TRACE_LAG,
+		O_INTERVAL,
+		O_RECORDS
 	};
 	static const struct option opts[] = {
 	    {"broker", required_argument, NULL, O_BROKER},
@@ -274,6 +322,8 @@ static void lg_options(struct lg *g, int argc, char **argv)
 	    {"parse", no_argument, NULL, O_PARSE},
 	    {"skip-retained", no_argument, NULL, O_SKIP_RETAINED},
 	    {"trace-lag", required_argument, NULL, O_TRACE_LAG},
+	    {"interval", required_argument, NULL, O_INTERVAL},
+	    {"records", no_argument, NULL, O_RECORDS},
 	    {NULL, 0, NULL, 0},
 	};
 	int64_t skip = -1;
@@ -282,6 +332,7 @@ static void lg_options(struct lg *g, int argc, char **argv)
 	g->cluster = "bench";
 	g->vms = 50;
 	g->nconns = 1;
+	g->interval_ms = 1000;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case O_BROKER:
@@ -326,13 +377,20 @@ static void lg_options(struct lg *g, int argc, char **argv)
 		case O_TRACE_LAG:
 			g->trace_lag_ms = strtoll(optarg, NULL, 10);
 			break;
+		case O_INTERVAL:
+			g->interval_ms = strtoll(optarg, NULL, 10);
+			break;
+		case O_RECORDS:
+			g->records = 1;
+			break;
 		default:
 			usage();
 		}
 	}
 	if (!g->broker || g->start_ms <= 0 || skip < 0 || !(seconds > 0) || g->hosts < 0 ||
 	    g->first < 0 || g->first + g->hosts > 99999 || g->vms < 0 || g->vms > 999 ||
-	    g->nconns < 1 || g->nconns > MAX_CONNS || g->trace_lag_ms < 0 || optind != argc)
+	    g->nconns < 1 || g->nconns > MAX_CONNS || g->trace_lag_ms < 0 || g->interval_ms < 100 ||
+	    g->interval_ms > 60000 || optind != argc)
 		usage();
 	g->end_ms = g->start_ms + (int64_t)(seconds * 1000);
 	g->win_start_ms = g->start_ms + skip;

@@ -3,10 +3,8 @@
  * Prints ns per operation and operations per second for: encoding a host load
  * message with 50 (and 200) VMs (msg_new and cJSON, then msg_print, or jsonbuf_print
  * into a reused buffer as vmc-hostd does, and each printer alone); parsing it
- * (msg_parse and the envelope check); parsing it into the balancer's view
- * (bview_load); what vmc-hostd does with each other host's load message (parsed
- * once through struct hostd_msg, then peers_on_load and bview_load), and, for
- * comparison, what it did before (parsed twice); cmd_parse of a vm.create command;
+ * (msg_parse and the envelope check); parsing it into the balancer's view as the
+ * host's own sample (bview_own_load); cmd_parse of a vm.create command;
  * idcache begin/finish with 4096 entries (new ids evicting old ones, and
  * repeated ids); and topic_matches. Each operation runs for about BENCH_CODEC_MS
  * milliseconds (default 300) of this thread's CPU time, which is also what the
@@ -22,7 +20,7 @@
 #include "../../lib/bus/idcache.h"
 #include "../../lib/bus/jsonbuf.h"
 #include "../../lib/bus/msg.h"
-#include "../../lib/cluster/peers.h"
+#include "../../lib/cluster/cluster_model.h"
 #include "../../lib/bus/topic.h"
 #include "loadmsg.h"
 
@@ -38,7 +36,7 @@ struct ctx {
 	char (*idtab)[24];
 	size_t next_id;
 	struct bview view;
-	struct peers *peers;
+	struct cluster_model *model;
 	cJSON *tree50;        /* a load message's tree, for the printers alone */
 	struct jsonbuf text;  /* vmc-hostd's reused buffer */
 	volatile size_t sink; /* keeps the compiler from dropping the work */
@@ -94,7 +92,7 @@ static void op_parse(struct ctx *c, const char *text, size_t len, int view)
 	cJSON *m;
 	if (msg_parse(text, len, &m, err, sizeof err) != VMC_OK ||
 	    msg_check_envelope(m, err, sizeof err) < 0 ||
-	    (view && bview_load(&c->view, "h0123", m, err, sizeof err) < 0)) {
+	    (view && bview_own_load(&c->view, c->model, m, err, sizeof err) < 0)) {
 		fprintf(stderr, "codec: %s\n", err);
 		exit(1);
 	}
@@ -114,40 +112,6 @@ static void op_parse200(struct ctx *c, size_t i)
 
 static void op_view50(struct ctx *c, size_t i)
 {
-	op_parse(c, c->load50, c->len50, 1);
-}
-
-/* What vmc-hostd does with each other host's load message (agents/hostd/main.c,
- * migrate.c and balancer.c): parse it once, then the peers table and the balancer's
- * view read the same tree. */
-static void op_hostd_peer(struct ctx *c, size_t i)
-{
-	char err[VMC_ERR_MAX];
-	struct bus_msg raw = {
-	    .topic = "vmc/default/host/h0123/load", .payload = c->load50, .len = c->len50};
-	struct hostd_msg m;
-	hostd_msg_init(&m, &raw, "host/h0123/load");
-	const cJSON *j = hostd_msg_json(&m);
-	if (!j || peers_on_load(c->peers, "h0123", j, (int64_t)i) < 0 ||
-	    bview_load(&c->view, "h0123", j, err, sizeof err) < 0) {
-		fprintf(stderr, "codec: %s\n", j ? "peers_on_load or bview_load failed" : m.err);
-		exit(1);
-	}
-	c->sink += (size_t)cJSON_GetArraySize(cJSON_GetObjectItem(j, "vms"));
-	hostd_msg_free(&m);
-}
-
-/* The same before it was parsed once: for the peers table, and again for the view. */
-static void op_hostd_peer_2parses(struct ctx *c, size_t i)
-{
-	char err[VMC_ERR_MAX];
-	cJSON *m;
-	if (msg_parse(c->load50, c->len50, &m, err, sizeof err) != VMC_OK ||
-	    peers_on_load(c->peers, "h0123", m, (int64_t)i) < 0) {
-		fprintf(stderr, "codec: peers_on_load failed\n");
-		exit(1);
-	}
-	cJSON_Delete(m);
 	op_parse(c, c->load50, c->len50, 1);
 }
 
@@ -248,9 +212,7 @@ int main(void)
 	    {"  print alone: cJSON_PrintUnformatted", op_print50_cjson, 1, TEXT_LOAD50},
 	    {"  print alone: jsonbuf_print", op_print50_jsonbuf, 1, TEXT_LOAD50},
 	    {"load parse, 50 VMs (msg_parse+envelope)", op_parse50, 1, TEXT_LOAD50},
-	    {"load parse+bview_load, 50 VMs", op_view50, 1, TEXT_LOAD50},
-	    {"vmc-hostd per peer load (1 parse)", op_hostd_peer, 1, TEXT_LOAD50},
-	    {"  the same before, with 2 parses", op_hostd_peer_2parses, 1, TEXT_LOAD50},
+	    {"load parse+bview_own_load, 50 VMs", op_view50, 1, TEXT_LOAD50},
 	    {"load encode, 200 VMs", op_encode200, 1, TEXT_LOAD200},
 	    {"load parse, 200 VMs", op_parse200, 1, TEXT_LOAD200},
 	    {"cmd_parse (vm.create)", op_cmd, 1, TEXT_CMD},
@@ -287,8 +249,8 @@ int main(void)
 	for (size_t i = 0; i < NIDS; i++)
 		snprintf(c.idtab[i], sizeof c.idtab[i], "cli-%04zx-%08zu", i * 2654435761u % 65521,
 		         i);
-	bview_init(&c.view);
-	c.peers = peers_new();
+	bview_init(&c.view, "h0123");
+	c.model = cluster_model_new(0);
 	for (size_t i = 0; i < 4096; i++) /* fill the cache before measuring */
 		op_id_new(&c, i);
 
@@ -310,7 +272,7 @@ int main(void)
 		       calls * (size_t)ops[i].ops_per_call, ns, 1e9 / ns, mbs);
 	}
 	bview_free(&c.view);
-	peers_free(c.peers);
+	cluster_model_free(c.model);
 	idcache_free(c.ids);
 	free(c.idtab);
 	free(c.load50);

@@ -1,7 +1,7 @@
 /* test_cliopts.c - what a program adds to a cliopts table (struct cliopts_prog): its own
  * reader of CLIOPTS_FUNC settings and its usage text; the kinds CLIOPTS_BOOL (yes/no on the
  * command line too) and CLIOPTS_SECS; a bad settings file told apart from a bad command
- * line. */
+ * line; settings' one-letter forms. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -177,6 +177,32 @@ static void test_usage_hook(void **state)
 	assert_int_equal(usages, 2);
 }
 
+/* One-letter forms: -q for a flag, -i SECONDS for a value; the others still refused. */
+static void test_short_forms(void **state)
+{
+	static const struct cliopts_short shorts[] = {{'q', "quiet"}, {'i', "interval"}, {0, NULL}};
+	static const struct cliopts_prog sprog = {
+	    .name = "prog", .defs = defs, .n = NDEFS, .usage = my_usage, .shorts = shorts};
+	struct opts o = {0};
+	struct conf *file = NULL;
+	int check = 0;
+	char *a1[] = {"prog", "-q", "-i", "2.5", "-n", NULL};
+	assert_int_equal(cliopts_parse_prog(&o, &sprog, 5, a1, &check, &file), 0);
+	assert_int_equal(o.quiet, 1);
+	assert_true(o.interval_s == 2.5);
+	assert_int_equal(check, 1);
+	char *a2[] = {"prog", "-i", "0.01", NULL};
+	assert_int_equal(cliopts_parse_prog(&o, &sprog, 3, a2, &check, &file), -1);
+	assert_true(o.interval_s == 2.5);
+	usages = 0;
+	char *a3[] = {"prog", "-m", "4096", NULL};
+	assert_int_equal(cliopts_parse_prog(&o, &sprog, 3, a3, &check, &file), -1);
+	assert_int_equal(usages, 1);
+	/* a program without them knows none */
+	char *a4[] = {"prog", "-q", NULL};
+	assert_int_equal(cliopts_parse_prog(&o, &prog, 2, a4, &check, &file), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -186,6 +212,7 @@ int main(void)
 	    cmocka_unit_test(test_file_then_command_line),
 	    cmocka_unit_test(test_bad_file_told_apart),
 	    cmocka_unit_test(test_usage_hook),
+	    cmocka_unit_test(test_short_forms),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

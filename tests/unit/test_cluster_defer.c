@@ -130,9 +130,26 @@ static void assert_same(const struct cluster_model *a, const struct cluster_mode
 /* Feeds steps to one model at once and to the other deferred; compares them at the end.
  * (A host's interval_ms is the mean over the loads a kept one replaced: the steps keep
  * each host's loads evenly spaced, as agents publish them.) */
+/* Applies what c keeps one load at a time (cluster_model_flush_some), as a console's frame
+ * applies them in slices. */
+static void flush_in_slices(struct cluster_model *c)
+{
+	char err[VMC_ERR_MAX + VMC_NAME_MAX + 24];
+	size_t kept = cluster_model_pending(c);
+	while (kept > 0) {
+		size_t left = cluster_model_flush_some(c, 1);
+		assert_int_equal(left, kept - 1);
+		kept = left;
+	}
+	assert_int_equal(cluster_model_flush(c, err, sizeof(err)), 0);
+}
+
+/* Feeds steps to one model at once and to two others deferred, one flushed whole and one in
+ * slices; compares them at the end. */
 static void replay(const struct step *steps, size_t n, int64_t end)
 {
-	struct cluster_model *a = cluster_model_new(0), *b = cluster_model_new(0);
+	struct cluster_model *a = cluster_model_new(0), *b = cluster_model_new(0),
+	                     *c = cluster_model_new(0);
 	char err[VMC_ERR_MAX + VMC_NAME_MAX + 24];
 	for (size_t i = 0; i < n; i++) {
 		const struct step *s = &steps[i];
@@ -140,19 +157,28 @@ static void replay(const struct step *steps, size_t n, int64_t end)
 		                             s->now, err, sizeof(err));
 		if (ra < 0)
 			fail_msg("step %zu %s: %s", i, s->topic, err);
-		if (s->flush)
+		if (s->flush) {
 			assert_int_equal(cluster_model_flush(b, err, sizeof(err)), 0);
+			flush_in_slices(c);
+		}
 		int rb = cluster_model_defer(b, s->topic, s->json, strlen(s->json), s->retained,
 		                             s->now, err, sizeof(err));
 		assert_int_equal(rb, ra);
+		assert_int_equal(cluster_model_defer(c, s->topic, s->json, strlen(s->json),
+		                                     s->retained, s->now, err, sizeof(err)),
+		                 ra);
 	}
 	assert_int_equal(cluster_model_flush(b, err, sizeof(err)), 0);
 	assert_int_equal(cluster_model_pending(b), 0);
+	flush_in_slices(c);
 	cluster_model_tick(a, end);
 	cluster_model_tick(b, end);
+	cluster_model_tick(c, end);
 	assert_same(a, b);
+	assert_same(a, c);
 	cluster_model_free(a);
 	cluster_model_free(b);
+	cluster_model_free(c);
 }
 
 static void test_same_picture(void **st)
@@ -163,6 +189,7 @@ static void test_same_picture(void **st)
 	    load("h1", 10, 1, T0, "a:1 b:2"),
 	    load("h2", 4, 1, T0, "c:3"),
 	    record("h1", "r1", T0),
+	    guest("a", 40, T0 + 100), /* its host's load applied already (by the record) */
 	    with_flush(load("h1", 11, 0, T0 + 2000, "a:3 b:4")),
 	    load("h1", 12, 0, T0 + 4000, "a:5:10 b:6"),
 	    load("h2", 5, 0, T0 + 4000, "c:1 d:2"),

@@ -121,12 +121,14 @@ static void test_same_bounds_as_balancer(void **state)
 	cJSON_AddItemToObject(cJSON_GetArrayItem(cJSON_GetObjectItem(load, "vms"), 0), "guest",
 	                      guests_json(g, "web1", 1));
 	struct bview v;
-	bview_init(&v);
-	assert_int_equal(bview_load(&v, "h1", load, err, sizeof err), 0);
+	struct cluster_model *m = cluster_model_new(0);
+	bview_init(&v, "h1");
+	assert_int_equal(bview_own_load(&v, m, load, err, sizeof err), 0);
 	size_t ng;
-	assert_true(bview_guests(&v, "h1", &ng)[0].known);
+	assert_true(bview_guests(&v, &ng)[0].known);
 	cJSON_Delete(load);
 	bview_free(&v);
+	cluster_model_free(m);
 	guests_free(g);
 }
 

@@ -233,6 +233,42 @@ static void test_parse_nul_escape_only(void **state)
 	cmd_free(&c);
 }
 
+/* Where the first \u0000 escape is, backslashes escaped or not, at the ends of the text. */
+static void test_nul_escape_offsets(void **state)
+{
+	static const struct {
+		const char *text;
+		size_t at; /* strlen: none */
+	} cases[] = {
+	    {"\\u0000", 0},        {"ab\\u0000", 2}, {"\\\\u0000", 7}, {"\\\\\\u0000", 2},
+	    {"x\\u000", 6},        {"x\\u00001", 1}, {"\\", 1},        {"a\\", 2},
+	    {"\\u0001\\u0000", 6}, {"", 0},          {"\\\\", 2},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(msg_nul_escape(cases[i].text, strlen(cases[i].text)), cases[i].at);
+	/* only within len */
+	assert_int_equal(msg_nul_escape("ab\\u0000", 7), 7);
+	assert_int_equal(msg_nul_escape("ab\\u0000", 8), 2);
+}
+
+/* Messages longer than what msg_parse copies on the stack parse alike. */
+static void test_parse_long(void **state)
+{
+	size_t n = 20000;
+	char *text = malloc(n + 16);
+	assert_non_null(text);
+	memcpy(text, "{\"a\":\"", 6);
+	memset(text + 6, 'x', n);
+	memcpy(text + 6 + n, "\"}", 3);
+	cJSON *m = NULL;
+	assert_int_equal(msg_parse(text, strlen(text), &m, err, sizeof(err)), VMC_OK);
+	assert_int_equal(strlen(cJSON_GetObjectItem(m, "a")->valuestring), n);
+	cJSON_Delete(m);
+	text[6 + n] = '!';
+	assert_int_equal(msg_parse(text, strlen(text), &m, err, sizeof(err)), VMC_E_BAD_JSON);
+	free(text);
+}
+
 static void test_parse_too_large(void **state)
 {
 	/* too large is refused without being read: garbage content does not matter */
@@ -454,6 +490,61 @@ static void test_get_hostile_echo(void **state)
 	assert_non_null(strstr(err, "got \"a\\\"b\\x0a\\x01"));
 	assert_non_null(strstr(err, "...\""));
 	assert_null(strchr(err, '\n'));
+	cJSON_Delete(root);
+}
+
+/* msg_val_* on the member msg_get_* would find: the same result, value and error text, for
+ * members of every kind, absent ones, duplicates (the first counts) and both required and
+ * optional. */
+static void test_val_matches_get(void **state)
+{
+	cJSON *root = parse_ok("{\"s\":\"ab\",\"n\":\"web-1\",\"bad\":\".x\",\"i\":7,"
+	                       "\"f\":2.5,\"big\":1e300,\"o\":{},\"a\":[],\"t\":true,"
+	                       "\"nul\":null,\"i\":9}");
+	static const char *const members[] = {"s", "n", "bad", "i",   "f",   "big",
+	                                      "o", "a", "t",   "nul", "none"};
+	char err2[VMC_ERR_MAX];
+	for (size_t k = 0; k < sizeof(members) / sizeof(members[0]); k++) {
+		const char *fd = members[k];
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, fd);
+		for (int req = 0; req <= 1; req++) {
+			const char *s1 = NULL, *s2 = NULL;
+			int64_t i1 = -1, i2 = -1;
+			double d1 = -1, d2 = -1;
+			const cJSON *o1 = NULL, *o2 = NULL;
+#define SAME(get, val)                                                                             \
+	do {                                                                                       \
+		err[0] = err2[0] = '\0';                                                           \
+		assert_int_equal(get, val);                                                        \
+		assert_string_equal(err, err2);                                                    \
+	} while (0)
+			SAME(msg_get_str(root, "ctx", fd, req, 2, &s1, err, sizeof err),
+			     msg_val_str(v, "ctx", fd, req, 2, &s2, err2, sizeof err2));
+			assert_ptr_equal(s1, s2);
+			SAME(msg_get_name(root, "ctx", fd, req, &s1, err, sizeof err),
+			     msg_val_name(v, "ctx", fd, req, &s2, err2, sizeof err2));
+			assert_ptr_equal(s1, s2);
+			SAME(msg_get_int(root, NULL, fd, req, 0, 8, &i1, err, sizeof err),
+			     msg_val_int(v, NULL, fd, req, 0, 8, &i2, err2, sizeof err2));
+			assert_int_equal(i1, i2);
+			SAME(msg_get_num(root, "ctx", fd, req, 0, 3, &d1, err, sizeof err),
+			     msg_val_num(v, "ctx", fd, req, 0, 3, &d2, err2, sizeof err2));
+			assert_true(d1 == d2);
+			SAME(msg_get_obj(root, "ctx", fd, req, &o1, err, sizeof err),
+			     msg_val_obj(v, "ctx", fd, req, &o2, err2, sizeof err2));
+			assert_ptr_equal(o1, o2);
+			SAME(msg_get_array(root, "ctx", fd, req, &o1, err, sizeof err),
+			     msg_val_array(v, "ctx", fd, req, &o2, err2, sizeof err2));
+			assert_ptr_equal(o1, o2);
+#undef SAME
+		}
+	}
+	/* the first of two members of one name */
+	int64_t i = 0;
+	assert_int_equal(msg_val_int(cJSON_GetObjectItemCaseSensitive(root, "i"), NULL, "i", 1, 0,
+	                             8, &i, err, sizeof err),
+	                 0);
+	assert_int_equal(i, 7);
 	cJSON_Delete(root);
 }
 
@@ -709,6 +800,8 @@ int main(void)
 	    cmocka_unit_test(test_parse_not_terminated),
 	    cmocka_unit_test(test_parse_rejected),
 	    cmocka_unit_test(test_parse_nul_escape_only),
+	    cmocka_unit_test(test_nul_escape_offsets),
+	    cmocka_unit_test(test_parse_long),
 	    cmocka_unit_test(test_parse_too_large),
 	    cmocka_unit_test(test_parse_deep_nesting),
 	    cmocka_unit_test(test_get_values),
@@ -716,6 +809,7 @@ int main(void)
 	    cmocka_unit_test(test_get_wrong),
 	    cmocka_unit_test(test_get_int_limits),
 	    cmocka_unit_test(test_get_hostile_echo),
+	    cmocka_unit_test(test_val_matches_get),
 	    cmocka_unit_test(test_cmd_round_trip),
 	    cmocka_unit_test(test_cmd_minimal),
 	    cmocka_unit_test(test_cmd_limits),

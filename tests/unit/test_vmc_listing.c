@@ -13,29 +13,11 @@
 
 #include "../../console/vmc/listing.h"
 #include "../../lib/cluster/cluster_model.h"
+#include "../lib/model_feed.h"
 
 #define T0 INT64_C(1700000000000)
 
 static char err[VMC_ERR_MAX];
-
-static int feed(struct cluster_model *m, const char *rest, const char *json, int retained,
-                int64_t now)
-{
-	err[0] = '\0';
-	return cluster_model_apply(m, rest, json, strlen(json), retained, now, err, sizeof(err));
-}
-
-static void state(struct cluster_model *m, const char *host, const char *st, long session,
-                  int64_t ts)
-{
-	char topic[64], json[512];
-	snprintf(topic, sizeof(topic), "host/%s/state", host);
-	snprintf(json, sizeof(json),
-	         "{\"v\":1,\"from\":\"host/%s\",\"ts\":%lld,\"state\":\"%s\",\"session\":%ld,"
-	         "\"driver\":\"sim\",\"cpus\":8,\"mem_total_mb\":32768,\"version\":\"sim 1\"}",
-	         host, (long long)ts, st, session);
-	assert_int_equal(feed(m, topic, json, 1, T0 + 60000), 1);
-}
 
 /* A load as vmc-hostd writes it, with the VM objects vms (JSON text). */
 static void load(struct cluster_model *m, const char *host, const char *st, long session,
@@ -50,7 +32,7 @@ static void load(struct cluster_model *m, const char *host, const char *st, long
 	         "\"migrations_out\":1,\"migrations_in\":0,\"version\":\"sim 1\","
 	         "\"session\":%ld,\"vms\":[%s]}",
 	         host, (long long)ts, host, st, session, vms);
-	int rc = feed(m, topic, json, retained, retained ? T0 + 60000 : ts);
+	int rc = model_feed(m, topic, json, retained, retained ? T0 + 60000 : ts, err, sizeof(err));
 	if (rc != 1)
 		fail_msg("load of %s: %s", host, err);
 }
@@ -79,9 +61,9 @@ static void assert_json(cJSON *arr, const char *want)
 static void test_hosts_as_their_messages_say(void **s)
 {
 	struct cluster_model *m = cluster_model_new(1);
-	state(m, "h2", "online", 3, T0 - 5000);
+	model_feed_state(m, "h2", "online", 3, T0 - 5000, 1, T0 + 60000);
 	load(m, "h2", "online", 3, T0, 1, WEB1 "," DB1);
-	state(m, "h1", "maintenance", 2, T0 - 9000); /* no load yet */
+	model_feed_state(m, "h1", "maintenance", 2, T0 - 9000, 1, T0 + 60000); /* no load yet */
 	assert_json(listing_hosts(m),
 	            "[{\"name\":\"h1\",\"state\":\"maintenance\",\"cpus\":8,\"cpu\":0,"
 	            "\"mem_total_mb\":32768,\"mem_used_mb\":0,\"mem_free_mb\":0,\"vms\":0,"
@@ -97,7 +79,7 @@ static void test_hosts_as_their_messages_say(void **s)
 static void test_vms_as_the_load_lists_them(void **s)
 {
 	struct cluster_model *m = cluster_model_new(1);
-	state(m, "h1", "online", 3, T0 - 5000);
+	model_feed_state(m, "h1", "online", 3, T0 - 5000, 1, T0 + 60000);
 	load(m, "h1", "online", 3, T0, 1, WEB1 "," DB1);
 	const char *web1 = "{\"name\":\"web1\",\"state\":\"running\",\"vcpus\":2,\"mem_mb\":1024,"
 	                   "\"cpu\":12.5,\"net_rx\":100,\"net_tx\":200,\"blk_rd\":3,\"blk_wr\":4,"
@@ -125,7 +107,7 @@ static void test_vms_as_the_load_lists_them(void **s)
 static void test_vms_of_an_offline_host(void **s)
 {
 	struct cluster_model *m = cluster_model_new(1);
-	state(m, "h1", "offline", 3, T0 + 1000); /* its Last Will */
+	model_feed_state(m, "h1", "offline", 3, T0 + 1000, 1, T0 + 60000); /* its Last Will */
 	load(m, "h1", "online", 3, T0, 1, DB1);
 	assert_json(listing_vms(m, NULL),
 	            "[{\"name\":\"db1\",\"vcpus\":1,\"mem_mb\":512,\"tags\":[],\"host\":\"h1\","
@@ -170,8 +152,8 @@ static void test_dead_host_keeps_no_vm_of_a_live_one(void **s)
 {
 	for (int order = 0; order < 2; order++) {
 		struct cluster_model *m = cluster_model_new(1);
-		state(m, "h1", "online", 1, T0);
-		state(m, "h3", "offline", 1, T0 + 5000);
+		model_feed_state(m, "h1", "online", 1, T0, 1, T0 + 60000);
+		model_feed_state(m, "h3", "offline", 1, T0 + 5000, 1, T0 + 60000);
 		if (order)
 			load(m, "h3", "online", 1, T0 + 1000, 1, DB1);
 		load(m, "h1", "online", 1, T0 + 9000, 1, DB1);
@@ -193,7 +175,7 @@ static void test_dead_host_keeps_no_vm_of_a_live_one(void **s)
 static void test_state_newer_than_retained_load(void **s)
 {
 	struct cluster_model *m = cluster_model_new(1);
-	state(m, "h1", "maintenance", 6, T0 + 1000);
+	model_feed_state(m, "h1", "maintenance", 6, T0 + 1000, 1, T0 + 60000);
 	load(m, "h1", "online", 5, T0, 1, "");
 	const struct cm_host *h = cluster_model_host_find(m, "h1");
 	assert_int_equal(h->state, CM_HOST_MAINTENANCE);

@@ -14,29 +14,11 @@
 
 #include "../../console/vmtop/vmtop.h"
 #include "../../lib/cluster/cluster_model.h"
+#include "../lib/model_feed.h"
 
 #define T0 INT64_C(1700000000000)
 
 static char err[VMC_ERR_MAX];
-
-static int feed(struct cluster_model *m, const char *rest, const char *json, int retained,
-                int64_t now)
-{
-	err[0] = '\0';
-	return cluster_model_apply(m, rest, json, strlen(json), retained, now, err, sizeof(err));
-}
-
-static void host_state(struct cluster_model *m, const char *host, const char *state, int retained,
-                       int64_t now)
-{
-	char topic[128], json[512];
-	snprintf(topic, sizeof(topic), "host/%s/state", host);
-	snprintf(json, sizeof(json),
-	         "{\"v\":1,\"from\":\"host/%s\",\"ts\":%lld,\"state\":\"%s\",\"session\":3,"
-	         "\"driver\":\"sim\",\"cpus\":8,\"mem_total_mb\":32768,\"version\":\"sim 1\"}",
-	         host, (long long)now, state);
-	assert_int_equal(feed(m, topic, json, retained, now), 1);
-}
 
 /* A load from host listing VMs "name:cpu" (each 1 vcpu, 1024 MiB). */
 static void host_load(struct cluster_model *m, const char *host, int retained, int64_t ts,
@@ -66,14 +48,14 @@ static void host_load(struct cluster_model *m, const char *host, int retained, i
 	         "\"cpus\":8,\"cpu\":37.5,\"mem_total_mb\":32768,\"mem_used_mb\":4096,"
 	         "\"mem_free_mb\":28672,\"migrations_out\":0,\"migrations_in\":0,\"vms\":[%s]}",
 	         host, (long long)ts, (unsigned long long)seq, list);
-	int rc = feed(m, topic, json, retained, now);
+	int rc = model_feed(m, topic, json, retained, now, err, sizeof(err));
 	if (rc != 1)
 		fail_msg("load of %s: %s", host, err);
 }
 
 static void event(struct cluster_model *m, const char *json, int64_t now)
 {
-	assert_int_equal(feed(m, "event", json, 0, now), 1);
+	assert_int_equal(model_feed(m, "event", json, 0, now, err, sizeof(err)), 1);
 }
 
 /* --- model ------------------------------------------------------------------- */
@@ -81,7 +63,7 @@ static void event(struct cluster_model *m, const char *json, int64_t now)
 static void test_load_lists_hosts_and_vms(void **state)
 {
 	struct cluster_model *m = cluster_model_new(0);
-	host_state(m, "h1", "online", 1, T0);
+	model_feed_state(m, "h1", "online", 3, T0, 1, T0);
 	host_load(m, "h1", 1, T0, T0, 1, "web1:50 web2:10");
 	host_load(m, "h2", 0, T0, T0, 1, "db1:150");
 
@@ -144,7 +126,7 @@ static void test_vm_record_outlives_load(void **state)
 	const char *rec =
 	    "{\"v\":1,\"from\":\"host/h1\",\"ts\":1,\"name\":\"web1\",\"host\":\"h1\","
 	    "\"state\":\"running\",\"vcpus\":2,\"mem_mb\":2048,\"cpu\":5}";
-	assert_int_equal(feed(m, "host/h1/vm/web1", rec, 1, T0), 1);
+	assert_int_equal(model_feed(m, "host/h1/vm/web1", rec, 1, T0, err, sizeof(err)), 1);
 	assert_string_equal(cluster_model_vm_find(m, "web1")->host, "h1");
 	assert_int_equal(cluster_model_vm_find(m, "web1")->vcpus, 2);
 	host_load(m, "h1", 0, T0, T0, 1, "web1:20");
@@ -152,7 +134,8 @@ static void test_vm_record_outlives_load(void **state)
 	/* stopped: no longer in the load, but its record keeps it */
 	const char *stopped = "{\"v\":1,\"from\":\"host/h1\",\"ts\":2,\"name\":\"web1\","
 	                      "\"host\":\"h1\",\"state\":\"stopped\",\"vcpus\":2,\"mem_mb\":2048}";
-	assert_int_equal(feed(m, "host/h1/vm/web1", stopped, 0, T0 + 1000), 1);
+	assert_int_equal(model_feed(m, "host/h1/vm/web1", stopped, 0, T0 + 1000, err, sizeof(err)),
+	                 1);
 	host_load(m, "h1", 0, T0 + 2000, T0 + 2000, 2, "");
 	const struct cm_vm *v = cluster_model_vm_find(m, "web1");
 	assert_non_null(v);
@@ -170,10 +153,10 @@ static void test_offline_will_beats_retained_load(void **state)
 	struct cluster_model *m = cluster_model_new(0);
 	/* Retained at start, in either order: the will (offline), and the host's last load,
 	 * which is newer than the will's connect-time ts. */
-	host_state(m, "h1", "offline", 1, T0);
+	model_feed_state(m, "h1", "offline", 3, T0, 1, T0);
 	host_load(m, "h1", 1, T0 + 5000, T0 + 60000, 9, "web1");
 	host_load(m, "h2", 1, T0 + 5000, T0 + 60000, 9, "web2");
-	host_state(m, "h2", "offline", 1, T0);
+	model_feed_state(m, "h2", "offline", 3, T0, 1, T0);
 	assert_int_equal(cluster_model_host_find(m, "h1")->state, CM_HOST_OFFLINE);
 	assert_int_equal(cluster_model_host_find(m, "h2")->state, CM_HOST_OFFLINE);
 	struct cm_summary s;
@@ -190,10 +173,10 @@ static void test_offline_will_beats_retained_load(void **state)
 static void test_host_lost_is_an_event(void **state)
 {
 	struct cluster_model *m = cluster_model_new(0);
-	host_state(m, "h1", "online", 1, T0);
+	model_feed_state(m, "h1", "online", 3, T0, 1, T0);
 	host_load(m, "h1", 0, T0, T0, 1, "web1");
 	assert_int_equal(cluster_model_event_count(m), 0); /* retained: no news */
-	host_state(m, "h1", "offline", 0, T0 + 15000);
+	model_feed_state(m, "h1", "offline", 3, T0 + 15000, 0, T0 + 15000);
 	assert_int_equal(cluster_model_host_find(m, "h1")->state, CM_HOST_OFFLINE);
 	assert_int_equal(cluster_model_event_count(m), 1);
 	const struct cm_event *e = cluster_model_event_at(m, 0);
@@ -323,23 +306,26 @@ static void test_guest_policy_and_removal(void **state)
 	struct cluster_model *m = cluster_model_new(0);
 	host_load(m, "h1", 0, T0, T0, 1, "web1");
 	assert_false(cluster_model_vm_find(m, "web1")->has_guest);
-	assert_int_equal(feed(m, "guest/web1/load",
-	                      "{\"v\":1,\"from\":\"guest/web1\",\"ts\":1,\"seq\":1,\"cpu\":80,"
-	                      "\"steal\":12.5,\"load1\":1.5,\"mem_used_mb\":300}",
-	                      0, T0),
-	                 1);
+	assert_int_equal(
+	    model_feed(m, "guest/web1/load",
+	               "{\"v\":1,\"from\":\"guest/web1\",\"ts\":1,\"seq\":1,\"cpu\":80,"
+	               "\"steal\":12.5,\"load1\":1.5,\"mem_used_mb\":300}",
+	               0, T0, err, sizeof(err)),
+	    1);
 	const struct cm_vm *v = cluster_model_vm_find(m, "web1");
 	assert_true(v->has_guest);
 	assert_true(v->guest_steal == 12.5);
 	assert_int_equal(v->guest_mem_used_mb, 300);
 	/* a guest whose VM nobody lists yet is ignored, not an error */
-	assert_int_equal(
-	    feed(m, "guest/zz/load", "{\"v\":1,\"from\":\"guest/zz\",\"ts\":1,\"cpu\":1}", 0, T0),
-	    0);
+	assert_int_equal(model_feed(m, "guest/zz/load",
+	                            "{\"v\":1,\"from\":\"guest/zz\",\"ts\":1,\"cpu\":1}", 0, T0,
+	                            err, sizeof(err)),
+	                 0);
 	/* one speaking for another guest is refused */
-	assert_int_equal(
-	    feed(m, "guest/web1/load", "{\"v\":1,\"from\":\"guest/zz\",\"ts\":1,\"cpu\":1}", 0, T0),
-	    -1);
+	assert_int_equal(model_feed(m, "guest/web1/load",
+	                            "{\"v\":1,\"from\":\"guest/zz\",\"ts\":1,\"cpu\":1}", 0, T0,
+	                            err, sizeof(err)),
+	                 -1);
 	assert_non_null(strstr(err, "is not guest/web1"));
 
 	char mode[32], window[96];
@@ -348,10 +334,10 @@ static void test_guest_policy_and_removal(void **state)
 	assert_string_equal(window, "");
 	/* a consolidating night window, at 23:00 and at noon UTC */
 	assert_int_equal(
-	    feed(m, "policy",
-	         "{\"v\":1,\"from\":\"vmc/admin\",\"ts\":1,\"mode\":\"balance\","
-	         "\"windows\":[{\"during\":\"22:00-06:00\",\"mode\":\"consolidate\"}]}",
-	         1, T0),
+	    model_feed(m, "policy",
+	               "{\"v\":1,\"from\":\"vmc/admin\",\"ts\":1,\"mode\":\"balance\","
+	               "\"windows\":[{\"during\":\"22:00-06:00\",\"mode\":\"consolidate\"}]}",
+	               1, T0, err, sizeof(err)),
 	    1);
 	int64_t midnight = T0 - T0 % 86400000;
 	cluster_model_balance(m, midnight + 23 * 3600000, 0, mode, sizeof(mode), window,
@@ -367,10 +353,11 @@ static void test_guest_policy_and_removal(void **state)
 	                      sizeof(window));
 	assert_string_equal(mode, "consolidate");
 	/* a bad policy is refused and the old one stays in force */
-	assert_int_equal(feed(m, "policy",
-	                      "{\"v\":1,\"from\":\"vmc/admin\",\"ts\":1,\"mode\":\"sideways\"}", 1,
-	                      T0),
-	                 -1);
+	assert_int_equal(
+	    model_feed(m, "policy",
+	               "{\"v\":1,\"from\":\"vmc/admin\",\"ts\":1,\"mode\":\"sideways\"}", 1, T0,
+	               err, sizeof(err)),
+	    -1);
 	assert_non_null(strstr(err, "mode"));
 	cluster_model_balance(m, midnight + 12 * 3600000, 0, mode, sizeof(mode), window,
 	                      sizeof(window));
@@ -381,8 +368,8 @@ static void test_guest_policy_and_removal(void **state)
 	assert_string_equal(mode, "rules");
 
 	/* unmodelled topics are ignored */
-	assert_int_equal(feed(m, "cmd/host/h1", "{}", 0, T0), 0);
-	assert_int_equal(feed(m, "balance/help", "{}", 0, T0), 0);
+	assert_int_equal(model_feed(m, "cmd/host/h1", "{}", 0, T0, err, sizeof(err)), 0);
+	assert_int_equal(model_feed(m, "balance/help", "{}", 0, T0, err, sizeof(err)), 0);
 
 	/* an empty retained state removes the host and the VMs it listed */
 	assert_int_equal(cluster_model_apply(m, "host/h1/state", "", 0, 0, T0, err, sizeof(err)),
@@ -396,39 +383,93 @@ static void test_bad_messages(void **state)
 {
 	struct cluster_model *m = cluster_model_new(0);
 	uint64_t v0 = cluster_model_version(m);
-	assert_int_equal(feed(m, "host/h1/load", "{not json", 0, T0), -1);
+	assert_int_equal(model_feed(m, "host/h1/load", "{not json", 0, T0, err, sizeof(err)), -1);
 	assert_true(err[0] != '\0');
-	assert_int_equal(feed(m, "host/h1/load", "{\"v\":2,\"from\":\"x\",\"ts\":1}", 0, T0), -1);
-	assert_non_null(strstr(err, "v"));
-	assert_int_equal(feed(m, "host/a b/state",
-	                      "{\"v\":1,\"from\":\"x\",\"ts\":1,\"state\":\"online\"}", 0, T0),
+	assert_int_equal(model_feed(m, "host/h1/load", "{\"v\":2,\"from\":\"x\",\"ts\":1}", 0, T0,
+	                            err, sizeof(err)),
 	                 -1);
-	assert_int_equal(feed(m, "host/h1/state",
-	                      "{\"v\":1,\"from\":\"host/h1\",\"ts\":1,\"state\":\"sleepy\"}", 0,
-	                      T0),
+	assert_non_null(strstr(err, "v"));
+	assert_int_equal(model_feed(m, "host/a b/state",
+	                            "{\"v\":1,\"from\":\"x\",\"ts\":1,\"state\":\"online\"}", 0, T0,
+	                            err, sizeof(err)),
+	                 -1);
+	assert_int_equal(model_feed(m, "host/h1/state",
+	                            "{\"v\":1,\"from\":\"host/h1\",\"ts\":1,\"state\":\"sleepy\"}",
+	                            0, T0, err, sizeof(err)),
 	                 -1);
 	assert_non_null(strstr(err, "state"));
-	assert_int_equal(feed(m, "host/h1/load",
-	                      "{\"v\":1,\"from\":\"host/h1\",\"ts\":1,\"cpu\":\"lots\"}", 0, T0),
+	assert_int_equal(model_feed(m, "host/h1/load",
+	                            "{\"v\":1,\"from\":\"host/h1\",\"ts\":1,\"cpu\":\"lots\"}", 0,
+	                            T0, err, sizeof(err)),
 	                 -1);
 	assert_non_null(strstr(err, "cpu"));
-	assert_int_equal(feed(m, "event", "{\"v\":1,\"from\":\"x\",\"ts\":1}", 0, T0), -1);
+	assert_int_equal(
+	    model_feed(m, "event", "{\"v\":1,\"from\":\"x\",\"ts\":1}", 0, T0, err, sizeof(err)),
+	    -1);
 	assert_non_null(strstr(err, "type"));
 	assert_int_equal(cluster_model_host_count(m), 0);
 	assert_int_equal(cluster_model_version(m), v0);
 
 	/* one bad VM in a load: reported, the others applied */
-	assert_int_equal(feed(m, "host/h1/load",
-	                      "{\"v\":1,\"from\":\"host/h1\",\"ts\":1,\"vms\":[{\"name\":\"ok1\"},"
-	                      "{\"name\":\"../x\"},{\"name\":\"ok2\",\"vcpus\":-1},"
-	                      "{\"name\":\"ok3\",\"mem_mb\":512}]}",
-	                      0, T0),
-	                 -1);
+	assert_int_equal(
+	    model_feed(m, "host/h1/load",
+	               "{\"v\":1,\"from\":\"host/h1\",\"ts\":1,\"vms\":[{\"name\":\"ok1\"},"
+	               "{\"name\":\"../x\"},{\"name\":\"ok2\",\"vcpus\":-1},"
+	               "{\"name\":\"ok3\",\"mem_mb\":512}]}",
+	               0, T0, err, sizeof(err)),
+	    -1);
 	assert_non_null(strstr(err, "vms[1]"));
 	assert_non_null(cluster_model_vm_find(m, "ok1"));
 	assert_non_null(cluster_model_vm_find(m, "ok3"));
 	assert_null(cluster_model_vm_find(m, "../x"));
 	assert_int_equal(cluster_model_vm_find(m, "ok3")->mem_mb, 512);
+	cluster_model_free(m);
+}
+
+/* A VM object's members are read in one pass: the first of a name counts (as a look-up
+ * finds it), members of no interest are passed over, errors name the VM by its index. */
+static void test_vm_members(void **state)
+{
+	struct cluster_model *m = cluster_model_new(0);
+	char json[4096], list[3000] = "";
+	for (int i = 0; i < 12; i++) {
+		size_t used = strlen(list);
+		snprintf(list + used, sizeof(list) - used, "%s{\"name\":\"v%d\",\"cpu\":1}",
+		         i ? "," : "", i);
+	}
+	snprintf(json, sizeof(json),
+	         "{\"v\":1,\"from\":\"host/h1\",\"ts\":1000,\"vms\":[%s,"
+	         "{\"x\":0,\"cpu\":12.5,\"name\":\"dup\",\"cpu\":99,\"name\":\"other\","
+	         "\"vcpus\":3,\"held_until\":5000,\"hold_until\":9000,\"net_rx\":10,"
+	         "\"tags\":[\"a\",\"b\"],\"state\":\"paused\",\"vcpus\":4},"
+	         "{\"name\":\"bad\",\"mem_mb\":\"lots\"}]}",
+	         list);
+	assert_int_equal(model_feed(m, "host/h1/load", json, 0, T0, err, sizeof(err)), -1);
+	assert_string_equal(err,
+	                    "load.vms[13].mem_mb: expected an integer from 0 to 1099511627776, "
+	                    "got \"lots\"");
+	const struct cm_vm *v = cluster_model_vm_find(m, "dup");
+	assert_non_null(v);
+	assert_null(cluster_model_vm_find(m, "other"));
+	assert_true(v->cpu == 12.5);
+	assert_int_equal(v->vcpus, 3);
+	assert_string_equal(v->state, "paused");
+	assert_string_equal(v->tags, "a,b");
+	assert_int_equal(v->net_rx, 10);
+	assert_true(v->has_io);
+	assert_int_equal(v->hold_until_ms, 5000);
+	assert_int_equal(v->hold_left_ms, 4000);
+	assert_non_null(cluster_model_vm_find(m, "v11"));
+	/* a record: its members beside the envelope's */
+	assert_int_equal(model_feed(m, "host/h1/vm/r1",
+	                            "{\"v\":1,\"from\":\"host/h1\",\"ts\":2000,\"name\":\"r1\","
+	                            "\"host\":\"h1\",\"hold_until\":3000,\"cpu\":\"x\"}",
+	                            0, T0, err, sizeof(err)),
+	                 -1);
+	assert_string_equal(err, "vm.cpu: expected a number from 0 to 1e+07, got \"x\"");
+	v = cluster_model_vm_find(m, "r1");
+	assert_non_null(v);
+	assert_int_equal(v->hold_left_ms, 1000);
 	cluster_model_free(m);
 }
 
@@ -557,6 +598,51 @@ static void test_sort_and_filter_views(void **state)
 	cluster_model_free(m);
 }
 
+static double shown_value;
+
+static double shown(const struct row *r, const struct view_env *e)
+{
+	return shown_value;
+}
+
+/* Numbers print as printf's %.*f prints them, whatever way column_print takes. */
+static void test_columns_numbers(void **state)
+{
+	static const double values[] = {
+	    0,      -0.0,  0.04,  0.05,   0.05000001, 0.15,    0.25,       0.35,      0.45,
+	    1.005,  1.015, 1.025, 2.675,  12.25,      12.35,   99.95,      99.949999, 99.99,
+	    99.995, 100,   1e-9,  0.9999, 1.9999,     42.0001, 123456.785, 999999.95, 1e6 + 0.05,
+	    1e15,   3e15,  -1.25, -2,     1e300,      NAN};
+	struct column col = {"x", "X", 6, 0, shown, 0, NULL, NULL};
+	struct row r = {ROW_VM, NULL};
+	struct view_env e = {NULL, T0, NULL, NULL};
+	char got[64], want[64];
+	for (int prec = 0; prec <= 3; prec++) {
+		col.prec = prec;
+		for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+			shown_value = values[i];
+			column_print(&col, &r, &e, 6, got, sizeof(got));
+			if (isnan(shown_value))
+				snprintf(want, sizeof(want), "-");
+			else
+				snprintf(want, sizeof(want), "%.*f", prec, shown_value);
+			assert_string_equal(got, want);
+		}
+		/* and many figures as loads carry them, with many digits */
+		for (unsigned k = 0; k < 200000; k++) {
+			shown_value = (double)((k * 2654435761u) % 10000019u) / 99991.0;
+			column_print(&col, &r, &e, 6, got, sizeof(got));
+			snprintf(want, sizeof(want), "%.*f", prec, shown_value);
+			assert_string_equal(got, want);
+		}
+	}
+	/* cut as snprintf cuts */
+	col.prec = 2;
+	shown_value = 1234.5;
+	column_print(&col, &r, &e, 6, got, 5);
+	assert_string_equal(got, "1234");
+}
+
 static void test_columns_print(void **state)
 {
 	struct cluster_model *m = sample_cluster();
@@ -612,16 +698,17 @@ static void test_ha_columns(void **state)
 {
 	struct cluster_model *m = cluster_model_new(0);
 	char buf[64];
-	host_state(m, "h1", "online", 1, T0);
-	host_state(m, "h3", "online", 1, T0);
+	model_feed_state(m, "h1", "online", 3, T0, 1, T0);
+	model_feed_state(m, "h3", "online", 3, T0, 1, T0);
 	assert_int_equal(
-	    feed(m, "host/h3/load",
-	         "{\"v\":1,\"from\":\"host/h3\",\"ts\":1700000000000,\"state\":\"online\","
-	         "\"cpus\":8,\"cpu\":1,\"mem_total_mb\":32768,\"mem_used_mb\":2048,"
-	         "\"mem_free_mb\":30720,\"vms\":[{\"name\":\"a3\",\"state\":\"running\","
-	         "\"vcpus\":1,\"mem_mb\":1024,\"tags\":[\"web\",\"ha\"]},{\"name\":\"n3\","
-	         "\"state\":\"running\",\"vcpus\":1,\"mem_mb\":1024,\"tags\":[\"hax\",\"h\"]}]}",
-	         0, T0),
+	    model_feed(
+	        m, "host/h3/load",
+	        "{\"v\":1,\"from\":\"host/h3\",\"ts\":1700000000000,\"state\":\"online\","
+	        "\"cpus\":8,\"cpu\":1,\"mem_total_mb\":32768,\"mem_used_mb\":2048,"
+	        "\"mem_free_mb\":30720,\"vms\":[{\"name\":\"a3\",\"state\":\"running\","
+	        "\"vcpus\":1,\"mem_mb\":1024,\"tags\":[\"web\",\"ha\"]},{\"name\":\"n3\","
+	        "\"state\":\"running\",\"vcpus\":1,\"mem_mb\":1024,\"tags\":[\"hax\",\"h\"]}]}",
+	        0, T0, err, sizeof(err)),
 	    1);
 	struct view_env e = {m, T0, NULL, NULL};
 	struct row h3 = {ROW_HOST, cluster_model_host_find(m, "h3")};
@@ -632,15 +719,15 @@ static void test_ha_columns(void **state)
 	assert_string_equal(HOSTCELL("fence"), "-");
 	assert_string_equal(VMCELL(a3), "off"); /* tagged, but no policy allows restarts */
 	assert_string_equal(VMCELL(n3), "-");
-	assert_int_equal(feed(m, "policy",
-	                      "{\"v\":1,\"from\":\"vmc/admin\",\"ts\":1,\"mode\":\"off\","
-	                      "\"ha\":\"on\"}",
-	                      1, T0),
+	assert_int_equal(model_feed(m, "policy",
+	                            "{\"v\":1,\"from\":\"vmc/admin\",\"ts\":1,\"mode\":\"off\","
+	                            "\"ha\":\"on\"}",
+	                            1, T0, err, sizeof(err)),
 	                 1);
 	assert_string_equal(VMCELL(a3), "yes");
 
 	/* h3 dies: fencing, then a failed fence with its reason */
-	host_state(m, "h3", "offline", 0, T0 + 1000);
+	model_feed_state(m, "h3", "offline", 3, T0 + 1000, 0, T0 + 1000);
 	ha_event(m, "\"type\":\"ha.fencing\",\"dead_host\":\"h3\"", T0 + 2000);
 	assert_string_equal(HOSTCELL("fence"), "fencing");
 	ha_event(m, "\"type\":\"ha.failed\",\"dead_host\":\"h3\",\"reason\":\"hook exited 1\"",
@@ -668,10 +755,10 @@ static void test_ha_columns(void **state)
 	assert_string_equal(VMCELL(a3), "yes");
 
 	/* h3 back (a new session): its fencing is over */
-	assert_int_equal(feed(m, "host/h3/state",
-	                      "{\"v\":1,\"from\":\"host/h3\",\"ts\":1700000007000,"
-	                      "\"state\":\"online\",\"session\":4,\"mem_total_mb\":32768}",
-	                      0, T0 + 7000),
+	assert_int_equal(model_feed(m, "host/h3/state",
+	                            "{\"v\":1,\"from\":\"host/h3\",\"ts\":1700000007000,"
+	                            "\"state\":\"online\",\"session\":4,\"mem_total_mb\":32768}",
+	                            0, T0 + 7000, err, sizeof(err)),
 	                 1);
 	assert_string_equal(HOSTCELL("fence"), "-");
 #undef HOSTCELL
@@ -757,9 +844,11 @@ int main(void)
 	    cmocka_unit_test(test_events_ring),
 	    cmocka_unit_test(test_guest_policy_and_removal),
 	    cmocka_unit_test(test_bad_messages),
+	    cmocka_unit_test(test_vm_members),
 	    cmocka_unit_test(test_many_hosts_and_vms),
 	    cmocka_unit_test(test_filter),
 	    cmocka_unit_test(test_sort_and_filter_views),
+	    cmocka_unit_test(test_columns_numbers),
 	    cmocka_unit_test(test_columns_print),
 	    cmocka_unit_test(test_ha_columns),
 	    cmocka_unit_test(test_plan_parse),

@@ -1,6 +1,7 @@
-/* balancer.c - the host agent's balancer on the bus: feeds the cluster view (its own
- * load; the peers' host/+/summary, host/+/vm/+ records and host/+/state, never their
- * full loads), the policy and balance/# messages to this host's
+/* balancer.c - the host agent's balancer on the bus: feeds the cluster view (built from
+ * its own load and the agent's cluster model, which reads the peers' host/+/summary,
+ * host/+/vm/+ records and host/+/state, never their full loads: model.c), the policy
+ * and balance/# messages to this host's
  * balance node (lib/balance/balance_node.c, which decides), and carries out what it
  * asks: publishes, migrations (through the migration module), events, alert
  * webhooks (the helper program vmc-webhook, fork/exec, no shell) and power hooks
@@ -12,6 +13,7 @@
 
 #include "../../../lib/balance/balance_node.h"
 #include "../../../lib/cluster/balance_view.h"
+#include "../../../lib/cluster/cluster_model.h"
 #include "../../../lib/core/evloop.h"
 #include "../../../lib/core/log.h"
 #include "../../../lib/core/ratelog.h"
@@ -55,6 +57,12 @@ struct balancer {
 static struct balancer *bal(struct hostd *h)
 {
 	return h->balancer;
+}
+
+/* The view of the cluster now, from the agent's model and our own last load. */
+static const struct bal_view *view_now(struct hostd *h, int64_t now)
+{
+	return bview_get(&bal(h)->view, h->model, now);
 }
 
 static long utc_offset(int64_t now_ms)
@@ -264,7 +272,7 @@ static long tick(struct evloop *loop, long long id, void *ud)
 	b->timer = 0; /* this one ends; outputs() sets the next */
 	kids_reap(b);
 	int64_t now = hostd_now(h);
-	bn_tick(b->node, now, bview_get(&b->view, now));
+	bn_tick(b->node, now, view_now(h, now));
 	outputs(h);
 	return -1;
 }
@@ -295,7 +303,7 @@ int hostd_balancer_start(struct hostd *h, char *err, size_t errlen)
 	        (int64_t)(fmax(ARRIVAL_HOLD_REAL_MS, 3000 * h->opts.interval_s) * scale),
 	};
 	b->node = bn_new(&cfg);
-	bview_init(&b->view);
+	bview_init(&b->view, h->opts.name);
 	h->balancer = b;
 	h->balancer_ops = &balancer_answers;
 	return 0;
@@ -352,7 +360,7 @@ static void balancer_sample(struct hostd *h, const cJSON *load)
 	if (!b)
 		return;
 	kids_reap(b);
-	int rc = bview_load(&b->view, h->opts.name, load, err, sizeof(err));
+	int rc = bview_own_load(&b->view, h->model, load, err, sizeof(err));
 	if (rc != 0)
 		ratelog_warn(&b->bad_load, evloop_mono_ms(), "balance: own load: %s%s", err,
 		             rc < 0 ? " (sample ignored)" : "");
@@ -361,8 +369,8 @@ static void balancer_sample(struct hostd *h, const cJSON *load)
 	int64_t now = hostd_now(h);
 	bn_set_utc_offset(b->node, utc_offset(now));
 	size_t ng;
-	const struct rule_guest *g = bview_guests(&b->view, h->opts.name, &ng);
-	bn_sample(b->node, now, bview_get(&b->view, now), g, ng);
+	const struct rule_guest *g = bview_guests(&b->view, &ng);
+	bn_sample(b->node, now, view_now(h, now), g, ng);
 	outputs(h);
 }
 
@@ -382,7 +390,7 @@ static void on_event(struct hostd *h, const char *sender, const cJSON *m)
 		hostd_summary_reset(h);
 	/* consolidation powers off only empty hosts: a standby claimed for a host whose own
 	 * load still lists VMs is false, whoever says it */
-	const struct bal_view *v = bview_get(&b->view, hostd_now(h));
+	const struct bal_view *v = view_now(h, hostd_now(h));
 	if (bal_view_find(v, sender) < 0)
 		return;
 	int i = bal_view_find(v, target->valuestring);
@@ -392,7 +400,7 @@ static void on_event(struct hostd *h, const char *sender, const cJSON *m)
 		             target->valuestring, v->hosts[i].nvms);
 		return;
 	}
-	bview_state(&b->view, target->valuestring, "standby");
+	cluster_model_host_standby(h->model, target->valuestring);
 }
 
 static void balancer_migration_done(struct hostd *h, const char *vm, const char *to, int ok)
@@ -462,29 +470,10 @@ static void on_balance(void *ctx, void *msg, const struct dispatch_match *d)
 	if (!j || kind < 0)
 		return;
 	int64_t now = hostd_now(h);
-	bn_message(b->node, now, (enum bn_topic)kind, d->part[1], j, bview_get(&b->view, now));
+	bn_message(b->node, now, (enum bn_topic)kind, d->part[1], j, view_now(h, now));
 	if (bn_last_error(b->node)[0])
 		log_debug("balance: %s", bn_last_error(b->node));
 	outputs(h);
-}
-
-/* host/<host>/vm/<vm>: a peer's VM record, or its clearing (an empty payload); our own
- * records we know */
-static void on_vm_record(void *ctx, void *msg, const struct dispatch_match *d)
-{
-	struct hostd *h = ctx;
-	struct hostd_msg *m = msg;
-	struct balancer *b = bal(h);
-	char err[VMC_ERR_MAX];
-	const char *host = d->part[0], *vm = d->part[1];
-	if (strcmp(host, h->opts.name) == 0)
-		return;
-	const cJSON *j = m->raw->len ? hostd_msg_json(m) : NULL;
-	if (m->raw->len && !j)
-		return;
-	if (bview_vm(&b->view, host, vm, j, err, sizeof(err)) < 0)
-		ratelog_warn(&b->bad_load, evloop_mono_ms(),
-		             "balance: record of %s on %s: %s (ignored)", vm, host, err);
 }
 
 /* A host/<host>/... message's JSON: NULL for a retained record being cleared (an empty
@@ -493,36 +482,6 @@ static void on_vm_record(void *ctx, void *msg, const struct dispatch_match *d)
 static const cJSON *host_json(struct hostd_msg *m)
 {
 	return m->raw->len ? hostd_msg_json(m) : NULL;
-}
-
-/* host/<host>/summary: a peer's figures (ours the balancer has from its own samples) */
-static void on_summary(void *ctx, void *msg, const struct dispatch_match *d)
-{
-	struct hostd *h = ctx;
-	struct hostd_msg *m = msg;
-	struct balancer *b = bal(h);
-	char err[VMC_ERR_MAX];
-	const char *host = d->part[0];
-	const cJSON *j = host_json(m);
-	if (!j || strcmp(host, h->opts.name) == 0)
-		return;
-	int rc = bview_summary(&b->view, host, j, err, sizeof(err));
-	if (rc >= 0 && !m->raw->retain)
-		bview_live_load(&b->view, host, j);
-	if (rc != 0)
-		ratelog_warn(&b->bad_load, evloop_mono_ms(),
-		             "balance: summary of %s: %s (message ignored)", host, err);
-}
-
-/* host/<host>/state, ours too */
-static void on_state(void *ctx, void *msg, const struct dispatch_match *d)
-{
-	struct balancer *b = bal(ctx);
-	const cJSON *j = host_json(msg);
-	if (!j)
-		return;
-	const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "state");
-	bview_state(&b->view, d->part[0], cJSON_IsString(st) ? st->valuestring : "offline");
 }
 
 /* event/host/<host> */
@@ -539,19 +498,17 @@ static void on_other(void *ctx, void *msg, const struct dispatch_match *d)
 	host_json(msg);
 }
 
-/* Every topic the balancer subscribes to (hostd_balancer_connected), and host/+/load
- * that high availability subscribes to, one row a line in the order they are tried. A
- * '+' level too long for a name fails its row; a NULL handler ignores the topic. */
+/* Every topic the balancer subscribes to (hostd_balancer_connected), one row a line in the
+ * order they are tried; the hosts' state, summaries and records are the model's
+ * (model.c). A '+' level too long for a name fails its row; a NULL handler ignores the
+ * topic. */
 /* clang-format off */
 static const struct dispatch_row balancer_topics[] = {
     {"policy", on_policy},
     {"balance/hold/+/+", on_hold},
     {"balance/hold/#", NULL},
     {"balance/+/+", on_balance},
-    {"host/+/vm/+", on_vm_record},
     {"host/+/vm/#", NULL},
-    {"host/+/summary", on_summary},
-    {"host/+/state", on_state},
     {"host/+/+", on_other},
     {"event/host/+", on_host_event},
     {"event/host/#", on_other},
@@ -583,7 +540,7 @@ static enum hostd_op_result op_plan(struct hostd *h, struct hostd_req *req)
 		                "args.mode: expected balance, consolidate or evacuate");
 		return HOSTD_REPLIED;
 	}
-	const struct bal_view *v = bview_get(&b->view, hostd_now(h));
+	const struct bal_view *v = view_now(h, hostd_now(h));
 	size_t only = SIZE_MAX;
 	if (md == BAL_MODE_EVACUATE || host) {
 		int i = bal_view_find(v, host ? host : h->opts.name);
@@ -612,7 +569,7 @@ static enum hostd_op_result op_status(struct hostd *h, struct hostd_req *req)
 	const struct rule_settings *s = bn_settings(b->node);
 	cJSON_AddNumberToObject(r, "high", s->high);
 	cJSON_AddNumberToObject(r, "low", s->low);
-	cJSON_AddNumberToObject(r, "hosts", (double)bview_get(&b->view, hostd_now(h))->nhosts);
+	cJSON_AddNumberToObject(r, "hosts", (double)view_now(h, hostd_now(h))->nhosts);
 	hostd_reply_ok(h, req, r);
 	return HOSTD_REPLIED;
 }
@@ -620,7 +577,7 @@ static enum hostd_op_result op_status(struct hostd *h, struct hostd_req *req)
 static int balancer_own_load(struct hostd *h, double *load, double *vm_cpu, size_t *nvms)
 {
 	struct balancer *b = bal(h);
-	const struct bal_host *x = b ? bview_host(&b->view, h->opts.name) : NULL;
+	const struct bal_host *x = b ? bview_own(&b->view) : NULL;
 	if (!x)
 		return -1;
 	const struct rule_settings *s = bn_settings(b->node);
@@ -635,7 +592,7 @@ static int balancer_own_load(struct hostd *h, double *load, double *vm_cpu, size
 static size_t balancer_hosts(struct hostd *h)
 {
 	struct balancer *b = bal(h);
-	return b ? bview_get(&b->view, hostd_now(h))->nhosts : 0;
+	return b ? view_now(h, hostd_now(h))->nhosts : 0;
 }
 
 static int64_t balancer_manual_hold_ms(struct hostd *h)
@@ -650,7 +607,7 @@ static const struct bal_view *balancer_view(struct hostd *h, const struct rule_s
 	if (!b)
 		return NULL;
 	*s = bn_settings(b->node);
-	return bview_get(&b->view, hostd_now(h));
+	return view_now(h, hostd_now(h));
 }
 
 static const struct hostd_balancer_ops balancer_answers = {

@@ -13,9 +13,11 @@
 
 #include "../migrate/channel.h"
 
+#include "../../../lib/bus/reply.h"
 #include "../../../lib/core/evloop.h"
 #include "../../../lib/core/log.h"
-#include "../../../lib/cluster/peers.h"
+#include "../../../lib/cluster/cluster_model.h"
+#include "../../../lib/cluster/reserve.h"
 #include "../../../lib/cluster/placement.h"
 
 #include <stdarg.h>
@@ -295,16 +297,16 @@ static char *drain_skip(struct drain *d, const struct dvm *v, const struct bal_v
 	char *skip = calloc(view->nhosts ? view->nhosts : 1, 1);
 	for (size_t i = 0; skip && i < view->nhosts; i++) {
 		const char *name = view->hosts[i].name;
-		const struct peer *p = peers_find(m->peers, name);
+		const struct cm_host *p = cluster_model_host_find(m->h->model, name);
 		skip[i] = strcmp(name, m->h->opts.name) == 0 || !p || !p->migrate_addr[0] ||
-		          !p->have_load || (v && dvm_tried(v, name)) ||
+		          !p->has_summary || (v && dvm_tried(v, name)) ||
 		          (p->driver[0] && strcmp(p->driver, m->h->hv->ops->name) != 0);
 	}
 	return skip;
 }
 
 /* The view a drain decides on, in *out: the balancer's, with each host's free memory
- * from the peers table (its last load less what migrations towards it hold, this
+ * from the agent's model (its last summary less what migrations towards it hold, this
  * host's in flight included; released at once when one fails). NULL if there is no
  * view or no memory; else out->hosts is the caller's to free. */
 static const struct bal_view *drain_view(struct drain *d, const struct rule_settings **s,
@@ -319,7 +321,7 @@ static const struct bal_view *drain_view(struct drain *d, const struct rule_sett
 		return NULL;
 	if (view->nhosts)
 		memcpy(out->hosts, view->hosts, view->nhosts * sizeof(*out->hosts));
-	peers_view_free(d->m->peers, out->hosts, out->nhosts);
+	reserve_view_free(d->m->h->resv, d->m->h->model, out->hosts, out->nhosts);
 	return out;
 }
 
@@ -423,7 +425,7 @@ static const char *drain_pick(struct drain *d, struct dvm *v, char *why, size_t 
 	return NULL;
 }
 
-/* 1 once every other host has published a load after since (what moved, was released
+/* 1 once every other host has published a summary after since (what moved, was released
  * or came back online before then shows in the view), or the drain has waited for that
  * long enough: a VM the view has no room for is refused only then. A host's state can
  * say less than its loads for a moment: a host that announced its standby (night
@@ -434,10 +436,10 @@ static int drain_view_fresh(struct drain *d, int64_t since, int64_t now)
 	int64_t most = (int64_t)(m->h->opts.interval_s * 1000 * DRAIN_FRESH_INTERVALS);
 	if (now - since >= (most > DRAIN_FRESH_MIN_MS ? most : DRAIN_FRESH_MIN_MS))
 		return 1;
-	for (size_t i = 0; i < peers_count(m->peers); i++) {
-		const struct peer *p = peers_at(m->peers, i);
-		if (strcmp(p->name, m->h->opts.name) != 0 && p->have_load &&
-		    strcmp(p->state, "offline") != 0 && p->load_rx <= since)
+	for (size_t i = 0; i < cluster_model_host_count(m->h->model); i++) {
+		const struct cm_host *p = cluster_model_host_at(m->h->model, i);
+		if (strcmp(p->name, m->h->opts.name) != 0 && p->has_summary &&
+		    p->state != CM_HOST_OFFLINE && p->summary_ms <= since)
 			return 0;
 	}
 	return 1;
@@ -454,12 +456,12 @@ static void drain_log_view(struct drain *d, const struct dvm *v, const char *why
 	int64_t now = evloop_mono_ms();
 	for (size_t i = 0; view && i < view->nhosts && off < sizeof(line); i++) {
 		const struct bal_host *bh = &view->hosts[i];
-		const struct peer *p = peers_find(d->m->peers, bh->name);
-		off += (size_t)snprintf(line + off, sizeof(line) - off,
-		                        " %s %s, %zu VMs, room %lld MiB, load %lld ms old;",
-		                        bh->name, bal_host_state_name(bh->state), bh->nvms,
-		                        (long long)bal_host_room_mb(bh, s),
-		                        p && p->have_load ? (long long)(now - p->load_rx) : -1LL);
+		const struct cm_host *p = cluster_model_host_find(d->m->h->model, bh->name);
+		off += (size_t)snprintf(
+		    line + off, sizeof(line) - off,
+		    " %s %s, %zu VMs, room %lld MiB, summary %lld ms old;", bh->name,
+		    bal_host_state_name(bh->state), bh->nvms, (long long)bal_host_room_mb(bh, s),
+		    p && p->has_summary ? (long long)(now - p->summary_ms) : -1LL);
 	}
 	if (view)
 		free(dv.hosts);
@@ -651,23 +653,20 @@ static void undrain_reply(struct hostd *h, void *ud, const cJSON *reply, const c
 		dvm_fail(v, DV_FAILED, "host %s: %s", v->host, err);
 		return;
 	}
-	if (cJSON_IsTrue(cJSON_GetObjectItem(reply, "ok"))) {
+	struct reply_outcome o;
+	if (reply_read(reply, &o) == REPLY_OK) {
 		v->state = DV_MOVED;
 		return;
 	}
-	const cJSON *e = cJSON_GetObjectItem(reply, "error");
-	const cJSON *code = cJSON_GetObjectItem(e, "code"),
-	            *msg = cJSON_GetObjectItem(e, "message");
-	const char *c = cJSON_IsString(code) ? code->valuestring : "failed";
-	const char *mtext = cJSON_IsString(msg) ? msg->valuestring : "failed";
 	/* its host's cap, or another migration (the balancer's) moving it: ask again later,
 	 * where it is then */
-	if (strcmp(c, "busy") == 0 && ++v->attempts < UNDRAIN_BUSY_RETRIES) {
+	if (o.code == VMC_E_BUSY && ++v->attempts < UNDRAIN_BUSY_RETRIES) {
 		v->state = DV_QUEUED;
 		v->not_before = evloop_mono_ms() + 1000;
 		return;
 	}
-	dvm_fail(v, strcmp(c, "no_memory") == 0 ? DV_SKIPPED : DV_FAILED, "%s", mtext);
+	dvm_fail(v, o.code == VMC_E_NO_MEMORY ? DV_SKIPPED : DV_FAILED, "%s",
+	         o.message ? o.message : "failed");
 }
 
 /* Memory here for VMs on their way: free memory less the in-flight ones not yet here. */
@@ -695,7 +694,7 @@ static void undrain_step(struct drain *d)
 			continue;
 		if (dvm_count(d, DV_MOVING) >= UNDRAIN_IN_FLIGHT)
 			return;
-		const char *where = peers_vm_host(m->peers, v->name, h->opts.name);
+		const char *where = cluster_model_rec_host(h->model, v->name, h->opts.name);
 		if (!where) {
 			if (mig_vm_lookup(h, v->name, NULL, NULL, 0) == 1)
 				v->state = DV_MOVED; /* already back */
@@ -704,10 +703,12 @@ static void undrain_step(struct drain *d)
 			continue;
 		}
 		snprintf(v->host, sizeof(v->host), "%s", where);
-		const struct peer *p = peers_find(m->peers, where);
-		for (size_t i = 0; p && i < p->nvms; i++)
-			if (strcmp(p->vms[i].name, v->name) == 0)
-				v->mem_mb = p->vms[i].mem_mb;
+		const struct cm_host *p = cluster_model_host_find(h->model, where);
+		for (size_t i = 0; p && i < cluster_model_host_rec_count(p); i++) {
+			const struct cm_rec *r = cluster_model_host_rec_at(p, i);
+			if (strcmp(r->vm.name, v->name) == 0)
+				v->mem_mb = r->vm.mem_mb;
+		}
 		if (undrain_free(d) < v->mem_mb) {
 			if (dvm_count(d, DV_MOVING) == 0)
 				dvm_fail(v, DV_SKIPPED, "host %s has not the %lld MiB it needs",

@@ -1,23 +1,23 @@
 /* ha.c - a dead host's VMs start again elsewhere, exactly once, after it is fenced.
  *
- * Death takes two independent signals: the broker's (the host's Last Will, or no load
- * message for twice the HA timeout) and the direct check (ha_probe.c: its migration
- * channel does not answer). A host that lost only the broker still answers the direct
- * check and is left alone. Once both signals have held for the HA timeout, the
- * coordinator (the live host with the lowest name) claims the dead host in the shared
- * store (a claim file created exclusively), runs the fence hook, and only when it
- * exits 0 assigns each HA VM of the dead host to a live host through the one placement
- * function (lib/cluster/ha_plan.c), rewriting each VM's record before the target starts it
- * (ha_restart.c). A coordinator that dies is resumed by its next session (the claim
- * names it) or taken over by the next coordinator once it is offline. */
+ * Death takes two independent signals: the broker's (the host's Last Will, or no
+ * summary for twice the HA timeout or twice its refresh period, whichever is longer)
+ * and the direct check (ha_probe.c: its migration channel does not answer). A host that lost only
+ * the broker still answers the direct check and is left alone. Once both signals have held for the
+ * HA timeout, the coordinator (the live host with the lowest name) claims the dead host in the
+ * shared store (a claim file created exclusively), runs the fence hook, and only when it exits 0
+ * assigns each HA VM of the dead host to a live host through the one placement function
+ * (lib/cluster/ha_plan.c), rewriting each VM's record before the target starts it (ha_restart.c). A
+ * coordinator that dies is resumed by its next session (the claim names it) or taken over by the
+ * next coordinator once it is offline. */
 #include "ha.h"
 #include "../../../lib/core/workpool.h"
 
 #include "../../../lib/cluster/balance_view.h"
+#include "../../../lib/cluster/cluster_model.h"
 #include "../../../lib/core/evloop.h"
 #include "../../../lib/cluster/ha_plan.h"
 #include "../../../lib/core/log.h"
-#include "../../../lib/cluster/peers.h"
 #include "../../../lib/balance/rules.h"
 #include "../../../lib/bus/topic.h"
 
@@ -80,16 +80,16 @@ static struct ha_watch *ha_watch_get(struct ha_ctx *a, const char *name)
 	return w;
 }
 
-static int ha_live(const struct peer *p)
+static int ha_live(const struct cm_host *p)
 {
-	return p && (strcmp(p->state, "online") == 0 || strcmp(p->state, "maintenance") == 0);
+	return p && (p->state == CM_HOST_ONLINE || p->state == CM_HOST_MAINTENANCE);
 }
 
 /* This host coordinates when no live host has a lower name. */
 static int ha_coordinator(struct ha_ctx *a)
 {
-	for (size_t i = 0; i < peers_count(a->peers); i++) {
-		const struct peer *p = peers_at(a->peers, i);
+	for (size_t i = 0; i < cluster_model_host_count(a->h->model); i++) {
+		const struct cm_host *p = cluster_model_host_at(a->h->model, i);
 		if (ha_live(p) && strcmp(p->name, a->h->opts.name) < 0)
 			return 0;
 	}
@@ -158,13 +158,14 @@ static void ha_claim_set(struct ha_ctx *a, struct ha_claim *c, const char *state
 /* After a fence: the non-HA VMs the dead host ran are lost. */
 static void ha_report_lost(struct ha_ctx *a, const char *host)
 {
-	const struct peer *p = peers_find(a->peers, host);
-	for (size_t i = 0; p && i < p->nvms; i++) {
+	const struct cm_host *p = cluster_model_host_find(a->h->model, host);
+	for (size_t i = 0; p && i < cluster_model_host_rec_count(p); i++) {
 		struct ha_rec r;
 		char err[VMC_ERR_MAX * 2];
-		int rc = ha_rec_get(a->dir, p->vms[i].name, &r, err, sizeof(err));
+		const char *vm = cluster_model_host_rec_at(p, i)->vm.name;
+		int rc = ha_rec_get(a->dir, vm, &r, err, sizeof(err));
 		if (rc != 1 || strcmp(r.host, host) != 0)
-			ha_event_host(a, "ha.lost", host, p->vms[i].name,
+			ha_event_host(a, "ha.lost", host, vm,
 			              "not protected by ha: it stays down until someone starts it");
 		ha_rec_clear(&r);
 	}
@@ -280,7 +281,7 @@ static int ha_reported(struct ha_ctx *a, const char *vm)
 static size_t ha_candidates(struct ha_ctx *a, const char *host, struct ha_rec *recs, size_t nr,
                             struct ha_plan_vm **out)
 {
-	const struct peer *dead = peers_find(a->peers, host);
+	const struct cm_host *dead = cluster_model_host_find(a->h->model, host);
 	struct ha_plan_vm *v = calloc(nr ? nr : 1, sizeof(*v));
 	size_t n = 0;
 	*out = v;
@@ -292,10 +293,12 @@ static size_t ha_candidates(struct ha_ctx *a, const char *host, struct ha_rec *r
 			continue;
 		if (!pending) {
 			int stopped = 0;
-			for (size_t k = 0; dead && k < dead->nvms; k++)
-				if (strcmp(dead->vms[k].name, r->vm) == 0)
-					stopped = strcmp(dead->vms[k].state, "stopped") == 0;
-			if (stopped || peers_vm_host(a->peers, r->vm, host))
+			for (size_t k = 0; dead && k < cluster_model_host_rec_count(dead); k++) {
+				const struct cm_rec *dr = cluster_model_host_rec_at(dead, k);
+				if (strcmp(dr->vm.name, r->vm) == 0)
+					stopped = strcmp(dr->state, "stopped") == 0;
+			}
+			if (stopped || cluster_model_rec_host(a->h->model, r->vm, host))
 				continue;
 		}
 		struct ha_plan_vm *p = &v[n++];
@@ -334,7 +337,8 @@ static struct ha_plan_vm *ha_make_plan(struct ha_ctx *a, const char *host, int c
 	*n = ha_candidates(a, host, recs, nr, &v);
 	struct rule_settings s;
 	rule_settings_default(&s);
-	*unplaced = v ? ha_plan(bview_get(a->view, hostd_now(a->h)), &s, host, v, *n) : -1;
+	const struct bal_view *view = bview_get(a->view, a->h->model, hostd_now(a->h));
+	*unplaced = v ? ha_plan(view, &s, host, v, *n) : -1;
 	for (size_t i = 0; commit && v && i < *n; i++) {
 		struct ha_plan_vm *p = &v[i];
 		if (p->assigned)
@@ -363,7 +367,7 @@ static struct ha_plan_vm *ha_make_plan(struct ha_ctx *a, const char *host, int c
 
 /* --- the dead host's claim ---------------------------------------------------------------- */
 
-static void ha_handle_dead(struct ha_ctx *a, struct ha_watch *w, const struct peer *p)
+static void ha_handle_dead(struct ha_ctx *a, struct ha_watch *w, const struct cm_host *p)
 {
 	struct ha_claim c;
 	int rc = ha_claim_get(a->dir, p->name, &c);
@@ -384,7 +388,7 @@ static void ha_handle_dead(struct ha_ctx *a, struct ha_watch *w, const struct pe
 			return; /* another host claimed it first */
 		log_warnx("ha: host %s is dead (no broker, no direct answer): claimed", p->name);
 	} else if (strcmp(c.by, a->h->opts.name) != 0) {
-		if (ha_live(peers_find(a->peers, c.by)))
+		if (ha_live(cluster_model_host_find(a->h->model, c.by)))
 			return; /* its claimer is alive and at work */
 		log_warnx("ha: host %s: its claimer %s is gone: taking over", p->name, c.by);
 		snprintf(c.by, sizeof(c.by), "%s", a->h->opts.name);
@@ -407,7 +411,7 @@ static void ha_handle_dead(struct ha_ctx *a, struct ha_watch *w, const struct pe
 }
 
 /* Once the host is back (a new session), its old claim goes. */
-static void ha_host_back(struct ha_ctx *a, struct ha_watch *w, const struct peer *p)
+static void ha_host_back(struct ha_ctx *a, struct ha_watch *w, const struct cm_host *p)
 {
 	struct ha_claim c;
 	w->dead_since = 0;
@@ -430,7 +434,7 @@ static int ha_claimed_by_me(struct ha_ctx *a, const char *host)
 	return ha_claim_get(a->dir, host, &c) == 1 && strcmp(c.by, a->h->opts.name) == 0;
 }
 
-static void ha_watch_host(struct ha_ctx *a, const struct peer *p, int64_t now)
+static void ha_watch_host(struct ha_ctx *a, const struct cm_host *p, int64_t now)
 {
 	struct ha_watch *w = ha_watch_get(a, p->name);
 	if (!w)
@@ -438,9 +442,11 @@ static void ha_watch_host(struct ha_ctx *a, const struct peer *p, int64_t now)
 	if (ha_live(p) && p->migrate_addr[0])
 		snprintf(w->addr, sizeof(w->addr), "%s", p->migrate_addr);
 	int64_t timeout = (int64_t)(a->h->opts.ha_timeout_s * 1000);
-	int64_t silent = 2 * timeout; /* no load for twice the timeout */
-	int broker_dead = strcmp(p->state, "offline") == 0 ||
-	                  (ha_live(p) && p->have_load && now - p->load_rx > silent);
+	/* no summary for twice the timeout, or twice its refresh period if longer: a
+	 * quiet host sends one only that often */
+	int64_t silent = 2 * (p->refresh_ms > timeout ? p->refresh_ms : timeout);
+	int broker_dead = p->state == CM_HOST_OFFLINE ||
+	                  (ha_live(p) && p->has_summary && now - p->summary_ms > silent);
 	/* cut from the broker with self-fencing on: every peer is checked directly */
 	int cut = a->h->opts.self_fence_after_s > 0 && !bus_connected(a->h->bus);
 	if (!broker_dead && !cut) {
@@ -475,17 +481,17 @@ static long ha_tick(struct evloop *loop, long long id, void *ud)
 	int64_t now = evloop_mono_ms();
 	int connected = bus_connected(h->bus);
 	if (connected && !a->was_connected) {
-		/* back from a cut: what was seen meanwhile (no loads, checks that failed
-		 * while the network was down) is no sign of death; the hosts' loads come
-		 * back within an interval and every check is made again */
+		/* back from a cut: what was seen meanwhile (no summaries, checks that
+		 * failed while the network was down) is no sign of death; the hosts'
+		 * retained summaries come back at the reconnect and every check is made again */
 		for (size_t i = 0; i < a->nw; i++) {
 			a->w[i].direct = HA_DIRECT_UNKNOWN;
 			a->w[i].dead_since = 0;
 		}
 	}
 	a->was_connected = connected;
-	for (size_t i = 0; i < peers_count(a->peers); i++) {
-		const struct peer *p = peers_at(a->peers, i);
+	for (size_t i = 0; i < cluster_model_host_count(h->model); i++) {
+		const struct cm_host *p = cluster_model_host_at(h->model, i);
 		if (strcmp(p->name, h->opts.name) != 0)
 			ha_watch_host(a, p, now);
 	}
@@ -496,8 +502,8 @@ static long ha_tick(struct evloop *loop, long long id, void *ud)
 int ha_peers_unreachable(struct ha_ctx *a)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < peers_count(a->peers); i++) {
-		const struct peer *p = peers_at(a->peers, i);
+	for (size_t i = 0; i < cluster_model_host_count(a->h->model); i++) {
+		const struct cm_host *p = cluster_model_host_at(a->h->model, i);
 		if (strcmp(p->name, a->h->opts.name) == 0 || !ha_live(p))
 			continue;
 		struct ha_watch *w = ha_watch_get(a, p->name);
@@ -520,20 +526,18 @@ int hostd_ha_start(struct hostd *h, char *err, size_t errlen)
 		return -1;
 	const struct workpool_opts wo = {.stack_size = HOSTD_WORKER_STACK, .what = "host probe"};
 	struct ha_ctx *a = calloc(1, sizeof(*a));
-	int ok = a && (a->peers = peers_new()) && (a->view = calloc(1, sizeof(*a->view)));
+	int ok = a && (a->view = calloc(1, sizeof(*a->view)));
 	if (!ok)
 		snprintf(err, errlen, "out of memory");
 	else
 		ok = (a->pool = workpool_new(h->loop, &wo, err, errlen)) != NULL;
 	if (!ok) {
-		if (a) {
-			peers_free(a->peers);
+		if (a)
 			free(a->view);
-		}
 		free(a);
 		return -1;
 	}
-	bview_init(a->view);
+	bview_init(a->view, NULL); /* every host from its summary, this one too */
 	a->h = h;
 	a->dir = h->opts.shared_store;
 	h->ha = a;
@@ -553,7 +557,6 @@ void hostd_ha_stop(struct hostd *h)
 		return;
 	/* called once the loop no longer runs: its timers die with it */
 	workpool_free(a->pool, 3000, WORKPOOL_DROP);
-	peers_free(a->peers);
 	bview_free(a->view);
 	free(a->view);
 	free(a->w);
@@ -566,40 +569,14 @@ void hostd_ha_stop(struct hostd *h)
 void hostd_ha_message(struct hostd *h, struct hostd_msg *m)
 {
 	struct ha_ctx *a = ha_of(h);
-	char host[VMC_NAME_MAX + 1], kind[16], err[VMC_ERR_MAX];
-	if (!a)
-		return;
-	if (strcmp(m->rest, "policy") == 0) {
-		const cJSON *j = hostd_msg_json(m);
-		const cJSON *v = j ? cJSON_GetObjectItemCaseSensitive(j, "ha") : NULL;
-		int on = cJSON_IsString(v) && strcmp(v->valuestring, "on") == 0;
-		if (on != a->policy_on)
-			log_info("ha: the cluster policy turns restarts %s", on ? "on" : "off");
-		a->policy_on = on;
-		return;
-	}
-	if (strncmp(m->rest, "host/", 5) != 0 ||
-	    topic_segment(m->rest, 1, host, sizeof(host)) < 0 ||
-	    topic_segment(m->rest, 2, kind, sizeof(kind)) < 0 ||
-	    vmc_name_check(host, "host", err, sizeof(err)) < 0)
-		return;
+	if (!a || strcmp(m->rest, "policy") != 0)
+		return; /* the hosts' state, summaries and VM records are the model's (model.c) */
 	const cJSON *j = hostd_msg_json(m);
-	if (!j && m->raw->len > 0) {
-		log_debug("ha: %s: %s", m->rest, m->err);
-		return; /* malformed: what was known of the host stays */
-	}
-	if (strcmp(kind, "state") == 0) {
-		peers_on_state(a->peers, host, j);
-		if (j) {
-			const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "state");
-			bview_state(a->view, host,
-			            cJSON_IsString(st) ? st->valuestring : "offline");
-		}
-	} else if (strcmp(kind, "load") == 0 && j) {
-		/* high availability still reads every host's full load (hostd_ha_connected) */
-		peers_on_load(a->peers, host, j, evloop_mono_ms());
-		bview_load(a->view, host, j, err, sizeof(err));
-	}
+	const cJSON *v = j ? cJSON_GetObjectItemCaseSensitive(j, "ha") : NULL;
+	int on = cJSON_IsString(v) && strcmp(v->valuestring, "on") == 0;
+	if (on != a->policy_on)
+		log_info("ha: the cluster policy turns restarts %s", on ? "on" : "off");
+	a->policy_on = on;
 }
 
 int hostd_ha_check_create(struct hostd *h, const char *name, const char *config, const cJSON *tags,
@@ -636,14 +613,15 @@ cJSON *hostd_ha_hosts_json(struct hostd *h)
 	struct ha_ctx *a = ha_of(h);
 	cJSON *arr = cJSON_CreateArray();
 	int64_t now = evloop_mono_ms();
-	for (size_t i = 0; a && i < peers_count(a->peers); i++) {
-		const struct peer *p = peers_at(a->peers, i);
+	for (size_t i = 0; a && i < cluster_model_host_count(h->model); i++) {
+		const struct cm_host *p = cluster_model_host_at(h->model, i);
 		if (strcmp(p->name, h->opts.name) == 0)
 			continue;
 		struct ha_watch *w = ha_watch_get(a, p->name);
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "host", p->name);
-		cJSON_AddStringToObject(o, "state", p->state);
+		cJSON_AddStringToObject(
+		    o, "state", p->state == CM_HOST_UNKNOWN ? "" : cm_host_state_name(p->state));
 		if (w) {
 			cJSON_AddStringToObject(o, "direct", direct[w->direct]);
 			if (w->dead_since)

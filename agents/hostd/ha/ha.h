@@ -17,7 +17,6 @@ int64_t ha_mono_ms(void);
  * was accepted within timeout_ms, else 0. Blocking. */
 int ha_probe(const char *addr, const char *name, long timeout_ms);
 
-struct peers;
 struct bview;
 struct workpool;
 struct ha_watch;
@@ -26,8 +25,7 @@ struct ha_watch;
 struct ha_ctx {
 	struct hostd *h;
 	const char *dir; /* the shared store; NULL: none */
-	struct peers *peers;
-	struct bview *view;
+	struct bview *view; /* the placement's, from the agent's model (h->model) */
 	struct workpool *pool;
 	int policy_on;
 	struct ha_watch *w; /* one per other host seen */

@@ -6,7 +6,6 @@
 #include "../../../lib/core/evloop.h"
 #include "../../../lib/cluster/ha_plan.h"
 #include "../../../lib/core/log.h"
-#include "../../../lib/cluster/peers.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -9,7 +9,6 @@
 #include "../../../lib/bus/chanwire.h"
 #include "../../../lib/core/evloop.h"
 #include "../../../lib/core/log.h"
-#include "../../../lib/cluster/peers.h"
 #include "../../../lib/bus/topic.h"
 
 #include <errno.h>
@@ -323,11 +322,6 @@ int hostd_migrate_init(struct hostd *h, char *err, size_t errlen)
 	m->workers = workpool_new(h->loop, &wo, err, errlen);
 	if (!m->workers)
 		return -1;
-	m->peers = peers_new();
-	if (!m->peers) {
-		snprintf(err, errlen, "cannot set up the migration module");
-		return -1;
-	}
 	snprintf(m->dir, sizeof(m->dir), "%s/migrations", h->opts.state_dir);
 	const char *crash = getenv("VMC_CRASH_AT");
 	snprintf(m->crash_at, sizeof(m->crash_at), "%s", crash ? crash : "");
@@ -365,15 +359,12 @@ void hostd_migrate_connected(struct hostd *h)
 		return;
 	topic_fmt(t, sizeof(t), h->opts.cluster, "host/+/state");
 	bus_subscribe(h->bus, t, 1);
-	/* peers' summaries and VM records, not their full loads (vmcluster-protocol(7)) */
+	/* peers' summaries and VM records, not their full loads (vmcluster-protocol(7)): the
+	 * agent's cluster model (model.c) */
 	topic_fmt(t, sizeof(t), h->opts.cluster, "host/+/summary");
 	bus_subscribe(h->bus, t, 1);
 	topic_fmt(t, sizeof(t), h->opts.cluster, "host/+/vm/+");
 	bus_subscribe(h->bus, t, 1);
-	if (h->ha) { /* high availability still reads every host's full load (ha.c) */
-		topic_fmt(t, sizeof(t), h->opts.cluster, "host/+/load");
-		bus_subscribe(h->bus, t, 0);
-	}
 	hostcall_connected(m);
 }
 
@@ -394,54 +385,17 @@ static void state_check_own(struct hostd *h, const cJSON *msg)
 int hostd_migrate_message(struct hostd *h, struct hostd_msg *msg)
 {
 	struct migrate *m = migrate_of(h);
-	const char *rest = msg->rest;
-	char host[VMC_NAME_MAX + 1], kind[16];
+	char host[VMC_NAME_MAX + 1];
 	if (!m)
 		return 0;
 	if (hostcall_message(m, msg))
 		return 1;
-	if (strncmp(rest, "host/", 5) != 0 || topic_segment(rest, 1, host, sizeof(host)) < 0 ||
-	    topic_segment(rest, 2, kind, sizeof(kind)) < 0)
+	/* the other hosts' messages are the model's (model.c); our own state we check */
+	if (!topic_matches("host/+/state", msg->rest) || !msg->raw->len ||
+	    topic_segment(msg->rest, 1, host, sizeof(host)) < 0 || strcmp(host, h->opts.name) != 0)
 		return 0;
-	int is_state = strcmp(kind, "state") == 0;
-	if (strcmp(kind, "vm") == 0) { /* host/<h>/vm/<vm>: where each VM is */
-		char vm[VMC_NAME_MAX + 1];
-		const cJSON *j = msg->raw->len ? hostd_msg_json(msg) : NULL;
-		if (topic_segment(rest, 3, vm, sizeof(vm)) < 0 ||
-		    topic_segment(rest, 4, kind, sizeof(kind)) == 0 || (!j && msg->raw->len))
-			return 0;
-		/* a retained record of ours for a VM we do not have (it left while we were
-		 * down, or before a restart): cleared, or peers would count it here for ever */
-		if (j && msg->raw->retain && strcmp(host, h->opts.name) == 0 &&
-		    mig_vm_lookup(h, vm, NULL, NULL, 0) == 0) {
-			log_info("vm %s: clearing our stale record (the VM is not here)", vm);
-			hostd_publish_vm_gone(h, vm);
-			return 0;
-		}
-		peers_on_vm(m->peers, host, vm, j);
-		return 0;
-	}
-	if (!is_state && strcmp(kind, "summary") != 0)
-		return 0;
-	if (msg->raw->len == 0) {
-		if (is_state)
-			peers_on_state(m->peers, host, NULL);
-		return 0;
-	}
 	const cJSON *j = hostd_msg_json(msg);
-	if (!j)
-		return 0;
-	/* a live summary says all the state does: with a broker that keeps retained messages
-	 * on one node, it is how we learn a host's migration address. Not that it is back: a
-	 * host going offline may still send one after its offline state, and one that comes
-	 * back publishes its state again */
-	const struct peer *p = peers_find(m->peers, host);
-	if (is_state || (msg_load_has_birth(j) && !msg->raw->retain &&
-	                 (!p || strcmp(p->state, "offline") != 0)))
-		peers_on_state(m->peers, host, j);
-	if (!is_state)
-		peers_on_summary(m->peers, host, j, evloop_mono_ms());
-	if (is_state && strcmp(host, h->opts.name) == 0)
+	if (j)
 		state_check_own(h, j);
 	return 0;
 }
@@ -469,7 +423,6 @@ void hostd_migrate_free(struct hostd *h)
 		mig_free(g);
 	}
 	hostcall_free(m);
-	peers_free(m->peers);
 	free(m);
 	h->migrate = NULL;
 }

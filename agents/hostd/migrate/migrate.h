@@ -26,7 +26,6 @@
 struct chan;
 struct chan_ctx;
 struct workpool;
-struct peers;
 
 #define MIG_ID_MAX 128
 #define MIG_DEFAULT_MAX_OUT 2
@@ -99,7 +98,6 @@ struct migrate {
 	struct hostd *h;
 	struct chan_ctx *chans;
 	struct workpool *workers;
-	struct peers *peers;
 	struct mig *migs;
 	char dir[4200]; /* STATE_DIR/migrations */
 	unsigned long next_id;

@@ -13,7 +13,8 @@
 
 #include "../../../lib/core/evloop.h"
 #include "../../../lib/core/log.h"
-#include "../../../lib/cluster/peers.h"
+#include "../../../lib/cluster/cluster_model.h"
+#include "../../../lib/cluster/reserve.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -124,7 +125,7 @@ static void src_failed(struct mig *g)
 		chan_close(g->c);
 	g->c = NULL;
 	h->migrations_out--;
-	peers_release(m->peers, g->id, 0, evloop_mono_ms());
+	reserve_hold_end(h->resv, g->id, 0, evloop_mono_ms());
 	mlog_out_del(m, g->vm);
 	cJSON *f = cJSON_CreateObject();
 	cJSON_AddStringToObject(f, "why", g->fail_msg);
@@ -189,7 +190,7 @@ static void src_commit_done(void *ud, int ran)
 	hostd_publish_vm_gone(h, g->vm);
 	mig_forget_seen(h, g->vm);
 	h->migrations_out--;
-	peers_release(m->peers, g->id, 1, evloop_mono_ms());
+	reserve_hold_end(h->resv, g->id, 1, evloop_mono_ms());
 	int64_t total_ms = hostd_now(h) - g->t0_virt;
 	cJSON *r = cJSON_CreateObject();
 	cJSON_AddStringToObject(r, "vm", g->vm);
@@ -464,8 +465,8 @@ static long src_doubt_tick(struct evloop *loop, long long id, void *ud)
 	struct migrate *m = g->m;
 	char err[VMC_ERR_MAX];
 	g->timer = 0;
-	const struct peer *p = peers_find(m->peers, g->peer);
-	if (!p || !p->migrate_addr[0] || strcmp(p->state, "offline") == 0) {
+	const struct cm_host *p = cluster_model_host_find(m->h->model, g->peer);
+	if (!p || !p->migrate_addr[0] || p->state == CM_HOST_OFFLINE) {
 		g->timer = evloop_add_timer(loop, MIG_RETRY_MS, src_doubt_tick, g);
 		return -1;
 	}
@@ -513,16 +514,16 @@ void mig_src_recover(struct migrate *m, const char *vm, const char *id, const ch
 static enum vmc_err src_check_peer(struct migrate *m, const char *vm, int64_t mem_mb,
                                    const char *to, char *msg, size_t msglen)
 {
-	const struct peer *p = peers_find(m->peers, to);
-	if (!p || !p->state[0]) {
+	const struct cm_host *p = cluster_model_host_find(m->h->model, to);
+	if (!p || p->state == CM_HOST_UNKNOWN) {
 		snprintf(msg, msglen, "host %s is not known (it has published no state)", to);
 		return VMC_E_NOT_FOUND;
 	}
-	if (strcmp(p->state, "offline") == 0) {
+	if (p->state == CM_HOST_OFFLINE) {
 		snprintf(msg, msglen, "host %s is offline", to);
 		return VMC_E_REFUSED;
 	}
-	if (strcmp(p->state, "maintenance") == 0) {
+	if (p->state == CM_HOST_MAINTENANCE) {
 		snprintf(msg, msglen, "host %s is in maintenance and takes no VMs", to);
 		return VMC_E_REFUSED;
 	}
@@ -538,9 +539,9 @@ static enum vmc_err src_check_peer(struct migrate *m, const char *vm, int64_t me
 		         m->h->hv->ops->name);
 		return VMC_E_REFUSED;
 	}
-	int64_t free_mb = peers_free_mb(m->peers, to);
+	int64_t free_mb = reserve_free_mb(m->h->resv, m->h->model, to);
 	if (free_mb < 0) {
-		snprintf(msg, msglen, "host %s has published no load yet", to);
+		snprintf(msg, msglen, "host %s has published no summary yet", to);
 		return VMC_E_REFUSED;
 	}
 	if (free_mb < mem_mb) {
@@ -562,10 +563,10 @@ static enum vmc_err src_check_caps(struct migrate *m, char *msg, size_t msglen)
 		         h->opts.name, out, out == 1 ? "" : "s", m->max_out);
 		return VMC_E_BUSY;
 	}
-	/* other hosts' counts from loads of the last three intervals (at least 10 s) */
+	/* other hosts' counts from summaries of the last three intervals (at least 10 s) */
 	int64_t ttl = (int64_t)(h->opts.interval_s * 3000);
-	int cluster = peers_migrations_out(m->peers, h->opts.name, evloop_mono_ms(),
-	                                   ttl > 10000 ? ttl : 10000) +
+	int cluster = cluster_model_migrations_out(h->model, h->opts.name, evloop_mono_ms(),
+	                                           ttl > 10000 ? ttl : 10000) +
 	              out;
 	if (m->max_cluster > 0 && cluster >= m->max_cluster) {
 		snprintf(msg, msglen, "the cluster already runs %d migrations (the cap is %d)",
@@ -653,14 +654,14 @@ enum vmc_err migrate_start(struct hostd *h, const char *vm, const char *to, mig_
 	g->mem_mb = v.mem_mb;
 	g->done = done;
 	g->done_ud = ud;
-	const struct peer *p = peers_find(m->peers, to);
+	const struct cm_host *p = cluster_model_host_find(h->model, to);
 	g->c = chan_connect(m->chans, p->migrate_addr, &src_ops, g, err, sizeof(err));
 	if (!g->c) {
 		mig_free(g);
 		snprintf(msg, msglen, "host %s: %s", to, err);
 		return VMC_E_FAILED;
 	}
-	peers_reserve(m->peers, to, id, v.mem_mb);
+	reserve_hold(h->resv, h->model, to, id, v.mem_mb);
 	h->migrations_out++;
 	g->stage = MS_CONNECT;
 	log_info("migration %s: vm %s (%lld MiB) to %s at %s", id, vm, (long long)v.mem_mb, to,
