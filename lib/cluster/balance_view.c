@@ -25,7 +25,9 @@ void bview_free(struct bview *v)
 	free(v->own_vms);
 	free(v->guests);
 	free(v->flat);
-	free(v->pool);
+	for (size_t i = 0; i < v->cappeers; i++)
+		free(v->peers[i].vms);
+	free(v->peers);
 	memset(v, 0, sizeof *v);
 }
 
@@ -96,12 +98,11 @@ const struct rule_guest *bview_guests(const struct bview *v, size_t *n)
 	return v->have_own ? v->guests : NULL;
 }
 
-/* Another host from its summary and records: its VMs (those records that hold resources)
- * appended at pool, each with a share of vm_cpu by its vCPUs as its demand. */
-static void peer_host(const struct cm_host *h, struct bal_host *bh, struct bal_vm *pool)
+/* Another host's figures from its summary (its VMs are set by the caller). */
+static void peer_host(const struct cm_host *h, struct bal_host *bh)
 {
 	memset(bh, 0, sizeof *bh);
-	snprintf(bh->name, sizeof bh->name, "%s", h->name);
+	memcpy(bh->name, h->name, strlen(h->name) + 1);
 	bh->state = (enum bal_host_state)h->bal_state;
 	bh->cpus = h->cpus;
 	bh->cpu = h->load;
@@ -110,22 +111,36 @@ static void peer_host(const struct cm_host *h, struct bal_host *bh, struct bal_v
 	bh->mem_reserve_mb = -1;
 	bh->migrations_out = h->migrations_out;
 	bh->migrations_in = h->migrations_in;
-	size_t k = 0;
+}
+
+/* Its VMs: the records that hold resources, each with a share of vm_cpu by its vCPUs as
+ * its demand; redone only when the records or vm_cpu changed since p was filled. */
+static void peer_vms(const struct cm_host *h, struct bview_peer *p)
+{
+	if (p->h == h && p->recs_gen == h->recs_gen && p->vm_cpu == h->vm_cpu)
+		return;
+	size_t n = cluster_model_host_rec_count(h), k = 0;
+	if (n > p->cap || !p->vms) { /* never NULL, even empty */
+		p->vms = xrealloc(p->vms, (n ? n : 1) * sizeof *p->vms);
+		p->cap = n ? n : 1;
+	}
 	double vcpus = 0;
-	for (size_t i = 0; i < cluster_model_host_rec_count(h); i++) {
+	for (size_t i = 0; i < n; i++) {
 		const struct cm_rec *r = cluster_model_host_rec_at(h, i);
 		if (!r->holds)
 			continue;
-		pool[k] = r->vm;
-		vcpus += pool[k].vcpus > 0 ? pool[k].vcpus : 1;
+		p->vms[k] = r->vm;
+		vcpus += p->vms[k].vcpus > 0 ? p->vms[k].vcpus : 1;
 		k++;
 	}
 	for (size_t i = 0; i < k; i++) {
-		pool[i].cpu = h->vm_cpu * (pool[i].vcpus > 0 ? pool[i].vcpus : 1) / vcpus;
-		pool[i].steal = 0;
+		p->vms[i].cpu = h->vm_cpu * (p->vms[i].vcpus > 0 ? p->vms[i].vcpus : 1) / vcpus;
+		p->vms[i].steal = 0;
 	}
-	bh->vms = pool;
-	bh->nvms = k;
+	p->nvms = k;
+	p->h = h;
+	p->recs_gen = h->recs_gen;
+	p->vm_cpu = h->vm_cpu;
 }
 
 const struct bal_view *bview_get(struct bview *v, const struct cluster_model *m, int64_t now)
@@ -133,18 +148,22 @@ const struct bal_view *bview_get(struct bview *v, const struct cluster_model *m,
 	v->view.now_ms = now;
 	if (v->built && v->version == cluster_model_version(m))
 		return &v->view;
-	size_t n = cluster_model_host_count(m), nrecs = 0;
-	for (size_t i = 0; i < n; i++)
-		nrecs += cluster_model_host_rec_count(cluster_model_host_at(m, i));
+	size_t n = cluster_model_host_count(m);
 	if (n + 1 > v->capflat) { /* never NULL, even empty */
 		v->flat = xrealloc(v->flat, (n + 1) * sizeof *v->flat);
 		v->capflat = n + 1;
 	}
-	if (nrecs + 1 > v->cappool) {
-		v->pool = xrealloc(v->pool, (nrecs + 1) * sizeof *v->pool);
-		v->cappool = nrecs + 1;
+	if (n > v->cappeers) {
+		v->peers = xrealloc(v->peers, n * sizeof *v->peers);
+		memset(v->peers + v->cappeers, 0, (n - v->cappeers) * sizeof *v->peers);
+		v->cappeers = n;
 	}
-	size_t k = 0, used = 0;
+	if (v->layout != cluster_model_layout(m)) { /* hosts may have moved: nothing kept */
+		for (size_t i = 0; i < v->cappeers; i++)
+			v->peers[i].h = NULL;
+		v->layout = cluster_model_layout(m);
+	}
+	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct cm_host *h = cluster_model_host_at(m, i);
 		if (!h->bal_born)
@@ -155,8 +174,10 @@ const struct bal_view *bview_get(struct bview *v, const struct cluster_model *m,
 			v->flat[k] = v->own;
 			v->flat[k++].state = (enum bal_host_state)h->bal_state;
 		} else if (h->has_summary) {
-			peer_host(h, &v->flat[k], v->pool + used);
-			used += v->flat[k++].nvms;
+			peer_host(h, &v->flat[k]);
+			peer_vms(h, &v->peers[i]);
+			v->flat[k].vms = v->peers[i].vms;
+			v->flat[k++].nvms = v->peers[i].nvms;
 		}
 	}
 	v->view = (struct bal_view){v->flat, k, now};

@@ -1637,6 +1637,7 @@ static int host_rec_apply(struct apply_ctx *a, char *err, size_t errlen)
 		}
 		h->recs_[i] = r;
 	}
+	h->recs_gen++;
 	host_bound_mout(h);
 	return 1;
 }

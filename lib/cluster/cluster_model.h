@@ -86,6 +86,9 @@ struct cm_host {
 	 * summaries and host.standby (cluster_model_host_standby); bal_born once a state
 	 * message of its own said it is up, bal_stated once one came at all. */
 	int bal_state, bal_born, bal_stated;
+	/* Changes whenever its records do (cluster_model_keep_records): a reader deriving
+	 * something from them redoes it only then. */
+	uint64_t recs_gen;
 	/* private */
 	struct cm_rec *recs_; /* its host/<h>/vm/<vm> records (cluster_model_keep_records) */
 	size_t nrecs_, cap_recs_;
