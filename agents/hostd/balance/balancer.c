@@ -509,6 +509,7 @@ static const struct dispatch_row balancer_topics[] = {
     {"balance/hold/#", NULL},
     {"balance/+/+", on_balance},
     {"host/+/vm/#", NULL},
+    {"host/+/load", NULL}, /* high availability's heartbeat (ha.c), not read here */
     {"host/+/+", on_other},
     {"event/host/+", on_host_event},
     {"event/host/#", on_other},

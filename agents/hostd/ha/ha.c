@@ -1,7 +1,8 @@
 /* ha.c - a dead host's VMs start again elsewhere, exactly once, after it is fenced.
  *
- * Death takes two independent signals: the broker's (the host's Last Will, or no
- * summary for twice the HA timeout or twice its refresh period, whichever is longer)
+ * Death takes two independent signals: the broker's (the host's Last Will; no live load
+ * message for twice the HA timeout, its loads read only for when they come, never parsed;
+ * or no summary for twice the HA timeout or twice its refresh period, whichever is longer)
  * and the direct check (ha_probe.c: its migration channel does not answer). A host that lost only
  * the broker still answers the direct check and is left alone. Once both signals have held for the
  * HA timeout, the coordinator (the live host with the lowest name) claims the dead host in the
@@ -45,6 +46,7 @@ struct ha_watch {
 	int64_t last_probe; /* mono ms */
 	int64_t dead_since; /* mono ms both signals first held; 0: not dead */
 	int check_claim;    /* look for an old claim once it is back */
+	int64_t beat_ms;    /* mono ms its last live load came; 0: none yet */
 };
 
 struct ha_probe_job {
@@ -445,8 +447,12 @@ static void ha_watch_host(struct ha_ctx *a, const struct cm_host *p, int64_t now
 	/* no summary for twice the timeout, or twice its refresh period if longer: a
 	 * quiet host sends one only that often */
 	int64_t silent = 2 * (p->refresh_ms > timeout ? p->refresh_ms : timeout);
-	int broker_dead = p->state == CM_HOST_OFFLINE ||
-	                  (ha_live(p) && p->has_summary && now - p->summary_ms > silent);
+	/* its loads, every interval, tell sooner: a hung host whose connection the broker
+	 * keeps until its keepalive runs out (1.5 x, 45 s at a keepalive of 30) stops them */
+	int beat_lost = w->beat_ms && now - w->beat_ms > 2 * timeout;
+	int broker_dead =
+	    p->state == CM_HOST_OFFLINE ||
+	    (ha_live(p) && (beat_lost || (p->has_summary && now - p->summary_ms > silent)));
 	/* cut from the broker with self-fencing on: every peer is checked directly */
 	int cut = a->h->opts.self_fence_after_s > 0 && !bus_connected(a->h->bus);
 	if (!broker_dead && !cut) {
@@ -569,6 +575,19 @@ void hostd_ha_stop(struct hostd *h)
 void hostd_ha_message(struct hostd *h, struct hostd_msg *m)
 {
 	struct ha_ctx *a = ha_of(h);
+	char host[VMC_NAME_MAX + 1];
+	if (a && topic_matches("host/+/load", m->rest)) {
+		/* a heartbeat: when it came, not what it says (only host H may write there, by
+		 * the broker's ACL); a retained copy is not a sign of life */
+		struct ha_watch *w;
+		char err[VMC_ERR_MAX];
+		if (!m->raw->retain && m->raw->len &&
+		    topic_segment(m->rest, 1, host, sizeof(host)) == 0 &&
+		    vmc_name_check(host, "host", err, sizeof(err)) == 0 &&
+		    strcmp(host, h->opts.name) != 0 && (w = ha_watch_get(a, host)))
+			w->beat_ms = evloop_mono_ms();
+		return;
+	}
 	if (!a || strcmp(m->rest, "policy") != 0)
 		return; /* the hosts' state, summaries and VM records are the model's (model.c) */
 	const cJSON *j = hostd_msg_json(m);

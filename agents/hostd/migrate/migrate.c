@@ -365,6 +365,10 @@ void hostd_migrate_connected(struct hostd *h)
 	bus_subscribe(h->bus, t, 1);
 	topic_fmt(t, sizeof(t), h->opts.cluster, "host/+/vm/+");
 	bus_subscribe(h->bus, t, 1);
+	if (h->ha) { /* high availability's heartbeat: the loads' arrival, not their contents */
+		topic_fmt(t, sizeof(t), h->opts.cluster, "host/+/load");
+		bus_subscribe(h->bus, t, 0);
+	}
 	hostcall_connected(m);
 }
 
