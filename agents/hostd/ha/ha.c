@@ -581,10 +581,12 @@ void hostd_ha_message(struct hostd *h, struct hostd_msg *m)
 		 * the broker's ACL); a retained copy is not a sign of life */
 		struct ha_watch *w;
 		char err[VMC_ERR_MAX];
+		/* only for hosts the model knows: loads under made-up names add no watch */
 		if (!m->raw->retain && m->raw->len &&
 		    topic_segment(m->rest, 1, host, sizeof(host)) == 0 &&
 		    vmc_name_check(host, "host", err, sizeof(err)) == 0 &&
-		    strcmp(host, h->opts.name) != 0 && (w = ha_watch_get(a, host)))
+		    strcmp(host, h->opts.name) != 0 && cluster_model_host_find(h->model, host) &&
+		    (w = ha_watch_get(a, host)))
 			w->beat_ms = evloop_mono_ms();
 		return;
 	}
