@@ -25,9 +25,6 @@ void bview_free(struct bview *v)
 	free(v->own_vms);
 	free(v->guests);
 	free(v->flat);
-	for (size_t i = 0; i < v->cappeers; i++)
-		free(v->peers[i].vms);
-	free(v->peers);
 	memset(v, 0, sizeof *v);
 }
 
@@ -98,7 +95,8 @@ const struct rule_guest *bview_guests(const struct bview *v, size_t *n)
 	return v->have_own ? v->guests : NULL;
 }
 
-/* Another host's figures from its summary (its VMs are set by the caller). */
+/* Another host's figures from its summary (its VMs are set by the caller: its records
+ * that hold resources, each with a share of vm_cpu by its vCPUs as its demand). */
 static void peer_host(const struct cm_host *h, struct bal_host *bh)
 {
 	memset(bh, 0, sizeof *bh);
@@ -113,36 +111,6 @@ static void peer_host(const struct cm_host *h, struct bal_host *bh)
 	bh->migrations_in = h->migrations_in;
 }
 
-/* Its VMs: the records that hold resources, each with a share of vm_cpu by its vCPUs as
- * its demand; redone only when the records or vm_cpu changed since p was filled. */
-static void peer_vms(const struct cm_host *h, struct bview_peer *p)
-{
-	if (p->h == h && p->recs_gen == h->recs_gen && p->vm_cpu == h->vm_cpu)
-		return;
-	size_t n = cluster_model_host_rec_count(h), k = 0;
-	if (n > p->cap || !p->vms) { /* never NULL, even empty */
-		p->vms = xrealloc(p->vms, (n ? n : 1) * sizeof *p->vms);
-		p->cap = n ? n : 1;
-	}
-	double vcpus = 0;
-	for (size_t i = 0; i < n; i++) {
-		const struct cm_rec *r = cluster_model_host_rec_at(h, i);
-		if (!r->holds)
-			continue;
-		p->vms[k] = r->vm;
-		vcpus += p->vms[k].vcpus > 0 ? p->vms[k].vcpus : 1;
-		k++;
-	}
-	for (size_t i = 0; i < k; i++) {
-		p->vms[i].cpu = h->vm_cpu * (p->vms[i].vcpus > 0 ? p->vms[i].vcpus : 1) / vcpus;
-		p->vms[i].steal = 0;
-	}
-	p->nvms = k;
-	p->h = h;
-	p->recs_gen = h->recs_gen;
-	p->vm_cpu = h->vm_cpu;
-}
-
 const struct bal_view *bview_get(struct bview *v, const struct cluster_model *m, int64_t now)
 {
 	v->view.now_ms = now;
@@ -152,16 +120,6 @@ const struct bal_view *bview_get(struct bview *v, const struct cluster_model *m,
 	if (n + 1 > v->capflat) { /* never NULL, even empty */
 		v->flat = xrealloc(v->flat, (n + 1) * sizeof *v->flat);
 		v->capflat = n + 1;
-	}
-	if (n > v->cappeers) {
-		v->peers = xrealloc(v->peers, n * sizeof *v->peers);
-		memset(v->peers + v->cappeers, 0, (n - v->cappeers) * sizeof *v->peers);
-		v->cappeers = n;
-	}
-	if (v->layout != cluster_model_layout(m)) { /* hosts may have moved: nothing kept */
-		for (size_t i = 0; i < v->cappeers; i++)
-			v->peers[i].h = NULL;
-		v->layout = cluster_model_layout(m);
 	}
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -174,10 +132,12 @@ const struct bal_view *bview_get(struct bview *v, const struct cluster_model *m,
 			v->flat[k] = v->own;
 			v->flat[k++].state = (enum bal_host_state)h->bal_state;
 		} else if (h->has_summary) {
+			size_t nvms;
+			const struct bal_vm *vms = cluster_model_host_held(h, &nvms);
 			peer_host(h, &v->flat[k]);
-			peer_vms(h, &v->peers[i]);
-			v->flat[k].vms = v->peers[i].vms;
-			v->flat[k++].nvms = v->peers[i].nvms;
+			/* the balancer only reads a view; every plan copies before it moves */
+			v->flat[k].vms = (struct bal_vm *)vms;
+			v->flat[k++].nvms = nvms;
 		}
 	}
 	v->view = (struct bal_view){v->flat, k, now};

@@ -23,14 +23,6 @@
 #include "../balance/balance.h"
 #include "cluster_model.h"
 
-struct bview_peer {
-	const struct cm_host *h; /* NULL: nothing kept */
-	uint64_t recs_gen;
-	double vm_cpu;
-	struct bal_vm *vms;
-	size_t nvms, cap;
-};
-
 struct bview {
 	char self[VMC_NAME_MAX + 1]; /* this host; "" for none (every host from its summary) */
 	int have_own;                /* an own load was taken */
@@ -43,12 +35,6 @@ struct bview {
 	uint64_t version; /* the model's, when built */
 	struct bal_host *flat;
 	size_t capflat;
-	/* the other hosts' VMs, by the model's host index, kept while the model's layout,
-	 * the host's records and its vm_cpu stay the same: at 1,000 hosts of 20 VMs, copying
-	 * every record at each rebuild was most of an idle agent's CPU */
-	struct bview_peer *peers;
-	size_t cappeers;
-	uint64_t layout; /* the model's, when peers were filled */
 	struct bal_view view;
 };
 
@@ -65,7 +51,10 @@ int bview_own_load(struct bview *v, struct cluster_model *m, const cJSON *load, 
 const struct bal_host *bview_own(const struct bview *v);
 /* The guest figures of this host's VMs, for the rule engine (NULL, 0 if none). */
 const struct rule_guest *bview_guests(const struct bview *v, size_t *n);
-/* The view of m's hosts at virtual time now: valid until the next call. */
+/* The view of m's hosts at virtual time now: valid until the next call or until m
+ * changes, whichever comes first (the other hosts' VMs are the model's own records,
+ * cluster_model_host_held, not copies: at 1,000 hosts of 20 VMs a copy was as large as
+ * the records themselves, and redoing it most of an agent's CPU while hosts joined). */
 const struct bal_view *bview_get(struct bview *v, const struct cluster_model *m, int64_t now);
 
 #endif

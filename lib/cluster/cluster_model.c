@@ -123,7 +123,8 @@ void cluster_model_free(struct cluster_model *m)
 		return;
 	for (size_t i = 0; i < m->hosts.n; i++) {
 		free(((struct cm_host *)m->hosts.items[i])->vms_);
-		free(((struct cm_host *)m->hosts.items[i])->recs_);
+		free(((struct cm_host *)m->hosts.items[i])->rvms_);
+		free(((struct cm_host *)m->hosts.items[i])->rinfo_);
 	}
 	for (size_t i = 0; i < m->vms.n; i++)
 		free(((struct cm_vm *)m->vms.items[i])->tags);
@@ -263,7 +264,8 @@ static void host_remove(struct cluster_model *m, struct cm_host *h)
 	while (h->nvms_)
 		vm_unlist(m, h->vms_[h->nvms_ - 1]);
 	free(h->vms_);
-	free(h->recs_);
+	free(h->rvms_);
+	free(h->rinfo_);
 	nametab_del(&m->hosts, h);
 	m->layout++;
 	free(h);
@@ -833,20 +835,15 @@ static int vm_record(struct apply_ctx *a)
 }
 
 static int host_rec_apply(struct apply_ctx *a, char *err, size_t errlen);
+static void host_rec_shares(struct cm_host *h);
 
-/* A VM record: the VM (vm_record) and, if kept, the record in its host's list. */
+/* A VM record: the VM (vm_record), or if records are kept, the record in its host's
+ * list alone. */
 static int apply_vm_record(struct apply_ctx *a)
 {
-	char rerr[VMC_ERR_MAX];
-	int rc = a->m->keep_recs ? host_rec_apply(a, rerr, sizeof(rerr)) : 0;
-	int rv = vm_record(a);
-	if (rc > 0 && rv < 0)
-		a->m->version++; /* the host's records changed, if not the VM */
-	if (rc < 0 && rv >= 0) {
-		copy_str(a->err, a->errlen, rerr);
-		return -1;
-	}
-	return rv != 0 ? rv : rc;
+	if (a->m->keep_recs)
+		return host_rec_apply(a, a->err, a->errlen);
+	return vm_record(a);
 }
 
 static int apply_host_summary(struct apply_ctx *a);
@@ -1047,14 +1044,10 @@ static const struct {
 	int name_seg; /* topic segment naming the host or VM, -1 for none */
 	int (*fn)(struct apply_ctx *a);
 } handlers[] = {
-    {"host/+/state", 1, apply_host_state},
-    {"host/+/load", 1, apply_host_load},
-    {"host/+/vm/+", 3, apply_vm_record},
-    {"host/+/summary", 1, apply_host_summary},
-    {"guest/+/load", 1, apply_guest_load},
-    {"event", -1, apply_event},
-    {"event/#", -1, apply_event},
-    {"policy", -1, apply_policy},
+    {"host/+/state", 1, apply_host_state}, {"host/+/load", 1, apply_host_load},
+    {"host/+/vm/+", 3, apply_vm_record},   {"host/+/summary", 1, apply_host_summary},
+    {"guest/+/load", 1, apply_guest_load}, {"event", -1, apply_event},
+    {"event/#", -1, apply_event},          {"policy", -1, apply_policy},
 };
 
 #define NHANDLERS (sizeof(handlers) / sizeof(handlers[0]))
@@ -1494,8 +1487,7 @@ static void bal_take_state(struct cm_host *h, const char *state)
 		if (st == BAL_ONLINE || st == BAL_MAINTENANCE)
 			h->bal_state = st;
 	} else if (h->bal_state != BAL_OFFLINE) {
-		h->bal_state =
-		    st < 0 || st == BAL_OFFLINE || st == BAL_STANDBY ? BAL_OFFLINE : st;
+		h->bal_state = st < 0 || st == BAL_OFFLINE || st == BAL_STANDBY ? BAL_OFFLINE : st;
 	}
 }
 
@@ -1516,7 +1508,7 @@ static void host_bound_mout(struct cm_host *h)
 {
 	int leaving = 0;
 	for (size_t i = 0; i < h->nrecs_; i++)
-		leaving += h->recs_[i].leaving;
+		leaving += h->rinfo_[i].leaving;
 	if (h->has_summary)
 		h->migrations_out = h->summary_mout < leaving ? h->summary_mout : leaving;
 }
@@ -1570,7 +1562,10 @@ static int apply_host_summary(struct apply_ctx *a)
 	h->migrations_in = hh.migrations_in;
 	h->summary_mout = hh.migrations_out;
 	h->load = load;
-	h->vm_cpu = vm_cpu;
+	if (h->vm_cpu != vm_cpu) {
+		h->vm_cpu = vm_cpu;
+		host_rec_shares(h);
+	}
 	h->refresh_ms = refresh;
 	h->summary_ms = a->now;
 	h->has_summary = 1;
@@ -1581,12 +1576,79 @@ static int apply_host_summary(struct apply_ctx *a)
 	return 1;
 }
 
+/* Each held record's cpu: the host's vm_cpu shared by vCPUs (what a balancer counts of
+ * a peer's VMs: its summary says their demand, a record says none). */
+static void host_rec_shares(struct cm_host *h)
+{
+	double vcpus = 0;
+	for (size_t i = 0; i < h->nheld_; i++)
+		vcpus += h->rvms_[i].vcpus > 0 ? h->rvms_[i].vcpus : 1;
+	for (size_t i = 0; i < h->nheld_; i++) {
+		struct bal_vm *v = &h->rvms_[i];
+		v->cpu = h->vm_cpu * (v->vcpus > 0 ? v->vcpus : 1) / vcpus;
+		v->steal = 0;
+	}
+}
+
+static void host_rec_swap(struct cm_host *h, size_t i, size_t j)
+{
+	if (i == j)
+		return;
+	struct bal_vm v = h->rvms_[i];
+	struct cm_rec r = h->rinfo_[i];
+	h->rvms_[i] = h->rvms_[j];
+	h->rinfo_[i] = h->rinfo_[j];
+	h->rvms_[j] = v;
+	h->rinfo_[j] = r;
+}
+
+/* Record i leaves h's list; held records stay first. */
+static void host_rec_del(struct cm_host *h, size_t i)
+{
+	if (i < h->nheld_) {
+		host_rec_swap(h, i, h->nheld_ - 1);
+		i = --h->nheld_;
+	}
+	host_rec_swap(h, i, --h->nrecs_);
+}
+
+/* A new record at the end of h's list (grown a few at a time: 1,000 hosts of 20 VMs
+ * each keep 20,000 of them). */
+static size_t host_rec_add(struct cm_host *h)
+{
+	if (h->nrecs_ == h->cap_recs_) {
+		size_t cap = h->cap_recs_ < 32 ? h->cap_recs_ + 4 : h->cap_recs_ + h->cap_recs_ / 2;
+		struct bal_vm *v = realloc(h->rvms_, cap * sizeof(*v));
+		if (v)
+			h->rvms_ = v;
+		struct cm_rec *r = v ? realloc(h->rinfo_, cap * sizeof(*r)) : NULL;
+		if (!r) {
+			fprintf(stderr, "cluster_model: out of memory\n");
+			abort();
+		}
+		h->rinfo_ = r;
+		h->cap_recs_ = cap;
+	}
+	return h->nrecs_++;
+}
+
+/* Record i of h now holds resources or not: moved to its side of the list. */
+static void host_rec_place(struct cm_host *h, size_t i)
+{
+	if (h->rinfo_[i].holds && i >= h->nheld_)
+		host_rec_swap(h, i, h->nheld_++);
+	else if (!h->rinfo_[i].holds && i < h->nheld_)
+		host_rec_swap(h, i, --h->nheld_);
+}
+
 /* host/<h>/vm/<vm> into h's records: a record must name its VM and h as its host, and
  * be within bounds (else it is ignored, the previous one kept). */
 static int host_rec_apply(struct apply_ctx *a, char *err, size_t errlen)
 {
+	struct bal_vm vm;
 	struct cm_rec r;
 	char owner[VMC_NAME_MAX + 1];
+	memset(&vm, 0, sizeof(vm));
 	memset(&r, 0, sizeof(r));
 	if (topic_segment(a->rest, 1, owner, sizeof(owner)) < 0 ||
 	    vmc_name_check(owner, "the host in the topic", err, errlen) < 0)
@@ -1602,11 +1664,11 @@ static int host_rec_apply(struct apply_ctx *a, char *err, size_t errlen)
 			         owner);
 			return -1;
 		}
-		if (bal_parse_vm(a->o, "record", &r.vm, &g, &r.holds, err, errlen) < 0)
+		if (bal_parse_vm(a->o, "record", &vm, &g, &r.holds, err, errlen) < 0)
 			return -1;
-		if (strcmp(r.vm.name, a->name) != 0) {
-			snprintf(err, errlen, "name: \"%s\" is not %s, whose record it is",
-			         r.vm.name, a->name);
+		if (strcmp(vm.name, a->name) != 0) {
+			snprintf(err, errlen, "name: \"%s\" is not %s, whose record it is", vm.name,
+			         a->name);
 			return -1;
 		}
 		copy_str(r.state, sizeof(r.state), state);
@@ -1618,26 +1680,20 @@ static int host_rec_apply(struct apply_ctx *a, char *err, size_t errlen)
 	if (!h)
 		h = host_get(a->m, owner);
 	size_t i;
-	for (i = 0; i < h->nrecs_ && strcmp(h->recs_[i].vm.name, a->name) != 0; i++)
+	for (i = 0; i < h->nrecs_ && strcmp(h->rvms_[i].name, a->name) != 0; i++)
 		;
 	if (!a->o) {
-		if (i < h->nrecs_)
-			h->recs_[i] = h->recs_[--h->nrecs_];
+		if (i == h->nrecs_)
+			return 0;
+		host_rec_del(h, i);
 	} else {
-		if (i == h->nrecs_) {
-			if (h->nrecs_ == h->cap_recs_) {
-				h->cap_recs_ = h->cap_recs_ ? h->cap_recs_ * 2 : 8;
-				h->recs_ = realloc(h->recs_, h->cap_recs_ * sizeof(*h->recs_));
-				if (!h->recs_) {
-					fprintf(stderr, "cluster_model: out of memory\n");
-					abort();
-				}
-			}
-			h->nrecs_++;
-		}
-		h->recs_[i] = r;
+		if (i == h->nrecs_)
+			i = host_rec_add(h);
+		h->rvms_[i] = vm;
+		h->rinfo_[i] = r;
+		host_rec_place(h, i);
 	}
-	h->recs_gen++;
+	host_rec_shares(h);
 	host_bound_mout(h);
 	return 1;
 }
@@ -1647,20 +1703,30 @@ size_t cluster_model_host_rec_count(const struct cm_host *h)
 	return h->nrecs_;
 }
 
-const struct cm_rec *cluster_model_host_rec_at(const struct cm_host *h, size_t i)
+const struct bal_vm *cluster_model_host_rec_vm(const struct cm_host *h, size_t i)
 {
-	return i < h->nrecs_ ? &h->recs_[i] : NULL;
+	return i < h->nrecs_ ? &h->rvms_[i] : NULL;
 }
 
-const char *cluster_model_rec_host(const struct cluster_model *m, const char *vm,
-                                   const char *skip)
+const struct cm_rec *cluster_model_host_rec_at(const struct cm_host *h, size_t i)
+{
+	return i < h->nrecs_ ? &h->rinfo_[i] : NULL;
+}
+
+const struct bal_vm *cluster_model_host_held(const struct cm_host *h, size_t *n)
+{
+	*n = h->nheld_;
+	return h->rvms_;
+}
+
+const char *cluster_model_rec_host(const struct cluster_model *m, const char *vm, const char *skip)
 {
 	for (size_t i = 0; i < m->hosts.n; i++) {
 		const struct cm_host *h = m->hosts.items[i];
 		if (skip && strcmp(h->name, skip) == 0)
 			continue;
 		for (size_t j = 0; j < h->nrecs_; j++)
-			if (strcmp(h->recs_[j].vm.name, vm) == 0)
+			if (strcmp(h->rvms_[j].name, vm) == 0)
 				return h->name;
 	}
 	return NULL;

@@ -86,12 +86,12 @@ struct cm_host {
 	 * summaries and host.standby (cluster_model_host_standby); bal_born once a state
 	 * message of its own said it is up, bal_stated once one came at all. */
 	int bal_state, bal_born, bal_stated;
-	/* Changes whenever its records do (cluster_model_keep_records): a reader deriving
-	 * something from them redoes it only then. */
-	uint64_t recs_gen;
 	/* private */
-	struct cm_rec *recs_; /* its host/<h>/vm/<vm> records (cluster_model_keep_records) */
-	size_t nrecs_, cap_recs_;
+	/* its host/<h>/vm/<vm> records (cluster_model_keep_records): the VMs, and beside
+	 * each its state; those that hold resources first (nheld_) */
+	struct bal_vm *rvms_;
+	struct cm_rec *rinfo_;
+	size_t nrecs_, nheld_, cap_recs_;
 	int64_t fence_session_;
 	struct cm_vm **vms_;
 	size_t nvms_, cap_vms_;
@@ -112,9 +112,9 @@ struct cm_vm {
 	double cpu; /* percent of one CPU, as xentop */
 	int has_io; /* its last VM object carried the four figures below */
 	uint64_t net_rx, net_tx, blk_rd, blk_wr;
-	char *tags;             /* comma-separated, never NULL */
-	int has_tags;           /* its last VM object carried "tags" */
-	int has_guest;          /* guest-agent figures below are known */
+	char *tags;    /* comma-separated, never NULL */
+	int has_tags;  /* its last VM object carried "tags" */
+	int has_guest; /* guest-agent figures below are known */
 	double guest_cpu, guest_steal, guest_load1;
 	int64_t guest_mem_used_mb;
 	/* the "guest" object of its last VM object, every figure: bit i of guest_has says
@@ -156,9 +156,9 @@ struct cm_event {
 };
 
 /* A host/<h>/vm/<vm> record as the host agents read it: kept per host (a VM being
- * migrated is in the records of both ends), within lib/core/limits.c's bounds. */
+ * migrated is in the records of both ends), within lib/core/limits.c's bounds. The VM
+ * itself (name, vCPUs, memory, tags, hold) is cluster_model_host_rec_vm's. */
 struct cm_rec {
-	struct bal_vm vm; /* name, vCPUs, memory, tags, hold; cpu as the record said */
 	char state[CM_STATE_MAX];
 	int holds;   /* its state holds CPU and memory (running, paused, migrating) */
 	int leaving; /* outgoing or migrating */
@@ -273,16 +273,22 @@ int cluster_model_ha_on(const struct cluster_model *m);
 
 /* --- what the host agents read (host/<h>/summary and the records per host) ------ */
 
-/* Keeps each host's host/<h>/vm/<vm> records as it published them (cm_rec), besides the
- * VMs above: a reader of summaries (a host agent) has no loads to list VMs. Off by default. */
+/* Keeps each host's host/<h>/vm/<vm> records as it published them, per host, instead of
+ * the VMs above (records make no cm_vm, loads still do): a reader of summaries (a host
+ * agent) has no loads to list VMs, and at 20,000 VMs a VM object beside each record
+ * would double what it holds. Off by default. */
 void cluster_model_keep_records(struct cluster_model *m);
-/* The records h published (i < count; order as they came, a cleared one's place taken by
- * the last). */
+/* The records h published (i < count), those that hold resources first, else in no
+ * particular order: the VM as its record says (cpu: below), and its state. */
 size_t cluster_model_host_rec_count(const struct cm_host *h);
+const struct bal_vm *cluster_model_host_rec_vm(const struct cm_host *h, size_t i);
 const struct cm_rec *cluster_model_host_rec_at(const struct cm_host *h, size_t i);
+/* The VMs whose records hold resources (running, paused, migrating), *n of them, as a
+ * balancer sees a peer's: each VM's cpu is the host's vm_cpu shared by vCPUs, steal 0
+ * (a record has no use figure). Valid until the model next changes. */
+const struct bal_vm *cluster_model_host_held(const struct cm_host *h, size_t *n);
 /* The first host other than skip (may be NULL) whose records list vm, or NULL. */
-const char *cluster_model_rec_host(const struct cluster_model *m, const char *vm,
-                                   const char *skip);
+const char *cluster_model_rec_host(const struct cluster_model *m, const char *vm, const char *skip);
 /* Sum of migrations_out over the hosts but self whose summary came within ttl_ms before
  * now and that are not offline (a count nobody refreshes is stale, not busy). */
 int cluster_model_migrations_out(const struct cluster_model *m, const char *self, int64_t now,

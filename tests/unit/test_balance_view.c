@@ -239,6 +239,31 @@ static void test_summary_and_records(void **state_)
 	assert_int_equal(h->nvms, 1);
 	assert_true(fabs(h->vms[0].cpu - 120) < 1e-9);
 	assert_true(fabs(bal_host_load(h, &s) - 40) < 1e-9);
+	/* a record that stops holding leaves the VMs, and comes back when it holds again;
+	 * a new vm_cpu is shared out at once */
+	apply(cm, "host/h2/vm/z",
+	      "{" ENV "\"name\":\"z\",\"host\":\"h2\",\"state\":\"running\",\"vcpus\":1,"
+	      "\"mem_mb\":512,\"cpu\":0}",
+	      0);
+	h = &bview_get(&v, cm, 2)->hosts[0];
+	assert_int_equal(h->nvms, 2);
+	assert_true(fabs(h->vms[bal_host_find_vm(h, "z")].cpu - 30) < 1e-9); /* 1 of 4 vCPUs */
+	apply(cm, "host/h2/vm/z",
+	      "{" ENV "\"name\":\"z\",\"host\":\"h2\",\"state\":\"stopped\",\"vcpus\":1,"
+	      "\"mem_mb\":512,\"cpu\":0}",
+	      0);
+	h = &bview_get(&v, cm, 2)->hosts[0];
+	assert_int_equal(h->nvms, 1);
+	assert_string_equal(h->vms[0].name, "y");
+	assert_true(fabs(h->vms[0].cpu - 120) < 1e-9);
+	apply(cm, "host/h2/summary",
+	      "{" ENV "\"session\":2,\"state\":\"online\",\"cpus\":4,"
+	      "\"cpu\":30,\"load\":40,\"vm_cpu\":60,\"nvms\":2,\"mem_total_mb\":16384,"
+	      "\"mem_free_mb\":8192,\"migrations_out\":5,\"migrations_in\":0}",
+	      0);
+	h = &bview_get(&v, cm, 2)->hosts[0];
+	assert_true(fabs(h->vms[0].cpu - 60) < 1e-9);
+	apply(cm, "host/h2/summary", sum, 0);
 	/* a summary out of bounds changes nothing */
 	char bad[512];
 	snprintf(bad, sizeof bad, "%s", sum);

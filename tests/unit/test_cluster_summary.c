@@ -128,7 +128,7 @@ static void test_records_and_migrations(void **state)
 	assert_int_equal(cluster_model_host_rec_count(h1), 2);
 	apply(m, "h1", "vm/a", NULL, 1, 4700);
 	assert_int_equal(cluster_model_host_rec_count(h1), 1);
-	assert_string_equal(cluster_model_host_rec_at(h1, 0)->vm.name, "b");
+	assert_string_equal(cluster_model_host_rec_vm(h1, 0)->name, "b");
 	assert_int_equal(h1->migrations_out, 1);
 	/* a record naming another host, or out of bounds, is ignored */
 	assert_int_equal(apply(m, "h1", "vm/e",

@@ -620,11 +620,12 @@ static enum hostd_op_result drain_op_drain(struct hostd *h, struct hostd_req *re
 		if (hv_list_vms(h->hv, &vms, &n, err, sizeof(err)) == 0) {
 			free(vms);
 			if (n > 0) {
-				hostd_reply_err(h, req, VMC_E_REFUSED,
-				                "host %s has no cluster key nor channel certificate "
-				                "(--cluster-key-file, --channel-cert): it cannot "
-				                "migrate its VMs away",
-				                h->opts.name);
+				hostd_reply_err(
+				    h, req, VMC_E_REFUSED,
+				    "host %s has no cluster key nor channel certificate "
+				    "(--cluster-key-file, --channel-cert): it cannot "
+				    "migrate its VMs away",
+				    h->opts.name);
 				return HOSTD_REPLIED;
 			}
 		}
@@ -705,9 +706,9 @@ static void undrain_step(struct drain *d)
 		snprintf(v->host, sizeof(v->host), "%s", where);
 		const struct cm_host *p = cluster_model_host_find(h->model, where);
 		for (size_t i = 0; p && i < cluster_model_host_rec_count(p); i++) {
-			const struct cm_rec *r = cluster_model_host_rec_at(p, i);
-			if (strcmp(r->vm.name, v->name) == 0)
-				v->mem_mb = r->vm.mem_mb;
+			const struct bal_vm *r = cluster_model_host_rec_vm(p, i);
+			if (strcmp(r->name, v->name) == 0)
+				v->mem_mb = r->mem_mb;
 		}
 		if (undrain_free(d) < v->mem_mb) {
 			if (dvm_count(d, DV_MOVING) == 0)

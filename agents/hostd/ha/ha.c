@@ -164,7 +164,7 @@ static void ha_report_lost(struct ha_ctx *a, const char *host)
 	for (size_t i = 0; p && i < cluster_model_host_rec_count(p); i++) {
 		struct ha_rec r;
 		char err[VMC_ERR_MAX * 2];
-		const char *vm = cluster_model_host_rec_at(p, i)->vm.name;
+		const char *vm = cluster_model_host_rec_vm(p, i)->name;
 		int rc = ha_rec_get(a->dir, vm, &r, err, sizeof(err));
 		if (rc != 1 || strcmp(r.host, host) != 0)
 			ha_event_host(a, "ha.lost", host, vm,
@@ -297,7 +297,7 @@ static size_t ha_candidates(struct ha_ctx *a, const char *host, struct ha_rec *r
 			int stopped = 0;
 			for (size_t k = 0; dead && k < cluster_model_host_rec_count(dead); k++) {
 				const struct cm_rec *dr = cluster_model_host_rec_at(dead, k);
-				if (strcmp(dr->vm.name, r->vm) == 0)
+				if (strcmp(cluster_model_host_rec_vm(dead, k)->name, r->vm) == 0)
 					stopped = strcmp(dr->state, "stopped") == 0;
 			}
 			if (stopped || cluster_model_rec_host(a->h->model, r->vm, host))
