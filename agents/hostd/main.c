@@ -7,6 +7,7 @@
 #include "guests.h"
 
 #include "../../lib/bus/busconn.h"
+#include "../../lib/cluster/cluster_model.h"
 #include "../../lib/config/conf.h"
 #include "../../lib/core/evloop.h"
 #include "../../lib/bus/idcache.h"
@@ -360,9 +361,25 @@ static void on_message(struct bus *b, const struct bus_msg *m, void *ud)
 	dispatch_run(hostd_topics, rest, h, (void *)m);
 }
 
+/* How long the agent leaves messages in its socket after reading it empty, so that the
+ * next wake-up reads them all (bus_set_read_batch): a quarter of a millisecond per host
+ * known, at most 250 ms. At 1,000 hosts an agent receives about ten summaries a second
+ * and, while hosts join, their states and records; a wake-up for each was most of an
+ * agent's CPU. A command or balancing message waits that long at most; in a cluster of
+ * 16 hosts, 4 ms. */
+#define READ_BATCH_PER_HOST_US 250
+#define READ_BATCH_MAX_MS 250
+
+static int read_batch_ms(size_t hosts)
+{
+	size_t ms = hosts * READ_BATCH_PER_HOST_US / 1000;
+	return ms > READ_BATCH_MAX_MS ? READ_BATCH_MAX_MS : (int)ms;
+}
+
 static long load_timer(struct evloop *loop, long long id, void *ud)
 {
 	struct hostd *h = ud;
+	bus_set_read_batch(h->bus, read_batch_ms(cluster_model_host_count(h->model)));
 	/* no state of ours came back within a keepalive (a broker that gives no retained
 	 * messages to wildcard subscriptions): publish the records again to be sure */
 	if (h->records_check_ms && evloop_mono_ms() >= h->records_check_ms)

@@ -52,12 +52,13 @@ void hostd_model_message(struct hostd *h, struct hostd_msg *m)
 	if (!rec && !topic_matches("host/+/state", m->rest) &&
 	    !topic_matches("host/+/summary", m->rest))
 		return;
-	if (m->raw->len && !hostd_msg_json(m))
+	const cJSON *o = m->raw->len ? hostd_msg_json(m) : NULL;
+	if (m->raw->len && !o)
 		return; /* malformed, or speaking for another sender (main.c logs it) */
 	if (rec && stale_own_record(h, m))
 		return;
 	int64_t now = evloop_mono_ms();
-	if (cluster_model_apply(h->model, m->rest, m->raw->payload, m->raw->len, m->raw->retain,
-	                        now, err, sizeof(err)) < 0)
+	if (cluster_model_apply_json(h->model, m->rest, o, m->raw->retain, now, err, sizeof(err)) <
+	    0)
 		ratelog_warn(&h->model_bad, now, "%s: %s (ignored)", m->rest, err);
 }

@@ -1061,8 +1061,11 @@ static size_t handler_of(const char *rest)
 	return k;
 }
 
-static int model_apply(struct cluster_model *m, const char *rest, const void *payload, size_t len,
-                       int retained, int64_t now_ms, unsigned replaced, char *err, size_t errlen)
+/* rest's message, parsed (o, NULL for an empty payload) or not (payload, len; parsed here,
+ * and freed). */
+static int model_apply_msg(struct cluster_model *m, const char *rest, const cJSON *parsed,
+                           const void *payload, size_t len, int retained, int64_t now_ms,
+                           unsigned replaced, char *err, size_t errlen)
 {
 	struct apply_ctx a = {.m = m,
 	                      .rest = rest,
@@ -1084,21 +1087,30 @@ static int model_apply(struct cluster_model *m, const char *rest, const void *pa
 			return -1;
 	}
 	cJSON *o = NULL;
-	if (len > 0) {
-		if (msg_parse(payload, len, &o, err, errlen) != VMC_OK)
-			return -1;
-		if (check_envelope(o, err, errlen) < 0 ||
-		    topic_check_sender(rest, o, err, errlen) < 0) {
-			cJSON_Delete(o);
-			return -1;
-		}
-	}
-	a.o = o;
-	int rc = handlers[k].fn(&a);
+	if (!parsed && len > 0 && msg_parse(payload, len, &o, err, errlen) != VMC_OK)
+		return -1;
+	a.o = parsed ? parsed : o;
+	int rc = -1;
+	if (!a.o || (check_envelope(a.o, err, errlen) == 0 &&
+	             topic_check_sender(rest, a.o, err, errlen) == 0))
+		rc = handlers[k].fn(&a);
 	cJSON_Delete(o);
 	if (rc > 0)
 		m->version++;
 	return rc;
+}
+
+static int model_apply(struct cluster_model *m, const char *rest, const void *payload, size_t len,
+                       int retained, int64_t now_ms, unsigned replaced, char *err, size_t errlen)
+{
+	return model_apply_msg(m, rest, NULL, payload, len, retained, now_ms, replaced, err,
+	                       errlen);
+}
+
+int cluster_model_apply_json(struct cluster_model *m, const char *rest, const cJSON *o,
+                             int retained, int64_t now_ms, char *err, size_t errlen)
+{
+	return model_apply_msg(m, rest, o, NULL, 0, retained, now_ms, 0, err, errlen);
 }
 
 int cluster_model_apply(struct cluster_model *m, const char *rest, const void *payload, size_t len,

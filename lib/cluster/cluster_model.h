@@ -188,6 +188,10 @@ void cluster_model_free(struct cluster_model *m);
  * consistent: a bad VM inside a load is skipped, the rest applied). */
 int cluster_model_apply(struct cluster_model *m, const char *rest, const void *payload, size_t len,
                         int retained, int64_t now_ms, char *err, size_t errlen);
+/* The same with the message already parsed (o; NULL for an empty payload), for a reader
+ * that parses each message once for all its modules. */
+int cluster_model_apply_json(struct cluster_model *m, const char *rest, const cJSON *o,
+                             int retained, int64_t now_ms, char *err, size_t errlen);
 
 /* As cluster_model_apply, for a reader that looks at the model only now and then (a
  * console between frames): a host's load (host/<h>/load, the bulk of the traffic) is not

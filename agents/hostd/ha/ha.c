@@ -23,6 +23,7 @@
 #include "../../../lib/bus/topic.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -47,6 +48,7 @@ struct ha_watch {
 	int64_t dead_since; /* mono ms both signals first held; 0: not dead */
 	int check_claim;    /* look for an old claim once it is back */
 	int64_t beat_ms;    /* mono ms its last live load came; 0: none yet */
+	size_t idx_;        /* in ha_ctx.watches */
 };
 
 struct ha_probe_job {
@@ -68,17 +70,16 @@ static struct ha_ctx *ha_of(struct hostd *h)
 
 static struct ha_watch *ha_watch_get(struct ha_ctx *a, const char *name)
 {
-	for (size_t i = 0; i < a->nw; i++)
-		if (strcmp(a->w[i].name, name) == 0)
-			return &a->w[i];
-	struct ha_watch *nw = realloc(a->w, (a->nw + 1) * sizeof(*nw));
-	if (!nw)
+	/* by name: every live load of 1,000 hosts comes here, and each tick asks for all */
+	struct ha_watch *w = nametab_find(&a->watches, name);
+	if (w)
+		return w;
+	w = calloc(1, sizeof(*w));
+	if (!w)
 		return NULL;
-	a->w = nw;
-	struct ha_watch *w = &a->w[a->nw++];
-	memset(w, 0, sizeof(*w));
 	snprintf(w->name, sizeof(w->name), "%s", name);
 	w->check_claim = 1;
+	nametab_add(&a->watches, w);
 	return w;
 }
 
@@ -490,9 +491,10 @@ static long ha_tick(struct evloop *loop, long long id, void *ud)
 		/* back from a cut: what was seen meanwhile (no summaries, checks that
 		 * failed while the network was down) is no sign of death; the hosts'
 		 * retained summaries come back at the reconnect and every check is made again */
-		for (size_t i = 0; i < a->nw; i++) {
-			a->w[i].direct = HA_DIRECT_UNKNOWN;
-			a->w[i].dead_since = 0;
+		for (size_t i = 0; i < a->watches.n; i++) {
+			struct ha_watch *w = a->watches.items[i];
+			w->direct = HA_DIRECT_UNKNOWN;
+			w->dead_since = 0;
 		}
 	}
 	a->was_connected = connected;
@@ -544,6 +546,7 @@ int hostd_ha_start(struct hostd *h, char *err, size_t errlen)
 		return -1;
 	}
 	bview_init(a->view, NULL); /* every host from its summary, this one too */
+	nametab_init(&a->watches, offsetof(struct ha_watch, idx_));
 	a->h = h;
 	a->dir = h->opts.shared_store;
 	h->ha = a;
@@ -565,7 +568,7 @@ void hostd_ha_stop(struct hostd *h)
 	workpool_free(a->pool, 3000, WORKPOOL_DROP);
 	bview_free(a->view);
 	free(a->view);
-	free(a->w);
+	nametab_free(&a->watches, 1);
 	free(a->reported);
 	free(a->self_fenced);
 	free(a);

@@ -17,6 +17,8 @@ int64_t ha_mono_ms(void);
  * was accepted within timeout_ms, else 0. Blocking. */
 int ha_probe(const char *addr, const char *name, long timeout_ms);
 
+#include "../../../lib/core/nametab.h"
+
 struct bview;
 struct workpool;
 struct ha_watch;
@@ -24,12 +26,11 @@ struct ha_watch;
 /* The module's state (h->ha). */
 struct ha_ctx {
 	struct hostd *h;
-	const char *dir; /* the shared store; NULL: none */
+	const char *dir;    /* the shared store; NULL: none */
 	struct bview *view; /* the placement's, from the agent's model (h->model) */
 	struct workpool *pool;
 	int policy_on;
-	struct ha_watch *w; /* one per other host seen */
-	size_t nw;
+	struct nametab watches; /* struct ha_watch, one per other host seen */
 	/* the fence hook running now, if any */
 	int fence_pid;
 	char fence_host[VMC_NAME_MAX + 1];
