@@ -20,6 +20,7 @@
 #include "../../lib/config/conf.h"
 #include "../../lib/core/evloop.h"
 #include "../../lib/core/log.h"
+#include "../../lib/core/sigloop.h"
 #include "../../lib/bus/topic.h"
 
 #include <getopt.h> /* optind */
@@ -782,12 +783,8 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	sigloop_install(on_signal, (const int[]){SIGINT, SIGTERM, 0});
+	sigloop_install(SIG_IGN, (const int[]){SIGPIPE, 0});
 
 	struct client c;
 	a.copts.stop = &got_signal;
