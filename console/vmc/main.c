@@ -667,7 +667,7 @@ static int parse_number(const char *opt, const char *v, double min, double max, 
 	return 0;
 }
 
-/* vmc's options. The first FILE_SETTINGS may be in the -c FILE too: the broker's, the
+/* vmc's options. Those before "json" may be in the -c FILE too: the broker's, the
  * cluster and the timeout; the others are for the command line only. The numbers are
  * read by read_number (CLIOPTS_FUNC: their range in the row, whole numbers printed
  * whole). */
@@ -677,7 +677,7 @@ static const struct cliopts_def options[] = {
     {"cluster", CLIOPTS_STR, A(copts.cluster), 0, 0, "cluster name"},
     BUSCONN_CLIOPTS(struct vmc_args, copts.conn),
     {"timeout", CLIOPTS_FUNC, A(copts.timeout_s), 0.1, 3600, "seconds to wait for a reply"},
-    /* the command line only */
+    /* the command line only, from here on (FILE_SETTINGS) */
     {"json", CLIOPTS_FLAG, A(json), 0, 0, "print JSON"},
     {"host", CLIOPTS_STR, A(host), 0, 0, "the host (create, VM commands, vms, plan)"},
     {"memory", CLIOPTS_FUNC, A(memory_mb), 16, 4194304, "create: memory, MB"},
@@ -694,7 +694,8 @@ static const struct cliopts_def options[] = {
     {"hold", CLIOPTS_FUNC, A(hold_s), 0, 7 * 86400, "migrate: hold for S seconds"},
     {"force", CLIOPTS_FLAG, A(force), 0, 0, "migrate: even onto an overloaded host"},
 };
-#define FILE_SETTINGS 9 /* broker, cluster, the 6 of BUSCONN_CLIOPTS, timeout */
+#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+#define FILE_SETTINGS ((size_t)(cliopts_find(options, NOPTIONS, "json") - options))
 
 /* A number option of options[] into its field; "--NAME" in errors on the command line. */
 static int read_number(void *base, const struct cliopts_def *d, const char *v, char *err,
@@ -729,7 +730,7 @@ static int parse_args(struct vmc_args *a, int argc, char **argv, struct conf **c
 	const struct cliopts_prog prog = {
 	    .name = "vmc",
 	    .defs = options,
-	    .n = sizeof(options) / sizeof(options[0]),
+	    .n = NOPTIONS,
 	    .read = read_number,
 	    .usage = usage,
 	    .nfile = FILE_SETTINGS,
