@@ -20,9 +20,10 @@
 #include "../../lib/config/conf.h"
 #include "../../lib/core/evloop.h"
 #include "../../lib/core/log.h"
+#include "../../lib/core/sigloop.h"
 #include "../../lib/bus/topic.h"
 
-#include <getopt.h>
+#include <getopt.h> /* optind */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +51,7 @@ struct vmc_args {
 	long count;
 	double wait_s;
 	int wait_complete; /* hosts, vms: wait as long as it takes for every host's load */
-	int timeout_set; /* --timeout given: long commands keep it */
+	int timeout_set;   /* --timeout given: long commands keep it */
 	int argc;
 	char **argv; /* positional arguments after the subcommand */
 };
@@ -208,7 +209,7 @@ static int cmd_hosts(struct client *c, struct vmc_args *a)
 		{
 			char mem[40];
 			snprintf(mem, sizeof(mem), "%.0f/%.0f", num(o, "mem_used_mb"),
-				 num(o, "mem_total_mb"));
+			         num(o, "mem_total_mb"));
 			printf("%-20s %-12s %5.0f %6.1f %14s %5.0f\n", str(o, "name", "?"),
 			       str(o, "state", "?"), num(o, "cpus"), num(o, "cpu"), mem,
 			       num(o, "vms"));
@@ -248,8 +249,8 @@ static int cmd_vms(struct client *c, struct vmc_args *a)
 }
 
 /* Sends op to target and reports the reply. */
-static int call_and_report(struct client *c, struct vmc_args *a, const char *target,
-			   const char *op, cJSON *args, const char *done, const char *name)
+static int call_and_report(struct client *c, struct vmc_args *a, const char *target, const char *op,
+                           cJSON *args, const char *done, const char *name)
 {
 	cJSON *reply;
 	char err[512];
@@ -284,12 +285,12 @@ static void show_image_progress(struct client *c, const char *rest, const cJSON 
 	if (strcmp(type, "image.progress") == 0) {
 		double total = num(msg, "total");
 		fprintf(stderr, "%svmc: image %s: %.0f%% (%.1f of %.1f MiB)%s", tty ? "\r" : "",
-			str(msg, "image", "?"), num(msg, "percent"), num(msg, "bytes") / 1048576,
-			total / 1048576, tty ? "" : "\n");
+		        str(msg, "image", "?"), num(msg, "percent"), num(msg, "bytes") / 1048576,
+		        total / 1048576, tty ? "" : "\n");
 	} else if (strcmp(type, "image.fetched") == 0) {
 		fprintf(stderr, "%svmc: image %s fetched and verified (%.1f MiB%s)\n",
-			tty ? "\r" : "", str(msg, "image", "?"), num(msg, "bytes") / 1048576,
-			cJSON_IsTrue(cJSON_GetObjectItem(msg, "resumed")) ? ", resumed" : "");
+		        tty ? "\r" : "", str(msg, "image", "?"), num(msg, "bytes") / 1048576,
+		        cJSON_IsTrue(cJSON_GetObjectItem(msg, "resumed")) ? ", resumed" : "");
 	}
 }
 
@@ -324,8 +325,7 @@ static int cmd_create(struct client *c, struct vmc_args *a)
 			c->on_message = show_image_progress;
 			client_follow(c, "event/#");
 		}
-		return call_and_report(c, a, "cmd/confd", "vm.create", args, "created",
-				       name);
+		return call_and_report(c, a, "cmd/confd", "vm.create", args, "created", name);
 	}
 	if (!a->host) {
 		cJSON_Delete(args);
@@ -429,8 +429,8 @@ static int cmd_templates(struct client *c, struct vmc_args *a)
 			printf("%-20s %8.0f %5.0f %9s  %s\n", str(t, "name", "?"),
 			       num(t, "memory_mb"), num(t, "vcpus"), disk, str(t, "image", "?"));
 		}
-		cJSON_ArrayForEach(t, cJSON_GetObjectItem(r, "errors"))
-		fprintf(stderr, "vmc: template %s: %s\n", str(t, "name", "?"), str(t, "error", "?"));
+		cJSON_ArrayForEach(t, cJSON_GetObjectItem(r, "errors")) fprintf(
+		    stderr, "vmc: template %s: %s\n", str(t, "name", "?"), str(t, "error", "?"));
 	}
 	cJSON_Delete(reply);
 	return rc;
@@ -441,7 +441,7 @@ static int cmd_delete(struct client *c, struct vmc_args *a)
 {
 	if (!a->yes) {
 		fprintf(stderr, "vmc: delete removes vm %s and its disk for good: add --yes\n",
-			a->argv[0]);
+		        a->argv[0]);
 		return EXIT_USAGE;
 	}
 	cJSON *args = cJSON_CreateObject();
@@ -537,7 +537,7 @@ static int cmd_events(struct client *c, struct vmc_args *a)
 #define VMC_LONG_TIMEOUT_S 600
 
 static int run_long(struct client *c, struct vmc_args *a, const char *host, const char *op,
-		    cJSON *args, enum progress_filter filter, const char *match)
+                    cJSON *args, enum progress_filter filter, const char *match)
 {
 	char target[VMC_TOPIC_MAX];
 	snprintf(target, sizeof(target), "cmd/host/%s", host);
@@ -608,85 +608,51 @@ static int cmd_ha(struct client *c, struct vmc_args *a)
 }
 
 static const struct vmc_cmd_entry commands[] = {
-	{"hosts", cmd_hosts, 0, "hosts [--json] [--wait S] [--wait-complete]"},
-	{"vms", cmd_vms, 0, "vms [--host H] [--json] [--wait S] [--wait-complete]"},
-	{"create", cmd_create, 1,
-	 "create NAME --host H --memory MB --vcpus N [--load CPUS] [--tags a,b] [--config FILE]\n"
-	 "       create NAME --template T [--host H]"},
-	{"start", cmd_start, 1, "start NAME [--host H]"},
-	{"shutdown", cmd_shutdown, 1, "shutdown NAME [--host H]"},
-	{"destroy", cmd_destroy, 1, "destroy NAME [--host H]"},
-	{"pause", cmd_pause, 1, "pause NAME [--host H]"},
-	{"unpause", cmd_unpause, 1, "unpause NAME [--host H]"},
-	{"remove", cmd_remove, 1, "remove NAME [--host H]"},
-	{"info", cmd_info, 1, "info HOST"},
-	{"events", cmd_events, 0, "events [--json] [--count N] [--wait S]"},
-	{"templates", cmd_templates, 0, "templates [--json]   the templates vmc-confd offers"},
-	{"delete", cmd_delete, 1, "delete NAME --yes   destroy a VM, remove its disk and config"},
-	{"call", cmd_call, 2, "call TARGET OP [JSON-ARGS]   e.g. call cmd/host/h1 host.info"},
-	{"migrate", cmd_migrate, 2,
-	 "migrate NAME HOST [--host FROM] [--no-hold | --hold S] [--force]   (waits up to 600 s)"},
-	{"release", cmd_release, 1, "release NAME [--host H]   (ends the hold of a VM moved by hand)"},
-	{"drain", cmd_drain, 1, "drain HOST   (moves every VM off; HOST enters maintenance)"},
-	{"undrain", cmd_undrain, 1, "undrain HOST   (leaves maintenance; brings drained VMs back)"},
-	{"policy", cmd_policy, 1,
-	 "policy show | set FILE|-|JSON | clear   the cluster policy (retained)"},
-	{"ha", cmd_ha, 1,
-	 "ha status [HOST] | ha enable VM | ha disable VM   (restarts of dead hosts' VMs)"},
-	{"plan", cmd_plan, 0,
-	 "plan [balance|consolidate|evacuate] [--host H] [--json]   what balancing would do now"},
-	{NULL, NULL, 0, NULL},
+    {"hosts", cmd_hosts, 0, "hosts [--json] [--wait S] [--wait-complete]"},
+    {"vms", cmd_vms, 0, "vms [--host H] [--json] [--wait S] [--wait-complete]"},
+    {"create", cmd_create, 1,
+     "create NAME --host H --memory MB --vcpus N [--load CPUS] [--tags a,b] [--config FILE]\n"
+     "       create NAME --template T [--host H]"},
+    {"start", cmd_start, 1, "start NAME [--host H]"},
+    {"shutdown", cmd_shutdown, 1, "shutdown NAME [--host H]"},
+    {"destroy", cmd_destroy, 1, "destroy NAME [--host H]"},
+    {"pause", cmd_pause, 1, "pause NAME [--host H]"},
+    {"unpause", cmd_unpause, 1, "unpause NAME [--host H]"},
+    {"remove", cmd_remove, 1, "remove NAME [--host H]"},
+    {"info", cmd_info, 1, "info HOST"},
+    {"events", cmd_events, 0, "events [--json] [--count N] [--wait S]"},
+    {"templates", cmd_templates, 0, "templates [--json]   the templates vmc-confd offers"},
+    {"delete", cmd_delete, 1, "delete NAME --yes   destroy a VM, remove its disk and config"},
+    {"call", cmd_call, 2, "call TARGET OP [JSON-ARGS]   e.g. call cmd/host/h1 host.info"},
+    {"migrate", cmd_migrate, 2,
+     "migrate NAME HOST [--host FROM] [--no-hold | --hold S] [--force]   (waits up to 600 s)"},
+    {"release", cmd_release, 1, "release NAME [--host H]   (ends the hold of a VM moved by hand)"},
+    {"drain", cmd_drain, 1, "drain HOST   (moves every VM off; HOST enters maintenance)"},
+    {"undrain", cmd_undrain, 1, "undrain HOST   (leaves maintenance; brings drained VMs back)"},
+    {"policy", cmd_policy, 1,
+     "policy show | set FILE|-|JSON | clear   the cluster policy (retained)"},
+    {"ha", cmd_ha, 1,
+     "ha status [HOST] | ha enable VM | ha disable VM   (restarts of dead hosts' VMs)"},
+    {"plan", cmd_plan, 0,
+     "plan [balance|consolidate|evacuate] [--host H] [--json]   what balancing would do now"},
+    {NULL, NULL, 0, NULL},
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: vmc [--broker URL] [--cluster C] [-c FILE] [--json] [--timeout S]\n"
-		   "           [--protocol 5|3.1.1|auto] [--cafile F] [--cert F] [--key F]\n"
-		   "           [--user U] [--password-file F] COMMAND ...\ncommands:\n");
+	           "           [--protocol 5|3.1.1|auto] [--cafile F] [--cert F] [--key F]\n"
+	           "           [--user U] [--password-file F] COMMAND ...\ncommands:\n");
 	for (const struct vmc_cmd_entry *e = commands; e->name; e++)
 		fprintf(f, "  vmc %s\n", e->usage);
 	fprintf(f, "exit status: 0 done, 1 the agent refused or a host or VM is not known,\n"
-		   "  2 bad usage, 3 no reply, 4 the broker cannot be reached, 5 the broker\n"
-		   "  refused the credentials or the command, 6 hosts or vms printed an\n"
-		   "  incomplete list: hosts that have not reported (see vmc(1))\n");
+	           "  2 bad usage, 3 no reply, 4 the broker cannot be reached, 5 the broker\n"
+	           "  refused the credentials or the command, 6 hosts or vms printed an\n"
+	           "  incomplete list: hosts that have not reported (see vmc(1))\n");
 }
 
-enum {
-	O_BROKER = 256, O_CLUSTER, O_JSON, O_TIMEOUT, O_PROTOCOL, O_CAFILE, O_CERT, O_KEY, O_USER,
-	O_PASSWORD_FILE, O_HOST, O_MEMORY, O_VCPUS, O_LOAD, O_TAGS, O_CONFIG, O_TEMPLATE, O_COUNT,
-	O_WAIT, O_HELP, O_YES, O_NO_HOLD, O_HOLD, O_FORCE, O_WAIT_COMPLETE
-};
-
-static const struct option long_opts[] = {
-	{"broker", required_argument, NULL, O_BROKER},
-	{"cluster", required_argument, NULL, O_CLUSTER},
-	{"json", no_argument, NULL, O_JSON},
-	{"timeout", required_argument, NULL, O_TIMEOUT},
-	{"protocol", required_argument, NULL, O_PROTOCOL},
-	{"cafile", required_argument, NULL, O_CAFILE},
-	{"cert", required_argument, NULL, O_CERT},
-	{"key", required_argument, NULL, O_KEY},
-	{"user", required_argument, NULL, O_USER},
-	{"password-file", required_argument, NULL, O_PASSWORD_FILE},
-	{"host", required_argument, NULL, O_HOST},
-	{"memory", required_argument, NULL, O_MEMORY},
-	{"vcpus", required_argument, NULL, O_VCPUS},
-	{"load", required_argument, NULL, O_LOAD},
-	{"tags", required_argument, NULL, O_TAGS},
-	{"config", required_argument, NULL, O_CONFIG},
-	{"template", required_argument, NULL, O_TEMPLATE},
-	{"count", required_argument, NULL, O_COUNT},
-	{"wait", required_argument, NULL, O_WAIT},
-	{"wait-complete", no_argument, NULL, O_WAIT_COMPLETE},
-	{"help", no_argument, NULL, O_HELP},
-	{"yes", no_argument, NULL, O_YES},
-	{"no-hold", no_argument, NULL, O_NO_HOLD},
-	{"hold", required_argument, NULL, O_HOLD},
-	{"force", no_argument, NULL, O_FORCE},
-	{NULL, 0, NULL, 0},
-};
-
-static int parse_number(const char *opt, const char *v, double min, double max, double *out)
+static int parse_number(const char *opt, const char *v, double min, double max, double *out,
+                        char *err, size_t errlen)
 {
 	char *end;
 	double d = strtod(v, &end);
@@ -694,148 +660,85 @@ static int parse_number(const char *opt, const char *v, double min, double max, 
 		char lo[64], hi[64];
 		fmt_number(lo, sizeof(lo), min);
 		fmt_number(hi, sizeof(hi), max);
-		fprintf(stderr, "vmc: --%s \"%s\": expected a number from %s to %s\n", opt, v, lo,
-		        hi);
+		snprintf(err, errlen, "%s \"%s\": expected a number from %s to %s", opt, v, lo, hi);
 		return -1;
 	}
 	*out = d;
 	return 0;
 }
 
-/* The settings -c FILE may hold: the broker's, the cluster and the timeout. The command line
- * gives them too (apply_setting; --timeout through apply_number_option). */
+/* vmc's options. Those before "json" may be in the -c FILE too: the broker's, the
+ * cluster and the timeout; the others are for the command line only. The numbers are
+ * read by read_number (CLIOPTS_FUNC: their range in the row, whole numbers printed
+ * whole). */
 #define A(f) offsetof(struct vmc_args, f)
-static const struct cliopts_def settings[] = {
+static const struct cliopts_def options[] = {
     {"broker", CLIOPTS_LIST, A(broker), 0, 0, "broker URL(s)"},
     {"cluster", CLIOPTS_STR, A(copts.cluster), 0, 0, "cluster name"},
     BUSCONN_CLIOPTS(struct vmc_args, copts.conn),
-    {"timeout", CLIOPTS_NUM, A(copts.timeout_s), 0.1, 3600, "seconds to wait for a reply"},
+    {"timeout", CLIOPTS_FUNC, A(copts.timeout_s), 0.1, 3600, "seconds to wait for a reply"},
+    /* the command line only, from here on (FILE_SETTINGS) */
+    {"json", CLIOPTS_FLAG, A(json), 0, 0, "print JSON"},
+    {"host", CLIOPTS_STR, A(host), 0, 0, "the host (create, VM commands, vms, plan)"},
+    {"memory", CLIOPTS_FUNC, A(memory_mb), 16, 4194304, "create: memory, MB"},
+    {"vcpus", CLIOPTS_FUNC, A(vcpus), 1, 128, "create: virtual CPUs"},
+    {"load", CLIOPTS_FUNC, A(load), 0, 128, "create: the simulated load, CPUs"},
+    {"tags", CLIOPTS_STR, A(tags), 0, 0, "create: tags, a,b"},
+    {"config", CLIOPTS_STR, A(config_file), 0, 0, "create: an xl.cfg file"},
+    {"template", CLIOPTS_STR, A(template_name), 0, 0, "create: from a template"},
+    {"count", CLIOPTS_FUNC, A(count), 1, 1e9, "events: stop after N"},
+    {"wait", CLIOPTS_FUNC, A(wait_s), 0, 86400, "seconds to wait for messages"},
+    {"wait-complete", CLIOPTS_FLAG, A(wait_complete), 0, 0, "hosts, vms: wait for every host"},
+    {"yes", CLIOPTS_FLAG, A(yes), 0, 0, "delete: yes, really"},
+    {"no-hold", CLIOPTS_FLAG, A(no_hold), 0, 0, "migrate: no manual hold"},
+    {"hold", CLIOPTS_FUNC, A(hold_s), 0, 7 * 86400, "migrate: hold for S seconds"},
+    {"force", CLIOPTS_FLAG, A(force), 0, 0, "migrate: even onto an overloaded host"},
 };
-#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+#define FILE_SETTINGS ((size_t)(cliopts_find(options, NOPTIONS, "json") - options))
 
-/* One of the settings from the command line. Returns -1 to go on, or EXIT_USAGE said on
- * stderr. */
-static int apply_setting(struct vmc_args *a, int ch, const char *arg)
+/* A number option of options[] into its field; "--NAME" in errors on the command line. */
+static int read_number(void *base, const struct cliopts_def *d, const char *v, char *err,
+                       size_t errlen)
 {
-	const struct option *lo = long_opts;
-	while (lo->name && lo->val != ch)
-		lo++;
-	const struct cliopts_def *d = lo->name ? cliopts_find(settings, NSETTINGS, lo->name) : NULL;
-	char err[512];
-	if (!d || cliopts_apply(a, d, arg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "vmc: %s\n", d ? err : "unknown setting");
-		return EXIT_USAGE;
-	}
-	return -1;
+	struct vmc_args *a = base;
+	int cmdline = a->broker.pass == 2; /* cliopts says which source it reads */
+	char opt[40];
+	double x;
+	snprintf(opt, sizeof(opt), "%s%s", cmdline ? "--" : "", d->name);
+	if (parse_number(opt, v, d->min, d->max, &x, err, errlen) < 0)
+		return -1;
+	void *field = (char *)base + d->off;
+	if (d->off == A(memory_mb))
+		*(int64_t *)field = (int64_t)x;
+	else if (d->off == A(vcpus))
+		*(int *)field = (int)x;
+	else if (d->off == A(count))
+		*(long *)field = (long)x;
+	else
+		*(double *)field = x;
+	if (d->off == A(copts.timeout_s) && cmdline)
+		a->timeout_set = 1; /* --timeout given: long commands keep it */
+	return 0;
 }
 
-/* One numeric option into a. Returns 0, or -1 (said on stderr) if out of its range. */
-static int apply_number_option(struct vmc_args *a, int ch, const char *arg)
-{
-	double d;
-	switch (ch) {
-	case O_HOLD:
-		return parse_number("hold", arg, 0, 7 * 86400, &a->hold_s);
-	case O_TIMEOUT:
-		a->timeout_set = 1;
-		return parse_number("timeout", arg, 0.1, 3600, &a->copts.timeout_s);
-	case O_MEMORY:
-		if (parse_number("memory", arg, 16, 4194304, &d) < 0)
-			return -1;
-		a->memory_mb = (int64_t)d;
-		return 0;
-	case O_VCPUS:
-		if (parse_number("vcpus", arg, 1, 128, &d) < 0)
-			return -1;
-		a->vcpus = (int)d;
-		return 0;
-	case O_LOAD:
-		return parse_number("load", arg, 0, 128, &a->load);
-	case O_COUNT:
-		if (parse_number("count", arg, 1, 1e9, &d) < 0)
-			return -1;
-		a->count = (long)d;
-		return 0;
-	case O_WAIT:
-		return parse_number("wait", arg, 0, 86400, &a->wait_s);
-	}
-	return -1;
-}
-
-/* One option from getopt_long into a. Returns -1 to go on, else the status vmc exits
- * with (usage said on stderr, or help on stdout). */
-static int apply_option(struct vmc_args *a, int ch, const char *arg)
-{
-	switch (ch) {
-	case 'c':
-		return -1; /* read before the options (parse_args) */
-	case O_BROKER:
-	case O_CLUSTER:
-	case O_CAFILE:
-	case O_CERT:
-	case O_KEY:
-	case O_USER:
-	case O_PASSWORD_FILE:
-	case O_PROTOCOL:
-		return apply_setting(a, ch, arg);
-	case O_JSON:
-		a->json = 1;
-		return -1;
-	case O_HOST:
-		a->host = arg;
-		return -1;
-	case O_TAGS:
-		a->tags = arg;
-		return -1;
-	case O_CONFIG:
-		a->config_file = arg;
-		return -1;
-	case O_TEMPLATE:
-		a->template_name = arg;
-		return -1;
-	case O_YES:
-		a->yes = 1;
-		return -1;
-	case O_NO_HOLD:
-		a->no_hold = 1;
-		return -1;
-	case O_FORCE:
-		a->force = 1;
-		return -1;
-	case O_WAIT_COMPLETE:
-		a->wait_complete = 1;
-		return -1;
-	case O_HOLD:
-	case O_TIMEOUT:
-	case O_MEMORY:
-	case O_VCPUS:
-	case O_LOAD:
-	case O_COUNT:
-	case O_WAIT:
-		return apply_number_option(a, ch, arg) < 0 ? EXIT_USAGE : -1;
-	case 'h':
-	case O_HELP:
-		usage(stdout);
-		return EXIT_OK;
-	default:
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-}
-
-/* -c FILE (read first: the command line wins), then the options. Returns -1 to go on, else
- * the status vmc exits with (said on stderr, or help on stdout). */
+/* -c FILE (read first: the command line wins), then the options. Returns -1 to go on (the
+ * command at argv[optind]), else the status vmc exits with (said on stderr, or help on
+ * stdout). */
 static int parse_args(struct vmc_args *a, int argc, char **argv, struct conf **conf)
 {
-	for (int i = 1; i + 1 < argc; i++)
-		if (strcmp(argv[i], "-c") == 0 &&
-		    cliopts_load_file(a, settings, NSETTINGS, argv[i + 1], conf) < 0)
-			return EXIT_USAGE;
-	int ch, rc;
-	a->broker.pass = 2;
-	while ((ch = getopt_long(argc, argv, "c:h", long_opts, NULL)) != -1)
-		if ((rc = apply_option(a, ch, optarg)) >= 0)
-			return rc;
+	const struct cliopts_prog prog = {
+	    .name = "vmc",
+	    .defs = options,
+	    .n = NOPTIONS,
+	    .read = read_number,
+	    .usage = usage,
+	    .nfile = FILE_SETTINGS,
+	    .args = 1,
+	};
+	int rc = cliopts_parse_prog(a, &prog, argc, argv, NULL, conf);
+	if (rc != 0)
+		return rc == 1 ? EXIT_OK : EXIT_USAGE;
 	a->copts.broker = a->broker.text;
 	return -1;
 }
@@ -881,12 +784,8 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	sigloop_install(on_signal, (const int[]){SIGINT, SIGTERM, 0});
+	sigloop_install(SIG_IGN, (const int[]){SIGPIPE, 0});
 
 	struct client c;
 	a.copts.stop = &got_signal;

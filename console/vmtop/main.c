@@ -26,6 +26,7 @@
 #include "../../lib/config/conf.h"
 #include "../../lib/core/evloop.h"
 #include "../../lib/core/log.h"
+#include "../../lib/core/sigloop.h"
 #include "../../lib/bus/topic.h"
 #include "app.h"
 
@@ -243,10 +244,7 @@ static int run_screen(struct vmtop *t)
 	draw_init(&t->scr, t->o.mono);
 	mouse_init();
 
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_winch;
-	sigaction(SIGWINCH, &sa, NULL);
+	sigloop_install(on_winch, (const int[]){SIGWINCH, 0});
 
 	evloop_add_fd(t->loop, STDIN_FILENO, EV_READ, on_stdin, t);
 	evloop_add_timer(t->loop, (long)(t->o.delay_s * 1000), on_frame_timer, t);
@@ -509,13 +507,8 @@ int main(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	sigloop_install(on_signal, (const int[]){SIGINT, SIGTERM, SIGHUP, 0}); /* all quit */
+	sigloop_install(SIG_IGN, (const int[]){SIGPIPE, 0});
 
 	t.start_ms = evloop_mono_ms();
 	if (bus_setup(&t) < 0) {

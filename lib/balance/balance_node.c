@@ -6,6 +6,8 @@
 
 #include "balance_node.h"
 #include "avoid.h"
+#include "bp_collect.h"
+#include "../cluster/reserve_promise.h"
 
 #define HOUR_MS 3600000LL
 #define HIST_MAX 8
@@ -70,8 +72,9 @@ struct bnode {
 
 	struct avoid avoid; /* destinations whose migrations failed lately */
 
-	/* offerer */
-	struct bp_table table;
+	/* offerer: its promises, in the table it was given (or its own: own_resv) */
+	struct reservations *resv;
+	int own_resv;
 
 	struct hist *hist;
 	size_t nhist, caphist;
@@ -100,7 +103,11 @@ struct bnode *bn_new(const struct bn_config *cfg)
 	n->eval = rule_eval_new(cfg->rules, &n->s, cfg->utc_offset_s);
 	n->last_power_on = INT64_MIN / 2;
 	bp_collect_init(&n->collect);
-	bp_table_init(&n->table, cfg->host);
+	n->resv = cfg->resv;
+	if (!n->resv) {
+		n->resv = reserve_new();
+		n->own_resv = 1;
+	}
 	avoid_init(&n->avoid, AVOID_BASE_MS, n->backoff_max_ms);
 	return n;
 }
@@ -111,7 +118,8 @@ void bn_free(struct bnode *n)
 		return;
 	rule_eval_free(n->eval);
 	bp_collect_free(&n->collect);
-	bp_table_free(&n->table);
+	if (n->own_resv)
+		reserve_free(n->resv);
 	bn_outs_free(n->outs, n->nouts);
 	free(n->hist);
 	free(n);
@@ -268,7 +276,7 @@ static void hist_prune(struct bnode *n, int64_t now)
 /* --- the node's view of the cluster ------------------------------------------------ */
 
 /* A copy of v in which this host's entry carries the move history, the VMs being
- * migrated and the promises of the reservation table. Free with local_free. */
+ * migrated and the promises of its offers (reserve_promise.h). Free with local_free. */
 static int local_view(struct bnode *n, const struct bal_view *v, struct bal_view *out)
 {
 	int self = bal_view_find(v, n->host);
@@ -280,9 +288,7 @@ static int local_view(struct bnode *n, const struct bal_view *v, struct bal_view
 		abort();
 	memcpy(out->hosts, v->hosts, v->nhosts * sizeof *out->hosts);
 	struct bal_host *h = &out->hosts[self];
-	size_t promised = 0;
-	for (size_t i = 0; i < n->table.n; i++)
-		promised += n->table.r[i].nvms;
+	size_t promised = reserve_promise_vm_count(n->resv);
 	struct bal_vm *vms = malloc((h->nvms + promised + 1) * sizeof *vms);
 	if (!vms)
 		abort();
@@ -300,7 +306,7 @@ static int local_view(struct bnode *n, const struct bal_view *v, struct bal_view
 	}
 	/* a promised VM already listed here (incoming, or arrived but not yet measured
 	 * for long) counts once, with the larger of its measured use and its promise */
-	size_t np = bp_table_promises(&n->table, vms + h->nvms, promised), nv = h->nvms;
+	size_t np = reserve_promise_vms(n->resv, vms + h->nvms, promised), nv = h->nvms;
 	h->vms = vms; /* searched over its first h->nvms, the VMs listed here */
 	for (size_t p = 0; p < np; p++) {
 		const struct bal_vm *pv = &vms[h->nvms + p];
@@ -634,7 +640,8 @@ static int may_take(const struct bal_host *h, const struct bp_help *r,
 
 static void on_help(struct bnode *n, int64_t now, const struct bp_help *h, const struct bal_view *v)
 {
-	if (strcmp(h->requester, n->host) == 0 || bp_table_has(&n->table, h->requester, h->seq))
+	if (strcmp(h->requester, n->host) == 0 ||
+	    reserve_promise_has(n->resv, h->requester, h->seq))
 		return;
 	/* only a host the view knows (its own state message and load) gets room */
 	if (bal_view_find(v, h->requester) < 0)
@@ -682,8 +689,8 @@ static void on_help(struct bnode *n, int64_t now, const struct bp_help *h, const
 		                     .ttl_ms = n->s.reservation_ms};
 		snprintf(o.requester, sizeof o.requester, "%s", h->requester);
 		snprintf(o.offerer, sizeof o.offerer, "%s", n->host);
-		bp_table_add(&n->table, now, n->s.reservation_ms, h->requester, h->seq, h->cands,
-		             &t, o.reservation);
+		reserve_promise_add(n->resv, n->host, now, n->s.reservation_ms, h->requester,
+		                    h->seq, h->cands, &t, o.reservation);
 		for (size_t k = 0; k < t.n; k++)
 			snprintf(o.vms[o.nvms++], VMC_NAME_MAX + 1, "%s", h->cands[t.idx[k]].vm);
 		publish(n, BN_OFFER, bp_offer_build(n->sender, now, &o));
@@ -695,8 +702,8 @@ static void on_accept(struct bnode *n, int64_t now, const struct bp_accept *a)
 {
 	if (strcmp(a->offerer, n->host) != 0)
 		return;
-	if (bp_table_accept(&n->table, now, a->reservation, a->requester, a->vms, a->nvms,
-	                    n->accept_ttl_ms) < 0) {
+	if (reserve_promise_accept(n->resv, now, a->reservation, a->requester, a->vms, a->nvms,
+	                           n->accept_ttl_ms) < 0) {
 		struct bp_offer o = {.seq = a->seq};
 		snprintf(o.requester, sizeof o.requester, "%s", a->requester);
 		snprintf(o.offerer, sizeof o.offerer, "%s", n->host);
@@ -716,7 +723,7 @@ static void on_release(struct bnode *n, const struct bp_release *r)
 {
 	if (!r->by_offerer) {
 		if (strcmp(r->offerer, n->host) == 0)
-			bp_table_release(&n->table, r->reservation, r->requester);
+			reserve_promise_release(n->resv, r->reservation, r->requester);
 		return;
 	}
 	if (strcmp(r->requester, n->host) != 0)
@@ -918,8 +925,8 @@ void bn_sample(struct bnode *n, int64_t now, const struct bal_view *v,
 	const struct bal_host *h = &v->hosts[self];
 	for (size_t i = 0; i < h->nvms; i++)
 		if (!(h->vms[i].flags & BAL_VM_MIGRATING))
-			bp_table_arrived(&n->table, h->vms[i].name, h->vms[i].cpu, now,
-			                 n->arrival_hold_ms);
+			reserve_promise_arrived(n->resv, h->vms[i].name, h->vms[i].cpu, now,
+			                        n->arrival_hold_ms);
 	if (running_vms(h) > 0 || !(n->actions & RULE_MASK(RULE_CONSOLIDATE)))
 		n->powered_off = 0;
 	hist_prune(n, now);
@@ -928,7 +935,7 @@ void bn_sample(struct bnode *n, int64_t now, const struct bal_view *v,
 
 void bn_tick(struct bnode *n, int64_t now, const struct bal_view *v)
 {
-	bp_table_expire(&n->table, now);
+	reserve_promise_expire(n->resv, now);
 	if (bp_collect_due(&n->collect, now))
 		choose(n, now, v);
 	start_migrations(n);
@@ -940,9 +947,9 @@ int64_t bn_next_deadline(const struct bnode *n)
 	int64_t t = INT64_MAX;
 	if (n->collect.active)
 		t = n->collect.deadline;
-	for (size_t i = 0; i < n->table.n; i++)
-		if (n->table.r[i].expires < t)
-			t = n->table.r[i].expires;
+	int64_t e = reserve_promise_next_expiry(n->resv);
+	if (e < t)
+		t = e;
 	/* a request the back-off or the settling time holds back is weighed again when they
 	 * end; one due and weighed already (under high, the cluster busy) waits for the
 	 * next sample, which asks again */

@@ -43,6 +43,8 @@ struct bn_out {
 	enum bn_hook hook;
 };
 
+struct reservations; /* lib/cluster/reserve_promise.h */
+
 struct bn_config {
 	const char *host;
 	const struct rules *rules; /* borrowed; must outlive the node */
@@ -56,6 +58,10 @@ struct bn_config {
 	/* how long a promise outlasts its VM's arrival while the VM's measured use has not
 	 * caught up (virtual ms; a few of the driver's sample windows); 0: 60 s */
 	int64_t arrival_hold_ms;
+	/* the table its offers' promises are kept in (lib/cluster/reserve_promise.h; a host
+	 * agent's one table of reservations), borrowed: it must outlive the node; NULL: the
+	 * node keeps a table of its own */
+	struct reservations *resv;
 };
 
 struct bnode;

@@ -1,4 +1,5 @@
-/* reserve.c - memory promised to VMs being placed (see reserve.h). Pure. */
+/* reserve.c - the one table of memory reservations: placements, holds of migrations
+ * and the balancer's promises (see reserve.h and reserve_promise.h). Pure. */
 #include "reserve.h"
 
 #include <stdio.h>
@@ -16,10 +17,25 @@ struct hold {
 	int64_t ended; /* 0 while the migration runs, else when it ended */
 };
 
+/* An offer's promise (reserve_promise.h). */
+struct promise {
+	char id[BP_RESV_ID_MAX + 1];
+	char requester[VMC_NAME_MAX + 1];
+	uint64_t seq;
+	int64_t expires;
+	int accepted;
+	struct bal_vm vms[BAL_MAX_CANDS]; /* name, cpu (demand), mem_mb, groups */
+	int64_t seen_at[BAL_MAX_CANDS];   /* first load sample showing it here; 0 not yet */
+	size_t nvms;
+};
+
 struct reservations {
-	struct nametab t;
+	struct nametab t; /* placements, by VM */
 	struct hold *holds;
 	size_t nholds, capholds;
+	struct promise *promises;
+	size_t npromises, cappromises;
+	uint64_t next_promise; /* the last promise id's number */
 };
 
 struct reservations *reserve_new(void)
@@ -39,6 +55,7 @@ void reserve_free(struct reservations *r)
 		return;
 	nametab_free(&r->t, 1);
 	free(r->holds);
+	free(r->promises);
 	free(r);
 }
 
@@ -210,4 +227,170 @@ void reserve_view_free(const struct reservations *r, const struct cluster_model 
 		if (free_mb >= 0)
 			hosts[i].mem_free_mb = free_mb;
 	}
+}
+
+/* --- promises of a balancer's offers ------------------------------------------------- */
+
+static void copy_name(char *dst, const char *src)
+{
+	snprintf(dst, VMC_NAME_MAX + 1, "%s", src ? src : "");
+}
+
+static struct promise *promise_find(struct reservations *r, const char *id)
+{
+	for (size_t i = 0; i < r->npromises; i++)
+		if (strcmp(r->promises[i].id, id) == 0)
+			return &r->promises[i];
+	return NULL;
+}
+
+static void promise_drop(struct reservations *r, struct promise *p)
+{
+	*p = r->promises[--r->npromises];
+}
+
+int reserve_promise_has(const struct reservations *r, const char *requester, uint64_t seq)
+{
+	for (size_t i = 0; i < r->npromises; i++)
+		if (r->promises[i].seq == seq && strcmp(r->promises[i].requester, requester) == 0)
+			return 1;
+	return 0;
+}
+
+int reserve_promise_add(struct reservations *r, const char *host, int64_t now, int64_t ttl_ms,
+                        const char *requester, uint64_t seq, const struct bal_cand *cands,
+                        const struct bal_take *take, char id[BP_RESV_ID_MAX + 1])
+{
+	if (r->npromises == r->cappromises) {
+		r->cappromises = r->cappromises ? r->cappromises * 2 : 4;
+		struct promise *np = realloc(r->promises, r->cappromises * sizeof *np);
+		if (!np)
+			abort();
+		r->promises = np;
+	}
+	struct promise *p = &r->promises[r->npromises++];
+	memset(p, 0, sizeof *p);
+	snprintf(p->id, sizeof p->id, "%.24s-%llu", host, (unsigned long long)++r->next_promise);
+	copy_name(p->requester, requester);
+	p->seq = seq;
+	p->expires = now + ttl_ms;
+	for (size_t i = 0; i < take->n && i < BAL_MAX_CANDS; i++) {
+		const struct bal_cand *c = &cands[take->idx[i]];
+		struct bal_vm *v = &p->vms[p->nvms++];
+		copy_name(v->name, c->vm);
+		v->cpu = c->cpu;
+		v->steal = 0;
+		v->mem_mb = c->mem_mb;
+		v->vcpus = 1;
+		v->flags = BAL_VM_INCOMING;
+		copy_name(v->anti, c->anti);
+		copy_name(v->affinity, c->affinity);
+	}
+	snprintf(id, BP_RESV_ID_MAX + 1, "%s", p->id);
+	return 0;
+}
+
+int reserve_promise_accept(struct reservations *r, int64_t now, const char *id,
+                           const char *requester, const struct bp_accept_vm *vms, size_t n,
+                           int64_t accepted_ttl_ms)
+{
+	struct promise *p = promise_find(r, id);
+	if (!p || p->expires <= now || strcmp(p->requester, requester) != 0 || p->accepted)
+		return -1;
+	struct bal_vm keep[BAL_MAX_CANDS];
+	size_t nk = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = 0;
+		while (k < p->nvms && strcmp(p->vms[k].name, vms[i].vm) != 0)
+			k++;
+		if (k == p->nvms)
+			return -1;
+		keep[nk++] = p->vms[k];
+	}
+	memcpy(p->vms, keep, nk * sizeof keep[0]);
+	memset(p->seen_at, 0, sizeof p->seen_at);
+	p->nvms = nk;
+	p->accepted = 1;
+	p->expires = now + accepted_ttl_ms;
+	if (nk == 0)
+		promise_drop(r, p);
+	return 0;
+}
+
+int reserve_promise_release(struct reservations *r, const char *id, const char *requester)
+{
+	struct promise *p = promise_find(r, id);
+	if (!p || strcmp(p->requester, requester) != 0)
+		return -1;
+	promise_drop(r, p);
+	return 0;
+}
+
+size_t reserve_promise_expire(struct reservations *r, int64_t now)
+{
+	size_t dropped = 0;
+	for (size_t i = 0; i < r->npromises;) {
+		if (r->promises[i].expires <= now) {
+			promise_drop(r, &r->promises[i]);
+			dropped++;
+		} else {
+			i++;
+		}
+	}
+	return dropped;
+}
+
+void reserve_promise_arrived(struct reservations *r, const char *vm, double cpu, int64_t now,
+                             int64_t hold_ms)
+{
+	for (size_t i = 0; i < r->npromises;) {
+		struct promise *p = &r->promises[i];
+		for (size_t k = 0; k < p->nvms; k++) {
+			if (p->accepted && strcmp(p->vms[k].name, vm) == 0) {
+				if (!p->seen_at[k])
+					p->seen_at[k] = now ? now : 1;
+				if (cpu >= p->vms[k].cpu * 0.9 || now - p->seen_at[k] >= hold_ms) {
+					p->nvms--;
+					p->vms[k] = p->vms[p->nvms];
+					p->seen_at[k] = p->seen_at[p->nvms];
+				}
+				break;
+			}
+		}
+		if (p->accepted && p->nvms == 0)
+			promise_drop(r, p);
+		else
+			i++;
+	}
+}
+
+size_t reserve_promise_count(const struct reservations *r)
+{
+	return r->npromises;
+}
+
+size_t reserve_promise_vm_count(const struct reservations *r)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->npromises; i++)
+		n += r->promises[i].nvms;
+	return n;
+}
+
+size_t reserve_promise_vms(const struct reservations *r, struct bal_vm *out, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->npromises; i++)
+		for (size_t k = 0; k < r->promises[i].nvms && n < max; k++)
+			out[n++] = r->promises[i].vms[k];
+	return n;
+}
+
+int64_t reserve_promise_next_expiry(const struct reservations *r)
+{
+	int64_t t = INT64_MAX;
+	for (size_t i = 0; i < r->npromises; i++)
+		if (r->promises[i].expires < t)
+			t = r->promises[i].expires;
+	return t;
 }

@@ -1,10 +1,16 @@
-/* reserve.h - memory promised to VMs being placed, on top of the cluster model
- * (cluster_model.h). A reader that puts a VM on a host (vmc-confd creating one) reserves
- * its memory there until the host's load lists the VM, so that two placements in a row
- * never count the same free memory twice. A reservation ends when the host's load lists
- * the VM (reserve_sync), when its host is forgotten, when it is released, or when it
- * expires. The same table holds what a host agent's migrations in flight take on their
- * destinations (reserve_hold). Pure. */
+/* reserve.h - the one table of memory reservations, on top of the cluster model
+ * (cluster_model.h). It keeps three kinds:
+ *
+ * Placements: memory promised to VMs being placed. A reader that puts a VM on a host
+ * (vmc-confd creating one) reserves its memory there until the host's load lists the
+ * VM, so that two placements in a row never count the same free memory twice. A
+ * placement ends when the host's load lists the VM (reserve_sync), when its host is
+ * forgotten, when it is released, or when it expires.
+ * Holds: what a host agent's migrations in flight take on their destinations
+ * (reserve_hold, below).
+ * Promises: the room a host agent's balancer offered to other hosts' VMs
+ * (reserve_promise.h, declared apart so that lib/balance needs no cluster model).
+ * Pure. */
 #ifndef VMC_RESERVE_H
 #define VMC_RESERVE_H
 
@@ -12,6 +18,7 @@
 #include <stdint.h>
 
 #include "cluster_model.h"
+#include "reserve_promise.h"
 
 struct reservation {
 	char vm[VMC_NAME_MAX + 1]; /* first member: the table keys on it */
@@ -23,11 +30,7 @@ struct reservation {
 	size_t idx_; /* private */
 };
 
-struct reservations;
-
-/* Never NULL (aborts on OOM). */
-struct reservations *reserve_new(void);
-void reserve_free(struct reservations *r);
+/* struct reservations, reserve_new and reserve_free: reserve_promise.h. */
 
 /* Reserves mem_mb for vm on host (which m must know) until expires_ms, in place of any
  * reservation vm had. Returns 0, or -1 if the host is unknown or a name too long. */

@@ -137,6 +137,7 @@ static int apply_row(const struct cliopts_prog *p, void *base, const struct clio
 
 static int load_file(void *base, const struct cliopts_prog *p, const char *path, struct conf **out)
 {
+	size_t nfile = p->nfile ? p->nfile : p->n;
 	char err[4096];
 	if (conf_parse_file(path, out, err, sizeof err) != 0) {
 		fprintf(stderr, "%s\n", err);
@@ -146,7 +147,7 @@ static int load_file(void *base, const struct cliopts_prog *p, const char *path,
 	set_pass(base, p->defs, p->n, 1);
 	for (size_t i = 0; i < (*out)->n; i++) {
 		const struct conf_entry *e = &(*out)->entries[i];
-		const struct cliopts_def *d = cliopts_find(p->defs, p->n, e->key);
+		const struct cliopts_def *d = cliopts_find(p->defs, nfile, e->key);
 		if (!d || e->section[0]) {
 			fprintf(stderr, "%s:%d: unknown setting \"%s\"\n", path, e->line, e->key);
 			bad++;
@@ -191,10 +192,10 @@ static const struct cliopts_def *short_def(const struct cliopts_prog *p, int ch)
 	return NULL;
 }
 
-/* getopt's option letters: -c FILE, -n, -h and p's one-letter forms. */
-static void short_letters(const struct cliopts_prog *p, char *buf, size_t len)
+/* getopt's option letters: -c FILE, -n (if check), -h and p's one-letter forms. */
+static void short_letters(const struct cliopts_prog *p, int check, char *buf, size_t len)
 {
-	size_t at = (size_t)snprintf(buf, len, "c:nh");
+	size_t at = (size_t)snprintf(buf, len, check ? "c:nh" : "c:h");
 	for (const struct cliopts_short *s = p->shorts; s && s->ch && at + 3 <= len; s++) {
 		const struct cliopts_def *d = cliopts_find(p->defs, p->n, s->name);
 		buf[at++] = (char)s->ch;
@@ -224,7 +225,7 @@ int cliopts_parse_prog(void *base, const struct cliopts_prog *p, int argc, char 
 	int c, rc = 0;
 	optind = 1;
 	set_pass(base, p->defs, n, 2);
-	short_letters(p, letters, sizeof letters);
+	short_letters(p, check_only != NULL, letters, sizeof letters);
 	while (rc == 0 && (c = getopt_long(argc, argv, letters, lo, NULL)) != -1) {
 		const struct cliopts_def *d =
 		    c >= 256 && c < 256 + (int)n ? &p->defs[c - 256] : short_def(p, c);
@@ -245,7 +246,7 @@ int cliopts_parse_prog(void *base, const struct cliopts_prog *p, int argc, char 
 			rc = -1;
 		}
 	}
-	if (rc == 0 && optind < argc) {
+	if (rc == 0 && optind < argc && !p->args) {
 		fprintf(stderr, "%s: unexpected argument \"%s\"\n", p->name, argv[optind]);
 		rc = -1;
 	}

@@ -30,8 +30,8 @@ enum cliopts_kind {
 #define CLIOPTS_LIST_MAX 2048
 struct cliopts_list {
 	const char *text; /* the list, or the program's default until a value is given */
-	int pass;         /* set by the caller: the source being read now (1 file, 2 command line) */
-	int src;          /* the source buf holds values of, 0 if none */
+	int pass; /* set by the caller: the source being read now (1 file, 2 command line) */
+	int src;  /* the source buf holds values of, 0 if none */
 	char buf[CLIOPTS_LIST_MAX];
 };
 
@@ -80,12 +80,19 @@ struct cliopts_prog {
 	void (*usage)(FILE *f); /* for -h and a bad option; NULL: cliopts_usage */
 	/* one-letter forms, ended by {0, NULL}; NULL if none (at most CLIOPTS_SHORT_MAX) */
 	const struct cliopts_short *shorts;
+	/* the settings a -c FILE may hold: the first nfile of defs, the others are for the
+	 * command line only; 0: all of them */
+	size_t nfile;
+	/* 1: arguments may follow the options, or come between them (a command and its
+	 * operands): getopt moves them after the options, the first at argv[optind]; 0: an
+	 * argument is refused */
+	int args;
 };
 #define CLIOPTS_SHORT_MAX 16
 
 /* cliopts_parse for p. Returns 0, 1 if help was printed, -1 after a bad command line or
  * -2 after a bad settings file (the errors printed), so that a program can tell them
- * apart in its exit status. */
+ * apart in its exit status. check_only NULL: the program has no -n. */
 int cliopts_parse_prog(void *base, const struct cliopts_prog *p, int argc, char **argv,
                        int *check_only, struct conf **file);
 

@@ -48,14 +48,18 @@ int sigloop_start(struct evloop *loop, evloop_hook_fn *hook, void *ud, char *err
 		return -1;
 	}
 	signal_pipe = sp[1];
+	sigloop_install(on_signal, (const int[]){SIGTERM, SIGINT, SIGHUP, 0});
+	sigloop_install(SIG_IGN, (const int[]){SIGPIPE, 0});
+	return 0;
+}
+
+void sigloop_install(void (*handler)(int), const int *sigs)
+{
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	return 0;
+	sa.sa_handler = handler;
+	for (; *sigs; sigs++)
+		sigaction(*sigs, &sa, NULL);
 }
 
 int sigloop_check(struct evloop *loop)

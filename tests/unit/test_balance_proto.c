@@ -1,5 +1,5 @@
-/* test_balance_proto.c - balancing messages, the offerer's reservation table and the
- * requester's offer collection. */
+/* test_balance_proto.c - balancing messages, the offerer's promises (kept in the table
+ * of lib/cluster/reserve_promise.h) and the requester's offer collection. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "../../lib/balance/balance_proto.h"
+#include "../../lib/balance/bp_collect.h"
+#include "../../lib/cluster/reserve_promise.h"
 
 #define T0 1704412800000LL
 
@@ -198,63 +200,86 @@ static struct bal_take take_of(size_t n)
 
 static void test_table(void **state)
 {
-	struct bp_table t;
-	bp_table_init(&t, "h3");
+	struct reservations *t = reserve_new();
 	struct bal_cand c[3] = {{.vm = "a", .cpu = 100, .mem_mb = 1000, .anti = "ha"},
 	                        {.vm = "b", .cpu = 50, .mem_mb = 500},
 	                        {.vm = "c", .cpu = 25, .mem_mb = 250}};
 	struct bal_take tk = take_of(3);
 	char id1[BP_RESV_ID_MAX + 1], id2[BP_RESV_ID_MAX + 1];
-	bp_table_add(&t, T0, 5000, "h1", 9, c, &tk, id1);
-	assert_true(bp_table_has(&t, "h1", 9));
-	assert_false(bp_table_has(&t, "h1", 10));
-	assert_false(bp_table_has(&t, "h2", 9));
+	reserve_promise_add(t, "h3", T0, 5000, "h1", 9, c, &tk, id1);
+	assert_true(reserve_promise_has(t, "h1", 9));
+	assert_false(reserve_promise_has(t, "h1", 10));
+	assert_false(reserve_promise_has(t, "h2", 9));
 	struct bal_vm p[8];
-	assert_int_equal(bp_table_promises(&t, p, 8), 3);
+	assert_int_equal(reserve_promise_vms(t, p, 8), 3);
 	assert_true(p[0].flags & BAL_VM_INCOMING);
 	assert_string_equal(p[0].anti, "ha");
 	/* only the holder may accept or release; an unknown VM fails the accept */
 	struct bp_accept_vm av[2] = {{"a", T0, 1}, {"c", T0, 1}};
-	assert_int_equal(bp_table_accept(&t, T0 + 1000, id1, "h2", av, 2, 60000), -1);
+	assert_int_equal(reserve_promise_accept(t, T0 + 1000, id1, "h2", av, 2, 60000), -1);
 	struct bp_accept_vm bad = {"zz", T0, 1};
-	assert_int_equal(bp_table_accept(&t, T0 + 1000, id1, "h1", &bad, 1, 60000), -1);
-	assert_int_equal(bp_table_release(&t, id1, "h2"), -1);
+	assert_int_equal(reserve_promise_accept(t, T0 + 1000, id1, "h1", &bad, 1, 60000), -1);
+	assert_int_equal(reserve_promise_release(t, id1, "h2"), -1);
 	/* accepting a and c frees b; the promise lasts until they arrive */
-	assert_int_equal(bp_table_accept(&t, T0 + 1000, id1, "h1", av, 2, 60000), 0);
-	assert_int_equal(bp_table_accept(&t, T0 + 1000, id1, "h1", av, 2, 60000), -1);
-	assert_int_equal(bp_table_promises(&t, p, 8), 2);
-	assert_int_equal(bp_table_expire(&t, T0 + 6000), 0); /* accepted: not the offer ttl */
+	assert_int_equal(reserve_promise_accept(t, T0 + 1000, id1, "h1", av, 2, 60000), 0);
+	assert_int_equal(reserve_promise_accept(t, T0 + 1000, id1, "h1", av, 2, 60000), -1);
+	assert_int_equal(reserve_promise_vms(t, p, 8), 2);
+	assert_int_equal(reserve_promise_expire(t, T0 + 6000), 0); /* accepted: not the offer ttl */
 	/* a promise lasts until the VM's measured use reaches 90% of it, or for hold_ms
 	 * after it was first seen here: samples of a copy still warming up do not end it */
-	bp_table_arrived(&t, "a", 0, T0 + 2000, 3000);
-	bp_table_arrived(&t, "a", 50, T0 + 4000, 3000);
-	assert_int_equal(bp_table_promises(&t, p, 8), 2);
-	bp_table_arrived(&t, "a", 95, T0 + 4100, 3000);
-	assert_int_equal(bp_table_promises(&t, p, 8), 1);
-	bp_table_arrived(&t, "c", 1, T0 + 5000, 3000);
-	assert_int_equal(bp_table_promises(&t, p, 8), 1);
-	bp_table_arrived(&t, "c", 1, T0 + 8000, 3000); /* held long enough: its own use counts */
-	assert_int_equal(t.n, 0);
+	reserve_promise_arrived(t, "a", 0, T0 + 2000, 3000);
+	reserve_promise_arrived(t, "a", 50, T0 + 4000, 3000);
+	assert_int_equal(reserve_promise_vms(t, p, 8), 2);
+	reserve_promise_arrived(t, "a", 95, T0 + 4100, 3000);
+	assert_int_equal(reserve_promise_vms(t, p, 8), 1);
+	reserve_promise_arrived(t, "c", 1, T0 + 5000, 3000);
+	assert_int_equal(reserve_promise_vms(t, p, 8), 1);
+	reserve_promise_arrived(t, "c", 1, T0 + 8000,
+	                        3000); /* held long enough: its own use counts */
+	assert_int_equal(reserve_promise_count(t), 0);
 	/* an offer nobody answers expires; a late accept is refused */
-	bp_table_add(&t, T0, 5000, "h1", 10, c, &tk, id2);
+	reserve_promise_add(t, "h3", T0, 5000, "h1", 10, c, &tk, id2);
 	assert_string_not_equal(id1, id2);
-	assert_int_equal(bp_table_expire(&t, T0 + 4999), 0);
-	assert_int_equal(bp_table_accept(&t, T0 + 5000, id2, "h1", av, 1, 60000), -1);
-	assert_int_equal(bp_table_expire(&t, T0 + 5000), 1);
-	assert_int_equal(bp_table_promises(&t, p, 8), 0);
+	assert_int_equal(reserve_promise_expire(t, T0 + 4999), 0);
+	assert_int_equal(reserve_promise_accept(t, T0 + 5000, id2, "h1", av, 1, 60000), -1);
+	assert_int_equal(reserve_promise_expire(t, T0 + 5000), 1);
+	assert_int_equal(reserve_promise_vms(t, p, 8), 0);
 	/* release frees at once; an accepted promise whose migration never comes expires */
-	bp_table_add(&t, T0, 5000, "h1", 11, c, &tk, id1);
-	assert_int_equal(bp_table_release(&t, id1, "h1"), 0);
-	assert_int_equal(t.n, 0);
-	bp_table_add(&t, T0, 5000, "h1", 12, c, &tk, id1);
-	assert_int_equal(bp_table_accept(&t, T0 + 100, id1, "h1", av, 1, 60000), 0);
-	assert_int_equal(bp_table_expire(&t, T0 + 60099), 0);
-	assert_int_equal(bp_table_expire(&t, T0 + 60100), 1);
+	reserve_promise_add(t, "h3", T0, 5000, "h1", 11, c, &tk, id1);
+	assert_int_equal(reserve_promise_release(t, id1, "h1"), 0);
+	assert_int_equal(reserve_promise_count(t), 0);
+	reserve_promise_add(t, "h3", T0, 5000, "h1", 12, c, &tk, id1);
+	assert_int_equal(reserve_promise_accept(t, T0 + 100, id1, "h1", av, 1, 60000), 0);
+	assert_int_equal(reserve_promise_expire(t, T0 + 60099), 0);
+	assert_int_equal(reserve_promise_expire(t, T0 + 60100), 1);
 	/* accepting none of it frees it */
-	bp_table_add(&t, T0, 5000, "h1", 13, c, &tk, id1);
-	assert_int_equal(bp_table_accept(&t, T0, id1, "h1", av, 0, 60000), 0);
-	assert_int_equal(t.n, 0);
-	bp_table_free(&t);
+	reserve_promise_add(t, "h3", T0, 5000, "h1", 13, c, &tk, id1);
+	assert_int_equal(reserve_promise_accept(t, T0, id1, "h1", av, 0, 60000), 0);
+	assert_int_equal(reserve_promise_count(t), 0);
+	reserve_free(t);
+}
+
+/* What the balance node reads of its promises: how many VMs, the next expiry; the id
+ * names the offerer. */
+static void test_promise_counts(void **state)
+{
+	struct reservations *t = reserve_new();
+	struct bal_cand c[3] = {{.vm = "a", .cpu = 100, .mem_mb = 1000},
+	                        {.vm = "b", .cpu = 50, .mem_mb = 500},
+	                        {.vm = "c", .cpu = 25, .mem_mb = 250}};
+	struct bal_take tk = take_of(3), tk1 = take_of(1);
+	char id[BP_RESV_ID_MAX + 1];
+	assert_int_equal(reserve_promise_next_expiry(t), INT64_MAX);
+	reserve_promise_add(t, "h3", T0, 5000, "h1", 1, c, &tk, id);
+	assert_string_equal(id, "h3-1");
+	reserve_promise_add(t, "h3", T0 + 100, 2000, "h2", 1, c, &tk1, id);
+	assert_int_equal(reserve_promise_count(t), 2);
+	assert_int_equal(reserve_promise_vm_count(t), 4);
+	assert_int_equal(reserve_promise_next_expiry(t), T0 + 2100);
+	assert_int_equal(reserve_promise_expire(t, T0 + 2100), 1);
+	assert_int_equal(reserve_promise_next_expiry(t), T0 + 5000);
+	assert_int_equal(reserve_promise_vm_count(t), 3);
+	reserve_free(t);
 }
 
 /* Two overloaded hosts ask h3 at once: the second offer is computed with the first
@@ -299,12 +324,11 @@ static void two_requesters(int64_t mem3, size_t want1, size_t want2)
 		hosts[h].mem_free_mb = 16384 - 8192;
 	}
 	struct bal_view v = {hosts, 3, T0};
-	struct bp_table t;
-	bp_table_init(&t, "h3");
+	struct reservations *t = reserve_new();
 	double target = bal_target(&v, &s);
 	for (int h = 0; h < 2; h++) {
 		/* h3's view of itself: what runs plus what it has promised */
-		hosts[2].nvms = bp_table_promises(&t, v3, 32);
+		hosts[2].nvms = reserve_promise_vms(t, v3, 32);
 		struct bal_cand c[BAL_MAX_CANDS];
 		size_t nc = bal_candidates(&v, h, &s, BAL_MODE_BALANCE, c, BAL_MAX_CANDS);
 		struct bal_request req = {
@@ -313,14 +337,14 @@ static void two_requesters(int64_t mem3, size_t want1, size_t want2)
 		size_t got = bal_offer(&v, 2, &req, &s, target, &tk);
 		if (got) {
 			char id[BP_RESV_ID_MAX + 1];
-			bp_table_add(&t, T0, 5000, hosts[h].name, 1, c, &tk, id);
+			reserve_promise_add(t, "h3", T0, 5000, hosts[h].name, 1, c, &tk, id);
 		}
 		assert_int_equal(got, h == 0 ? want1 : want2);
 	}
-	hosts[2].nvms = bp_table_promises(&t, v3, 32);
+	hosts[2].nvms = reserve_promise_vms(t, v3, 32);
 	assert_true(bal_host_room_mb(&hosts[2], &s) >= 0);
 	assert_true(bal_host_load(&hosts[2], &s) <= target + 1e-9);
-	bp_table_free(&t);
+	reserve_free(t);
 }
 
 static void test_two_requesters_never_overfill(void **state)
@@ -372,6 +396,7 @@ int main(void)
 	    cmocka_unit_test(test_offer_accept_release_round_trip),
 	    cmocka_unit_test(test_parse_errors),
 	    cmocka_unit_test(test_table),
+	    cmocka_unit_test(test_promise_counts),
 	    cmocka_unit_test(test_two_requesters_never_overfill),
 	    cmocka_unit_test(test_collect),
 	};

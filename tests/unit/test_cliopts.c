@@ -1,7 +1,8 @@
 /* test_cliopts.c - what a program adds to a cliopts table (struct cliopts_prog): its own
  * reader of CLIOPTS_FUNC settings and its usage text; the kinds CLIOPTS_BOOL (yes/no on the
  * command line too) and CLIOPTS_SECS; a bad settings file told apart from a bad command
- * line; settings' one-letter forms. */
+ * line; settings' one-letter forms; a program's arguments among the options, and the
+ * settings a file may hold. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -203,6 +204,39 @@ static void test_short_forms(void **state)
 	assert_int_equal(cliopts_parse_prog(&o, &prog, 2, a4, &check, &file), -1);
 }
 
+/* A program with a command and operands (vmc): arguments among the options are kept,
+ * -n is not an option, and a file may hold only the first nfile settings. */
+static void test_args_and_file_subset(void **state)
+{
+	static const struct cliopts_prog aprog = {
+	    .name = "prog", .defs = defs, .n = NDEFS, .usage = my_usage, .nfile = 2, .args = 1};
+	struct opts o = {0};
+	struct conf *file = NULL;
+	char *a1[] = {"prog", "run", "--quiet", "x", "--interval", "2", NULL};
+	assert_int_equal(cliopts_parse_prog(&o, &aprog, 6, a1, NULL, &file), 0);
+	assert_int_equal(o.quiet, 1);
+	assert_true(o.interval_s == 2);
+	assert_int_equal(optind, 4); /* the arguments moved after the options */
+	assert_string_equal(a1[optind], "run");
+	assert_string_equal(a1[optind + 1], "x");
+	usages = 0;
+	char *a2[] = {"prog", "-n", "run", NULL};
+	assert_int_equal(cliopts_parse_prog(&o, &aprog, 3, a2, NULL, &file), -1);
+	assert_int_equal(usages, 1);
+	/* the file: quiet (the 2nd) yes, interval (the 3rd) no */
+	char path[512];
+	write_file(path, sizeof path, "quiet = yes\n");
+	char *a3[] = {"prog", "-c", path, NULL};
+	assert_int_equal(cliopts_parse_prog(&o, &aprog, 3, a3, NULL, &file), 0);
+	conf_free(file);
+	file = NULL;
+	unlink(path);
+	write_file(path, sizeof path, "interval = 2\n");
+	assert_int_equal(cliopts_parse_prog(&o, &aprog, 3, a3, NULL, &file), -2);
+	conf_free(file);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -213,6 +247,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_file_told_apart),
 	    cmocka_unit_test(test_usage_hook),
 	    cmocka_unit_test(test_short_forms),
+	    cmocka_unit_test(test_args_and_file_subset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,8 @@
  * its own load and the agent's cluster model, which reads the peers' host/+/summary,
  * host/+/vm/+ records and host/+/state, never their full loads: model.c), the policy
  * and balance/# messages to this host's
- * balance node (lib/balance/balance_node.c, which decides), and carries out what it
+ * balance node (lib/balance/balance_node.c, which decides, and keeps the promises of
+ * its offers in the agent's one table of reservations, h->resv), and carries out what it
  * asks: publishes, migrations (through the migration module), events, alert
  * webhooks (the helper program vmc-webhook, fork/exec, no shell) and power hooks
  * (fork/exec, no shell, the host name as argument). Its timer runs only when the node
@@ -301,6 +302,7 @@ int hostd_balancer_start(struct hostd *h, char *err, size_t errlen)
 	    .min_reservation_ms = (int64_t)(MIN_RESERVATION_REAL_MS * scale),
 	    .arrival_hold_ms =
 	        (int64_t)(fmax(ARRIVAL_HOLD_REAL_MS, 3000 * h->opts.interval_s) * scale),
+	    .resv = h->resv, /* its offers' promises, in the agent's one table */
 	};
 	b->node = bn_new(&cfg);
 	bview_init(&b->view, h->opts.name);

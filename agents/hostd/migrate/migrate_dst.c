@@ -277,7 +277,53 @@ static void dst_on_close(struct chan *c, const char *why, void *ud)
 
 /* --- a new migration ----------------------------------------------------------------- */
 
-/* Checks an offer. VMC_OK, or a code with msg. */
+/* The offer's VM on this host: its config names it, it is not here already (defined,
+ * running or arriving), the migration id is new and mem_mb fits. VMC_OK, or a code with
+ * msg. */
+static enum vmc_err dst_check_here(struct migrate *m, const char *id, const char *vm,
+                                   const char *config, double mem_mb, char *msg, size_t msglen)
+{
+	struct hostd *h = m->h;
+	char err[VMC_ERR_MAX];
+	struct xlcfg *cfg;
+	if (xlcfg_parse(config, "migrate: config", &cfg, err, sizeof(err)) < 0) {
+		snprintf(msg, msglen, "%s", err);
+		return VMC_E_BAD_REQUEST;
+	}
+	const char *cname = xlcfg_str(cfg, "name");
+	int same = cname && strcmp(cname, vm) == 0;
+	xlcfg_free(cfg);
+	if (!same) {
+		snprintf(msg, msglen, "migrate: the config does not name vm %s", vm);
+		return VMC_E_BAD_REQUEST;
+	}
+	char *def = vmstore_get(h->store, vm);
+	int defined = def != NULL;
+	free(def);
+	int found = mig_vm_lookup(h, vm, NULL, err, sizeof(err));
+	if (found < 0) {
+		snprintf(msg, msglen, "%s", err);
+		return VMC_E_FAILED;
+	}
+	if (defined || found || mig_find_vm(m, vm)) {
+		snprintf(msg, msglen, "vm %s already exists on host %s", vm, h->opts.name);
+		return VMC_E_EXISTS;
+	}
+	if (mig_find_id(m, id)) {
+		snprintf(msg, msglen, "migration %s is already running", id);
+		return VMC_E_EXISTS;
+	}
+	int64_t free_mb = mig_local_free(m);
+	if (free_mb < (int64_t)mem_mb) {
+		snprintf(msg, msglen, "vm %s needs %.0f MiB but host %s has %lld MiB free", vm,
+		         mem_mb, h->opts.name, (long long)(free_mb > 0 ? free_mb : 0));
+		return VMC_E_NO_MEMORY;
+	}
+	return VMC_OK;
+}
+
+/* Checks an offer: its fields, its sender, this host's driver and state, then
+ * dst_check_here. VMC_OK, or a code with msg. */
 static enum vmc_err dst_check(struct migrate *m, struct chan *c, const cJSON *o, char *msg,
                               size_t msglen)
 {
@@ -286,7 +332,6 @@ static enum vmc_err dst_check(struct migrate *m, struct chan *c, const cJSON *o,
 	           *to = ctrl_str(o, "to"), *driver = ctrl_str(o, "driver"),
 	           *config = ctrl_str(o, "config");
 	const cJSON *mem = cJSON_GetObjectItem(o, "mem_mb"), *tags = cJSON_GetObjectItem(o, "tags");
-	char err[VMC_ERR_MAX];
 	if (!id || mig_id_check(id) < 0) {
 		snprintf(msg, msglen, "migrate: id: expected up to %d of [A-Za-z0-9_.-]",
 		         MIG_ID_MAX);
@@ -323,41 +368,7 @@ static enum vmc_err dst_check(struct migrate *m, struct chan *c, const cJSON *o,
 		snprintf(msg, msglen, "host %s is in maintenance and takes no VMs", h->opts.name);
 		return VMC_E_REFUSED;
 	}
-	struct xlcfg *cfg;
-	if (xlcfg_parse(config, "migrate: config", &cfg, err, sizeof(err)) < 0) {
-		snprintf(msg, msglen, "%s", err);
-		return VMC_E_BAD_REQUEST;
-	}
-	const char *cname = xlcfg_str(cfg, "name");
-	int same = cname && strcmp(cname, vm) == 0;
-	xlcfg_free(cfg);
-	if (!same) {
-		snprintf(msg, msglen, "migrate: the config does not name vm %s", vm);
-		return VMC_E_BAD_REQUEST;
-	}
-	char *def = vmstore_get(h->store, vm);
-	int defined = def != NULL;
-	free(def);
-	int found = mig_vm_lookup(h, vm, NULL, err, sizeof(err));
-	if (found < 0) {
-		snprintf(msg, msglen, "%s", err);
-		return VMC_E_FAILED;
-	}
-	if (defined || found || mig_find_vm(m, vm)) {
-		snprintf(msg, msglen, "vm %s already exists on host %s", vm, h->opts.name);
-		return VMC_E_EXISTS;
-	}
-	if (mig_find_id(m, id)) {
-		snprintf(msg, msglen, "migration %s is already running", id);
-		return VMC_E_EXISTS;
-	}
-	int64_t free_mb = mig_local_free(m);
-	if (free_mb < (int64_t)mem->valuedouble) {
-		snprintf(msg, msglen, "vm %s needs %.0f MiB but host %s has %lld MiB free", vm,
-		         mem->valuedouble, h->opts.name, (long long)(free_mb > 0 ? free_mb : 0));
-		return VMC_E_NO_MEMORY;
-	}
-	return VMC_OK;
+	return dst_check_here(m, id, vm, config, mem->valuedouble, msg, msglen);
 }
 
 static void dst_offer(struct migrate *m, struct chan *c, const cJSON *o)
