@@ -14,6 +14,11 @@
 #define QUEUE_MAX BAL_MAX_CANDS
 #define POWER_ON_EVERY_MS 600000LL
 #define ADVISE_EVERY_MS 300000LL
+/* At most this many hosts offer for one help, the least loaded (among those with room
+ * for a candidate) first: every offer reaches every host agent (balance/offer/<h>) and
+ * every offer not taken comes back as a release, so in a cluster of 1,000 hosts, all of
+ * them offering made two million deliveries a round. */
+#define OFFERERS_MAX 16
 #define AVOID_BASE_MS 10000LL /* a failed destination's first wait, doubling after */
 
 static const char *const topic_names[BN_TOPIC__COUNT] = {"help", "offer", "accept", "release"};
@@ -638,6 +643,29 @@ static int may_take(const struct bal_host *h, const struct bp_help *r,
 	return bal_host_room_mb(h, s) >= least;
 }
 
+/* 1 if fewer than OFFERERS_MAX other online hosts with room for a candidate are less
+ * loaded than this one (ties by name): those offer, the others do not. The same view in
+ * every host gives the same few; views that differ a little give a few more or less. */
+static int among_offerers(const struct bal_view *lv, int self, const struct bp_help *h,
+                          const struct rule_settings *s)
+{
+	if (lv->nhosts <= OFFERERS_MAX + 1)
+		return 1;
+	const struct bal_host *me = &lv->hosts[self];
+	double mine = bal_host_load(me, s);
+	size_t ahead = 0;
+	for (size_t i = 0; i < lv->nhosts; i++) {
+		const struct bal_host *o = &lv->hosts[i];
+		if ((int)i == self || strcmp(o->name, h->requester) == 0 || !may_take(o, h, s))
+			continue;
+		double l = bal_host_load(o, s);
+		if ((l < mine || (l == mine && strcmp(o->name, me->name) < 0)) &&
+		    ++ahead >= OFFERERS_MAX)
+			return 0;
+	}
+	return 1;
+}
+
 static void on_help(struct bnode *n, int64_t now, const struct bp_help *h, const struct bal_view *v)
 {
 	if (strcmp(h->requester, n->host) == 0 ||
@@ -670,7 +698,7 @@ static void on_help(struct bnode *n, int64_t now, const struct bp_help *h, const
 	                          h->ncands,
 	                          h->mode == BAL_MODE_BALANCE ? h->load - h->excess / h->cpus : 0};
 	struct bal_take t;
-	if (!may_take(&lv.hosts[self], h, &n->s)) {
+	if (!may_take(&lv.hosts[self], h, &n->s) || !among_offerers(&lv, self, h, &n->s)) {
 		local_free(&lv, self);
 		return;
 	}

@@ -123,6 +123,56 @@ static void test_thesis_ticks_at_deadline(void **state)
 	thesis(1, 1);
 }
 
+/* The thesis in a corner of 40 idle hosts: at most 16 of them offer for each help (the
+ * least loaded), so a round costs a few dozen messages whatever the cluster's size, and
+ * the corner still sheds to the goal in the fewest moves. */
+static void test_offers_bounded_in_a_big_cluster(void **state)
+{
+	enum { N = 40 };
+	int cpus[N];
+	int64_t mem[N];
+	for (size_t i = 0; i < N; i++) {
+		cpus[i] = 4;
+		mem[i] = 65536;
+	}
+	struct rules *rules = rules_default();
+	struct bsim_opts o = {.nhosts = N,
+	                      .cpus = cpus,
+	                      .mem_mb = mem,
+	                      .rules = rules,
+	                      .steal_known = 1,
+	                      .start_ms = NOON,
+	                      .tick_at_deadline = 1};
+	char err[256];
+	struct bsim *b = bsim_new(&o, err, sizeof err);
+	if (!b)
+		fail_msg("%s", err);
+	for (int i = 0; i < 16; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "vm%02d", i);
+		struct bsim_vm vm = {name, 1, 1024, "constant 1", NULL, 10};
+		if (bsim_add_vm(b, 0, &vm, err, sizeof err) < 0)
+			fail_msg("%s", err);
+	}
+	bsim_run(b, NOON + 30 * MIN);
+	struct bsim_stats st;
+	bsim_stats(b, &st);
+	/* the goal is high - margin (75 %: 3 VMs of 4 CPUs), the mean being far under it */
+	assert_int_equal(st.migrations, 13);
+	assert_int_equal(st.moved_twice, 0);
+	assert_int_equal(st.failed, 0);
+	/* each decision: one help, at most 16 offers, one accept, the other offers released
+	 * (with all 39 offering, 39 offers and 38 releases) */
+	size_t decisions = bsim_events(b, "balance.decision", 0, NULL, NULL, 0);
+	assert_true(decisions > 0);
+	size_t per = bsim_messages(b) / decisions;
+	print_message("%zu decisions, %zu balance messages (%zu a decision)\n", decisions,
+	              bsim_messages(b), per);
+	assert_in_range(per, 1, 2 + 2 * 16);
+	bsim_free(b);
+	rules_free(rules);
+}
+
 /* h1 and h2 overloaded at the same moment; h3 has room for 3 VMs only. */
 static void test_two_overloaded_never_overfill(void **state)
 {
@@ -383,6 +433,7 @@ int main(void)
 	    cmocka_unit_test(test_night_three_hosts_at_deadline),
 	    cmocka_unit_test(test_night_five_hosts_memory),
 	    cmocka_unit_test(test_night_eight_hosts),
+	    cmocka_unit_test(test_offers_bounded_in_a_big_cluster),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
