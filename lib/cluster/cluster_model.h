@@ -8,14 +8,16 @@
  * balancer's view, balance_view.h; its migrations' checks, with their holds in
  * reserve.h; drain and HA) to host/+/state, host/+/summary and host/+/vm/+ with the
  * records kept per host (cluster_model_keep_records), never to the loads;
- * they hand every message to cluster_model_apply() with the topic below
- * "vmc/<cluster>/". The model is complete from retained messages alone, and
- * without them after one load interval (each host/<h>/load lists all its VMs).
+ * they hand every message to cluster_model_apply() (vmc-hostd, which has parsed it
+ * already: cluster_model_apply_json()) with the topic below "vmc/<cluster>/". The
+ * model is complete from retained messages alone, and without them after one load
+ * interval (each host/<h>/load lists all its VMs).
  *
- * A VM is known while a host's last load lists it or while its retained
- * vm/<vm> record exists; it runs on the host whose load listed it last, except
- * that the last load of a host that is gone (offline, stale) does not take a VM
- * from a live host listing it (restarted there after its host died).
+ * A VM is known while a host's last load lists it or while its retained vm/<vm> record
+ * exists (with cluster_model_keep_records, a record is kept in its host's list only and
+ * makes no VM); it runs on the host whose load listed it last, except that the last
+ * load of a host that is gone (offline, stale) does not take a VM from a live host
+ * listing it (restarted there after its host died).
  * Hosts whose load stops arriving turn stale (see cluster_model_tick). Objects
  * returned by the accessors stay valid until the next apply or tick, and beyond while
  * cluster_model_layout stays the same. */
